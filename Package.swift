@@ -1,0 +1,114 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// One set of settings for every Swift target (Hummingbird / swift-log style).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "wippy-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wippy", targets: ["WippyCLI"]),
+        .library(name: "WippyCore", targets: ["WippyCore"]),
+        .library(name: "WippyLua", targets: ["WippyLua"]),
+        .library(name: "WippyTypedLua", targets: ["WippyTypedLua"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The only C module: Lua 5.4 from Debian, plus static inline trampolines (shim.h).
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // Safe Swift surface over the C API. The only target that imports CLua.
+        .target(
+            name: "WippyLua",
+            dependencies: ["CLua"],
+            swiftSettings: swiftSettings
+        ),
+        // Wippy's typed Lua dialect: parser and line-preserving translation to Lua 5.4. Pure Swift.
+        .target(
+            name: "WippyTypedLua",
+            swiftSettings: swiftSettings
+        ),
+        // Pure codecs: JSON, base64, UUID, Go durations and time layouts. No Lua.
+        .target(
+            name: "WippyCodecs",
+            dependencies: ["WippyCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Vocabulary and machinery with no Lua in it: entries, PIDs, payloads, scheduler, topology.
+        .target(
+            name: "WippyCore",
+            dependencies: [
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Lua processes, functions and libraries on top of the core scheduler.
+        .target(
+            name: "WippyRuntime",
+            dependencies: [
+                "WippyCore", "WippyLua", "WippyTypedLua",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Lua modules (process, channel, time, funcs, io, logger, json, errors, uuid, base64, ...).
+        .target(
+            name: "WippyModules",
+            dependencies: [
+                "WippyCore", "WippyLua", "WippyRuntime", "WippyCodecs",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Composition root: project loading, entry kinds, configuration, boot and shutdown.
+        .target(
+            name: "WippyBoot",
+            dependencies: [
+                "WippyCore", "WippyRuntime", "WippyModules", "WippyTypedLua",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "WippyCLI",
+            dependencies: [
+                "WippyBoot", "WippyCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyTypedLuaTests", dependencies: ["WippyTypedLua"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyCodecsTests", dependencies: ["WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyCoreTests", dependencies: ["WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WippyRuntimeTests",
+            dependencies: ["WippyRuntime", "WippyModules", "WippyBoot", "WippyCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "WippyBootTests", dependencies: ["WippyBoot", "WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WippyIntegrationTests",
+            dependencies: ["WippyCLI"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
