@@ -24,11 +24,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        // The only C module: Lua 5.4 from Debian, plus static inline trampolines (shim.h).
-        .systemLibrary(
+        // The only C module: trampolines, preemption hook and coroutine wrappers over Debian's liblua5.4
+        // (apt-get install liblua5.4-dev).
+        .target(
             name: "CLua",
-            pkgConfig: "lua5.4",
-            providers: [.apt(["liblua5.4-dev"])]
+            linkerSettings: [.linkedLibrary("lua5.4")]
         ),
         // Safe Swift surface over the C API. The only target that imports CLua.
         .target(
@@ -95,12 +95,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyTypedLuaTests", dependencies: ["WippyTypedLua"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyCodecsTests", dependencies: ["WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
+        // TEMP(lead): re-enabled when the typed-Lua helper lands.
+        // .testTarget(name: "WippyTypedLuaTests", dependencies: ["WippyTypedLua"], swiftSettings: swiftSettings),
+        // TEMP(lead): re-enabled when the codec helpers land.
+        // .testTarget(name: "WippyCodecsTests", dependencies: ["WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WippyCoreTests", dependencies: ["WippyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyRuntimeTests",
-            dependencies: ["WippyRuntime", "WippyModules", "WippyBoot", "WippyCore"],
+            dependencies: ["WippyRuntime", "WippyCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WippyBootTests", dependencies: ["WippyBoot", "WippyCore"], swiftSettings: swiftSettings),

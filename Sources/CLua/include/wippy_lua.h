@@ -1,0 +1,101 @@
+/*
+ * CLua: the C side of the Lua bridge.
+ *
+ * Lua 5.4 (Debian's liblua5.4) reports errors and yields with longjmp. A longjmp must never cross a Swift
+ * frame, so Swift native functions never raise or yield themselves: they return a status, and the C
+ * trampoline below raises or yields on their behalf after the Swift frame is gone. Everything here that
+ * can raise runs in C only.
+ */
+#ifndef WIPPY_LUA_H
+#define WIPPY_LUA_H
+
+#include <lua5.4/lua.h>
+#include <lua5.4/lauxlib.h>
+#include <lua5.4/lualib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Status codes a Swift native returns instead of a result count ---- */
+
+/** The error value is on top of the stack; the trampoline raises it with lua_error. */
+#define WIPPY_NATIVE_ERROR (-1)
+/** System yield: the trampoline yields the system marker to the scheduler. */
+#define WIPPY_NATIVE_YIELD (-2)
+
+/** A native implemented in Swift: returns a result count or one of the statuses above. */
+typedef int (*wippy_native)(lua_State *L);
+
+/* ---- State creation with an accounting allocator that never fails (aborts on OOM) ---- */
+
+typedef struct wippy_alloc_stats {
+    size_t bytes; /* bytes currently allocated by this state */
+    size_t peak;  /* highest value of bytes */
+} wippy_alloc_stats;
+
+/** A new state using `stats` for accounting; panics abort with a message. */
+lua_State *wippy_newstate(wippy_alloc_stats *stats);
+
+/* ---- Natives ---- */
+
+/** Pushes a C closure that calls `fn` through the trampoline; `nup` upvalues are taken from the stack. */
+void wippy_push_native(lua_State *L, wippy_native fn, int nup);
+
+/** Index of the native's own upvalue n (1-based); the trampoline uses the first real upvalue. */
+static inline int wippy_upvalueindex(int n) { return lua_upvalueindex(n + 1); }
+
+/** The light-userdata value a system yield carries. */
+void *wippy_system_marker(void);
+
+/** True when a thread that yielded `nres` values made a system yield. */
+int wippy_is_system_yield(lua_State *co, int nres);
+
+/* ---- Preemption (per worker thread) ---- */
+
+/** Installs the instruction-count hook on `L` (threads created from it inherit it). */
+void wippy_install_preemption(lua_State *L, int instructions_per_tick);
+/** Sets how many hook ticks the next resume may run before it is preempted. */
+void wippy_set_budget(int32_t ticks);
+/** Returns and clears the flag the hook sets when it preempts a thread. */
+int wippy_take_preempted(void);
+
+/* ---- Coroutine library replacements that pass system yields through user coroutines ---- */
+
+int wippy_co_resume(lua_State *L);
+int wippy_co_wrap(lua_State *L);
+
+/* ---- Protected helpers (they catch errors and return a status) ---- */
+
+/** Pushes luaL_tolstring of the value at idx (honours __tostring); on error pushes the message. */
+int wippy_protected_tostring(lua_State *L, int idx);
+/** lua_pcall with a traceback-free message handler. */
+int wippy_pcall(lua_State *L, int nargs, int nresults);
+
+/* ---- Library opening, GC and error-message helpers (raise-free for Swift callers) ---- */
+
+/** Opens base, table, string, math, coroutine and os into the globals of L. */
+void wippy_open_standard_libraries(lua_State *L);
+/** lua_gc (variadic in C) for the common commands. */
+int wippy_gc(lua_State *L, int what, int arg);
+/** Pushes "bad argument #arg to 'name' (extramsg)" as luaL_argerror would, without raising. */
+void wippy_push_argerror(lua_State *L, int arg, const char *extramsg);
+/** Pushes "chunk:line: " for the function at call level `level` (luaL_where), without raising. */
+void wippy_push_where(lua_State *L, int level);
+/** Loads a chunk from memory; pushes the function or the error message. Never raises. */
+int wippy_load(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode);
+
+/* ---- Lua macros as functions Swift can call ---- */
+
+static inline void wippy_pop(lua_State *L, int n) { lua_pop(L, n); }
+static inline void wippy_newtable(lua_State *L) { lua_newtable(L); }
+static inline int wippy_isnoneornil(lua_State *L, int idx) { return lua_isnoneornil(L, idx); }
+static inline void *wippy_getextraspace(lua_State *L) { return lua_getextraspace(L); }
+static inline lua_Integer wippy_registry_index(void) { return LUA_REGISTRYINDEX; }
+static inline int wippy_registryindex(void) { return LUA_REGISTRYINDEX; }
+static inline void wippy_insert(lua_State *L, int idx) { lua_insert(L, idx); }
+static inline void wippy_remove(lua_State *L, int idx) { lua_remove(L, idx); }
+static inline void wippy_replace(lua_State *L, int idx) { lua_replace(L, idx); }
+static inline const char *wippy_tolstring(lua_State *L, int idx, size_t *len) { return lua_tolstring(L, idx, len); }
+static inline lua_Integer wippy_tointegerx(lua_State *L, int idx, int *isnum) { return lua_tointegerx(L, idx, isnum); }
+static inline lua_Number wippy_tonumberx(lua_State *L, int idx, int *isnum) { return lua_tonumberx(L, idx, isnum); }
+
+#endif

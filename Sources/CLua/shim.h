@@ -1,1 +1,0 @@
-#include <lua5.4/lua.h>

@@ -1,0 +1,320 @@
+/*
+ * CLua: trampolines, preemption hook, coroutine wrappers and protected helpers.
+ * See include/wippy_lua.h for why these live in C.
+ */
+#include "wippy_lua.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- allocator */
+
+static void *wippy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    wippy_alloc_stats *stats = (wippy_alloc_stats *)ud;
+    if (nsize == 0) {
+        if (ptr != NULL) {
+            free(ptr);
+            stats->bytes -= osize;
+        }
+        return NULL;
+    }
+    void *block = realloc(ptr, nsize);
+    if (block == NULL) {
+        /* An allocation failure would raise a Lua error (a longjmp) from any API call, including calls
+           made from Swift. Running out of memory is fatal instead. */
+        fprintf(stderr, "wippy: out of memory (Lua allocation of %zu bytes)\n", nsize);
+        abort();
+    }
+    stats->bytes += nsize - (ptr != NULL ? osize : 0);
+    if (stats->bytes > stats->peak) stats->peak = stats->bytes;
+    return block;
+}
+
+static int wippy_panic(lua_State *L) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "wippy: unprotected Lua error: %s\n", msg ? msg : "(error object is not a string)");
+    abort();
+    return 0;
+}
+
+lua_State *wippy_newstate(wippy_alloc_stats *stats) {
+    lua_State *L = lua_newstate(wippy_alloc, stats);
+    if (L != NULL) lua_atpanic(L, wippy_panic);
+    return L;
+}
+
+/* ---------------------------------------------------------------- natives */
+
+/* A constant address used as the value of a system yield; user code cannot make light userdata. */
+static char wippy_marker_storage;
+
+void *wippy_system_marker(void) { return &wippy_marker_storage; }
+
+int wippy_is_system_yield(lua_State *co, int nres) {
+    return nres == 1 && lua_type(co, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(co, -1) == &wippy_marker_storage;
+}
+
+static int wippy_trampoline(lua_State *L) {
+    wippy_native fn = (wippy_native)lua_touserdata(L, lua_upvalueindex(1));
+    int n = fn(L);
+    /* The Swift frame has returned: raising or yielding from here is safe. */
+    if (n >= 0) return n;
+    if (n == WIPPY_NATIVE_ERROR) return lua_error(L);
+    lua_pushlightuserdata(L, &wippy_marker_storage);
+    return lua_yield(L, 1);
+}
+
+void wippy_push_native(lua_State *L, wippy_native fn, int nup) {
+    lua_pushlightuserdata(L, (void *)fn);
+    if (nup > 0) lua_insert(L, -(nup + 1));
+    lua_pushcclosure(L, wippy_trampoline, nup + 1);
+}
+
+/* ---------------------------------------------------------------- preemption */
+
+static _Thread_local int32_t wippy_budget = 0;
+static _Thread_local int wippy_preempted = 0;
+
+static void wippy_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    if (--wippy_budget > 0) return;
+    if (!lua_isyieldable(L)) return; /* try again at the next tick */
+    wippy_preempted = 1;
+    lua_yield(L, 0);
+}
+
+void wippy_install_preemption(lua_State *L, int instructions_per_tick) {
+    lua_sethook(L, wippy_hook, LUA_MASKCOUNT, instructions_per_tick);
+}
+
+void wippy_set_budget(int32_t ticks) { wippy_budget = ticks; }
+
+int wippy_take_preempted(void) {
+    int was = wippy_preempted;
+    wippy_preempted = 0;
+    return was;
+}
+
+/* ---------------------------------------------------------------- coroutines */
+
+/*
+ * In a Wippy process a blocking call made inside a user coroutine suspends the whole task. A native's
+ * system yield (or a preemption) inside coroutine `co` therefore travels outward: resume sees it and
+ * yields its own thread with the marker; when the scheduler resumes that thread with results, the
+ * continuation passes them into `co` and resumes it again.
+ *
+ * While `co` is suspended on behalf of its resumer, the marker stays on top of its stack, so any other
+ * attempt to resume it is refused as "non-suspended".
+ */
+
+static const char *wippy_check_resumable(lua_State *L, lua_State *co, int narg) {
+    if (co == L) return "cannot resume non-suspended coroutine";
+    switch (lua_status(co)) {
+    case LUA_YIELD:
+        if (lua_gettop(co) > 0 && lua_type(co, -1) == LUA_TLIGHTUSERDATA &&
+            lua_touserdata(co, -1) == &wippy_marker_storage)
+            return "cannot resume non-suspended coroutine";
+        break;
+    case LUA_OK: {
+        lua_Debug ar;
+        if (lua_getstack(co, 0, &ar)) return "cannot resume non-suspended coroutine";
+        if (lua_gettop(co) == 0) return "cannot resume dead coroutine";
+        break;
+    }
+    default:
+        return "cannot resume dead coroutine";
+    }
+    if (!lua_checkstack(co, narg)) return "too many arguments to resume";
+    return NULL;
+}
+
+/* Resumes `co` with the top `narg` values of L. Returns the number of results now on top of L, or -1 with
+   the error object on top of L. System yields and preemptions are passed outward by yielding L with
+   continuation `k` (lua_yieldk never returns here). */
+static int wippy_resume_loop(lua_State *L, lua_State *co, int narg, lua_KContext ctx, lua_KFunction k) {
+    int nres = 0;
+    lua_xmove(L, co, narg);
+    for (;;) {
+        int status = lua_resume(co, L, narg, &nres);
+        if (status == LUA_YIELD) {
+            if (wippy_is_system_yield(co, nres)) {
+                /* leave the marker on co: it is busy until the continuation resumes it */
+                lua_pushlightuserdata(L, &wippy_marker_storage);
+                return lua_yieldk(L, 1, ctx, k);
+            }
+            if (nres == 0 && wippy_preempted) {
+                if (lua_isyieldable(L)) {
+                    lua_pushlightuserdata(co, &wippy_marker_storage);
+                    return lua_yieldk(L, 0, ctx, k);
+                }
+                wippy_preempted = 0; /* cannot pass it on from here: keep running the coroutine */
+                narg = 0;
+                continue;
+            }
+        }
+        if (status == LUA_OK || status == LUA_YIELD) {
+            if (!lua_checkstack(L, nres + 1)) {
+                lua_pop(co, nres);
+                lua_pushliteral(L, "too many results to resume");
+                return -1;
+            }
+            lua_xmove(co, L, nres);
+            return nres;
+        }
+        lua_xmove(co, L, 1); /* the error object */
+        return -1;
+    }
+}
+
+/* After a passed-on yield: drop the marker from co, then resume it with what L was resumed with. */
+static int wippy_resume_again(lua_State *L, lua_State *co, int narg, lua_KContext ctx, lua_KFunction k) {
+    lua_pop(co, 1);
+    if (!lua_checkstack(co, narg)) {
+        lua_pop(L, narg);
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    return wippy_resume_loop(L, co, narg, ctx, k);
+}
+
+static int wippy_co_resume_finish(lua_State *L, int r) {
+    if (r < 0) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, -(r + 1));
+    return r + 1;
+}
+
+/* coroutine.resume keeps `co` at stack index 1 */
+static int wippy_co_resume_k(lua_State *L, int status, lua_KContext ctx) {
+    (void)status;
+    lua_State *co = lua_tothread(L, 1);
+    int narg = lua_gettop(L) - 1;
+    return wippy_co_resume_finish(L, wippy_resume_again(L, co, narg, ctx, wippy_co_resume_k));
+}
+
+int wippy_co_resume(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co != NULL, 1, "coroutine");
+    int narg = lua_gettop(L) - 1;
+    const char *problem = wippy_check_resumable(L, co, narg);
+    if (problem != NULL) {
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, problem);
+        return 2;
+    }
+    return wippy_co_resume_finish(L, wippy_resume_loop(L, co, narg, 0, wippy_co_resume_k));
+}
+
+static int wippy_co_wrap_finish(lua_State *L, int r) {
+    if (r >= 0) return r;
+    if (lua_type(L, -1) == LUA_TSTRING) { /* add position information, as Lua's wrap does */
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+/* a wrap function keeps `co` as its upvalue and nothing on its stack */
+static int wippy_co_wrap_k(lua_State *L, int status, lua_KContext ctx) {
+    (void)status;
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    return wippy_co_wrap_finish(L, wippy_resume_again(L, co, lua_gettop(L), ctx, wippy_co_wrap_k));
+}
+
+static int wippy_co_wrap_call(lua_State *L) {
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int narg = lua_gettop(L);
+    const char *problem = wippy_check_resumable(L, co, narg);
+    if (problem != NULL) {
+        lua_pushstring(L, problem);
+        return wippy_co_wrap_finish(L, -1);
+    }
+    return wippy_co_wrap_finish(L, wippy_resume_loop(L, co, narg, 0, wippy_co_wrap_k));
+}
+
+int wippy_co_wrap(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, wippy_co_wrap_call, 1);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- protected helpers */
+
+static int wippy_tostring_body(lua_State *L) {
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+int wippy_protected_tostring(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    lua_pushcfunction(L, wippy_tostring_body);
+    lua_pushvalue(L, idx);
+    return lua_pcall(L, 1, 1, 0);
+}
+
+int wippy_pcall(lua_State *L, int nargs, int nresults) {
+    return lua_pcall(L, nargs, nresults, 0);
+}
+
+/* ---------------------------------------------------------------- libraries and helpers */
+
+void wippy_open_standard_libraries(lua_State *L) {
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},         {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math},   {LUA_COLIBNAME, luaopen_coroutine}, {LUA_OSLIBNAME, luaopen_os},
+        {LUA_UTF8LIBNAME, luaopen_utf8},   {NULL, NULL},
+    };
+    for (const luaL_Reg *lib = libs; lib->func != NULL; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+}
+
+int wippy_gc(lua_State *L, int what, int arg) {
+    switch (what) {
+    case LUA_GCSTEP:
+    case LUA_GCSETPAUSE:
+    case LUA_GCSETSTEPMUL:
+        return lua_gc(L, what, arg);
+    case LUA_GCGEN:
+        return lua_gc(L, what, 0, 0);
+    case LUA_GCINC:
+        return lua_gc(L, what, 0, 0, 0);
+    default:
+        return lua_gc(L, what);
+    }
+}
+
+void wippy_push_argerror(lua_State *L, int arg, const char *extramsg) {
+    lua_Debug ar;
+    if (!lua_getstack(L, 0, &ar)) {
+        lua_pushfstring(L, "bad argument #%d (%s)", arg, extramsg);
+        return;
+    }
+    lua_getinfo(L, "n", &ar);
+    if (ar.namewhat != NULL && strcmp(ar.namewhat, "method") == 0) {
+        arg--;
+        if (arg == 0) {
+            lua_pushfstring(L, "calling '%s' on bad self (%s)", ar.name ? ar.name : "?", extramsg);
+            return;
+        }
+    }
+    luaL_where(L, 1);
+    lua_pushfstring(L, "bad argument #%d to '%s' (%s)", arg, ar.name ? ar.name : "?", extramsg);
+    lua_concat(L, 2);
+}
+
+void wippy_push_where(lua_State *L, int level) { luaL_where(L, level); }
+
+int wippy_load(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode) {
+    return luaL_loadbufferx(L, buffer, size, name, mode);
+}

@@ -1,0 +1,24 @@
+/// A message in a process's mailbox: who sent it, its topic and its payloads (already copied).
+public struct Message: Sendable {
+    public var from: PID?
+    public var topic: String
+    public var payloads: [Payload]
+
+    public init(from: PID?, topic: String, payloads: [Payload]) {
+        self.from = from
+        self.topic = topic
+        self.payloads = payloads
+    }
+}
+
+/// The reserved topics of the process system.
+public enum SystemTopic {
+    public static let inbox = "@pid/inbox"
+    public static let events = "@pid/events"
+}
+
+/// What the mailbox holds: ordinary messages and lifecycle events (delivered on `@pid/events`).
+public enum MailboxItem: Sendable {
+    case message(Message)
+    case event(ProcessEvent)
+}

@@ -1,0 +1,46 @@
+/// What a process does: the scheduler steps it, feeds it mailbox items, timers and completions.
+///
+/// Every method is called on the worker thread that owns the process, never concurrently. A behaviour never
+/// blocks the thread: when it has nothing to do it returns ``ProcessRunOutcome/blocked`` and waits for an
+/// event that makes one of the notification methods return `true`.
+public protocol ProcessBehavior: AnyObject {
+    /// Runs until every task is blocked, the process finished, or its time slice is used up.
+    func run(_ process: ProcessCell) -> ProcessRunOutcome
+
+    /// An item was appended to the mailbox. Returns true when the process should be scheduled.
+    func mailboxReceived(_ process: ProcessCell) -> Bool
+
+    /// A timer armed with ``Worker/arm(_:after:token:)`` fired. Returns true to schedule the process.
+    func timerFired(_ process: ProcessCell, token: UInt64) -> Bool
+
+    /// A completion posted with ``Worker/complete(_:token:_:)`` arrived. Returns true to schedule the process.
+    func completed(_ process: ProcessCell, token: UInt64, _ completion: Completion) -> Bool
+
+    /// The process is being removed without finishing normally (terminate, host shutdown, failed start).
+    /// Release resources; the process will not run again.
+    func discard(_ process: ProcessCell)
+}
+
+/// The result of one ``ProcessBehavior/run(_:)``.
+public enum ProcessRunOutcome {
+    /// Waiting for an event.
+    case blocked
+    /// More work to do: put it back in the run queue (a preempted or voluntarily yielding process).
+    case runnable
+    /// Done.
+    case finished(ProcessResult)
+}
+
+/// The answer to an asynchronous request a process made.
+public enum Completion: Sendable {
+    case values([Payload])
+    case failure(WippyError)
+    case result(ProcessResult)
+    case custom(any Sendable)
+}
+
+/// Creates a process's behaviour on its worker thread, when the process first runs.
+public protocol ProcessStarter: Sendable {
+    /// Builds the behaviour; throwing makes the process end at once with that error.
+    func makeBehavior(for process: ProcessCell) throws(WippyError) -> any ProcessBehavior
+}

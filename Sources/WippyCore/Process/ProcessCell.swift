@@ -1,0 +1,71 @@
+public import DequeModule
+import Synchronization
+
+/// The scheduler's record of one live process: identity, owning worker, mailbox and behaviour.
+///
+/// `@unchecked Sendable`: a cell is referenced from any thread (the node's process table, topology), but its
+/// mutable scheduling state (`mailbox`, `behavior`, `isQueued`, `isFinished`) is touched only on its worker
+/// thread; other threads reach the process by posting events to that worker. The only fields read across
+/// threads are immutable (`pid`, `worker`, `options`) or atomic (`topologyFlags`).
+public final class ProcessCell: @unchecked Sendable {
+    public let pid: PID
+    public unowned let worker: Worker
+    public let options: SpawnOptions
+
+    // Worker-confined state.
+    public var mailbox: Deque<MailboxItem> = []
+    public internal(set) var behavior: (any ProcessBehavior)?
+    var starter: (any ProcessStarter)?
+    var isQueued = false
+    public internal(set) var isFinished = false
+    /// Set while the behaviour is inside `run`.
+    var isRunning = false
+
+    /// Bits set once the process has names, monitors or links, so exits without any skip the topology lock.
+    let topologyFlags = Atomic<UInt8>(0)
+
+    init(pid: PID, worker: Worker, options: SpawnOptions, starter: any ProcessStarter) {
+        self.pid = pid
+        self.worker = worker
+        self.options = options
+        self.starter = starter
+    }
+
+    /// Schedules the process on its worker (worker thread only).
+    public func wake() {
+        worker.schedule(self)
+    }
+
+    /// Removes and returns the first mailbox item matching `predicate` (worker thread only).
+    public func takeFromMailbox(where predicate: (MailboxItem) -> Bool) -> MailboxItem? {
+        guard let index = mailbox.firstIndex(where: predicate) else { return nil }
+        return mailbox.remove(at: index)
+    }
+}
+
+/// How a process is spawned: its parent and what the parent asked for.
+public struct SpawnOptions: Sendable {
+    public var parent: PID?
+    /// The parent monitors the child (EXIT on any exit).
+    public var monitor: Bool
+    /// Parent and child are linked (LINK_DOWN on abnormal exit).
+    public var link: Bool
+    /// A local name to register for the child before it runs.
+    public var name: String?
+    /// Called on the child's worker thread when it ends (used by function calls, `exec` and supervisors).
+    public var onExit: (@Sendable (PID, ProcessResult) -> Void)?
+
+    public init(
+        parent: PID? = nil,
+        monitor: Bool = false,
+        link: Bool = false,
+        name: String? = nil,
+        onExit: (@Sendable (PID, ProcessResult) -> Void)? = nil
+    ) {
+        self.parent = parent
+        self.monitor = monitor
+        self.link = link
+        self.name = name
+        self.onExit = onExit
+    }
+}

@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// A scheduler with its worker threads: the runtime object behind a `process.host` or `terminal.host` entry.
+///
+/// A process spawned from a process already on this host stays on the spawner's worker (locality: a
+/// message between them never crosses threads); other spawns are spread round-robin.
+public final class ProcessHost: @unchecked Sendable {
+    public let id: String
+    public unowned let node: Node
+    /// The worker threads; fixed after init.
+    public private(set) var workers: [Worker] = []
+    private let roundRobin = Atomic<Int>(0)
+    private let makeLocal: @Sendable (Worker) -> AnyObject?
+    private let state = Mutex<State>(.initial)
+
+    private enum State { case initial, running, stopped }
+
+    /// - Parameters:
+    ///   - workerCount: number of worker threads (at least 1).
+    ///   - makeLocal: builds each worker's local resources, on that worker's thread, before it runs anything.
+    public init(id: String, node: Node, workerCount: Int, makeLocal: @escaping @Sendable (Worker) -> AnyObject? = { _ in nil }) {
+        self.id = id
+        self.node = node
+        self.makeLocal = makeLocal
+        workers = (0..<max(1, workerCount)).map { Worker(index: $0, host: self) }
+    }
+
+    /// True once started and not yet stopped.
+    public var isRunning: Bool { state.withLock { $0 == .running } }
+
+    /// Starts the worker threads.
+    public func start() {
+        let shouldStart = state.withLock { state -> Bool in
+            guard state == .initial else { return false }
+            state = .running
+            return true
+        }
+        guard shouldStart else { return }
+        for worker in workers { startThread(for: worker) }
+    }
+
+    private func startThread(for worker: Worker) {
+        let makeLocal = self.makeLocal
+        let body = ThreadBody {
+            worker.local = makeLocal(worker)
+            worker.runLoop()
+            worker.local = nil
+        }
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(body).toOpaque()
+        let result = pthread_create(&thread, nil, { raw in
+            let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+            body.run()
+            return nil
+        }, context)
+        precondition(result == 0, "pthread_create failed: \(result)")
+        worker.thread = thread
+    }
+
+    /// Picks the worker for a new process: the caller's own worker if it belongs to this host, else the next
+    /// in round-robin order.
+    func pickWorker() -> Worker {
+        if let current = Worker.current, current.host === self { return current }
+        let index = roundRobin.add(1, ordering: .relaxed).oldValue
+        return workers[index % workers.count]
+    }
+
+    /// Cancels every process (CANCEL event), waits up to `timeout` for them to end, terminates the rest and
+    /// joins the worker threads. Blocks the caller; never call it from one of this host's workers.
+    public func stop(timeout: Duration = .seconds(10)) {
+        let shouldStop = state.withLock { state -> Bool in
+            guard state == .running else { state = .stopped; return false }
+            state = .stopped
+            return true
+        }
+        guard shouldStop else { return }
+        let nanos = UInt64(timeout.components.seconds) * 1_000_000_000
+            + UInt64(timeout.components.attoseconds / 1_000_000_000)
+        let deadline = MonotonicClock.now() &+ nanos
+        for worker in workers { worker.inbox.post(.shutdown(graceful: deadline)) }
+        for worker in workers {
+            if let thread = worker.thread { pthread_join(thread, nil) }
+            worker.thread = nil
+        }
+    }
+
+    /// Live processes across all workers (approximate while running).
+    public var processCount: Int { workers.reduce(0) { $0 + $1.processCount } }
+}
+
+/// A closure handed to a new pthread.
+private final class ThreadBody {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}

@@ -1,0 +1,148 @@
+import DequeModule
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Worker {
+    /// How many processes run between two looks at the inbox and the timers.
+    static let batch = 32
+
+    /// The worker thread's body.
+    func runLoop() {
+        Worker.setCurrent(self)
+        defer { Worker.setCurrent(nil) }
+        var buffer: [WorkerEvent] = []
+        buffer.reserveCapacity(64)
+        while true {
+            if inbox.hasPending {
+                inbox.drain(into: &buffer)
+                for event in buffer { handle(event) }
+                buffer.removeAll(keepingCapacity: true)
+            }
+            handleLocalEvents()
+            if stopping { break }
+            fireDueTimers()
+            if let deadline = shutdownDeadline, processCount == 0 || MonotonicClock.now() >= deadline {
+                finishShutdown()
+                continue
+            }
+            if !runQueue.isEmpty {
+                var ran = 0
+                while ran < Worker.batch, let process = runQueue.popFirst() {
+                    run(process)
+                    handleLocalEvents()
+                    ran += 1
+                }
+                continue
+            }
+            if localEvents.isEmpty && !inbox.hasPending {
+                var deadline = timers.earliest
+                if let shutdown = shutdownDeadline { deadline = min(deadline ?? shutdown, shutdown) }
+                inbox.park(until: deadline)
+            }
+        }
+    }
+
+    private func handleLocalEvents() {
+        while let event = localEvents.popFirst() { handle(event) }
+    }
+
+    private func fireDueTimers() {
+        guard !timers.isEmpty else { return }
+        let now = MonotonicClock.now()
+        while let timer = timers.popDue(now: now) {
+            let process = timer.process
+            guard !process.isFinished, let behavior = process.behavior else { continue }
+            if behavior.timerFired(process, token: timer.token) { schedule(process) }
+        }
+    }
+
+    private func handle(_ event: WorkerEvent) {
+        switch event {
+        case .start(let process):
+            processCount += 1
+            schedule(process)
+            if let deadline = shutdownDeadline { _ = deadline; cancel(process, reason: "scheduler shutdown") }
+        case .deliver(let process, let item):
+            guard !process.isFinished else { return }
+            process.mailbox.append(item)
+            if let behavior = process.behavior {
+                if behavior.mailboxReceived(process) { schedule(process) }
+            }
+        case .complete(let process, let token, let completion):
+            guard !process.isFinished, let behavior = process.behavior else { return }
+            if behavior.completed(process, token: token, completion) { schedule(process) }
+        case .terminate(let process, let result):
+            guard !process.isFinished else { return }
+            finish(process, result)
+        case .perform(let work):
+            work(self)
+        case .shutdown(let graceful):
+            beginShutdown(deadline: graceful)
+        case .stop:
+            stopping = true
+        }
+    }
+
+    /// Runs one process once.
+    private func run(_ process: ProcessCell) {
+        process.isQueued = false
+        guard !process.isFinished else { return }
+        if process.behavior == nil {
+            guard let starter = process.starter else { return }
+            process.starter = nil
+            do {
+                process.behavior = try starter.makeBehavior(for: process)
+            } catch {
+                finish(process, .failure(error))
+                return
+            }
+            // Items that arrived before the behaviour existed.
+            if !process.mailbox.isEmpty { _ = process.behavior?.mailboxReceived(process) }
+        }
+        process.isRunning = true
+        let outcome = process.behavior!.run(process)
+        process.isRunning = false
+        switch outcome {
+        case .blocked: break
+        case .runnable: schedule(process)
+        case .finished(let result): finish(process, result)
+        }
+    }
+
+    /// Ends a process: closes its behaviour and lets the node notify monitors, links and observers.
+    func finish(_ process: ProcessCell, _ result: ProcessResult) {
+        guard !process.isFinished else { return }
+        process.isFinished = true
+        process.mailbox.removeAll()
+        let behavior = process.behavior
+        process.behavior = nil
+        process.starter = nil
+        behavior?.discard(process)
+        processCount -= 1
+        host.node.processExited(process, result: result)
+    }
+
+    private func cancel(_ process: ProcessCell, reason: String) {
+        guard !process.isFinished else { return }
+        process.mailbox.append(.event(.cancel(from: nil, reason: reason)))
+        if let behavior = process.behavior {
+            if behavior.mailboxReceived(process) { schedule(process) }
+        }
+    }
+
+    private func beginShutdown(deadline: UInt64) {
+        shutdownDeadline = deadline
+        for process in host.node.processes(on: self) { cancel(process, reason: "scheduler shutdown") }
+    }
+
+    private func finishShutdown() {
+        for process in host.node.processes(on: self) where !process.isFinished {
+            finish(process, .terminated)
+        }
+        shutdownDeadline = nil
+        stopping = true
+    }
+}

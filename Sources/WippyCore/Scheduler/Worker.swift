@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import DequeModule
+
+/// One scheduler thread of a ``ProcessHost``: it owns a run queue, a timer heap and the processes placed on it.
+///
+/// A process never moves to another worker, so everything about it (its behaviour, its mailbox, the Lua state
+/// it lives in, which is the worker's ``local``) is touched by this one thread. Other threads reach it through
+/// the worker's inbox (``post(_:)``).
+///
+/// `@unchecked Sendable`: the confined state (`runQueue`, `timers`, `localEvents`, `local`) is only used on
+/// the worker thread (checked by ``isCurrent``); the inbox is internally locked.
+public final class Worker: @unchecked Sendable {
+    public let index: Int
+    public unowned let host: ProcessHost
+    let inbox = WorkerInbox()
+
+    // Worker-confined.
+    var runQueue = Deque<ProcessCell>()
+    var timers = TimerHeap()
+    var localEvents = Deque<WorkerEvent>()
+    var shutdownDeadline: UInt64?
+    var stopping = false
+    /// Live processes started on this worker.
+    public internal(set) var processCount = 0
+    /// Worker-local resources created by the host's `makeLocal` (for Lua: the worker's Lua state).
+    public var local: AnyObject?
+
+    var thread: pthread_t?
+
+    init(index: Int, host: ProcessHost) {
+        self.index = index
+        self.host = host
+    }
+
+    /// True when called on this worker's thread.
+    public var isCurrent: Bool { Worker.current === self }
+
+    /// The worker whose thread is running the caller, if any.
+    public static var current: Worker? {
+        guard let raw = pthread_getspecific(currentWorkerKey) else { return nil }
+        return Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    // MARK: - Called on the worker thread
+
+    /// Puts a process in the run queue (no-op if already queued or finished).
+    public func schedule(_ process: ProcessCell) {
+        guard !process.isQueued, !process.isFinished else { return }
+        process.isQueued = true
+        runQueue.append(process)
+    }
+
+    /// Arms a one-shot timer; the behaviour's `timerFired` receives `token`.
+    public func arm(_ process: ProcessCell, after nanoseconds: UInt64, token: UInt64) {
+        timers.insert(deadline: MonotonicClock.now() &+ nanoseconds, process: process, token: token)
+    }
+
+    /// Arms a timer at an absolute monotonic deadline.
+    public func arm(_ process: ProcessCell, at deadline: UInt64, token: UInt64) {
+        timers.insert(deadline: deadline, process: process, token: token)
+    }
+
+    // MARK: - Called from any thread
+
+    /// Hands an event to this worker (directly when already on its thread).
+    func post(_ event: WorkerEvent) {
+        if isCurrent { localEvents.append(event) } else { inbox.post(event) }
+    }
+
+    /// Delivers a completion to a process of this worker, from any thread.
+    public func complete(_ process: ProcessCell, token: UInt64, _ completion: Completion) {
+        post(.complete(process, token: token, completion))
+    }
+
+    /// Runs `work` on this worker's thread.
+    public func perform(_ work: @escaping @Sendable (Worker) -> Void) {
+        post(.perform(work))
+    }
+}
+
+private let currentWorkerKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
+
+extension Worker {
+    static func setCurrent(_ worker: Worker?) {
+        pthread_setspecific(currentWorkerKey, worker.map { Unmanaged.passUnretained($0).toOpaque() })
+    }
+}

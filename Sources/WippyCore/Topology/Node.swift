@@ -1,0 +1,182 @@
+import Synchronization
+
+/// The local node: allocates PIDs, knows every live process and host, routes messages and lifecycle events.
+///
+/// Thread-safe: any thread may spawn, send, monitor or link. Work on a process always ends up on its
+/// worker's thread.
+public final class Node: Sendable {
+    /// The node name used in PIDs; empty means the local default (PIDs print as `{host|uniq}`).
+    public let name: String
+    public let names = NameRegistry()
+    let table = ProcessTable()
+    let topology = Topology()
+    private let counter = Atomic<UInt64>(0)
+    private let hosts = Mutex<[String: ProcessHost]>([:])
+
+    static let hasNames: UInt8 = 1
+    static let hasLinksOrWatchers: UInt8 = 2
+
+    public init(name: String = "") {
+        self.name = name
+    }
+
+    // MARK: - Hosts
+
+    public func register(host: ProcessHost) {
+        hosts.withLock { $0[host.id] = host }
+    }
+
+    public func unregister(hostID: String) {
+        _ = hosts.withLock { $0.removeValue(forKey: hostID) }
+    }
+
+    public func host(_ id: String) -> ProcessHost? {
+        hosts.withLock { $0[id] }
+    }
+
+    public var hostIDs: [String] { hosts.withLock { Array($0.keys).sorted() } }
+
+    // MARK: - Spawning
+
+    /// Allocates a PID on `hostLabel` without a process (for control-plane identities such as supervisors).
+    public func allocatePID(host hostLabel: String) -> PID {
+        PID(node: name, host: hostLabel, uniq: counter.add(1, ordering: .relaxed).newValue)
+    }
+
+    /// Creates a process on `host` and returns its PID at once; it starts running on its worker soon after.
+    ///
+    /// With `options.name` set and the name already taken, nothing is spawned and the holder's PID is
+    /// returned (spawn-or-signal); `initialMessages` go to whichever process ends up with the name.
+    @discardableResult
+    public func spawn(
+        on host: ProcessHost,
+        starter: any ProcessStarter,
+        options: SpawnOptions = SpawnOptions(),
+        hostLabel: String? = nil,
+        initialMessages: [Message] = []
+    ) -> PID {
+        let pid = PID(node: name, host: hostLabel ?? host.id, uniq: counter.add(1, ordering: .relaxed).newValue)
+        if let processName = options.name, let holder = names.registerOrLookup(processName, pid: pid) {
+            for message in initialMessages { _ = send(to: holder, .message(message)) }
+            return holder
+        }
+        let worker = host.pickWorker()
+        let cell = ProcessCell(pid: pid, worker: worker, options: options, starter: starter)
+        if options.name != nil { cell.topologyFlags.bitwiseOr(Node.hasNames, ordering: .relaxed) }
+        table.insert(cell)
+        if let parent = options.parent {
+            if options.monitor {
+                _ = topology.monitor(watcher: parent, target: pid)
+                cell.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
+            }
+            if options.link {
+                topology.link(parent, pid)
+                cell.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
+                table.cell(for: parent)?.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
+            }
+        }
+        for message in initialMessages { cell.worker.post(.deliver(cell, .message(message))) }
+        worker.post(.start(cell))
+        // Initial messages were posted before the start event, so they are in the mailbox when it first runs.
+        return pid
+    }
+
+    // MARK: - Routing
+
+    /// True if `pid` is a live process of this node.
+    public func isAlive(_ pid: PID) -> Bool { table.cell(for: pid) != nil }
+
+    /// Number of live processes.
+    public var processCount: Int { table.count }
+
+    /// Delivers a mailbox item; false when no such process exists.
+    @discardableResult
+    public func send(to pid: PID, _ item: MailboxItem) -> Bool {
+        guard let cell = table.cell(for: pid) else { return false }
+        cell.worker.post(.deliver(cell, item))
+        return true
+    }
+
+    /// Resolves a destination: a PID string, else a registered name.
+    public func resolve(_ destination: String) -> PID? {
+        if destination.hasPrefix("{"), let pid = PID(parsing: destination) { return pid }
+        return names.lookup(destination)
+    }
+
+    /// Forcibly ends a process ("process terminated"); false when it does not exist.
+    @discardableResult
+    public func terminate(_ pid: PID, result: ProcessResult = .terminated) -> Bool {
+        guard let cell = table.cell(for: pid) else { return false }
+        cell.worker.post(.terminate(cell, result))
+        return true
+    }
+
+    /// Delivers a CANCEL event; false when the process does not exist.
+    @discardableResult
+    public func cancel(_ pid: PID, from: PID?, reason: String) -> Bool {
+        send(to: pid, .event(.cancel(from: from, reason: reason)))
+    }
+
+    // MARK: - Names
+
+    /// Registers a local name for a live process.
+    public func register(name processName: String, for pid: PID) throws(WippyError) {
+        guard let cell = table.cell(for: pid) else { throw WippyError.notFound("pid not registered") }
+        try names.register(processName, pid: pid)
+        cell.topologyFlags.bitwiseOr(Node.hasNames, ordering: .relaxed)
+    }
+
+    // MARK: - Monitors and links
+
+    public func monitor(watcher: PID, target: PID) throws(WippyError) {
+        guard let cell = table.cell(for: target) else { throw WippyError.notFound("pid not registered") }
+        guard topology.monitor(watcher: watcher, target: target) else {
+            throw WippyError.alreadyExists("already monitoring pid")
+        }
+        cell.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
+        // The target may have exited between the lookup and the registration.
+        if !isAlive(target), topology.unmonitor(watcher: watcher, target: target) {
+            throw WippyError.notFound("pid not registered")
+        }
+    }
+
+    @discardableResult
+    public func unmonitor(watcher: PID, target: PID) -> Bool {
+        topology.unmonitor(watcher: watcher, target: target)
+    }
+
+    public func link(_ a: PID, _ b: PID) throws(WippyError) {
+        guard let cellA = table.cell(for: a), let cellB = table.cell(for: b) else {
+            throw WippyError.notFound("pid not registered")
+        }
+        topology.link(a, b)
+        cellA.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
+        cellB.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
+    }
+
+    public func unlink(_ a: PID, _ b: PID) {
+        topology.unlink(a, b)
+    }
+
+    // MARK: - Exit
+
+    /// Called by a worker when one of its processes ended.
+    func processExited(_ cell: ProcessCell, result: ProcessResult) {
+        table.remove(cell.pid)
+        let flags = cell.topologyFlags.load(ordering: .relaxed)
+        if flags & Node.hasNames != 0 { names.release(cell.pid) }
+        if flags & Node.hasLinksOrWatchers != 0 {
+            let (watchers, links) = topology.remove(cell.pid)
+            for watcher in watchers { send(to: watcher, .event(.exit(from: cell.pid, result: result))) }
+            if result.isError {
+                for linked in links { send(to: linked, .event(.linkDown(from: cell.pid, result: result))) }
+            }
+        }
+        cell.options.onExit?(cell.pid, result)
+    }
+
+    /// Live processes placed on `worker`.
+    func processes(on worker: Worker) -> [ProcessCell] {
+        table.cells { $0.worker === worker }
+    }
+}

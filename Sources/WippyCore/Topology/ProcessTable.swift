@@ -1,0 +1,40 @@
+import Synchronization
+
+/// Every live process of the node, by PID counter, in lock-striped shards.
+final class ProcessTable: Sendable {
+    private final class Shard: Sendable {
+        let cells = Mutex<[UInt64: ProcessCell]>([:])
+    }
+
+    private static let shardCount = 16
+    private let shards: [Shard] = (0..<ProcessTable.shardCount).map { _ in Shard() }
+
+    @inline(__always)
+    private func shard(_ uniq: UInt64) -> Shard { shards[Int(uniq % UInt64(ProcessTable.shardCount))] }
+
+    func insert(_ cell: ProcessCell) {
+        shard(cell.pid.uniq).cells.withLock { $0[cell.pid.uniq] = cell }
+    }
+
+    func remove(_ pid: PID) {
+        _ = shard(pid.uniq).cells.withLock { $0.removeValue(forKey: pid.uniq) }
+    }
+
+    func cell(for pid: PID) -> ProcessCell? {
+        guard let cell = shard(pid.uniq).cells.withLock({ $0[pid.uniq] }) else { return nil }
+        return cell.pid == pid ? cell : nil
+    }
+
+    /// A snapshot of all cells matching `predicate`.
+    func cells(where predicate: (ProcessCell) -> Bool) -> [ProcessCell] {
+        var result: [ProcessCell] = []
+        for shard in shards {
+            shard.cells.withLock { cells in
+                for cell in cells.values where predicate(cell) { result.append(cell) }
+            }
+        }
+        return result
+    }
+
+    var count: Int { shards.reduce(0) { total, shard in total + shard.cells.withLock { $0.count } } }
+}

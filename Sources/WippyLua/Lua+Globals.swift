@@ -1,0 +1,15 @@
+import CLua
+
+/// Access to the state's global table and to the coroutine functions that pass system yields through.
+extension Lua {
+    /// Pushes the global table of the state (the one the standard libraries were opened into).
+    public func pushGlobals() {
+        lua_rawgeti(pointer, wippy_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+    }
+
+    /// Pushes `coroutine.resume` that passes system yields and preemption of inner coroutines outward.
+    public func pushCoroutineResume() { lua_pushcclosure(pointer, wippy_co_resume, 0) }
+
+    /// Pushes `coroutine.wrap` with the same behaviour.
+    public func pushCoroutineWrap() { lua_pushcclosure(pointer, wippy_co_wrap, 0) }
+}

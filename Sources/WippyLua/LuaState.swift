@@ -1,0 +1,64 @@
+import CLua
+
+/// An owned Lua universe (`lua_State` and all its threads).
+///
+/// Not thread-safe: a `LuaState` is confined to the thread that uses it (a scheduler worker), and it is
+/// declared non-`Sendable`. Natives and runtime code use ``Lua`` views of its threads.
+public final class LuaState {
+    /// The main thread.
+    public let main: Lua
+    private let stats: UnsafeMutablePointer<wippy_alloc_stats>
+    private var closed = false
+
+    /// Creates a state with the accounting allocator. With `standardLibraries` it opens base, table, string,
+    /// math, coroutine, os and utf8 into the main thread's globals (the runtime prunes them to Wippy's subset).
+    public init(standardLibraries: Bool = true) {
+        stats = .allocate(capacity: 1)
+        stats.initialize(to: wippy_alloc_stats(bytes: 0, peak: 0))
+        guard let pointer = wippy_newstate(stats) else { fatalError("lua_newstate failed") }
+        main = Lua(pointer)
+        if standardLibraries { wippy_open_standard_libraries(pointer) }
+    }
+
+    deinit {
+        close()
+        stats.deallocate()
+    }
+
+    /// Closes the state, freeing every object in it.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        lua_close(main.pointer)
+    }
+
+    /// Bytes currently allocated by Lua in this state.
+    public var allocatedBytes: Int { Int(stats.pointee.bytes) }
+
+    /// Highest value of ``allocatedBytes`` so far.
+    public var peakBytes: Int { Int(stats.pointee.peak) }
+
+    /// Runs a full garbage-collection cycle.
+    public func collectGarbage() { _ = wippy_gc(main.pointer, LUA_GCCOLLECT, 0) }
+
+    /// Performs an incremental GC step of about `kilobytes` KB of work; true if a cycle finished.
+    @discardableResult
+    public func stepGarbageCollector(kilobytes: Int32 = 0) -> Bool { wippy_gc(main.pointer, LUA_GCSTEP, kilobytes) != 0 }
+
+    /// Switches the collector to generational mode.
+    public func useGenerationalGC() { _ = wippy_gc(main.pointer, LUA_GCGEN, 0) }
+
+    /// Installs the instruction-count hook used for preemption; threads created later inherit it.
+    public func installPreemption(instructionsPerTick: Int32) {
+        wippy_install_preemption(main.pointer, instructionsPerTick)
+    }
+
+    /// Sets how many preemption ticks the next resume on this OS thread may run.
+    public static func setPreemptionBudget(_ ticks: Int32) { wippy_set_budget(ticks) }
+
+    /// Returns and clears the "preempted" flag of this OS thread.
+    public static func takePreempted() -> Bool { wippy_take_preempted() != 0 }
+}
+
+@available(*, unavailable, message: "LuaState is confined to the thread that owns it")
+extension LuaState: Sendable {}

@@ -1,0 +1,82 @@
+import DequeModule
+public import WippyLua
+
+/// A Go-style channel between the tasks of one process.
+///
+/// Values stay Lua values (no copying: tasks of a process share one Lua state). Buffered values and values
+/// of blocked senders are anchored in the registry. A channel may be *mailbox-backed* (`process.inbox()`,
+/// `process.events()`, `process.listen(topic)`): receiving then pulls the next matching item out of the
+/// process mailbox, converting it to Lua only at that moment.
+public final class LuaChannel {
+    /// A task waiting on this channel, in a plain receive/send or as one case of a select.
+    struct Waiter {
+        let task: LuaTask
+        let token: UInt64
+        /// Case index (1-based) when waiting in a select, 0 for a plain operation.
+        let caseIndex: Int32
+        /// The value a blocked sender offers.
+        let value: LuaRef
+    }
+
+    public enum Source: Equatable {
+        case inbox
+        case events
+        case topic(String)
+    }
+
+    public let capacity: Int
+    public internal(set) var isClosed = false
+    var buffer = Deque<LuaRef>()
+    var receivers = Deque<Waiter>()
+    var senders = Deque<Waiter>()
+    /// Set for mailbox-backed channels.
+    public let source: Source?
+    /// For `listen` channels: deliver Message objects instead of raw values.
+    let deliversMessages: Bool
+
+    /// The process that created the channel (its serial on the worker) and the worker's main thread, used to
+    /// release anchored values when the channel is collected.
+    let ownerSerial: UInt64
+    let lua: Lua
+
+    public init(capacity: Int, owner: LuaProcess, source: Source? = nil, deliversMessages: Bool = false) {
+        self.capacity = max(0, capacity)
+        self.source = source
+        self.deliversMessages = deliversMessages
+        self.ownerSerial = owner.serial
+        self.lua = owner.lua
+    }
+
+    deinit {
+        for ref in buffer { lua.unref(ref) }
+        for sender in senders { lua.unref(sender.value) }
+    }
+
+    /// Drops waiters whose task moved on (a select that completed elsewhere, a dead task).
+    func pruneReceivers() {
+        while let first = receivers.first, !first.task.isWaiting(on: first.token) { receivers.removeFirst() }
+    }
+
+    func pruneSenders(_ lua: Lua) {
+        while let first = senders.first, !first.task.isWaiting(on: first.token) {
+            lua.unref(first.value)
+            senders.removeFirst()
+        }
+    }
+
+    /// True when a receive could complete now (buffered value, blocked sender, or closed).
+    func canReceive(_ lua: Lua, process: LuaProcess) -> Bool {
+        if !buffer.isEmpty { return true }
+        pruneSenders(lua)
+        if !senders.isEmpty { return true }
+        if let source, process.hasMailboxItem(for: source, channel: self) { return true }
+        return isClosed
+    }
+
+    /// True when a send could complete now (a receiver waiting or room in the buffer), and not closed.
+    func canSend() -> Bool {
+        if isClosed { return false }
+        pruneReceivers()
+        return !receivers.isEmpty || buffer.count < capacity
+    }
+}

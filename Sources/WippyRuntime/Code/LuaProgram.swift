@@ -1,0 +1,53 @@
+public import WippyCore
+import Synchronization
+
+/// The kinds of Lua entries.
+public enum LuaEntryKind: String, Sendable {
+    case function = "function.lua"
+    case process = "process.lua"
+    case library = "library.lua"
+    case workflow = "workflow.lua"
+
+    /// Executable kinds get the `process` global.
+    public var isExecutable: Bool { self != .library }
+}
+
+/// The code of one Lua entry, translated to Lua 5.4 and ready to compile on any worker.
+///
+/// Immutable and `Sendable`; each worker compiles it once (cached by ``serial``). A changed entry gets a new
+/// program with a new serial, so running code keeps its old program.
+public final class LuaProgram: Sendable {
+    public let entryID: EntryID
+    public let kind: LuaEntryKind
+    /// Lua 5.4 text: `local _ENV = ...;` followed by the translated source on the same first line.
+    public let code: [UInt8]
+    /// `=ns:name`, so runtime errors read `ns:name:line: message`.
+    public let chunkName: String
+    /// Method to call (nil: the chunk's return value is used as it is, for libraries).
+    public let method: String?
+    /// Built-in modules the entry may `require`.
+    public let modules: [String]
+    /// `alias → library entry`.
+    public let imports: [(alias: String, entry: EntryID)]
+    /// The file the source came from, for error messages.
+    public let sourceFile: String?
+    /// Unique per program instance.
+    public let serial: UInt64
+
+    private static let counter = Atomic<UInt64>(0)
+
+    public init(
+        entryID: EntryID, kind: LuaEntryKind, translatedSource: [UInt8], method: String?, modules: [String],
+        imports: [(alias: String, entry: EntryID)], sourceFile: String?
+    ) {
+        self.entryID = entryID
+        self.kind = kind
+        self.code = Array("local _ENV = ...; ".utf8) + translatedSource
+        self.chunkName = "=" + entryID.description
+        self.method = method
+        self.modules = modules
+        self.imports = imports
+        self.sourceFile = sourceFile
+        self.serial = LuaProgram.counter.add(1, ordering: .relaxed).newValue
+    }
+}

@@ -1,0 +1,55 @@
+public import Logging
+public import WippyCore
+import Synchronization
+
+/// What all Lua workers share: the node, the built-in modules, the current code of every Lua entry, and
+/// where logs go. Thread-safe.
+public final class LuaRuntime: Sendable {
+    public let node: Node
+    public let modules: [String: any LuaModule]
+    public let logger: Logger
+    private let programs = Mutex<[EntryID: LuaProgram]>([:])
+    private let terminalHosts = Mutex<Set<String>>([])
+
+    public init(node: Node, modules: [any LuaModule], logger: Logger) {
+        self.node = node
+        var table: [String: any LuaModule] = [:]
+        for module in modules { table[module.name] = module }
+        table["process"] = ProcessModule()
+        self.modules = table
+        self.logger = logger
+    }
+
+    // MARK: - Code
+
+    public func program(_ id: EntryID) -> LuaProgram? { programs.withLock { $0[id] } }
+
+    /// Makes `program` the current code of its entry (new spawns and calls use it).
+    public func install(_ program: LuaProgram) { programs.withLock { $0[program.entryID] = program } }
+
+    public func removeProgram(_ id: EntryID) { _ = programs.withLock { $0.removeValue(forKey: id) } }
+
+    public var programIDs: [EntryID] { programs.withLock { Array($0.keys) } }
+
+    // MARK: - Hosts
+
+    /// Creates a process host whose workers each own a Lua state.
+    public func makeHost(id: String, workers: Int, terminal: Bool = false) -> ProcessHost {
+        if terminal { terminalHosts.withLock { _ = $0.insert(id) } }
+        return ProcessHost(id: id, node: node, workerCount: workers) { [self] worker in
+            LuaWorkerState(runtime: self, worker: worker)
+        }
+    }
+
+    public func isTerminalHost(_ id: String) -> Bool { terminalHosts.withLock { $0.contains(id) } }
+
+    // MARK: - Logging
+
+    /// Writes a log record for Lua code (`print`, `logger`), tagged with the process and location.
+    public func log(_ level: Logger.Level, _ message: String, pid: PID?, location: String?, fields: Logger.Metadata = [:]) {
+        var metadata = fields
+        if let pid { metadata["pid"] = .string(pid.description) }
+        if let location, !location.isEmpty { metadata["location"] = .string(location) }
+        logger.log(level: level, "\(message)", metadata: metadata)
+    }
+}

@@ -1,0 +1,31 @@
+public import WippyCore
+public import WippyLua
+
+/// Blocking a task on something outside the process (a timer, another process, I/O).
+extension LuaProcess {
+    /// Blocks `task` until the completion with the returned token arrives (deliver it with
+    /// `cell.worker.complete(cell, token:, _)` from any thread). `resume` pushes the results on the task's
+    /// thread and returns their count; it runs on this worker.
+    public func suspend(_ task: LuaTask, resume: @escaping (Lua, Completion?) -> Int32) -> UInt64 {
+        let token = task.block()
+        pending[token] = { completion in
+            guard task.isWaiting(on: token) else { return }
+            let count = resume(task.thread, completion)
+            task.wake(arguments: count)
+        }
+        return token
+    }
+
+    /// Blocks `task` for `nanoseconds`; `resume` pushes the results when the timer fires.
+    public func sleep(_ task: LuaTask, nanoseconds: UInt64, resume: @escaping (Lua) -> Int32 = { _ in 0 }) {
+        let token = suspend(task) { thread, _ in resume(thread) }
+        cell.worker.arm(cell, after: nanoseconds, token: token)
+    }
+
+    /// Lets other tasks and processes run, then resumes `task` with no results.
+    public func yieldTask(_ task: LuaTask) {
+        task.state = .ready
+        task.resumeArguments = 0
+        readyQueue.append(task)
+    }
+}

@@ -1,0 +1,166 @@
+import DequeModule
+import WippyCore
+import WippyLua
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Mailbox subscriptions. Items stay in the scheduler's mailbox (as payloads) until a task receives them
+/// on the matching channel; only then are they converted to Lua values.
+extension LuaProcess {
+    // MARK: - Subscriptions
+
+    /// Pushes the channel for `source`, creating the subscription on first use (the same channel each call).
+    func pushSubscription(_ source: LuaChannel.Source, messages: Bool = false, on thread: Lua) {
+        switch source {
+        case .inbox:
+            if inbox == nil { inbox = makeSubscription(source, messages: true) }
+            thread.push(inbox!.ref)
+        case .events:
+            if events == nil { events = makeSubscription(source, messages: false) }
+            thread.push(events!.ref)
+        case .topic(let topic):
+            if topics[topic] == nil { topics[topic] = makeSubscription(source, messages: messages) }
+            thread.push(topics[topic]!.ref)
+        }
+    }
+
+    private func makeSubscription(_ source: LuaChannel.Source, messages: Bool) -> (channel: LuaChannel, ref: LuaRef) {
+        let channel = LuaChannel(capacity: 0, owner: self, source: source, deliversMessages: messages)
+        workerState.push(channel, on: lua)
+        return (channel, lua.ref())
+    }
+
+    /// Ends a subscription (the channel is closed by the caller).
+    func unsubscribe(_ source: LuaChannel.Source) {
+        switch source {
+        case .inbox:
+            if let inbox { lua.unref(inbox.ref) }
+            inbox = nil
+        case .events:
+            if let events { lua.unref(events.ref) }
+            events = nil
+        case .topic(let topic):
+            if let subscription = topics.removeValue(forKey: topic) { lua.unref(subscription.ref) }
+        }
+    }
+
+    // MARK: - Matching
+
+    @inline(__always)
+    private func item(_ item: MailboxItem, matches source: LuaChannel.Source) -> Bool {
+        switch (item, source) {
+        case (.message(let message), .inbox): return topics.isEmpty || topics[message.topic] == nil
+        case (.message(let message), .topic(let topic)): return message.topic == topic
+        case (.event, .events): return true
+        default: return false
+        }
+    }
+
+    func hasMailboxItem(for source: LuaChannel.Source, channel: LuaChannel) -> Bool {
+        cell.mailbox.contains { item($0, matches: source) }
+    }
+
+    /// Takes the oldest item for `source` out of the mailbox and pushes it as a Lua value on `target`.
+    func pullMailbox(for source: LuaChannel.Source, channel: LuaChannel, into target: Lua) -> Bool {
+        guard let found = cell.takeFromMailbox(where: { item($0, matches: source) }) else { return false }
+        pushItem(found, for: channel, on: target)
+        return true
+    }
+
+    /// Looks at the item that just arrived: fails the process for a LINK_DOWN without `trap_links`, or
+    /// hands it to a task already waiting on its channel. Returns true when the process should run.
+    func deliverNewestMailboxItem() -> Bool {
+        guard let newest = cell.mailbox.last else { return false }
+        let channel: LuaChannel?
+        switch newest {
+        case .event(let event):
+            if case .linkDown = event, !trapLinks {
+                pendingFailure = WippyError("linked process failed", kind: .internal)
+                return true
+            }
+            channel = events?.channel
+        case .message(let message):
+            channel = topics.isEmpty ? inbox?.channel : (topics[message.topic]?.channel ?? inbox?.channel)
+        }
+        guard let channel else { return false }
+        channel.pruneReceivers()
+        guard let receiver = channel.receivers.popFirst() else { return false }
+        cell.mailbox.removeLast()
+        pushItem(newest, for: channel, on: lua)
+        wakeReceiver(receiver, valueFrom: lua, ok: true)
+        return true
+    }
+
+    // MARK: - Conversion
+
+    /// Pushes a mailbox item as the Lua value its channel delivers.
+    func pushItem(_ item: MailboxItem, for channel: LuaChannel, on target: Lua) {
+        switch item {
+        case .message(let message):
+            if case .topic = channel.source, !channel.deliversMessages {
+                pushPayloadValues(message.payloads, on: target)
+            } else {
+                pushMessage(message, on: target)
+            }
+        case .event(let event):
+            pushEvent(event, on: target)
+        }
+    }
+
+    /// One payload → its value; several → an array of values; none → nil.
+    func pushPayloadValues(_ payloads: [Payload], on target: Lua) {
+        switch payloads.count {
+        case 0: target.pushNil()
+        case 1: LuaValueConverter.push(payloads[0], on: target, state: workerState)
+        default:
+            target.newTable(arrayCapacity: Int32(payloads.count), fieldCapacity: 0)
+            for (index, payload) in payloads.enumerated() {
+                LuaValueConverter.push(payload, on: target, state: workerState)
+                target.rawSet(-2, index: Int64(index + 1))
+            }
+        }
+    }
+
+    /// A Message object: topic, sender and payload data as user values.
+    func pushMessage(_ message: Message, on target: Lua) {
+        let memory = target.newTaggedUserdata(.message, size: 8, userValues: 3)
+        memory.storeBytes(of: Int32(message.payloads.count), as: Int32.self)
+        target.push(message.topic)
+        target.setUserValue(-2, 1)
+        if let from = message.from { target.push(from.description) } else { target.push("") }
+        target.setUserValue(-2, 2)
+        pushPayloadValues(message.payloads, on: target)
+        target.setUserValue(-2, 3)
+        workerState.pushMetatable(.message, on: target)
+        target.setMetatable(-2)
+    }
+
+    /// A lifecycle event table: `{kind, from, at, result = {value, error}}` or `{kind, from, at, reason}`.
+    func pushEvent(_ event: ProcessEvent, on target: Lua) {
+        target.newTable(arrayCapacity: 0, fieldCapacity: 4)
+        let table = target.top
+        target.push(event.kind)
+        target.rawSet(table, key: "kind")
+        target.push(Int64(time(nil)))
+        target.rawSet(table, key: "at")
+        switch event {
+        case .exit(let from, let result), .linkDown(let from, let result):
+            target.push(from.description)
+            target.rawSet(table, key: "from")
+            target.newTable(arrayCapacity: 0, fieldCapacity: 2)
+            LuaValueConverter.push(result.value, on: target, state: workerState)
+            target.rawSet(-2, key: "value")
+            if let error = result.error {
+                workerState.pushError(error, on: target)
+                target.rawSet(-2, key: "error")
+            }
+            target.rawSet(table, key: "result")
+        case .cancel(let from, let reason):
+            if let from { target.push(from.description) } else { target.push("") }
+            target.rawSet(table, key: "from")
+            target.push(reason)
+            target.rawSet(table, key: "reason")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+public import WippyCore
+public import WippyLua
+
+/// Spawning processes and calling functions from Lua.
+extension LuaProcess {
+    /// Pushes this process's PID string.
+    func pushPIDString(on lua: Lua) {
+        if pidString == nil { pidString = pid.description }
+        lua.push(pidString!)
+    }
+
+    /// Spawns entry `id` (a `process.lua`; relative names resolve in this entry's namespace) on `host`.
+    public func spawnProcess(
+        id: String, host hostID: String, arguments: [Payload], monitor: Bool, link: Bool,
+        onExit: (@Sendable (PID, ProcessResult) -> Void)? = nil
+    ) -> Result<PID, WippyError> {
+        let entryID = EntryID.resolve(id, in: program.entryID.namespace)
+        guard let target = workerState.runtime.program(entryID) else {
+            return .failure(WippyError("process not found: \(entryID)", kind: .notFound, retryable: false))
+        }
+        guard target.kind == .process || target.kind == .workflow else {
+            return .failure(.invalid("\(entryID) is a \(target.kind.rawValue) entry, not a process"))
+        }
+        guard let host = node.host(hostID) else {
+            return .failure(WippyError("host not found: \(hostID)", kind: .notFound, retryable: false))
+        }
+        let options = SpawnOptions(parent: pid, monitor: monitor, link: link, onExit: onExit)
+        let starter = LuaProcessStarter(program: target, mode: .process, arguments: arguments, context: context)
+        return .success(node.spawn(on: host, starter: starter, options: options))
+    }
+
+    /// Calls function entry `id` with `arguments`; `completion` runs on this worker with the result.
+    /// The call runs on this process's worker as a short-lived process with its own PID.
+    public func callFunction(
+        id: EntryID, arguments: [Payload], context callContext: ExecutionContext? = nil,
+        completion: @escaping @Sendable (ProcessResult) -> Void
+    ) -> WippyError? {
+        guard let target = workerState.runtime.program(id) else {
+            return WippyError("function not found: \(id)", kind: .notFound, retryable: false)
+        }
+        guard target.kind == .function else { return .invalid("\(id) is a \(target.kind.rawValue) entry, not a function") }
+        let starter = LuaProcessStarter(program: target, mode: .function, arguments: arguments, context: callContext ?? context)
+        let options = SpawnOptions(parent: pid, onExit: { _, result in completion(result) })
+        node.spawn(on: cell.worker.host, starter: starter, options: options, hostLabel: target.hostLabel)
+        return nil
+    }
+}
+
+extension LuaProgram {
+    /// The host part of function-call PIDs: `<entry id>#lua.<serial>`.
+    var hostLabel: String { "\(entryID)#lua.\(serial)" }
+}
+
+extension LuaWorkerState {
+    /// Pushes a completion's result the way call-style functions return it: `value` or `nil, err`.
+    public func pushResult(_ completion: Completion?, on lua: Lua) -> Int32 {
+        switch completion {
+        case .result(let result):
+            if let error = result.error { return fail(error, on: lua) }
+            LuaValueConverter.push(result.value, on: lua, state: self)
+            return 1
+        case .values(let values):
+            for value in values { LuaValueConverter.push(value, on: lua, state: self) }
+            return Int32(values.count)
+        case .failure(let error):
+            return fail(error, on: lua)
+        case .custom, .none:
+            lua.pushNil()
+            return 1
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import DequeModule
+import WippyCore
+public import WippyLua
+
+/// Start-up phases, task creation and task completion.
+extension LuaProcess {
+    /// Prepares the main task: libraries the entry imports, then the entry's chunk, then its method.
+    func start() throws(WippyError) {
+        plan = try workerState.importPlan(for: program)
+        let task = makeTask(isMain: true)
+        if mode == .function, let instance = workerState.functionInstances[program.entryID],
+            instance.serial == program.serial
+        {
+            // The function's chunk already ran on this worker: call its method directly.
+            environment = instance.environment
+            ownsEnvironment = false
+            task.thread.push(instance.method)
+            task.phase = .body
+            task.resumeArguments = pushArguments(on: task.thread)
+            return
+        }
+        if plan.isEmpty { try beginEntryChunk(on: task) } else { try beginLibrary(0, on: task) }
+    }
+
+    /// Creates a task (the main one or a `coroutine.spawn`) and anchors its thread.
+    @discardableResult
+    func makeTask(isMain: Bool, from creator: Lua? = nil) -> LuaTask {
+        let owner = creator ?? lua
+        let thread = owner.newThread()
+        let anchor = owner.ref()
+        let task = LuaTask(thread: thread, anchor: anchor, process: self, isMain: isMain)
+        tasks.append(task)
+        if isMain {
+            main = task
+            readyQueue.append(task)
+        }
+        return task
+    }
+
+    private func beginLibrary(_ index: Int, on task: LuaTask) throws(WippyError) {
+        let library = plan[index]
+        let thread = task.thread
+        if let error = workerState.pushChunk(library, on: thread) { throw compileError(error, program: library) }
+        workerState.pushEnvironment(for: library, on: thread)
+        bindImports(of: library, environmentAt: -1, on: thread)
+        task.phase = .library(index)
+        task.resumeArguments = 1
+    }
+
+    private func beginEntryChunk(on task: LuaTask) throws(WippyError) {
+        let thread = task.thread
+        if let error = workerState.pushChunk(program, on: thread) { throw compileError(error, program: program) }
+        workerState.pushEnvironment(for: program, on: thread)
+        bindImports(of: program, environmentAt: -1, on: thread)
+        thread.pushValue(at: -1)
+        environment = thread.ref()
+        task.phase = .chunk
+        task.resumeArguments = 1
+    }
+
+    /// Binds each import alias of `program` to this process's instance of the library.
+    private func bindImports(of program: LuaProgram, environmentAt index: Int32, on thread: Lua) {
+        let env = thread.absolute(index)
+        for (alias, entry) in program.imports {
+            guard let ref = libraryInstances[entry] else { continue }
+            thread.push(ref)
+            thread.rawSet(env, key: alias)
+        }
+    }
+
+    private func compileError(_ error: LuaError, program: LuaProgram) -> WippyError {
+        WippyError(error.message, kind: .invalid, retryable: false)
+    }
+
+    /// Pushes the start arguments on `thread`; returns how many.
+    private func pushArguments(on thread: Lua) -> Int32 {
+        thread.ensureStack(Int32(arguments.count) + 4)
+        for argument in arguments { LuaValueConverter.push(argument, on: thread, state: workerState) }
+        let count = Int32(arguments.count)
+        arguments = []
+        return count
+    }
+
+    /// A task's function returned. Returns the process outcome when that ends the process.
+    func taskReturned(_ task: LuaTask, results: Int32) -> ProcessRunOutcome? {
+        guard task.isMain else {
+            task.thread.pop(results)
+            retire(task)
+            return nil
+        }
+        let thread = task.thread
+        switch task.phase {
+        case .library(let index):
+            let library = plan[index]
+            if results == 0 { thread.pushNil() } else if results > 1 { thread.pop(results - 1) }
+            libraryInstances[library.entryID] = thread.ref()
+            thread.top = 0
+            do {
+                if index + 1 < plan.count { try beginLibrary(index + 1, on: task) } else { try beginEntryChunk(on: task) }
+            } catch {
+                return .finished(.failure(error))
+            }
+            task.state = .ready
+            readyQueue.append(task)
+            return nil
+        case .chunk:
+            guard pushEntryFunction(results: results, on: thread) else {
+                let name = program.method ?? "main"
+                return .finished(.failure(WippyError("method \"\(name)\" not found in module", kind: .notFound, retryable: false)))
+            }
+            if mode == .function {
+                thread.pushValue(at: -1)
+                let method = thread.ref()
+                thread.push(environment)
+                let env = thread.ref()
+                if let old = workerState.functionInstances[program.entryID] {
+                    lua.unref(old.method)
+                    lua.unref(old.environment)
+                }
+                workerState.functionInstances[program.entryID] = LuaWorkerState.FunctionInstance(
+                    serial: program.serial, method: method, environment: env)
+            }
+            task.phase = .body
+            task.resumeArguments = pushArguments(on: thread)
+            task.state = .ready
+            readyQueue.append(task)
+            return nil
+        case .method, .body:
+            return .finished(result(from: thread, count: results))
+        }
+    }
+
+    /// Leaves only the entry function on `thread`'s stack (from the chunk's results); false if there is none.
+    private func pushEntryFunction(results: Int32, on thread: Lua) -> Bool {
+        let top = thread.top
+        let first = top - results + 1
+        defer {}
+        guard results > 0 else { return false }
+        switch thread.type(at: first) {
+        case .function:
+            thread.pushValue(at: first)
+        case .table:
+            let method = program.method ?? "main"
+            guard thread.rawGet(first, key: method) == .function else {
+                thread.top = 0
+                return false
+            }
+        default:
+            thread.top = 0
+            return false
+        }
+        thread.insert(at: 1)
+        thread.top = 1
+        return true
+    }
+
+    /// Converts a finished main function's results to a process result: the first value is the result; a
+    /// string or error object in the second slot makes it a failure.
+    func result(from thread: Lua, count: Int32) -> ProcessResult {
+        guard count > 0 else { return ProcessResult() }
+        let first = thread.top - count + 1
+        if count >= 2 {
+            let second = first + 1
+            switch thread.type(at: second) {
+            case .string:
+                let message = thread.string(at: second) ?? ""
+                thread.pop(count)
+                return .failure(WippyError(message, kind: .internal))
+            case .userdata:
+                if let error = workerState.readError(at: second, on: thread) {
+                    thread.pop(count)
+                    return .failure(error)
+                }
+            default: break
+            }
+        }
+        let value = LuaValueConverter.payload(at: first, in: thread, state: workerState)
+        thread.pop(count)
+        return ProcessResult(value: value)
+    }
+
+    /// The error a failed resume left at `index`.
+    func errorValue(on thread: Lua, at index: Int32) -> WippyError {
+        if let error = workerState.readError(at: index, on: thread) { return error }
+        return WippyError(thread.describeError(at: index))
+    }
+
+    /// Removes a finished or killed task.
+    func retire(_ task: LuaTask) {
+        task.state = .dead
+        task.thread.extraSpace = nil
+        lua.unref(task.anchor)
+        if let index = tasks.firstIndex(where: { $0 === task }) { tasks.remove(at: index) }
+    }
+
+    /// `coroutine.spawn(fn)` body: the new task runs first, the caller after it.
+    func spawnTask(function index: Int32, caller: LuaTask, on thread: Lua) {
+        let task = makeTask(isMain: false, from: thread)
+        thread.pushValue(at: index)
+        thread.move(1, to: task.thread)
+        task.state = .ready
+        readyQueue.append(task)
+        // The caller resumes after the new task, with the thread as the result.
+        task.thread.pushSelf()
+        task.thread.move(1, to: thread)
+        caller.state = .ready
+        caller.resumeArguments = 1
+        readyQueue.append(caller)
+    }
+
+    /// Pushes the global `name` as the process environment sees it (own globals, then the entry scope,
+    /// then the shared base), with raw lookups only. Returns false (pushing nothing) when it is nil.
+    public func pushGlobal(_ name: String, on thread: Lua) -> Bool {
+        guard environment.isValid else { return false }
+        let base = thread.top
+        thread.push(environment)
+        for _ in 0..<8 {
+            if thread.rawGet(-1, key: name) != .nil {
+                thread.replace(at: base + 1)
+                thread.top = base + 1
+                return true
+            }
+            thread.pop()
+            guard thread.getMetatable(-1), thread.rawGet(-1, key: "__index") == .table else { break }
+            thread.replace(at: base + 1)
+            thread.top = base + 1
+        }
+        thread.top = base
+        return false
+    }
+}

@@ -1,0 +1,30 @@
+public import WippyCore
+
+/// Starts a Lua process or function call on its worker: builds the behaviour in the worker's Lua state.
+public struct LuaProcessStarter: ProcessStarter {
+    public let program: LuaProgram
+    public let mode: LuaProcess.Mode
+    public let arguments: [Payload]
+    public let context: ExecutionContext
+
+    public init(program: LuaProgram, mode: LuaProcess.Mode = .process, arguments: [Payload], context: ExecutionContext = .empty) {
+        self.program = program
+        self.mode = mode
+        self.arguments = arguments
+        self.context = context
+    }
+
+    public func makeBehavior(for process: ProcessCell) throws(WippyError) -> any ProcessBehavior {
+        guard let state = process.worker.local as? LuaWorkerState else {
+            throw WippyError.internal("host \(process.worker.host.id) cannot run Lua processes")
+        }
+        let behavior = LuaProcess(cell: process, state: state, program: program, mode: mode, arguments: arguments, context: context)
+        do {
+            try behavior.start()
+        } catch {
+            behavior.discard(process)
+            throw error
+        }
+        return behavior
+    }
+}

@@ -1,0 +1,352 @@
+import WippyCore
+public import WippyLua
+
+/// The `process` global of function, process and workflow entries.
+struct ProcessModule: LuaModule {
+    let name = "process"
+
+    func load(into lua: Lua, state: LuaWorkerState) {
+        lua.newTable(arrayCapacity: 0, fieldCapacity: 32)
+        let table = lua.top
+        let functions: [(String, LuaNativeFunction)] = [
+            ("pid", ProcessNatives.pid), ("id", ProcessNatives.id), ("send", ProcessNatives.send),
+            ("inbox", ProcessNatives.inbox), ("events", ProcessNatives.events), ("listen", ProcessNatives.listen),
+            ("unlisten", ProcessNatives.unlisten), ("spawn", ProcessNatives.spawn),
+            ("spawn_monitored", ProcessNatives.spawnMonitored), ("spawn_linked", ProcessNatives.spawnLinked),
+            ("spawn_linked_monitored", ProcessNatives.spawnLinkedMonitored), ("exec", ProcessNatives.exec),
+            ("terminate", ProcessNatives.terminate), ("cancel", ProcessNatives.cancel),
+            ("monitor", ProcessNatives.monitor), ("unmonitor", ProcessNatives.unmonitor),
+            ("link", ProcessNatives.link), ("unlink", ProcessNatives.unlink),
+            ("get_options", ProcessNatives.getOptions), ("set_options", ProcessNatives.setOptions),
+        ]
+        for (name, native) in functions {
+            lua.push(native: native)
+            lua.rawSet(table, key: name)
+        }
+        lua.newTable()
+        for (name, value) in [("CANCEL", "pid.cancel"), ("EXIT", "pid.exit"), ("LINK_DOWN", "pid.link.down")] {
+            lua.push(value)
+            lua.rawSet(-2, key: name)
+        }
+        state.makeReadOnly()
+        lua.rawSet(table, key: "event")
+
+        lua.newTable()
+        for (name, native) in [
+            ("register", ProcessNatives.register), ("lookup", ProcessNatives.lookup),
+            ("unregister", ProcessNatives.unregister),
+        ] as [(String, LuaNativeFunction)] {
+            lua.push(native: native)
+            lua.rawSet(-2, key: name)
+        }
+        for (name, value) in [("LOCAL", 0), ("EVENTUAL", 1), ("CONSISTENT", 2), ("STRONG", 3)] {
+            lua.push(Int64(value))
+            lua.rawSet(-2, key: name)
+        }
+        state.makeReadOnly()
+        lua.rawSet(table, key: "registry")
+    }
+}
+
+enum ProcessNatives {
+    @inline(__always)
+    static func context(_ lua: Lua) -> (LuaTask, LuaProcess)? {
+        guard let task = LuaTask.current(lua) else { return nil }
+        return (task, task.process)
+    }
+
+    static func noProcess(_ lua: Lua) -> Int32 { lua.raise("process functions need a running process") }
+
+    /// A destination argument (PID string or name); numbers are accepted as names.
+    static func destination(_ lua: Lua, _ index: Int32) -> String? {
+        switch lua.type(at: index) {
+        case .string, .number: return lua.stringCoercing(at: index)
+        default: return nil
+        }
+    }
+
+    static let pid: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else {
+            lua.pushNil()
+            LuaWorkerState.of(lua).pushError(WippyError.internal("no process PID"), on: lua)
+            return 2
+        }
+        process.pushPIDString(on: lua)
+        return 1
+    }
+
+    static let id: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        lua.push(process.program.entryID.description)
+        return 1
+    }
+
+    static let send: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        let top = lua.top
+        guard top >= 2 else {
+            return process.workerState.fail(.invalid("send requires at least destination and topic arguments"), on: lua)
+        }
+        guard let target = destination(lua, 1) else { return lua.typeError(1, expected: "string") }
+        guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let topic = lua.stringCoercing(at: 2) else {
+            return lua.typeError(2, expected: "string")
+        }
+        if topic.hasPrefix("@") { return process.workerState.fail(.invalid("cannot send to @ topics"), on: lua) }
+        guard let pid = process.node.resolve(target) else {
+            return process.workerState.fail(.notFound("could not resolve '\(target)' as PID or registered name"), on: lua)
+        }
+        let payloads = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
+        guard process.node.send(to: pid, .message(Message(from: process.pid, topic: topic, payloads: payloads))) else {
+            return process.workerState.fail(WippyError("process not found: \(target)", kind: .notFound), on: lua)
+        }
+        lua.push(true)
+        return 1
+    }
+
+    static let inbox: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        process.pushSubscription(.inbox, on: lua)
+        return 1
+    }
+
+    static let events: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        process.pushSubscription(.events, on: lua)
+        return 1
+    }
+
+    static let listen: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        guard let topic = lua.stringCoercing(at: 1) else { return lua.typeError(1, expected: "string") }
+        if topic.isEmpty { return process.workerState.fail(.invalid("topic cannot be empty"), on: lua) }
+        if topic.hasPrefix("@") { return process.workerState.fail(.invalid("cannot listen to @ topics"), on: lua) }
+        var messages = false
+        if lua.type(at: 2) == .table, lua.rawGet(2, key: "message") == .boolean {
+            messages = lua.bool(at: -1)
+            lua.pop()
+        }
+        process.pushSubscription(.topic(topic), messages: messages, on: lua)
+        return 1
+    }
+
+    static let unlisten: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        guard let channel = LuaChannel.at(1, in: lua) else { return lua.typeError(1, expected: "channel") }
+        guard case .topic = channel.source, channel.ownerSerial == process.serial else {
+            lua.push(false)
+            process.workerState.pushError(.invalid("channel is not a listen subscription"), on: lua)
+            return 2
+        }
+        process.unsubscribe(channel.source!)
+        process.close(channel)
+        lua.push(true)
+        return 1
+    }
+
+    static func spawn(_ lua: Lua, function: String, monitor: Bool, link: Bool) -> Int32 {
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        let top = lua.top
+        guard top >= 2, let id = lua.string(at: 1), let hostID = lua.string(at: 2) else {
+            return process.workerState.fail(.invalid("\(function) requires at least id and host arguments"), on: lua)
+        }
+        let arguments = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
+        switch process.spawnProcess(id: id, host: hostID, arguments: arguments, monitor: monitor, link: link) {
+        case .success(let pid):
+            lua.push(pid.description)
+            return 1
+        case .failure(let error):
+            return process.workerState.fail(error, on: lua)
+        }
+    }
+
+    static let spawn: LuaNativeFunction = { spawn(Lua($0!), function: "spawn", monitor: false, link: false) }
+    static let spawnMonitored: LuaNativeFunction = {
+        spawn(Lua($0!), function: "spawn_monitored", monitor: true, link: false)
+    }
+    static let spawnLinked: LuaNativeFunction = { spawn(Lua($0!), function: "spawn_linked", monitor: false, link: true) }
+    static let spawnLinkedMonitored: LuaNativeFunction = {
+        spawn(Lua($0!), function: "spawn_linked_monitored", monitor: true, link: true)
+    }
+
+    /// `process.exec(id, host, ...)`: spawn and wait for the result.
+    static let exec: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (task, process) = context(lua) else { return noProcess(lua) }
+        let top = lua.top
+        guard top >= 2, let id = lua.string(at: 1), let hostID = lua.string(at: 2) else {
+            return process.workerState.fail(.invalid("exec requires id and host arguments"), on: lua)
+        }
+        let arguments = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
+        let worker = process.workerState
+        let token = process.suspend(task) { thread, completion in
+            worker.pushResult(completion, on: thread)
+        }
+        let cell = process.cell
+        let result = process.spawnProcess(id: id, host: hostID, arguments: arguments, monitor: false, link: false) {
+            _, result in cell.worker.complete(cell, token: token, .result(result))
+        }
+        if case .failure(let error) = result {
+            process.cancelPending(token)
+            task.state = .running
+            return process.workerState.fail(error, on: lua)
+        }
+        return lua.yieldToScheduler()
+    }
+
+    static func withTarget(_ lua: Lua, _ name: String, _ body: (LuaProcess, PID) -> WippyError?) -> Int32 {
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        guard let target = destination(lua, 1) else {
+            return process.workerState.fail(.invalid("\(name) requires a destination argument"), on: lua)
+        }
+        guard let pid = process.node.resolve(target) else {
+            return process.workerState.fail(.notFound("could not resolve '\(target)' as PID or registered name"), on: lua)
+        }
+        if let error = body(process, pid) { return process.workerState.fail(error, on: lua) }
+        lua.push(true)
+        return 1
+    }
+
+    static let terminate: LuaNativeFunction = { state in
+        withTarget(Lua(state!), "terminate") { process, pid in
+            if process.workerState.runtime.isTerminalHost(pid.host) { return nil }
+            return process.node.terminate(pid) ? nil : .notFound("process not found")
+        }
+    }
+
+    static let cancel: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        let reason = lua.stringCoercing(at: 2) ?? ""
+        return withTarget(lua, "cancel") { process, pid in
+            process.node.cancel(pid, from: process.pid, reason: reason) ? nil : .notFound("process not found")
+        }
+    }
+
+    static let monitor: LuaNativeFunction = { state in
+        withTarget(Lua(state!), "monitor") { process, pid in
+            do throws(WippyError) { try process.node.monitor(watcher: process.pid, target: pid) } catch { return error }
+            return nil
+        }
+    }
+
+    static let unmonitor: LuaNativeFunction = { state in
+        withTarget(Lua(state!), "unmonitor") { process, pid in
+            process.node.unmonitor(watcher: process.pid, target: pid)
+            return nil
+        }
+    }
+
+    static let link: LuaNativeFunction = { state in
+        withTarget(Lua(state!), "link") { process, pid in
+            do throws(WippyError) { try process.node.link(process.pid, pid) } catch { return error }
+            return nil
+        }
+    }
+
+    static let unlink: LuaNativeFunction = { state in
+        withTarget(Lua(state!), "unlink") { process, pid in
+            process.node.unlink(process.pid, pid)
+            return nil
+        }
+    }
+
+    static let getOptions: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        lua.newTable()
+        lua.push(process.trapLinks)
+        lua.rawSet(-2, key: "trap_links")
+        return 1
+    }
+
+    static let setOptions: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        guard lua.type(at: 1) == .table else {
+            lua.push(false)
+            process.workerState.pushError(.invalid("options parameter must be a table"), on: lua)
+            return 2
+        }
+        var problem: WippyError?
+        lua.pushNil()
+        while lua.next(1) {
+            let key = lua.string(at: -2) ?? ""
+            switch key {
+            case "trap_links":
+                if lua.type(at: -1) == .boolean { process.trapLinks = lua.bool(at: -1) } else {
+                    problem = .invalid("trap_links must be a boolean")
+                }
+            default:
+                problem = problem ?? .invalid("option \(key) is not supported")
+            }
+            lua.pop()
+        }
+        if let problem {
+            lua.push(false)
+            process.workerState.pushError(problem, on: lua)
+            return 2
+        }
+        lua.push(true)
+        return 1
+    }
+
+    static let register: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        guard let name = lua.stringCoercing(at: 1), !name.isEmpty else { return lua.typeError(1, expected: "string") }
+        var pid = process.pid
+        if !lua.isNil(at: 2) {
+            guard lua.type(at: 2) == .string, let text = lua.string(at: 2) else {
+                return process.workerState.fail(.invalid("pid must be a string"), on: lua)
+            }
+            guard let parsed = PID(parsing: text) else { return process.workerState.fail(.invalid("invalid pid: \(text)"), on: lua) }
+            pid = parsed
+        }
+        if !lua.isNil(at: 3) {
+            guard let scope = lua.integer(at: 3) else { return process.workerState.fail(.invalid("scope must be a number"), on: lua) }
+            if scope != 0 {
+                return process.workerState.fail(WippyError("cluster name scopes are not available on a standalone node", kind: .unavailable), on: lua)
+            }
+        }
+        do throws(WippyError) {
+            try process.node.register(name: name, for: pid)
+        } catch {
+            return process.workerState.fail(error, on: lua)
+        }
+        lua.push(true)
+        return 1
+    }
+
+    static let lookup: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let name = lua.stringCoercing(at: 1) else { return lua.typeError(1, expected: "string") }
+        let worker = LuaWorkerState.of(lua)
+        guard let pid = worker.runtime.node.names.lookup(name) else {
+            return worker.fail(.notFound("name not registered"), on: lua)
+        }
+        lua.push(pid.description)
+        return 1
+    }
+
+    static let unregister: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let name = lua.stringCoercing(at: 1) else { return lua.typeError(1, expected: "string") }
+        lua.push(LuaWorkerState.of(lua).runtime.node.names.unregister(name))
+        return 1
+    }
+
+    /// `coroutine.spawn(fn)`: a new task of the calling process; it runs first.
+    static let spawnCoroutine: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.type(at: 1) == .function else { return lua.typeError(1, expected: "function") }
+        guard let (task, process) = context(lua) else { return lua.raise("coroutine.spawn needs a running process") }
+        process.spawnTask(function: 1, caller: task, on: lua)
+        return lua.yieldToScheduler()
+    }
+}

@@ -1,0 +1,155 @@
+public import WippyCore
+public import WippyLua
+
+/// Everything Lua on one worker thread: the Lua state all of the worker's processes live in, the read-only
+/// sandbox they share, metatables, and caches of compiled chunks, entry scopes and module tables.
+///
+/// Confined to its worker thread (it is the worker's `local`).
+public final class LuaWorkerState {
+    public let state: LuaState
+    public let runtime: LuaRuntime
+    public unowned let worker: Worker
+
+    /// The main thread (used for building shared tables, never for running process code).
+    public var lua: Lua { state.main }
+
+    // Shared tables, anchored in the registry.
+    var baseRef = LuaRef.none
+    var readOnlySetRef = LuaRef.none
+    var preludeRef = LuaRef.none
+    var metatables: [UserdataTag: LuaRef] = [:]
+
+    // Caches keyed by program serial.
+    var chunks: [UInt64: LuaRef] = [:]
+    var environmentMetatables: [UInt64: LuaRef] = [:]
+    var importPlans: [UInt64: [LuaProgram]] = [:]
+    var modules: [String: LuaRef] = [:]
+    /// Function entries: the chunk runs once per worker and program; the method is reused by later calls.
+    var functionInstances: [EntryID: FunctionInstance] = [:]
+
+    /// Processes created on this worker so far (for ownership checks on channels).
+    var processSerial: UInt64 = 0
+
+    struct FunctionInstance {
+        var serial: UInt64
+        var method: LuaRef
+        var environment: LuaRef
+    }
+
+    /// Preemption: instructions per hook tick and ticks per run slice.
+    static let instructionsPerTick: Int32 = 1000
+    static let ticksPerSlice: Int32 = 200
+
+    public init(runtime: LuaRuntime, worker: Worker) {
+        self.runtime = runtime
+        self.worker = worker
+        state = LuaState(standardLibraries: true)
+        state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
+        lua.extraSpace = nil
+        lua.push(lightUserdata: Unmanaged.passUnretained(self).toOpaque())
+        lua.rawSet(Lua.registryIndex, key: "wippy.worker")
+        buildSandbox()
+        registerMetatables()
+        loadPrelude()
+    }
+
+    deinit {
+        state.close()
+    }
+
+    /// The worker state the calling Lua thread belongs to.
+    @inline(__always)
+    public static func of(_ lua: Lua) -> LuaWorkerState {
+        if let task = LuaTask.current(lua) { return task.process.workerState }
+        lua.rawGet(Lua.registryIndex, key: "wippy.worker")
+        let raw = lua.userdata(at: -1)!
+        lua.pop()
+        return Unmanaged<LuaWorkerState>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    // MARK: - Metatables
+
+    /// Pushes the metatable registered for `tag`.
+    public func pushMetatable(_ tag: UserdataTag) {
+        guard let ref = metatables[tag] else {
+            lua.pushNil()
+            return
+        }
+        lua.push(ref)
+    }
+
+    /// Pushes the metatable for `tag` onto `target` (any thread of this state).
+    public func pushMetatable(_ tag: UserdataTag, on target: Lua) {
+        if let ref = metatables[tag] { target.push(ref) } else { target.pushNil() }
+    }
+
+    /// Registers a metatable (the table on top of the main stack, popped) for `tag`. Modules call this from
+    /// their `load` to give their userdata methods.
+    public func registerMetatable(_ tag: UserdataTag, from lua: Lua) {
+        if let old = metatables[tag] { lua.unref(old) }
+        metatables[tag] = lua.ref()
+    }
+
+    /// True if the worker already has a metatable for `tag`.
+    public func hasMetatable(_ tag: UserdataTag) -> Bool { metatables[tag] != nil }
+
+    // MARK: - Modules
+
+    /// Pushes the table (or value) of built-in module `name` on `target`, loading it on first use.
+    /// Returns false (pushing nothing) for an unknown module.
+    @discardableResult
+    public func pushModule(_ name: String, on target: Lua) -> Bool {
+        if let ref = modules[name] {
+            target.push(ref)
+            return true
+        }
+        guard let module = runtime.modules[name] else { return false }
+        let top = lua.top
+        module.load(into: lua, state: self)
+        guard lua.top == top + 1 else {
+            lua.top = top
+            return false
+        }
+        if lua.type(at: -1) == .table { makeReadOnly() }
+        let ref = lua.ref()
+        modules[name] = ref
+        target.push(ref)
+        return true
+    }
+
+    // MARK: - Code
+
+    /// Pushes the compiled chunk of `program` on `target`, compiling it on first use.
+    func pushChunk(_ program: LuaProgram, on target: Lua) -> LuaError? {
+        if let ref = chunks[program.serial] {
+            target.push(ref)
+            return nil
+        }
+        if let error = lua.load(program.code, name: program.chunkName) { return error }
+        chunks[program.serial] = lua.ref()
+        target.push(chunks[program.serial]!)
+        return nil
+    }
+
+    /// Pushes a fresh environment for one instance of `program` on `target`: an empty table whose misses fall
+    /// through to the entry's scope (its modules, `require`, `process`) and then to the shared base.
+    func pushEnvironment(for program: LuaProgram, on target: Lua) {
+        target.newTable(arrayCapacity: 0, fieldCapacity: 1)
+        target.pushValue(at: -1)
+        target.rawSet(-2, key: "_G")
+        if let ref = environmentMetatables[program.serial] {
+            target.push(ref)
+        } else {
+            buildEnvironmentMetatable(for: program)
+            target.push(environmentMetatables[program.serial]!)
+        }
+        target.setMetatable(-2)
+    }
+
+    /// Forgets cached code of programs that are no longer current (called when entries change).
+    public func evict(serial: UInt64) {
+        if let ref = chunks.removeValue(forKey: serial) { lua.unref(ref) }
+        if let ref = environmentMetatables.removeValue(forKey: serial) { lua.unref(ref) }
+        importPlans[serial] = nil
+    }
+}

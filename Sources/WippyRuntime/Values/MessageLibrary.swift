@@ -1,0 +1,164 @@
+import WippyCore
+import WippyLua
+
+/// Message objects (what `inbox()` delivers) and Payload objects (`msg:payload()`, `payload.new`).
+extension LuaWorkerState {
+    func registerMetatables() {
+        let lua = self.lua
+        // Message
+        lua.newTable()
+        lua.newTable()
+        for (name, native) in [
+            ("topic", MessageNatives.topic), ("from", MessageNatives.from), ("payload", MessageNatives.payload),
+        ] as [(String, LuaNativeFunction)] {
+            lua.push(native: native)
+            lua.rawSet(-2, key: name)
+        }
+        lua.rawSet(-2, key: "__index")
+        lua.push(native: MessageNatives.describe)
+        lua.rawSet(-2, key: "__tostring")
+        lua.push("process.Message")
+        lua.rawSet(-2, key: "__name")
+        lua.push(false)
+        lua.rawSet(-2, key: "__metatable")
+        registerMetatable(.message, from: lua)
+
+        // Payload
+        lua.newTable()
+        lua.newTable()
+        for (name, native) in [
+            ("data", PayloadNatives.data), ("unmarshal", PayloadNatives.data),
+            ("get_format", PayloadNatives.format), ("transcode", PayloadNatives.transcode),
+        ] as [(String, LuaNativeFunction)] {
+            lua.push(native: native)
+            lua.rawSet(-2, key: name)
+        }
+        lua.rawSet(-2, key: "__index")
+        lua.push(native: PayloadNatives.describe)
+        lua.rawSet(-2, key: "__tostring")
+        lua.push("payload")
+        lua.rawSet(-2, key: "__name")
+        lua.push(false)
+        lua.rawSet(-2, key: "__metatable")
+        registerMetatable(.payload, from: lua)
+    }
+
+    func installPayloadLibrary(into base: Int32) {
+        let lua = self.lua
+        lua.newTable()
+        lua.push(native: PayloadNatives.new)
+        lua.rawSet(-2, key: "new")
+        lua.newTable()
+        for (name, value) in [
+            ("JSON", "json/plain"), ("YAML", "yaml/plain"), ("STRING", "text/plain"),
+            ("BYTES", "application/octet-stream"), ("MSGPACK", "application/msgpack"), ("LUA", "lua/any"),
+            ("GOLANG", "golang/any"), ("ERROR", "golang/error"),
+        ] {
+            lua.push(value)
+            lua.rawSet(-2, key: name)
+        }
+        makeReadOnly()
+        lua.rawSet(-2, key: "format")
+        makeReadOnly()
+        lua.rawSet(base, key: "payload")
+    }
+
+    /// Pushes a Payload object wrapping the value at `index` of `lua`.
+    func pushPayloadObject(valueAt index: Int32, on lua: Lua) {
+        let value = lua.absolute(index)
+        _ = lua.newTaggedUserdata(.payload, size: 0, userValues: 1)
+        lua.pushValue(at: value)
+        lua.setUserValue(-2, 1)
+        pushMetatable(.payload, on: lua)
+        lua.setMetatable(-2)
+    }
+}
+
+enum MessageNatives {
+    static let topic: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.taggedUserdata(at: 1, .message) != nil else { return lua.typeError(1, expected: "message") }
+        lua.getUserValue(1, 1)
+        return 1
+    }
+
+    static let from: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.taggedUserdata(at: 1, .message) != nil else { return lua.typeError(1, expected: "message") }
+        lua.getUserValue(1, 2)
+        return 1
+    }
+
+    /// One payload → a Payload object; several → an array of Payload objects; none → nil.
+    static let payload: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let memory = lua.taggedUserdata(at: 1, .message) else { return lua.typeError(1, expected: "message") }
+        let count = memory.load(as: Int32.self)
+        let worker = LuaWorkerState.of(lua)
+        lua.getUserValue(1, 3)
+        switch count {
+        case 0:
+            return 1
+        case 1:
+            worker.pushPayloadObject(valueAt: -1, on: lua)
+            return 1
+        default:
+            let values = lua.top
+            lua.newTable(arrayCapacity: count, fieldCapacity: 0)
+            for index in 1...Int64(count) {
+                lua.rawGet(values, index: index)
+                worker.pushPayloadObject(valueAt: -1, on: lua)
+                lua.remove(at: -2)
+                lua.rawSet(-2, index: index)
+            }
+            return 1
+        }
+    }
+
+    static let describe: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        lua.getUserValue(1, 1)
+        let topic = lua.string(at: -1) ?? ""
+        lua.push("process.Message{topic=\(topic)}")
+        return 1
+    }
+}
+
+enum PayloadNatives {
+    static let new: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        lua.top = 1
+        LuaWorkerState.of(lua).pushPayloadObject(valueAt: 1, on: lua)
+        return 1
+    }
+
+    static let data: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.taggedUserdata(at: 1, .payload) != nil else { return lua.typeError(1, expected: "payload") }
+        lua.getUserValue(1, 1)
+        return 1
+    }
+
+    static let format: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.taggedUserdata(at: 1, .payload) != nil else { return lua.typeError(1, expected: "payload") }
+        lua.getUserValue(1, 1)
+        lua.push(LuaWorkerState.of(lua).readError(at: -1, on: lua) != nil ? "golang/error" : "lua/any")
+        return 1
+    }
+
+    /// Lua payloads are already plain values: transcoding keeps the value and records nothing else.
+    static let transcode: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.taggedUserdata(at: 1, .payload) != nil else { return lua.typeError(1, expected: "payload") }
+        lua.pushValue(at: 1)
+        lua.pushNil()
+        return 2
+    }
+
+    static let describe: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        lua.push("payload{format=lua/any}")
+        return 1
+    }
+}
