@@ -1,6 +1,6 @@
 import Testing
 import WippyCore
-@testable import WippyRuntime
+import WippyRuntime
 
 @Suite struct ProcessBasicsTests {
     @Test func mainReturnValueIsTheResult() async {

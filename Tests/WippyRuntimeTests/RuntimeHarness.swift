@@ -1,7 +1,8 @@
 import Logging
 import Synchronization
+import Logging
 import WippyCore
-@testable import WippyRuntime
+import WippyRuntime
 
 /// A node with one Lua process host for tests: install entries from Lua source, run them, get results.
 final class RuntimeHarness: @unchecked Sendable {

@@ -9,7 +9,8 @@ import Synchronization
 /// threads are immutable (`pid`, `worker`, `options`) or atomic (`topologyFlags`).
 public final class ProcessCell: @unchecked Sendable {
     public let pid: PID
-    public unowned let worker: Worker
+    // unowned(unsafe): a worker outlives every process placed on it (hosts are never freed while the node runs).
+    public unowned(unsafe) let worker: Worker
     public let options: SpawnOptions
 
     // Worker-confined state.

@@ -15,7 +15,8 @@ import DequeModule
 /// the worker thread (checked by ``isCurrent``); the inbox is internally locked.
 public final class Worker: @unchecked Sendable {
     public let index: Int
-    public unowned let host: ProcessHost
+    // unowned(unsafe): the host owns its workers.
+    public unowned(unsafe) let host: ProcessHost
     let inbox = WorkerInbox()
 
     // Worker-confined.

@@ -83,6 +83,9 @@ public final class Node: Sendable {
 
     // MARK: - Routing
 
+    /// The cell of `pid` if it is alive.
+    public func cellIfAlive(_ pid: PID) -> ProcessCell? { table.cell(for: pid) }
+
     /// True if `pid` is a live process of this node.
     public func isAlive(_ pid: PID) -> Bool { table.cell(for: pid) != nil }
 
@@ -95,6 +98,22 @@ public final class Node: Sendable {
         guard let cell = table.cell(for: pid) else { return false }
         cell.worker.post(.deliver(cell, item))
         return true
+    }
+
+    /// The live process named by PID text or, failing that, by a registered name; no allocation when the text
+    /// is the PID of a live process.
+    public func cell(forDestination text: UnsafeRawBufferPointer) -> ProcessCell? {
+        if let parts = PID.parts(of: text) {
+            guard let cell = table.cell(uniq: parts.uniq), cell.pid.matches(text, parts) else { return nil }
+            return cell
+        }
+        guard let pid = names.lookup(String(decoding: text, as: UTF8.self)) else { return nil }
+        return table.cell(for: pid)
+    }
+
+    /// Delivers a mailbox item to a known live process.
+    public func send(to cell: ProcessCell, _ item: MailboxItem) {
+        cell.worker.post(.deliver(cell, item))
     }
 
     /// Resolves a destination: a PID string, else a registered name.

@@ -20,6 +20,10 @@ final class ProcessTable: Sendable {
         _ = shard(pid.uniq).cells.withLock { $0.removeValue(forKey: pid.uniq) }
     }
 
+    func cell(uniq: UInt64) -> ProcessCell? {
+        shard(uniq).cells.withLock { $0[uniq] }
+    }
+
     func cell(for pid: PID) -> ProcessCell? {
         guard let cell = shard(pid.uniq).cells.withLock({ $0[pid.uniq] }) else { return nil }
         return cell.pid == pid ? cell : nil

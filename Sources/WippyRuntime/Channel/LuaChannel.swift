@@ -1,5 +1,5 @@
 import DequeModule
-public import WippyLua
+import WippyLua
 
 /// A Go-style channel between the tasks of one process.
 ///

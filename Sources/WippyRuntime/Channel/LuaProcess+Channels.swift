@@ -1,5 +1,5 @@
 import DequeModule
-public import WippyCore
+import WippyCore
 public import WippyLua
 
 /// Channel operations. Every waiter is a task of this process; handing a value over pushes it on the

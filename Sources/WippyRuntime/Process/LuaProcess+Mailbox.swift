@@ -128,7 +128,7 @@ extension LuaProcess {
         memory.storeBytes(of: Int32(message.payloads.count), as: Int32.self)
         target.push(message.topic)
         target.setUserValue(-2, 1)
-        if let from = message.from { target.push(from.description) } else { target.push("") }
+        if let from = message.from { target.push(pid: from) } else { target.push("") }
         target.setUserValue(-2, 2)
         pushPayloadValues(message.payloads, on: target)
         target.setUserValue(-2, 3)
@@ -146,7 +146,7 @@ extension LuaProcess {
         target.rawSet(table, key: "at")
         switch event {
         case .exit(let from, let result), .linkDown(let from, let result):
-            target.push(from.description)
+            target.push(pid: from)
             target.rawSet(table, key: "from")
             target.newTable(arrayCapacity: 0, fieldCapacity: 2)
             LuaValueConverter.push(result.value, on: target, state: workerState)
@@ -157,7 +157,7 @@ extension LuaProcess {
             }
             target.rawSet(table, key: "result")
         case .cancel(let from, let reason):
-            if let from { target.push(from.description) } else { target.push("") }
+            if let from { target.push(pid: from) } else { target.push("") }
             target.rawSet(table, key: "from")
             target.push(reason)
             target.rawSet(table, key: "reason")

@@ -5,8 +5,7 @@ public import WippyLua
 extension LuaProcess {
     /// Pushes this process's PID string.
     func pushPIDString(on lua: Lua) {
-        if pidString == nil { pidString = pid.description }
-        lua.push(pidString!)
+        lua.push(pid: pid)
     }
 
     /// Spawns entry `id` (a `process.lua`; relative names resolve in this entry's namespace) on `host`.

@@ -9,8 +9,9 @@ public import WippyLua
 public final class LuaProcess: ProcessBehavior {
     public enum Mode: Sendable { case process, function }
 
-    public unowned let cell: ProcessCell
-    public unowned let workerState: LuaWorkerState
+    // unowned(unsafe): the cell owns this behaviour; the worker state outlives every process of its worker.
+    public unowned(unsafe) let cell: ProcessCell
+    public unowned(unsafe) let workerState: LuaWorkerState
     public let program: LuaProgram
     public let mode: Mode
     /// Process-wide context values (inherited by spawns and calls).
@@ -36,9 +37,6 @@ public final class LuaProcess: ProcessBehavior {
     var events: (channel: LuaChannel, ref: LuaRef)?
     var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
     public var trapLinks = false
-
-    /// Cached string form of the PID.
-    var pidString: String?
 
     /// Set when the process must end before running again (a LINK_DOWN without trap_links).
     var pendingFailure: WippyError?

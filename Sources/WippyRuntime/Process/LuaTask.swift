@@ -7,7 +7,8 @@ public import WippyLua
 public final class LuaTask {
     public let thread: Lua
     let anchor: LuaRef
-    public unowned let process: LuaProcess
+    // unowned(unsafe): a task is only touched by its process, on its worker, while the process is alive.
+    public unowned(unsafe) let process: LuaProcess
     let isMain: Bool
 
     enum State { case ready, running, blocked, dead }

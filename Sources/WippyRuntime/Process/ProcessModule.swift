@@ -1,5 +1,5 @@
 import WippyCore
-public import WippyLua
+import WippyLua
 
 /// The `process` global of function, process and workflow entries.
 struct ProcessModule: LuaModule {
@@ -95,13 +95,20 @@ enum ProcessNatives {
             return lua.typeError(2, expected: "string")
         }
         if topic.hasPrefix("@") { return process.workerState.fail(.invalid("cannot send to @ topics"), on: lua) }
-        guard let pid = process.node.resolve(target) else {
-            return process.workerState.fail(.notFound("could not resolve '\(target)' as PID or registered name"), on: lua)
+        let cell: ProcessCell?
+        if lua.type(at: 1) == .string {
+            cell = lua.withBytes(at: 1) { process.node.cell(forDestination: $0) } ?? nil
+        } else {
+            cell = process.node.resolve(target).flatMap { process.node.cellIfAlive($0) }
         }
-        let payloads = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
-        guard process.node.send(to: pid, .message(Message(from: process.pid, topic: topic, payloads: payloads))) else {
+        guard let cell else {
+            if process.node.resolve(target) == nil {
+                return process.workerState.fail(.notFound("could not resolve '\(target)' as PID or registered name"), on: lua)
+            }
             return process.workerState.fail(WippyError("process not found: \(target)", kind: .notFound), on: lua)
         }
+        let payloads = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
+        process.node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)))
         lua.push(true)
         return 1
     }

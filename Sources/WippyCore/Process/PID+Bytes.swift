@@ -1,0 +1,115 @@
+/// Allocation-free parsing and formatting of PID text, for the message hot path.
+extension PID {
+    /// The parts of `{node@host|0x…}` text: byte ranges of node and host, and the counter.
+    public struct TextParts {
+        public var node: Range<Int>
+        public var host: Range<Int>
+        public var uniq: UInt64
+    }
+
+    /// Parses PID text without allocating; nil when the bytes are not a PID.
+    public static func parts(of bytes: UnsafeRawBufferPointer) -> TextParts? {
+        let count = bytes.count
+        guard count >= 4, bytes[0] == UInt8(ascii: "{"), bytes[count - 1] == UInt8(ascii: "}") else { return nil }
+        // The counter follows the last '|'.
+        var bar = count - 2
+        while bar > 0 && bytes[bar] != UInt8(ascii: "|") { bar -= 1 }
+        guard bar > 1 else { return nil }
+        var digits = bar + 1
+        if digits + 1 < count - 1, bytes[digits] == UInt8(ascii: "0"), bytes[digits + 1] | 0x20 == UInt8(ascii: "x") {
+            digits += 2
+        }
+        guard digits < count - 1 else { return nil }
+        var value: UInt64 = 0
+        for index in digits..<(count - 1) {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            guard value >> 60 == 0 else { return nil }
+            value = value << 4 | UInt64(digit)
+        }
+        // A second '|' inside the left part is tolerated (the last part is the counter).
+        var leftEnd = bar
+        var scan = 1
+        while scan < bar {
+            if bytes[scan] == UInt8(ascii: "|") {
+                leftEnd = scan
+                break
+            }
+            scan += 1
+        }
+        var hostStart = 1
+        var nodeRange = 1..<1
+        scan = 1
+        while scan < leftEnd {
+            if bytes[scan] == UInt8(ascii: "@") {
+                nodeRange = 1..<scan
+                hostStart = scan + 1
+                break
+            }
+            scan += 1
+        }
+        guard hostStart < leftEnd else { return nil }
+        return TextParts(node: nodeRange, host: hostStart..<leftEnd, uniq: value)
+    }
+
+    /// True when `text` (with `parts` from ``parts(of:)``) names this PID.
+    public func matches(_ text: UnsafeRawBufferPointer, _ parts: TextParts) -> Bool {
+        guard uniq == parts.uniq else { return false }
+        return PID.equal(host, text, parts.host) && PID.equal(node, text, parts.node)
+    }
+
+    private static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        var string = string
+        return string.withUTF8 { utf8 in
+            guard utf8.count == range.count else { return false }
+            var index = range.lowerBound
+            for byte in utf8 {
+                if bytes[index] != byte { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+
+    /// Writes the PID text into `buffer` (at least ``maximumTextLength`` bytes); returns the length used.
+    public func write(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        var length = 0
+        @inline(__always) func put(_ byte: UInt8) {
+            if length < buffer.count { buffer[length] = byte }
+            length += 1
+        }
+        put(UInt8(ascii: "{"))
+        if !node.isEmpty {
+            for byte in node.utf8 { put(byte) }
+            put(UInt8(ascii: "@"))
+        }
+        for byte in host.utf8 { put(byte) }
+        put(UInt8(ascii: "|"))
+        put(UInt8(ascii: "0"))
+        put(UInt8(ascii: "x"))
+        var digits = 1
+        var probe = uniq >> 4
+        while probe != 0 {
+            digits += 1
+            probe >>= 4
+        }
+        for _ in digits..<max(digits, 5) { put(UInt8(ascii: "0")) }
+        var shift = (digits - 1) * 4
+        while shift >= 0 {
+            let nibble = UInt8((uniq >> UInt64(shift)) & 0xF)
+            put(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+            shift -= 4
+        }
+        put(UInt8(ascii: "}"))
+        return length
+    }
+
+    /// An upper bound for the text of this PID.
+    public var maximumTextLength: Int { node.utf8.count + host.utf8.count + 24 }
+}

@@ -1,0 +1,233 @@
+extension Parser {
+    /// `block = { stat | ';' } [ laststat [ ';' ] ]`, ending before `end`, `else`, `elseif`, `until` or EOF.
+    mutating func parseBlock() throws(ParseFailure) {
+        while true {
+            switch tok.kind {
+            case .eof, .kwEnd, .kwElse, .kwElseif, .kwUntil:
+                return
+            case .kwReturn:
+                try parseReturn()
+                return
+            case .kwBreak:
+                try parseBreak()
+                return
+            default:
+                try parseStatement()
+            }
+        }
+    }
+
+    private mutating func parseReturn() throws(ParseFailure) {
+        try advance()
+        if !tok.kind.closesBlock && tok.kind != .semicolon { try parseExpressionList() }
+        _ = try accept(.semicolon)
+        guard tok.kind.closesBlock else {
+            throw failure(
+                at: tok, "unexpected \(describe(tok)) after 'return'; 'return' must be the last statement of "
+                    + "its block (write 'do return end' to return early)")
+        }
+    }
+
+    /// `break` is allowed only as the last statement of a block (Lua 5.1 rule, kept by Wippy).
+    private mutating func parseBreak() throws(ParseFailure) {
+        if functions[functions.count - 1].loopDepth == 0 {
+            throw failure(at: tok, "'break' outside a loop")
+        }
+        try advance()
+        _ = try accept(.semicolon)
+        guard tok.kind.closesBlock else {
+            throw failure(
+                at: tok, "unexpected \(describe(tok)) after 'break'; 'break' must be the last statement of "
+                    + "its block (write 'do break end' to break early)")
+        }
+    }
+
+    mutating func parseStatement() throws(ParseFailure) {
+        try enter()
+        defer { leave() }
+        switch tok.kind {
+        case .semicolon:
+            try advance()
+        case .kwIf:
+            try parseIf()
+        case .kwWhile:
+            let opener = tok
+            try advance()
+            try parseExpression()
+            try expect(.kwDo, "'do' after the 'while' condition")
+            try parseLoopBody()
+            try expectClose(.kwEnd, "end", opener: opener)
+        case .kwDo:
+            let opener = tok
+            try advance()
+            try parseBlock()
+            try expectClose(.kwEnd, "end", opener: opener)
+        case .kwFor:
+            try parseFor()
+        case .kwRepeat:
+            let opener = tok
+            try advance()
+            try parseLoopBody()
+            try expectClose(.kwUntil, "until", opener: opener)
+            try parseExpression()
+        case .kwFunction:
+            try parseFunctionStatement()
+        case .kwLocal:
+            try parseLocal()
+        case .label:
+            try checkLabelName()
+            try advance()
+        case .kwGoto:
+            try advance()
+            try expectName("a label name after 'goto'")
+        case .kwInterface:
+            try parseInterface()
+        case .name where isName(tok, "type"):
+            let next = try peek()
+            if next.kind == .name || next.kind.isDialectKeyword {
+                try parseTypeAlias()
+            } else {
+                try parseExpressionStatement()
+            }
+        default:
+            try parseExpressionStatement()
+        }
+    }
+
+    private mutating func parseLoopBody() throws(ParseFailure) {
+        functions[functions.count - 1].loopDepth += 1
+        try parseBlock()
+        functions[functions.count - 1].loopDepth -= 1
+    }
+
+    private mutating func parseIf() throws(ParseFailure) {
+        let opener = tok
+        try advance()
+        try parseExpression()
+        try expect(.kwThen, "'then' after the 'if' condition")
+        try parseBlock()
+        while tok.kind == .kwElseif {
+            try advance()
+            try parseExpression()
+            try expect(.kwThen, "'then' after the 'elseif' condition")
+            try parseBlock()
+        }
+        if try accept(.kwElse) { try parseBlock() }
+        try expectClose(.kwEnd, "end", opener: opener)
+    }
+
+    private mutating func parseFor() throws(ParseFailure) {
+        let opener = tok
+        try advance()
+        try expectName("a variable name after 'for'")
+        try rejectLoopAnnotation()
+        if try accept(.assign) {
+            try parseExpression()
+            try expect(.comma, "',' after the start value of the 'for' loop")
+            try parseExpression()
+            if try accept(.comma) { try parseExpression() }
+        } else {
+            while try accept(.comma) {
+                try expectName("a variable name in the 'for' list")
+                try rejectLoopAnnotation()
+            }
+            try expect(.kwIn, "'=' or 'in' after the 'for' variables")
+            try parseExpressionList()
+        }
+        try expect(.kwDo, "'do' in the 'for' statement")
+        try parseLoopBody()
+        try expectClose(.kwEnd, "end", opener: opener)
+    }
+
+    private func rejectLoopAnnotation() throws(ParseFailure) {
+        if tok.kind == .colon {
+            throw failure(at: tok, "loop variables cannot have type annotations; annotate a local inside the loop")
+        }
+    }
+
+    /// `function funcname funcbody` where `funcname = Name { '.' Name } [ ':' methodname ]`.
+    private mutating func parseFunctionStatement() throws(ParseFailure) {
+        let opener = tok
+        try advance()
+        try expectName("a function name")
+        while tok.kind == .dot {
+            try advance()
+            if tok.kind.isDialectKeyword {
+                throw failure(
+                    at: tok, "'\(text(tok))' is a reserved word and cannot follow '.' in a function name; "
+                        + "write 'M[\"\(text(tok))\"] = function(...) ... end' or use ':'")
+            }
+            try expectName("a name after '.' in the function name")
+        }
+        if try accept(.colon) { try expectMemberName("a method name after ':'") }
+        try parseFunctionBody(opener: opener)
+    }
+
+    /// `local function Name funcbody` or `local bind { ',' bind } [ '=' exprlist ]`.
+    private mutating func parseLocal() throws(ParseFailure) {
+        try advance()
+        if tok.kind == .kwFunction {
+            let opener = tok
+            try advance()
+            try expectName("a function name after 'local function'")
+            try parseFunctionBody(opener: opener)
+            return
+        }
+        repeat {
+            try expectName("a variable name after 'local'")
+            if tok.kind == .colon {
+                try parseAnnotation()
+            } else if tok.kind == .less {
+                let next = try peek()
+                let attribute = next.kind == .name ? text(next) : "const"
+                throw failure(at: tok, "attributes like <\(attribute)> are not supported")
+            }
+        } while try accept(.comma)
+        if try accept(.assign) { try parseExpressionList() }
+    }
+
+    /// Label names cannot be reserved words.
+    private func checkLabelName() throws(ParseFailure) {
+        var start = tok.start + 2
+        while source[start] == UInt8(ascii: " ") || source[start] == UInt8(ascii: "\t") { start += 1 }
+        var end = start
+        while Lexer.isNameChar(source[end]) { end += 1 }
+        if Lexer.keyword(in: source, start, end) != nil {
+            throw ParseFailure(offset: start, message: "'\(snippet(start, end))' is a reserved word")
+        }
+    }
+
+    /// `varlist '=' exprlist` or a call.
+    private mutating func parseExpressionStatement() throws(ParseFailure) {
+        let start = tok.start
+        let first = try parseSuffixedExpression()
+        guard tok.kind == .assign || tok.kind == .comma else {
+            if first != .call || tok.kind == .bang || tok.kind == .kwAs || tok.kind == .doubleColon {
+                throw try invalidStatement(target: start..<prev.end, isBareName: first == .name)
+            }
+            return
+        }
+        try checkAssignable(first, start: start)
+        while try accept(.comma) {
+            let targetStart = tok.start
+            let target = try parseSuffixedExpression()
+            try checkAssignable(target, start: targetStart)
+        }
+        guard tok.kind == .assign else {
+            throw try invalidStatement(target: start..<prev.end, isBareName: false)
+        }
+        try advance()
+        try parseExpressionList()
+    }
+
+    private func checkAssignable(_ shape: SuffixedShape, start: Int) throws(ParseFailure) {
+        switch shape {
+        case .name, .index:
+            return
+        case .call:
+            throw ParseFailure(offset: start, message: "cannot assign to a function call")
+        case .parenthesized:
+            throw ParseFailure(offset: start, message: "cannot assign to a parenthesized expression")
+        }
+    }
+}

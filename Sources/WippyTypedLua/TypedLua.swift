@@ -1,0 +1,52 @@
+/// The typed-Lua front end: checks Wippy's typed Lua dialect and translates it to plain Lua 5.4.
+///
+/// The translation keeps every line where it was (rules T1–T6 of the spec): type annotations, casts and
+/// `!` are blanked with spaces, `type` and `interface` declarations become `;`, a cast of a call or `...`
+/// is parenthesised to keep it one value, and string escapes Lua 5.4 reads differently are re-encoded.
+/// Runtime errors therefore report the same line numbers as the original source.
+///
+/// ```swift
+/// let lua = try TypedLua.translate("local n: integer = 1", chunkName: "main.lua")
+/// // "local n          = 1"
+/// ```
+public enum TypedLua {
+    /// Translates dialect source to Lua 5.4 with the same number of lines.
+    ///
+    /// Columns stay the same too, except where rules T3/T4 insert `;` or parentheses and where T5 drops a
+    /// backslash inside a string. The whole chunk is checked first, so ordinary Lua syntax errors and
+    /// constructs Wippy rejects (`<const>`, `!=`, `+=`, `continue`, statements after `break`, hex floats,
+    /// ...) are reported here. When nothing needs to change the input array is returned as it is.
+    ///
+    /// - Parameters:
+    ///   - source: the chunk's bytes (need not be valid UTF-8).
+    ///   - chunkName: the name used in error descriptions, usually a file path.
+    /// - Returns: Lua 5.4 source.
+    /// - Throws: ``TypedLuaSyntaxError`` for the first syntax error.
+    public static func translate(_ source: [UInt8], chunkName: String) throws(TypedLuaSyntaxError) -> [UInt8] {
+        do {
+            var parser = try Parser(source: source)
+            try parser.parseChunk()
+            if parser.edits.isEmpty { return source }
+            return Emitter.apply(parser.edits, to: source)
+        } catch {
+            throw TypedLuaSyntaxError(error, source: source, chunkName: chunkName)
+        }
+    }
+
+    /// Translates dialect source held in a `String`, exactly like the `[UInt8]` overload.
+    ///
+    /// Returns `source` itself when nothing needs to change.
+    public static func translate(_ source: String, chunkName: String) throws(TypedLuaSyntaxError) -> String {
+        let bytes = Array(source.utf8)
+        let translated = try translate(bytes, chunkName: chunkName)
+        if translated == bytes { return source }
+        return String(decoding: translated, as: UTF8.self)
+    }
+
+    /// Checks dialect source without translating it.
+    ///
+    /// - Throws: ``TypedLuaSyntaxError`` for the first syntax error.
+    public static func check(_ source: [UInt8], chunkName: String) throws(TypedLuaSyntaxError) {
+        _ = try translate(source, chunkName: chunkName)
+    }
+}
