@@ -1,8 +1,10 @@
 /// A message in a process's mailbox: who sent it, its topic and its payloads (already copied).
-public struct Message: Sendable {
-    public var from: PID?
-    public var topic: String
-    public var payloads: [Payload]
+///
+/// A class so that moving it through queues and mailboxes costs one reference, not a copy of its fields.
+public final class Message: Sendable {
+    public let from: PID?
+    public let topic: String
+    public let payloads: [Payload]
 
     public init(from: PID?, topic: String, payloads: [Payload]) {
         self.from = from

@@ -66,11 +66,7 @@ extension Worker {
             schedule(process)
             if let deadline = shutdownDeadline { _ = deadline; cancel(process, reason: "scheduler shutdown") }
         case .deliver(let process, let item):
-            guard !process.isFinished else { return }
-            process.mailbox.append(item)
-            if let behavior = process.behavior {
-                if behavior.mailboxReceived(process) { schedule(process) }
-            }
+            deliverHere(item, to: process)
         case .complete(let process, let token, let completion):
             guard !process.isFinished, let behavior = process.behavior else { return }
             if behavior.completed(process, token: token, completion) { schedule(process) }

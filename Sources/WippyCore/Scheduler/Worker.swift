@@ -72,6 +72,24 @@ public final class Worker: @unchecked Sendable {
         if isCurrent { localEvents.append(event) } else { inbox.post(event) }
     }
 
+    /// Appends a mailbox item for a process of this worker. On the worker's own thread the item goes straight
+    /// into the mailbox (the target is not running: only the sender is, and a process sending to itself just
+    /// sees the item appear); from other threads it goes through the inbox.
+    public func deliver(_ item: MailboxItem, to process: ProcessCell) {
+        if isCurrent {
+            deliverHere(item, to: process)
+        } else {
+            inbox.post(.deliver(process, item))
+        }
+    }
+
+    /// Worker thread only.
+    func deliverHere(_ item: MailboxItem, to process: ProcessCell) {
+        guard !process.isFinished else { return }
+        process.mailbox.append(item)
+        if let behavior = process.behavior, behavior.mailboxReceived(process) { schedule(process) }
+    }
+
     /// Delivers a completion to a process of this worker, from any thread.
     public func complete(_ process: ProcessCell, token: UInt64, _ completion: Completion) {
         post(.complete(process, token: token, completion))

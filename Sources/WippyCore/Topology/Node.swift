@@ -96,7 +96,7 @@ public final class Node: Sendable {
     @discardableResult
     public func send(to pid: PID, _ item: MailboxItem) -> Bool {
         guard let cell = table.cell(for: pid) else { return false }
-        cell.worker.post(.deliver(cell, item))
+        cell.worker.deliver(item, to: cell)
         return true
     }
 
@@ -111,9 +111,9 @@ public final class Node: Sendable {
         return table.cell(for: pid)
     }
 
-    /// Delivers a mailbox item to a known live process.
+    /// Delivers a mailbox item to a known live process (directly when the caller runs on its worker).
     public func send(to cell: ProcessCell, _ item: MailboxItem) {
-        cell.worker.post(.deliver(cell, item))
+        cell.worker.deliver(item, to: cell)
     }
 
     /// Resolves a destination: a PID string, else a registered name.

@@ -128,7 +128,7 @@ extension LuaProcess {
         memory.storeBytes(of: Int32(message.payloads.count), as: Int32.self)
         target.push(message.topic)
         target.setUserValue(-2, 1)
-        if let from = message.from { target.push(pid: from) } else { target.push("") }
+        if let from = message.from { workerState.pidCache.push(from, on: target, main: lua) } else { target.push("") }
         target.setUserValue(-2, 2)
         pushPayloadValues(message.payloads, on: target)
         target.setUserValue(-2, 3)

@@ -90,25 +90,36 @@ enum ProcessNatives {
         guard top >= 2 else {
             return process.workerState.fail(.invalid("send requires at least destination and topic arguments"), on: lua)
         }
-        guard let target = destination(lua, 1) else { return lua.typeError(1, expected: "string") }
+        let destinationType = lua.type(at: 1)
+        guard destinationType == .string || destinationType == .number else { return lua.typeError(1, expected: "string") }
         guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let topic = lua.stringCoercing(at: 2) else {
             return lua.typeError(2, expected: "string")
         }
-        if topic.hasPrefix("@") { return process.workerState.fail(.invalid("cannot send to @ topics"), on: lua) }
-        let cell: ProcessCell?
-        if lua.type(at: 1) == .string {
-            cell = lua.withBytes(at: 1) { process.node.cell(forDestination: $0) } ?? nil
-        } else {
-            cell = process.node.resolve(target).flatMap { process.node.cellIfAlive($0) }
+        if topic.utf8.first == UInt8(ascii: "@") {
+            return process.workerState.fail(.invalid("cannot send to @ topics"), on: lua)
+        }
+        let node = process.node
+        var cell: ProcessCell?
+        if destinationType == .string {
+            let state = process.workerState
+            cell = lua.withBytes(at: 1) { text -> ProcessCell? in
+                if let cached = state.pidCache.cell(for: text, worker: process.cell.worker) { return cached }
+                guard let found = node.cell(forDestination: text) else { return nil }
+                if found.worker === process.cell.worker { state.pidCache.remember(found, for: text) }
+                return found
+            } ?? nil
+        } else if let name = lua.stringCoercing(at: 1), let pid = node.resolve(name) {
+            cell = node.cellIfAlive(pid)
         }
         guard let cell else {
-            if process.node.resolve(target) == nil {
+            let target = lua.stringCoercing(at: 1) ?? ""
+            if node.resolve(target) == nil {
                 return process.workerState.fail(.notFound("could not resolve '\(target)' as PID or registered name"), on: lua)
             }
             return process.workerState.fail(WippyError("process not found: \(target)", kind: .notFound), on: lua)
         }
-        let payloads = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
-        process.node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)))
+        let payloads = top > 2 ? LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState) : []
+        node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)))
         lua.push(true)
         return 1
     }

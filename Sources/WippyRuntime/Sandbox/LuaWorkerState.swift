@@ -27,6 +27,9 @@ public final class LuaWorkerState {
     /// Function entries: the chunk runs once per worker and program; the method is reused by later calls.
     var functionInstances: [EntryID: FunctionInstance] = [:]
 
+    /// PID text caches for the message path.
+    var pidCache = PIDCache()
+
     /// Processes created on this worker so far (for ownership checks on channels).
     var processSerial: UInt64 = 0
 
@@ -45,6 +48,7 @@ public final class LuaWorkerState {
         self.worker = worker
         state = LuaState(standardLibraries: true)
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
+        state.useGenerationalGC()
         lua.extraSpace = nil
         lua.push(lightUserdata: Unmanaged.passUnretained(self).toOpaque())
         lua.rawSet(Lua.registryIndex, key: "wippy.worker")
