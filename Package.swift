@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "WippyBoot",
             dependencies: [
-                "WippyCore", "WippyRuntime", "WippyModules", "WippyTypedLua",
+                "WippyCore", "WippyRuntime", "WippyCodecs", "WippyTypedLua",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "WippyCLI",
             dependencies: [
-                "WippyBoot", "WippyCore",
+                "WippyBoot", "WippyCore", "WippyRuntime", "WippyModules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -103,7 +103,15 @@ let package = Package(
         .testTarget(name: "WippyCoreTests", dependencies: ["WippyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyRuntimeTests",
-            dependencies: ["WippyRuntime", "WippyCore"],
+            dependencies: ["WippyRuntime", "WippyCore", "WippyLua"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WippyModulesTests",
+            dependencies: [
+                "WippyModules", "WippyRuntime", "WippyCore", "WippyLua",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WippyBootTests", dependencies: ["WippyBoot", "WippyCore"], swiftSettings: swiftSettings),

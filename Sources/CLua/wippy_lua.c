@@ -238,9 +238,58 @@ static int wippy_co_wrap_call(lua_State *L) {
     return wippy_co_wrap_finish(L, wippy_resume_loop(L, co, narg, 0, wippy_co_wrap_k));
 }
 
+/* Lua 5.4 copies a new thread's extra space from the main thread; Wippy threads inherit their creator's
+   (the task that owns them), so natives called inside a user coroutine still find their process. */
+static lua_State *wippy_newthread_inheriting(lua_State *L) {
+    lua_State *co = lua_newthread(L);
+    memcpy(lua_getextraspace(co), lua_getextraspace(L), LUA_EXTRASPACE);
+    return co;
+}
+
+int wippy_co_create(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = wippy_newthread_inheriting(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    return 1;
+}
+
+/* coroutine.status: a coroutine suspended only because a native inside it is waiting on the scheduler is,
+   from Lua's point of view, still active ("normal"). */
+int wippy_co_status(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co != NULL, 1, "coroutine");
+    if (L == co) {
+        lua_pushliteral(L, "running");
+        return 1;
+    }
+    switch (lua_status(co)) {
+    case LUA_YIELD:
+        if (lua_gettop(co) > 0 && lua_type(co, -1) == LUA_TLIGHTUSERDATA &&
+            lua_touserdata(co, -1) == &wippy_marker_storage)
+            lua_pushliteral(L, "normal");
+        else
+            lua_pushliteral(L, "suspended");
+        return 1;
+    case LUA_OK: {
+        lua_Debug ar;
+        if (lua_getstack(co, 0, &ar))
+            lua_pushliteral(L, "normal");
+        else if (lua_gettop(co) == 0)
+            lua_pushliteral(L, "dead");
+        else
+            lua_pushliteral(L, "suspended");
+        return 1;
+    }
+    default:
+        lua_pushliteral(L, "dead");
+        return 1;
+    }
+}
+
 int wippy_co_wrap(lua_State *L) {
     luaL_checktype(L, 1, LUA_TFUNCTION);
-    lua_State *co = lua_newthread(L);
+    lua_State *co = wippy_newthread_inheriting(L);
     lua_pushvalue(L, 1);
     lua_xmove(L, co, 1);
     lua_pushcclosure(L, wippy_co_wrap_call, 1);
@@ -304,7 +353,9 @@ void wippy_push_argerror(lua_State *L, int arg, const char *extramsg) {
     if (ar.namewhat != NULL && strcmp(ar.namewhat, "method") == 0) {
         arg--;
         if (arg == 0) {
+            luaL_where(L, 1);
             lua_pushfstring(L, "calling '%s' on bad self (%s)", ar.name ? ar.name : "?", extramsg);
+            lua_concat(L, 2);
             return;
         }
     }
@@ -317,4 +368,26 @@ void wippy_push_where(lua_State *L, int level) { luaL_where(L, level); }
 
 int wippy_load(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode) {
     return luaL_loadbufferx(L, buffer, size, name, mode);
+}
+
+void wippy_push_stack_frames(lua_State *L, int level, int max) {
+    lua_Debug ar;
+    int count = 0;
+    lua_newtable(L);
+    while (count < max && lua_getstack(L, level + count, &ar)) {
+        lua_getinfo(L, "Sln", &ar);
+        lua_createtable(L, 0, 5);
+        lua_pushinteger(L, level + count);
+        lua_setfield(L, -2, "level");
+        lua_pushstring(L, ar.short_src);
+        lua_setfield(L, -2, "source");
+        lua_pushinteger(L, ar.currentline);
+        lua_setfield(L, -2, "line");
+        lua_pushstring(L, ar.name != NULL ? ar.name : "");
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, ar.what);
+        lua_setfield(L, -2, "type");
+        count++;
+        lua_rawseti(L, -2, count);
+    }
 }

@@ -12,4 +12,10 @@ extension Lua {
 
     /// Pushes `coroutine.wrap` with the same behaviour.
     public func pushCoroutineWrap() { lua_pushcclosure(pointer, wippy_co_wrap, 0) }
+
+    /// Pushes `coroutine.create` whose threads inherit the creator's extra space.
+    public func pushCoroutineCreate() { lua_pushcclosure(pointer, wippy_co_create, 0) }
+
+    /// Pushes `coroutine.status` that reports a coroutine parked on a system yield as "normal".
+    public func pushCoroutineStatus() { lua_pushcclosure(pointer, wippy_co_status, 0) }
 }

@@ -2,8 +2,13 @@ import CLua
 
 /// Threads (coroutines): creation, resumption and the per-thread extra space.
 extension Lua {
-    /// Pushes a new thread and returns a view of it. Threads inherit the creator's hook and extra space.
-    public func newThread() -> Lua { Lua(lua_newthread(pointer)!) }
+    /// Pushes a new thread and returns a view of it. It inherits this thread's hook and extra space (Lua itself
+    /// would copy the main thread's extra space).
+    public func newThread() -> Lua {
+        let thread = Lua(lua_newthread(pointer)!)
+        thread.extraSpace = extraSpace
+        return thread
+    }
 
     /// The thread at `index`, if the value there is one.
     public func thread(at index: Int32) -> Lua? { lua_tothread(pointer, index).map(Lua.init) }

@@ -51,6 +51,10 @@ extension Lua {
     /// Pushes the "chunk:line: " prefix of the Lua function at call `level` (1 = the caller of the native).
     public func pushWhere(level: Int32 = 1) { wippy_push_where(pointer, level) }
 
+    /// Pushes an array of frames `{level, source, line, name, type}` of the calling Lua code (at most `limit`),
+    /// starting at call `level` (1 = the caller of the native).
+    public func pushStackFrames(level: Int32 = 1, limit: Int32 = 32) { wippy_push_stack_frames(pointer, level, limit) }
+
     /// Concatenates the top `count` strings (strings and numbers only: no metamethods).
     public func concatenate(_ count: Int32) { lua_concat(pointer, count) }
 }

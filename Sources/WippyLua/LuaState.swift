@@ -17,6 +17,7 @@ public final class LuaState {
         stats.initialize(to: wippy_alloc_stats(bytes: 0, peak: 0))
         guard let pointer = wippy_newstate(stats) else { fatalError("lua_newstate failed") }
         main = Lua(pointer)
+        main.extraSpace = nil
         if standardLibraries { wippy_open_standard_libraries(pointer) }
     }
 

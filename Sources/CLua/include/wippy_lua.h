@@ -62,6 +62,10 @@ int wippy_take_preempted(void);
 
 int wippy_co_resume(lua_State *L);
 int wippy_co_wrap(lua_State *L);
+/** coroutine.create whose thread inherits the creator's extra space. */
+int wippy_co_create(lua_State *L);
+/** coroutine.status that reports a coroutine parked on a system yield as "normal". */
+int wippy_co_status(lua_State *L);
 
 /* ---- Protected helpers (they catch errors and return a status) ---- */
 
@@ -80,6 +84,8 @@ int wippy_gc(lua_State *L, int what, int arg);
 void wippy_push_argerror(lua_State *L, int arg, const char *extramsg);
 /** Pushes "chunk:line: " for the function at call level `level` (luaL_where), without raising. */
 void wippy_push_where(lua_State *L, int level);
+/** Pushes an array of `{level, source, line, name, type}` for up to `max` frames from call level `level`. */
+void wippy_push_stack_frames(lua_State *L, int level, int max);
 /** Loads a chunk from memory; pushes the function or the error message. Never raises. */
 int wippy_load(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode);
 

@@ -40,7 +40,9 @@ public enum Completion: Sendable {
 }
 
 /// Creates a process's behaviour on its worker thread, when the process first runs.
-public protocol ProcessStarter: Sendable {
+///
+/// Class-bound so a waiting process holds one reference, not an existential box.
+public protocol ProcessStarter: AnyObject, Sendable {
     /// Builds the behaviour; throwing makes the process end at once with that error.
     func makeBehavior(for process: ProcessCell) throws(WippyError) -> any ProcessBehavior
 }

@@ -6,12 +6,13 @@ import Synchronization
 /// `@unchecked Sendable`: a cell is referenced from any thread (the node's process table, topology), but its
 /// mutable scheduling state (`mailbox`, `behavior`, `isQueued`, `isFinished`) is touched only on its worker
 /// thread; other threads reach the process by posting events to that worker. The only fields read across
-/// threads are immutable (`pid`, `worker`, `options`) or atomic (`topologyFlags`).
+/// threads are immutable (`pid`, `worker`, `onExit`) or atomic (`topologyFlags`).
 public final class ProcessCell: @unchecked Sendable {
     public let pid: PID
     // unowned(unsafe): a worker outlives every process placed on it (hosts are never freed while the node runs).
     public unowned(unsafe) let worker: Worker
-    public let options: SpawnOptions
+    /// Called on the worker thread when the process ends.
+    let onExit: (@Sendable (PID, ProcessResult) -> Void)?
 
     // Worker-confined state.
     public var mailbox: Deque<MailboxItem> = []
@@ -28,7 +29,7 @@ public final class ProcessCell: @unchecked Sendable {
     init(pid: PID, worker: Worker, options: SpawnOptions, starter: any ProcessStarter) {
         self.pid = pid
         self.worker = worker
-        self.options = options
+        self.onExit = options.onExit
         self.starter = starter
     }
 

@@ -191,7 +191,7 @@ public final class Node: Sendable {
                 for linked in links { send(to: linked, .event(.linkDown(from: cell.pid, result: result))) }
             }
         }
-        cell.options.onExit?(cell.pid, result)
+        cell.onExit?(cell.pid, result)
     }
 
     /// Live processes placed on `worker`.

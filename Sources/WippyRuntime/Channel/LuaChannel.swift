@@ -27,7 +27,7 @@ public final class LuaChannel {
     public let capacity: Int
     public internal(set) var isClosed = false
     var buffer = Deque<LuaRef>()
-    var receivers = Deque<Waiter>()
+    var receivers = WaiterQueue()
     var senders = Deque<Waiter>()
     /// Set for mailbox-backed channels.
     public let source: Source?
@@ -54,7 +54,7 @@ public final class LuaChannel {
 
     /// Drops waiters whose task moved on (a select that completed elsewhere, a dead task).
     func pruneReceivers() {
-        while let first = receivers.first, !first.task.isWaiting(on: first.token) { receivers.removeFirst() }
+        while let first = receivers.firstWaiter, !first.task.isWaiting(on: first.token) { receivers.removeFirst() }
     }
 
     func pruneSenders(_ lua: Lua) {

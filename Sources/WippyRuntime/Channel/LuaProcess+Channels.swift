@@ -124,6 +124,7 @@ extension LuaProcess {
     /// `ch:receive()`.
     func receive(_ channel: LuaChannel, task: LuaTask, on thread: Lua) -> Int32 {
         if tryReceive(channel, into: thread) { return 2 }
+        if let refusal = thread.refuseBlockingIfNeeded() { return refusal }
         let token = task.block()
         channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: .none))
         return thread.yieldToScheduler()
@@ -136,6 +137,7 @@ extension LuaProcess {
             thread.push(true)
             return 1
         }
+        if let refusal = thread.refuseBlockingIfNeeded() { return refusal }
         let token = task.block()
         thread.pushValue(at: 2)
         channel.senders.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: thread.ref()))
@@ -157,6 +159,7 @@ extension LuaProcess {
     /// Delivers `payload`-made values into `channel` from the host side (timers, futures): hands it to a
     /// waiting receiver, or buffers it when there is room; otherwise drops it (tickers drop ticks).
     public func deliver(into channel: LuaChannel, push: (Lua) -> Void) {
+        guard !channel.isClosed else { return }
         channel.pruneReceivers()
         if let receiver = channel.receivers.popFirst() {
             push(lua)
@@ -209,6 +212,7 @@ extension LuaProcess {
             return 1
         }
         if cases.isEmpty { return thread.raise("select: no cases") }
+        if let refusal = thread.refuseBlockingIfNeeded() { return refusal }
         let token = task.block()
         for entry in cases {
             if entry.isSend {

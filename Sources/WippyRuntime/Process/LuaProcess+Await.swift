@@ -22,6 +22,16 @@ extension LuaProcess {
         cell.worker.arm(cell, after: nanoseconds, token: token)
     }
 
+    /// Undoes a ``suspend(_:resume:)`` whose request could not be started, before the native returns: the
+    /// task keeps running and the native returns its results normally.
+    public func cancelSuspension(_ task: LuaTask, token: UInt64) {
+        pending[token] = nil
+        if task.isWaiting(on: token) {
+            task.state = .running
+            task.waitToken = 0
+        }
+    }
+
     /// Lets other tasks and processes run, then resumes `task` with no results.
     public func yieldTask(_ task: LuaTask) {
         task.state = .ready

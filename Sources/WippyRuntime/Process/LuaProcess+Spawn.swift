@@ -28,20 +28,22 @@ extension LuaProcess {
         return .success(node.spawn(on: host, starter: starter, options: options))
     }
 
-    /// Calls function entry `id` with `arguments`; `completion` runs on this worker with the result.
-    /// The call runs on this process's worker as a short-lived process with its own PID.
+    /// Calls function entry `id` with `arguments`; `completion` runs on the callee's worker with the result.
+    /// The call runs on this process's worker as a short-lived process with its own PID, which is returned
+    /// (terminate it to abandon the call).
     public func callFunction(
         id: EntryID, arguments: [Payload], context callContext: ExecutionContext? = nil,
         completion: @escaping @Sendable (ProcessResult) -> Void
-    ) -> WippyError? {
+    ) -> Result<PID, WippyError> {
         guard let target = workerState.runtime.program(id) else {
-            return WippyError("function not found: \(id)", kind: .notFound, retryable: false)
+            return .failure(WippyError("function not found: \(id)", kind: .notFound, retryable: false))
         }
-        guard target.kind == .function else { return .invalid("\(id) is a \(target.kind.rawValue) entry, not a function") }
+        guard target.kind == .function else {
+            return .failure(.invalid("\(id) is a \(target.kind.rawValue) entry, not a function"))
+        }
         let starter = LuaProcessStarter(program: target, mode: .function, arguments: arguments, context: callContext ?? context)
         let options = SpawnOptions(parent: pid, onExit: { _, result in completion(result) })
-        node.spawn(on: cell.worker.host, starter: starter, options: options, hostLabel: target.hostLabel)
-        return nil
+        return .success(node.spawn(on: cell.worker.host, starter: starter, options: options, hostLabel: target.hostLabel))
     }
 }
 

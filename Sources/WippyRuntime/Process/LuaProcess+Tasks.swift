@@ -6,6 +6,10 @@ public import WippyLua
 extension LuaProcess {
     /// Prepares the main task: libraries the entry imports, then the entry's chunk, then its method.
     func start() throws(WippyError) {
+        // A link that went down before the process ever ran kills it, as it would have a running one.
+        if cell.mailbox.contains(where: { if case .event(.linkDown) = $0 { return true } else { return false } }) {
+            pendingFailure = WippyError("linked process failed", kind: .internal)
+        }
         plan = try workerState.importPlan(for: program)
         let task = makeTask(isMain: true)
         if mode == .function, let instance = workerState.functionInstances[program.entryID],
@@ -29,7 +33,7 @@ extension LuaProcess {
         let thread = owner.newThread()
         let anchor = owner.ref()
         let task = LuaTask(thread: thread, anchor: anchor, process: self, isMain: isMain)
-        tasks.append(task)
+        if !isMain { tasks.append(task) }
         if isMain {
             main = task
             readyQueue.append(task)

@@ -17,8 +17,9 @@ public final class LuaProcess: ProcessBehavior {
     /// Process-wide context values (inherited by spawns and calls).
     public let context: ExecutionContext
 
+    /// Tasks besides `main` (`coroutine.spawn`).
     var tasks: [LuaTask] = []
-    var readyQueue = Deque<LuaTask>()
+    var readyQueue = TaskQueue()
     var main: LuaTask!
     public internal(set) var nextToken: UInt64 = 0
     /// Serial used to check that a channel belongs to this process.
@@ -38,8 +39,13 @@ public final class LuaProcess: ProcessBehavior {
     var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
     public var trapLinks = false
 
-    /// Set when the process must end before running again (a LINK_DOWN without trap_links).
-    var pendingFailure: WippyError?
+    /// Set when the process must end before running again (a LINK_DOWN without trap_links); boxed because it
+    /// is rare and the error is large.
+    var pendingFailureBox: FailureBox?
+    var pendingFailure: WippyError? {
+        get { pendingFailureBox?.error }
+        set { pendingFailureBox = newValue.map(FailureBox.init) }
+    }
     /// Timers and completions this process waits for.
     var pending: [UInt64: (Completion?) -> Void] = [:]
 
@@ -119,6 +125,7 @@ public final class LuaProcess: ProcessBehavior {
     }
 
     public func discard(_ process: ProcessCell) {
+        if let main { tasks.append(main) }
         for task in tasks {
             task.state = .dead
             task.thread.extraSpace = nil
@@ -162,4 +169,16 @@ public final class LuaProcess: ProcessBehavior {
 
     /// True while a pending timer or completion exists.
     public var hasPendingRequests: Bool { !pending.isEmpty }
+}
+
+/// A heap box for a rarely present error.
+final class FailureBox {
+    let error: WippyError
+    init(_ error: WippyError) { self.error = error }
+}
+
+extension LuaProcess {
+    /// For measurements and tests.
+    public var mainTask: LuaTask? { main }
+    public var inboxChannel: LuaChannel? { inbox?.channel }
 }

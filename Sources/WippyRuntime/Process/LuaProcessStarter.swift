@@ -1,7 +1,7 @@
 public import WippyCore
 
 /// Starts a Lua process or function call on its worker: builds the behaviour in the worker's Lua state.
-public struct LuaProcessStarter: ProcessStarter {
+public final class LuaProcessStarter: ProcessStarter {
     public let program: LuaProgram
     public let mode: LuaProcess.Mode
     public let arguments: [Payload]

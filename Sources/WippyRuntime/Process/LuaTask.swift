@@ -19,6 +19,9 @@ public final class LuaTask {
     public internal(set) var waitToken: UInt64 = 0
     /// For the main task: the chunk has not returned yet (it runs before the entry method).
     var phase: Phase = .chunk
+    /// Link and flag of the process's ready queue.
+    var nextReady: LuaTask?
+    var isQueued = false
 
     enum Phase { case library(Int), chunk, method, body }
 

@@ -197,6 +197,7 @@ enum ProcessNatives {
     static let exec: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let (task, process) = context(lua) else { return noProcess(lua) }
+        if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
         let top = lua.top
         guard top >= 2, let id = lua.string(at: 1), let hostID = lua.string(at: 2) else {
             return process.workerState.fail(.invalid("exec requires id and host arguments"), on: lua)
@@ -232,7 +233,15 @@ enum ProcessNatives {
     }
 
     static let terminate: LuaNativeFunction = { state in
-        withTarget(Lua(state!), "terminate") { process, pid in
+        let lua = Lua(state!)
+        if let (task, process) = context(lua), let target = destination(lua, 1), process.node.resolve(target) == process.pid {
+            // Terminating yourself ends you now, not after you next block.
+            if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
+            process.pendingFailure = ProcessResult.terminated.error
+            _ = task.block()
+            return lua.yieldToScheduler()
+        }
+        return withTarget(lua, "terminate") { process, pid in
             if process.workerState.runtime.isTerminalHost(pid.host) { return nil }
             return process.node.terminate(pid) ? nil : .notFound("process not found")
         }
@@ -364,6 +373,7 @@ enum ProcessNatives {
         let lua = Lua(state!)
         guard lua.type(at: 1) == .function else { return lua.typeError(1, expected: "function") }
         guard let (task, process) = context(lua) else { return lua.raise("coroutine.spawn needs a running process") }
+        if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
         process.spawnTask(function: 1, caller: task, on: lua)
         return lua.yieldToScheduler()
     }

@@ -132,6 +132,7 @@ enum ErrorsNatives {
         switch lua.type(at: 1) {
         case .string:
             worker.pushError(WippyError(lua.string(at: 1) ?? ""), on: lua)
+            recordStack(lua)
             return 1
         case .table:
             guard lua.rawGet(1, key: "message") == .string, let message = lua.string(at: -1) else {
@@ -150,6 +151,7 @@ enum ErrorsNatives {
                 error.details = details
             }
             worker.pushError(error, on: lua)
+            recordStack(lua)
             return 1
         default:
             return lua.typeError(1, expected: "string or table")
@@ -197,9 +199,29 @@ enum ErrorsNatives {
         return 1
     }
 
+    /// Stores the caller's Lua frames in the error object on top of the stack.
+    static func recordStack(_ lua: Lua) {
+        lua.pushStackFrames(level: 1)
+        lua.setUserValue(-2, LuaWorkerState.errorFrames)
+    }
+
+    /// `errors.call_stack(err)`: `{thread, frames = {{level, source, line, name, type}, ...}}` or nil.
     static let callStack: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        lua.pushNil()
+        guard lua.taggedUserdata(at: 1, .error) != nil, lua.getUserValue(1, LuaWorkerState.errorFrames) == .table else {
+            lua.pushNil()
+            return 1
+        }
+        let frames = lua.top
+        lua.newTable(arrayCapacity: 0, fieldCapacity: 2)
+        lua.pushValue(at: frames)
+        lua.rawSet(-2, key: "frames")
+        if let task = LuaTask.current(lua) {
+            lua.push(task.isMain ? "main" : "coroutine")
+        } else {
+            lua.push("main")
+        }
+        lua.rawSet(-2, key: "thread")
         return 1
     }
 }

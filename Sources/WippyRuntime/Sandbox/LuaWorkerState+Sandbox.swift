@@ -4,7 +4,7 @@ import WippyLua
 extension LuaWorkerState {
     static let baseFunctions = [
         "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget",
-        "select", "setmetatable", "tonumber", "tostring", "type", "xpcall",
+        "select", "tonumber", "tostring", "type", "xpcall",
     ]
     static let stringFunctions = [
         "byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "pack", "packsize", "rep",
@@ -47,6 +47,10 @@ extension LuaWorkerState {
         lua.push(native: SandboxNatives.rawset, upvalues: 1)
         lua.rawSet(base, key: "rawset")
 
+        // setmetatable without __gc: a finalizer would run on whichever process triggers the collection.
+        lua.push(native: SandboxNatives.setmetatable)
+        lua.rawSet(base, key: "setmetatable")
+
         // print writes a log record.
         lua.push(native: SandboxNatives.print)
         lua.rawSet(base, key: "print")
@@ -80,6 +84,12 @@ extension LuaWorkerState {
             lua.rawSet(table, key: "maxn")
             lua.push(native: SandboxNatives.tableCreate)
             lua.rawSet(table, key: "create")
+            lua.push(readOnlySetRef)
+            lua.push(native: SandboxNatives.tableFreeze, upvalues: 1)
+            lua.rawSet(table, key: "freeze")
+            lua.push(readOnlySetRef)
+            lua.push(native: SandboxNatives.tableIsFrozen, upvalues: 1)
+            lua.rawSet(table, key: "isfrozen")
         }
 
         // math, with the Lua 5.1 leftovers and a randomseed that ignores its arguments
@@ -119,7 +129,11 @@ extension LuaWorkerState {
         }
 
         // coroutine: resume/wrap that let blocking calls inside user coroutines suspend the whole task
-        library("coroutine", ["create", "yield", "status", "running"], from: globals, into: base) { table in
+        library("coroutine", ["yield", "running"], from: globals, into: base) { table in
+            lua.pushCoroutineCreate()
+            lua.rawSet(table, key: "create")
+            lua.pushCoroutineStatus()
+            lua.rawSet(table, key: "status")
             lua.pushCoroutineResume()
             lua.rawSet(table, key: "resume")
             lua.pushCoroutineWrap()

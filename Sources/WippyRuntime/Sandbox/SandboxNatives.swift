@@ -25,17 +25,59 @@ enum SandboxNatives {
         return 1
     }
 
+    /// `setmetatable(t, mt)` as Lua's, refusing metatables with `__gc` (Wippy runs no finalizers; in a shared
+    /// state a finalizer would run as whichever process triggered the collection).
+    static let setmetatable: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.type(at: 1) == .table else { return lua.typeError(1, expected: "table") }
+        let metaType = lua.type(at: 2)
+        guard metaType == .nil || metaType == .table else { return lua.typeError(2, expected: "nil or table") }
+        if lua.getMetatable(1) {
+            let protected = lua.rawGet(-1, key: "__metatable") != .nil
+            lua.pop(2)
+            if protected { return lua.raise("cannot change a protected metatable") }
+        }
+        if metaType == .table {
+            let hasFinalizer = lua.rawGet(2, key: "__gc") != .nil
+            lua.pop()
+            if hasFinalizer { return lua.raise("__gc metamethods are not supported") }
+        }
+        lua.top = 2
+        lua.setMetatable(1)
+        return 1
+    }
+
     static let readOnlyWrite: LuaNativeFunction = { state in
         Lua(state!).raise("attempt to modify a read-only table")
     }
 
-    /// `__pairs` of a read-only proxy: iterate the real table (upvalue 1).
+    /// `__pairs` of a read-only proxy: an iterator over the real table (upvalue 1) that never hands the real
+    /// table itself to Lua code.
     static let readOnlyPairs: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        lua.pushGlobalsNext()
         lua.pushValue(at: Lua.upvalueIndex(1))
+        lua.push(native: readOnlyNext, upvalues: 1)
+        lua.pushValue(at: 1)
         lua.pushNil()
         return 3
+    }
+
+    /// `next` over the real table (upvalue 1), ignoring the proxy passed as the first argument.
+    static let readOnlyNext: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        let real = Lua.upvalueIndex(1)
+        lua.top = 2
+        if !lua.isNil(at: 2) {
+            // lua_next raises on a key that is not in the table: check first.
+            lua.pushValue(at: 2)
+            let present = lua.rawGet(real) != .nil
+            lua.pop()
+            if !present { return lua.raise("invalid key to 'next'") }
+        }
+        lua.pushValue(at: 2)
+        if lua.next(real) { return 2 }
+        lua.pushNil()
+        return 1
     }
 
     static let readOnlyLength: LuaNativeFunction = { state in
@@ -118,6 +160,83 @@ enum SandboxNatives {
         let array = Int32(clamping: lua.integer(at: 1) ?? 0)
         let fields = Int32(clamping: lua.integer(at: 2) ?? 0)
         lua.newTable(arrayCapacity: max(0, array), fieldCapacity: max(0, fields))
+        return 1
+    }
+
+    /// `table.freeze(t) -> t`: moves the contents behind a read-only metatable (reads, `pairs`, `#` keep
+    /// working; writes and `rawset` raise; other metamethods are kept).
+    static let tableFreeze: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.type(at: 1) == .table else { return lua.typeError(1, expected: "table") }
+        lua.top = 1
+        let frozenSet = Lua.upvalueIndex(1)
+        lua.pushValue(at: 1)
+        if lua.rawGet(frozenSet) != .nil { lua.top = 1; return 1 }
+        lua.pop()
+        var original: Int32 = 0
+        if lua.getMetatable(1) {
+            original = lua.top
+            if lua.rawGet(original, key: "__metatable") != .nil { return lua.raise("cannot freeze a table with a protected metatable") }
+            lua.pop()
+        }
+        // contents → hidden
+        lua.newTable()
+        let hidden = lua.top
+        lua.pushNil()
+        while lua.next(1) {
+            lua.pushValue(at: -2)
+            lua.insert(at: -2)
+            lua.rawSet(hidden)
+        }
+        lua.pushNil()
+        while lua.next(hidden) {
+            lua.pop()
+            lua.pushValue(at: -1)
+            lua.pushNil()
+            lua.rawSet(1)
+        }
+        // new metatable: the original's metamethods, then the read-only ones
+        lua.newTable()
+        let meta = lua.top
+        if original != 0 {
+            lua.pushNil()
+            while lua.next(original) {
+                lua.pushValue(at: -2)
+                lua.insert(at: -2)
+                lua.rawSet(meta)
+            }
+            lua.pushValue(at: original)
+            lua.setMetatable(hidden)  // the original __index chain continues behind the frozen contents
+        }
+        lua.pushValue(at: hidden)
+        lua.rawSet(meta, key: "__index")
+        lua.push(native: readOnlyWrite)
+        lua.rawSet(meta, key: "__newindex")
+        lua.pushValue(at: hidden)
+        lua.push(native: readOnlyPairs, upvalues: 1)
+        lua.rawSet(meta, key: "__pairs")
+        lua.pushValue(at: hidden)
+        lua.push(native: readOnlyLength, upvalues: 1)
+        lua.rawSet(meta, key: "__len")
+        lua.push(false)
+        lua.rawSet(meta, key: "__metatable")
+        lua.pushValue(at: meta)
+        lua.setMetatable(1)
+        lua.pushValue(at: 1)
+        lua.push(true)
+        lua.rawSet(frozenSet)
+        lua.top = 1
+        return 1
+    }
+
+    static let tableIsFrozen: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.type(at: 1) == .table else {
+            lua.push(false)
+            return 1
+        }
+        lua.pushValue(at: 1)
+        lua.push(lua.rawGet(Lua.upvalueIndex(1)) != .nil)
         return 1
     }
 

@@ -75,12 +75,21 @@ public enum LuaValueConverter {
                 continue
             }
             let key = element(at: -2, in: lua, state: state, seen: &seen, depth: depth)
+            if case .null = key {
+                // A key that cannot cross (function, channel, ...) drops the field, value unconverted, so the
+                // numbering of shared tables matches what the receiver rebuilds.
+                lua.pop()
+                continue
+            }
             let value = element(at: -1, in: lua, state: state, seen: &seen, depth: depth)
             lua.pop()
-            if case .null = key { continue }
             table.fields.append(PayloadField(key: key, value: value))
         }
-        if !table.fields.isEmpty { table.isObject = true }
+        if !table.fields.isEmpty {
+            table.isObject = true
+        } else if length == 0, let state, state.isMarkedObject(at: index, on: lua) {
+            table.isObject = true
+        }
         return .table(table)
     }
 

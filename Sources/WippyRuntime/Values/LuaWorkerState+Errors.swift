@@ -9,10 +9,11 @@ extension LuaWorkerState {
     static let errorRetryable: Int32 = 3
     static let errorDetails: Int32 = 4
     static let errorContext: Int32 = 5
+    static let errorFrames: Int32 = 6
 
     /// Pushes an error object for `error` on `lua`.
     public func pushError(_ error: WippyError, on lua: Lua) {
-        _ = lua.newTaggedUserdata(.error, userValues: 5)
+        _ = lua.newTaggedUserdata(.error, userValues: 6)
         let object = lua.top
         lua.push(error.message)
         lua.setUserValue(object, Self.errorMessage)

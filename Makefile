@@ -1,0 +1,38 @@
+# Wippy for Swift: set-up, example, tests and benchmarks.
+#
+#   make example   install what is missing, build, run the bundled example app
+#   make test      install what is missing, build, run the whole test suite
+#   make bench     release build, then the benchmark workloads (name value unit lines)
+
+SWIFT ?= swift
+WIPPY_RELEASE = .build/release/wippy
+WIPPY_DEBUG = .build/debug/wippy
+
+.PHONY: deps build release example test bench clean
+
+# Debian packages the build and the tests need: Lua 5.4 headers/library, luac5.4 (used by tests).
+deps:
+	@if ! pkg-config --exists lua5.4 2>/dev/null || ! command -v luac5.4 >/dev/null 2>&1; then \
+		echo "installing liblua5.4-dev lua5.4 (apt-get)"; \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq liblua5.4-dev lua5.4; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq liblua5.4-dev lua5.4; fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product wippy
+
+example: release
+	cd examples/showcase && ../../$(WIPPY_RELEASE) run -x app:demo
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: release
+	@sh bench/run.sh $(WIPPY_RELEASE)
+
+clean:
+	rm -rf .build

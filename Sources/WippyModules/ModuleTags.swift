@@ -1,0 +1,24 @@
+public import WippyRuntime
+
+/// The userdata tags of every module type in this target, in one place so they stay distinct.
+///
+/// A tag is the first word of a userdata's memory; natives check it before reading the rest
+/// (``WippyLua/Lua/taggedUserdata(at:_:)``), so a value of one type can never be taken for another.
+public enum ModuleTags {
+    /// `time` Duration: an `Int64` of nanoseconds.
+    public static let duration = UserdataTag.module(1)
+    /// `time` Time: Unix seconds and nanoseconds; user value 1 is its Location.
+    public static let time = UserdataTag.module(2)
+    /// `time` Location: a `GoLocation` stored in place (released by `__gc`).
+    public static let location = UserdataTag.module(3)
+    /// `time.timer` object: a retained `TimerHandle`; user value 1 is its channel.
+    public static let timer = UserdataTag.module(4)
+    /// `time.ticker` object: a retained `TimerHandle`; user value 1 is its channel.
+    public static let ticker = UserdataTag.module(5)
+    /// `funcs` Future: a retained `FutureState`; user value 1 is its channel.
+    public static let future = UserdataTag.module(6)
+    /// `funcs` Executor: user values 1 (context table) and 2 (options table).
+    public static let executor = UserdataTag.module(7)
+    /// `logger`: user values 1 (fields table) and 2 (name).
+    public static let logger = UserdataTag.module(8)
+}

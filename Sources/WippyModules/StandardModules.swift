@@ -1,0 +1,20 @@
+public import WippyRuntime
+
+/// The built-in Lua modules of this target, ready to hand to ``WippyRuntime/LuaRuntime``.
+///
+/// ```swift
+/// let terminal = TerminalDevice(arguments: commandLineArguments)   // only when a terminal host exists
+/// let runtime = LuaRuntime(node: node, modules: StandardModules.all(terminal: terminal), logger: logger)
+/// ```
+public enum StandardModules {
+    /// `time`, `funcs`, `io`, `logger`, `json`, `uuid` and `base64`.
+    ///
+    /// - Parameter terminal: the device `io` reads and writes on a `terminal.host`; `nil` makes every `io`
+    ///   call fail with `Unavailable` ("no terminal context").
+    public static func all(terminal: TerminalDevice?) -> [any LuaModule] {
+        [
+            TimeModule(), FuncsModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(),
+            Base64Module(),
+        ]
+    }
+}

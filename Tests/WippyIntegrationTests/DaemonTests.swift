@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// `wippy run` without a command: services start, are supervised, and stop on SIGINT/SIGTERM.
+@Suite struct DaemonTests {
+    static let project = """
+        version: "1.0"
+        namespace: app
+        entries:
+          - name: processes
+            kind: process.host
+            lifecycle: {auto_start: true}
+          - name: crasher
+            kind: process.lua
+            source: 'return { main = function() error("boom") end }'
+          - name: once
+            kind: process.lua
+            source: 'return { main = function() return 1 end }'
+          - name: waiter
+            kind: process.lua
+            source: |
+              return { main = function()
+                local events = process.events()
+                while true do
+                  local e = events:receive()
+                  if e.kind == process.event.CANCEL then return 0 end
+                end
+              end }
+          - name: crasher.service
+            kind: process.service
+            process: crasher
+            host: app:processes
+            lifecycle:
+              auto_start: true
+              restart: {initial_delay: 20ms, max_delay: 40ms}
+          - name: once.service
+            kind: process.service
+            process: once
+            host: app:processes
+            lifecycle: {auto_start: true}
+          - name: waiter.service
+            kind: process.service
+            process: waiter
+            host: app:processes
+            lifecycle: {auto_start: true}
+          - name: manual.service
+            kind: process.service
+            process: waiter
+            host: app:processes
+        """
+
+    /// Runs the daemon until `readyText` shows up (or 10 s), sends `signal`, returns output and status.
+    func runDaemon(until readyText: String, occurrences: Int = 1, signal: Int32 = SIGINT) throws -> (String, Int32) {
+        let project = try TemporaryProject(files: ["src/_index.yaml": DaemonTests.project])
+        let (process, out, _) = try WippyBinary.start(["run"], in: project.root)
+        var collected = Data()
+        let deadline = Date().addingTimeInterval(10)
+        let handle = out.fileHandleForReading
+        while Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            collected.append(chunk)
+            let text = String(decoding: collected, as: UTF8.self)
+            if text.components(separatedBy: readyText).count - 1 >= occurrences { break }
+        }
+        kill(process.processIdentifier, signal)
+        collected.append(handle.readDataToEndOfFile())
+        process.waitUntilExit()
+        return (String(decoding: collected, as: UTF8.self), process.terminationStatus)
+    }
+
+    @Test func failingServiceRestartsNormalReturnDoesNot() throws {
+        let (output, status) = try runDaemon(until: "service app:crasher.service is running", occurrences: 4)
+        #expect(status == 0)
+        let crashes = output.components(separatedBy: "service app:crasher.service is failed").count - 1
+        #expect(crashes >= 3)
+        #expect(output.components(separatedBy: "service app:once.service is running").count - 1 == 1)
+        #expect(output.components(separatedBy: "service app:once.service is exited").count - 1 == 1)
+        #expect(!output.contains("app:manual.service"))
+    }
+
+    @Test func sigtermStopsGracefully() throws {
+        let (output, status) = try runDaemon(until: "runtime ready", signal: SIGTERM)
+        #expect(status == 0)
+        #expect(output.contains("service app:waiter.service is stopped"))
+    }
+}

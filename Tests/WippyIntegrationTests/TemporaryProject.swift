@@ -1,0 +1,40 @@
+import Foundation
+
+/// A throwaway project directory for CLI tests.
+final class TemporaryProject {
+    let root: String
+
+    init(files: [String: String], lock: Bool = true) throws {
+        root = NSTemporaryDirectory() + "wippy-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root + "/src", withIntermediateDirectories: true)
+        if lock { try write("wippy.lock", "directories:\n    modules: .wippy\n    src: ./src\n") }
+        for (path, text) in files { try write(path, text) }
+    }
+
+    func write(_ path: String, _ text: String) throws {
+        let url = URL(fileURLWithPath: root + "/" + path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    /// A project with a terminal host and one process entry `app:main` whose source is `lua`.
+    static func withMain(_ lua: String, extraEntries: String = "") throws -> TemporaryProject {
+        try TemporaryProject(files: [
+            "src/_index.yaml": """
+                version: "1.0"
+                namespace: app
+                entries:
+                  - name: terminal
+                    kind: terminal.host
+                    lifecycle: {auto_start: true}
+                  - name: main
+                    kind: process.lua
+                    source: file://main.lua
+                \(extraEntries)
+                """,
+            "src/main.lua": lua,
+        ])
+    }
+}

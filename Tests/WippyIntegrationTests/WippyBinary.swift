@@ -1,0 +1,85 @@
+import Foundation
+
+/// Runs the built `wippy` executable against a fixture project.
+struct WippyBinary {
+    struct Run {
+        var stdout: String
+        var stderr: String
+        var status: Int32
+    }
+
+    /// `.build/<config>/wippy`, found next to this test bundle.
+    static var path: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundle.appendingPathComponent("wippy"), bundle.deletingLastPathComponent().appendingPathComponent("wippy")] {
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/wippy").path
+    }
+
+    static func fixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
+    }
+
+    /// Runs `wippy arguments...` in `directory`, feeding `input` on stdin, killing it after `timeout`.
+    static func run(_ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 30) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inPipe
+        try process.run()
+        if let input { inPipe.fileHandleForWriting.write(input.data(using: .utf8)!) }
+        try inPipe.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        let stdout = DataBox(), stderr = DataBox()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            stdout.set(out.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            stderr.set(err.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
+        }
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            usleep(200_000)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        group.wait()
+        return Run(
+            stdout: String(decoding: stdout.get(), as: UTF8.self), stderr: String(decoding: stderr.get(), as: UTF8.self),
+            status: process.terminationStatus)
+    }
+
+    /// Starts `wippy arguments...` in the background (for signal tests).
+    static func start(_ arguments: [String], in directory: String) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return (process, out, err)
+    }
+}
+
+/// Data written by one thread and read by another after a `DispatchGroup.wait()`.
+final class DataBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ value: Data) { lock.withLock { data = value } }
+    func get() -> Data { lock.withLock { data } }
+}
