@@ -43,6 +43,14 @@ public final class LuaRuntime: Sendable {
 
     public func isTerminalHost(_ id: String) -> Bool { terminalHosts.withLock { $0.contains(id) } }
 
+    // MARK: - Statistics
+
+    /// Bytes held by the Lua states of every worker, as each last published them (at its last full
+    /// collection, or when a process on it asked for statistics).
+    public var luaBytesEstimate: Int64 {
+        Int64(node.hostIDs.compactMap { node.host($0) }.flatMap(\.workers).reduce(0) { $0 + $1.publishedBytes.load(ordering: .relaxed) })
+    }
+
     // MARK: - Logging
 
     /// Writes a log record for Lua code (`print`, `logger`), tagged with the process and location.

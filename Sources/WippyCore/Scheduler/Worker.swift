@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import DequeModule
+public import Synchronization
 
 /// One scheduler thread of a ``ProcessHost``: it owns a run queue, a timer heap and the processes placed on it.
 ///
@@ -29,6 +30,8 @@ public final class Worker: @unchecked Sendable {
     public internal(set) var processCount = 0
     /// Worker-local resources created by the host's `makeLocal` (for Lua: the worker's Lua state).
     public var local: AnyObject?
+    /// Bytes held by the local resources, as last published by the worker (for statistics).
+    public let publishedBytes = Atomic<Int>(0)
 
     var thread: pthread_t?
 

@@ -1,0 +1,148 @@
+-- Runs one workload, doing the same work as the Erlang program of the same name in shared/bench/erlang,
+-- and sends back `name value unit` lines.
+local time = require("time")
+local system = require("system")
+
+local HOST = "bench:processes"
+
+local function seconds_since(start): number
+    return time.now():sub(start):seconds()
+end
+
+local function fmt(name: string, value: number, unit: string): string
+    if math.type(value) == "integer" then return string.format("%s %d %s", name, value, unit) end
+    return string.format("%s %.4f %s", name, value, unit)
+end
+
+local workloads = {}
+
+-- spawn N processes that each send one message and end; collect all (after a warm-up round). Then the
+-- memory of N processes blocked in receive: resident set after / before, per process.
+function workloads.spawn_wait(n: integer?): {string}
+    n = n or 100000
+    local me = process.pid()
+    local inbox = process.inbox()
+    local function round()
+        for _ = 1, n do process.spawn("bench:child", HOST, me) end
+        for _ = 1, n do inbox:receive() end
+    end
+    round()
+    local start = time.now()
+    round()
+    local secs = seconds_since(start)
+    system.gc.collect()
+    local before = system.memory.stats().rss
+    for _ = 1, n do process.spawn("bench:idle", HOST, me) end
+    for _ = 1, n do inbox:receive() end
+    system.gc.collect()
+    local after = system.memory.stats().rss
+    return {
+        fmt("spawn_wait_total", secs, "s"),
+        fmt("spawn_wait_rate", math.floor(n / secs), "procs/s"),
+        fmt("spawn_wait_per_proc", secs * 1e6 / n, "us"),
+        fmt("idle_proc_mem", (after - before) // n, "bytes"),
+    }
+end
+
+-- M processes in a ring (M-1 relays and this one) pass a token K times around.
+function workloads.ring(m: integer?, k: integer?): {string}
+    m = m or 1000
+    k = k or 1000
+    local next_pid = process.pid()
+    for _ = 1, m - 1 do next_pid = process.spawn("bench:relay", HOST, next_pid) end
+    local head = next_pid
+    local inbox = process.inbox()
+    local function rounds(count: integer)
+        for _ = 1, count do
+            process.send(head, "token")
+            inbox:receive()
+        end
+    end
+    rounds(10)
+    local start = time.now()
+    rounds(k)
+    local secs = seconds_since(start)
+    return { fmt("ring_msgs", math.floor(m * k / secs), "msgs/s") }
+end
+
+-- request/reply with another process, N round trips (after 10 000 for warm-up)
+function workloads.pingpong(n: integer?): {string}
+    n = n or 1000000
+    local pong = process.spawn("bench:pong", HOST)
+    local inbox = process.inbox()
+    local function trips(count: integer)
+        for _ = 1, count do
+            process.send(pong, "ping")
+            inbox:receive()
+        end
+    end
+    trips(10000)
+    local start = time.now()
+    trips(n)
+    local secs = seconds_since(start)
+    process.send(pong, "stop")
+    return { fmt("pingpong_roundtrips", math.floor(n / secs), "rt/s") }
+end
+
+-- P processes each sleeping 1, 2, ..., 10 ms in turn; wall time including spawning (ideal 55 ms)
+function workloads.timers(p: integer?): {string}
+    p = p or 10000
+    local me = process.pid()
+    local inbox = process.inbox()
+    local start = time.now()
+    for _ = 1, p do process.spawn("bench:sleeper", HOST, me) end
+    local sum, max = 0, 0
+    for _ = 1, p do
+        local ms = inbox:receive():payload():data()
+        sum = sum + ms
+        if ms > max then max = ms end
+    end
+    local wall = time.now():sub(start):milliseconds()
+    return {
+        fmt("timers_wall", wall, "ms"),
+        fmt("timers_ideal", 55, "ms"),
+        fmt("timers_proc_mean", sum / p, "ms"),
+        fmt("timers_proc_max", max, "ms"),
+    }
+end
+
+-- spawn and end a million processes in batches; memory before and after (after a full collection)
+function workloads.churn(total: integer?): {string}
+    total = total or 1000000
+    local batch = 10000
+    local me = process.pid()
+    local inbox = process.inbox()
+    local function wave()
+        for _ = 1, batch do process.spawn("bench:child", HOST, me) end
+        for _ = 1, batch do inbox:receive() end
+    end
+    wave()
+    system.gc.collect()
+    local before = system.memory.stats()
+    local start = time.now()
+    for _ = 1, total // batch do wave() end
+    local secs = seconds_since(start)
+    system.gc.collect()
+    local after = system.memory.stats()
+    return {
+        fmt("churn_rate", math.floor(total / secs), "procs/s"),
+        fmt("churn_rss_delta", after.rss - before.rss, "bytes"),
+        fmt("churn_lua_delta", after.lua_bytes - before.lua_bytes, "bytes"),
+    }
+end
+
+local function main(reply_to: string, workload: string, a: integer?, b: integer?)
+    local run = workloads[workload]
+    if not run then
+        process.send(reply_to, "error", "unknown workload " .. tostring(workload))
+        return
+    end
+    local ok, lines = pcall(run, a, b)
+    if not ok then
+        process.send(reply_to, "error", tostring(lines))
+        return
+    end
+    process.send(reply_to, "result", lines)
+end
+
+return { main = main }

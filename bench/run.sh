@@ -1,0 +1,12 @@
+#!/bin/sh
+# Runs the benchmark workloads with the given wippy binary; prints `name value unit` lines, the same metric
+# names as shared/bench/erlang, so that `sh ../shared/bench/compare.sh 'make -s bench'` can compare them.
+#   sh bench/run.sh .build/release/wippy [workload...]
+set -eu
+WIPPY=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
+cd "$(dirname "$0")/app"
+WORKLOADS=${*:-"spawn_wait ring pingpong timers churn"}
+for workload in $WORKLOADS; do
+    "$WIPPY" run -x bench:run "$workload"
+done
