@@ -10,6 +10,8 @@
 
 /* ---------------------------------------------------------------- allocator */
 
+#define WIPPY_MAX_ALLOCATION ((size_t)1 << 30)
+
 static void *wippy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     wippy_alloc_stats *stats = (wippy_alloc_stats *)ud;
     if (nsize == 0) {
@@ -19,6 +21,9 @@ static void *wippy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         }
         return NULL;
     }
+    /* A single request this large is a runaway program, not memory pressure: fail it, and Lua raises "not
+       enough memory" in the C code that asked (Swift code never asks for sizes like this). */
+    if (nsize > WIPPY_MAX_ALLOCATION) return NULL;
     void *block = realloc(ptr, nsize);
     if (block == NULL) {
         /* An allocation failure would raise a Lua error (a longjmp) from any API call, including calls
@@ -73,8 +78,9 @@ void wippy_push_native(lua_State *L, wippy_native fn, int nup) {
 
 /* ---------------------------------------------------------------- preemption */
 
-static _Thread_local int32_t wippy_budget = 0;
-static _Thread_local int wippy_preempted = 0;
+/* initial-exec: plain fs-relative access, not a call to __tls_get_addr (the hook reads these every tick). */
+static _Thread_local int32_t wippy_budget __attribute__((tls_model("initial-exec"))) = 0;
+static _Thread_local int wippy_preempted __attribute__((tls_model("initial-exec"))) = 0;
 
 static void wippy_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
@@ -136,6 +142,9 @@ static int wippy_resume_loop(lua_State *L, lua_State *co, int narg, lua_KContext
     int nres = 0;
     lua_xmove(L, co, narg);
     for (;;) {
+        /* A coroutine runs on behalf of whoever resumes it: natives inside it find the resumer's task, never
+           a task that made the coroutine and may be gone. */
+        memcpy(lua_getextraspace(co), lua_getextraspace(L), LUA_EXTRASPACE);
         int status = lua_resume(co, L, narg, &nres);
         if (status == LUA_YIELD) {
             if (wippy_is_system_yield(co, nres)) {
@@ -335,7 +344,7 @@ int wippy_gc(lua_State *L, int what, int arg) {
     case LUA_GCSETSTEPMUL:
         return lua_gc(L, what, arg);
     case LUA_GCGEN:
-        return lua_gc(L, what, 0, 0);
+        return lua_gc(L, what, arg, 0);
     case LUA_GCINC:
         return lua_gc(L, what, 0, 0, 0);
     default:

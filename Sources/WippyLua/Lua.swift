@@ -130,6 +130,14 @@ public struct Lua {
         }
     }
 
+    /// Converts a number at `index` to a string in place (Lua's coercion); returns false for other types.
+    @discardableResult
+    public func coerceToString(at index: Int32) -> Bool {
+        guard type(at: index) == .number else { return type(at: index) == .string }
+        var length = 0
+        return wippy_tolstring(pointer, index, &length) != nil
+    }
+
     public func userdata(at index: Int32) -> UnsafeMutableRawPointer? { lua_touserdata(pointer, index) }
 
     /// Raw identity of a reference value (table, function, thread, userdata), for identity maps.

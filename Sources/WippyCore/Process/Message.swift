@@ -22,5 +22,5 @@ public enum SystemTopic {
 /// What the mailbox holds: ordinary messages and lifecycle events (delivered on `@pid/events`).
 public enum MailboxItem: Sendable {
     case message(Message)
-    case event(ProcessEvent)
+    indirect case event(ProcessEvent)
 }

@@ -7,7 +7,13 @@ public protocol ProcessBehavior: AnyObject {
     /// Runs until every task is blocked, the process finished, or its time slice is used up.
     func run(_ process: ProcessCell) -> ProcessRunOutcome
 
-    /// An item was appended to the mailbox. Returns true when the process should be scheduled.
+    /// An item arrives. The behaviour may take it at once (a task is waiting for exactly this): then it
+    /// returns `.taken(schedule:)` and the item never enters the mailbox. Otherwise `.declined(schedule:)`
+    /// and the item is appended to the mailbox.
+    func offer(_ item: MailboxItem, to process: ProcessCell) -> OfferOutcome
+
+    /// Items were appended to the mailbox before the behaviour existed (it just started). Returns true when
+    /// the process should be scheduled.
     func mailboxReceived(_ process: ProcessCell) -> Bool
 
     /// A timer armed with ``Worker/arm(_:after:token:)`` fired. Returns true to schedule the process.
@@ -19,6 +25,14 @@ public protocol ProcessBehavior: AnyObject {
     /// The process is being removed without finishing normally (terminate, host shutdown, failed start).
     /// Release resources; the process will not run again.
     func discard(_ process: ProcessCell)
+}
+
+/// What a behaviour did with an offered mailbox item.
+public enum OfferOutcome {
+    /// Consumed directly; `schedule` says whether the process should run.
+    case taken(schedule: Bool)
+    /// Not wanted now: append it to the mailbox; `schedule` says whether the process should run anyway.
+    case declined(schedule: Bool)
 }
 
 /// The result of one ``ProcessBehavior/run(_:)``.

@@ -86,11 +86,25 @@ public final class Worker: @unchecked Sendable {
         }
     }
 
+    /// Delivers from a sender known to run on this worker's thread (no thread check).
+    public func deliverFromHere(_ item: MailboxItem, to process: ProcessCell) {
+        deliverHere(item, to: process)
+    }
+
     /// Worker thread only.
     func deliverHere(_ item: MailboxItem, to process: ProcessCell) {
         guard !process.isFinished else { return }
-        process.mailbox.append(item)
-        if let behavior = process.behavior, behavior.mailboxReceived(process) { schedule(process) }
+        guard let behavior = process.behavior else {
+            process.mailbox.append(item)
+            return
+        }
+        switch behavior.offer(item, to: process) {
+        case .taken(let wake):
+            if wake { schedule(process) }
+        case .declined(let wake):
+            process.mailbox.append(item)
+            if wake { schedule(process) }
+        }
     }
 
     /// Delivers a completion to a process of this worker, from any thread.

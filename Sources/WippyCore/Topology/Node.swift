@@ -116,6 +116,15 @@ public final class Node: Sendable {
         cell.worker.deliver(item, to: cell)
     }
 
+    /// Delivers a mailbox item from a process running on `senderWorker`'s thread: no thread lookup.
+    public func send(to cell: ProcessCell, _ item: MailboxItem, fromWorker senderWorker: Worker) {
+        if cell.worker === senderWorker {
+            senderWorker.deliverFromHere(item, to: cell)
+        } else {
+            cell.worker.inbox.post(.deliver(cell, item))
+        }
+    }
+
     /// Resolves a destination: a PID string, else a registered name.
     public func resolve(_ destination: String) -> PID? {
         if destination.hasPrefix("{"), let pid = PID(parsing: destination) { return pid }

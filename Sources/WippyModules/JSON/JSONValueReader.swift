@@ -57,7 +57,7 @@ struct JSONValueReader {
         guard inProgress.insert(identity).inserted else { throw .internal("cannot encode recursive table") }
         defer { inProgress.remove(identity) }
         lua.ensureStack(6)
-        let length = lua.rawLength(at: index)
+        let length = LuaValueConverter.sequenceLength(of: index, in: lua)
         var table = PayloadTable()
         if length > 0 {
             table.array.reserveCapacity(length)

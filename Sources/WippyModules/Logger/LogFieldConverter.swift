@@ -49,7 +49,7 @@ enum LogFieldConverter {
     private static func table(at index: Int32, lua: Lua, state: LuaWorkerState, depth: Int) -> Logger.Metadata.Value {
         guard depth <= maximumDepth else { return .string("<nested too deep>") }
         lua.ensureStack(4)
-        let length = lua.rawLength(at: index)
+        let length = LuaValueConverter.sequenceLength(of: index, in: lua)
         var array: [Logger.Metadata.Value] = []
         var dictionary: Logger.Metadata = [:]
         lua.pushNil()

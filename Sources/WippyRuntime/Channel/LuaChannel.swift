@@ -69,7 +69,7 @@ public final class LuaChannel {
         if !buffer.isEmpty { return true }
         pruneSenders(lua)
         if !senders.isEmpty { return true }
-        if let source, process.hasMailboxItem(for: source, channel: self) { return true }
+        if !isClosed, let source, process.hasMailboxItem(for: source, channel: self) { return true }
         return isClosed
     }
 

@@ -93,7 +93,7 @@ extension LuaProcess {
             wakeSender(sender)
             return true
         }
-        if let source = channel.source, pullMailbox(for: source, channel: channel, into: target) {
+        if !channel.isClosed, let source = channel.source, pullMailbox(for: source, channel: channel, into: target) {
             target.push(true)
             return true
         }
@@ -178,9 +178,8 @@ extension LuaProcess {
     /// `channel.select` core: the cases table at index 1; returns `index, value, ok` (0 for default), or
     /// blocks.
     func select(task: LuaTask, on thread: Lua, hasDefault: Bool) -> Int32 {
-        let count = thread.rawLength(at: 1)
+        let count = LuaValueConverter.sequenceLength(of: 1, in: thread)
         var cases: [(index: Int32, channel: LuaChannel, isSend: Bool)] = []
-        cases.reserveCapacity(count)
         if count > 0 {
             for i in 1...count {
                 thread.rawGet(1, index: Int64(i))

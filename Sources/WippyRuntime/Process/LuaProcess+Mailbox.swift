@@ -68,28 +68,29 @@ extension LuaProcess {
         return true
     }
 
-    /// Looks at the item that just arrived: fails the process for a LINK_DOWN without `trap_links`, or
-    /// hands it to a task already waiting on its channel. Returns true when the process should run.
-    func deliverNewestMailboxItem() -> Bool {
-        guard let newest = cell.mailbox.last else { return false }
+    /// Looks at an arriving item: a LINK_DOWN without `trap_links` fails the process; an item whose channel
+    /// has a task waiting goes straight to that task. Anything else waits in the mailbox.
+    ///
+    /// A waiting receiver means the mailbox holds nothing for its channel (it would have taken it), so
+    /// handing the item over directly keeps arrival order.
+    func offerItem(_ item: MailboxItem) -> OfferOutcome {
         let channel: LuaChannel?
-        switch newest {
+        switch item {
         case .event(let event):
             if case .linkDown = event, !trapLinks {
                 pendingFailure = WippyError("linked process failed", kind: .internal)
-                return true
+                return .taken(schedule: true)
             }
             channel = events?.channel
         case .message(let message):
             channel = topics.isEmpty ? inbox?.channel : (topics[message.topic]?.channel ?? inbox?.channel)
         }
-        guard let channel else { return false }
+        guard let channel else { return .declined(schedule: false) }
         channel.pruneReceivers()
-        guard let receiver = channel.receivers.popFirst() else { return false }
-        cell.mailbox.removeLast()
-        pushItem(newest, for: channel, on: lua)
+        guard let receiver = channel.receivers.popFirst() else { return .declined(schedule: false) }
+        pushItem(item, for: channel, on: lua)
         wakeReceiver(receiver, valueFrom: lua, ok: true)
-        return true
+        return .taken(schedule: true)
     }
 
     // MARK: - Conversion
@@ -126,7 +127,7 @@ extension LuaProcess {
     func pushMessage(_ message: Message, on target: Lua) {
         let memory = target.newTaggedUserdata(.message, size: 8, userValues: 3)
         memory.storeBytes(of: Int32(message.payloads.count), as: Int32.self)
-        target.push(message.topic)
+        workerState.topicCache.push(message.topic, on: target, main: lua)
         target.setUserValue(-2, 1)
         if let from = message.from { workerState.pidCache.push(from, on: target, main: lua) } else { target.push("") }
         target.setUserValue(-2, 2)

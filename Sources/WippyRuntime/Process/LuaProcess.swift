@@ -108,9 +108,12 @@ public final class LuaProcess: ProcessBehavior {
         return .blocked
     }
 
-    public func mailboxReceived(_ process: ProcessCell) -> Bool {
-        deliverNewestMailboxItem()
+    public func offer(_ item: MailboxItem, to process: ProcessCell) -> OfferOutcome {
+        offerItem(item)
     }
+
+    /// Items queued before start: `start()` already looked for LINK_DOWNs; subscriptions do not exist yet.
+    public func mailboxReceived(_ process: ProcessCell) -> Bool { false }
 
     public func timerFired(_ process: ProcessCell, token: UInt64) -> Bool {
         guard let action = pending.removeValue(forKey: token) else { return false }

@@ -92,10 +92,12 @@ enum ProcessNatives {
         }
         let destinationType = lua.type(at: 1)
         guard destinationType == .string || destinationType == .number else { return lua.typeError(1, expected: "string") }
-        guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let topic = lua.stringCoercing(at: 2) else {
-            return lua.typeError(2, expected: "string")
+        switch lua.type(at: 2) {
+        case .string: break
+        case .number: _ = lua.coerceToString(at: 2)
+        default: return lua.typeError(2, expected: "string")
         }
-        if topic.utf8.first == UInt8(ascii: "@") {
+        if lua.withBytes(at: 2, { $0.first == UInt8(ascii: "@") }) == true {
             return process.workerState.fail(.invalid("cannot send to @ topics"), on: lua)
         }
         let node = process.node
@@ -118,8 +120,15 @@ enum ProcessNatives {
             }
             return process.workerState.fail(WippyError("process not found: \(target)", kind: .notFound), on: lua)
         }
+        if cell.worker === process.cell.worker, let target = cell.behavior as? LuaProcess,
+            target.deliverDirect(from: process, source: lua, topicIndex: 2, firstPayload: 3, payloadCount: top - 2)
+        {
+            lua.push(true)
+            return 1
+        }
+        let topic = lua.string(at: 2) ?? ""
         let payloads = top > 2 ? LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState) : []
-        node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)))
+        node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)), fromWorker: process.cell.worker)
         lua.push(true)
         return 1
     }
@@ -202,6 +211,11 @@ enum ProcessNatives {
         guard top >= 2, let id = lua.string(at: 1), let hostID = lua.string(at: 2) else {
             return process.workerState.fail(.invalid("exec requires id and host arguments"), on: lua)
         }
+        if id.isEmpty { return process.workerState.fail(.invalid("process ID required"), on: lua) }
+        guard let colon = id.firstIndex(of: ":"), colon != id.startIndex, id.index(after: colon) != id.endIndex else {
+            return process.workerState.fail(.invalid("invalid process ID format (namespace:name required)"), on: lua)
+        }
+        if hostID.isEmpty { return process.workerState.fail(.invalid("host ID required"), on: lua) }
         let arguments = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
         let worker = process.workerState
         let token = process.suspend(task) { thread, completion in

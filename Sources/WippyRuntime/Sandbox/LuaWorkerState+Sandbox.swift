@@ -1,10 +1,10 @@
-import WippyLua
+public import WippyLua
 
 /// Building the shared, read-only sandbox: the subset of the standard library Wippy gives every process.
 extension LuaWorkerState {
     static let baseFunctions = [
-        "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget",
-        "select", "tonumber", "tostring", "type", "xpcall",
+        "assert", "error", "getmetatable", "ipairs", "pairs", "pcall", "rawequal", "select", "tonumber",
+        "tostring", "type", "xpcall",
     ]
     static let stringFunctions = [
         "byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "pack", "packsize", "rep",
@@ -41,6 +41,13 @@ extension LuaWorkerState {
         lua.rawGet(-1, key: "unpack")
         lua.rawSet(base, key: "unpack")
         lua.pop()
+
+        // rawget and next that see the contents of frozen tables.
+        lua.push(native: SandboxNatives.rawget)
+        lua.rawSet(base, key: "rawget")
+        lua.rawGet(globals, key: "next")
+        lua.push(native: SandboxNatives.next, upvalues: 1)
+        lua.rawSet(base, key: "next")
 
         // rawset that refuses read-only tables.
         lua.push(readOnlySetRef)
@@ -220,6 +227,23 @@ extension LuaWorkerState {
         lua.rawSet(-3)
         lua.pop()
         lua.replace(at: real)
+    }
+
+    /// If the table at `index` is read-only (a frozen table or a library proxy), pushes the table holding its
+    /// contents and returns true; otherwise pushes nothing and returns false.
+    public func pushReadOnlyContents(of index: Int32, on lua: Lua) -> Bool {
+        let table = lua.absolute(index)
+        lua.push(readOnlySetRef)
+        lua.pushValue(at: table)
+        let readOnly = lua.rawGet(-2) != .nil
+        lua.pop(2)
+        guard readOnly, lua.getMetatable(table) else { return false }
+        guard lua.rawGet(-1, key: "__index") == .table else {
+            lua.pop(2)
+            return false
+        }
+        lua.remove(at: -2)
+        return true
     }
 
     /// Builds the metatable of instance environments of `program`: `__index` is the entry scope (modules,

@@ -17,7 +17,8 @@ public final class LuaWorkerState {
     var baseRef = LuaRef.none
     var readOnlySetRef = LuaRef.none
     var preludeRef = LuaRef.none
-    var metatables: [UserdataTag: LuaRef] = [:]
+    /// Metatables by tag slot (`tag & 0x1FF`): runtime tags use slots 1..255, module tags 256..511.
+    var metatables = [LuaRef](repeating: .none, count: 512)
 
     // Caches keyed by program serial.
     var chunks: [UInt64: LuaRef] = [:]
@@ -29,6 +30,7 @@ public final class LuaWorkerState {
 
     /// PID text caches for the message path.
     var pidCache = PIDCache()
+    var topicCache = TopicCache()
 
     /// Processes created on this worker so far (for ownership checks on channels).
     var processSerial: UInt64 = 0
@@ -48,7 +50,7 @@ public final class LuaWorkerState {
         self.worker = worker
         state = LuaState(standardLibraries: true)
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
-        state.useGenerationalGC()
+        state.useGenerationalGC(minorMultiplier: 50)
         lua.extraSpace = nil
         lua.push(lightUserdata: Unmanaged.passUnretained(self).toOpaque())
         lua.rawSet(Lua.registryIndex, key: "wippy.worker")
@@ -73,29 +75,31 @@ public final class LuaWorkerState {
 
     // MARK: - Metatables
 
+    @inline(__always)
+    static func slot(_ tag: UserdataTag) -> Int { Int(tag.rawValue & 0x1FF) }
+
     /// Pushes the metatable registered for `tag`.
     public func pushMetatable(_ tag: UserdataTag) {
-        guard let ref = metatables[tag] else {
-            lua.pushNil()
-            return
-        }
-        lua.push(ref)
+        pushMetatable(tag, on: lua)
     }
 
-    /// Pushes the metatable for `tag` onto `target` (any thread of this state).
+    /// Pushes the metatable for `tag` onto `target` (any thread of this state); nil when there is none.
+    @inline(__always)
     public func pushMetatable(_ tag: UserdataTag, on target: Lua) {
-        if let ref = metatables[tag] { target.push(ref) } else { target.pushNil() }
+        let ref = metatables[LuaWorkerState.slot(tag)]
+        if ref.isValid { target.push(ref) } else { target.pushNil() }
     }
 
     /// Registers a metatable (the table on top of the main stack, popped) for `tag`. Modules call this from
     /// their `load` to give their userdata methods.
     public func registerMetatable(_ tag: UserdataTag, from lua: Lua) {
-        if let old = metatables[tag] { lua.unref(old) }
-        metatables[tag] = lua.ref()
+        let slot = LuaWorkerState.slot(tag)
+        if metatables[slot].isValid { lua.unref(metatables[slot]) }
+        metatables[slot] = lua.ref()
     }
 
     /// True if the worker already has a metatable for `tag`.
-    public func hasMetatable(_ tag: UserdataTag) -> Bool { metatables[tag] != nil }
+    public func hasMetatable(_ tag: UserdataTag) -> Bool { metatables[LuaWorkerState.slot(tag)].isValid }
 
     // MARK: - Modules
 

@@ -47,6 +47,47 @@ enum SandboxNatives {
         return 1
     }
 
+    /// `rawget(t, k)`, reading a frozen table's contents.
+    static let rawget: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.type(at: 1) == .table else { return lua.typeError(1, expected: "table") }
+        if lua.type(at: 2) == .none { return lua.argumentError(2, "value expected") }
+        lua.top = 2
+        if LuaWorkerState.of(lua).pushReadOnlyContents(of: 1, on: lua) { lua.replace(at: 1) }
+        lua.pushValue(at: 2)
+        lua.rawGet(1)
+        return 1
+    }
+
+    /// `next(t, k)`, iterating a frozen table's contents. Lua's own `next` is upvalue 1: a key whose value was
+    /// cleared during the traversal is still valid to Lua, and only Lua can tell it from an invalid key, so
+    /// that case goes through it in protected mode (the raw `lua_next` would raise through this frame).
+    static let next: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard lua.type(at: 1) == .table else { return lua.typeError(1, expected: "table") }
+        lua.top = 2
+        if LuaWorkerState.of(lua).pushReadOnlyContents(of: 1, on: lua) { lua.replace(at: 1) }
+        if !lua.isNil(at: 2) {
+            lua.pushValue(at: 2)
+            let present = lua.rawGet(1) != .nil
+            lua.pop()
+            if !present {
+                lua.pushValue(at: Lua.upvalueIndex(1))
+                lua.pushValue(at: 1)
+                lua.pushValue(at: 2)
+                if let error = lua.protectedCall(arguments: 2, results: 2) {
+                    lua.push(error.message)
+                    return lua.raiseTop()
+                }
+                return 2
+            }
+        }
+        lua.pushValue(at: 2)
+        if lua.next(1) { return 2 }
+        lua.pushNil()
+        return 1
+    }
+
     static let readOnlyWrite: LuaNativeFunction = { state in
         Lua(state!).raise("attempt to modify a read-only table")
     }
@@ -155,10 +196,18 @@ enum SandboxNatives {
         return 1
     }
 
+    /// Largest size hint `table.create` accepts for either part.
+    static let maximumTableHint: Int64 = 1 << 24
+
     static let tableCreate: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        let array = Int32(clamping: lua.integer(at: 1) ?? 0)
-        let fields = Int32(clamping: lua.integer(at: 2) ?? 0)
+        let arrayHint = lua.integer(at: 1) ?? 0
+        let fieldHint = lua.integer(at: 2) ?? 0
+        if arrayHint > maximumTableHint || fieldHint > maximumTableHint {
+            return lua.raise("table.create: size too large (at most \(maximumTableHint))")
+        }
+        let array = Int32(clamping: arrayHint)
+        let fields = Int32(clamping: fieldHint)
         lua.newTable(arrayCapacity: max(0, array), fieldCapacity: max(0, fields))
         return 1
     }
@@ -201,12 +250,20 @@ enum SandboxNatives {
         if original != 0 {
             lua.pushNil()
             while lua.next(original) {
+                if lua.string(at: -2) == "__gc" {  // never a finalizer (see setmetatable)
+                    lua.pop()
+                    continue
+                }
                 lua.pushValue(at: -2)
                 lua.insert(at: -2)
                 lua.rawSet(meta)
             }
-            lua.pushValue(at: original)
-            lua.setMetatable(hidden)  // the original __index chain continues behind the frozen contents
+            // The original __index chain continues behind the frozen contents (only __index: a metatable
+            // with __gc must never reach lua_setmetatable).
+            lua.newTable()
+            lua.rawGet(original, key: "__index")
+            lua.rawSet(-2, key: "__index")
+            lua.setMetatable(hidden)
         }
         lua.pushValue(at: hidden)
         lua.rawSet(meta, key: "__index")

@@ -56,8 +56,13 @@ public enum LuaValueConverter {
         if let number = seen[identity] { return .reference(number) }
         guard depth < maximumDepth else { return .null }
         seen[identity] = seen.count
-        lua.ensureStack(4)
-        let length = lua.rawLength(at: index)
+        lua.ensureStack(6)
+        // A frozen table keeps its contents behind its metatable: copy those.
+        var index = index
+        let frozen = state?.pushReadOnlyContents(of: index, on: lua) ?? false
+        if frozen { index = lua.top }
+        defer { if frozen { lua.remove(at: index) } }
+        let length = LuaValueConverter.sequenceLength(of: index, in: lua)
         var table = PayloadTable()
         if length > 0 {
             table.array.reserveCapacity(length)
@@ -91,6 +96,21 @@ public enum LuaValueConverter {
             table.isObject = true
         }
         return .table(table)
+    }
+
+    /// The length of the table's sequence part, trusting `#t` only when it is plausible: a border can be far
+    /// beyond the number of entries (`{[1]=x, [2]=x, [4]=x, ..., [2^40]=x}` has `#t == 2^40`), so long
+    /// borders are checked against a count of the entries, and a sparse table has no sequence part.
+    public static func sequenceLength(of index: Int32, in lua: Lua) -> Int {
+        let border = lua.rawLength(at: index)
+        guard border > 1024 else { return border }
+        var entries = 0
+        lua.pushNil()
+        while lua.next(index) {
+            entries += 1
+            lua.pop()
+        }
+        return entries >= border ? border : 0
     }
 
     @inline(__always)
@@ -145,7 +165,7 @@ public enum LuaValueConverter {
         }
         for field in table.fields {
             switch field.key {
-            case .null, .reference: continue
+            case .null: continue
             case .double(let d) where d.isNaN: continue
             default: break
             }

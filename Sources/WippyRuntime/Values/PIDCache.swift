@@ -1,5 +1,8 @@
 import WippyCore
 import WippyLua
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Per-worker caches that keep PID text off the message hot path.
 ///
@@ -23,6 +26,18 @@ struct PIDCache {
     private var strings = [StringSlot](repeating: StringSlot(), count: PIDCache.size)
     private var destinations = [DestinationSlot](repeating: DestinationSlot(), count: 64)
 
+    /// Pushes the PID text of a live process (no copy of its PID unless the cache misses).
+    @inline(__always)
+    mutating func push(_ cell: ProcessCell, on target: Lua, main: Lua) {
+        let uniq = cell.pid.uniq
+        let slot = Int(uniq % UInt64(PIDCache.size))
+        if strings[slot].uniq == uniq, strings[slot].ref.isValid {
+            target.push(strings[slot].ref)
+            return
+        }
+        push(cell.pid, on: target, main: main)
+    }
+
     /// Pushes the text of `pid` on `target`, from the cache when possible.
     mutating func push(_ pid: PID, on target: Lua, main: Lua) {
         let slot = Int(pid.uniq % UInt64(PIDCache.size))
@@ -41,8 +56,11 @@ struct PIDCache {
     mutating func cell(for text: UnsafeRawBufferPointer, worker: Worker) -> ProcessCell? {
         let slot = PIDCache.hash(text) % destinations.count
         guard let cell = destinations[slot].cell else { return nil }
-        guard cell.worker === worker, !cell.isFinished, destinations[slot].text.elementsEqual(text) else { return nil }
-        return cell
+        guard cell.worker === worker, !cell.isFinished, destinations[slot].text.count == text.count else { return nil }
+        let same = destinations[slot].text.withUnsafeBytes { stored in
+            memcmp(stored.baseAddress!, text.baseAddress!, text.count) == 0
+        }
+        return same ? cell : nil
     }
 
     mutating func remember(_ cell: ProcessCell, for text: UnsafeRawBufferPointer) {
