@@ -9,6 +9,9 @@ let swiftSettings: [SwiftSetting] = [
     // The runtime's hot paths are single-threaded per worker by construction; dynamic exclusivity checks cost
     // several percent of message throughput, so release builds rely on the static checks only.
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    // The Lua binding is many tiny wrappers called from other modules on every message: let the optimizer
+    // inline and specialize them across module boundaries.
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -63,7 +66,7 @@ let package = Package(
         .target(
             name: "WippyRuntime",
             dependencies: [
-                "WippyCore", "WippyLua", "WippyTypedLua",
+                "WippyCore", "WippyLua", "WippyTypedLua", "WippyCodecs",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -81,11 +81,23 @@ void wippy_push_native(lua_State *L, wippy_native fn, int nup) {
 /* initial-exec: plain fs-relative access, not a call to __tls_get_addr (the hook reads these every tick). */
 static _Thread_local int32_t wippy_budget __attribute__((tls_model("initial-exec"))) = 0;
 static _Thread_local int wippy_preempted __attribute__((tls_model("initial-exec"))) = 0;
+/* Ticks a thread may keep running once its slice is used up while it cannot yield (a callback called from C,
+   such as a string.gsub replacement function). Past that, the hook raises an error in it: a process stuck
+   there would otherwise hold its worker, and every process on it, forever. About 100M VM instructions. */
+#define WIPPY_STUCK_TICKS 100000
+static _Thread_local int32_t wippy_stuck __attribute__((tls_model("initial-exec"))) = WIPPY_STUCK_TICKS;
 
 static void wippy_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     if (--wippy_budget > 0) return;
-    if (!lua_isyieldable(L)) return; /* try again at the next tick */
+    if (!lua_isyieldable(L)) {
+        /* try again at the next tick, up to a bound */
+        if (--wippy_stuck > 0) return;
+        wippy_stuck = WIPPY_STUCK_TICKS;
+        luaL_error(L, "process ran too long inside a call that cannot be preempted (a callback called from C, "
+                      "such as a string.gsub function)");
+        return;
+    }
     wippy_preempted = 1;
     lua_yield(L, 0);
 }
@@ -94,7 +106,10 @@ void wippy_install_preemption(lua_State *L, int instructions_per_tick) {
     lua_sethook(L, wippy_hook, LUA_MASKCOUNT, instructions_per_tick);
 }
 
-void wippy_set_budget(int32_t ticks) { wippy_budget = ticks; }
+void wippy_set_budget(int32_t ticks) {
+    wippy_budget = ticks;
+    wippy_stuck = WIPPY_STUCK_TICKS;
+}
 
 int wippy_take_preempted(void) {
     int was = wippy_preempted;

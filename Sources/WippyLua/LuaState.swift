@@ -46,6 +46,9 @@ public final class LuaState {
     @discardableResult
     public func stepGarbageCollector(kilobytes: Int32 = 0) -> Bool { wippy_gc(main.pointer, LUA_GCSTEP, kilobytes) != 0 }
 
+    /// Stops automatic collection (experiments only).
+    public func stopGarbageCollector() { _ = wippy_gc(main.pointer, LUA_GCSTOP, 0) }
+
     /// Switches the collector to generational mode. A minor collection runs when memory grows
     /// `minorMultiplier` percent past what the last major collection left (Lua's default: 20, at most 100).
     public func useGenerationalGC(minorMultiplier: Int32 = 0) { _ = wippy_gc(main.pointer, LUA_GCGEN, minorMultiplier) }

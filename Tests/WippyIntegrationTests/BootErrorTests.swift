@@ -2,9 +2,9 @@ import Testing
 
 /// A bad project stops the boot with one clear message naming the file and entry, and exit code 1.
 @Suite struct BootErrorTests {
-    func boot(_ files: [String: String]) throws -> WippyBinary.Run {
+    func boot(_ files: [String: String]) async throws -> WippyBinary.Run {
         let project = try TemporaryProject(files: files)
-        return try WippyBinary.run(["run", "-x", "app:main"], in: project.root)
+        return try await WippyBinary.run(["run", "-x", "app:main"], in: project.root)
     }
 
     static let terminal = """
@@ -17,22 +17,22 @@ import Testing
 
         """
 
-    @Test func malformedYAMLNamesFileAndLine() throws {
-        let run = try boot(["src/_index.yaml": "namespace: app\nentries:\n  - name: main\n    kind: [unclosed\n"])
+    @Test func malformedYAMLNamesFileAndLine() async throws {
+        let run = try await boot(["src/_index.yaml": "namespace: app\nentries:\n  - name: main\n    kind: [unclosed\n"])
         #expect(run.status == 1)
         #expect(run.stderr.hasPrefix("Error: src/_index.yaml:"))
         #expect(run.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func unknownKindNamesEntry() throws {
-        let run = try boot(["src/_index.yaml": BootErrorTests.terminal + "  - name: main\n    kind: process.banana\n"])
+    @Test func unknownKindNamesEntry() async throws {
+        let run = try await boot(["src/_index.yaml": BootErrorTests.terminal + "  - name: main\n    kind: process.banana\n"])
         #expect(run.status == 1)
         #expect(run.stderr == "Error: src/_index.yaml:7: entry app:main: unknown kind 'process.banana'\n")
     }
 
-    @Test func duplicateIDNamesBothPlaces() throws {
+    @Test func duplicateIDNamesBothPlaces() async throws {
         let entry = "  - name: main\n    kind: registry.entry\n"
-        let run = try boot([
+        let run = try await boot([
             "src/_index.yaml": BootErrorTests.terminal + entry,
             "src/more/_index.yaml": "namespace: app\nentries:\n" + entry,
         ])
@@ -42,16 +42,16 @@ import Testing
         #expect(run.stderr.contains("src/more/_index.yaml"))
     }
 
-    @Test func missingSourceFileNamesPath() throws {
-        let run = try boot(["src/_index.yaml": BootErrorTests.terminal + "  - name: main\n    kind: process.lua\n    source: file://nope.lua\n"])
+    @Test func missingSourceFileNamesPath() async throws {
+        let run = try await boot(["src/_index.yaml": BootErrorTests.terminal + "  - name: main\n    kind: process.lua\n    source: file://nope.lua\n"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("src/_index.yaml:7"))
         #expect(run.stderr.contains("app:main"))
         #expect(run.stderr.contains("nope.lua"))
     }
 
-    @Test func luaSyntaxErrorNamesFileLineAndColumn() throws {
-        let run = try boot([
+    @Test func luaSyntaxErrorNamesFileLineAndColumn() async throws {
+        let run = try await boot([
             "src/_index.yaml": BootErrorTests.terminal + "  - name: main\n    kind: process.lua\n    source: file://main.lua\n",
             "src/main.lua": "local function main()\n  local x: = 1\n  return x\nend\nreturn {main = main}\n",
         ])
@@ -60,8 +60,8 @@ import Testing
         #expect(run.stderr.contains("(entry app:main)"))
     }
 
-    @Test func luaErrorOnlyLuaCanFindIsReported() throws {
-        let run = try boot([
+    @Test func luaErrorOnlyLuaCanFindIsReported() async throws {
+        let run = try await boot([
             "src/_index.yaml": BootErrorTests.terminal + "  - name: main\n    kind: process.lua\n    source: file://main.lua\n",
             "src/main.lua": "local function main()\n  goto nowhere\nend\nreturn {main = main}\n",
         ])
@@ -71,24 +71,24 @@ import Testing
         #expect(run.stderr.contains("(entry app:main)"))
     }
 
-    @Test func unknownModuleIsRejected() throws {
-        let run = try boot([
+    @Test func unknownModuleIsRejected() async throws {
+        let run = try await boot([
             "src/_index.yaml": BootErrorTests.terminal + "  - name: main\n    kind: process.lua\n    source: 'return {}'\n    modules: [teleport]\n",
         ])
         #expect(run.status == 1)
         #expect(run.stderr.contains("unknown module 'teleport'"))
     }
 
-    @Test func missingImportIsRejected() throws {
-        let run = try boot([
+    @Test func missingImportIsRejected() async throws {
+        let run = try await boot([
             "src/_index.yaml": BootErrorTests.terminal + "  - name: main\n    kind: process.lua\n    source: 'return {}'\n    imports: {util: app:util}\n",
         ])
         #expect(run.status == 1)
         #expect(run.stderr.contains("entry app:main: import 'util' refers to app:util, which does not exist"))
     }
 
-    @Test func serviceWithUnknownHostIsRejected() throws {
-        let run = try boot([
+    @Test func serviceWithUnknownHostIsRejected() async throws {
+        let run = try await boot([
             "src/_index.yaml": BootErrorTests.terminal + """
                   - name: worker
                     kind: process.lua

@@ -50,9 +50,18 @@ import Testing
         """
 
     /// Runs the daemon until `readyText` shows up (or 10 s), sends `signal`, returns output and status.
-    func runDaemon(until readyText: String, occurrences: Int = 1, signal: Int32 = SIGINT) throws -> (String, Int32) {
+    func runDaemon(until readyText: String, occurrences: Int = 1, signal: Int32 = SIGINT) async throws -> (String, Int32) {
         let project = try TemporaryProject(files: ["src/_index.yaml": DaemonTests.project])
         let (process, out, _) = try WippyBinary.start(["run"], in: project.root)
+        // The reads block: do them on a Dispatch thread, not on the shared concurrency pool.
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: DaemonTests.collect(process, out, readyText, occurrences, signal))
+            }
+        }
+    }
+
+    static func collect(_ process: Process, _ out: Pipe, _ readyText: String, _ occurrences: Int, _ signal: Int32) -> (String, Int32) {
         var collected = Data()
         let deadline = Date().addingTimeInterval(10)
         let handle = out.fileHandleForReading
@@ -69,8 +78,8 @@ import Testing
         return (String(decoding: collected, as: UTF8.self), process.terminationStatus)
     }
 
-    @Test func failingServiceRestartsNormalReturnDoesNot() throws {
-        let (output, status) = try runDaemon(until: "service app:crasher.service is running", occurrences: 4)
+    @Test func failingServiceRestartsNormalReturnDoesNot() async throws {
+        let (output, status) = try await runDaemon(until: "service app:crasher.service is running", occurrences: 4)
         #expect(status == 0)
         let crashes = output.components(separatedBy: "service app:crasher.service is failed").count - 1
         #expect(crashes >= 3)
@@ -79,8 +88,8 @@ import Testing
         #expect(!output.contains("app:manual.service"))
     }
 
-    @Test func sigtermStopsGracefully() throws {
-        let (output, status) = try runDaemon(until: "runtime ready", signal: SIGTERM)
+    @Test func sigtermStopsGracefully() async throws {
+        let (output, status) = try await runDaemon(until: "runtime ready", signal: SIGTERM)
         #expect(status == 0)
         #expect(output.contains("service app:waiter.service is stopped"))
     }

@@ -3,19 +3,19 @@ import Testing
 
 /// End-to-end: the real `wippy` binary on small apps, checking exact output.
 @Suite struct ExampleAppTests {
-    @Test func helloWorldAsCommandAndExec() throws {
+    @Test func helloWorldAsCommandAndExec() async throws {
         let dir = WippyBinary.fixture("hello")
-        let command = try WippyBinary.run(["run", "hello"], in: dir)
+        let command = try await WippyBinary.run(["run", "hello"], in: dir)
         #expect(command.stdout == "Hello, world!\n")
         #expect(command.stderr == "")
         #expect(command.status == 0)
-        let exec = try WippyBinary.run(["run", "-x", "app:hello", "Wippy"], in: dir)
+        let exec = try await WippyBinary.run(["run", "-x", "app:hello", "Wippy"], in: dir)
         #expect(exec.stdout == "Hello, Wippy!\n")
         #expect(exec.status == 0)
     }
 
-    @Test func functionsCallingFunctions() throws {
-        let run = try WippyBinary.run(["run", "-x", "app:main"], in: WippyBinary.fixture("functions"))
+    @Test func functionsCallingFunctions() async throws {
+        let run = try await WippyBinary.run(["run", "-x", "app:main"], in: WippyBinary.fixture("functions"))
         #expect(run.stdout == """
             double(21) = 42 (integer)
             quadruple(5) = 20
@@ -28,20 +28,20 @@ import Testing
         #expect(run.status == 0)
     }
 
-    @Test func pingPongBetweenServicesFoundByName() throws {
-        let run = try WippyBinary.run(["run", "-x", "app:client", "500"], in: WippyBinary.fixture("pingpong"))
+    @Test func pingPongBetweenServicesFoundByName() async throws {
+        let run = try await WippyBinary.run(["run", "-x", "app:client", "500"], in: WippyBinary.fixture("pingpong"))
         #expect(run.stdout == "done after 500 round trips\n")
         #expect(run.status == 0)
     }
 
-    @Test func workerPoolOverChannels() throws {
-        let run = try WippyBinary.run(["run", "-x", "app:pool"], in: WippyBinary.fixture("workerpool"))
+    @Test func workerPoolOverChannels() async throws {
+        let run = try await WippyBinary.run(["run", "-x", "app:pool"], in: WippyBinary.fixture("workerpool"))
         #expect(run.stdout == "squares: 1 4 9 16 25 36 49 64 81 100\nsum: 385\nworkers used: 3\n")
         #expect(run.status == 0)
     }
 
-    @Test func manualSupervisorRestartsCrashingWorker() throws {
-        let run = try WippyBinary.run(["run", "-x", "app:supervisor"], in: WippyBinary.fixture("supervisor"))
+    @Test func manualSupervisorRestartsCrashingWorker() async throws {
+        let run = try await WippyBinary.run(["run", "-x", "app:supervisor"], in: WippyBinary.fixture("supervisor"))
         #expect(run.stdout == """
             attempt 1 failed: app:worker:3: crash on attempt 1
             attempt 2 failed: app:worker:3: crash on attempt 2
@@ -51,14 +51,14 @@ import Testing
         #expect(run.status == 0)
     }
 
-    @Test func multiStagePipeline() throws {
-        let run = try WippyBinary.run(["run", "-x", "app:main"], in: WippyBinary.fixture("pipeline"))
+    @Test func multiStagePipeline() async throws {
+        let run = try await WippyBinary.run(["run", "-x", "app:main"], in: WippyBinary.fixture("pipeline"))
         #expect(run.stdout == "pipeline output: 1004, 1016, 1036, 1064, 1100\n")
         #expect(run.status == 0)
     }
 
-    @Test func keyValueServerWithRequestReply() throws {
-        let run = try WippyBinary.run(["run", "-x", "app:client"], in: WippyBinary.fixture("kvstore"))
+    @Test func keyValueServerWithRequestReply() async throws {
+        let run = try await WippyBinary.run(["run", "-x", "app:client"], in: WippyBinary.fixture("kvstore"))
         #expect(run.stdout == """
             get answer -> 42 (integer)
             get name -> wippy
@@ -72,8 +72,8 @@ import Testing
         #expect(run.status == 0)
     }
 
-    @Test func echoServiceReadingStdin() throws {
-        let run = try WippyBinary.run(["run", "echo"], in: WippyBinary.fixture("echo"), input: "one\ntwo\r\nthree")
+    @Test func echoServiceReadingStdin() async throws {
+        let run = try await WippyBinary.run(["run", "echo"], in: WippyBinary.fixture("echo"), input: "one\ntwo\r\nthree")
         #expect(run.stdout == "echo: one\necho: two\necho: three\nbye after 3 lines\n")
         #expect(run.status == 0)
     }

@@ -2,63 +2,63 @@ import Testing
 
 /// `wippy run -x`: the exit code and output come from the process result.
 @Suite struct ExitCodeTests {
-    func exec(_ lua: String, _ arguments: [String] = []) throws -> WippyBinary.Run {
+    func exec(_ lua: String, _ arguments: [String] = []) async throws -> WippyBinary.Run {
         let project = try TemporaryProject.withMain(lua)
-        return try WippyBinary.run(["run", "-x", "app:main"] + arguments, in: project.root)
+        return try await WippyBinary.run(["run", "-x", "app:main"] + arguments, in: project.root)
     }
 
-    @Test func stringResultIsPrintedOnStdout() throws {
-        let run = try exec("return { main = function() return 'all good' end }")
+    @Test func stringResultIsPrintedOnStdout() async throws {
+        let run = try await exec("return { main = function() return 'all good' end }")
         #expect(run.stdout == "all good\n")
         #expect(run.status == 0)
     }
 
-    @Test func integerResultIsTheExitCode() throws {
-        #expect(try exec("return { main = function() return 7 end }").status == 7)
-        #expect(try exec("return { main = function() return 0 end }").status == 0)
+    @Test func integerResultIsTheExitCode() async throws {
+        #expect(try await exec("return { main = function() return 7 end }").status == 7)
+        #expect(try await exec("return { main = function() return 0 end }").status == 0)
     }
 
-    @Test func booleansMapToZeroAndOne() throws {
-        #expect(try exec("return { main = function() return true end }").status == 0)
-        #expect(try exec("return { main = function() return false end }").status == 1)
+    @Test func booleansMapToZeroAndOne() async throws {
+        #expect(try await exec("return { main = function() return true end }").status == 0)
+        #expect(try await exec("return { main = function() return false end }").status == 1)
     }
 
-    @Test func nilAndTablesExitZero() throws {
-        let run = try exec("return { main = function() return {1, 2} end }")
+    @Test func nilAndTablesExitZero() async throws {
+        let run = try await exec("return { main = function() return {1, 2} end }")
         #expect(run.status == 0)
         #expect(run.stdout == "")
     }
 
-    @Test func raisedErrorGoesToStderrWithLine() throws {
-        let run = try exec("local M = {}\nfunction M.main()\n  local t = nil\n  return t.field\nend\nreturn M")
+    @Test func raisedErrorGoesToStderrWithLine() async throws {
+        let run = try await exec("local M = {}\nfunction M.main()\n  local t = nil\n  return t.field\nend\nreturn M")
         #expect(run.status == 1)
         #expect(run.stdout == "")
         #expect(run.stderr.hasPrefix("app:main:4: attempt to index a nil value"))
     }
 
-    @Test func returnedErrorValueFails() throws {
-        let run = try exec("return { main = function() return nil, 'it broke' end }")
+    @Test func returnedErrorValueFails() async throws {
+        let run = try await exec("return { main = function() return nil, 'it broke' end }")
         #expect(run.status == 1)
         #expect(run.stderr == "it broke\n")
     }
 
-    @Test func argumentsArriveAsStrings() throws {
-        let run = try exec("return { main = function(a, b) return a .. '+' .. b .. ':' .. type(a) end }", ["x", "2"])
+    @Test func argumentsArriveAsStrings() async throws {
+        let run = try await exec("return { main = function(a, b) return a .. '+' .. b .. ':' .. type(a) end }", ["x", "2"])
         #expect(run.stdout == "x+2:string\n")
     }
 
-    @Test func execNeedsAFullEntryID() throws {
+    @Test func execNeedsAFullEntryID() async throws {
         let project = try TemporaryProject.withMain("return { main = function() return 0 end }")
-        let run = try WippyBinary.run(["run", "-x", "main"], in: project.root)
+        let run = try await WippyBinary.run(["run", "-x", "main"], in: project.root)
         #expect(run.status != 0)
         #expect(run.stderr.contains("app:main"))
     }
 
-    @Test func logsAreQuietUnlessVerbose() throws {
+    @Test func logsAreQuietUnlessVerbose() async throws {
         let project = try TemporaryProject.withMain("return { main = function() print('from print') return 'done' end }")
-        let quiet = try WippyBinary.run(["run", "-x", "app:main"], in: project.root)
+        let quiet = try await WippyBinary.run(["run", "-x", "app:main"], in: project.root)
         #expect(quiet.stdout == "done\n")
-        let verbose = try WippyBinary.run(["run", "-v", "-x", "app:main"], in: project.root)
+        let verbose = try await WippyBinary.run(["run", "-v", "-x", "app:main"], in: project.root)
         #expect(verbose.stdout.contains("from print"))
         #expect(verbose.stdout.contains("\"location\": \"app:main:1\""))
         #expect(verbose.stdout.contains("\ndone\n"))

@@ -23,7 +23,7 @@ struct WippyBinary {
     }
 
     /// Runs `wippy arguments...` in `directory`, feeding `input` on stdin, killing it after `timeout`.
-    static func run(_ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 30) throws -> Run {
+    static func run(_ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 60) async throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -48,14 +48,16 @@ struct WippyBinary {
             stderr.set(err.fileHandleForReading.readDataToEndOfFile())
             group.leave()
         }
-        while process.isRunning && Date() < deadline { usleep(10_000) }
+        // Poll with Task.sleep: blocking here would hold a thread of the shared concurrency pool that other
+        // test suites need.
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning {
             process.terminate()
-            usleep(200_000)
+            try await Task.sleep(for: .milliseconds(200))
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
-        process.waitUntilExit()
-        group.wait()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        await withCheckedContinuation { continuation in group.notify(queue: .global()) { continuation.resume() } }
         return Run(
             stdout: String(decoding: stdout.get(), as: UTF8.self), stderr: String(decoding: stderr.get(), as: UTF8.self),
             status: process.terminationStatus)

@@ -180,6 +180,11 @@ public final class Node: Sendable {
         topology.link(a, b)
         cellA.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
         cellB.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
+        // Either side may have exited between the lookups and the link: then no LINK_DOWN would come.
+        if !isAlive(a) || !isAlive(b) {
+            topology.unlink(a, b)
+            throw WippyError.notFound("pid not registered")
+        }
     }
 
     public func unlink(_ a: PID, _ b: PID) {

@@ -186,7 +186,7 @@ enum ProcessNatives {
         let arguments = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
         switch process.spawnProcess(id: id, host: hostID, arguments: arguments, monitor: monitor, link: link) {
         case .success(let pid):
-            lua.push(pid.description)
+            lua.push(pid: pid)
             return 1
         case .failure(let error):
             return process.workerState.fail(error, on: lua)

@@ -16,9 +16,10 @@ extension LuaWorkerState {
         "rad", "random", "sin", "sqrt", "tan", "tointeger", "type", "ult", "pi", "huge", "maxinteger",
         "mininteger",
     ]
-    static let osFunctions = ["clock", "difftime"]
+    static let osFunctions = ["difftime"]
 
     func buildSandbox() {
+        _ = OSNatives.start
         let lua = self.lua
         // Set of read-only tables (weak keys), checked by the guarded rawset.
         lua.newTable()
@@ -125,12 +126,12 @@ extension LuaWorkerState {
 
         // os: the time subset only
         library("os", Self.osFunctions, from: globals, into: base) { table in
-            lua.rawGet(globals, key: "os")
-            lua.rawGet(-1, key: "time")
-            lua.rawSet(table, key: "time")
-            lua.rawGet(-1, key: "date")
-            lua.rawSet(table, key: "date")
-            lua.pop()
+            for (name, native) in [("time", OSNatives.time), ("date", OSNatives.date), ("clock", OSNatives.clock)]
+                as [(String, LuaNativeFunction)]
+            {
+                lua.push(native: native)
+                lua.rawSet(table, key: name)
+            }
             lua.push("wippy")
             lua.rawSet(table, key: "platform")
         }

@@ -1,5 +1,8 @@
 public import WippyCore
 public import WippyLua
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything Lua on one worker thread: the Lua state all of the worker's processes live in, the read-only
 /// sandbox they share, metatables, and caches of compiled chunks, entry scopes and module tables.
@@ -51,6 +54,7 @@ public final class LuaWorkerState {
         state = LuaState(standardLibraries: true)
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
         state.useGenerationalGC(minorMultiplier: 50)
+        if getenv("WIPPY_EXPERIMENT_NOGC") != nil { state.stopGarbageCollector() }
         lua.extraSpace = nil
         lua.push(lightUserdata: Unmanaged.passUnretained(self).toOpaque())
         lua.rawSet(Lua.registryIndex, key: "wippy.worker")

@@ -247,7 +247,10 @@ enum SandboxNatives {
         // new metatable: the original's metamethods, then the read-only ones
         lua.newTable()
         let meta = lua.top
+        var originalIndex = false
         if original != 0 {
+            originalIndex = lua.rawGet(original, key: "__index") != .nil
+            lua.pop()
             lua.pushNil()
             while lua.next(original) {
                 if lua.string(at: -2) == "__gc" {  // never a finalizer (see setmetatable)
@@ -258,14 +261,17 @@ enum SandboxNatives {
                 lua.insert(at: -2)
                 lua.rawSet(meta)
             }
-            // The original __index chain continues behind the frozen contents (only __index: a metatable
-            // with __gc must never reach lua_setmetatable).
-            lua.newTable()
-            lua.rawGet(original, key: "__index")
-            lua.rawSet(-2, key: "__index")
-            lua.setMetatable(hidden)
         }
-        lua.pushValue(at: hidden)
+        if originalIndex {
+            // Misses fall through to the original __index, which sees the frozen table (never the hidden
+            // contents, which it could change). Built by a small Lua function, called in protected mode.
+            lua.rawGet(Lua.registryIndex, key: "wippy.frozenIndex")
+            lua.pushValue(at: hidden)
+            lua.rawGet(original, key: "__index")
+            if let error = lua.protectedCall(arguments: 2, results: 1) { return lua.raise(error.message) }
+        } else {
+            lua.pushValue(at: hidden)
+        }
         lua.rawSet(meta, key: "__index")
         lua.push(native: readOnlyWrite)
         lua.rawSet(meta, key: "__newindex")
