@@ -40,7 +40,28 @@ extension Worker {
             if localEvents.isEmpty && !inbox.hasPending {
                 var deadline = timers.earliest
                 if let shutdown = shutdownDeadline { deadline = min(deadline ?? shutdown, shutdown) }
+                if spinForWork(until: deadline) { continue }
                 inbox.park(until: deadline)
+            }
+        }
+    }
+
+    /// How long an idle worker polls its inbox before parking: a message from another worker then costs no
+    /// wake-up syscall on either side. Short, so an idle runtime still sleeps.
+    static let spinNanoseconds: UInt64 = 50_000
+
+    /// Polls the inbox for a short while; true when work arrived (or the next timer is due).
+    private func spinForWork(until deadline: UInt64?) -> Bool {
+        let start = MonotonicClock.now()
+        let limit = start &+ Worker.spinNanoseconds
+        var rounds = 0
+        while true {
+            if inbox.hasPending { return true }
+            rounds &+= 1
+            if rounds & 63 == 0 {
+                let now = MonotonicClock.now()
+                if let deadline, now >= deadline { return true }
+                if now >= limit { return false }
             }
         }
     }

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,8 +14,8 @@ final class WorkerInbox: @unchecked Sendable {
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     private var events: [WorkerEvent] = []
     private var sleeping = false
-    /// Number of posted events not yet drained; read without the lock as a hint.
-    private var pending = 0
+    /// Number of posted events not yet drained; read without the lock (spinning workers poll it).
+    private let pending = Atomic<Int>(0)
 
     init() {
         mutex = .allocate(capacity: 1)
@@ -41,7 +42,7 @@ final class WorkerInbox: @unchecked Sendable {
     func post(_ event: WorkerEvent) {
         pthread_mutex_lock(mutex)
         events.append(event)
-        pending &+= 1
+        pending.add(1, ordering: .releasing)
         let wake = sleeping
         sleeping = false
         pthread_mutex_unlock(mutex)
@@ -53,21 +54,22 @@ final class WorkerInbox: @unchecked Sendable {
         guard !batch.isEmpty else { return }
         pthread_mutex_lock(mutex)
         events.append(contentsOf: batch)
-        pending &+= batch.count
+        pending.add(batch.count, ordering: .releasing)
         let wake = sleeping
         sleeping = false
         pthread_mutex_unlock(mutex)
         if wake { pthread_cond_signal(condition) }
     }
 
-    /// A racy hint that events are waiting (the worker re-checks under the lock when it parks).
-    var hasPending: Bool { pending > 0 }
+    /// True when events are waiting (exact once the poster's lock is released; re-checked under the lock
+    /// before parking).
+    var hasPending: Bool { pending.load(ordering: .acquiring) > 0 }
 
     /// Moves every posted event into `buffer` (which must be empty).
     func drain(into buffer: inout [WorkerEvent]) {
         pthread_mutex_lock(mutex)
         swap(&events, &buffer)
-        pending = 0
+        pending.store(0, ordering: .relaxed)
         pthread_mutex_unlock(mutex)
     }
 
