@@ -129,8 +129,24 @@ int wippy_take_preempted(void) {
  * attempt to resume it is refused as "non-suspended".
  */
 
+/* Registry key of the weak set of scheduler task threads: only the scheduler may resume those. */
+static const char *const wippy_tasks_key = "wippy.tasks";
+
+static int wippy_is_task_thread(lua_State *L, lua_State *co) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, wippy_tasks_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pushthread(co);
+    lua_xmove(co, L, 1);
+    int found = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+    return found;
+}
+
 static const char *wippy_check_resumable(lua_State *L, lua_State *co, int narg) {
     if (co == L) return "cannot resume non-suspended coroutine";
+    if (wippy_is_task_thread(L, co)) return "cannot resume non-suspended coroutine";
     switch (lua_status(co)) {
     case LUA_YIELD:
         if (lua_gettop(co) > 0 && lua_type(co, -1) == LUA_TLIGHTUSERDATA &&

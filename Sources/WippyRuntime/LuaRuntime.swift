@@ -9,6 +9,8 @@ public final class LuaRuntime: Sendable {
     public let modules: [String: any LuaModule]
     public let logger: Logger
     private let programs = Mutex<[EntryID: LuaProgram]>([:])
+    /// Incremented whenever an entry's code changes; caches of resolved code compare it.
+    private let codeGenerationCounter = Atomic<UInt64>(1)
     private let terminalHosts = Mutex<Set<String>>([])
 
     public init(node: Node, modules: [any LuaModule], logger: Logger) {
@@ -25,9 +27,18 @@ public final class LuaRuntime: Sendable {
     public func program(_ id: EntryID) -> LuaProgram? { programs.withLock { $0[id] } }
 
     /// Makes `program` the current code of its entry (new spawns and calls use it).
-    public func install(_ program: LuaProgram) { programs.withLock { $0[program.entryID] = program } }
+    public func install(_ program: LuaProgram) {
+        programs.withLock { $0[program.entryID] = program }
+        codeGenerationCounter.add(1, ordering: .releasing)
+    }
 
-    public func removeProgram(_ id: EntryID) { _ = programs.withLock { $0.removeValue(forKey: id) } }
+    public func removeProgram(_ id: EntryID) {
+        _ = programs.withLock { $0.removeValue(forKey: id) }
+        codeGenerationCounter.add(1, ordering: .releasing)
+    }
+
+    /// Changes whenever installed code changes.
+    public var codeGeneration: UInt64 { codeGenerationCounter.load(ordering: .acquiring) }
 
     public var programIDs: [EntryID] { programs.withLock { Array($0.keys) } }
 

@@ -79,35 +79,47 @@ extension PID {
 
     /// Writes the PID text into `buffer` (at least ``maximumTextLength`` bytes); returns the length used.
     public func write(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let base = buffer.baseAddress, buffer.count >= maximumTextLength else { return 0 }
         var length = 0
-        @inline(__always) func put(_ byte: UInt8) {
-            if length < buffer.count { buffer[length] = byte }
+        @inline(__always) func append(_ text: String) {
+            var text = text
+            text.withUTF8 { utf8 in
+                if let source = utf8.baseAddress, utf8.count > 0 {
+                    (base + length).copyMemory(from: source, byteCount: utf8.count)
+                    length += utf8.count
+                }
+            }
+        }
+        base.storeBytes(of: UInt8(ascii: "{"), as: UInt8.self)
+        length = 1
+        if !node.isEmpty {
+            append(node)
+            (base + length).storeBytes(of: UInt8(ascii: "@"), as: UInt8.self)
             length += 1
         }
-        put(UInt8(ascii: "{"))
-        if !node.isEmpty {
-            for byte in node.utf8 { put(byte) }
-            put(UInt8(ascii: "@"))
-        }
-        for byte in host.utf8 { put(byte) }
-        put(UInt8(ascii: "|"))
-        put(UInt8(ascii: "0"))
-        put(UInt8(ascii: "x"))
+        append(host)
+        (base + length).storeBytes(of: UInt8(ascii: "|"), as: UInt8.self)
+        (base + length + 1).storeBytes(of: UInt8(ascii: "0"), as: UInt8.self)
+        (base + length + 2).storeBytes(of: UInt8(ascii: "x"), as: UInt8.self)
+        length += 3
         var digits = 1
         var probe = uniq >> 4
         while probe != 0 {
             digits += 1
             probe >>= 4
         }
-        for _ in digits..<max(digits, 5) { put(UInt8(ascii: "0")) }
-        var shift = (digits - 1) * 4
-        while shift >= 0 {
-            let nibble = UInt8((uniq >> UInt64(shift)) & 0xF)
-            put(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
-            shift -= 4
+        let width = max(digits, 5)
+        var value = uniq
+        var position = length + width - 1
+        for _ in 0..<width {
+            let nibble = UInt8(value & 0xF)
+            (base + position).storeBytes(of: nibble < 10 ? 48 + nibble : 87 + nibble, as: UInt8.self)
+            value >>= 4
+            position -= 1
         }
-        put(UInt8(ascii: "}"))
-        return length
+        length += width
+        (base + length).storeBytes(of: UInt8(ascii: "}"), as: UInt8.self)
+        return length + 1
     }
 
     /// An upper bound for the text of this PID.

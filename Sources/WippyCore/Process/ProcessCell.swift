@@ -33,6 +33,9 @@ public final class ProcessCell: @unchecked Sendable {
         self.starter = starter
     }
 
+    /// True once the process has ended; readable from any thread (caches holding cells check it).
+    public var hasExited: Bool { topologyFlags.load(ordering: .acquiring) & Node.exited != 0 }
+
     /// Schedules the process on its worker (worker thread only).
     public func wake() {
         worker.schedule(self)

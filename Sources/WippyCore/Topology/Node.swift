@@ -15,6 +15,7 @@ public final class Node: Sendable {
 
     static let hasNames: UInt8 = 1
     static let hasLinksOrWatchers: UInt8 = 2
+    static let exited: UInt8 = 4
 
     public init(name: String = "") {
         self.name = name
@@ -195,8 +196,8 @@ public final class Node: Sendable {
 
     /// Called by a worker when one of its processes ended.
     func processExited(_ cell: ProcessCell, result: ProcessResult) {
+        let flags = cell.topologyFlags.bitwiseOr(Node.exited, ordering: .releasing).oldValue
         table.remove(cell.pid)
-        let flags = cell.topologyFlags.load(ordering: .relaxed)
         if flags & Node.hasNames != 0 { names.release(cell.pid) }
         if flags & Node.hasLinksOrWatchers != 0 {
             let (watchers, links) = topology.remove(cell.pid)

@@ -5,7 +5,48 @@ public import WippyLua
 extension LuaProcess {
     /// Pushes this process's PID string.
     func pushPIDString(on lua: Lua) {
-        lua.push(pid: pid)
+        pushOwnPID(on: lua)
+    }
+
+    /// Pushes this process's PID string, made once and kept while the process lives (senders on this worker
+    /// label every message with it).
+    func pushOwnPID(on target: Lua) {
+        if !pidString.isValid {
+            lua.push(pid: pid)
+            pidString = lua.ref()
+        }
+        target.push(pidString)
+    }
+
+    /// Resolves spawn arguments `id` and `host` (strings at those stack indexes of `lua`), from the worker's
+    /// cache when the same strings were resolved before under the current code.
+    func spawnTarget(idAt idIndex: Int32, hostAt hostIndex: Int32, in lua: Lua) -> Result<SpawnTargetCache.Target, WippyError> {
+        let generation = workerState.runtime.codeGeneration
+        if let cached = workerState.spawnTargets.target(id: idIndex, host: hostIndex, in: lua, generation: generation) {
+            return .success(cached)
+        }
+        let id = lua.string(at: idIndex) ?? ""
+        let hostID = lua.string(at: hostIndex) ?? ""
+        let entryID = EntryID.resolve(id, in: program.entryID.namespace)
+        guard let target = workerState.runtime.program(entryID) else {
+            return .failure(WippyError("process not found: \(entryID)", kind: .notFound, retryable: false))
+        }
+        guard target.kind == .process || target.kind == .workflow else {
+            return .failure(.invalid("\(entryID) is a \(target.kind.rawValue) entry, not a process"))
+        }
+        guard let host = node.host(hostID) else {
+            return .failure(WippyError("host not found: \(hostID)", kind: .notFound, retryable: false))
+        }
+        let resolved = SpawnTargetCache.Target(program: target, host: host)
+        workerState.spawnTargets.remember(resolved, id: idIndex, host: hostIndex, in: lua, generation: generation, main: self.lua)
+        return .success(resolved)
+    }
+
+    /// Spawns a resolved target.
+    func spawn(_ target: SpawnTargetCache.Target, arguments: [Payload], monitor: Bool, link: Bool) -> PID {
+        let options = SpawnOptions(parent: pid, monitor: monitor, link: link)
+        let starter = LuaProcessStarter(program: target.program, mode: .process, arguments: arguments, context: context)
+        return node.spawn(on: target.host, starter: starter, options: options)
     }
 
     /// Spawns entry `id` (a `process.lua`; relative names resolve in this entry's namespace) on `host`.

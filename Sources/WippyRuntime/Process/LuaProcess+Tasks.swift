@@ -29,9 +29,7 @@ extension LuaProcess {
     /// Creates a task (the main one or a `coroutine.spawn`) and anchors its thread.
     @discardableResult
     func makeTask(isMain: Bool, from creator: Lua? = nil) -> LuaTask {
-        let owner = creator ?? lua
-        let thread = owner.newThread()
-        let anchor = owner.ref()
+        let (thread, anchor) = workerState.takeThread()
         let task = LuaTask(thread: thread, anchor: anchor, process: self, isMain: isMain)
         if !isMain { tasks.append(task) }
         if isMain {
@@ -192,8 +190,7 @@ extension LuaProcess {
     /// Removes a finished or killed task.
     func retire(_ task: LuaTask) {
         task.state = .dead
-        task.thread.extraSpace = nil
-        lua.unref(task.anchor)
+        workerState.recycle(task.thread, anchor: task.anchor)
         if let index = tasks.firstIndex(where: { $0 === task }) { tasks.remove(at: index) }
     }
 

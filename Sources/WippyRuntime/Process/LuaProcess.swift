@@ -39,6 +39,9 @@ public final class LuaProcess: ProcessBehavior {
     var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
     public var trapLinks = false
 
+    /// This process's PID as a Lua string, once made.
+    var pidString = LuaRef.none
+
     /// Set when the process must end before running again (a LINK_DOWN without trap_links); boxed because it
     /// is rare and the error is large.
     var pendingFailureBox: FailureBox?
@@ -131,13 +134,13 @@ public final class LuaProcess: ProcessBehavior {
         if let main { tasks.append(main) }
         for task in tasks {
             task.state = .dead
-            task.thread.extraSpace = nil
-            lua.unref(task.anchor)
+            workerState.recycle(task.thread, anchor: task.anchor)
         }
         tasks.removeAll()
         readyQueue.removeAll()
         pending.removeAll()
         if ownsEnvironment { lua.unref(environment) }
+        lua.unref(pidString)
         for ref in [inbox?.ref ?? .none, events?.ref ?? .none] { lua.unref(ref) }
         for (_, subscription) in topics { lua.unref(subscription.ref) }
         for (_, ref) in libraryInstances { lua.unref(ref) }

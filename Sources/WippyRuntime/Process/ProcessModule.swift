@@ -104,12 +104,12 @@ enum ProcessNatives {
         var cell: ProcessCell?
         if destinationType == .string {
             let state = process.workerState
-            cell = lua.withBytes(at: 1) { text -> ProcessCell? in
-                if let cached = state.pidCache.cell(for: text, worker: process.cell.worker) { return cached }
-                guard let found = node.cell(forDestination: text) else { return nil }
-                if found.worker === process.cell.worker { state.pidCache.remember(found, for: text) }
-                return found
-            } ?? nil
+            if let cached = state.destinations.cell(forStringAt: 1, in: lua) {
+                cell = cached
+            } else {
+                cell = lua.withBytes(at: 1) { node.cell(forDestination: $0) } ?? nil
+                if let cell { state.destinations.remember(cell, forStringAt: 1, in: lua, main: process.lua) }
+            }
         } else if let name = lua.stringCoercing(at: 1), let pid = node.resolve(name) {
             cell = node.cellIfAlive(pid)
         }
@@ -180,12 +180,13 @@ enum ProcessNatives {
     static func spawn(_ lua: Lua, function: String, monitor: Bool, link: Bool) -> Int32 {
         guard let (_, process) = context(lua) else { return noProcess(lua) }
         let top = lua.top
-        guard top >= 2, let id = lua.string(at: 1), let hostID = lua.string(at: 2) else {
+        guard top >= 2, lua.type(at: 1) == .string, lua.type(at: 2) == .string else {
             return process.workerState.fail(.invalid("\(function) requires at least id and host arguments"), on: lua)
         }
-        let arguments = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
-        switch process.spawnProcess(id: id, host: hostID, arguments: arguments, monitor: monitor, link: link) {
-        case .success(let pid):
+        switch process.spawnTarget(idAt: 1, hostAt: 2, in: lua) {
+        case .success(let target):
+            let arguments = top > 2 ? LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState) : []
+            let pid = process.spawn(target, arguments: arguments, monitor: monitor, link: link)
             lua.push(pid: pid)
             return 1
         case .failure(let error):

@@ -33,6 +33,12 @@ public final class LuaWorkerState {
 
     /// PID text caches for the message path.
     var pidCache = PIDCache()
+    /// Finished task threads, reset and kept for reuse (with their registry anchors).
+    var threadPool: [(thread: Lua, anchor: LuaRef)] = []
+    static let threadPoolLimit = 256
+    /// Spawn targets by the id string (see `SpawnTargetCache`).
+    var spawnTargets = SpawnTargetCache()
+    var destinations = DestinationCache()
     var topicCache = TopicCache()
 
     /// Processes created on this worker so far (for ownership checks on channels).
@@ -58,6 +64,12 @@ public final class LuaWorkerState {
         lua.extraSpace = nil
         lua.push(lightUserdata: Unmanaged.passUnretained(self).toOpaque())
         lua.rawSet(Lua.registryIndex, key: "wippy.worker")
+        lua.newTable()
+        lua.newTable()
+        lua.push("k")
+        lua.rawSet(-2, key: "__mode")
+        lua.setMetatable(-2)
+        lua.rawSet(Lua.registryIndex, key: "wippy.tasks")
         buildSandbox()
         registerMetatables()
         loadPrelude()
@@ -156,6 +168,30 @@ public final class LuaWorkerState {
             target.push(environmentMetatables[program.serial]!)
         }
         target.setMetatable(-2)
+    }
+
+    /// A thread for a new task: a reset one from the pool, or a new one (registered as a task thread, which
+    /// `coroutine.resume` refuses). Leaves nothing on the stack.
+    func takeThread() -> (thread: Lua, anchor: LuaRef) {
+        if let pooled = threadPool.popLast() { return pooled }
+        let thread = lua.newThread()
+        lua.registryTable("wippy.tasks")
+        lua.pushValue(at: -2)
+        lua.push(true)
+        lua.rawSet(-3)
+        lua.pop()
+        return (thread, lua.ref())
+    }
+
+    /// Returns a finished task's thread: reset and pooled, or released when the pool is full.
+    func recycle(_ thread: Lua, anchor: LuaRef) {
+        thread.extraSpace = nil
+        guard threadPool.count < LuaWorkerState.threadPoolLimit, thread.reset() == .ok else {
+            lua.unref(anchor)
+            return
+        }
+        thread.top = 0
+        threadPool.append((thread, anchor))
     }
 
     /// Forgets cached code of programs that are no longer current (called when entries change).

@@ -11,7 +11,7 @@ import Glibc
 /// - `destinations`: the last cell reached through a given destination text, checked by comparing the bytes
 ///   and trusted only for cells of this worker, whose liveness can be read here.
 struct PIDCache {
-    private static let size = 256
+    private static let size = 4096
 
     private struct StringSlot {
         var uniq: UInt64 = 0
