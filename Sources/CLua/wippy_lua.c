@@ -3,6 +3,7 @@
  * See include/wippy_lua.h for why these live in C.
  */
 #include "wippy_lua.h"
+#include "wippy_heap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,11 @@
 
 static void *wippy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     wippy_alloc_stats *stats = (wippy_alloc_stats *)ud;
+    wippy_heap *heap = (wippy_heap *)stats->heap;
     if (nsize == 0) {
         if (ptr != NULL) {
-            free(ptr);
+            if (heap != NULL) wippy_heap_realloc(heap, ptr, osize, 0);
+            else free(ptr);
             stats->bytes -= osize;
         }
         return NULL;
@@ -24,7 +27,7 @@ static void *wippy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     /* A single request this large is a runaway program, not memory pressure: fail it, and Lua raises "not
        enough memory" in the C code that asked (Swift code never asks for sizes like this). */
     if (nsize > WIPPY_MAX_ALLOCATION) return NULL;
-    void *block = realloc(ptr, nsize);
+    void *block = heap != NULL ? wippy_heap_realloc(heap, ptr, osize, nsize) : realloc(ptr, nsize);
     if (block == NULL) {
         /* An allocation failure would raise a Lua error (a longjmp) from any API call, including calls
            made from Swift. Running out of memory is fatal instead. */
@@ -44,9 +47,22 @@ static int wippy_panic(lua_State *L) {
 }
 
 lua_State *wippy_newstate(wippy_alloc_stats *stats) {
+    /* WIPPY_LUA_MALLOC=1 sends every Lua allocation to malloc (for memory checkers such as valgrind). */
+    const char *plain = getenv("WIPPY_LUA_MALLOC");
+    stats->heap = (plain != NULL && plain[0] == '1') ? NULL : wippy_heap_create();
     lua_State *L = lua_newstate(wippy_alloc, stats);
     if (L != NULL) lua_atpanic(L, wippy_panic);
     return L;
+}
+
+size_t wippy_heap_mapped_bytes(const wippy_alloc_stats *stats) {
+    return wippy_heap_mapped((const wippy_heap *)stats->heap);
+}
+
+void wippy_close(lua_State *L, wippy_alloc_stats *stats) {
+    lua_close(L);
+    wippy_heap_destroy((wippy_heap *)stats->heap);
+    stats->heap = NULL;
 }
 
 /* ---------------------------------------------------------------- natives */

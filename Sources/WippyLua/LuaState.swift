@@ -14,7 +14,7 @@ public final class LuaState {
     /// math, coroutine, os and utf8 into the main thread's globals (the runtime prunes them to Wippy's subset).
     public init(standardLibraries: Bool = true) {
         stats = .allocate(capacity: 1)
-        stats.initialize(to: wippy_alloc_stats(bytes: 0, peak: 0))
+        stats.initialize(to: wippy_alloc_stats(bytes: 0, peak: 0, heap: nil))
         guard let pointer = wippy_newstate(stats) else { fatalError("lua_newstate failed") }
         main = Lua(pointer)
         main.extraSpace = nil
@@ -30,11 +30,14 @@ public final class LuaState {
     public func close() {
         guard !closed else { return }
         closed = true
-        lua_close(main.pointer)
+        wippy_close(main.pointer, stats)
     }
 
     /// Bytes currently allocated by Lua in this state.
     public var allocatedBytes: Int { Int(stats.pointee.bytes) }
+
+    /// Address space mapped by the state's small-object heap (slabs; larger blocks come from malloc).
+    public var heapMappedBytes: Int { Int(wippy_heap_mapped_bytes(stats)) }
 
     /// Highest value of ``allocatedBytes`` so far.
     public var peakBytes: Int { Int(stats.pointee.peak) }

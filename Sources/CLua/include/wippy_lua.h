@@ -30,10 +30,18 @@ typedef int (*wippy_native)(lua_State *L);
 typedef struct wippy_alloc_stats {
     size_t bytes; /* bytes currently allocated by this state */
     size_t peak;  /* highest value of bytes */
+    void *heap;   /* the state's small-object heap (set by wippy_newstate; NULL means plain malloc) */
 } wippy_alloc_stats;
 
-/** A new state using `stats` for accounting; panics abort with a message. */
+/** A new state using `stats` for accounting and a small-object heap of its own; panics abort with a
+    message. Close it with wippy_close. */
 lua_State *wippy_newstate(wippy_alloc_stats *stats);
+
+/** Address space the state's small-object heap has mapped (0 without one). */
+size_t wippy_heap_mapped_bytes(const wippy_alloc_stats *stats);
+
+/** Closes a state made by wippy_newstate and frees its heap. */
+void wippy_close(lua_State *L, wippy_alloc_stats *stats);
 
 /* ---- Natives ---- */
 

@@ -8,7 +8,8 @@ import Synchronization
 /// A scheduler with its worker threads: the runtime object behind a `process.host` or `terminal.host` entry.
 ///
 /// A process spawned from a process already on this host stays on the spawner's worker (locality: a
-/// message between them never crosses threads); other spawns are spread round-robin.
+/// message between them never crosses threads) unless that worker is busy and another is not; other spawns
+/// are spread round-robin.
 public final class ProcessHost: @unchecked Sendable {
     public let id: String
     public unowned let node: Node
@@ -62,10 +63,15 @@ public final class ProcessHost: @unchecked Sendable {
         worker.thread = thread
     }
 
-    /// Picks the worker for a new process: the caller's own worker if it belongs to this host, else the next
-    /// in round-robin order.
+    /// Picks the worker for a new process. A spawn from one of this host's workers stays there (a message
+    /// between parent and child then never crosses threads) unless that worker already has a backlog of
+    /// processes waiting to run and another worker has clearly less: then a run of children goes to the least
+    /// loaded one, so a fan-out of work spreads over the cores while neighbours in a spawn sequence (a chain,
+    /// a ring) mostly stay together.
     func pickWorker() -> Worker {
-        if let current = Worker.current, current.host === self { return current }
+        if let current = Worker.current, current.host === self {
+            return workers.count > 1 ? current.placeChild(among: workers) : current
+        }
         let index = roundRobin.add(1, ordering: .relaxed).oldValue
         return workers[index % workers.count]
     }

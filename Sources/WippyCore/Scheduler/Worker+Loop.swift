@@ -1,4 +1,5 @@
 import DequeModule
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,6 +25,7 @@ extension Worker {
             handleLocalEvents()
             if stopping { break }
             fireDueTimers()
+            publishedLoad.store(runQueue.count, ordering: .relaxed)
             if let deadline = shutdownDeadline, processCount == 0 || MonotonicClock.now() >= deadline {
                 finishShutdown()
                 continue

@@ -30,6 +30,48 @@ public final class Worker: @unchecked Sendable {
     public internal(set) var processCount = 0
     /// Worker-local resources created by the host's `makeLocal` (for Lua: the worker's Lua state).
     public var local: AnyObject?
+    /// Processes waiting to run here (run queue and pending starts), as last published by the worker
+    /// (plus spawns placed here since); read by other workers when placing new processes.
+    let publishedLoad = Atomic<Int>(0)
+    /// Where spawns from this worker currently go while it is busy, and for how many more spawns.
+    private var spreadTarget: Worker?
+    private var spreadRemaining = 0
+    /// A worker with at least this many processes waiting places new children on a less loaded worker.
+    static let spreadBacklog = 8
+    /// How many consecutive children go to the worker chosen when spreading.
+    static let spreadRun = 64
+    /// Processes waiting to run here, exactly (worker thread only).
+    var backlog: Int { runQueue.count + localEvents.count }
+
+    /// The worker for a process spawned by a process of this one (worker thread only; see
+    /// ``ProcessHost/pickWorker()``).
+    func placeChild(among workers: [Worker]) -> Worker {
+        let backlog = self.backlog
+        guard backlog >= Worker.spreadBacklog else {
+            spreadRemaining = 0
+            return self
+        }
+        if spreadRemaining > 0, let target = spreadTarget {
+            spreadRemaining -= 1
+            target.publishedLoad.add(1, ordering: .relaxed)
+            return target
+        }
+        var best = self
+        var bestLoad = backlog / 2
+        for worker in workers where worker !== self {
+            let load = worker.publishedLoad.load(ordering: .relaxed)
+            if load < bestLoad {
+                best = worker
+                bestLoad = load
+            }
+        }
+        guard best !== self else { return self }
+        spreadTarget = best
+        spreadRemaining = Worker.spreadRun - 1
+        // Count the new process at once, so other spawners see it before the target publishes its load.
+        best.publishedLoad.add(1, ordering: .relaxed)
+        return best
+    }
     /// Bytes held by the local resources, as last published by the worker (for statistics).
     public let publishedBytes = Atomic<Int>(0)
 

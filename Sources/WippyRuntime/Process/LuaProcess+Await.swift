@@ -17,9 +17,30 @@ extension LuaProcess {
     }
 
     /// Blocks `task` for `nanoseconds`; `resume` pushes the results when the timer fires.
-    public func sleep(_ task: LuaTask, nanoseconds: UInt64, resume: @escaping (Lua) -> Int32 = { _ in 0 }) {
+    public func sleep(_ task: LuaTask, nanoseconds: UInt64, resume: @escaping (Lua) -> Int32) {
         let token = suspend(task) { thread, _ in resume(thread) }
         cell.worker.arm(cell, after: nanoseconds, token: token)
+    }
+
+    /// Blocks `task` for `nanoseconds`, then resumes it with no results. No handler is registered: the timer's
+    /// token is the task's wait token, found again by ``wakeSleeper(token:)``.
+    public func sleep(_ task: LuaTask, nanoseconds: UInt64) {
+        let token = task.block()
+        task.isSleeping = true
+        cell.worker.arm(cell, after: nanoseconds, token: token)
+    }
+
+    /// Wakes the task sleeping on `token`, if any; false when no task sleeps on it.
+    func wakeSleeper(token: UInt64) -> Bool {
+        if let main, main.isSleeping, main.isWaiting(on: token) {
+            main.wake(arguments: 0)
+            return true
+        }
+        for task in tasks where task.isSleeping && task.isWaiting(on: token) {
+            task.wake(arguments: 0)
+            return true
+        }
+        return false
     }
 
     /// Undoes a ``suspend(_:resume:)`` whose request could not be started, before the native returns: the

@@ -119,8 +119,10 @@ public final class LuaProcess: ProcessBehavior {
     public func mailboxReceived(_ process: ProcessCell) -> Bool { false }
 
     public func timerFired(_ process: ProcessCell, token: UInt64) -> Bool {
-        guard let action = pending.removeValue(forKey: token) else { return false }
-        action(nil)
+        if !wakeSleeper(token: token) {
+            guard let action = pending.removeValue(forKey: token) else { return false }
+            action(nil)
+        }
         return !readyQueue.isEmpty || pendingFailure != nil
     }
 

@@ -22,6 +22,8 @@ public final class LuaTask {
     /// Link and flag of the process's ready queue.
     var nextReady: LuaTask?
     var isQueued = false
+    /// Blocked in a plain sleep: the timer with the wait token wakes it with no results.
+    var isSleeping = false
 
     enum Phase { case library(Int), chunk, method, body }
 
@@ -45,6 +47,7 @@ public final class LuaTask {
         process.nextToken &+= 1
         waitToken = process.nextToken
         state = .blocked
+        isSleeping = false
         return waitToken
     }
 
@@ -58,6 +61,7 @@ public final class LuaTask {
         state = .ready
         resumeArguments = arguments
         waitToken = 0
+        isSleeping = false
         process.readyQueue.append(self)
     }
 }
