@@ -145,24 +145,23 @@ int wippy_take_preempted(void) {
  * attempt to resume it is refused as "non-suspended".
  */
 
-/* Registry key of the weak set of scheduler task threads: only the scheduler may resume those. */
-static const char *const wippy_tasks_key = "wippy.tasks";
+static int wippy_is_task_thread(lua_State *co) {
+    uintptr_t value;
+    memcpy(&value, lua_getextraspace(co), sizeof value);
+    return (value & WIPPY_TASK_TAG) != 0;
+}
 
-static int wippy_is_task_thread(lua_State *L, lua_State *co) {
-    if (lua_getfield(L, LUA_REGISTRYINDEX, wippy_tasks_key) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    lua_pushthread(co);
-    lua_xmove(co, L, 1);
-    int found = lua_rawget(L, -2) != LUA_TNIL;
-    lua_pop(L, 2);
-    return found;
+/* Gives `co` the extra space of `L` without the task mark: it acts for L's task but is not a task thread. */
+static void wippy_inherit_extraspace(lua_State *co, lua_State *L) {
+    uintptr_t value;
+    memcpy(&value, lua_getextraspace(L), sizeof value);
+    value &= ~WIPPY_TASK_TAG;
+    memcpy(lua_getextraspace(co), &value, sizeof value);
 }
 
 static const char *wippy_check_resumable(lua_State *L, lua_State *co, int narg) {
     if (co == L) return "cannot resume non-suspended coroutine";
-    if (wippy_is_task_thread(L, co)) return "cannot resume non-suspended coroutine";
+    if (wippy_is_task_thread(co)) return "cannot resume non-suspended coroutine";
     switch (lua_status(co)) {
     case LUA_YIELD:
         if (lua_gettop(co) > 0 && lua_type(co, -1) == LUA_TLIGHTUSERDATA &&
@@ -191,7 +190,7 @@ static int wippy_resume_loop(lua_State *L, lua_State *co, int narg, lua_KContext
     for (;;) {
         /* A coroutine runs on behalf of whoever resumes it: natives inside it find the resumer's task, never
            a task that made the coroutine and may be gone. */
-        memcpy(lua_getextraspace(co), lua_getextraspace(L), LUA_EXTRASPACE);
+        wippy_inherit_extraspace(co, L);
         int status = lua_resume(co, L, narg, &nres);
         if (status == LUA_YIELD) {
             if (wippy_is_system_yield(co, nres)) {
@@ -298,7 +297,7 @@ static int wippy_co_wrap_call(lua_State *L) {
    (the task that owns them), so natives called inside a user coroutine still find their process. */
 static lua_State *wippy_newthread_inheriting(lua_State *L) {
     lua_State *co = lua_newthread(L);
-    memcpy(lua_getextraspace(co), lua_getextraspace(L), LUA_EXTRASPACE);
+    wippy_inherit_extraspace(co, L);
     return co;
 }
 
@@ -424,6 +423,41 @@ void wippy_push_where(lua_State *L, int level) { luaL_where(L, level); }
 
 int wippy_load(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode) {
     return luaL_loadbufferx(L, buffer, size, name, mode);
+}
+
+/* Looks for a table named _ENV among the active locals, then the upvalues, of the function at `ar`. */
+static int wippy_push_env_of_frame(lua_State *L, lua_Debug *ar) {
+    const char *name;
+    int found = 0;
+    for (int i = 1; (name = lua_getlocal(L, ar, i)) != NULL; i++) {
+        /* the innermost active binding wins: keep the last one */
+        if (strcmp(name, "_ENV") == 0 && lua_type(L, -1) == LUA_TTABLE) {
+            if (found) lua_remove(L, -2);
+            found = 1;
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    if (found) return 1;
+    if (!lua_getinfo(L, "f", ar)) return 0;
+    for (int i = 1; (name = lua_getupvalue(L, -1, i)) != NULL; i++) {
+        if (strcmp(name, "_ENV") == 0 && lua_type(L, -1) == LUA_TTABLE) {
+            lua_remove(L, -2);
+            return 1;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+int wippy_push_caller_env(lua_State *L, int level) {
+    lua_Debug ar;
+    for (; lua_getstack(L, level, &ar); level++) {
+        if (!lua_checkstack(L, 3)) return 0;
+        if (wippy_push_env_of_frame(L, &ar)) return level;
+    }
+    return 0;
 }
 
 void wippy_push_stack_frames(lua_State *L, int level, int max) {

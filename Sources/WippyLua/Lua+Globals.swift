@@ -7,6 +7,14 @@ extension Lua {
         lua_rawgeti(pointer, wippy_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
     }
 
+    /// Pushes the environment (`_ENV`) seen by Lua code on this thread's stack: the innermost active local or
+    /// upvalue named `_ENV` of the nearest frame, from call `level` outward (1: the caller of the running
+    /// native), that has one. Returns that frame's level, or nil, pushing nothing, when none has one.
+    public func pushCallerEnvironment(from level: Int32 = 1) -> Int32? {
+        let found = wippy_push_caller_env(pointer, level)
+        return found > 0 ? found : nil
+    }
+
     /// Pushes `coroutine.resume` that passes system yields and preemption of inner coroutines outward.
     public func pushCoroutineResume() { lua_pushcclosure(pointer, wippy_co_resume, 0) }
 

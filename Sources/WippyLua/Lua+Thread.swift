@@ -38,11 +38,24 @@ extension Lua {
     @discardableResult
     public func reset() -> LuaStatus { LuaStatus(rawValue: lua_resetthread(pointer)) ?? .runtimeError }
 
-    /// The pointer-sized raw memory area of this thread (copied into threads it creates).
+    /// The pointer kept in this thread's extra space (copied into threads it creates). Setting it clears the
+    /// task-thread mark.
     public var extraSpace: UnsafeMutableRawPointer? {
-        get { wippy_getextraspace(pointer).load(as: UnsafeMutableRawPointer?.self) }
+        @inline(__always) get {
+            let raw = wippy_getextraspace(pointer).load(as: UInt.self) & ~UInt(WIPPY_TASK_TAG)
+            return UnsafeMutableRawPointer(bitPattern: raw)
+        }
         nonmutating set { wippy_getextraspace(pointer).storeBytes(of: newValue, as: UnsafeMutableRawPointer?.self) }
     }
+
+    /// Makes this a scheduler task thread holding `pointer` (2-aligned) in its extra space:
+    /// `coroutine.resume` and `coroutine.wrap` refuse to run it.
+    public func markAsTaskThread(_ pointer: UnsafeMutableRawPointer) {
+        wippy_getextraspace(self.pointer).storeBytes(of: UInt(bitPattern: pointer) | UInt(WIPPY_TASK_TAG), as: UInt.self)
+    }
+
+    /// True for a thread marked with ``markAsTaskThread(_:)``.
+    public var isTaskThread: Bool { wippy_getextraspace(pointer).load(as: UInt.self) & UInt(WIPPY_TASK_TAG) != 0 }
 
     /// True when the running function may yield.
     public var isYieldable: Bool { lua_isyieldable(pointer) != 0 }

@@ -285,6 +285,29 @@ import WippyLua
         #expect(Bridge.resume(thread) == .returned(["false", "test:8: test:3: after x", "false", "true"]))
     }
 
+    /// A thread marked as a task thread belongs to the scheduler: user code that gets hold of it (through
+    /// `coroutine.running()`) cannot resume it, while coroutines it creates stay ordinary.
+    @Test func taskThreadsAreRefusedButTheirCoroutinesAreNot() {
+        let state = yieldingState()
+        let task = Bridge.thread(state, """
+            task_thread = coroutine.running()
+            inner = coroutine.create(function() return "inner ran" end)
+            return coroutine.yield()
+            """)
+        task.markAsTaskThread(UnsafeMutableRawPointer(bitPattern: 0x7000)!)
+        #expect(task.isTaskThread)
+        #expect(task.extraSpace == UnsafeMutableRawPointer(bitPattern: 0x7000))
+        #expect(Bridge.resume(task) == .yielded([]))
+        let other = Bridge.thread(state, """
+            local ok, e = coroutine.resume(task_thread)
+            local ok3, r = coroutine.resume(inner)
+            return ok, e, ok3, r
+            """)
+        #expect(Bridge.resume(other) == .returned(["false", "cannot resume non-suspended coroutine", "true", "inner ran"]))
+        task.extraSpace = UnsafeMutableRawPointer(bitPattern: 0x7000)
+        #expect(!task.isTaskThread)
+    }
+
     /// While a coroutine is parked on a system yield made on behalf of its resumer, nobody else may resume it.
     @Test func coroutineParkedOnSystemYieldCannotBeResumedByAnotherThread() {
         let state = yieldingState()
@@ -326,7 +349,7 @@ import WippyLua
         Bridge.setGlobal(state, "has_task", YieldNatives.hasTask)
         state.main.extraSpace = nil  // as the runtime does
         let thread = state.main.newThread()
-        let marker = UnsafeMutableRawPointer(bitPattern: 0x5151)
+        let marker = UnsafeMutableRawPointer(bitPattern: 0x5150)
         thread.extraSpace = marker
         let child = thread.newThread()
         #expect(child.extraSpace == marker, "newThread from a thread must copy that thread's extra space")

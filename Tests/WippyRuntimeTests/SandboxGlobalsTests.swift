@@ -167,3 +167,48 @@ struct AnswerModule: LuaModule {
         #expect(result.text == "true|42")
     }
 }
+
+/// `require` and `_G` resolve in the environment of the code that uses them, wherever that is.
+@Suite struct EnvironmentScopeTests {
+    @Test func underscoreGIsTheProcessEnvironmentEverywhere() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        let result = await node.run(source: """
+            local _G = _G
+            counter = 1
+            local function bump() _G.counter = _G.counter + 1 end
+            return { main = function()
+                bump()
+                _G["made_" .. "here"] = true
+                local same = _G == _ENV and rawget(_G, "counter") == 2 and made_here == true
+                local names = {}
+                for k in pairs(_G) do names[#names + 1] = k end
+                table.sort(names)
+                return tostring(same) .. ":" .. table.concat(names, ",") .. ":" .. type(_G.string)
+            end }
+            """)
+        #expect(result.text == "true:counter,made_here:table")
+    }
+
+    @Test func requireFromNestedFunctionsAliasesAndShadowedEnvironments() async {
+        let node = await LuaTestNode.make(workers: 1, modules: [AnswerModule()])
+        defer { node.shutdown() }
+        node.install("test:scopes", source: """
+            local req = require
+            local top = req("testmod").answer
+            local function no_globals(f) return f("testmod").answer end
+            local function shadowed()
+                local _ENV = { }
+                return req("testmod").answer
+            end
+            return { main = function()
+                local results = { top, no_globals(req), select(2, pcall(require, "testmod")).answer, shadowed() }
+                local ok, e = pcall(req, "missing")
+                results[#results + 1] = (not ok and tostring(e):find("module 'missing' not found", 1, true)) and "nf" or tostring(e)
+                return table.concat(results, ",")
+            end }
+            """, modules: ["testmod"])
+        let result = await node.run("test:scopes")
+        #expect(result.text == "42,42,42,42,nf")
+    }
+}

@@ -94,6 +94,10 @@ void wippy_push_argerror(lua_State *L, int arg, const char *extramsg);
 void wippy_push_where(lua_State *L, int level);
 /** Pushes an array of `{level, source, line, name, type}` for up to `max` frames from call level `level`. */
 void wippy_push_stack_frames(lua_State *L, int level, int max);
+/** Pushes the environment (`_ENV`) Lua code on the stack sees: the innermost active local or upvalue named
+    _ENV of the nearest frame, from call level `level` outward, that has one. Returns that frame's level, or 0,
+    pushing nothing, when no frame has one. */
+int wippy_push_caller_env(lua_State *L, int level);
 /** Loads a chunk from memory; pushes the function or the error message. Never raises. */
 int wippy_load(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode);
 
@@ -103,6 +107,12 @@ static inline void wippy_pop(lua_State *L, int n) { lua_pop(L, n); }
 static inline void wippy_newtable(lua_State *L) { lua_newtable(L); }
 static inline int wippy_isnoneornil(lua_State *L, int idx) { return lua_isnoneornil(L, idx); }
 static inline void *wippy_getextraspace(lua_State *L) { return lua_getextraspace(L); }
+
+/* ---- Task threads ----
+ * A thread's extra space holds a pointer for the runtime (the task it acts for). Bit 0 set marks a scheduler
+ * task thread itself: coroutine.resume/wrap refuse those, and copies of the extra space into other threads
+ * (new threads, resumed coroutines) drop the mark. */
+#define WIPPY_TASK_TAG ((uintptr_t)1)
 static inline lua_Integer wippy_registry_index(void) { return LUA_REGISTRYINDEX; }
 static inline int wippy_registryindex(void) { return LUA_REGISTRYINDEX; }
 static inline void wippy_insert(lua_State *L, int idx) { lua_insert(L, idx); }

@@ -11,8 +11,9 @@ public final class ProcessCell: @unchecked Sendable {
     public let pid: PID
     // unowned(unsafe): a worker outlives every process placed on it (hosts are never freed while the node runs).
     public unowned(unsafe) let worker: Worker
-    /// Called on the worker thread when the process ends.
-    let onExit: (@Sendable (PID, ProcessResult) -> Void)?
+    /// Called on the worker thread when the process ends; boxed (one pointer) because most processes have none.
+    private let exitHandler: ExitHandler?
+    var onExit: (@Sendable (PID, ProcessResult) -> Void)? { exitHandler?.call }
 
     // Worker-confined state.
     public var mailbox: Deque<MailboxItem> = []
@@ -29,7 +30,7 @@ public final class ProcessCell: @unchecked Sendable {
     init(pid: PID, worker: Worker, options: SpawnOptions, starter: any ProcessStarter) {
         self.pid = pid
         self.worker = worker
-        self.onExit = options.onExit
+        self.exitHandler = options.onExit.map(ExitHandler.init)
         self.starter = starter
     }
 
@@ -46,6 +47,12 @@ public final class ProcessCell: @unchecked Sendable {
         guard let index = mailbox.firstIndex(where: predicate) else { return nil }
         return mailbox.remove(at: index)
     }
+}
+
+/// A process's exit callback, kept out of line.
+private final class ExitHandler: Sendable {
+    let call: @Sendable (PID, ProcessResult) -> Void
+    init(_ call: @escaping @Sendable (PID, ProcessResult) -> Void) { self.call = call }
 }
 
 /// How a process is spawned: its parent and what the parent asked for.

@@ -20,7 +20,8 @@ extension Worker {
             if inbox.hasPending {
                 inbox.drain(into: &buffer)
                 for event in buffer { handle(event) }
-                buffer.removeAll(keepingCapacity: true)
+                // A burst's worth of capacity is not kept for ever.
+                buffer.removeAll(keepingCapacity: buffer.count <= Worker.retainedQueueCapacity)
             }
             handleLocalEvents()
             if stopping { break }
@@ -31,11 +32,16 @@ extension Worker {
                 continue
             }
             if !runQueue.isEmpty {
+                if runQueue.count > Worker.retainedQueueCapacity { runQueueGrew = true }
                 var ran = 0
                 while ran < Worker.batch, let process = runQueue.popFirst() {
                     run(process)
                     handleLocalEvents()
                     ran += 1
+                }
+                if runQueueGrew && runQueue.isEmpty {
+                    runQueue = Deque()
+                    runQueueGrew = false
                 }
                 continue
             }
@@ -68,8 +74,16 @@ extension Worker {
         }
     }
 
+    /// Queues that grew past this many items during a burst are given fresh storage once they drain.
+    static let retainedQueueCapacity = 1024
+
     private func handleLocalEvents() {
-        while let event = localEvents.popFirst() { handle(event) }
+        var handled = 0
+        while let event = localEvents.popFirst() {
+            handle(event)
+            handled &+= 1
+        }
+        if handled > Worker.retainedQueueCapacity { localEvents = Deque() }
     }
 
     private func fireDueTimers() {

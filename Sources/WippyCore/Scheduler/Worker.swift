@@ -22,6 +22,8 @@ public final class Worker: @unchecked Sendable {
 
     // Worker-confined.
     var runQueue = Deque<ProcessCell>()
+    /// The run queue held more than `retainedQueueCapacity` items since it was last empty.
+    var runQueueGrew = false
     var timers = TimerHeap()
     var localEvents = Deque<WorkerEvent>()
     var shutdownDeadline: UInt64?

@@ -24,23 +24,27 @@ public final class LuaChannel {
         case topic(String)
     }
 
-    public let capacity: Int
-    public internal(set) var isClosed = false
+    // Stored properties are ordered to pack the object tightly (every process has an inbox channel).
+
+    /// The process that created the channel (its serial on the worker) and the worker's main thread, used to
+    /// release anchored values when the channel is collected.
+    let lua: Lua
+    let ownerSerial: UInt64
     var buffer = Deque<LuaRef>()
     var receivers = WaiterQueue()
     var senders = Deque<Waiter>()
     /// Set for mailbox-backed channels.
     public let source: Source?
+    private let storedCapacity: Int32
+    public internal(set) var isClosed = false
     /// For `listen` channels: deliver Message objects instead of raw values.
     let deliversMessages: Bool
 
-    /// The process that created the channel (its serial on the worker) and the worker's main thread, used to
-    /// release anchored values when the channel is collected.
-    let ownerSerial: UInt64
-    let lua: Lua
+    /// Buffer size (0: unbuffered).
+    public var capacity: Int { Int(storedCapacity) }
 
     public init(capacity: Int, owner: LuaProcess, source: Source? = nil, deliversMessages: Bool = false) {
-        self.capacity = max(0, capacity)
+        self.storedCapacity = Int32(clamping: max(0, capacity))
         self.source = source
         self.deliversMessages = deliversMessages
         self.ownerSerial = owner.serial

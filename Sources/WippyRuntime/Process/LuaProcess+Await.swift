@@ -46,7 +46,7 @@ extension LuaProcess {
     /// Undoes a ``suspend(_:resume:)`` whose request could not be started, before the native returns: the
     /// task keeps running and the native returns its results normally.
     public func cancelSuspension(_ task: LuaTask, token: UInt64) {
-        pending[token] = nil
+        cancelPending(token)
         if task.isWaiting(on: token) {
             task.state = .running
             task.waitToken = 0

@@ -14,7 +14,7 @@ extension LuaProcess {
     ) -> Bool {
         guard !cell.isFinished else { return false }
         let channel: LuaChannel?
-        if topics.isEmpty {
+        if !hasTopics {
             channel = inbox?.channel
         } else {
             guard let topic = source.stringCoercing(at: topicIndex) else { return false }

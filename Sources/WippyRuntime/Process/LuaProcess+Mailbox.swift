@@ -50,7 +50,7 @@ extension LuaProcess {
     @inline(__always)
     private func item(_ item: MailboxItem, matches source: LuaChannel.Source) -> Bool {
         switch (item, source) {
-        case (.message(let message), .inbox): return topics.isEmpty || topics[message.topic] == nil
+        case (.message(let message), .inbox): return !hasTopics || topics[message.topic] == nil
         case (.message(let message), .topic(let topic)): return message.topic == topic
         case (.event, .events): return true
         default: return false
@@ -83,7 +83,7 @@ extension LuaProcess {
             }
             channel = events?.channel
         case .message(let message):
-            channel = topics.isEmpty ? inbox?.channel : (topics[message.topic]?.channel ?? inbox?.channel)
+            channel = !hasTopics ? inbox?.channel : (topics[message.topic]?.channel ?? inbox?.channel)
         }
         guard let channel else { return .declined(schedule: false) }
         channel.pruneReceivers()

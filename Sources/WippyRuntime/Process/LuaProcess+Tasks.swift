@@ -10,14 +10,13 @@ extension LuaProcess {
         if cell.mailbox.contains(where: { if case .event(.linkDown) = $0 { return true } else { return false } }) {
             pendingFailure = WippyError("linked process failed", kind: .internal)
         }
-        plan = try workerState.importPlan(for: program)
+        let imports = try workerState.importPlan(for: program)
+        if !imports.isEmpty { plan = imports }
         let task = makeTask(isMain: true)
         if mode == .function, let instance = workerState.functionInstances[program.entryID],
             instance.serial == program.serial
         {
             // The function's chunk already ran on this worker: call its method directly.
-            environment = instance.environment
-            ownsEnvironment = false
             task.thread.push(instance.method)
             task.phase = .body
             task.resumeArguments = pushArguments(on: task.thread)
@@ -45,7 +44,7 @@ extension LuaProcess {
         if let error = workerState.pushChunk(library, on: thread) { throw compileError(error, program: library) }
         workerState.pushEnvironment(for: library, on: thread)
         bindImports(of: library, environmentAt: -1, on: thread)
-        task.phase = .library(index)
+        task.phase = .library(Int32(index))
         task.resumeArguments = 1
     }
 
@@ -54,8 +53,6 @@ extension LuaProcess {
         if let error = workerState.pushChunk(program, on: thread) { throw compileError(error, program: program) }
         workerState.pushEnvironment(for: program, on: thread)
         bindImports(of: program, environmentAt: -1, on: thread)
-        thread.pushValue(at: -1)
-        environment = thread.ref()
         task.phase = .chunk
         task.resumeArguments = 1
     }
@@ -92,7 +89,8 @@ extension LuaProcess {
         }
         let thread = task.thread
         switch task.phase {
-        case .library(let index):
+        case .library(let libraryIndex):
+            let index = Int(libraryIndex)
             let library = plan[index]
             if results == 0 { thread.pushNil() } else if results > 1 { thread.pop(results - 1) }
             libraryInstances[library.entryID] = thread.ref()
@@ -111,16 +109,12 @@ extension LuaProcess {
                 return .finished(.failure(WippyError("method \"\(name)\" not found in module", kind: .notFound, retryable: false)))
             }
             if mode == .function {
+                // The method keeps the instance's environment alive through its upvalues.
                 thread.pushValue(at: -1)
                 let method = thread.ref()
-                thread.push(environment)
-                let env = thread.ref()
-                if let old = workerState.functionInstances[program.entryID] {
-                    lua.unref(old.method)
-                    lua.unref(old.environment)
-                }
+                if let old = workerState.functionInstances[program.entryID] { lua.unref(old.method) }
                 workerState.functionInstances[program.entryID] = LuaWorkerState.FunctionInstance(
-                    serial: program.serial, method: method, environment: env)
+                    serial: program.serial, method: method)
             }
             task.phase = .body
             task.resumeArguments = pushArguments(on: thread)
@@ -207,26 +201,5 @@ extension LuaProcess {
         caller.state = .ready
         caller.resumeArguments = 1
         readyQueue.append(caller)
-    }
-
-    /// Pushes the global `name` as the process environment sees it (own globals, then the entry scope,
-    /// then the shared base), with raw lookups only. Returns false (pushing nothing) when it is nil.
-    public func pushGlobal(_ name: String, on thread: Lua) -> Bool {
-        guard environment.isValid else { return false }
-        let base = thread.top
-        thread.push(environment)
-        for _ in 0..<8 {
-            if thread.rawGet(-1, key: name) != .nil {
-                thread.replace(at: base + 1)
-                thread.top = base + 1
-                return true
-            }
-            thread.pop()
-            guard thread.getMetatable(-1), thread.rawGet(-1, key: "__index") == .table else { break }
-            thread.replace(at: base + 1)
-            thread.top = base + 1
-        }
-        thread.top = base
-        return false
     }
 }

@@ -9,48 +9,106 @@ public import WippyLua
 public final class LuaProcess: ProcessBehavior {
     public enum Mode: Sendable { case process, function }
 
+    // Stored properties are ordered to pack the object tightly (there is one per process): references
+    // first, then 4-byte refs, then flags. What most processes never use lives in `extras`, made on demand.
+
     // unowned(unsafe): the cell owns this behaviour; the worker state outlives every process of its worker.
     public unowned(unsafe) let cell: ProcessCell
     public unowned(unsafe) let workerState: LuaWorkerState
     public let program: LuaProgram
-    public let mode: Mode
     /// Process-wide context values (inherited by spawns and calls).
     public let context: ExecutionContext
-
-    /// Tasks besides `main` (`coroutine.spawn`).
-    var tasks: [LuaTask] = []
     var readyQueue = TaskQueue()
     var main: LuaTask!
     public internal(set) var nextToken: UInt64 = 0
     /// Serial used to check that a channel belongs to this process.
     let serial: UInt64
-
-    // Start-up.
+    /// Start arguments, until pushed.
     var arguments: [Payload]
-    var environment = LuaRef.none
-    /// False when `environment` belongs to a shared function instance.
-    var ownsEnvironment = true
-    var plan: [LuaProgram] = []
-    var libraryInstances: [EntryID: LuaRef] = [:]
-
-    // Mailbox subscriptions.
-    var inbox: (channel: LuaChannel, ref: LuaRef)?
-    var events: (channel: LuaChannel, ref: LuaRef)?
-    var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
-    public var trapLinks = false
-
+    var inboxSubscription: LuaChannel?
+    private var extras: Extras?
+    var inboxRef = LuaRef.none
     /// This process's PID as a Lua string, once made.
     var pidString = LuaRef.none
+    public let mode: Mode
+    public var trapLinks = false
 
-    /// Set when the process must end before running again (a LINK_DOWN without trap_links); boxed because it
-    /// is rare and the error is large.
-    var pendingFailureBox: FailureBox?
-    var pendingFailure: WippyError? {
-        get { pendingFailureBox?.error }
-        set { pendingFailureBox = newValue.map(FailureBox.init) }
+    /// The less common parts of a process.
+    private final class Extras {
+        var tasks: [LuaTask] = []
+        var plan: [LuaProgram] = []
+        var libraryInstances: [EntryID: LuaRef] = [:]
+        var eventsSubscription: LuaChannel?
+        var eventsRef = LuaRef.none
+        var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
+        var pendingFailure: WippyError?
+        var pending: [UInt64: (Completion?) -> Void] = [:]
     }
+
+    private var ensuredExtras: Extras {
+        if let extras { return extras }
+        let made = Extras()
+        extras = made
+        return made
+    }
+
+    /// Tasks besides `main` (`coroutine.spawn`).
+    var tasks: [LuaTask] {
+        get { extras?.tasks ?? [] }
+        _modify { yield &ensuredExtras.tasks }
+    }
+
+    /// Libraries to run before the entry chunk, and their instances (start-up).
+    var plan: [LuaProgram] {
+        get { extras?.plan ?? [] }
+        _modify { yield &ensuredExtras.plan }
+    }
+
+    var libraryInstances: [EntryID: LuaRef] {
+        get { extras?.libraryInstances ?? [:] }
+        _modify { yield &ensuredExtras.libraryInstances }
+    }
+
+    /// `process.listen` subscriptions by topic.
+    var topics: [String: (channel: LuaChannel, ref: LuaRef)] {
+        get { extras?.topics ?? [:] }
+        _modify { yield &ensuredExtras.topics }
+    }
+
+    /// True when some topic has a `process.listen` subscription.
+    var hasTopics: Bool { !(extras?.topics.isEmpty ?? true) }
+
+    /// Set when the process must end before running again (a LINK_DOWN without trap_links).
+    var pendingFailure: WippyError? {
+        get { extras?.pendingFailure }
+        set {
+            if newValue == nil && extras == nil { return }
+            ensuredExtras.pendingFailure = newValue
+        }
+    }
+
     /// Timers and completions this process waits for.
-    var pending: [UInt64: (Completion?) -> Void] = [:]
+    var pending: [UInt64: (Completion?) -> Void] {
+        get { extras?.pending ?? [:] }
+        _modify { yield &ensuredExtras.pending }
+    }
+
+    var inbox: (channel: LuaChannel, ref: LuaRef)? {
+        get { inboxSubscription.map { ($0, inboxRef) } }
+        set {
+            inboxSubscription = newValue?.channel
+            inboxRef = newValue?.ref ?? .none
+        }
+    }
+
+    var events: (channel: LuaChannel, ref: LuaRef)? {
+        get { extras?.eventsSubscription.map { ($0, extras!.eventsRef) } }
+        set {
+            if newValue == nil && extras == nil { return }
+            ensuredExtras.eventsSubscription = newValue?.channel
+            ensuredExtras.eventsRef = newValue?.ref ?? .none
+        }
+    }
 
     public var pid: PID { cell.pid }
     public var node: Node { cell.worker.host.node }
@@ -120,37 +178,37 @@ public final class LuaProcess: ProcessBehavior {
 
     public func timerFired(_ process: ProcessCell, token: UInt64) -> Bool {
         if !wakeSleeper(token: token) {
-            guard let action = pending.removeValue(forKey: token) else { return false }
+            guard extras != nil, let action = pending.removeValue(forKey: token) else { return false }
             action(nil)
         }
         return !readyQueue.isEmpty || pendingFailure != nil
     }
 
     public func completed(_ process: ProcessCell, token: UInt64, _ completion: Completion) -> Bool {
-        guard let action = pending.removeValue(forKey: token) else { return false }
+        guard extras != nil, let action = pending.removeValue(forKey: token) else { return false }
         action(completion)
         return !readyQueue.isEmpty || pendingFailure != nil
     }
 
     public func discard(_ process: ProcessCell) {
-        if let main { tasks.append(main) }
-        for task in tasks {
-            task.state = .dead
-            workerState.recycle(task.thread, anchor: task.anchor)
+        if let main {
+            main.state = .dead
+            workerState.recycle(main.thread, anchor: main.anchor)
         }
-        tasks.removeAll()
         readyQueue.removeAll()
-        pending.removeAll()
-        if ownsEnvironment { lua.unref(environment) }
         lua.unref(pidString)
-        for ref in [inbox?.ref ?? .none, events?.ref ?? .none] { lua.unref(ref) }
-        for (_, subscription) in topics { lua.unref(subscription.ref) }
-        for (_, ref) in libraryInstances { lua.unref(ref) }
-        topics.removeAll()
-        libraryInstances.removeAll()
+        lua.unref(inboxRef)
         inbox = nil
-        events = nil
-        environment = .none
+        if let extras {
+            for task in extras.tasks {
+                task.state = .dead
+                workerState.recycle(task.thread, anchor: task.anchor)
+            }
+            lua.unref(extras.eventsRef)
+            for (_, subscription) in extras.topics { lua.unref(subscription.ref) }
+            for (_, ref) in extras.libraryInstances { lua.unref(ref) }
+            self.extras = nil
+        }
     }
 
     // MARK: - Requests for modules
@@ -165,7 +223,7 @@ public final class LuaProcess: ProcessBehavior {
 
     /// Drops a pending timer or completion.
     public func cancelPending(_ token: UInt64) {
-        pending[token] = nil
+        if extras != nil { pending[token] = nil }
     }
 
     /// Registers a completion handler; deliver with `cell.worker.complete(cell, token:_:)` from any thread.
@@ -176,13 +234,7 @@ public final class LuaProcess: ProcessBehavior {
     }
 
     /// True while a pending timer or completion exists.
-    public var hasPendingRequests: Bool { !pending.isEmpty }
-}
-
-/// A heap box for a rarely present error.
-final class FailureBox {
-    let error: WippyError
-    init(_ error: WippyError) { self.error = error }
+    public var hasPendingRequests: Bool { !(extras?.pending.isEmpty ?? true) }
 }
 
 extension LuaProcess {

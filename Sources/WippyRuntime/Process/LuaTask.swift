@@ -5,34 +5,36 @@ public import WippyLua
 /// The task's thread has the task itself in its extra space (unretained; the process keeps tasks alive),
 /// so a native can find its task, and through it its process, from the calling thread.
 public final class LuaTask {
+    // Stored properties are ordered to pack the object into as few bytes as possible (one per process).
     public let thread: Lua
-    let anchor: LuaRef
     // unowned(unsafe): a task is only touched by its process, on its worker, while the process is alive.
     public unowned(unsafe) let process: LuaProcess
-    let isMain: Bool
-
-    enum State { case ready, running, blocked, dead }
-    var state: State = .ready
-    /// Values pushed on the thread for the next resume.
-    var resumeArguments: Int32 = 0
     /// Identifies the current blocking request; wake-ups carrying an older token are stale.
     public internal(set) var waitToken: UInt64 = 0
+    /// Link of the process's ready queue.
+    var nextReady: LuaTask?
+    let anchor: LuaRef
+    /// Values pushed on the thread for the next resume.
+    var resumeArguments: Int32 = 0
     /// For the main task: the chunk has not returned yet (it runs before the entry method).
     var phase: Phase = .chunk
-    /// Link and flag of the process's ready queue.
-    var nextReady: LuaTask?
+    var state: State = .ready
+    let isMain: Bool
+    /// In the process's ready queue.
     var isQueued = false
     /// Blocked in a plain sleep: the timer with the wait token wakes it with no results.
     var isSleeping = false
 
-    enum Phase { case library(Int), chunk, method, body }
+    enum State: UInt8 { case ready, running, blocked, dead }
+    /// Library phases carry the index of the library in the import plan.
+    enum Phase { case library(Int32), chunk, method, body }
 
     init(thread: Lua, anchor: LuaRef, process: LuaProcess, isMain: Bool) {
         self.thread = thread
         self.anchor = anchor
         self.process = process
         self.isMain = isMain
-        thread.extraSpace = Unmanaged.passUnretained(self).toOpaque()
+        thread.markAsTaskThread(Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// The task running the calling thread, if it belongs to a process.

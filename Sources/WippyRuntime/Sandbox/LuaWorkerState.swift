@@ -1,8 +1,5 @@
 public import WippyCore
 public import WippyLua
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Everything Lua on one worker thread: the Lua state all of the worker's processes live in, the read-only
 /// sandbox they share, metatables, and caches of compiled chunks, entry scopes and module tables.
@@ -47,7 +44,6 @@ public final class LuaWorkerState {
     struct FunctionInstance {
         var serial: UInt64
         var method: LuaRef
-        var environment: LuaRef
     }
 
     /// Preemption: instructions per hook tick and ticks per run slice.
@@ -60,16 +56,9 @@ public final class LuaWorkerState {
         state = LuaState(standardLibraries: true)
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
         state.useGenerationalGC(minorMultiplier: 50)
-        if getenv("WIPPY_EXPERIMENT_NOGC") != nil { state.stopGarbageCollector() }
         lua.extraSpace = nil
         lua.push(lightUserdata: Unmanaged.passUnretained(self).toOpaque())
         lua.rawSet(Lua.registryIndex, key: "wippy.worker")
-        lua.newTable()
-        lua.newTable()
-        lua.push("k")
-        lua.rawSet(-2, key: "__mode")
-        lua.setMetatable(-2)
-        lua.rawSet(Lua.registryIndex, key: "wippy.tasks")
         buildSandbox()
         registerMetatables()
         loadPrelude()
@@ -156,11 +145,10 @@ public final class LuaWorkerState {
     }
 
     /// Pushes a fresh environment for one instance of `program` on `target`: an empty table whose misses fall
-    /// through to the entry's scope (its modules, `require`, `process`) and then to the shared base.
+    /// through to the entry's scope (its modules, `require`, `process`) and then to the shared base. (`_G` is
+    /// a local the program's code binds to it; see ``LuaProgram/code``.)
     func pushEnvironment(for program: LuaProgram, on target: Lua) {
-        target.newTable(arrayCapacity: 0, fieldCapacity: 1)
-        target.pushValue(at: -1)
-        target.rawSet(-2, key: "_G")
+        target.newTable()
         if let ref = environmentMetatables[program.serial] {
             target.push(ref)
         } else {
@@ -170,16 +158,11 @@ public final class LuaWorkerState {
         target.setMetatable(-2)
     }
 
-    /// A thread for a new task: a reset one from the pool, or a new one (registered as a task thread, which
-    /// `coroutine.resume` refuses). Leaves nothing on the stack.
+    /// A thread for a new task: a reset one from the pool, or a new one (the task marks it as a task thread,
+    /// which `coroutine.resume` refuses). Leaves nothing on the stack.
     func takeThread() -> (thread: Lua, anchor: LuaRef) {
         if let pooled = threadPool.popLast() { return pooled }
         let thread = lua.newThread()
-        lua.registryTable("wippy.tasks")
-        lua.pushValue(at: -2)
-        lua.push(true)
-        lua.rawSet(-3)
-        lua.pop()
         return (thread, lua.ref())
     }
 

@@ -128,13 +128,37 @@ enum SandboxNatives {
     }
 
     /// `require(name)`: the value bound under `name` in the caller's environment (modules listed in the
-    /// entry, import aliases, standard libraries), else an error.
+    /// entry, import aliases, standard libraries), else an error. Only raw lookups: the environment's own
+    /// fields, then along its `__index` tables (the entry scope, then the shared base). When the nearest
+    /// environment is a table of the user's own (`local _ENV = {...}`), enclosing frames are tried next.
     static let require: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let name = lua.string(at: 1) else { return lua.typeError(1, expected: "string") }
-        guard let task = LuaTask.current(lua) else { return lua.raise("module '\(name)' not found") }
-        if task.process.pushGlobal(name, on: lua) { return 1 }
+        guard LuaTask.current(lua) != nil else { return lua.raise("module '\(name)' not found") }
+        var level: Int32 = 1
+        while let found = lua.pushCallerEnvironment(from: level) {
+            if lookUpRaw(name, scopeAtTop: lua) { return 1 }
+            level = found + 1
+        }
         return lua.raise("module '\(name)' not found")
+    }
+
+    /// Replaces the table on top with the value of `name` found by raw lookups along its `__index` chain
+    /// (true), or pops it (false).
+    private static func lookUpRaw(_ name: String, scopeAtTop lua: Lua) -> Bool {
+        let scope = lua.top
+        for _ in 0..<8 {
+            if lua.rawGet(scope, key: name) != .nil {
+                lua.replace(at: scope)
+                return true
+            }
+            lua.pop()
+            guard lua.getMetatable(scope), lua.rawGet(-1, key: "__index") == .table else { break }
+            lua.replace(at: scope)
+            lua.top = scope
+        }
+        lua.top = scope - 1
+        return false
     }
 
     /// `print(...)`: one info log record with the process and the calling location.
