@@ -12,7 +12,8 @@ import Synchronization
 /// are spread round-robin.
 public final class ProcessHost: @unchecked Sendable {
     public let id: String
-    public unowned let node: Node
+    // unowned(unsafe): the node outlives its hosts (it is what registers and stops them).
+    public unowned(unsafe) let node: Node
     /// The worker threads; fixed after init.
     public private(set) var workers: [Worker] = []
     private let roundRobin = Atomic<Int>(0)

@@ -15,10 +15,10 @@ extension LuaProcess {
         guard !cell.isFinished else { return false }
         let channel: LuaChannel?
         if !hasTopics {
-            channel = inbox?.channel
+            channel = inboxSubscription
         } else {
             guard let topic = source.stringCoercing(at: topicIndex) else { return false }
-            channel = topics[topic]?.channel ?? inbox?.channel
+            channel = topics[topic]?.channel ?? inboxSubscription
         }
         guard let channel else { return false }
         channel.pruneReceivers()

@@ -130,7 +130,6 @@ extension LuaProcess {
     private func pushEntryFunction(results: Int32, on thread: Lua) -> Bool {
         let top = thread.top
         let first = top - results + 1
-        defer {}
         guard results > 0 else { return false }
         switch thread.type(at: first) {
         case .function:

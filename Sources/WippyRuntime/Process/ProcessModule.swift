@@ -100,19 +100,20 @@ enum ProcessNatives {
         if lua.withBytes(at: 2, { $0.first == UInt8(ascii: "@") }) == true {
             return process.workerState.fail(.invalid("cannot send to @ topics"), on: lua)
         }
-        let node = process.node
         var cell: ProcessCell?
         if destinationType == .string {
             let state = process.workerState
             if let cached = state.destinations.cell(forStringAt: 1, in: lua) {
                 cell = cached
             } else {
+                let node = process.node
                 cell = lua.withBytes(at: 1) { node.cell(forDestination: $0) } ?? nil
                 if let cell { state.destinations.remember(cell, forStringAt: 1, in: lua, main: process.lua) }
             }
-        } else if let name = lua.stringCoercing(at: 1), let pid = node.resolve(name) {
-            cell = node.cellIfAlive(pid)
+        } else if let name = lua.stringCoercing(at: 1), let pid = process.node.resolve(name) {
+            cell = process.node.cellIfAlive(pid)
         }
+        let node = process.node
         guard let cell else {
             let target = lua.stringCoercing(at: 1) ?? ""
             if node.resolve(target) == nil {

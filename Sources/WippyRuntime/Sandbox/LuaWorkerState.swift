@@ -8,7 +8,8 @@ public import WippyLua
 public final class LuaWorkerState {
     public let state: LuaState
     public let runtime: LuaRuntime
-    public unowned let worker: Worker
+    // unowned(unsafe): the worker creates this state on its thread and drops it before it ends.
+    public unowned(unsafe) let worker: Worker
 
     /// The main thread (used for building shared tables, never for running process code).
     public var lua: Lua { state.main }

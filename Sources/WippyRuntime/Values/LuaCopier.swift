@@ -7,7 +7,8 @@ import WippyLua
 /// the same string is shared), tables copied with shared and cyclic tables preserved, error objects kept,
 /// other userdata, functions and threads become nil. Metatables are not copied, except the JSON object mark.
 struct LuaCopier {
-    let state: LuaWorkerState
+    // unowned(unsafe): a copier lives for one send, on the worker that owns the state.
+    unowned(unsafe) let state: LuaWorkerState
     /// Copied tables by identity, for shared and cyclic structure: source table → index in `copies`.
     private var seen: [UnsafeRawPointer: Int32] = [:]
     /// A scratch table on the target holding the copies (only created for nested tables).

@@ -44,9 +44,29 @@ public enum LuaValueConverter {
     @inline(__always)
     static func stringPayload(at index: Int32, in lua: Lua) -> Payload {
         lua.withBytes(at: index) { bytes -> Payload in
-            if let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) { return .string(text) }
+            let units = bytes.bindMemory(to: UInt8.self)
+            // ASCII (PIDs, names, topics: most strings) needs no validation; the general validator is slow.
+            if isASCII(bytes) { return .string(String(decoding: units, as: UTF8.self)) }
+            if let text = String(validating: units, as: UTF8.self) { return .string(text) }
             return .bytes(Array(bytes))
         } ?? .null
+    }
+
+    /// True when every byte is below 0x80 (checked eight bytes at a time).
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        let count = bytes.count
+        var accumulated: UInt64 = 0
+        while offset + 8 <= count {
+            accumulated |= bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < count {
+            accumulated |= UInt64(bytes[offset])
+            offset += 1
+        }
+        return accumulated & 0x8080_8080_8080_8080 == 0
     }
 
     private static func tablePayload(
