@@ -4,38 +4,53 @@ import WippyLua
 /// Per worker: the live process a destination string last resolved to, keyed by the Lua string itself.
 ///
 /// A key is the address of an interned Lua string, kept alive by a registry reference so the address cannot
-/// be reused by another string while the entry exists. A hit is checked against the cell's exited flag, so
-/// a finished process is never returned. The table is dropped wholesale when it grows past `capacity`.
+/// be reused by another string while its slot holds it. The cache is direct-mapped (one slot per address
+/// hash, a newcomer evicts the holder): a lookup is one load and two compares. A hit is checked against the
+/// cell's exited flag, so a finished process is never returned.
 struct DestinationCache {
-    private struct Entry {
-        var cell: ProcessCell
-        var anchor: LuaRef
+    private struct Slot {
+        var key: UnsafeRawPointer?
+        var cell: ProcessCell?
+        var anchor = LuaRef.none
     }
 
-    private static let capacity = 8192
-    private var entries: [UnsafeRawPointer: Entry] = [:]
+    private static let size = 4096
+    private var slots = [Slot](repeating: Slot(), count: DestinationCache.size)
+
+    @inline(__always)
+    private static func slot(for key: UnsafeRawPointer) -> Int {
+        let bits = UInt(bitPattern: key)
+        return Int(truncatingIfNeeded: (bits >> 4) ^ (bits >> 16)) & (size - 1)
+    }
 
     /// The cell for the string at `index` of `lua`, if cached and still alive.
     @inline(__always)
     func cell(forStringAt index: Int32, in lua: Lua) -> ProcessCell? {
-        guard let key = lua.identity(at: index), let entry = entries[key], !entry.cell.hasExited else { return nil }
-        return entry.cell
+        guard let key = lua.identity(at: index) else { return nil }
+        return slots.withUnsafeBufferPointer { slots -> ProcessCell? in
+            let slot = slots[DestinationCache.slot(for: key)]
+            guard slot.key == key, let cell = slot.cell, !cell.hasExited else { return nil }
+            return cell
+        }
     }
 
     /// Remembers that the string at `index` names `cell`.
     mutating func remember(_ cell: ProcessCell, forStringAt index: Int32, in lua: Lua, main: Lua) {
         guard let key = lua.identity(at: index) else { return }
-        if let old = entries[key] {
-            entries[key] = Entry(cell: cell, anchor: old.anchor)
+        let position = DestinationCache.slot(for: key)
+        if slots[position].key == key {
+            slots[position].cell = cell
             return
         }
-        if entries.count >= DestinationCache.capacity { clear(main: main) }
+        if slots[position].anchor.isValid { main.unref(slots[position].anchor) }
         lua.pushValue(at: index)
-        entries[key] = Entry(cell: cell, anchor: lua.ref())
+        slots[position] = Slot(key: key, cell: cell, anchor: lua.ref())
     }
 
     mutating func clear(main: Lua) {
-        for entry in entries.values { main.unref(entry.anchor) }
-        entries.removeAll(keepingCapacity: true)
+        for position in slots.indices where slots[position].anchor.isValid {
+            main.unref(slots[position].anchor)
+            slots[position] = Slot()
+        }
     }
 }
