@@ -36,7 +36,8 @@ public final class Worker: @unchecked Sendable {
     /// (plus spawns placed here since); read by other workers when placing new processes.
     let publishedLoad = Atomic<Int>(0)
     /// Where spawns from this worker currently go while it is busy, and for how many more spawns.
-    private var spreadTarget: Worker?
+    /// unowned(unsafe): workers of one host live and die together (a strong reference would be a cycle).
+    private unowned(unsafe) var spreadTarget: Worker?
     private var spreadRemaining = 0
     /// A worker with at least this many processes waiting places new children on a less loaded worker.
     static let spreadBacklog = 8

@@ -83,7 +83,7 @@ extension LuaProcess {
             }
             channel = events?.channel
         case .message(let message):
-            channel = !hasTopics ? inbox?.channel : (topics[message.topic]?.channel ?? inbox?.channel)
+            channel = !hasTopics ? inboxSubscription : (topics[message.topic]?.channel ?? inboxSubscription)
         }
         guard let channel else { return .declined(schedule: false) }
         channel.pruneReceivers()
