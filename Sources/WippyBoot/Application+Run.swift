@@ -27,9 +27,10 @@ extension Application {
     public func terminalHost(preferred: String?) throws(WippyError) -> EntryID {
         if let preferred {
             let id = EntryID(parsing: preferred)
-            guard hosts[id] != nil else { throw WippyError.notFound("host \(preferred) not found") }
+            guard hostKind.isHost(id) else { throw WippyError.notFound("host \(preferred) not found") }
             return id
         }
+        let terminalHosts = hostKind.terminalHosts
         switch terminalHosts.count {
         case 1: return terminalHosts[0]
         case 0:

@@ -14,28 +14,32 @@ public struct RuntimeOptions: Sendable {
     public var nodeName: String = ""
     /// Bound on the whole graceful shutdown.
     public var shutdownTimeout: Duration = .seconds(30)
+    /// Where registry history is kept (default: in memory).
+    public var history: (any RegistryHistory)?
 
     public init() {}
 }
 
-/// A booted Wippy application: the node, the Lua runtime, the supervised hosts and services, built from the
-/// project's entries. The composition root: it is the only place where entry kinds meet their implementations.
+/// A booted Wippy application: the registry and the runtime objects its entries describe — the node, the
+/// Lua runtime, supervised hosts and services — kept in step with the registry as it changes. The
+/// composition root: the only place where entry kinds meet their implementations.
 public final class Application: Sendable {
     public let options: RuntimeOptions
     public let node: Node
+    public let bus: EventBus
+    public let registry: Registry
     public let runtime: LuaRuntime
     public let supervisor: Supervisor
     public let logger: Logger
-    /// Every entry of the project, sorted by ID.
-    public let entries: [Entry]
-    let hosts: [EntryID: HostService]
-    let terminalHosts: [EntryID]
-    let services: [EntryID: ProcessService]
+    let code: LuaCodeKind
+    let hostKind: HostKind
+    let serviceKind: ServiceKind
     let shutdownRequested = Mutex(false)
     /// Signalled whenever something a waiting `run`/`exec` cares about happens.
     let wakeUp = DispatchSemaphore(value: 0)
 
-    /// Loads the project, compiles every Lua entry and builds hosts and services (nothing runs yet).
+    /// Loads the project, then applies its entries (with recorded history replayed on top) to the registry
+    /// as one changeset: every Lua entry compiled, hosts and services built (nothing runs yet).
     ///
     /// - Throws: the first problem found, as one message naming the file and the entry.
     public init(options: RuntimeOptions, modules: [any LuaModule], logger: Logger) throws(WippyError) {
@@ -48,45 +52,48 @@ public final class Application: Sendable {
             throw WippyError(error.description, kind: .invalid, retryable: false)
         }
         for note in project.notes { logger.info("\(note)") }
-        entries = project.entries
         node = Node(name: options.nodeName)
-        runtime = LuaRuntime(node: node, modules: modules, logger: logger)
+        bus = EventBus()
+        registry = Registry(history: options.history ?? MemoryRegistryHistory(), bus: bus)
+        runtime = LuaRuntime(node: node, modules: modules, logger: logger, bus: bus, registry: registry)
         let log = logger
+        let events = bus
         supervisor = Supervisor(timer: DispatchSupervisorTimer()) { change in
             Application.logStatus(change, logger: log)
+            events.send(change.event)
         }
-
-        var builder = ApplicationBuilder(runtime: runtime, supervisor: supervisor)
-        try builder.build(entries)
-        hosts = builder.hosts
-        terminalHosts = builder.terminalHosts
-        services = builder.services
+        code = LuaCodeKind(runtime: runtime)
+        hostKind = HostKind(runtime: runtime, supervisor: supervisor)
+        serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
+        // Commit order matters: code first, then hosts, then the services that use both.
+        registry.add(participant: code)
+        registry.add(participant: hostKind)
+        registry.add(participant: serviceKind)
+        registry.add(participant: UnsupportedKinds())
+        try registry.boot(baseline: project.entries)
     }
 
-    /// Starts every `auto_start` host and service, dependencies first.
+    /// Every entry, sorted by ID.
+    public var entries: [Entry] { registry.snapshot.sortedEntries }
+
+    /// Starts every `auto_start` host and service, dependencies first; from then on, `auto_start` services
+    /// added to the registry start when committed.
     public func start() {
-        for (id, _) in hosts.sorted(by: { $0.key < $1.key }) where supervisor.lifecycle(of: id)?.autoStart == true {
+        for id in hostKind.hostIDs where supervisor.lifecycle(of: id)?.autoStart == true {
             supervisor.start(id)
         }
-        for (id, service) in services.sorted(by: { $0.key < $1.key }) where supervisor.lifecycle(of: id)?.autoStart == true {
-            for dependency in dependencies(of: id, service: service) { supervisor.start(dependency) }
-            supervisor.start(id)
+        serviceKind.markRunning()
+        for id in serviceKind.serviceIDs where supervisor.lifecycle(of: id)?.autoStart == true {
+            serviceKind.start(id)
         }
-    }
-
-    /// Hosts and required services a service needs running first.
-    func dependencies(of id: EntryID, service: ProcessService) -> [EntryID] {
-        var result = supervisor.lifecycle(of: id)?.requires ?? []
-        result.append(EntryID(parsing: service.hostID))
-        return result
     }
 
     /// Stops services, then hosts, each group in reverse order, within the shutdown timeout.
     public func shutdown() {
-        let serviceIDs = services.keys.sorted().reversed()
+        let serviceIDs = Array(serviceKind.serviceIDs.reversed())
         for id in serviceIDs { supervisor.stop(id) }
-        supervisor.waitUntilInactive(Array(serviceIDs), timeout: options.shutdownTimeout)
-        for id in hosts.keys.sorted().reversed() where supervisor.status(of: id) == .running {
+        supervisor.waitUntilInactive(serviceIDs, timeout: options.shutdownTimeout)
+        for id in hostKind.hostIDs.reversed() where supervisor.status(of: id) == .running {
             supervisor.stop(id)
         }
     }
@@ -112,4 +119,34 @@ public final class Application: Sendable {
         default: logger.info(message, metadata: metadata)
         }
     }
+}
+
+extension ServiceStateChange {
+    /// The `supervisor` bus event announcing this change (`service.update`, path = service ID).
+    public var event: BusEvent {
+        BusEvent(
+            system: "supervisor", kind: "service.update", path: id.description,
+            data: .map([
+                ("status", .string(status.rawValue)), ("details", .string(details)),
+                ("retry_count", .int(Int64(retryCount))),
+            ]))
+    }
+}
+
+/// Rejects Wippy kinds this runtime does not implement yet, with a clearer message than "unknown kind".
+final class UnsupportedKinds: RegistryParticipant {
+    static let prefixes = [
+        "http.", "db.", "store.", "queue.", "env.", "fs.", "template.", "security.", "contract.", "exec.",
+        "network.", "config.", "cloudstorage.", "temporal.", "pg.scope", "function.wasm", "function.wat",
+        "process.wasm",
+    ]
+
+    func handles(kind: String) -> Bool { UnsupportedKinds.prefixes.contains { kind.hasPrefix($0) } }
+
+    func prepare(_ change: RegistryChange, in transaction: RegistryTransaction) throws(WippyError) {
+        guard change.kind != .delete else { return }
+        throw WippyError.invalid("kind '\(change.entry.kind)' is not supported by this runtime yet")
+    }
+
+    func commit(_ transaction: RegistryTransaction) {}
 }

@@ -8,13 +8,19 @@ public final class LuaRuntime: Sendable {
     public let node: Node
     public let modules: [String: any LuaModule]
     public let logger: Logger
+    /// The event bus (`events` module, runtime events).
+    public let bus: EventBus
+    /// The registry the application runs from (`registry` module), when there is one.
+    public let registry: Registry?
     private let programs = Mutex<[EntryID: LuaProgram]>([:])
     /// Incremented whenever an entry's code changes; caches of resolved code compare it.
     private let codeGenerationCounter = Atomic<UInt64>(1)
     private let terminalHosts = Mutex<Set<String>>([])
 
-    public init(node: Node, modules: [any LuaModule], logger: Logger) {
+    public init(node: Node, modules: [any LuaModule], logger: Logger, bus: EventBus = EventBus(), registry: Registry? = nil) {
         self.node = node
+        self.bus = bus
+        self.registry = registry
         var table: [String: any LuaModule] = [:]
         for module in modules { table[module.name] = module }
         table["process"] = ProcessModule()

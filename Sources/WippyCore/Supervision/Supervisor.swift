@@ -7,12 +7,18 @@ public final class Supervisor: Sendable {
     private final class Record: @unchecked Sendable {
         // Guarded by the supervisor's lock.
         let id: EntryID
-        let service: any SupervisedService
-        let lifecycle: LifecycleConfig
+        var service: any SupervisedService
+        var lifecycle: LifecycleConfig
         var machine: ServiceStateMachine
         /// Incremented per run, so a late `exited` of an old run is ignored.
         var run = 0
         var lastNotified: ServiceStatus?
+        /// Start again (with the current service and lifecycle) once the running instance has stopped.
+        var restartAfterStop = false
+        /// Forget the service once it has stopped.
+        var removeAfterStop = false
+        /// The service and lifecycle to switch to once the running instance has stopped.
+        var pendingReplacement: (service: any SupervisedService, lifecycle: LifecycleConfig)?
 
         init(id: EntryID, service: any SupervisedService, lifecycle: LifecycleConfig) {
             self.id = id
@@ -34,6 +40,57 @@ public final class Supervisor: Sendable {
     /// Adds a service (not started).
     public func register(_ id: EntryID, service: any SupervisedService, lifecycle: LifecycleConfig) {
         records.withLock { $0[id] = Record(id: id, service: service, lifecycle: lifecycle) }
+    }
+
+    /// Replaces a service's implementation and lifecycle (its entry changed). A running service is stopped
+    /// gracefully and started again with the new ones; a stopped one just keeps them for its next start.
+    public func replace(_ id: EntryID, service: any SupervisedService, lifecycle: LifecycleConfig) {
+        let (record, action) = records.withLock { records -> (Record?, ServiceStateMachine.Action) in
+            guard let record = records[id] else {
+                records[id] = Record(id: id, service: service, lifecycle: lifecycle)
+                return (nil, .none)
+            }
+            let active = record.machine.status == .running || record.machine.status == .starting
+                || record.machine.status == .stopping
+            if !active {
+                record.service = service
+                record.lifecycle = lifecycle
+                return (record, .none)
+            }
+            record.pendingReplacement = (service, lifecycle)
+            record.restartAfterStop = true
+            return (record, record.machine.stopRequested())
+        }
+        if let record { perform(action, on: record) }
+    }
+
+    /// Restarts a running service gracefully (its code changed); no effect on one that is not running.
+    public func restart(_ id: EntryID) {
+        let (record, action) = records.withLock { records -> (Record?, ServiceStateMachine.Action) in
+            guard let record = records[id], record.machine.status == .running || record.machine.status == .starting else {
+                return (nil, .none)
+            }
+            record.restartAfterStop = true
+            return (record, record.machine.stopRequested())
+        }
+        if let record { perform(action, on: record) }
+    }
+
+    /// Stops a service gracefully and forgets it.
+    public func remove(_ id: EntryID) {
+        let (record, action) = records.withLock { records -> (Record?, ServiceStateMachine.Action) in
+            guard let record = records[id] else { return (nil, .none) }
+            let active = record.machine.status == .running || record.machine.status == .starting
+                || record.machine.status == .stopping
+            if !active {
+                records[id] = nil
+                return (nil, .none)
+            }
+            record.removeAfterStop = true
+            record.restartAfterStop = false
+            return (record, record.machine.stopRequested())
+        }
+        if let record { perform(action, on: record) }
     }
 
     public var serviceIDs: [EntryID] { records.withLock { Array($0.keys).sorted() } }
@@ -100,11 +157,28 @@ public final class Supervisor: Sendable {
 
     private func exited(_ record: Record, run: Int, _ exit: ServiceStateMachine.Exit) {
         let now = timer.now
-        let action = records.withLock { _ -> ServiceStateMachine.Action? in
-            guard record.run == run else { return nil }
-            return record.machine.exited(exit, now: now)
+        let (action, followUp) = records.withLock { records -> (ServiceStateMachine.Action?, ServiceStateMachine.Action?) in
+            guard record.run == run else { return (nil, nil) }
+            let action = record.machine.exited(exit, now: now)
+            guard record.machine.status == .stopped || record.machine.status == .exited || record.machine.status == .failed
+            else { return (action, nil) }
+            if record.removeAfterStop {
+                if records[record.id] === record { records[record.id] = nil }
+                return (action, nil)
+            }
+            if record.restartAfterStop {
+                record.restartAfterStop = false
+                if let replacement = record.pendingReplacement {
+                    record.service = replacement.service
+                    record.lifecycle = replacement.lifecycle
+                    record.pendingReplacement = nil
+                }
+                return (action, record.machine.startRequested(now: now))
+            }
+            return (action, nil)
         }
         if let action { perform(action, on: record) }
+        if let followUp { perform(followUp, on: record) }
     }
 
     private func notify(_ record: Record) {

@@ -52,4 +52,20 @@ public final class LuaProgram: Sendable {
         self.sourceFile = sourceFile
         self.serial = LuaProgram.counter.add(1, ordering: .relaxed).newValue
     }
+
+    private init(renewing program: LuaProgram) {
+        entryID = program.entryID
+        kind = program.kind
+        code = program.code
+        chunkName = program.chunkName
+        method = program.method
+        modules = program.modules
+        imports = program.imports
+        sourceFile = program.sourceFile
+        serial = LuaProgram.counter.add(1, ordering: .relaxed).newValue
+    }
+
+    /// The same code under a new serial: what importers of a changed library become, so every per-worker
+    /// cache (compiled chunks, import plans, function instances) builds afresh with the new library.
+    public func renewed() -> LuaProgram { LuaProgram(renewing: self) }
 }

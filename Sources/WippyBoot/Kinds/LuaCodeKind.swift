@@ -1,0 +1,117 @@
+import Synchronization
+import WippyCore
+import WippyRuntime
+
+/// The registry handler of Lua code entries (`function.lua`, `process.lua`, `library.lua`,
+/// `workflow.lua`): compiles each created or updated entry before anything changes (a syntax error rejects
+/// the changeset, naming file, entry and line), checks imports, and at commit installs the new code.
+///
+/// New calls and spawns use the new code; calls and processes already running keep theirs. Everything that
+/// imports a changed library (transitively) is renewed, so it picks the new library up as well.
+final class LuaCodeKind: RegistryParticipant, @unchecked Sendable {
+    static let kinds: Set<String> = ["function.lua", "process.lua", "library.lua", "workflow.lua"]
+
+    let runtime: LuaRuntime
+    // Staged by the running transaction (only the applying thread touches them).
+    private var staged: [EntryID: LuaProgram] = [:]
+    private var removed: Set<EntryID> = []
+    /// Entries whose code changed in the last committed transaction, including renewed importers.
+    private let lastChanged = Mutex<Set<EntryID>>([])
+
+    init(runtime: LuaRuntime) {
+        self.runtime = runtime
+    }
+
+    func handles(kind: String) -> Bool { LuaCodeKind.kinds.contains(kind) }
+
+    func prepare(_ change: RegistryChange, in transaction: RegistryTransaction) throws(WippyError) {
+        switch change.kind {
+        case .create, .update:
+            let compiler = LuaEntryCompiler(availableModules: Set(runtime.modules.keys))
+            let program = try compiler.compile(change.entry)
+            for (alias, target) in program.imports {
+                guard let library = transaction.entry(target) else {
+                    throw WippyError.notFound("import '\(alias)' refers to \(target), which does not exist")
+                }
+                guard library.kind == "library.lua" else {
+                    throw WippyError.invalid("import '\(alias)' refers to \(target), which is not a library.lua")
+                }
+            }
+            staged[change.id] = program
+            removed.remove(change.id)
+        case .delete:
+            staged[change.id] = nil
+            removed.insert(change.id)
+        }
+    }
+
+    /// Imports still resolve after the whole changeset, and form no cycle.
+    func finish(_ transaction: RegistryTransaction) throws(WippyError) {
+        for (id, entry) in transaction.working where LuaCodeKind.kinds.contains(entry.kind) {
+            guard let imports = importTargets(of: id, entry: entry) else { continue }
+            for target in imports {
+                guard let library = transaction.working[target], library.kind == "library.lua" else {
+                    throw WippyError.invalid("\(entryPlace(entry))entry \(id): import \(target) does not exist (removed?)")
+                }
+            }
+        }
+        for id in staged.keys {
+            var visiting: [EntryID] = []
+            try checkCycle(from: id, working: transaction.working, visiting: &visiting)
+        }
+    }
+
+    func commit(_ transaction: RegistryTransaction) {
+        var changed = Set(staged.keys).union(removed)
+        for id in removed { runtime.removeProgram(id) }
+        for program in staged.values { runtime.install(program) }
+        // Importers of changed libraries, transitively, get renewed programs.
+        let changedLibraries = transaction.applied.filter { $0.entry.kind == "library.lua" || $0.original?.kind == "library.lua" }
+            .map(\.id)
+        if !changedLibraries.isEmpty {
+            var frontier = Set(changedLibraries)
+            var renewed = Set<EntryID>()
+            while !frontier.isEmpty {
+                var next = Set<EntryID>()
+                for id in runtime.programIDs where !renewed.contains(id) {
+                    guard let program = runtime.program(id),
+                        program.imports.contains(where: { frontier.contains($0.entry) })
+                    else { continue }
+                    if staged[id] == nil { runtime.install(program.renewed()) }
+                    renewed.insert(id)
+                    next.insert(id)
+                }
+                frontier = next
+            }
+            changed.formUnion(renewed)
+        }
+        lastChanged.withLock { $0 = changed }
+        staged = [:]
+        removed = []
+    }
+
+    func discard(_ transaction: RegistryTransaction) {
+        staged = [:]
+        removed = []
+    }
+
+    /// Code entries whose program changed in the last commit (created, updated, deleted or renewed).
+    var changedInLastCommit: Set<EntryID> { lastChanged.withLock { $0 } }
+
+    private func importTargets(of id: EntryID, entry: Entry) -> [EntryID]? {
+        if let program = staged[id] { return program.imports.map(\.entry) }
+        return runtime.program(id)?.imports.map(\.entry)
+    }
+
+    private func checkCycle(from id: EntryID, working: [EntryID: Entry], visiting: inout [EntryID]) throws(WippyError) {
+        if visiting.contains(id) {
+            throw WippyError.invalid("import cycle: \((visiting + [id]).map(\.description).joined(separator: " -> "))")
+        }
+        guard let entry = working[id], let targets = importTargets(of: id, entry: entry) else { return }
+        visiting.append(id)
+        for target in targets { try checkCycle(from: target, working: working, visiting: &visiting) }
+        visiting.removeLast()
+    }
+
+    private func entryPlace(_ entry: Entry) -> String { entry.origin.map { "\($0): " } ?? "" }
+}

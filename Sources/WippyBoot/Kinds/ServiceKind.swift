@@ -1,0 +1,138 @@
+import Synchronization
+import WippyCore
+import WippyRuntime
+
+/// The registry handler of `process.service`: checks that the process and host it names exist, and at
+/// commit registers new services with the supervisor (starting `auto_start` ones once the application
+/// runs), stops and forgets removed ones, and restarts gracefully (CANCEL, then terminate after
+/// `stop_timeout`) a running service whose entry changed or whose process code changed. Services that did
+/// not change are not touched.
+final class ServiceKind: RegistryParticipant, @unchecked Sendable {
+    struct Config {
+        var processID: EntryID
+        var hostID: EntryID
+        var input: [Payload]
+        var lifecycle: LifecycleConfig
+    }
+
+    let runtime: LuaRuntime
+    let supervisor: Supervisor
+    let code: LuaCodeKind
+    private let live = Mutex<[EntryID: Config]>([:])
+    /// True once the application started: new `auto_start` services start at commit.
+    private let running = Atomic<Bool>(false)
+    // Staged by the running transaction.
+    private var staged: [EntryID: Config] = [:]
+    private var removed: Set<EntryID> = []
+
+    init(runtime: LuaRuntime, supervisor: Supervisor, code: LuaCodeKind) {
+        self.runtime = runtime
+        self.supervisor = supervisor
+        self.code = code
+    }
+
+    func handles(kind: String) -> Bool { kind == "process.service" }
+
+    func prepare(_ change: RegistryChange, in transaction: RegistryTransaction) throws(WippyError) {
+        switch change.kind {
+        case .create, .update:
+            staged[change.id] = try ServiceKind.config(of: change.entry, in: transaction)
+            removed.remove(change.id)
+        case .delete:
+            staged[change.id] = nil
+            removed.insert(change.id)
+        }
+    }
+
+    /// Every service still finds its process and host once the whole changeset is in.
+    func finish(_ transaction: RegistryTransaction) throws(WippyError) {
+        for (id, entry) in transaction.working where entry.kind == "process.service" {
+            do {
+                _ = try ServiceKind.config(of: entry, in: transaction)
+            } catch {
+                let place = entry.origin.map { "\($0): " } ?? ""
+                throw WippyError("\(place)entry \(id): \(error.message)", kind: .invalid, retryable: false)
+            }
+        }
+    }
+
+    func commit(_ transaction: RegistryTransaction) {
+        for id in removed.sorted() {
+            live.withLock { _ = $0.removeValue(forKey: id) }
+            supervisor.remove(id)
+        }
+        let autoStart = running.load(ordering: .acquiring)
+        var toStart: [EntryID] = []
+        for (id, config) in staged.sorted(by: { $0.key < $1.key }) {
+            let service = ProcessService(
+                id: id, runtime: runtime, process: config.processID, host: config.hostID.description, input: config.input)
+            let existed = live.withLock { live -> Bool in
+                defer { live[id] = config }
+                return live[id] != nil
+            }
+            if existed {
+                supervisor.replace(id, service: service, lifecycle: config.lifecycle)
+            } else {
+                supervisor.register(id, service: service, lifecycle: config.lifecycle)
+                if autoStart && config.lifecycle.autoStart { toStart.append(id) }
+            }
+        }
+        // Services whose process code changed (directly or through a library) restart with the new code.
+        let changedCode = code.changedInLastCommit
+        if !changedCode.isEmpty {
+            for (id, config) in live.withLock({ $0 }) where staged[id] == nil && changedCode.contains(config.processID) {
+                supervisor.restart(id)
+            }
+        }
+        staged = [:]
+        removed = []
+        for id in toStart { start(id) }
+    }
+
+    func discard(_ transaction: RegistryTransaction) {
+        staged = [:]
+        removed = []
+    }
+
+    /// From now on, new `auto_start` services start when they are committed.
+    func markRunning() { running.store(true, ordering: .releasing) }
+
+    var serviceIDs: [EntryID] { live.withLock { $0.keys.sorted() } }
+
+    func config(_ id: EntryID) -> Config? { live.withLock { $0[id] } }
+
+    /// Starts a service after what it needs: its host and its `requires`.
+    func start(_ id: EntryID) {
+        guard let config = config(id) else { return }
+        for dependency in config.lifecycle.requires where dependency != id { supervisor.start(dependency) }
+        supervisor.start(id)
+    }
+
+    static func config(of entry: Entry, in transaction: RegistryTransaction) throws(WippyError) -> Config {
+        guard let processReference = entry.data["process"]?.stringValue, !processReference.isEmpty else {
+            throw WippyError.invalid("process.service needs 'process' (a process.lua entry)")
+        }
+        let processID = EntryID.resolve(processReference, in: entry.id.namespace)
+        guard let process = transaction.entry(processID) else {
+            throw WippyError.notFound("process '\(processID)' does not exist")
+        }
+        guard process.kind == "process.lua" || process.kind == "workflow.lua" else {
+            throw WippyError.invalid("'\(processID)' is a \(process.kind) entry, not a process")
+        }
+        guard let hostReference = entry.data["host"]?.stringValue, !hostReference.isEmpty else {
+            throw WippyError.invalid("process.service needs 'host' (a process.host entry ID)")
+        }
+        let hostID = EntryID.resolve(hostReference, in: entry.id.namespace)
+        guard let host = transaction.entry(hostID) else { throw WippyError.notFound("host '\(hostReference)' does not exist") }
+        guard HostKind.kinds.contains(host.kind) else {
+            throw WippyError.invalid("'\(hostReference)' is a \(host.kind) entry, not a host")
+        }
+        var input: [Payload] = []
+        if let value = entry.data["input"], !value.isNull {
+            if let list = value.tableValue, list.fields.isEmpty { input = list.array } else { input = [value] }
+        }
+        var lifecycle = try LifecycleConfig(payload: entry.data["lifecycle"], namespace: entry.id.namespace)
+        if !lifecycle.requires.contains(hostID) { lifecycle.requires.append(hostID) }
+        return Config(processID: processID, hostID: hostID, input: input, lifecycle: lifecycle)
+    }
+}

@@ -1,0 +1,25 @@
+/// The registry at one version: every entry by ID. Immutable and cheap to copy.
+public struct RegistrySnapshot: Sendable {
+    /// The version this state belongs to (0: the baseline before any recorded change).
+    public let version: UInt64
+    public let entries: [EntryID: Entry]
+
+    public init(version: UInt64, entries: [EntryID: Entry]) {
+        self.version = version
+        self.entries = entries
+    }
+
+    public static let empty = RegistrySnapshot(version: 0, entries: [:])
+
+    public func entry(_ id: EntryID) -> Entry? { entries[id] }
+
+    public var count: Int { entries.count }
+
+    /// Every entry, sorted by ID.
+    public var sortedEntries: [Entry] { entries.values.sorted { $0.id < $1.id } }
+
+    /// The entries of one namespace, sorted by ID.
+    public func namespace(_ namespace: String) -> [Entry] {
+        entries.values.filter { $0.id.namespace == namespace }.sorted { $0.id < $1.id }
+    }
+}
