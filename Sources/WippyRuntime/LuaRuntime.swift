@@ -16,6 +16,8 @@ public final class LuaRuntime: Sendable {
     /// Incremented whenever an entry's code changes; caches of resolved code compare it.
     private let codeGenerationCounter = Atomic<UInt64>(1)
     private let terminalHosts = Mutex<Set<String>>([])
+    /// Processes that asked for `pid.outdated` events, by the entry they run.
+    private let upgradableProcesses = Mutex<[PID: EntryID]>([:])
 
     public init(node: Node, modules: [any LuaModule], logger: Logger, bus: EventBus = EventBus(), registry: Registry? = nil) {
         self.node = node
@@ -47,6 +49,24 @@ public final class LuaRuntime: Sendable {
     public var codeGeneration: UInt64 { codeGenerationCounter.load(ordering: .acquiring) }
 
     public var programIDs: [EntryID] { programs.withLock { Array($0.keys) } }
+
+    // MARK: - Upgrades
+
+    func registerUpgradable(_ pid: PID, entry: EntryID) { upgradableProcesses.withLock { $0[pid] = entry } }
+
+    func unregisterUpgradable(_ pid: PID) { _ = upgradableProcesses.withLock { $0.removeValue(forKey: pid) } }
+
+    /// True when the process asked to be told of code changes rather than restarted.
+    public func isUpgradable(_ pid: PID) -> Bool { upgradableProcesses.withLock { $0[pid] != nil } }
+
+    /// Sends `pid.outdated` to every upgradable process whose entry is among `changed` (code entries whose
+    /// program changed, importers included); `sources` lists the changed IDs.
+    public func notifyOutdated(_ changed: Set<EntryID>) {
+        guard !changed.isEmpty else { return }
+        let targets = upgradableProcesses.withLock { $0.filter { changed.contains($0.value) } }
+        let sources = changed.map(\.description).sorted()
+        for (pid, _) in targets { node.send(to: pid, .event(.outdated(sources: sources))) }
+    }
 
     // MARK: - Hosts
 

@@ -146,7 +146,7 @@ struct AnswerModule: LuaModule {
                     check(name .. " size", n >= spec[2], n)
                 end
                 local n, has = count(process.event, "EXIT")
-                check("process.event", has and n == 3, n)
+                check("process.event", has and n == 4, n)
                 return report()
             end }
             """)

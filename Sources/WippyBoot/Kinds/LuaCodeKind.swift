@@ -88,6 +88,8 @@ final class LuaCodeKind: RegistryParticipant, @unchecked Sendable {
         lastChanged.withLock { $0 = changed }
         staged = [:]
         removed = []
+        // Running processes that opted in hear about it (they may call process.upgrade()).
+        runtime.notifyOutdated(changed)
     }
 
     func discard(_ transaction: RegistryTransaction) {

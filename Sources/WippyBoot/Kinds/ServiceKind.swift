@@ -77,10 +77,14 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
                 if autoStart && config.lifecycle.autoStart { toStart.append(id) }
             }
         }
-        // Services whose process code changed (directly or through a library) restart with the new code.
+        // Services whose process code changed (directly or through a library) restart with the new code,
+        // unless the running process is upgradable: it got `pid.outdated` and upgrades itself.
         let changedCode = code.changedInLastCommit
         if !changedCode.isEmpty {
             for (id, config) in live.withLock({ $0 }) where staged[id] == nil && changedCode.contains(config.processID) {
+                if let pid = supervisor.service(id).flatMap({ ($0 as? ProcessService)?.pid }), runtime.isUpgradable(pid) {
+                    continue
+                }
                 supervisor.restart(id)
             }
         }

@@ -43,6 +43,10 @@ public enum ProcessRunOutcome {
     case runnable
     /// Done.
     case finished(ProcessResult)
+    /// Replace this behaviour with a new one made by the starter (an upgrade): same PID, mailbox, links,
+    /// monitors and names; the old behaviour is discarded first. If the new one cannot start, the process
+    /// fails with that error.
+    case replace(any ProcessStarter)
 }
 
 /// The answer to an asynchronous request a process made.

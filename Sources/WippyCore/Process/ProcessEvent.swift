@@ -6,6 +6,9 @@ public enum ProcessEvent: Sendable {
     case linkDown(from: PID, result: ProcessResult)
     /// A request to stop gracefully (`pid.cancel`).
     case cancel(from: PID?, reason: String)
+    /// The code of the process's entry, or of a library it imports, changed (`pid.outdated`); delivered to
+    /// processes that asked for it (`upgradable`). `sources` are the changed entry IDs.
+    case outdated(sources: [String])
 
     /// The event kind string Lua code compares with `process.event.*`.
     public var kind: String {
@@ -13,10 +16,12 @@ public enum ProcessEvent: Sendable {
         case .exit: return "pid.exit"
         case .linkDown: return "pid.link.down"
         case .cancel: return "pid.cancel"
+        case .outdated: return "pid.outdated"
         }
     }
 
     public static let exitKind = "pid.exit"
     public static let linkDownKind = "pid.link.down"
     public static let cancelKind = "pid.cancel"
+    public static let outdatedKind = "pid.outdated"
 }

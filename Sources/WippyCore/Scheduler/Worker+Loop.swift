@@ -142,7 +142,22 @@ extension Worker {
         case .blocked: break
         case .runnable: schedule(process)
         case .finished(let result): finish(process, result)
+        case .replace(let starter): replace(process, with: starter)
         }
+    }
+
+    /// Swaps a running process's behaviour for a new one (an upgrade), keeping the cell and its mailbox.
+    private func replace(_ process: ProcessCell, with starter: any ProcessStarter) {
+        process.behavior?.discard(process)
+        process.behavior = nil
+        do {
+            process.behavior = try starter.makeBehavior(for: process)
+        } catch {
+            finish(process, .failure(error))
+            return
+        }
+        if !process.mailbox.isEmpty { _ = process.behavior?.mailboxReceived(process) }
+        schedule(process)
     }
 
     /// Ends a process: closes its behaviour and lets the node notify monitors, links and observers.

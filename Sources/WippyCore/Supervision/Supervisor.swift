@@ -97,6 +97,9 @@ public final class Supervisor: Sendable {
 
     public func lifecycle(of id: EntryID) -> LifecycleConfig? { records.withLock { $0[id]?.lifecycle } }
 
+    /// The service object registered under `id`.
+    public func service(_ id: EntryID) -> (any SupervisedService)? { records.withLock { $0[id]?.service } }
+
     /// Current state of every service.
     public func states() -> [ServiceStateChange] {
         records.withLock { records in

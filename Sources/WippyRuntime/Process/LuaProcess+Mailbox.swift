@@ -137,7 +137,8 @@ extension LuaProcess {
         target.setMetatable(-2)
     }
 
-    /// A lifecycle event table: `{kind, from, at, result = {value, error}}` or `{kind, from, at, reason}`.
+    /// A lifecycle event table: `{kind, from, at, result = {value, error}}`, `{kind, from, at, reason}` or
+    /// `{kind, from, at, sources}`.
     func pushEvent(_ event: ProcessEvent, on target: Lua) {
         target.newTable(arrayCapacity: 0, fieldCapacity: 4)
         let table = target.top
@@ -162,6 +163,15 @@ extension LuaProcess {
             target.rawSet(table, key: "from")
             target.push(reason)
             target.rawSet(table, key: "reason")
+        case .outdated(let sources):
+            target.push("")
+            target.rawSet(table, key: "from")
+            target.newTable(arrayCapacity: Int32(sources.count), fieldCapacity: 0)
+            for (index, source) in sources.enumerated() {
+                target.push(source)
+                target.rawSet(-2, index: Int64(index + 1))
+            }
+            target.rawSet(table, key: "sources")
         }
     }
 }

@@ -43,6 +43,32 @@ public final class LuaProcess: ProcessBehavior {
         var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
         var pendingFailure: WippyError?
         var pending: [UInt64: (Completion?) -> Void] = [:]
+        var upgrade: LuaProcessStarter?
+        var upgradable = false
+    }
+
+    /// Set by `process.upgrade`: the run loop hands this starter to the worker, which replaces the process.
+    var pendingUpgrade: LuaProcessStarter? {
+        get { extras?.upgrade }
+        set {
+            if newValue == nil && extras == nil { return }
+            ensuredExtras.upgrade = newValue
+        }
+    }
+
+    /// Opted in (`set_options{upgradable = true}`) to `pid.outdated` events instead of being restarted
+    /// when its code changes.
+    public var upgradable: Bool {
+        get { extras?.upgradable ?? false }
+        set {
+            guard newValue != upgradable else { return }
+            ensuredExtras.upgradable = newValue
+            if newValue {
+                workerState.runtime.registerUpgradable(cell.pid, entry: program.entryID)
+            } else {
+                workerState.runtime.unregisterUpgradable(cell.pid)
+            }
+        }
     }
 
     private var ensuredExtras: Extras {
@@ -145,6 +171,7 @@ public final class LuaProcess: ProcessBehavior {
             case .yield:
                 if task.thread.isSystemYield(results: results) {
                     task.thread.pop(1)
+                    if let upgrade = pendingUpgrade { return .replace(upgrade) }
                     if task.state == .running {
                         task.state = .ready
                         readyQueue.append(task)
@@ -196,6 +223,7 @@ public final class LuaProcess: ProcessBehavior {
             workerState.recycle(main.thread, anchor: main.anchor)
         }
         readyQueue.removeAll()
+        if upgradable { workerState.runtime.unregisterUpgradable(cell.pid) }
         lua.unref(pidString)
         lua.unref(inboxRef)
         inbox = nil

@@ -18,13 +18,16 @@ struct ProcessModule: LuaModule {
             ("monitor", ProcessNatives.monitor), ("unmonitor", ProcessNatives.unmonitor),
             ("link", ProcessNatives.link), ("unlink", ProcessNatives.unlink),
             ("get_options", ProcessNatives.getOptions), ("set_options", ProcessNatives.setOptions),
+            ("upgrade", ProcessNatives.upgrade),
         ]
         for (name, native) in functions {
             lua.push(native: native)
             lua.rawSet(table, key: name)
         }
         lua.newTable()
-        for (name, value) in [("CANCEL", "pid.cancel"), ("EXIT", "pid.exit"), ("LINK_DOWN", "pid.link.down")] {
+        for (name, value) in [
+            ("CANCEL", "pid.cancel"), ("EXIT", "pid.exit"), ("LINK_DOWN", "pid.link.down"), ("OUTDATED", "pid.outdated"),
+        ] {
             lua.push(value)
             lua.rawSet(-2, key: name)
         }
@@ -305,6 +308,8 @@ enum ProcessNatives {
         lua.newTable()
         lua.push(process.trapLinks)
         lua.rawSet(-2, key: "trap_links")
+        lua.push(process.upgradable)
+        lua.rawSet(-2, key: "upgradable")
         return 1
     }
 
@@ -324,6 +329,10 @@ enum ProcessNatives {
             case "trap_links":
                 if lua.type(at: -1) == .boolean { process.trapLinks = lua.bool(at: -1) } else {
                     problem = .invalid("trap_links must be a boolean")
+                }
+            case "upgradable":
+                if lua.type(at: -1) == .boolean { process.upgradable = lua.bool(at: -1) } else {
+                    problem = .invalid("upgradable must be a boolean")
                 }
             default:
                 problem = problem ?? .invalid("option \(key) is not supported")
