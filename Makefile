@@ -10,12 +10,13 @@ WIPPY_DEBUG = .build/debug/wippy
 
 .PHONY: deps build release example test bench clean
 
-# Debian packages the build and the tests need: Lua 5.4 headers/library, luac5.4 (used by tests).
+# Debian packages the build and the tests need: Lua 5.4 headers/library, luac5.4 (used by tests), SQLite 3
+# headers/library (registry history, through GRDB).
 deps:
-	@if ! pkg-config --exists lua5.4 2>/dev/null || ! command -v luac5.4 >/dev/null 2>&1; then \
-		echo "installing liblua5.4-dev lua5.4 (apt-get)"; \
-		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq liblua5.4-dev lua5.4; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq liblua5.4-dev lua5.4; fi; \
+	@if ! pkg-config --exists lua5.4 2>/dev/null || ! command -v luac5.4 >/dev/null 2>&1 || ! pkg-config --exists sqlite3 2>/dev/null; then \
+		echo "installing liblua5.4-dev lua5.4 libsqlite3-dev (apt-get)"; \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev; fi; \
 	fi
 
 build: deps

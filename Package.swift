@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The only C module: trampolines, preemption hook and coroutine wrappers over Debian's liblua5.4
@@ -81,11 +82,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Persistent stores on embedded SQLite (GRDB over Debian's libsqlite3-dev): registry history.
+        .target(
+            name: "WippyStore",
+            dependencies: ["WippyCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         // Composition root: project loading, entry kinds, configuration, boot and shutdown.
         .target(
             name: "WippyBoot",
             dependencies: [
-                "WippyCore", "WippyRuntime", "WippyCodecs", "WippyTypedLua",
+                "WippyCore", "WippyRuntime", "WippyCodecs", "WippyTypedLua", "WippyStore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,6 +125,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WippyBootTests", dependencies: ["WippyBoot", "WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WippyStoreTests",
+            dependencies: ["WippyStore", "WippyBoot", "WippyCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WippyIntegrationTests",
             dependencies: ["WippyCLI"],

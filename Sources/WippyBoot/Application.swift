@@ -14,7 +14,9 @@ public struct RuntimeOptions: Sendable {
     public var nodeName: String = ""
     /// Bound on the whole graceful shutdown.
     public var shutdownTimeout: Duration = .seconds(30)
-    /// Where registry history is kept (default: in memory).
+    /// Where registry history is kept (default: SQLite, `<project>/.wippy/registry.db`).
+    public var historyMode: RegistryHistoryMode = .sqlite()
+    /// A history to use instead of the one ``historyMode`` names.
     public var history: (any RegistryHistory)?
 
     public init() {}
@@ -54,7 +56,7 @@ public final class Application: Sendable {
         for note in project.notes { logger.info("\(note)") }
         node = Node(name: options.nodeName)
         bus = EventBus()
-        registry = Registry(history: options.history ?? MemoryRegistryHistory(), bus: bus)
+        registry = Registry(history: try options.makeHistory(), bus: bus)
         runtime = LuaRuntime(node: node, modules: modules, logger: logger, bus: bus, registry: registry)
         let log = logger
         let events = bus

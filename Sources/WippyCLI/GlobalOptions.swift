@@ -16,6 +16,21 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: [.customShort("d"), .customLong("dir")], help: "Project directory.")
     var directory = "."
 
+    @Option(
+        help: ArgumentHelp(
+            "Where registry history is kept: sqlite (<dir>/.wippy/registry.db; runtime changes survive restarts), "
+                + "sqlite:PATH (relative to the project directory), or memory (lost on exit).",
+            valueName: "sqlite|sqlite:PATH|memory"))
+    var history = "sqlite"
+
+    /// The parsed --history value.
+    func historyMode() throws -> RegistryHistoryMode {
+        guard let mode = RegistryHistoryMode(argument: history) else {
+            throw ValidationError("--history must be sqlite, sqlite:PATH or memory (got \"\(history)\")")
+        }
+        return mode
+    }
+
     /// A logger for the chosen verbosity; `quietByDefault` (command and --exec mode) silences logs unless
     /// --verbose is given.
     func makeLogger(quietByDefault: Bool) -> Logger {

@@ -94,6 +94,7 @@ struct RunCommand: ParsableCommand {
         var options = RuntimeOptions()
         options.projectRoot = global.directory
         options.lockFile = global.lockFile
+        options.historyMode = try global.historyMode()
         do {
             return try Application(options: options, modules: ModuleCatalog.modules(arguments: arguments), logger: logger)
         } catch {
