@@ -127,7 +127,10 @@ let package = Package(
         .testTarget(name: "WippyBootTests", dependencies: ["WippyBoot", "WippyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyStoreTests",
-            dependencies: ["WippyStore", "WippyBoot", "WippyCore"],
+            dependencies: [
+                "WippyStore", "WippyBoot", "WippyCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -128,6 +128,11 @@ public final class SQLiteRegistryHistory: RegistryHistory {
         }
     }
 
+    /// The value of a pragma on this history's connection (for tests of the settings).
+    func pragma(_ name: String) throws -> String? {
+        try queue.read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
     private static func head(_ db: Database, path: String) throws -> UInt64 {
         let text = try String.fetchOne(db, sql: "SELECT value FROM metadata WHERE key = 'head'")
         guard let text, let head = UInt64(text) else {

@@ -18,9 +18,26 @@ struct WippyBinary {
         return root.appendingPathComponent(".build/debug/wippy").path
     }
 
+    /// A fresh copy of the fixture project `name` in a temporary directory (removed when the tests end), so
+    /// that runs leave nothing in the repository (such as the registry history under `.wippy/`).
     static func fixture(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
+        let copy = fixtureCopies + "/\(name)-\(UUID().uuidString)"
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: copy)
+        } catch {
+            fatalError("cannot copy fixture \(name) to \(copy): \(error)")
+        }
+        return copy
     }
+
+    /// The directory of this test process's fixture copies.
+    static let fixtureCopies: String = {
+        let path = NSTemporaryDirectory() + "wippy-fixtures-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: WippyBinary.fixtureCopies) }
+        return path
+    }()
 
     /// Runs `wippy arguments...` in `directory`, feeding `input` on stdin, killing it after `timeout`.
     static func run(_ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 60) async throws -> Run {

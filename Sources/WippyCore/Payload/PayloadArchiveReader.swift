@@ -165,7 +165,9 @@ public struct PayloadArchiveReader: Sendable {
         case 2: retryable = true
         case let other: throw failure("invalid retryable flag \(other)", at: start)
         }
-        let details = try readBool("an error's details flag") ? try readPayload(depth: depth + 1) : nil
+        // Spelled out: in a ternary, `nil` would become `Payload.null` (Payload is nil-literal expressible).
+        var details: Payload? = nil
+        if try readBool("an error's details flag") { details = try readPayload(depth: depth + 1) }
         let count = try readCount("error context count")
         var context: [String] = []
         for _ in 0..<count { context.append(try readString("an error context line")) }
