@@ -18,7 +18,7 @@ import WippyStore
         let dir = try TemporaryDirectory()
         let path = dir.path + "/registry.db"
         var previousHead: UInt64 = 0
-        for round in 0..<6 {
+        for round in 0..<4 {
             let child = try CrashChild(test: "killedMidApplyLeavesWholeChangesets", argument: path, log: dir.path + "/child\(round).log")
             // wait for the first save (starting the test binary takes a moment), then kill at a random moment
             let clock = ContinuousClock()
