@@ -124,7 +124,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WippyBootTests", dependencies: ["WippyBoot", "WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyBootTests", dependencies: ["WippyBoot", "WippyCore", "WippyModules", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyStoreTests",
             dependencies: [
