@@ -6,6 +6,7 @@ extension Supervisor {
     func transaction(_ body: (inout State) -> [Effect]) {
         let effects = state.withLock { state -> [Effect] in
             var effects = body(&state)
+            publish(&state)
             effects += reconcile(&state)
             publish(&state)
             for (id, record) in state.records where record.removeAfterStop && !record.machine.isActive {
