@@ -35,6 +35,8 @@ public final class Application: Sendable {
     let hostKind: HostKind
     let serviceKind: ServiceKind
     let shutdownRequested = Mutex(false)
+    /// The control socket of a running `wippy run` (``serveControl()``).
+    let control = Mutex<ControlServer?>(nil)
     /// Signalled whenever something a waiting `run`/`exec` cares about happens.
     let wakeUp = DispatchSemaphore(value: 0)
 
@@ -86,6 +88,7 @@ public final class Application: Sendable {
     /// Stops every service and host, dependents first, level by level, each bounded by its stop timeout and
     /// the whole by the shutdown timeout.
     public func shutdown() {
+        stopControl()
         supervisor.stopAll()
         supervisor.waitUntilInactive(supervisor.serviceIDs, timeout: options.shutdownTimeout)
     }
@@ -118,7 +121,9 @@ public final class Application: Sendable {
 extension ServiceState {
     /// The state as Wippy reports it: `{id, status, desired, retry_count, last_update, started_at, details}`
     /// (times in Unix nanoseconds), plus `dependencies` and `pid` when known.
-    public var payload: Payload {
+    public var payload: Payload { .map(payloadFields) }
+
+    var payloadFields: [(String, Payload)] {
         var fields: [(String, Payload)] = [
             ("id", .string(id.description)), ("status", .string(status.rawValue)), ("desired", .string(desired.rawValue)),
             ("retry_count", .int(Int64(retryCount))), ("last_update", .int(lastUpdate)), ("details", .string(details)),
@@ -126,7 +131,7 @@ extension ServiceState {
         if let startedAt { fields.append(("started_at", .int(startedAt))) }
         if !dependencies.isEmpty { fields.append(("dependencies", .array(dependencies.map { .string($0.description) }))) }
         if let process { fields.append(("pid", .string(process.description))) }
-        return .map(fields)
+        return fields
     }
 
     /// The `supervisor` bus event announcing this state (`service.update`, path = service ID).
