@@ -57,13 +57,13 @@ public final class Application: Sendable {
         node = Node(name: options.nodeName)
         bus = EventBus()
         registry = Registry(history: options.history ?? MemoryRegistryHistory(), bus: bus)
-        runtime = LuaRuntime(node: node, modules: modules, logger: logger, bus: bus, registry: registry)
         let log = logger
         let events = bus
         supervisor = Supervisor(timer: DispatchSupervisorTimer(), observer: { change in
             Application.logStatus(change, logger: log)
             events.send(change.state.event)
         })
+        runtime = LuaRuntime(node: node, modules: modules, logger: logger, bus: bus, registry: registry, supervisor: supervisor)
         code = LuaCodeKind(runtime: runtime)
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
@@ -115,28 +115,6 @@ public final class Application: Sendable {
         case .starting, .stopping: logger.debug(message, metadata: metadata)
         default: logger.info(message, metadata: metadata)
         }
-    }
-}
-
-extension ServiceState {
-    /// The state as Wippy reports it: `{id, status, desired, retry_count, last_update, started_at, details}`
-    /// (times in Unix nanoseconds), plus `dependencies` and `pid` when known.
-    public var payload: Payload { .map(payloadFields) }
-
-    var payloadFields: [(String, Payload)] {
-        var fields: [(String, Payload)] = [
-            ("id", .string(id.description)), ("status", .string(status.rawValue)), ("desired", .string(desired.rawValue)),
-            ("retry_count", .int(Int64(retryCount))), ("last_update", .int(lastUpdate)), ("details", .string(details)),
-        ]
-        if let startedAt { fields.append(("started_at", .int(startedAt))) }
-        if !dependencies.isEmpty { fields.append(("dependencies", .array(dependencies.map { .string($0.description) }))) }
-        if let process { fields.append(("pid", .string(process.description))) }
-        return fields
-    }
-
-    /// The `supervisor` bus event announcing this state (`service.update`, path = service ID).
-    public var event: BusEvent {
-        BusEvent(system: "supervisor", kind: "service.update", path: id.description, data: payload)
     }
 }
 
