@@ -37,6 +37,8 @@ public final class Application: Sendable {
     let hostKind: HostKind
     let serviceKind: ServiceKind
     let shutdownRequested = Mutex(false)
+    /// The control socket of a running `wippy run` (``serveControl()``).
+    let control = Mutex<ControlServer?>(nil)
     /// Signalled whenever something a waiting `run`/`exec` cares about happens.
     let wakeUp = DispatchSemaphore(value: 0)
 
@@ -57,13 +59,13 @@ public final class Application: Sendable {
         node = Node(name: options.nodeName)
         bus = EventBus()
         registry = Registry(history: try options.makeHistory(), bus: bus)
-        runtime = LuaRuntime(node: node, modules: modules, logger: logger, bus: bus, registry: registry)
         let log = logger
         let events = bus
-        supervisor = Supervisor(timer: DispatchSupervisorTimer()) { change in
+        supervisor = Supervisor(timer: DispatchSupervisorTimer(), observer: { change in
             Application.logStatus(change, logger: log)
-            events.send(change.event)
-        }
+            events.send(change.state.event)
+        })
+        runtime = LuaRuntime(node: node, modules: modules, logger: logger, bus: bus, registry: registry, supervisor: supervisor)
         code = LuaCodeKind(runtime: runtime)
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
@@ -78,26 +80,19 @@ public final class Application: Sendable {
     /// Every entry, sorted by ID.
     public var entries: [Entry] { registry.snapshot.sortedEntries }
 
-    /// Starts every `auto_start` host and service, dependencies first; from then on, `auto_start` services
-    /// added to the registry start when committed.
+    /// Starts every `auto_start` host and service, each once its dependencies run (independent ones in
+    /// parallel); from then on, `auto_start` services added to the registry start when committed.
     public func start() {
-        for id in hostKind.hostIDs where supervisor.lifecycle(of: id)?.autoStart == true {
-            supervisor.start(id)
-        }
         serviceKind.markRunning()
-        for id in serviceKind.serviceIDs where supervisor.lifecycle(of: id)?.autoStart == true {
-            serviceKind.start(id)
-        }
+        supervisor.start(supervisor.serviceIDs.filter { supervisor.lifecycle(of: $0)?.autoStart == true })
     }
 
-    /// Stops services, then hosts, each group in reverse order, within the shutdown timeout.
+    /// Stops every service and host, dependents first, level by level, each bounded by its stop timeout and
+    /// the whole by the shutdown timeout.
     public func shutdown() {
-        let serviceIDs = Array(serviceKind.serviceIDs.reversed())
-        for id in serviceIDs { supervisor.stop(id) }
-        supervisor.waitUntilInactive(serviceIDs, timeout: options.shutdownTimeout)
-        for id in hostKind.hostIDs.reversed() where supervisor.status(of: id) == .running {
-            supervisor.stop(id)
-        }
+        stopControl()
+        supervisor.stopAll()
+        supervisor.waitUntilInactive(supervisor.serviceIDs, timeout: options.shutdownTimeout)
     }
 
     /// Entries that declare `meta.command.name`, sorted by name.
@@ -111,27 +106,17 @@ public final class Application: Sendable {
     }
 
     static func logStatus(_ change: ServiceStateChange, logger: Logger) {
+        guard change.statusChanged else { return }
+        let state = change.state
         var metadata: Logger.Metadata = [:]
-        if !change.details.isEmpty { metadata["details"] = .string(change.details) }
-        if change.retryCount > 0 { metadata["retry_count"] = .stringConvertible(change.retryCount) }
-        let message: Logger.Message = "service \(change.id) is \(change.status.rawValue)"
-        switch change.status {
+        if !state.details.isEmpty { metadata["details"] = .string(state.details) }
+        if state.retryCount > 0 { metadata["retry_count"] = .stringConvertible(state.retryCount) }
+        let message: Logger.Message = "service \(state.id) is \(state.status.rawValue)"
+        switch state.status {
         case .failed: logger.error(message, metadata: metadata)
         case .starting, .stopping: logger.debug(message, metadata: metadata)
         default: logger.info(message, metadata: metadata)
         }
-    }
-}
-
-extension ServiceStateChange {
-    /// The `supervisor` bus event announcing this change (`service.update`, path = service ID).
-    public var event: BusEvent {
-        BusEvent(
-            system: "supervisor", kind: "service.update", path: id.description,
-            data: .map([
-                ("status", .string(status.rawValue)), ("details", .string(details)),
-                ("retry_count", .int(Int64(retryCount))),
-            ]))
     }
 }
 

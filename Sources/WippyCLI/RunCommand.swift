@@ -67,6 +67,7 @@ struct RunCommand: ParsableCommand {
 
         guard let target else {
             logger.info("runtime ready")
+            app.serveControl()
             app.waitForShutdown()
             app.shutdown()
             Glibc.exit(0)

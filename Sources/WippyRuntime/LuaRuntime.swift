@@ -12,6 +12,8 @@ public final class LuaRuntime: Sendable {
     public let bus: EventBus
     /// The registry the application runs from (`registry` module), when there is one.
     public let registry: Registry?
+    /// The supervisor of the application's services (`system.supervisor`), when there is one.
+    public let supervisor: Supervisor?
     private let programs = Mutex<[EntryID: LuaProgram]>([:])
     /// Incremented whenever an entry's code changes; caches of resolved code compare it.
     private let codeGenerationCounter = Atomic<UInt64>(1)
@@ -19,8 +21,10 @@ public final class LuaRuntime: Sendable {
     /// Processes that asked for `pid.outdated` events, by the entry they run.
     private let upgradableProcesses = Mutex<[PID: EntryID]>([:])
 
-    public init(node: Node, modules: [any LuaModule], logger: Logger, bus: EventBus = EventBus(), registry: Registry? = nil) {
+    public init(node: Node, modules: [any LuaModule], logger: Logger, bus: EventBus = EventBus(), registry: Registry? = nil,
+                supervisor: Supervisor? = nil) {
         self.node = node
+        self.supervisor = supervisor
         self.bus = bus
         self.registry = registry
         var table: [String: any LuaModule] = [:]

@@ -63,7 +63,7 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
             }
             let host = runtime.makeHost(id: id.description, workers: config.workers, terminal: config.terminal)
             runtime.node.register(host: host)
-            let service = HostService(host: host)
+            let service = HostService(host: host, stopTimeout: config.lifecycle.stopTimeout)
             live.withLock { $0[id] = (service, config) }
             supervisor.register(id, service: service, lifecycle: config.lifecycle)
         }

@@ -18,6 +18,7 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
     let runtime: LuaRuntime
     let supervisor: Supervisor
     let code: LuaCodeKind
+    private let finder = ServiceDependencyFinder()
     private let live = Mutex<[EntryID: Config]>([:])
     /// True once the application started: new `auto_start` services start at commit.
     private let running = Atomic<Bool>(false)
@@ -90,7 +91,8 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
         }
         staged = [:]
         removed = []
-        for id in toStart { start(id) }
+        updateGraph(transaction)
+        supervisor.start(toStart)
     }
 
     func discard(_ transaction: RegistryTransaction) {
@@ -105,11 +107,12 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
 
     func config(_ id: EntryID) -> Config? { live.withLock { $0[id] } }
 
-    /// Starts a service after what it needs: its host and its `requires`.
-    func start(_ id: EntryID) {
-        guard let config = config(id) else { return }
-        for dependency in config.lifecycle.requires where dependency != id { supervisor.start(dependency) }
-        supervisor.start(id)
+    /// Recomputes which supervised entries (hosts and services) depend on which, from the committed state.
+    private func updateGraph(_ transaction: RegistryTransaction) {
+        let services = Dictionary(uniqueKeysWithValues: supervisor.serviceIDs.map { id in
+            (id, supervisor.lifecycle(of: id)?.requires ?? [])
+        })
+        supervisor.setGraph(finder.graph(services: services, entries: transaction.working, previous: supervisor.graph))
     }
 
     static func config(of entry: Entry, in transaction: RegistryTransaction) throws(WippyError) -> Config {

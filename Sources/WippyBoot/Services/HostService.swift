@@ -1,29 +1,33 @@
 public import WippyCore
-import Synchronization
+import Dispatch
 
 /// A process host under supervision: starting it starts its worker threads; stopping it cancels its
-/// processes, waits up to the stop timeout, then terminates the rest.
+/// processes, waits up to the stop timeout, then terminates the rest (on another thread: joining the
+/// workers blocks). A host's threads cannot start again once stopped.
 public final class HostService: SupervisedService {
     public let host: ProcessHost
+    let stopTimeout: Duration
 
-    public init(host: ProcessHost) {
+    public init(host: ProcessHost, stopTimeout: Duration) {
         self.host = host
+        self.stopTimeout = stopTimeout
     }
 
-    public func start(exited: @escaping @Sendable (ServiceStateMachine.Exit) -> Void) {
+    public func start(_ run: ServiceRun) {
         host.start()
-        // Running until stopped: `exited` is reported by `stop`.
-        self.exitedHandler.withLock { $0 = exited }
-    }
-
-    public func stop(timeout: Duration) {
-        host.stop(timeout: timeout)
-        let handler = exitedHandler.withLock { handler -> (@Sendable (ServiceStateMachine.Exit) -> Void)? in
-            defer { handler = nil }
-            return handler
+        if host.isRunning {
+            run.started()
+        } else {
+            run.exited(.terminal("host \(host.id) was stopped and cannot start again"))
         }
-        handler?(.normal)
     }
 
-    private let exitedHandler = Mutex<(@Sendable (ServiceStateMachine.Exit) -> Void)?>(nil)
+    public func stop(_ run: ServiceRun) {
+        let host = self.host
+        let timeout = stopTimeout
+        DispatchQueue.global().async {
+            host.stop(timeout: timeout)
+            run.exited(.normal)
+        }
+    }
 }

@@ -1,21 +1,20 @@
 /// Something the supervisor keeps running: a service process, a host, a server.
+///
+/// The supervisor calls these methods one at a time per service, from whichever thread is driving it; none
+/// of them may block (hand long work such as joining threads to another queue and report through the run).
 public protocol SupervisedService: AnyObject, Sendable {
-    /// Starts one run. `exited` must be called exactly once when the run ends (at once if starting failed).
-    func start(exited: @escaping @Sendable (ServiceStateMachine.Exit) -> Void)
-    /// Asks the current run to end gracefully; force it after `timeout`.
-    func stop(timeout: Duration)
+    /// Starts one run, which reports back through `run` (``ServiceRun``).
+    func start(_ run: ServiceRun)
+    /// Asks `run` to end gracefully (a CANCEL); the supervisor calls ``terminate(_:)`` if it has not ended
+    /// within the stop timeout.
+    func stop(_ run: ServiceRun)
+    /// Ends `run` at once (after a stop timeout or a start timeout).
+    func terminate(_ run: ServiceRun)
+    /// The process of the running instance, for status reports (nil when the service is not a process).
+    var runningProcess: PID? { get }
 }
 
-/// Schedules delayed work for the supervisor (real time, or a manual clock in tests).
-public protocol SupervisorTimer: Sendable {
-    var now: ContinuousClock.Instant { get }
-    func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void)
-}
-
-/// A status change of a supervised service, for logs and events.
-public struct ServiceStateChange: Sendable {
-    public var id: EntryID
-    public var status: ServiceStatus
-    public var details: String
-    public var retryCount: Int
+extension SupervisedService {
+    public func terminate(_ run: ServiceRun) {}
+    public var runningProcess: PID? { nil }
 }

@@ -1,214 +1,166 @@
 import Synchronization
 
-/// Keeps services running: starts them, restarts failed ones with back-off, stops them in order.
+/// Keeps services running: starts them after their dependencies, restarts failed ones with back-off, stops
+/// them dependents first.
 ///
-/// Thread-safe. Each service has a ``ServiceStateMachine``; this class only carries out its actions.
+/// Thread-safe. The decisions are made by pure types — a ``ServiceStateMachine`` per service and the
+/// ``SupervisionPlanner`` over the ``ServiceGraph`` — and this class only carries out their actions: calls
+/// on the services and timers on its ``SupervisorTimer`` (a manual one in tests).
 public final class Supervisor: Sendable {
-    private final class Record: @unchecked Sendable {
+    final class Record: @unchecked Sendable {
         // Guarded by the supervisor's lock.
         let id: EntryID
         var service: any SupervisedService
-        var lifecycle: LifecycleConfig
         var machine: ServiceStateMachine
-        /// Incremented per run, so a late `exited` of an old run is ignored.
-        var run = 0
-        var lastNotified: ServiceStatus?
-        /// Start again (with the current service and lifecycle) once the running instance has stopped.
-        var restartAfterStop = false
-        /// Forget the service once it has stopped.
-        var removeAfterStop = false
         /// The service and lifecycle to switch to once the running instance has stopped.
         var pendingReplacement: (service: any SupervisedService, lifecycle: LifecycleConfig)?
+        var removeAfterStop = false
+        var startWanted = false
+        var stopWanted = false
+        var lastPublished: ServiceState?
 
         init(id: EntryID, service: any SupervisedService, lifecycle: LifecycleConfig) {
             self.id = id
             self.service = service
-            self.lifecycle = lifecycle
-            machine = ServiceStateMachine(policy: lifecycle.restart, stableThreshold: lifecycle.stableThreshold)
+            machine = ServiceStateMachine(lifecycle: lifecycle)
         }
     }
 
-    private let records = Mutex<[EntryID: Record]>([:])
-    private let timer: any SupervisorTimer
-    private let observer: @Sendable (ServiceStateChange) -> Void
+    struct State {
+        var records: [EntryID: Record] = [:]
+        var graph = ServiceGraph()
+    }
 
-    public init(timer: any SupervisorTimer, observer: @escaping @Sendable (ServiceStateChange) -> Void = { _ in }) {
+    /// Work to carry out once the lock is released.
+    struct Effect {
+        let record: Record
+        let service: any SupervisedService
+        let action: ServiceStateMachine.Action
+        let lifecycle: LifecycleConfig
+    }
+
+    let state = Mutex(State())
+    let timer: any SupervisorTimer
+    let random: @Sendable () -> Double
+    let observer: @Sendable (ServiceStateChange) -> Void
+    let planner = SupervisionPlanner()
+
+    /// - Parameters:
+    ///   - random: a number in [-1, 1] placing each restart delay within its jitter.
+    ///   - observer: told about every change of a service's state, in order, while the supervisor's lock is
+    ///     held (it must not call back into the supervisor).
+    public init(
+        timer: any SupervisorTimer, random: @escaping @Sendable () -> Double = { Double.random(in: -1...1) },
+        observer: @escaping @Sendable (ServiceStateChange) -> Void = { _ in }
+    ) {
         self.timer = timer
+        self.random = random
         self.observer = observer
     }
 
-    /// Adds a service (not started).
+    // MARK: - Registration
+
+    /// Adds a service (not started). A service already registered under `id` is replaced.
     public func register(_ id: EntryID, service: any SupervisedService, lifecycle: LifecycleConfig) {
-        records.withLock { $0[id] = Record(id: id, service: service, lifecycle: lifecycle) }
+        replace(id, service: service, lifecycle: lifecycle)
     }
 
     /// Replaces a service's implementation and lifecycle (its entry changed). A running service is stopped
-    /// gracefully and started again with the new ones; a stopped one just keeps them for its next start.
+    /// gracefully and started again with the new ones once the old run has ended; an idle one just keeps
+    /// them for its next start.
     public func replace(_ id: EntryID, service: any SupervisedService, lifecycle: LifecycleConfig) {
-        let (record, action) = records.withLock { records -> (Record?, ServiceStateMachine.Action) in
-            guard let record = records[id] else {
-                records[id] = Record(id: id, service: service, lifecycle: lifecycle)
-                return (nil, .none)
+        let now = timer.now
+        transaction { state in
+            guard let record = state.records[id] else {
+                state.records[id] = Record(id: id, service: service, lifecycle: lifecycle)
+                return []
             }
-            let active = record.machine.status == .running || record.machine.status == .starting
-                || record.machine.status == .stopping
-            if !active {
+            record.removeAfterStop = false
+            guard record.machine.isActive else {
                 record.service = service
-                record.lifecycle = lifecycle
-                return (record, .none)
+                record.machine.reconfigure(lifecycle)
+                return []
             }
             record.pendingReplacement = (service, lifecycle)
-            record.restartAfterStop = true
-            return (record, record.machine.stopRequested())
+            return self.restartActions(record, now: now)
         }
-        if let record { perform(action, on: record) }
     }
 
     /// Restarts a running service gracefully (its code changed); no effect on one that is not running.
     public func restart(_ id: EntryID) {
-        let (record, action) = records.withLock { records -> (Record?, ServiceStateMachine.Action) in
-            guard let record = records[id], record.machine.status == .running || record.machine.status == .starting else {
-                return (nil, .none)
-            }
-            record.restartAfterStop = true
-            return (record, record.machine.stopRequested())
+        let now = timer.now
+        transaction { state in
+            guard let record = state.records[id], record.machine.isActive, record.machine.status != .stopping else { return [] }
+            return self.restartActions(record, now: now)
         }
-        if let record { perform(action, on: record) }
     }
 
-    /// Stops a service gracefully and forgets it.
+    private func restartActions(_ record: Record, now: ContinuousClock.Instant) -> [Effect] {
+        // Stopping, then asking for a start, makes the machine start a new run once the old one ended.
+        let stop = record.machine.stopRequested(now: now)
+        let start = record.machine.startRequested(now: now)
+        return effects(stop + start, on: record)
+    }
+
+    /// Stops a service — after the services that depend on it — and forgets it.
     public func remove(_ id: EntryID) {
-        let (record, action) = records.withLock { records -> (Record?, ServiceStateMachine.Action) in
-            guard let record = records[id] else { return (nil, .none) }
-            let active = record.machine.status == .running || record.machine.status == .starting
-                || record.machine.status == .stopping
-            if !active {
-                records[id] = nil
-                return (nil, .none)
-            }
+        let now = timer.now
+        transaction { state in
+            guard let record = state.records[id] else { return [] }
             record.removeAfterStop = true
-            record.restartAfterStop = false
-            return (record, record.machine.stopRequested())
-        }
-        if let record { perform(action, on: record) }
-    }
-
-    public var serviceIDs: [EntryID] { records.withLock { Array($0.keys).sorted() } }
-
-    public func lifecycle(of id: EntryID) -> LifecycleConfig? { records.withLock { $0[id]?.lifecycle } }
-
-    /// The service object registered under `id`.
-    public func service(_ id: EntryID) -> (any SupervisedService)? { records.withLock { $0[id]?.service } }
-
-    /// Current state of every service.
-    public func states() -> [ServiceStateChange] {
-        records.withLock { records in
-            records.values.map {
-                ServiceStateChange(id: $0.id, status: $0.machine.status, details: $0.machine.details, retryCount: $0.machine.retryCount)
-            }.sorted { $0.id < $1.id }
+            return self.requestStop(of: state.graph.dependentClosure(of: [id]), in: &state, now: now)
         }
     }
 
-    public func status(of id: EntryID) -> ServiceStatus? { records.withLock { $0[id]?.machine.status } }
-
-    /// Starts a service (no-op if already running or starting).
-    public func start(_ id: EntryID) {
-        let now = timer.now
-        let (record, action) = records.withLock { records -> (Record?, ServiceStateMachine.Action) in
-            guard let record = records[id] else { return (nil, .none) }
-            return (record, record.machine.startRequested(now: now))
+    /// Sets the dependency graph the starts and stops are ordered by.
+    public func setGraph(_ graph: ServiceGraph) {
+        transaction { state in
+            state.graph = graph
+            return []
         }
-        if let record { perform(action, on: record) }
     }
 
-    /// Stops a service; returns after asking it (its run ends asynchronously).
+    // MARK: - Starting and stopping
+
+    /// Starts a service once everything it depends on runs, starting those too (even without `auto_start`).
+    /// No effect on a service already under way.
+    public func start(_ id: EntryID) { start([id]) }
+
+    /// Starts services together: each starts once its dependencies run, independent ones in parallel.
+    public func start(_ ids: [EntryID]) {
+        transaction { state in
+            for id in state.graph.dependencyClosure(of: ids) {
+                guard let record = state.records[id], !record.machine.isActive, !record.machine.restartPending else { continue }
+                record.startWanted = true
+                record.stopWanted = false
+            }
+            return []
+        }
+    }
+
+    /// Stops a service after the services that depend on it; returns at once (runs end asynchronously).
     public func stop(_ id: EntryID) {
-        let (record, action) = records.withLock { records -> (Record?, ServiceStateMachine.Action) in
-            guard let record = records[id] else { return (nil, .none) }
-            return (record, record.machine.stopRequested())
-        }
-        if let record { perform(action, on: record) }
-    }
-
-    // MARK: - Driving the machine
-
-    private func perform(_ action: ServiceStateMachine.Action, on record: Record) {
-        notify(record)
-        switch action {
-        case .none:
-            return
-        case .start:
-            let run = records.withLock { _ -> Int in
-                record.run += 1
-                return record.run
-            }
-            record.service.start { [weak self] exit in self?.exited(record, run: run, exit) }
-            let now = timer.now
-            let next = records.withLock { _ in record.run == run ? record.machine.started(now: now) : .none }
-            perform(next, on: record)
-        case .scheduleRestart(let delay):
-            timer.schedule(after: delay) { [weak self] in
-                guard let self else { return }
-                let now = self.timer.now
-                let next = self.records.withLock { _ in record.machine.restartDue(now: now) }
-                self.perform(next, on: record)
-            }
-        case .stop:
-            record.service.stop(timeout: record.lifecycle.stopTimeout)
-        }
-    }
-
-    private func exited(_ record: Record, run: Int, _ exit: ServiceStateMachine.Exit) {
         let now = timer.now
-        let (action, followUp) = records.withLock { records -> (ServiceStateMachine.Action?, ServiceStateMachine.Action?) in
-            guard record.run == run else { return (nil, nil) }
-            let action = record.machine.exited(exit, now: now)
-            guard record.machine.status == .stopped || record.machine.status == .exited || record.machine.status == .failed
-            else { return (action, nil) }
-            if record.removeAfterStop {
-                if records[record.id] === record { records[record.id] = nil }
-                return (action, nil)
-            }
-            if record.restartAfterStop {
-                record.restartAfterStop = false
-                if let replacement = record.pendingReplacement {
-                    record.service = replacement.service
-                    record.lifecycle = replacement.lifecycle
-                    record.pendingReplacement = nil
-                }
-                return (action, record.machine.startRequested(now: now))
-            }
-            return (action, nil)
-        }
-        if let action { perform(action, on: record) }
-        if let followUp { perform(followUp, on: record) }
+        transaction { state in self.requestStop(of: state.graph.dependentClosure(of: [id]), in: &state, now: now) }
     }
 
-    private func notify(_ record: Record) {
-        let change = records.withLock { _ -> ServiceStateChange? in
-            guard record.lastNotified != record.machine.status, record.machine.status != .unknown else { return nil }
-            record.lastNotified = record.machine.status
-            return ServiceStateChange(
-                id: record.id, status: record.machine.status, details: record.machine.details,
-                retryCount: record.machine.retryCount)
-        }
-        if let change { observer(change) }
+    /// Stops every service, dependents first, level by level; pending restarts are cancelled.
+    public func stopAll() {
+        let now = timer.now
+        transaction { state in self.requestStop(of: Set(state.records.keys), in: &state, now: now) }
     }
 
-    /// Waits until none of `ids` is starting, running or stopping, or until `timeout` passes.
-    /// Returns the services still active.
-    @discardableResult
-    public func waitUntilInactive(_ ids: [EntryID], timeout: Duration) -> [EntryID] {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let active = records.withLock { records in
-                ids.filter { id in
-                    guard let status = records[id]?.machine.status else { return false }
-                    return status == .starting || status == .running || status == .stopping
-                }
+    private func requestStop(of ids: Set<EntryID>, in state: inout State, now: ContinuousClock.Instant) -> [Effect] {
+        var effects: [Effect] = []
+        for id in ids.sorted() {
+            guard let record = state.records[id] else { continue }
+            record.startWanted = false
+            if record.machine.isActive {
+                record.stopWanted = true
+            } else {
+                effects += self.effects(record.machine.stopRequested(now: now), on: record)
             }
-            if active.isEmpty || ContinuousClock.now >= deadline { return active }
-            PollingPause.sleepBriefly()
         }
+        return effects
     }
 }

@@ -9,6 +9,8 @@ public import WippyRuntime
 /// - `system.memory.allocated()` → Lua bytes.
 /// - `system.gc.collect()` → `true`: a full collection on every worker, then unused heap returned to the OS.
 /// - `system.runtime.goroutines()` → live processes; `cpu_count()`; `system.process.pid()` → OS pid.
+/// - `system.supervisor.states()` → `{ {id, status, desired, retry_count, last_update, started_at, details}, ... }`
+///   for every supervised host and service (an empty list when nothing is supervised).
 public struct SystemModule: LuaModule {
     public let name = "system"
 
@@ -30,5 +32,6 @@ public struct SystemModule: LuaModule {
         group("gc", [("collect", SystemNatives.collect)])
         group("runtime", [("goroutines", SystemNatives.processes), ("cpu_count", SystemNatives.cpuCount)])
         group("process", [("pid", SystemNatives.osPID)])
+        group("supervisor", [("states", SystemNatives.supervisorStates)])
     }
 }

@@ -99,6 +99,15 @@ enum SystemNatives {
         b.pointee = second
         return true
     }
+
+    /// The state of every supervised host and service, sorted by ID.
+    static let supervisorStates: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        let worker = LuaWorkerState.of(lua)
+        let states = worker.runtime.supervisor?.states() ?? []
+        LuaValueConverter.push(.array(states.map(\.payload)), on: lua, state: worker)
+        return 1
+    }
 }
 
 /// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module does not export): returns free heap
