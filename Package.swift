@@ -117,7 +117,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WippyBootTests", dependencies: ["WippyBoot", "WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WippyBootTests",
+            dependencies: ["WippyBoot", "WippyCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WippyIntegrationTests",
             dependencies: ["WippyCLI"],
