@@ -76,7 +76,10 @@ import Testing
         func tickers() -> [(pid: String, value: String)] { HotReloadTests.tickers(daemon.lines) }
         func keepers() -> Set<String> { Set(HotReloadTests.tickers(daemon.lines, name: "keeper").map(\.pid)) }
         do {
-            #expect(try await daemon.wait { _ in tickers().contains { $0.value == "v1" } && !keepers().isEmpty })
+            // `runtime ready` is logged once the watcher is on.
+            #expect(try await daemon.wait { lines in
+                tickers().contains { $0.value == "v1" } && !keepers().isEmpty && lines.contains { $0.contains("runtime ready") }
+            })
             let tickerPID = try #require(tickers().first?.pid)
 
             // The function's Lua file changes: the next calls return the new value, no process restarts.
