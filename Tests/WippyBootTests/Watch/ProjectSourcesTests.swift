@@ -61,4 +61,22 @@ import WippyBoot
             #expect(sources.display(project.root + "/src/code/f.lua") == "src/code/f.lua")
         }
     }
+
+    @Test func vendoredModuleTreesAreWatched() throws {
+        try TemporaryProject.with { project in
+            try project.writeLock("modules:\n    - name: acme/kit\n      version: v1.0.0\n      hash: abc\n")
+            try project.write("src/_index.yaml", "namespace: app\nentries:\n  - name: c\n    kind: registry.entry\n")
+            try project.write(".wippy/vendor/acme/kit/wippy.yaml", "organization: acme\nmodule: kit\n")
+            try project.write(".wippy/vendor/acme/kit/src/_index.yaml",
+                "namespace: acme.kit\nentries:\n  - name: lib\n    kind: library.lua\n    source: file://lib.lua\n")
+            try project.write(".wippy/vendor/acme/kit/src/lib.lua", "return {}\n")
+            let loader = ProjectLoader(projectRoot: project.root)
+            let sources = ProjectSources(project: try loader.load(), loader: loader)
+            let kit = project.root + "/.wippy/vendor/acme/kit"
+            #expect(sources.trees.count == 2)
+            #expect(sources.trees.last?.hasPrefix(kit) == true)
+            #expect(sources.isRelevant(WatchedChange(path: kit + "/src/lib.lua")))
+            #expect(sources.watchRoots.contains(FileWatcher.Root(path: sources.trees[1])))
+        }
+    }
 }
