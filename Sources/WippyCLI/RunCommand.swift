@@ -23,6 +23,12 @@ struct RunCommand: ParsableCommand {
             Exit code of -x and commands: an error prints its message on stderr and exits 1; a returned \
             string is printed on stdout (exit 0); a number is the exit code; true/false exit 0/1. Logs are \
             silent in these modes unless -v is given.
+
+            Hot reload: while `wippy run` runs the application, it watches the source directory, vendored \
+            modules and wippy.lock, and applies saved changes (YAML, Lua, other file:// targets) as one \
+            registry changeset: new calls use new code, changed services restart, the rest keeps running. \
+            A change with an error is rejected with one log line and the running version stays. \
+            --no-watch turns this off; with -x or a command it is off unless --watch is given.
             """
     )
 
@@ -33,6 +39,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Host to run --exec or the command on (default: the only terminal.host).")
     var host: String?
+
+    @Flag(inversion: .prefixedNo, help: "Reload saved changes to the project files while running (default: on, off with -x or a command).")
+    var watch: Bool?
 
     @Argument(parsing: .captureForPassthrough, help: "A command name (or `list`), then arguments for the process.")
     var arguments: [String] = []
@@ -64,12 +73,17 @@ struct RunCommand: ParsableCommand {
         }
         SignalWatcher.start { app.requestShutdown() }
         app.start()
+        let watcher = (watch ?? !commandMode) ? app.watchProjectFiles() : nil
+        func shutdown() {
+            watcher?.stop()
+            app.shutdown()
+        }
 
         guard let target else {
             logger.info("runtime ready")
             app.serveControl()
             app.waitForShutdown()
-            app.shutdown()
+            shutdown()
             Glibc.exit(0)
         }
         do {
@@ -79,14 +93,14 @@ struct RunCommand: ParsableCommand {
                 let outcome = TerminalOutcome(result)
                 if let text = outcome.standardOutput { Output.write(text + "\n", to: 1) }
                 if let text = outcome.standardError { Output.write(text + "\n", to: 2) }
-                app.shutdown()
+                shutdown()
                 Glibc.exit(outcome.exitCode)
             case .shutdownRequested:
-                app.shutdown()
+                shutdown()
                 Glibc.exit(0)
             }
         } catch {
-            app.shutdown()
+            shutdown()
             fail(error.message)
         }
     }

@@ -1,0 +1,5 @@
+local function greet()
+    return "v1"
+end
+
+return { greet = greet }

@@ -1,0 +1,5 @@
+local function version()
+    return "v0"
+end
+
+return { version = version }
