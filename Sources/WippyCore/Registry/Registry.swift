@@ -207,7 +207,9 @@ public final class Registry: Sendable {
             }
             versionTable.withLock { $0[version.id] = version }
         }
-        current.withLock { $0 = RegistrySnapshot(version: resultingVersion, entries: transaction.working) }
+        current.withLock {
+            $0 = RegistrySnapshot(version: resultingVersion, entries: transaction.working, generation: transaction.number)
+        }
         for handler in handlers { handler.commit(transaction) }
         publish(transaction)
         return transaction
