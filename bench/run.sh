@@ -6,7 +6,7 @@ set -eu
 WIPPY=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 cd "$(dirname "$0")/app"
-WORKLOADS=${*:-"spawn_wait ring pingpong timers churn"}
+WORKLOADS=${*:-"spawn_wait ring pingpong timers churn registry_find"}
 for workload in $WORKLOADS; do
     "$WIPPY" run -x bench:run "$workload"
 done
