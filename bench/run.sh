@@ -6,7 +6,7 @@ set -eu
 WIPPY=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 cd "$(dirname "$0")/app"
-WORKLOADS=${*:-"spawn_wait ring pingpong timers churn reload"}
+WORKLOADS=${*:-"spawn_wait ring pingpong timers churn registry_find reload"}
 for workload in $WORKLOADS; do
     case $workload in
         # Hot reload: save a Lua file, time until the first call served by the new code (bench/reload.py).

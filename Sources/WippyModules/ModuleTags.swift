@@ -21,4 +21,12 @@ public enum ModuleTags {
     public static let executor = UserdataTag.module(7)
     /// `logger`: user values 1 (fields table) and 2 (name).
     public static let logger = UserdataTag.module(8)
+    /// `registry` Snapshot: a retained `SnapshotBox`.
+    public static let registrySnapshot = UserdataTag.module(40)
+    /// `registry` Changes: a retained `ChangeList`.
+    public static let registryChanges = UserdataTag.module(41)
+    /// `registry` Version: a `UInt64` version number.
+    public static let registryVersion = UserdataTag.module(42)
+    /// `registry` History: no memory (it reads the runtime's registry).
+    public static let registryHistory = UserdataTag.module(43)
 }

@@ -13,12 +13,13 @@ final class ModulesHarness: @unchecked Sendable {
     let terminalHost: ProcessHost?
     let records: LogRecords
 
-    init(workers: Int = 1, terminal: TerminalDevice? = nil, extraModules: [any LuaModule] = []) {
+    init(workers: Int = 1, terminal: TerminalDevice? = nil, extraModules: [any LuaModule] = [], registry: Registry? = nil) {
         let records = LogRecords()
         self.records = records
         var logger = Logger(label: "modules-test") { _ in RecordingLogHandler(records: records) }
         logger.logLevel = .trace
-        runtime = LuaRuntime(node: node, modules: StandardModules.all(terminal: terminal) + extraModules, logger: logger)
+        runtime = LuaRuntime(
+            node: node, modules: StandardModules.all(terminal: terminal) + extraModules, logger: logger, registry: registry)
         host = runtime.makeHost(id: "app:processes", workers: workers)
         node.register(host: host)
         host.start()

@@ -18,6 +18,8 @@ public final class Registry: Sendable {
     public let history: any RegistryHistory
     public let bus: EventBus?
     public let resolver: DependencyResolver
+    /// Runs queries (``find(_:)``) with a cache of results for the current state.
+    public let finder = EntryFinder()
     private let participants = Mutex<[any RegistryParticipant]>([])
     private let current = Mutex<RegistrySnapshot>(.empty)
     /// The entries from definition files: the baseline history is replayed onto.
@@ -44,6 +46,9 @@ public final class Registry: Sendable {
     public var snapshot: RegistrySnapshot { current.withLock { $0 } }
 
     public func entry(_ id: EntryID) -> Entry? { current.withLock { $0.entries[id] } }
+
+    /// The entries of the current state that match `filter`, sorted by ID (cached until the state changes).
+    public func find(_ filter: EntryFilter) -> [Entry] { finder.find(filter, in: snapshot) }
 
     /// The current version (0 before any recorded change).
     public var version: UInt64 { current.withLock { $0.version } }
@@ -207,7 +212,9 @@ public final class Registry: Sendable {
             }
             versionTable.withLock { $0[version.id] = version }
         }
-        current.withLock { $0 = RegistrySnapshot(version: resultingVersion, entries: transaction.working) }
+        current.withLock {
+            $0 = RegistrySnapshot(version: resultingVersion, entries: transaction.working, generation: transaction.number)
+        }
         for handler in handlers { handler.commit(transaction) }
         publish(transaction)
         return transaction

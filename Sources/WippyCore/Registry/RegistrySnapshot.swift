@@ -3,10 +3,15 @@ public struct RegistrySnapshot: Sendable {
     /// The version this state belongs to (0: the baseline before any recorded change).
     public let version: UInt64
     public let entries: [EntryID: Entry]
+    /// Which published state this is: a number that grows with every changeset the registry applies, recorded
+    /// or not (a file reload changes the entries but not the version). 0 for states that were never live
+    /// (``Registry/snapshot(at:)``, ``empty``). Caches of derived data (``EntryFinder``) key on it.
+    public let generation: UInt64
 
-    public init(version: UInt64, entries: [EntryID: Entry]) {
+    public init(version: UInt64, entries: [EntryID: Entry], generation: UInt64 = 0) {
         self.version = version
         self.entries = entries
+        self.generation = generation
     }
 
     public static let empty = RegistrySnapshot(version: 0, entries: [:])

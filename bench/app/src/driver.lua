@@ -2,6 +2,7 @@
 -- and sends back `name value unit` lines.
 local time = require("time")
 local system = require("system")
+local registry = require("registry")
 
 local HOST = "bench:processes"
 
@@ -129,6 +130,55 @@ function workloads.churn(total: integer?): {string}
         fmt("churn_rss_delta", after.rss - before.rss, "bytes"),
         fmt("churn_lua_delta", after.lua_bytes - before.lua_bytes, "bytes"),
     }
+end
+
+-- registry.find on a registry of n entries (default 10 000, made with one changeset): microseconds per
+-- find, median of repeated runs. "cached" repeats a query on the unchanged registry (the finder's result
+-- cache answers); "uncached" runs the same query on a past snapshot, which the cache never holds.
+function workloads.registry_find(n: integer?): {string}
+    n = n or 10000
+    local changes = registry.snapshot():changes()
+    for i = 1, n do
+        changes:create({
+            id = "bench.items:item" .. i, kind = "registry.entry",
+            meta = {group = "g" .. (i % 100), name = "item" .. i},
+        })
+    end
+    local version, err = changes:apply()
+    if err then error(err) end
+    local past = registry.snapshot_at(version:id())
+    local function median(list: {number}): number
+        table.sort(list)
+        return list[(#list + 1) // 2]
+    end
+    -- median microseconds per call of find(query) over `runs` runs of `calls` calls
+    local function measure(find, query, calls: integer, runs: integer): (number, integer)
+        local samples = {}
+        local count = 0
+        for r = 1, runs do
+            local start = time.now()
+            for _ = 1, calls do count = #find(query) end
+            samples[r] = seconds_since(start) * 1e6 / calls
+        end
+        return median(samples), count
+    end
+    local function live(query) return registry.find(query) end
+    local function uncached(query) return past:find(query) end
+    local queries = {
+        {"kind", {[".kind"] = "registry.entry", [".ns"] = "bench.items"}, 5},
+        {"meta", {["meta.group"] = "g7"}, 50},
+        {"meta_prefix", {["^meta.name"] = "item99"}, 50},
+    }
+    local lines = {}
+    for _, q in ipairs(queries) do
+        local name, query, calls = q[1], q[2], q[3]
+        local cold, matches = measure(uncached, query, calls, 9)
+        local warm = measure(live, query, calls, 9)
+        lines[#lines + 1] = fmt("registry_find_" .. name .. "_us", cold, "us")
+        lines[#lines + 1] = fmt("registry_find_" .. name .. "_cached_us", warm, "us")
+        lines[#lines + 1] = fmt("registry_find_" .. name .. "_matches", matches, "entries")
+    end
+    return lines
 end
 
 local function main(reply_to: string, workload: string, a: integer?, b: integer?)

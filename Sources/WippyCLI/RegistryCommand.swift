@@ -1,0 +1,59 @@
+import ArgumentParser
+import WippyBoot
+import WippyCore
+
+/// `wippy registry list|show`: read the project's registry without starting anything.
+struct RegistryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "registry",
+        abstract: "Inspect the registry: the project's entries with recorded history applied.",
+        discussion: """
+            Loads the definition files (and replays saved registry history), without starting hosts or services.
+
+              wippy registry list --kind process.lua
+              wippy registry list --ns app --meta type=worker --meta 'tags*public'
+              wippy registry show app:main --field source --raw
+            """,
+        subcommands: [RegistryListCommand.self, RegistryShowCommand.self]
+    )
+}
+
+/// Options both subcommands share: where the project is and how to print.
+struct RegistryOutputOptions: ParsableArguments {
+    @Option(name: [.customShort("l"), .customLong("lock-file")], help: "Lock file to read.")
+    var lockFile = "wippy.lock"
+
+    @Option(name: [.customShort("d"), .customLong("dir")], help: "Project directory.")
+    var directory = "."
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(help: "Print YAML.")
+    var yaml = false
+
+    func validate() throws {
+        if json && yaml { throw ValidationError("--json and --yaml cannot be used together") }
+    }
+
+    /// The registry as it would be at boot, or exit 1 with the loading error.
+    func snapshot() -> RegistrySnapshot {
+        var options = RuntimeOptions()
+        options.projectRoot = directory
+        options.lockFile = lockFile
+        do {
+            return try RegistryReader.snapshot(options: options)
+        } catch {
+            fail(error.message)
+        }
+    }
+
+    /// Prints `value` as JSON or YAML, whichever was asked for.
+    func printStructured(_ value: Payload) {
+        do {
+            Output.write(json ? try EntryFormatter.json(value) : try EntryFormatter.yaml(value), to: 1)
+        } catch {
+            fail(error.message)
+        }
+    }
+}
