@@ -1,5 +1,8 @@
 public import WippyCore
 import WippyStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where an application keeps its registry history (§4.5): in memory (lost on exit) or in a SQLite file, by
 /// default `<project>/.wippy/registry.db`.
@@ -39,6 +42,22 @@ public enum RegistryHistoryMode: Sendable, Equatable, CustomStringConvertible {
             let root = projectRoot.isEmpty ? "." : projectRoot
             return try SQLiteRegistryHistory(path: path.hasPrefix("/") ? path : root + "/" + path)
         }
+    }
+}
+
+extension RegistryHistoryMode {
+    /// The history for a project when its store already exists (nil for memory or no file yet), for readers
+    /// that must not create one.
+    public func existingHistory(projectRoot: String) throws(WippyError) -> (any RegistryHistory)? {
+        let root = projectRoot.isEmpty ? "." : projectRoot
+        let path: String
+        switch self {
+        case .memory: return nil
+        case .sqlite(nil): path = SQLiteRegistryHistory.defaultPath(projectRoot: root)
+        case .sqlite(let given?): path = given.hasPrefix("/") ? given : root + "/" + given
+        }
+        guard access(path, F_OK) == 0 else { return nil }
+        return try SQLiteRegistryHistory(path: path)
     }
 }
 

@@ -26,6 +26,12 @@ struct RegistryOutputOptions: ParsableArguments {
     @Option(name: [.customShort("d"), .customLong("dir")], help: "Project directory.")
     var directory = "."
 
+    @Option(
+        help: ArgumentHelp(
+            "Registry history to replay: sqlite (<dir>/.wippy/registry.db, when it exists), sqlite:PATH, or memory (none).",
+            valueName: "sqlite|sqlite:PATH|memory"))
+    var history = "sqlite"
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -34,6 +40,9 @@ struct RegistryOutputOptions: ParsableArguments {
 
     func validate() throws {
         if json && yaml { throw ValidationError("--json and --yaml cannot be used together") }
+        if RegistryHistoryMode(argument: history) == nil {
+            throw ValidationError("--history must be sqlite, sqlite:PATH or memory (got \"\(history)\")")
+        }
     }
 
     /// The registry as it would be at boot, or exit 1 with the loading error.
@@ -42,6 +51,8 @@ struct RegistryOutputOptions: ParsableArguments {
         options.projectRoot = directory
         options.lockFile = lockFile
         do {
+            // Reading never creates a history: a project without one shows its files as they are.
+            options.history = try RegistryHistoryMode(argument: history)?.existingHistory(projectRoot: directory)
             return try RegistryReader.snapshot(options: options)
         } catch {
             fail(error.message)
