@@ -21,4 +21,6 @@ public enum ModuleTags {
     public static let executor = UserdataTag.module(7)
     /// `logger`: user values 1 (fields table) and 2 (name).
     public static let logger = UserdataTag.module(8)
+    /// `events` Subscription: the subscription ID (`UInt64`); user value 1 is its channel.
+    public static let eventSubscription = UserdataTag.module(16)
 }

@@ -12,6 +12,8 @@ public final class LuaRuntime: Sendable {
     public let bus: EventBus
     /// The registry the application runs from (`registry` module), when there is one.
     public let registry: Registry?
+    /// Whether anyone listens to `process` system events (process starts and exits).
+    let processEventInterest: EventInterest
     private let programs = Mutex<[EntryID: LuaProgram]>([:])
     /// Incremented whenever an entry's code changes; caches of resolved code compare it.
     private let codeGenerationCounter = Atomic<UInt64>(1)
@@ -23,6 +25,7 @@ public final class LuaRuntime: Sendable {
         self.node = node
         self.bus = bus
         self.registry = registry
+        self.processEventInterest = bus.interest(inSystem: LuaProcess.eventSystem)
         var table: [String: any LuaModule] = [:]
         for module in modules { table[module.name] = module }
         table["process"] = ProcessModule()

@@ -45,6 +45,7 @@ public final class LuaProcess: ProcessBehavior {
         var pending: [UInt64: (Completion?) -> Void] = [:]
         var upgrade: LuaProcessStarter?
         var upgradable = false
+        var eventSubscriptions: [UInt64: ProcessEventSubscription] = [:]
     }
 
     /// Set by `process.upgrade`: the run loop hands this starter to the worker, which replaces the process.
@@ -100,6 +101,14 @@ public final class LuaProcess: ProcessBehavior {
         get { extras?.topics ?? [:] }
         _modify { yield &ensuredExtras.topics }
     }
+
+    /// `events.subscribe` subscriptions by ID.
+    var eventSubscriptions: [UInt64: ProcessEventSubscription] {
+        get { extras?.eventSubscriptions ?? [:] }
+        _modify { yield &ensuredExtras.eventSubscriptions }
+    }
+
+    var hasEventSubscriptions: Bool { !(extras?.eventSubscriptions.isEmpty ?? true) }
 
     /// True when some topic has a `process.listen` subscription.
     var hasTopics: Bool { !(extras?.topics.isEmpty ?? true) }
@@ -228,6 +237,7 @@ public final class LuaProcess: ProcessBehavior {
         lua.unref(inboxRef)
         inbox = nil
         if let extras {
+            endEventSubscriptions()
             for task in extras.tasks {
                 task.state = .dead
                 workerState.recycle(task.thread, anchor: task.anchor)
