@@ -29,6 +29,7 @@ extension LuaProcess {
         let forwarder = EventForwarder(cell: cell, systemPattern: system, logger: runtime.logger)
         let subscription = try runtime.bus.subscribe(system: system, kind: kind, receiver: forwarder)
         let channel = LuaChannel(capacity: Self.eventChannelCapacity, owner: self, source: .bus(forwarder.id))
+        mayReceiveBusEvents = true
         eventSubscriptions[forwarder.id] = ProcessEventSubscription(
             forwarder: forwarder, subscription: subscription, channel: channel)
         return (forwarder.id, channel)

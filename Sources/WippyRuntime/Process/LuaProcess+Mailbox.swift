@@ -55,7 +55,8 @@ extension LuaProcess {
     private func item(_ item: MailboxItem, matches source: LuaChannel.Source) -> Bool {
         switch (item, source) {
         case (.message(let message), .inbox):
-            return (!hasTopics || topics[message.topic] == nil) && EventForwarder.subscriptionID(of: message) == nil
+            return (!hasTopics || topics[message.topic] == nil)
+                && !(mayReceiveBusEvents && EventForwarder.subscriptionID(of: message) != nil)
         case (.message(let message), .topic(let topic)): return message.topic == topic
         case (.message(let message), .bus(let id)): return EventForwarder.subscriptionID(of: message) == id
         case (.event, .events): return true
@@ -89,7 +90,9 @@ extension LuaProcess {
             }
             channel = events?.channel
         case .message(let message):
-            if let id = EventForwarder.subscriptionID(of: message) { return offerForwardedEvent(message, id: id) }
+            if mayReceiveBusEvents, let id = EventForwarder.subscriptionID(of: message) {
+                return offerForwardedEvent(message, id: id)
+            }
             channel = !hasTopics ? inboxSubscription : (topics[message.topic]?.channel ?? inboxSubscription)
         }
         guard let channel else { return .declined(schedule: false) }

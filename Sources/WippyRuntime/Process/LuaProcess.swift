@@ -46,6 +46,7 @@ public final class LuaProcess: ProcessBehavior {
         var upgrade: LuaProcessStarter?
         var upgradable = false
         var eventSubscriptions: [UInt64: ProcessEventSubscription] = [:]
+        var subscribedToEvents = false
     }
 
     /// Set by `process.upgrade`: the run loop hands this starter to the worker, which replaces the process.
@@ -109,6 +110,13 @@ public final class LuaProcess: ProcessBehavior {
     }
 
     var hasEventSubscriptions: Bool { !(extras?.eventSubscriptions.isEmpty ?? true) }
+
+    /// Set for good by the first `events.subscribe`: only then can the mailbox hold bus events (they may
+    /// still arrive after the subscription ended), so only then do messages need checking for them.
+    var mayReceiveBusEvents: Bool {
+        get { extras?.subscribedToEvents ?? false }
+        set { ensuredExtras.subscribedToEvents = newValue }
+    }
 
     /// True when some topic has a `process.listen` subscription.
     var hasTopics: Bool { !(extras?.topics.isEmpty ?? true) }

@@ -32,7 +32,12 @@ public final class LuaProcessStarter: ProcessStarter {
             behavior.discard(process)
             throw error
         }
-        if !isUpgrade { behavior.announceStart() }
+        if isUpgrade {
+            // Events forwarded to the replaced instance may still arrive; they must not reach the inbox.
+            behavior.mayReceiveBusEvents = true
+        } else {
+            behavior.announceStart()
+        }
         return behavior
     }
 }
