@@ -29,4 +29,6 @@ public enum ModuleTags {
     public static let registryVersion = UserdataTag.module(42)
     /// `registry` History: no memory (it reads the runtime's registry).
     public static let registryHistory = UserdataTag.module(43)
+    /// `events` Subscription: the subscription ID (`UInt64`); user value 1 is its channel.
+    public static let eventSubscription = UserdataTag.module(16)
 }

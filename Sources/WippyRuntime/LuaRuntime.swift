@@ -14,6 +14,8 @@ public final class LuaRuntime: Sendable {
     public let registry: Registry?
     /// The supervisor of the application's services (`system.supervisor`), when there is one.
     public let supervisor: Supervisor?
+    /// Whether anyone listens to `process` system events (process starts and exits).
+    let processEventInterest: EventInterest
     private let programs = Mutex<[EntryID: LuaProgram]>([:])
     /// Incremented whenever an entry's code changes; caches of resolved code compare it.
     private let codeGenerationCounter = Atomic<UInt64>(1)
@@ -27,6 +29,7 @@ public final class LuaRuntime: Sendable {
         self.supervisor = supervisor
         self.bus = bus
         self.registry = registry
+        self.processEventInterest = bus.interest(inSystem: LuaProcess.eventSystem)
         var table: [String: any LuaModule] = [:]
         for module in modules { table[module.name] = module }
         table["process"] = ProcessModule()

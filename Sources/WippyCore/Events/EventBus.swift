@@ -43,6 +43,8 @@ public final class EventBus: Sendable {
     public static let maximumSubscribers = 4096
 
     private let subscribers = Mutex<[EventSubscription]>([])
+    /// Interests handed out by ``interest(inSystem:)``; updated under the `subscribers` lock.
+    private let interests = Mutex<[String: EventInterest]>([:])
     /// Held while an event is delivered, so all subscribers see sends in the same order.
     private let sending = Mutex<Void>(())
     private let counter = Atomic<UInt64>(0)
@@ -58,6 +60,7 @@ public final class EventBus: Sendable {
         let added = subscribers.withLock { list -> Bool in
             guard list.count < EventBus.maximumSubscribers else { return false }
             list.append(subscription)
+            updateInterests(list)
             return true
         }
         guard added else {
@@ -68,7 +71,31 @@ public final class EventBus: Sendable {
 
     /// Ends a subscription (no effect if already ended).
     public func unsubscribe(_ subscription: EventSubscription) {
-        subscribers.withLock { list in list.removeAll { $0 === subscription } }
+        subscribers.withLock { list in
+            list.removeAll { $0 === subscription }
+            updateInterests(list)
+        }
+    }
+
+    /// The interest in events of `system` (the same object for the same system): active while some
+    /// subscription's system pattern matches it.
+    public func interest(inSystem system: String) -> EventInterest {
+        subscribers.withLock { list in
+            interests.withLock { table in
+                if let existing = table[system] { return existing }
+                let made = EventInterest(system: system)
+                made.update(list)
+                table[system] = made
+                return made
+            }
+        }
+    }
+
+    /// Called with the `subscribers` lock held.
+    private func updateInterests(_ list: [EventSubscription]) {
+        interests.withLock { table in
+            for interest in table.values { interest.update(list) }
+        }
     }
 
     public var subscriberCount: Int { subscribers.withLock { $0.count } }

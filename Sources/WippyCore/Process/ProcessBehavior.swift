@@ -22,9 +22,17 @@ public protocol ProcessBehavior: AnyObject {
     /// A completion posted with ``Worker/complete(_:token:_:)`` arrived. Returns true to schedule the process.
     func completed(_ process: ProcessCell, token: UInt64, _ completion: Completion) -> Bool
 
+    /// The process ended with `result` (it returned, failed or was terminated); ``discard(_:)`` follows. Not
+    /// called when a behaviour is replaced (an upgrade) or never started.
+    func exited(_ process: ProcessCell, result: ProcessResult)
+
     /// The process is being removed without finishing normally (terminate, host shutdown, failed start).
     /// Release resources; the process will not run again.
     func discard(_ process: ProcessCell)
+}
+
+extension ProcessBehavior {
+    public func exited(_ process: ProcessCell, result: ProcessResult) {}
 }
 
 /// What a behaviour did with an offered mailbox item.

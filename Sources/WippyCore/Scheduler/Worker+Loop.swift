@@ -168,6 +168,7 @@ extension Worker {
         let behavior = process.behavior
         process.behavior = nil
         process.starter = nil
+        behavior?.exited(process, result: result)
         behavior?.discard(process)
         processCount -= 1
         host.node.processExited(process, result: result)

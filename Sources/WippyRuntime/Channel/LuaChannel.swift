@@ -22,6 +22,8 @@ public final class LuaChannel {
         case inbox
         case events
         case topic(String)
+        /// An `events.subscribe` subscription (its ID).
+        case bus(UInt64)
     }
 
     // Stored properties are ordered to pack the object tightly (every process has an inbox channel).

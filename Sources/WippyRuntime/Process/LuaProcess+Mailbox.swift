@@ -22,6 +22,8 @@ extension LuaProcess {
         case .topic(let topic):
             if topics[topic] == nil { topics[topic] = makeSubscription(source, messages: messages) }
             thread.push(topics[topic]!.ref)
+        case .bus:
+            thread.pushNil()
         }
     }
 
@@ -42,6 +44,8 @@ extension LuaProcess {
             events = nil
         case .topic(let topic):
             if let subscription = topics.removeValue(forKey: topic) { lua.unref(subscription.ref) }
+        case .bus(let id):
+            closeEventSubscription(id)
         }
     }
 
@@ -50,8 +54,11 @@ extension LuaProcess {
     @inline(__always)
     private func item(_ item: MailboxItem, matches source: LuaChannel.Source) -> Bool {
         switch (item, source) {
-        case (.message(let message), .inbox): return !hasTopics || topics[message.topic] == nil
+        case (.message(let message), .inbox):
+            return (!hasTopics || topics[message.topic] == nil)
+                && !(mayReceiveBusEvents && EventForwarder.subscriptionID(of: message) != nil)
         case (.message(let message), .topic(let topic)): return message.topic == topic
+        case (.message(let message), .bus(let id)): return EventForwarder.subscriptionID(of: message) == id
         case (.event, .events): return true
         default: return false
         }
@@ -83,6 +90,9 @@ extension LuaProcess {
             }
             channel = events?.channel
         case .message(let message):
+            if mayReceiveBusEvents, let id = EventForwarder.subscriptionID(of: message) {
+                return offerForwardedEvent(message, id: id)
+            }
             channel = !hasTopics ? inboxSubscription : (topics[message.topic]?.channel ?? inboxSubscription)
         }
         guard let channel else { return .declined(schedule: false) }
@@ -99,7 +109,9 @@ extension LuaProcess {
     func pushItem(_ item: MailboxItem, for channel: LuaChannel, on target: Lua) {
         switch item {
         case .message(let message):
-            if case .topic = channel.source, !channel.deliversMessages {
+            if case .bus = channel.source {
+                pushForwardedEvent(message, on: target)
+            } else if case .topic = channel.source, !channel.deliversMessages {
                 pushPayloadValues(message.payloads, on: target)
             } else {
                 pushMessage(message, on: target)

@@ -45,6 +45,8 @@ public final class LuaProcess: ProcessBehavior {
         var pending: [UInt64: (Completion?) -> Void] = [:]
         var upgrade: LuaProcessStarter?
         var upgradable = false
+        var eventSubscriptions: [UInt64: ProcessEventSubscription] = [:]
+        var subscribedToEvents = false
     }
 
     /// Set by `process.upgrade`: the run loop hands this starter to the worker, which replaces the process.
@@ -99,6 +101,21 @@ public final class LuaProcess: ProcessBehavior {
     var topics: [String: (channel: LuaChannel, ref: LuaRef)] {
         get { extras?.topics ?? [:] }
         _modify { yield &ensuredExtras.topics }
+    }
+
+    /// `events.subscribe` subscriptions by ID.
+    var eventSubscriptions: [UInt64: ProcessEventSubscription] {
+        get { extras?.eventSubscriptions ?? [:] }
+        _modify { yield &ensuredExtras.eventSubscriptions }
+    }
+
+    var hasEventSubscriptions: Bool { !(extras?.eventSubscriptions.isEmpty ?? true) }
+
+    /// Set for good by the first `events.subscribe`: only then can the mailbox hold bus events (they may
+    /// still arrive after the subscription ended), so only then do messages need checking for them.
+    var mayReceiveBusEvents: Bool {
+        get { extras?.subscribedToEvents ?? false }
+        set { ensuredExtras.subscribedToEvents = newValue }
     }
 
     /// True when some topic has a `process.listen` subscription.
@@ -228,6 +245,7 @@ public final class LuaProcess: ProcessBehavior {
         lua.unref(inboxRef)
         inbox = nil
         if let extras {
+            endEventSubscriptions()
             for task in extras.tasks {
                 task.state = .dead
                 workerState.recycle(task.thread, anchor: task.anchor)

@@ -6,8 +6,15 @@ public final class LuaProcessStarter: ProcessStarter {
     public let mode: LuaProcess.Mode
     public let arguments: [Payload]
     public let context: ExecutionContext
+    /// Replaces a running process (`process.upgrade`): no `process.start` event.
+    let isUpgrade: Bool
 
-    public init(program: LuaProgram, mode: LuaProcess.Mode = .process, arguments: [Payload], context: ExecutionContext = .empty) {
+    public convenience init(program: LuaProgram, mode: LuaProcess.Mode = .process, arguments: [Payload], context: ExecutionContext = .empty) {
+        self.init(program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false)
+    }
+
+    init(program: LuaProgram, mode: LuaProcess.Mode, arguments: [Payload], context: ExecutionContext, isUpgrade: Bool) {
+        self.isUpgrade = isUpgrade
         self.program = program
         self.mode = mode
         self.arguments = arguments
@@ -24,6 +31,12 @@ public final class LuaProcessStarter: ProcessStarter {
         } catch {
             behavior.discard(process)
             throw error
+        }
+        if isUpgrade {
+            // Events forwarded to the replaced instance may still arrive; they must not reach the inbox.
+            behavior.mayReceiveBusEvents = true
+        } else {
+            behavior.announceStart()
         }
         return behavior
     }

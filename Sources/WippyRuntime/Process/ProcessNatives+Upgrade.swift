@@ -29,7 +29,7 @@ extension ProcessNatives {
         }
         let top = lua.top
         let arguments = top > 1 ? LuaValueConverter.payloads(from: 2, to: top, in: lua, state: process.workerState) : []
-        process.pendingUpgrade = LuaProcessStarter(program: program, mode: .process, arguments: arguments, context: process.context)
+        process.pendingUpgrade = LuaProcessStarter(program: program, mode: .process, arguments: arguments, context: process.context, isUpgrade: true)
         return lua.yieldToScheduler()
     }
 }
