@@ -181,6 +181,34 @@ function workloads.registry_find(n: integer?): {string}
     return lines
 end
 
+-- time from apply() of a one-entry changeset to its `entry.*` event reaching a subscriber in another
+-- process (which notes the time it got it); median and p90 over n applies, alternating create and delete.
+function workloads.registry_event(n: integer?): {string}
+    n = n or 500
+    local inbox = process.inbox()
+    process.spawn("bench:event_subscriber", HOST, process.pid())
+    inbox:receive()  -- subscribed
+    local samples = {}
+    for i = 1, n do
+        local changes = registry.snapshot():changes()
+        if i % 2 == 1 then
+            changes:create({id = "bench.events:probe", kind = "registry.entry", meta = {n = i}})
+        else
+            changes:delete("bench.events:probe")
+        end
+        local start = time.now():unix_nano()
+        local _, err = changes:apply()
+        if err then error(err) end
+        local got = inbox:receive():payload():data()
+        samples[i] = (got - start) / 1000
+    end
+    table.sort(samples)
+    return {
+        fmt("registry_event_us", samples[(n + 1) // 2], "us"),
+        fmt("registry_event_p90_us", samples[math.ceil(n * 0.9)], "us"),
+    }
+end
+
 local function main(reply_to: string, workload: string, a: integer?, b: integer?)
     local run = workloads[workload]
     if not run then

@@ -39,4 +39,17 @@ function M.sleeper(parent: string)
     process.send(parent, "done", time.now():sub(start):milliseconds())
 end
 
+-- registry_event: tells the parent the wall time (ns) at which each registry entry event arrived
+function M.event_subscriber(parent: string)
+    local time = require("time")
+    local events = require("events")
+    local sub = events.subscribe("registry", "entry.*")
+    local feed = sub:channel()
+    process.send(parent, "ready")
+    while true do
+        local event = feed:receive()
+        if event.path == "bench.events:probe" then process.send(parent, "event", time.now():unix_nano()) end
+    end
+end
+
 return M
