@@ -35,7 +35,7 @@ struct RegistryListCommand: ParsableCommand {
         } catch {
             fail(error.message)
         }
-        let entries = filter.select(from: output.snapshot().entries.values)
+        let entries = filter.select(from: output.snapshot())
         if output.json || output.yaml {
             output.printStructured(.array(entries.map(EntryFormatter.summary)))
         } else {

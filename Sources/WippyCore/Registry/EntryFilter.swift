@@ -70,6 +70,12 @@ public struct EntryFilter: Sendable {
         entries.filter(matches).sorted { $0.id < $1.id }
     }
 
+    /// The entries of `snapshot` that match, in ID order (the snapshot keeps its entries sorted).
+    public func select(from snapshot: RegistrySnapshot) -> [Entry] {
+        let sorted = snapshot.sortedEntries
+        return isEmpty ? sorted : sorted.filter(matches)
+    }
+
     /// The string-keyed fields of a map payload; nil and an empty table give none.
     static func pairs(of query: Payload) throws(WippyError) -> [(key: String, value: Payload)] {
         switch query {

@@ -55,7 +55,7 @@ public final class EntryFinder: Sendable {
             return nil
         }
         if let cached { return cached }
-        let result = filter.select(from: snapshot.entries.values)
+        let result = filter.select(from: snapshot)
         if generation != 0 {
             state.withLock { state in
                 if state.generation == generation {

@@ -33,8 +33,31 @@ public struct EntryID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public var description: String { namespace + ":" + name }
 
-    /// Ordered as the `ns:name` strings are, which is how Wippy sorts IDs.
+    /// Ordered as the bytes of the `ns:name` strings are, which is how Wippy (Go) sorts IDs; compared in
+    /// place, without building the strings.
     public static func < (lhs: EntryID, rhs: EntryID) -> Bool {
-        lhs.description < rhs.description
+        if lhs.namespace == rhs.namespace { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
+        return IDBytes(lhs).lexicographicallyPrecedes(IDBytes(rhs))
+    }
+}
+
+/// The UTF-8 bytes of `ns:name`, one after the other.
+private struct IDBytes: Sequence, IteratorProtocol {
+    private var namespace: String.UTF8View.Iterator
+    private var name: String.UTF8View.Iterator
+    private var stage = 0
+
+    init(_ id: EntryID) {
+        namespace = id.namespace.utf8.makeIterator()
+        name = id.name.utf8.makeIterator()
+    }
+
+    mutating func next() -> UInt8? {
+        if stage == 0 {
+            if let byte = namespace.next() { return byte }
+            stage = 1
+            return UInt8(ascii: ":")
+        }
+        return name.next()
     }
 }

@@ -67,7 +67,7 @@ public struct RegistryModule: LuaModule {
         do throws(WippyError) {
             guard let registry = worker.runtime.registry else {
                 let filter = try EntryFilter(query: LuaValueConverter.payload(at: argument, in: lua, state: worker))
-                RegistryValues.push(filter.select(from: snapshot.entries.values), state: worker, on: lua)
+                RegistryValues.push(filter.select(from: snapshot), state: worker, on: lua)
                 return 1
             }
             let filter = try registry.finder.filter(query: LuaValueConverter.payload(at: argument, in: lua, state: worker))

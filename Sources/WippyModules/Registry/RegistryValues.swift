@@ -7,7 +7,17 @@ import WippyRuntime
 enum RegistryValues {
     /// Pushes `entry` as a fresh table `{id = "ns:name", kind, meta, data}`.
     static func push(_ entry: Entry, state: LuaWorkerState, on lua: Lua) {
-        LuaValueConverter.push(entry.payload, on: lua, state: state)
+        // Built in place rather than through `entry.payload`: finds push thousands of these.
+        lua.newTable(arrayCapacity: 0, fieldCapacity: 4)
+        lua.push(entry.id.description)
+        lua.rawSet(-2, key: "id")
+        lua.push(entry.kind)
+        lua.rawSet(-2, key: "kind")
+        LuaValueConverter.push(.table(entry.meta), on: lua, state: state)
+        lua.rawSet(-2, key: "meta")
+        if case .null = entry.data { return }
+        LuaValueConverter.push(entry.data, on: lua, state: state)
+        lua.rawSet(-2, key: "data")
     }
 
     /// Pushes a sequence of entry tables.
