@@ -25,6 +25,8 @@ public final class Registry: Sendable {
     /// The entries from definition files: the baseline history is replayed onto.
     private let baselineEntries = Mutex<[EntryID: Entry]>([:])
     private let versionTable = Mutex<[UInt64: RegistryVersion]>([:])
+    /// The highest version number recorded (new versions take the next one).
+    private let highestVersion = Atomic<UInt64>(0)
     /// Held for the whole of an apply.
     private let applying = Mutex<Void>(())
     private let transactionCounter = Atomic<UInt64>(0)
@@ -94,6 +96,7 @@ public final class Registry: Sendable {
         for entry in baseline { entries[entry.id] = entry }
         baselineEntries.withLock { $0 = entries }
         versionTable.withLock { $0 = table }
+        highestVersion.store(table.keys.max() ?? 0, ordering: .relaxed)
         if head != 0 {
             guard table[head] != nil else { throw WippyError.internal("registry history: head v\(head) is missing") }
             for version in path(to: head, in: table) { RegistryDelta.replay(version.changes, onto: &entries) }
@@ -181,8 +184,7 @@ public final class Registry: Sendable {
     }
 
     private func nextVersionNumber() -> UInt64 {
-        let highest = versionTable.withLock { $0.keys.max() ?? 0 }
-        return highest + 1
+        highestVersion.load(ordering: .relaxed) + 1
     }
 
     /// Runs one transaction (caller holds `applying`).
@@ -211,6 +213,7 @@ public final class Registry: Sendable {
                 throw WippyError("registry history: \(error.message)", kind: .internal)
             }
             versionTable.withLock { $0[version.id] = version }
+            highestVersion.store(max(highestVersion.load(ordering: .relaxed), version.id), ordering: .relaxed)
         }
         current.withLock {
             $0 = RegistrySnapshot(version: resultingVersion, entries: transaction.working, generation: transaction.number)
