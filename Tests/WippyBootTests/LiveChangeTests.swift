@@ -112,7 +112,7 @@ import WippyModules
             options.projectRoot = project.root
             options.historyMode = .memory
             let lines = self.lines
-            let logger = Logger(label: "test") { _ in LineRecorder(lines: lines) }
+            let logger = Logger(label: "test") { _ in LinesHandler(lines: lines) }
             app = try Application(options: options, modules: StandardModules.all(terminal: nil), logger: logger)
             app.start()
         }
@@ -139,7 +139,7 @@ import WippyModules
             try app.registry.apply([.update(entry)])
         }
 
-        func count(_ line: String) -> Int { lines.withLock { $0.filter { $0 == line }.count } }
+        func count(_ line: String) -> Int { lines.count(line) }
 
         /// Waits (up to 10 s) until `line` has been logged `times` times.
         func waitFor(_ line: String, times: Int = 1) async -> Bool {
@@ -147,7 +147,7 @@ import WippyModules
                 if count(line) >= times { return true }
                 try? await Task.sleep(for: .milliseconds(10))
             }
-            Issue.record("never logged \(times)× \"\(line)\"; log: \(lines.withLock { $0 })")
+            Issue.record("never logged \(times)× \"\(line)\"; log: \(lines.messages)")
             return false
         }
 
@@ -209,25 +209,4 @@ import WippyModules
         #expect(live.app.node.isAlive(caller))
         #expect(live.count("polite second running") == 1)
     }
-}
-
-/// Keeps each log message as a line.
-struct LineRecorder: LogHandler {
-    let lines: LogLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) { lines.withLock { $0.append("\(event.message)") } }
-}
-
-/// Log messages, in order.
-final class LogLines: Sendable {
-    private let storage = Mutex<[String]>([])
-
-    func withLock<T>(_ body: (inout [String]) -> T) -> T { storage.withLock { body(&$0) } }
 }

@@ -7,28 +7,6 @@ import WippyCore
 /// The reload step on a booted application, run directly (no watcher, no timing): files change, the
 /// registry follows, and a bad change is rejected with one error line while the old entries stay.
 @Suite struct ProjectReloaderTests {
-    /// Log lines at `info` and above, as `LEVEL message`.
-    final class LogLines: Sendable {
-        private let lines = Mutex<[String]>([])
-        func append(_ line: String) { lines.withLock { $0.append(line) } }
-        var all: [String] { lines.withLock { $0 } }
-        var errors: [String] { all.filter { $0.hasPrefix("error ") } }
-        var infos: [String] { all.filter { $0.hasPrefix("info ") } }
-    }
-
-    struct LinesHandler: LogHandler {
-        let lines: LogLines
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) { lines.append("\(event.level) \(event.message)") }
-    }
-
     static let index = """
         version: "1.0"
         namespace: app
