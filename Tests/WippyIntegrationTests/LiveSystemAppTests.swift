@@ -109,4 +109,25 @@ import Testing
         #expect(run.stderr == "")
         #expect(run.status == 0)
     }
+
+    /// The bundled example (`make example`) ends with a registry change and its undo; run twice, the second
+    /// run starts from the recorded history and continues its version numbers.
+    @Test func showcaseChangesTheRegistryAndRestoresIt() async throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/showcase").path
+        let copy = WippyBinary.fixtureCopies + "/showcase-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: source, toPath: copy)
+        let first = try await WippyBinary.run(["run", "-x", "app:demo"], in: copy)
+        #expect(first.stdout.contains("""
+            6. entry.update app:greet made v1; app:greet now returns: Welcome back, Ada!
+               restored in v2; app:greet returns: Hello, Ada!
+            done
+            """))
+        #expect(first.stdout.contains("2. function app:greet returned: Hello, Ada!\n"))
+        #expect(first.status == 0)
+        let second = try await WippyBinary.run(["run", "-x", "app:demo"], in: copy)
+        #expect(second.stdout.contains("2. function app:greet returned: Hello, Ada!\n"))
+        #expect(second.stdout.contains("made v3; app:greet now returns: Welcome back, Ada!"))
+        #expect(second.status == 0)
+    }
 }

@@ -2,6 +2,8 @@ local io = require("io")
 local time = require("time")
 local funcs = require("funcs")
 local json = require("json")
+local registry = require("registry")
+local bus = require("events")
 
 type Result = {n: integer, square: integer}
 
@@ -64,6 +66,22 @@ local function main(): integer
         table.insert(got, v)
     end
     io.print("5. a coroutine sent over a channel: " .. table.concat(got, ", "))
+
+    -- 6. The registry changes while it runs: new code for app:greet, announced on the event bus and used
+    --    by the very next call. Every change is a version, kept in .wippy/registry.db across runs.
+    local changes = bus.subscribe("registry", "entry.*")
+    local entry = registry.get("app:greet")
+    local original = entry.data.source
+    entry.data.source = 'return { greet = function(name) return "Welcome back, " .. name .. "!" end }'
+    local version = registry.snapshot():changes():update(entry):apply()
+    local event = changes:channel():receive()
+    io.print("6. " .. event.kind .. " " .. event.path .. " made " .. version:string() .. "; app:greet now returns: "
+        .. funcs.call("app:greet", "Ada"))
+    -- put the original back (another version), so the next run starts as this one did
+    entry.data.source = original
+    version = registry.snapshot():changes():update(entry):apply()
+    changes:close()
+    io.print("   restored in " .. version:string() .. "; app:greet returns: " .. funcs.call("app:greet", "Ada"))
     io.print("done")
     return 0
 end
