@@ -25,6 +25,33 @@ struct EventPatternTests {
         #expect(!EventPattern("*.exit").matches("a.process.exit"))
     }
 
+    @Test("for Lua subscriptions a trailing * is a prefix match")
+    func trailingStarPrefix() {
+        let dotted = EventPattern("orders.*", trailingStarIsPrefix: true)
+        #expect(dotted.matches("orders.created"))
+        #expect(dotted.matches("orders.eu.created"))
+        #expect(!dotted.matches("orders"))
+        #expect(!dotted.matches("orders."))
+        #expect(!dotted.matches("ordersx.created"))
+        let bare = EventPattern("ord*", trailingStarIsPrefix: true)
+        #expect(bare.matches("orders"))
+        #expect(bare.matches("ord.x"))
+        #expect(!bare.matches("ord"))
+        // with other wildcards in front, the final * takes one or more segments
+        let mixed = EventPattern("(shop|store).*", trailingStarIsPrefix: true)
+        #expect(mixed.matches("shop.orders"))
+        #expect(mixed.matches("store.orders.eu"))
+        #expect(!mixed.matches("shop"))
+        #expect(!mixed.matches("depot.orders"))
+        // patterns without a trailing single * keep the bus rules
+        #expect(EventPattern("*.created", trailingStarIsPrefix: true).matches("user.created"))
+        #expect(!EventPattern("*.created", trailingStarIsPrefix: true).matches("a.user.created"))
+        #expect(EventPattern("shop.**", trailingStarIsPrefix: true).matches("shop"))
+        #expect(EventPattern("*", trailingStarIsPrefix: true).matches("anything.at.all"))
+        // the bus itself keeps * as one segment
+        #expect(!EventPattern("orders.*").matches("orders.eu.created"))
+    }
+
     @Test("** matches zero or more segments, anywhere")
     func anySegments() {
         let trailing = EventPattern("registry.**")

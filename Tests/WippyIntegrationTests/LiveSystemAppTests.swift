@@ -53,7 +53,7 @@ import Testing
     @Test func publishersAndSubscribersWithWildcardFilters() async throws {
         let run = try await WippyBinary.run(["run", "-x", "app:main"], in: WippyBinary.fixture("pubsub"))
         #expect(run.stdout == """
-            shop.* (any): shop.orders/order.created=5 shop.orders/order.delivered=5 shop.orders/order.shipped=5 shop.users/user.created=3 shop.users/user.deleted=3
+            shop.* (any): shop.orders.eu/order.created=4 shop.orders/order.created=5 shop.orders/order.delivered=5 shop.orders/order.shipped=5 shop.users/user.created=3 shop.users/user.deleted=3
             shop.orders order.(shipped|delivered): shop.orders/order.delivered=5 shop.orders/order.shipped=5
             ** *.created: shop.orders.eu/order.created=4 shop.orders/order.created=5 shop.users/user.created=3
             audit : audit/login=2 audit/logout=2

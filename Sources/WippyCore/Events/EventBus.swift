@@ -54,9 +54,15 @@ public final class EventBus: Sendable {
     /// Subscribes `receiver` to events whose system matches `system` and whose kind matches `kind`
     /// (nil, empty or `*`: every kind).
     public func subscribe(system: String, kind: String? = nil, receiver: any EventReceiver) throws(WippyError) -> EventSubscription {
+        try subscribe(system: EventPattern(system), kind: EventPattern(kind ?? ""), receiver: receiver)
+    }
+
+    /// Subscribes `receiver` to events whose system and kind match the patterns.
+    public func subscribe(system: EventPattern, kind: EventPattern, receiver: any EventReceiver) throws(WippyError)
+        -> EventSubscription
+    {
         let subscription = EventSubscription(
-            id: counter.add(1, ordering: .relaxed).newValue, system: EventPattern(system), kind: EventPattern(kind ?? ""),
-            receiver: receiver)
+            id: counter.add(1, ordering: .relaxed).newValue, system: system, kind: kind, receiver: receiver)
         let added = subscribers.withLock { list -> Bool in
             guard list.count < EventBus.maximumSubscribers else { return false }
             list.append(subscription)

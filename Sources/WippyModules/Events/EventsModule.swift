@@ -4,7 +4,8 @@ public import WippyRuntime
 /// `events` (lua-api-core §12): observe and publish events on the runtime's event bus.
 ///
 /// - `events.subscribe(system_pattern [, kind_pattern])` → Subscription | nil, err. Patterns are dotted
-///   wildcards: `*` is one segment, `**` any number, `(a|b)` alternatives; `""` or `"*"` match everything.
+///   wildcards: a trailing `*` is a prefix match (`orders.*` takes `orders.a.b`, as in Wippy); elsewhere `*`
+///   is one segment, `**` any number, `(a|b)` alternatives; `""` or `"*"` match everything.
 ///   An empty system pattern is `Invalid` ("system pattern is required").
 /// - `sub:channel()` → the subscription's channel (the same one each call, buffer 64); each event arrives as
 ///   `{system, kind, path, data}`. `sub:close()` → true (idempotent) unsubscribes and closes the channel.

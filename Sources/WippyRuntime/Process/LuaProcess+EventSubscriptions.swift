@@ -27,7 +27,10 @@ extension LuaProcess {
     public func subscribeEvents(system: String, kind: String?) throws(WippyError) -> (id: UInt64, channel: LuaChannel) {
         let runtime = workerState.runtime
         let forwarder = EventForwarder(cell: cell, systemPattern: system, logger: runtime.logger)
-        let subscription = try runtime.bus.subscribe(system: system, kind: kind, receiver: forwarder)
+        // Lua patterns follow Wippy's Lua rule: a trailing `*` is a prefix match.
+        let subscription = try runtime.bus.subscribe(
+            system: EventPattern(system, trailingStarIsPrefix: true),
+            kind: EventPattern(kind ?? "", trailingStarIsPrefix: true), receiver: forwarder)
         let channel = LuaChannel(capacity: Self.eventChannelCapacity, owner: self, source: .bus(forwarder.id))
         mayReceiveBusEvents = true
         eventSubscriptions[forwarder.id] = ProcessEventSubscription(

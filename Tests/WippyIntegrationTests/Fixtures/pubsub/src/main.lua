@@ -3,7 +3,7 @@ local io = require("io")
 local events = require("events")
 
 local subscribers = {
-    {"shop.*", nil},                          -- one segment after shop: shop.orders, shop.users
+    {"shop.*", nil},                          -- a trailing * is a prefix: everything under shop.
     {"shop.orders", "order.(shipped|delivered)"},
     {"**", "*.created"},                      -- any system, kinds ending in .created
     {"audit", ""},                            -- exactly audit, every kind
