@@ -47,6 +47,11 @@ final class LuaCodeKind: RegistryParticipant, @unchecked Sendable {
 
     /// Imports still resolve after the whole changeset, and form no cycle.
     func finish(_ transaction: RegistryTransaction) throws(WippyError) {
+        // Only a change of code can break an import.
+        let touchesCode = transaction.applied.contains { change in
+            LuaCodeKind.kinds.contains(change.entry.kind) || change.original.map { LuaCodeKind.kinds.contains($0.kind) } ?? false
+        }
+        guard touchesCode else { return }
         for (id, entry) in transaction.working where LuaCodeKind.kinds.contains(entry.kind) {
             guard let imports = importTargets(of: id, entry: entry) else { continue }
             for target in imports {

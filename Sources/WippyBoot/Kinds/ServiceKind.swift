@@ -19,6 +19,8 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
     let supervisor: Supervisor
     let code: LuaCodeKind
     private let finder = ServiceDependencyFinder()
+    /// What the service graph was last computed from (see ``GraphWatch``): other changes leave it as it is.
+    private var graphWatch = GraphWatch()
     private let live = Mutex<[EntryID: Config]>([:])
     /// True once the application started: new `auto_start` services start at commit.
     private let running = Atomic<Bool>(false)
@@ -45,8 +47,14 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
         }
     }
 
-    /// Every service still finds its process and host once the whole changeset is in.
+    /// Every service still finds its process and host once the whole changeset is in (checked when the
+    /// changeset touches services, processes or hosts: nothing else can break them).
     func finish(_ transaction: RegistryTransaction) throws(WippyError) {
+        let relevant = transaction.applied.contains { change in
+            ServiceKind.validationKinds.contains(change.entry.kind)
+                || change.original.map { ServiceKind.validationKinds.contains($0.kind) } ?? false
+        }
+        guard relevant else { return }
         for (id, entry) in transaction.working where entry.kind == "process.service" {
             do {
                 _ = try ServiceKind.config(of: entry, in: transaction)
@@ -89,9 +97,10 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
                 supervisor.restart(id)
             }
         }
+        let graphChanged = !staged.isEmpty || !removed.isEmpty || transaction.applied.contains { graphWatch.covers($0.id) }
         staged = [:]
         removed = []
-        updateGraph(transaction)
+        if graphChanged { updateGraph(transaction) }
         supervisor.start(toStart)
     }
 
@@ -109,11 +118,14 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
 
     /// Recomputes which supervised entries (hosts and services) depend on which, from the committed state.
     private func updateGraph(_ transaction: RegistryTransaction) {
-        let services = Dictionary(uniqueKeysWithValues: supervisor.serviceIDs.map { id in
-            (id, supervisor.lifecycle(of: id)?.requires ?? [])
-        })
+        let ids = supervisor.serviceIDs
+        let services = Dictionary(uniqueKeysWithValues: ids.map { id in (id, supervisor.lifecycle(of: id)?.requires ?? []) })
         supervisor.setGraph(finder.graph(services: services, entries: transaction.working, previous: supervisor.graph))
+        graphWatch = GraphWatch(services: ids, requires: services, entries: transaction.working, resolver: finder.resolver)
     }
+
+    /// Kinds a service's validity depends on: the service itself, its process, its host.
+    static let validationKinds: Set<String> = HostKind.kinds.union(["process.service", "process.lua", "workflow.lua"])
 
     static func config(of entry: Entry, in transaction: RegistryTransaction) throws(WippyError) -> Config {
         guard let processReference = entry.data["process"]?.stringValue, !processReference.isEmpty else {

@@ -82,6 +82,7 @@ public struct DependencyResolver: Sendable {
     /// state they are removed from); then creates and updates, dependencies first (by `after`, the state
     /// they lead to). Ties, and cycles, fall back to ID order.
     public func order(_ changes: [RegistryChange], before: [EntryID: Entry], after: [EntryID: Entry]) -> [RegistryChange] {
+        if changes.count < 2 { return changes }
         let deletes = changes.filter { $0.kind == .delete }
         let others = changes.filter { $0.kind != .delete }
         let deleteOrder = topological(deletes.map(\.id), state: before).reversed()

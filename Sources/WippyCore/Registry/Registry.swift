@@ -227,15 +227,18 @@ public final class Registry: Sendable {
     private func prepareAll(_ changes: [RegistryChange], transaction: RegistryTransaction, handlers: [any RegistryParticipant])
         throws(WippyError)
     {
-        // The state the changes lead to, for ordering creates and updates by their references.
-        var target = transaction.working
-        for change in changes {
-            switch change.kind {
-            case .create, .update: target[change.id] = change.entry
-            case .delete: target[change.id] = nil
+        var pending = changes
+        if changes.count > 1 {
+            // The state the changes lead to, for ordering creates and updates by their references.
+            var target = transaction.working
+            for change in changes {
+                switch change.kind {
+                case .create, .update: target[change.id] = change.entry
+                case .delete: target[change.id] = nil
+                }
             }
+            pending = resolver.order(changes, before: transaction.working, after: target)
         }
-        var pending = resolver.order(changes, before: transaction.working, after: target)
         var deferred: [(RegistryChange, WippyError)] = []
         while true {
             var progress = false

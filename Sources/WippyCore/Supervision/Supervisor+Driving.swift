@@ -112,13 +112,15 @@ extension Supervisor {
     private func publish(_ state: inout State) {
         for id in state.records.keys.sorted() {
             let record = state.records[id]!
-            let current = snapshot(record, graph: state.graph)
-            if let last = record.lastPublished, last.status == current.status, last.details == current.details,
-                last.desired == current.desired, last.retryCount == current.retryCount
+            // Compared on the machine first: a full state (with its dependencies) only for what changed.
+            let machine = record.machine
+            if let last = record.lastPublished, last.status == machine.status, last.details == machine.details,
+                last.desired == machine.desired, last.retryCount == machine.retryCount
             {
                 continue
             }
-            if record.lastPublished == nil, current.status == .unknown { continue }
+            if record.lastPublished == nil, machine.status == .unknown { continue }
+            let current = snapshot(record, graph: state.graph)
             let statusChanged = record.lastPublished?.status != current.status
             record.lastPublished = current
             observer(ServiceStateChange(state: current, statusChanged: statusChanged))
