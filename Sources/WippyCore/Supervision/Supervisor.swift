@@ -128,6 +128,7 @@ public final class Supervisor: Sendable {
 
     /// Starts services together: each starts once its dependencies run, independent ones in parallel.
     public func start(_ ids: [EntryID]) {
+        if ids.isEmpty { return }
         transaction { state in
             for id in state.graph.dependencyClosure(of: ids) {
                 guard let record = state.records[id], !record.machine.isActive, !record.machine.restartPending else { continue }
