@@ -40,7 +40,8 @@ let package = Package(
         // Safe Swift surface over the C API. The only target that imports CLua.
         .target(
             name: "WippyLua",
-            dependencies: ["CLua"],
+            dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"CLua"],
             swiftSettings: swiftSettings
         ),
         // Wippy's typed Lua dialect: parser and line-preserving translation to Lua 5.4. Pure Swift.
@@ -51,7 +52,8 @@ let package = Package(
         // Pure codecs: JSON, base64, UUID, Go durations and time layouts. No Lua.
         .target(
             name: "WippyCodecs",
-            dependencies: ["WippyCore"],
+            dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCore"],
             swiftSettings: swiftSettings
         ),
         // Vocabulary and machinery with no Lua in it: entries, PIDs, payloads, scheduler, topology.
@@ -59,6 +61,7 @@ let package = Package(
             name: "WippyCore",
             dependencies: [
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -67,6 +70,7 @@ let package = Package(
         .target(
             name: "WippyRuntime",
             dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyCore", "WippyLua", "WippyTypedLua", "WippyCodecs",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,6 +81,7 @@ let package = Package(
         .target(
             name: "WippyModules",
             dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyCore", "WippyLua", "WippyRuntime", "WippyCodecs",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -85,13 +90,15 @@ let package = Package(
         // Persistent stores on embedded SQLite (GRDB over Debian's libsqlite3-dev): registry history.
         .target(
             name: "WippyStore",
-            dependencies: ["WippyCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         // Composition root: project loading, entry kinds, configuration, boot and shutdown.
         .target(
             name: "WippyBoot",
             dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyCore", "WippyRuntime", "WippyCodecs", "WippyTypedLua", "WippyStore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,33 +108,42 @@ let package = Package(
         .executableTarget(
             name: "WippyCLI",
             dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyBoot", "WippyCore", "WippyRuntime", "WippyModules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyTypedLuaTests", dependencies: ["WippyTypedLua"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyCodecsTests", dependencies: ["WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyCoreTests", dependencies: ["WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyLuaTests", dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyLua"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyTypedLuaTests", dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyTypedLua"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyCodecsTests", dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyCoreTests", dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyRuntimeTests",
-            dependencies: ["WippyRuntime", "WippyCore", "WippyLua"],
+            dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyRuntime", "WippyCore", "WippyLua"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WippyModulesTests",
             dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyModules", "WippyRuntime", "WippyCore", "WippyLua",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WippyBootTests", dependencies: ["WippyBoot", "WippyCore", "WippyModules", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyBootTests", dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyBoot", "WippyCore", "WippyModules", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyStoreTests",
             dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyStore", "WippyBoot", "WippyCore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -135,7 +151,8 @@ let package = Package(
         ),
         .testTarget(
             name: "WippyIntegrationTests",
-            dependencies: ["WippyCLI"],
+            dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCLI"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

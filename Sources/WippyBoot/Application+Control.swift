@@ -1,3 +1,4 @@
+import HashTreeCollections
 import Synchronization
 import Logging
 public import WippyCore

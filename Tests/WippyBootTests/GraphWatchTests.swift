@@ -1,3 +1,4 @@
+import HashTreeCollections
 import Testing
 @testable import WippyBoot
 import WippyCore
@@ -15,7 +16,7 @@ import WippyCore
             entry("app:host", "process.host"),
             entry("app:queue", "registry.entry", data: [("driver", "app:driver")]),
             entry("app:other", "registry.entry"),
-        ].reduce(into: [EntryID: Entry]()) { $0[$1.id] = $1 }
+        ].reduce(into: RegistryEntries()) { $0[$1.id] = $1 }
         let watch = GraphWatch(
             services: [EntryID(parsing: "app:svc"), EntryID(parsing: "app:host")],
             requires: [EntryID(parsing: "app:svc"): [EntryID(parsing: "app:queue")]], entries: entries,

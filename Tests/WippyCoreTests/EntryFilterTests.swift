@@ -1,3 +1,4 @@
+import HashTreeCollections
 import Testing
 @testable import WippyCore
 
@@ -139,7 +140,7 @@ private func ids(_ pairs: [(String, Payload)]) throws -> [String] {
 @Suite struct EntryFinderTests {
     @Test func repeatedFindsOnTheSameGenerationHitTheCache() throws {
         let finder = EntryFinder()
-        let snapshot = RegistrySnapshot(version: 1, entries: Dictionary(uniqueKeysWithValues: sample.map { ($0.id, $0) }), generation: 3)
+        let snapshot = RegistrySnapshot(version: 1, entries: RegistryEntries(uniqueKeysWithValues: sample.map { ($0.id, $0) }), generation: 3)
         let filter = try finder.filter(query: .map([(".kind", "function.lua")]))
         #expect(finder.find(filter, in: snapshot).count == 2)
         #expect(finder.find(filter, in: snapshot).count == 2)
@@ -149,7 +150,7 @@ private func ids(_ pairs: [(String, Payload)]) throws -> [String] {
 
     @Test func aNewerGenerationDropsOldResults() throws {
         let finder = EntryFinder()
-        var entries = Dictionary(uniqueKeysWithValues: sample.map { ($0.id, $0) })
+        var entries = RegistryEntries(uniqueKeysWithValues: sample.map { ($0.id, $0) })
         let filter = try finder.filter(query: .map([(".kind", "function.lua")]))
         #expect(finder.find(filter, in: RegistrySnapshot(version: 1, entries: entries, generation: 1)).count == 2)
         entries[EntryID(parsing: "x:new")] = entry("x:new", "function.lua")
@@ -159,7 +160,7 @@ private func ids(_ pairs: [(String, Payload)]) throws -> [String] {
 
     @Test func snapshotsThatWereNeverLiveAreNotCached() throws {
         let finder = EntryFinder()
-        let snapshot = RegistrySnapshot(version: 0, entries: Dictionary(uniqueKeysWithValues: sample.map { ($0.id, $0) }))
+        let snapshot = RegistrySnapshot(version: 0, entries: RegistryEntries(uniqueKeysWithValues: sample.map { ($0.id, $0) }))
         let filter = try finder.filter(query: .null)
         _ = finder.find(filter, in: snapshot)
         _ = finder.find(filter, in: snapshot)

@@ -1,3 +1,4 @@
+import HashTreeCollections
 import Testing
 import WippyCore
 
@@ -237,8 +238,8 @@ func entry(_ id: String, _ kind: String = "test.kind", data: Payload = .null, me
 
 @Suite struct RegistryDeltaTests {
     @Test func deltaSquashAndReverse() {
-        let old: [EntryID: Entry] = [EntryID(parsing: "a:1"): entry("a:1", data: .int(1)), EntryID(parsing: "a:2"): entry("a:2")]
-        let new: [EntryID: Entry] = [EntryID(parsing: "a:1"): entry("a:1", data: .int(2)), EntryID(parsing: "a:3"): entry("a:3")]
+        let old: RegistryEntries = [EntryID(parsing: "a:1"): entry("a:1", data: .int(1)), EntryID(parsing: "a:2"): entry("a:2")]
+        let new: RegistryEntries = [EntryID(parsing: "a:1"): entry("a:1", data: .int(2)), EntryID(parsing: "a:3"): entry("a:3")]
         let delta = RegistryDelta.between(old, new)
         #expect(delta.map(\.description) == ["entry.update a:1", "entry.delete a:2", "entry.create a:3"])
         #expect(delta[0].original?.data == .int(1))
@@ -256,7 +257,7 @@ func entry(_ id: String, _ kind: String = "test.kind", data: Payload = .null, me
     }
 
     @Test func resolverFindsReferencesOfEveryShape() {
-        let state: [EntryID: Entry] = [
+        let state: RegistryEntries = [
             EntryID(parsing: "app:host"): entry("app:host"),
             EntryID(parsing: "app:lib"): entry("app:lib"),
             EntryID(parsing: "lib:other"): entry("lib:other"),

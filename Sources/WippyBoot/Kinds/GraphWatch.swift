@@ -1,3 +1,4 @@
+import HashTreeCollections
 import WippyCore
 
 /// The entries a service graph was computed from: the supervised entries, everything reached from them
@@ -12,7 +13,7 @@ struct GraphWatch {
 
     init() {}
 
-    init(services: [EntryID], requires: [EntryID: [EntryID]], entries: [EntryID: Entry], resolver: DependencyResolver) {
+    init(services: [EntryID], requires: [EntryID: [EntryID]], entries: RegistryEntries, resolver: DependencyResolver) {
         ids = Set(services)
         var stack = services
         for required in requires.values.joined() where ids.insert(required).inserted { stack.append(required) }

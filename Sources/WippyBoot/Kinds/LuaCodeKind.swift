@@ -1,3 +1,4 @@
+import HashTreeCollections
 import Synchronization
 import WippyCore
 import WippyRuntime
@@ -110,7 +111,7 @@ final class LuaCodeKind: RegistryParticipant, @unchecked Sendable {
         return runtime.program(id)?.imports.map(\.entry)
     }
 
-    private func checkCycle(from id: EntryID, working: [EntryID: Entry], visiting: inout [EntryID]) throws(WippyError) {
+    private func checkCycle(from id: EntryID, working: RegistryEntries, visiting: inout [EntryID]) throws(WippyError) {
         if visiting.contains(id) {
             throw WippyError.invalid("import cycle: \((visiting + [id]).map(\.description).joined(separator: " -> "))")
         }

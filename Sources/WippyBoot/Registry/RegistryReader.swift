@@ -1,3 +1,4 @@
+import HashTreeCollections
 public import WippyCore
 
 /// The registry of a project as it would be at boot, without booting: the definition files' entries with
@@ -14,7 +15,7 @@ public enum RegistryReader {
         } catch {
             throw WippyError(error.description, kind: .invalid, retryable: false)
         }
-        var entries: [EntryID: Entry] = [:]
+        var entries: RegistryEntries = [:]
         for entry in project.entries { entries[entry.id] = entry }
         guard let history = options.history else { return RegistrySnapshot(version: 0, entries: entries) }
         let (versions, head) = try history.load()

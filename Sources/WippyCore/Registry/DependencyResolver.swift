@@ -1,3 +1,5 @@
+public import HashTreeCollections
+
 /// Finds the entries an entry refers to, for ordering changes and services.
 ///
 /// A *dependency pattern* is a dotted path into the entry's `{meta, data}` document; `*` segments fan out
@@ -22,7 +24,7 @@ public struct DependencyResolver: Sendable {
     }
 
     /// The IDs of existing entries (in `state`) that `entry` refers to, excluding itself, sorted.
-    public func dependencies(of entry: Entry, in state: [EntryID: Entry]) -> [EntryID] {
+    public func dependencies(of entry: Entry, in state: RegistryEntries) -> [EntryID] {
         var found = Set<EntryID>()
         for reference in references(of: entry) {
             for id in resolve(reference, from: entry, in: state) where id != entry.id { found.insert(id) }
@@ -63,7 +65,7 @@ public struct DependencyResolver: Sendable {
         }
     }
 
-    private func resolve(_ reference: String, from entry: Entry, in state: [EntryID: Entry]) -> [EntryID] {
+    private func resolve(_ reference: String, from entry: Entry, in state: RegistryEntries) -> [EntryID] {
         if reference.hasPrefix("group:") {
             let group = String(reference.dropFirst(6))
             return state.values.filter { candidate in
@@ -81,7 +83,7 @@ public struct DependencyResolver: Sendable {
     /// Orders changes for applying: deletes first, dependants before their dependencies (by `before`, the
     /// state they are removed from); then creates and updates, dependencies first (by `after`, the state
     /// they lead to). Ties, and cycles, fall back to ID order.
-    public func order(_ changes: [RegistryChange], before: [EntryID: Entry], after: [EntryID: Entry]) -> [RegistryChange] {
+    public func order(_ changes: [RegistryChange], before: RegistryEntries, after: RegistryEntries) -> [RegistryChange] {
         if changes.count < 2 { return changes }
         let deletes = changes.filter { $0.kind == .delete }
         let others = changes.filter { $0.kind != .delete }
@@ -100,7 +102,7 @@ public struct DependencyResolver: Sendable {
     }
 
     /// `ids` with each one after the ids it depends on (in `state`); lexicographic among equals.
-    private func topological(_ ids: [EntryID], state: [EntryID: Entry]) -> [EntryID] {
+    private func topological(_ ids: [EntryID], state: RegistryEntries) -> [EntryID] {
         let members = Set(ids)
         var dependsOn: [EntryID: Set<EntryID>] = [:]
         var dependants: [EntryID: [EntryID]] = [:]

@@ -1,3 +1,4 @@
+import HashTreeCollections
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -23,7 +24,7 @@ public final class Registry: Sendable {
     private let participants = Mutex<[any RegistryParticipant]>([])
     private let current = Mutex<RegistrySnapshot>(.empty)
     /// The entries from definition files: the baseline history is replayed onto.
-    private let baselineEntries = Mutex<[EntryID: Entry]>([:])
+    private let baselineEntries = Mutex<RegistryEntries>([:])
     private let versionTable = Mutex<[UInt64: RegistryVersion]>([:])
     /// The highest version number recorded (new versions take the next one).
     private let highestVersion = Atomic<UInt64>(0)
@@ -92,7 +93,7 @@ public final class Registry: Sendable {
         let (saved, head) = try history.load()
         var table: [UInt64: RegistryVersion] = [:]
         for version in saved { table[version.id] = version }
-        var entries: [EntryID: Entry] = [:]
+        var entries: RegistryEntries = [:]
         for entry in baseline { entries[entry.id] = entry }
         baselineEntries.withLock { $0 = entries }
         versionTable.withLock { $0 = table }
@@ -152,7 +153,7 @@ public final class Registry: Sendable {
     @discardableResult
     public func applyBaseline(_ entries: [Entry]) throws(WippyError) -> [RegistryChange] {
         try applying.withLock { _ throws(WippyError) -> [RegistryChange] in
-            var newBaseline: [EntryID: Entry] = [:]
+            var newBaseline: RegistryEntries = [:]
             for entry in entries { newBaseline[entry.id] = entry }
             let oldBaseline = baselineEntries.withLock { $0 }
             let live = snapshot.entries
@@ -278,7 +279,7 @@ public final class Registry: Sendable {
     }
 
     /// Checks a change against the working state and fills in originals.
-    private func validate(_ change: RegistryChange, against state: [EntryID: Entry]) throws(WippyError) -> RegistryChange {
+    private func validate(_ change: RegistryChange, against state: RegistryEntries) throws(WippyError) -> RegistryChange {
         var change = change
         switch change.kind {
         case .create:

@@ -1,8 +1,10 @@
+public import HashTreeCollections
+
 /// Building, combining and reversing changesets.
 public enum RegistryDelta {
     /// The changes that turn `old` into `new`: deletes for IDs only in `old`, creates for IDs only in `new`,
     /// updates for entries whose value differs (the registry orders them before applying).
-    public static func between(_ old: [EntryID: Entry], _ new: [EntryID: Entry]) -> [RegistryChange] {
+    public static func between(_ old: RegistryEntries, _ new: RegistryEntries) -> [RegistryChange] {
         var changes: [RegistryChange] = []
         for (id, entry) in old where new[id] == nil {
             changes.append(RegistryChange(kind: .delete, entry: entry, original: entry))
@@ -56,7 +58,7 @@ public enum RegistryDelta {
     }
 
     /// Applies `changes` to `entries` as plain puts and removes (no validation): boot replay.
-    public static func replay(_ changes: [RegistryChange], onto entries: inout [EntryID: Entry]) {
+    public static func replay(_ changes: [RegistryChange], onto entries: inout RegistryEntries) {
         for change in changes {
             switch change.kind {
             case .create, .update: entries[change.id] = change.entry

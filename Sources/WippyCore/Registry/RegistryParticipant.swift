@@ -1,3 +1,5 @@
+public import HashTreeCollections
+
 /// Why a changeset is being applied.
 public enum RegistryOrigin: String, Sendable {
     /// The project's entries (and replayed history) at boot.
@@ -47,7 +49,7 @@ public final class RegistryTransaction: @unchecked Sendable {
     /// The registry before this changeset.
     public let base: RegistrySnapshot
     /// The state with the changes accepted so far.
-    public internal(set) var working: [EntryID: Entry]
+    public internal(set) var working: RegistryEntries
     /// The accepted changes in apply order, originals filled in.
     public internal(set) var applied: [RegistryChange] = []
     /// The version this changeset will be saved as (nil when it is not recorded).

@@ -1,10 +1,11 @@
+public import HashTreeCollections
 import Synchronization
 
 /// The registry at one version: every entry by ID. Immutable and cheap to copy.
 public struct RegistrySnapshot: Sendable {
     /// The version this state belongs to (0: the baseline before any recorded change).
     public let version: UInt64
-    public let entries: [EntryID: Entry]
+    public let entries: RegistryEntries
     /// Which published state this is: a number that grows with every changeset the registry applies, recorded
     /// or not (a file reload changes the entries but not the version). 0 for states that were never live
     /// (``Registry/snapshot(at:)``, ``empty``). Caches of derived data (``EntryFinder``) key on it.
@@ -13,7 +14,7 @@ public struct RegistrySnapshot: Sendable {
     /// The entries sorted by ID, worked out once per snapshot on first use.
     private let sorted = SortedEntries()
 
-    public init(version: UInt64, entries: [EntryID: Entry], generation: UInt64 = 0) {
+    public init(version: UInt64, entries: RegistryEntries, generation: UInt64 = 0) {
         self.version = version
         self.entries = entries
         self.generation = generation
@@ -38,7 +39,7 @@ public struct RegistrySnapshot: Sendable {
 private final class SortedEntries: Sendable {
     private let cached = Mutex<[Entry]?>(nil)
 
-    func entries(of table: [EntryID: Entry]) -> [Entry] {
+    func entries(of table: RegistryEntries) -> [Entry] {
         if let known = cached.withLock({ $0 }) { return known }
         let sorted = table.values.sorted { $0.id < $1.id }
         cached.withLock { $0 = sorted }

@@ -1,3 +1,5 @@
+public import HashTreeCollections
+
 /// Works out the ``ServiceGraph`` of the registered services from their entries.
 ///
 /// A service's references are its lifecycle `requires`/`depends_on` plus every reference its entry holds
@@ -16,7 +18,7 @@ public struct ServiceDependencyFinder: Sendable {
     ///   - services: each registered service with its (resolved) lifecycle requirements.
     ///   - entries: the registry state.
     ///   - previous: the graph found before; services whose entry is gone (being removed) keep their edges.
-    public func graph(services: [EntryID: [EntryID]], entries: [EntryID: Entry], previous: ServiceGraph = ServiceGraph())
+    public func graph(services: [EntryID: [EntryID]], entries: RegistryEntries, previous: ServiceGraph = ServiceGraph())
         -> ServiceGraph
     {
         var dependencies: [EntryID: [EntryID]] = [:]
@@ -42,7 +44,7 @@ public struct ServiceDependencyFinder: Sendable {
     }
 
     /// Services found by following references from the non-service entry `start`.
-    private func servicesReached(from start: EntryID, _ services: [EntryID: [EntryID]], _ entries: [EntryID: Entry]) -> Set<EntryID> {
+    private func servicesReached(from start: EntryID, _ services: [EntryID: [EntryID]], _ entries: RegistryEntries) -> Set<EntryID> {
         var found = Set<EntryID>()
         var seen: Set<EntryID> = [start]
         var stack = [start]

@@ -1,3 +1,4 @@
+import HashTreeCollections
 import WippyCore
 import WippyLua
 import WippyRuntime
@@ -82,8 +83,8 @@ enum RegistryValues {
     }
 
     /// Entries of a Lua list for `build_delta`: malformed items are skipped.
-    static func entries(from value: Payload) -> [EntryID: Entry] {
-        var entries: [EntryID: Entry] = [:]
+    static func entries(from value: Payload) -> RegistryEntries {
+        var entries: RegistryEntries = [:]
         guard let table = value.tableValue else { return entries }
         for item in table.array {
             if let entry = try? entry(from: item) { entries[entry.id] = entry }

@@ -1,3 +1,4 @@
+import HashTreeCollections
 import Testing
 import WippyCore
 
@@ -10,7 +11,7 @@ import WippyCore
         let process = Entry(id: Self.id("proc"), kind: "process.lua", data: .map([("host", .string("app:host"))]))
         let worker = Entry(id: Self.id("worker"), kind: "process.service", data: .map([("process", .string("app:proc"))]))
         let api = Entry(id: Self.id("api"), kind: "process.service")
-        let entries = Dictionary(uniqueKeysWithValues: [host, process, worker, api].map { ($0.id, $0) })
+        let entries = RegistryEntries(uniqueKeysWithValues: [host, process, worker, api].map { ($0.id, $0) })
         let services: [EntryID: [EntryID]] = [
             Self.id("host"): [], Self.id("worker"): [], Self.id("api"): [Self.id("worker"), Self.id("missing")],
         ]
