@@ -33,31 +33,25 @@ public enum RegistryHistoryMode: Sendable, Equatable, CustomStringConvertible {
     ///
     /// - Throws: `Invalid` naming the file when a SQLite history cannot be opened or is not one this build reads.
     public func makeHistory(projectRoot: String) throws(WippyError) -> any RegistryHistory {
-        switch self {
-        case .memory:
-            return MemoryRegistryHistory()
-        case .sqlite(nil):
-            return try SQLiteRegistryHistory(path: SQLiteRegistryHistory.defaultPath(projectRoot: projectRoot))
-        case .sqlite(let path?):
-            let root = projectRoot.isEmpty ? "." : projectRoot
-            return try SQLiteRegistryHistory(path: path.hasPrefix("/") ? path : root + "/" + path)
-        }
+        guard let path = databasePath(projectRoot: projectRoot) else { return MemoryRegistryHistory() }
+        return try SQLiteRegistryHistory(path: path)
     }
-}
 
-extension RegistryHistoryMode {
     /// The history for a project when its store already exists (nil for memory or no file yet), for readers
     /// that must not create one.
     public func existingHistory(projectRoot: String) throws(WippyError) -> (any RegistryHistory)? {
+        guard let path = databasePath(projectRoot: projectRoot), access(path, F_OK) == 0 else { return nil }
+        return try SQLiteRegistryHistory(path: path)
+    }
+
+    /// The SQLite file of this mode (nil for memory): the default one, or `path` relative to the project.
+    private func databasePath(projectRoot: String) -> String? {
         let root = projectRoot.isEmpty ? "." : projectRoot
-        let path: String
         switch self {
         case .memory: return nil
-        case .sqlite(nil): path = SQLiteRegistryHistory.defaultPath(projectRoot: root)
-        case .sqlite(let given?): path = given.hasPrefix("/") ? given : root + "/" + given
+        case .sqlite(nil): return SQLiteRegistryHistory.defaultPath(projectRoot: root)
+        case .sqlite(let path?): return path.hasPrefix("/") ? path : root + "/" + path
         }
-        guard access(path, F_OK) == 0 else { return nil }
-        return try SQLiteRegistryHistory(path: path)
     }
 }
 
