@@ -31,7 +31,7 @@ public struct RegistrySnapshot: Sendable {
 
     /// The entries of one namespace, sorted by ID.
     public func namespace(_ namespace: String) -> [Entry] {
-        entries.values.filter { $0.id.namespace == namespace }.sorted { $0.id < $1.id }
+        sortedEntries.filter { $0.id.namespace == namespace }
     }
 }
 
