@@ -55,15 +55,35 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
             ServiceKind.validationKinds.contains(change.entry.kind)
                 || change.original.map { ServiceKind.validationKinds.contains($0.kind) } ?? false
         }
-        guard relevant else { return }
-        for (id, entry) in transaction.working where entry.kind == "process.service" {
-            do {
-                _ = try ServiceKind.config(of: entry, in: transaction)
-            } catch {
-                let place = entry.origin.map { "\($0): " } ?? ""
-                throw WippyError("\(place)entry \(id): \(error.message)", kind: .invalid, retryable: false)
+        if relevant {
+            for (id, entry) in transaction.working where entry.kind == "process.service" {
+                do {
+                    _ = try ServiceKind.config(of: entry, in: transaction)
+                } catch {
+                    let place = entry.origin.map { "\($0): " } ?? ""
+                    throw WippyError("\(place)entry \(id): \(error.message)", kind: .invalid, retryable: false)
+                }
             }
         }
+        if !staged.isEmpty || transaction.applied.contains(where: { graphWatch.covers($0.id) }) {
+            try checkAcyclic(transaction)
+        }
+    }
+
+    /// The services of the state the changeset leads to must not depend on each other in a circle (§6.4: a
+    /// cycle is a commit error), or none of them could start.
+    private func checkAcyclic(_ transaction: RegistryTransaction) throws(WippyError) {
+        var services: [EntryID: [EntryID]] = [:]
+        for (id, config) in live.withLock({ $0 }) where !removed.contains(id) { services[id] = config.lifecycle.requires }
+        for (id, config) in staged { services[id] = config.lifecycle.requires }
+        for (id, entry) in transaction.working where HostKind.kinds.contains(entry.kind) { services[id] = [] }
+        let graph = finder.graph(services: services, entries: transaction.working)
+        guard let cycle = graph.cycles(among: Set(services.keys)).first, let first = cycle.first else { return }
+        let place = transaction.working[first]?.origin.map { "\($0): " } ?? ""
+        throw WippyError(
+            "\(place)entry \(first): services depend on each other in a cycle: "
+                + cycle.map(\.description).joined(separator: " → "),
+            kind: .invalid, retryable: false)
     }
 
     func commit(_ transaction: RegistryTransaction) {
