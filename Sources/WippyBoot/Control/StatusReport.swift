@@ -31,7 +31,7 @@ public struct StatusReport: Sendable {
     ///   app:api (process.service) failed retries 2 needs app:db: boom
     /// ```
     public func rendered() -> String {
-        let services = report["services"]?.tableValue?.array ?? []
+        let services = StatusReport.inStartOrder(report["services"]?.tableValue?.array ?? [])
         let hosts = services.filter { ($0["kind"]?.stringValue ?? "").hasSuffix(".host") }
         let hostIDs = Set(hosts.compactMap { $0["id"]?.stringValue })
         var lines: [String] = []
@@ -52,6 +52,30 @@ public struct StatusReport: Sendable {
             lines.append(line(service, needs: dependencies(service)))
         }
         return lines.isEmpty ? "no supervised services" : lines.joined(separator: "\n")
+    }
+
+    /// Services in the order they start: each after what it depends on, then by ID.
+    static func inStartOrder(_ services: [Payload]) -> [Payload] {
+        var dependencies: [String: [String]] = [:]
+        for service in services {
+            guard let id = service["id"]?.stringValue else { continue }
+            dependencies[id] = (service["dependencies"]?.tableValue?.array ?? []).compactMap(\.stringValue)
+        }
+        var levels: [String: Int] = [:]
+        func level(_ id: String, _ visiting: inout Set<String>) -> Int {
+            if let known = levels[id] { return known }
+            guard visiting.insert(id).inserted else { return 0 }  // a cycle: no order to keep
+            let value = (dependencies[id] ?? []).map { level($0, &visiting) + 1 }.max() ?? 0
+            visiting.remove(id)
+            levels[id] = value
+            return value
+        }
+        func key(_ service: Payload) -> (Int, String) {
+            let id = service["id"]?.stringValue ?? ""
+            var visiting = Set<String>()
+            return (level(id, &visiting), id)
+        }
+        return services.sorted { key($0) < key($1) }
     }
 
     private func line(_ service: Payload, needs: [String]) -> String {
