@@ -24,9 +24,12 @@ struct GlobalOptions: ParsableArguments {
     var history = "sqlite"
 
     /// The parsed --history value.
-    func historyMode() throws -> RegistryHistoryMode {
-        guard let mode = RegistryHistoryMode(argument: history) else {
-            throw ValidationError("--history must be sqlite, sqlite:PATH or memory (got \"\(history)\")")
+    func historyMode() throws -> RegistryHistoryMode { try GlobalOptions.historyMode(history) }
+
+    /// Parses a --history value (here and in `wippy registry`), or says what is accepted.
+    static func historyMode(_ text: String) throws -> RegistryHistoryMode {
+        guard let mode = RegistryHistoryMode(argument: text) else {
+            throw ValidationError("--history must be sqlite, sqlite:PATH or memory (got \"\(text)\")")
         }
         return mode
     }

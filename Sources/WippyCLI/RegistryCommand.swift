@@ -40,9 +40,7 @@ struct RegistryOutputOptions: ParsableArguments {
 
     func validate() throws {
         if json && yaml { throw ValidationError("--json and --yaml cannot be used together") }
-        if RegistryHistoryMode(argument: history) == nil {
-            throw ValidationError("--history must be sqlite, sqlite:PATH or memory (got \"\(history)\")")
-        }
+        _ = try GlobalOptions.historyMode(history)
     }
 
     /// The registry as it would be at boot, or exit 1 with the loading error.

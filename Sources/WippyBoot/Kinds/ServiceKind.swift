@@ -22,6 +22,8 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
     private let finder = ServiceDependencyFinder()
     /// What the service graph was last computed from (see ``GraphWatch``): other changes leave it as it is.
     private var graphWatch = GraphWatch()
+    /// Whether the running transaction can change the service graph (worked out in `finish`).
+    private var graphMayChange = false
     private let live = Mutex<[EntryID: Config]>([:])
     /// True once the application started: new `auto_start` services start at commit.
     private let running = Atomic<Bool>(false)
@@ -65,9 +67,8 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
                 }
             }
         }
-        if !staged.isEmpty || transaction.applied.contains(where: { graphWatch.covers($0.id) }) {
-            try checkAcyclic(transaction)
-        }
+        graphMayChange = !staged.isEmpty || !removed.isEmpty || transaction.applied.contains { graphWatch.covers($0.id) }
+        if graphMayChange { try checkAcyclic(transaction) }
     }
 
     /// The services of the state the changeset leads to must not depend on each other in a circle (§6.4: a
@@ -118,16 +119,17 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
                 supervisor.restart(id)
             }
         }
-        let graphChanged = !staged.isEmpty || !removed.isEmpty || transaction.applied.contains { graphWatch.covers($0.id) }
         staged = [:]
         removed = []
-        if graphChanged { updateGraph(transaction) }
+        if graphMayChange { updateGraph(transaction) }
+        graphMayChange = false
         supervisor.start(toStart)
     }
 
     func discard(_ transaction: RegistryTransaction) {
         staged = [:]
         removed = []
+        graphMayChange = false
     }
 
     /// From now on, new `auto_start` services start when they are committed.
