@@ -29,7 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
+    // Each target depends on exactly what it imports.
     targets: [
         // The only C module: trampolines, preemption hook and coroutine wrappers over Debian's liblua5.4
         // (apt-get install liblua5.4-dev).
@@ -40,8 +42,7 @@ let package = Package(
         // Safe Swift surface over the C API. The only target that imports CLua.
         .target(
             name: "WippyLua",
-            dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"CLua"],
+            dependencies: ["CLua"],
             swiftSettings: swiftSettings
         ),
         // Wippy's typed Lua dialect: parser and line-preserving translation to Lua 5.4. Pure Swift.
@@ -49,11 +50,11 @@ let package = Package(
             name: "WippyTypedLua",
             swiftSettings: swiftSettings
         ),
-        // Pure codecs: JSON, base64, UUID, Go durations and time layouts. No Lua.
+        // Pure codecs: JSON, base64, UUID (name-based ones hashed with swift-crypto), Go durations and time
+        // layouts. No Lua.
         .target(
             name: "WippyCodecs",
-            dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCore"],
+            dependencies: ["WippyCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Vocabulary and machinery with no Lua in it: entries, PIDs, payloads, scheduler, topology.
@@ -70,7 +71,6 @@ let package = Package(
         .target(
             name: "WippyRuntime",
             dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyCore", "WippyLua", "WippyTypedLua", "WippyCodecs",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,8 +81,8 @@ let package = Package(
         .target(
             name: "WippyModules",
             dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyCore", "WippyLua", "WippyRuntime", "WippyCodecs",
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -90,16 +90,15 @@ let package = Package(
         // Persistent stores on embedded SQLite (GRDB over Debian's libsqlite3-dev): registry history.
         .target(
             name: "WippyStore",
-            dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["WippyCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         // Composition root: project loading, entry kinds, configuration, boot and shutdown.
         .target(
             name: "WippyBoot",
             dependencies: [
+                "WippyCore", "WippyRuntime", "WippyCodecs", "WippyStore",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
-                "WippyCore", "WippyRuntime", "WippyCodecs", "WippyTypedLua", "WippyStore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -108,51 +107,56 @@ let package = Package(
         .executableTarget(
             name: "WippyCLI",
             dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyBoot", "WippyCore", "WippyRuntime", "WippyModules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WippyLuaTests", dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyLua"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyTypedLuaTests", dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyTypedLua"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyCodecsTests", dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyCoreTests", dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyTypedLuaTests", dependencies: ["WippyTypedLua"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyCodecsTests", dependencies: ["WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WippyCoreTests",
+            dependencies: ["WippyCore", .product(name: "HashTreeCollections", package: "swift-collections")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WippyRuntimeTests",
-            dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyRuntime", "WippyCore", "WippyLua"],
+            dependencies: ["WippyRuntime", "WippyCore", "WippyLua", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WippyModulesTests",
             dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "WippyModules", "WippyRuntime", "WippyCore", "WippyLua",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WippyBootTests", dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyBoot", "WippyCore", "WippyModules", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "WippyStoreTests",
+            name: "WippyBootTests",
             dependencies: [
+                "WippyBoot", "WippyCore", "WippyModules",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
-                "WippyStore", "WippyBoot", "WippyCore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "WippyIntegrationTests",
+            name: "WippyStoreTests",
             dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCLI"],
+                "WippyStore", "WippyBoot", "WippyCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `wippy` binary (the dependency makes sure it is built first).
+        .testTarget(
+            name: "WippyIntegrationTests",
+            dependencies: ["WippyCLI"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

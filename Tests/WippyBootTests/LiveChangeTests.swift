@@ -28,13 +28,20 @@ import WippyModules
             source: |
               local lib = require("lib")
               return { call = function(name) return "greet-v1 " .. lib.word() .. " " .. name end }
+          # Stays in flight until the test sends the bus event test/release.
           - name: slow
             kind: function.lua
-            modules: [time]
+            modules: [events, logger]
             method: call
             source: |
-              local time = require("time")
-              return { call = function() time.sleep("300ms") return "slow-v1" end }
+              local events = require("events")
+              local logger = require("logger")
+              return { call = function()
+                local release = events.subscribe("test", "release")
+                logger:info("slow started")
+                release:channel():receive()
+                return "slow-v1"
+              end }
           # Calls the function named in each message (concurrently) and logs the result.
           - name: caller
             kind: process.lua
@@ -166,11 +173,13 @@ import WippyModules
         guard await live.waitUntil("the caller service", { live.pid(of: "app:caller.service") != nil }) else { return }
         live.call("app:greet")
         guard await live.waitFor("result greet-v1 one x") else { return }
-        live.call("app:slow")  // sleeps 300 ms inside the old code
-        try await Task.sleep(for: .milliseconds(50))
+        live.call("app:slow")  // waits inside the old code until released
+        guard await live.waitFor("slow started") else { return }
         try live.update("app:slow") { $0["source"] = "return { call = function() return \"slow-v2\" end }" }
         live.call("app:slow")
         guard await live.waitFor("result slow-v2") else { return }
+        #expect(live.count("result slow-v1") == 0)  // the old call is still in flight
+        live.app.bus.send(BusEvent(system: "test", kind: "release", path: "slow"))
         guard await live.waitFor("result slow-v1") else { return }
         // the call in flight finished on the code it started with; the new call ran the new code
         #expect(live.count("result slow-v1") == 1)

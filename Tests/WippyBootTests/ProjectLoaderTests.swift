@@ -7,14 +7,20 @@ import WippyCore
 @Suite struct ProjectLoaderTests {
     private static let registryEntry = "    kind: registry.entry\n"
 
-    @Test func noLockFileMeansEmptyRegistryWithANote() throws {
+    @Test func noLockFileIsAnErrorThatSaysWhatAProjectLooksLike() throws {
         try TemporaryProject.with { project in
             try project.write("src/_index.yaml", "namespace: app\nentries:\n  - name: a\n" + Self.registryEntry)
-            let loaded = try ProjectLoader(projectRoot: project.root).load()
-            #expect(loaded.lockFile == nil)
-            #expect(loaded.entries.isEmpty)
-            #expect(loaded.notes == ["no lock file found, starting with empty registry"])
+            let error = try #require(loadError(project))
+            #expect(error.message.contains("no lock file wippy.lock"))
+            #expect(error.message.contains("wippy init"))
         }
+    }
+
+    @Test func missingProjectDirectoryIsAnError() throws {
+        let error = try #require(throws: ProjectError.self) {
+            try ProjectLoader(projectRoot: "/nonexistent-wippy-project").load()
+        }
+        #expect(error.message == "project directory /nonexistent-wippy-project does not exist")
     }
 
     @Test func missingSourceDirectoryIsAnError() throws {

@@ -31,9 +31,10 @@ import Testing
         #expect(hello.stdout.contains("Hello"))
     }
 
-    @Test func noLockFileMeansEmptyRegistry() async throws {
+    @Test func listingCommandsWithoutALockFileSaysWhatItExpected() async throws {
         let project = try TemporaryProject(files: [:], lock: false)
         let run = try await WippyBinary.run(["run", "list"], in: project.root)
-        #expect(run.stdout.hasPrefix("No commands found."))
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("Error: no lock file wippy.lock in "), "\(run.stderr)")
     }
 }

@@ -55,6 +55,7 @@ import WippyRuntime
         let node = await LuaTestNode.make(workers: 1)
         defer { node.shutdown() }
         let collector = node.collector()
+        let observer = Payload.string(collector.pid.description)
         let result = await node.run(source: """
             return { main = function(observer)
                 coroutine.spawn(function() channel.new():receive() process.send(observer, "blocked woke") end)
@@ -62,18 +63,31 @@ import WippyRuntime
                     for i = 1, math.huge do process.send(observer, "tick", i) coroutine.yield() end
                 end)
                 for i = 1, 3 do coroutine.yield() end
+                process.send(observer, "main done")
                 return "main done"
             end }
-            """, [.string(collector.pid.description)])
+            """, [observer])
         #expect(result.text == "main done")
-        let ticks = collector.messages.count
-        #expect(ticks >= 1)
-        // lower bound: whatever was in flight has arrived, and no tick comes after the process ended
-        try? await Task.sleep(for: .milliseconds(200))
-        let settled = collector.messages.count
-        try? await Task.sleep(for: .milliseconds(300))
-        #expect(collector.messages.count == settled, "a spawned coroutine kept running after main returned")
-        #expect(!collector.topics.contains("blocked woke"))
+        // Another process on the same (only) worker gives way many times before it sends a marker: a spawned
+        // coroutine still running would get those turns and send ticks between "main done" and the marker
+        // (messages from one worker reach the collector in the order they were sent).
+        let marker = await node.run(source: """
+            return { main = function(observer)
+                for i = 1, 2000 do coroutine.yield() end
+                process.send(observer, "marker")
+                return "ok"
+            end }
+            """, [observer])
+        #expect(marker.text == "ok")
+        guard await node.wait("the marker", until: { collector.topics.contains("marker") }) else { return }
+        let topics = collector.topics
+        guard let done = topics.firstIndex(of: "main done"), let end = topics.firstIndex(of: "marker") else {
+            Issue.record("missing messages: \(topics)")
+            return
+        }
+        #expect(topics[..<done].contains("tick"))
+        #expect(!topics[done..<end].contains("tick"), "a spawned coroutine kept running after main returned: \(topics)")
+        #expect(!topics.contains("blocked woke"))
     }
 
     @Test func errorInSpawnedCoroutineKillsTheProcess() async {

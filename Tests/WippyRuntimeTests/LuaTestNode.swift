@@ -64,23 +64,20 @@ final class LuaTestNode: @unchecked Sendable {
     }
 
     /// Stops the hosts on a separate thread, so no test thread blocks in `ProcessHost.stop` (which joins the
-    /// workers and waits up to its deadline for processes to end), then releases the lock. After a timed-out
-    /// wait a worker may be stuck for good: the stop thread then never returns, so the lock is released after
-    /// a few seconds regardless, and the tests go on.
+    /// workers and waits up to its deadline for processes to end), then releases the lock once they stopped.
+    /// After a timed-out wait (the test has failed already) a worker may be stuck for good: the lock is then
+    /// released at once, so memory measurements waiting for it are not held up by a test that failed.
     func shutdown() {
         let node = self.node
         let host = self.host
         let collectorPIDs = collectors.withLock { $0 }
         let collectorHost = collectorHostBox.withLock { $0 }
         let lock = OnceRelease(fd: lockFD)
+        if hung.load(ordering: .relaxed) { lock.release() }
         detachThread {
             for pid in collectorPIDs { node.terminate(pid) }
             host.stop(timeout: .seconds(2))
             collectorHost?.stop(timeout: .seconds(2))
-            lock.release()
-        }
-        detachThread {
-            sleep(6)
             lock.release()
         }
     }

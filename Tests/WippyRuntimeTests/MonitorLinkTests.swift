@@ -253,11 +253,14 @@ import WippyRuntime
         defer { node.shutdown() }
         let collector = node.collector()
         let sink = Payload.string(collector.pid.description)
+        // The child never ends by itself: it answers every message. Only the LINK_DOWN can end it.
         node.install("test:child", source: """
-            return { main = function(observer)
-                local m = process.inbox():receive()
-                process.send(observer, "child survived", m:topic())
-                return "survived"
+            return { main = function()
+                local inbox = process.inbox()
+                while true do
+                    local m = inbox:receive()
+                    process.send(m:from(), "child survived", m:topic())
+                end
             end }
             """)
         node.install("test:parent", source: """
@@ -267,21 +270,31 @@ import WippyRuntime
                 error("parent fails", 0)
             end }
             """)
+        // Finds the child, watches it, sends it a message and reports which comes first: the child's end or
+        // its answer.
         node.install("test:poker", source: """
-            return { main = function(observer)
-                while process.registry.lookup("linked-child") == nil do coroutine.yield() end
-                process.send("linked-child", "late")
-                process.send(observer, "poked")
-                return "poked"
+            return { main = function()
+                local child
+                for i = 1, 1000000 do
+                    child = process.registry.lookup("linked-child")
+                    if child then break end
+                    coroutine.yield()
+                end
+                if not child then return "the child was never registered" end
+                local watching = process.monitor(child)
+                process.send(child, "late")
+                if not watching then return "child ended" end
+                local events, inbox = process.events(), process.inbox()
+                local r = channel.select{events:case_receive(), inbox:case_receive()}
+                if r.channel == events then return "child ended: " .. tostring(r.value.result.error) end
+                return "child survived"
             end }
             """)
         let poker = node.spawn("test:poker", [sink])
         let parent = node.spawn("test:parent", [sink])
         #expect(await node.result(of: parent)?.error?.message == "parent fails")
-        #expect(await node.result(of: poker).text == "poked")
-        // lower bound: give the child every chance to run
-        try? await Task.sleep(for: .milliseconds(300))
-        #expect(!collector.topics.contains("child survived"), "the linked child ignored its parent's LINK_DOWN: \(collector.topics)")
+        let outcome = await node.result(of: poker).text
+        #expect(outcome.hasPrefix("child ended"), "the linked child ignored its parent's LINK_DOWN: \(outcome)")
     }
 
     @Test func everyMonitoredChildsExitArrives() async {

@@ -2,28 +2,9 @@ import Testing
 import WippyCore
 import WippyRuntime
 
-/// `os` follows Wippy (Go) semantics, not the C library's.
+/// `os` follows Wippy (Go) semantics, not the C library's (`os.clock` is tested on the real binary: see
+/// WippyIntegrationTests/OSClockTests.swift).
 @Suite struct OSLibraryTests {
-    @Test func clockIsWallTimeNotCPUTime() async {
-        let harness = RuntimeHarness(workers: 1)
-        // A process that sleeps burns no CPU; os.clock still advances by the wall time that passed.
-        harness.install("test:sleepy", source: """
-            return { main = function()
-                local before = os.clock()
-                local inbox = process.inbox()
-                local timeout = channel.new()
-                -- wait about 50 ms without using CPU: nobody sends, so use a bounded busy-free wait on a timer-less
-                -- channel select with default in a loop of yields is not CPU free; use coroutine yields instead
-                local deadline = before + 0.05
-                while os.clock() < deadline do coroutine.yield() end
-                return os.clock() - before
-            end }
-            """)
-        let result = await harness.run("test:sleepy")
-        let elapsed = result.value.doubleValue ?? -1
-        #expect(elapsed >= 0.05)
-    }
-
     @Test func timeTableDefaultsAndDateRoundTrip() async {
         let harness = RuntimeHarness(workers: 1)
         let result = await harness.run(source: """

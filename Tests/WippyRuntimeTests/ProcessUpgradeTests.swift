@@ -17,6 +17,7 @@ import WippyRuntime
                     return process.upgrade(nil, parent, count)
                 end
                 count = count + 1
+                process.send(parent, "counted", count)
             end
         end }
         """
@@ -43,7 +44,7 @@ import WippyRuntime
         #expect(throws: Never.self) { try node.node.monitor(watcher: collector.pid, target: pid) }
         node.send(pid, topic: "tick")
         node.send(pid, topic: "tick")
-        guard await node.wait("two ticks counted", until: { node.node.isAlive(pid) }) else { return }
+        guard await node.wait("two ticks counted", until: { collector.topics.filter { $0 == "counted" }.count == 2 }) else { return }
         // new code for the same entry, then the upgrade request with messages queued behind it
         node.install("test:counter", source: Self.version2)
         node.send(pid, topic: "upgrade")

@@ -91,6 +91,7 @@ import WippyRuntime
                     keep[round % 2] = t
                     if round % 10 == 0 then coroutine.yield() end
                 end
+                process.send(observer, "bystander done")
                 return process.pid()
             end }
             """)
@@ -98,8 +99,9 @@ import WippyRuntime
         #expect(await node.run("test:planter", [observer]).text == "planted")
         let bystander = await node.run("test:bystander", [observer])
         let bystanderPID = bystander?.value.stringValue ?? "?"
-        // let in-flight messages arrive (a lower bound, not a deadline)
-        try? await Task.sleep(for: .milliseconds(100))
+        // Everything the bystander's process sent (finalizers running inside it included) arrives before its
+        // last message: one sender's messages arrive in order.
+        guard await node.wait("the bystander's last message", until: { collector.topics.contains("bystander done") }) else { return }
         let impersonated = collector.messages.filter { $0.topic == "gc" }
         #expect(
             impersonated.count == 0,

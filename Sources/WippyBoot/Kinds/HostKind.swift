@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import WippyCore
 import WippyRuntime
@@ -14,9 +15,17 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
 
     struct Config: Equatable {
         var workers: Int
+        /// What `host.workers` asked for, when the bound cut it down (logged when the host is made).
+        var requestedWorkers: Int?
         var terminal: Bool
         var lifecycle: LifecycleConfig
     }
+
+    /// The most worker threads one host gets: four per CPU core, at least 8. A worker is an OS thread with a
+    /// Lua state, and a blocking call never holds one, so threads beyond the cores add memory and context
+    /// switches, not throughput. Wippy apps written for Go (where a worker is a goroutine) ask for 32 or more
+    /// on small machines: they run, on fewer threads.
+    static var maxWorkers: Int { max(8, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     let runtime: LuaRuntime
     let supervisor: Supervisor
@@ -61,6 +70,10 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
                 live.withLock { $0[id] = (existing.service, config) }
                 continue
             }
+            if let requested = config.requestedWorkers {
+                runtime.logger.info(
+                    "host \(id): \(requested) workers requested, using \(config.workers) (at most \(HostKind.maxWorkers): 4 per CPU core, at least 8)")
+            }
             let host = runtime.makeHost(id: id.description, workers: config.workers, terminal: config.terminal)
             runtime.node.register(host: host)
             let service = HostService(host: host, stopTimeout: config.lifecycle.stopTimeout)
@@ -86,11 +99,18 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
     static func config(of entry: Entry) throws(WippyError) -> Config {
         let terminal = entry.kind == "terminal.host"
         var workers = terminal ? 1 : Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        if !terminal, let configured = entry.data["host"]?["workers"] {
-            guard let count = configured.intValue, count > 0 else { throw WippyError.invalid("host.workers must be a positive integer") }
-            workers = Int(count)
+        var requested: Int?
+        if !terminal, let configured = entry.data["host"]?["workers"], !configured.isNull {
+            guard let count = configured.intValue, count > 0 else {
+                throw WippyError.invalid("host.workers must be a positive integer (got \(configured))")
+            }
+            workers = Int(clamping: count)
+            if workers > maxWorkers {
+                requested = workers
+                workers = maxWorkers
+            }
         }
-        let lifecycle = try LifecycleConfig(payload: entry.data["lifecycle"], namespace: entry.id.namespace)
-        return Config(workers: workers, terminal: terminal, lifecycle: lifecycle)
+        let lifecycle = try LifecycleConfig(payload: entry.data["lifecycle"], entry: entry.id)
+        return Config(workers: workers, requestedWorkers: requested, terminal: terminal, lifecycle: lifecycle)
     }
 }

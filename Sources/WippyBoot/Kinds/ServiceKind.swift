@@ -173,7 +173,7 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
         if let value = entry.data["input"], !value.isNull {
             if let list = value.tableValue, list.fields.isEmpty { input = list.array } else { input = [value] }
         }
-        var lifecycle = try LifecycleConfig(payload: entry.data["lifecycle"], namespace: entry.id.namespace)
+        var lifecycle = try LifecycleConfig(payload: entry.data["lifecycle"], entry: entry.id)
         if !lifecycle.requires.contains(hostID) { lifecycle.requires.append(hostID) }
         return Config(processID: processID, hostID: hostID, input: input, lifecycle: lifecycle)
     }

@@ -3,8 +3,9 @@ internal import Yams
 
 /// One definition file (`.yaml`, `.yml` or `.json`) and the entries it declares.
 ///
-/// A file whose top level is not a map with a non-empty string `namespace` declares nothing and is ignored.
-/// Otherwise it uses one of two formats:
+/// A file whose top level is not a map, or a map with neither an `entries` list nor `name` and `kind`, declares
+/// nothing and is ignored (other YAML files, such as a module's `wippy.yaml`, may live in the tree). One that
+/// declares entries needs a non-empty string `namespace`. It uses one of two formats:
 /// - **batch**: an `entries` list; file-level `meta` is merged into each entry's meta (entry keys win); an entry's
 ///   data is the value of its `data` key when it has one, else every key except `name`, `kind`, `meta`, `data`;
 /// - **single entry**: top-level `name` and `kind` and no `entries`; the data is every top-level key except
@@ -52,9 +53,11 @@ public struct DefinitionFile: Sendable {
         guard let bytes = ProjectFileSystem.contents(of: path) else {
             throw ProjectError("cannot read definition file", file: file)
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard var text = String(validating: bytes, as: UTF8.self) else {
             throw ProjectError("definition file is not valid UTF-8", file: file)
         }
+        // A byte order mark some editors write at the start of UTF-8 files is not part of the document.
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         guard let root = try YAMLPayloadDecoder.compose(text, file: file), case .mapping(let mapping) = root else {
             return []
         }
@@ -64,7 +67,17 @@ public struct DefinitionFile: Sendable {
 
         guard let namespaceNode = value("namespace"),
             case .string(let namespace) = try decoder.decode(namespaceNode), !namespace.isEmpty
-        else { return [] }
+        else {
+            // Other YAML files (data, specs) may sit in the tree; one that declares entries needs a namespace.
+            var declared: YAMLNode?
+            if let entries = value("entries"), case .sequence = entries { declared = entries }
+            if declared == nil, value("kind") != nil { declared = value("name") }
+            guard let declared else { return [] }
+            let problem = value("namespace") == nil ? "has no `namespace:`" : "has a `namespace:` that is not a non-empty string"
+            throw ProjectError(
+                "definition file \(problem): its entries need one (for example `namespace: app`)", file: file,
+                line: YAMLPayloadDecoder.line(of: value("namespace") ?? declared))
+        }
         if namespace.contains(":") {
             throw ProjectError("namespace \"\(namespace)\" must not contain ':'", file: file, line: YAMLPayloadDecoder.line(of: namespaceNode))
         }

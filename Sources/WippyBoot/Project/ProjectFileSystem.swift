@@ -1,4 +1,7 @@
 internal import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The few file-system operations the loader needs, on absolute paths.
 enum ProjectFileSystem {
@@ -24,13 +27,33 @@ enum ProjectFileSystem {
         return type == .typeDirectory
     }
 
-    /// The names in a directory, sorted by their UTF-8 bytes.
+    /// The names in a directory, sorted by their UTF-8 bytes. A subdirectory or definition file whose name is
+    /// not valid UTF-8 is an error naming it (it could be neither loaded nor referred to); other such files are
+    /// left out.
     static func sortedNames(in directory: String) throws(ProjectError) -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: directory).sorted(by: ProjectPath.precedes)
-        } catch {
-            throw ProjectError("cannot list directory \(directory): \(error.localizedDescription)")
+        guard let stream = opendir(directory) else {
+            throw ProjectError("cannot list directory: \(String(cString: strerror(errno)))", file: directory)
         }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let item = readdir(stream) {
+            let bytes = withUnsafeBytes(of: item.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if bytes == [0x2E] || bytes == [0x2E, 0x2E] { continue }
+            if let name = String(validating: bytes, as: UTF8.self) {
+                names.append(name)
+                continue
+            }
+            let shown = bytes.map { $0 < 0x80 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
+            var info = stat()
+            let isDirectory = (Array(directory.utf8) + [0x2F] + bytes + [0]).withUnsafeBufferPointer { path in
+                path.withMemoryRebound(to: CChar.self) { lstat($0.baseAddress!, &info) == 0 }
+            } && (info.st_mode & S_IFMT) == S_IFDIR
+            if isDirectory || DefinitionFile.isDefinitionFile(name: shown) {
+                throw ProjectError(
+                    "\(isDirectory ? "directory" : "file") name is not valid UTF-8: rename it", file: directory + "/" + shown)
+            }
+        }
+        return names.sorted(by: ProjectPath.precedes)
     }
 
     /// The bytes of a file, or `nil` if it cannot be read.

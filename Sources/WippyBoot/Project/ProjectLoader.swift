@@ -7,9 +7,6 @@ import WippyCore
 /// entry, a missing `file://` target or a duplicate entry ID stops the load with one ``ProjectError`` naming the
 /// file, line and entry. Kinds are not checked here; the runtime does that.
 public struct ProjectLoader: Sendable {
-    /// The note recorded when there is no lock file.
-    public static let noLockFileNote = "no lock file found, starting with empty registry"
-
     /// Absolute project root.
     public var projectRoot: String
     /// Lock file path, relative to the project root unless absolute.
@@ -23,12 +20,21 @@ public struct ProjectLoader: Sendable {
     /// Absolute path of the lock file.
     public var lockFilePath: String { ProjectPath.join(projectRoot, lockFile) }
 
-    /// Loads the lock file and every entry. With no lock file the result has no entries and a note saying so.
+    /// Loads the lock file and every entry. A missing project directory or lock file is an error that says what
+    /// a project looks like.
     public func load() throws(ProjectError) -> LoadedProject {
+        switch ProjectFileSystem.kind(of: projectRoot) {
+        case .missing: throw ProjectError("project directory \(projectRoot) does not exist")
+        case .file: throw ProjectError("project directory \(projectRoot) is a file, not a directory")
+        case .directory: break
+        }
         let lockPath = lockFilePath
         switch ProjectFileSystem.kind(of: lockPath) {
         case .missing:
-            return LoadedProject(root: projectRoot, lockFile: nil, entries: [], notes: [Self.noLockFileNote])
+            throw ProjectError(
+                "no lock file \(lockFile) in \(projectRoot): a Wippy project has a wippy.lock at its root naming its "
+                    + "source directory (`directories: {src: ./src}`), with the entries' YAML files under it; "
+                    + "`wippy init` creates one")
         case .directory:
             throw ProjectError("lock file is a directory", file: display(lockPath))
         case .file:
@@ -62,7 +68,15 @@ public struct ProjectLoader: Sendable {
     /// Loads every definition file under `treeRoot`, tagging entries with the module when there is one.
     func loadTree(_ treeRoot: String, module: LockedModule?) throws(ProjectError) -> [Entry] {
         var entries: [Entry] = []
-        for path in try DefinitionScanner.definitionFiles(under: treeRoot) {
+        let files: [String]
+        do {
+            files = try DefinitionScanner.definitionFiles(under: treeRoot)
+        } catch {
+            var located = error
+            located.file = located.file.map(display)
+            throw located
+        }
+        for path in files {
             let file = DefinitionFile(path: path, treeRoot: treeRoot, projectRoot: projectRoot)
             for var entry in try file.load() {
                 if let module {

@@ -1,3 +1,4 @@
+import Crypto
 import Synchronization
 
 /// Creates version 1, 4 and 7 UUIDs the way Go's `github.com/google/uuid` does.
@@ -91,7 +92,7 @@ enum UUIDGenerator {
     /// A name-based UUID: the first 16 bytes of `hash(namespace ‖ name)` with version and variant set.
     static func nameBased(version: Int, namespace: UUIDValue, name: [UInt8]) -> UUIDValue {
         let input = namespace.bytes + name
-        let digest = version == 3 ? MD5.hash(input) : SHA1.hash(input)
+        let digest = version == 3 ? Array(Insecure.MD5.hash(data: input)) : Array(Insecure.SHA1.hash(data: input))
         var value = UUIDValue(bytes: Array(digest[0..<16]))
         value.stamp(version: version)
         return value

@@ -13,18 +13,23 @@ public struct LuaEntryCompiler {
         self.availableModules = availableModules
     }
 
+    /// The UTF-8 encoding of U+FEFF, skipped at the start of a source.
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
     /// Compiles `entry`; errors name the entry and, when known, the file and line.
     public func compile(_ entry: Entry) throws(WippyError) -> LuaProgram {
         guard let kind = LuaEntryKind(rawValue: entry.kind) else {
             throw problem(entry, "\(entry.kind) is not a Lua entry kind")
         }
         guard let source = entry.data["source"] else { throw problem(entry, "missing 'source'") }
-        let bytes: [UInt8]
+        var bytes: [UInt8]
         switch source {
         case .string(let text): bytes = Array(text.utf8)
         case .bytes(let raw): bytes = raw
         default: throw problem(entry, "'source' must be a string")
         }
+        // Editors on some systems start UTF-8 files with a byte order mark; Lua's loader would read it as code.
+        if bytes.starts(with: LuaEntryCompiler.byteOrderMark) { bytes.removeFirst(LuaEntryCompiler.byteOrderMark.count) }
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw problem(entry, "'source' is empty")
         }

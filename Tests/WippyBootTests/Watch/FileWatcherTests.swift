@@ -161,10 +161,14 @@ import WippyBoot
             let watcher = try FileWatcher { batches.append($0) }
             watcher.watch([FileWatcher.Root(path: project.root + "/src")])
             watcher.start()
+            try project.write("src/before.yaml", "e: 5\n")
+            #expect(batches.waitFor(project.root + "/src/before.yaml"))
+            // stop() returns once the watcher's thread has ended: nothing can report a batch after it
             watcher.stop()
+            let seen = batches.all.count
             try project.write("src/after.yaml", "f: 6\n")
-            usleep(100_000)
-            #expect(batches.all.isEmpty)
+            #expect(batches.all.count == seen)
+            #expect(!batches.paths.contains(project.root + "/src/after.yaml"))
         }
     }
 }
