@@ -147,7 +147,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WippyBootTests", dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyBoot", "WippyCore", "WippyModules", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyBoot", "WippyCore", "WippyModules",
+                "WippyRuntime", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyStoreTests",
             dependencies: [
