@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `wippy` command line.
 @main
-struct Wippy: ParsableCommand {
+struct Wippy: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
