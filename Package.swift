@@ -134,7 +134,9 @@ let package = Package(
         .testTarget(
             name: "WippyRuntimeTests",
             dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyRuntime", "WippyCore", "WippyLua"],
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyRuntime", "WippyCore", "WippyLua",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -162,7 +164,10 @@ let package = Package(
         .testTarget(
             name: "WippyIntegrationTests",
             dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCLI"],
+                .product(name: "HashTreeCollections", package: "swift-collections"),"WippyCLI",
+                // A second connection that holds the registry history's lock while `wippy run` boots.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -166,7 +166,8 @@ struct RunCommand: AsyncParsableCommand {
             Output.write("Error: \(error.message)\n", to: 2)
             return 1
         case nil:
-            return signals.firstSignal.map(SignalWatcher.exitCode(for:)) ?? 1
+            // Shut down before the command ended: by a signal (the group may have seen it first).
+            return await signals.firstSignal(within: .seconds(5)).map(SignalWatcher.exitCode(for:)) ?? 1
         }
     }
 

@@ -23,6 +23,7 @@ final class SignalWatcher: @unchecked Sendable {
         var booting = true
         var first: Int32?
         var onFirst: (@Sendable () -> Void)?
+        var waiters: [CheckedContinuation<Int32?, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -40,6 +41,38 @@ final class SignalWatcher: @unchecked Sendable {
 
     /// The first signal received once running, if any.
     var firstSignal: Int32? { state.withLock { $0.first } }
+
+    /// The first signal, waiting up to `limit` for it: the service group watches the same signals and may
+    /// have finished its shutdown before this watcher's handler ran.
+    func firstSignal(within limit: Duration) async -> Int32? {
+        await withTaskGroup(of: Int32?.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let first = self.state.withLock { state -> Int32? in
+                        if state.first == nil { state.waiters.append(continuation) }
+                        return state.first
+                    }
+                    if let first { continuation.resume(returning: first) }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            if first == nil { self.resumeWaiters(with: nil) }
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func resumeWaiters(with signal: Int32?) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Int32?, Never>] in
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: signal) }
+    }
 
     /// Boot is over: from now on the first signal calls `onFirst` (which starts the graceful shutdown).
     func running(onFirst: @escaping @Sendable () -> Void) {
@@ -66,6 +99,7 @@ final class SignalWatcher: @unchecked Sendable {
             _exit(code)
         case .shutDown(let onFirst):
             SignalWatcher.say("\nshutting down (press Ctrl+C again to force exit)\n")
+            resumeWaiters(with: signal)
             onFirst?()
         case .force:
             SignalWatcher.say("\nwippy: second signal: exiting now\n")

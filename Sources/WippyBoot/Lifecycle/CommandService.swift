@@ -42,8 +42,9 @@ public final class CommandService: Service, Sendable {
         let result = await withTaskCancellationOrGracefulShutdownHandler {
             await exit.wait()
         } onCancelOrGracefulShutdown: {
-            node.cancel(pid, from: nil, reason: "shutdown")
+            // Abandoned first: a result the CANCEL brings back is the shutdown's, not the command's.
             exit.abandon()
+            node.cancel(pid, from: nil, reason: "shutdown")
         }
         if let result { onFinished(.success(result)) }
     }
