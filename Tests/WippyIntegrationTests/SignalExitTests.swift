@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 /// Issue 7 items 8 and 10: SIGINT/SIGTERM are honoured from the start of boot to the end of shutdown, and
@@ -51,11 +52,11 @@ import Testing
         let database = project.root + "/.wippy/registry.db"
         let lock = try HistoryLock(path: database)
         defer { lock.release() }
-        let opened = OpenWatch(path: database)
+        let trigger = SignalOnOpen(path: database)
         let run = try RunningWippy(["run"], in: project.root)
-        #expect(await opened.wait(within: .seconds(20)), "wippy never opened its history")
-        run.signal(SIGTERM)
-        let status = await run.exit(within: .seconds(3))
+        trigger.arm(pid: run.pid, signal: SIGTERM)
+        #expect(await trigger.sent(within: .seconds(20)), "wippy never opened its history")
+        let status = await run.exit()
         #expect(status == 143, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("SIGTERM while booting"))
     }
@@ -122,30 +123,68 @@ final class HistoryLock: @unchecked Sendable {
     }
 }
 
-/// Reports the next time a file is opened (inotify `IN_OPEN`), from the moment it is made.
-final class OpenWatch: Sendable {
+/// Sends a signal to a process the next time a file is opened (inotify `IN_OPEN`, watched from the moment
+/// this is made), from a thread of its own: nothing between the open and the signal waits for a scheduler.
+final class SignalOnOpen: Sendable {
+    private struct State {
+        var opened = false
+        var target: (pid: Int32, signal: Int32)?
+        var sent = false
+        var waiter: CheckedContinuation<Bool, Never>?
+    }
+
     private let descriptor: Int32
-    private let opened = DispatchSemaphore(value: 0)
+    private let state = Mutex(State())
 
     init(path: String) {
         descriptor = inotify_init1(Int32(IN_CLOEXEC))
         _ = inotify_add_watch(descriptor, path, UInt32(IN_OPEN))
-        let descriptor = self.descriptor, opened = self.opened
-        Thread.detachNewThread {
+        let descriptor = self.descriptor
+        Thread.detachNewThread { [self] in
             var buffer = [UInt8](repeating: 0, count: 4096)
-            if read(descriptor, &buffer, buffer.count) > 0 { opened.signal() }
+            guard read(descriptor, &buffer, buffer.count) > 0 else { return }
+            self.update { $0.opened = true }
         }
     }
 
     deinit { close(descriptor) }
 
-    /// True when the file was opened within `limit`.
-    func wait(within limit: Duration) async -> Bool {
-        let opened = self.opened
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: opened.wait(timeout: .now() + .seconds(Int(limit.components.seconds))) == .success)
+    /// Signals `pid` once the file is opened (at once if it was).
+    func arm(pid: Int32, signal: Int32) { update { $0.target = (pid, signal) } }
+
+    private func update(_ change: (inout State) -> Void) {
+        let (target, waiter) = state.withLock { state -> ((pid: Int32, signal: Int32)?, CheckedContinuation<Bool, Never>?) in
+            change(&state)
+            guard state.opened, let target = state.target, !state.sent else { return (nil, nil) }
+            state.sent = true
+            defer { state.waiter = nil }
+            return (target, state.waiter)
+        }
+        if let target { kill(target.pid, target.signal) }
+        waiter?.resume(returning: true)
+    }
+
+    /// True once the signal was sent, waiting up to `limit`.
+    func sent(within limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let done = self.state.withLock { state -> Bool in
+                        if state.sent { return true }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if done { continuation.resume(returning: true) }
+                }
             }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            if !first { self.state.withLock { state in defer { state.waiter = nil }; return state.waiter }?.resume(returning: false) }
+            group.cancelAll()
+            return first
         }
     }
 }
