@@ -9,7 +9,7 @@ import WippyCore
 import Glibc
 #endif
 
-struct RunCommand: AsyncParsableCommand {
+struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Boot the application and run it.",
@@ -56,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
     var arguments: [String] = []
 
 
-    func run() async throws {
+    func run() throws {
         // Arguments are captured as they are (they belong to the Lua process), so help is checked by hand.
         if arguments.first == "--help" || arguments.first == "-h" { throw CleanExit.helpRequest(RunCommand.self) }
         if arguments.first == "list" && exec == nil { return try listCommands() }
@@ -74,21 +74,7 @@ struct RunCommand: AsyncParsableCommand {
             target = EntryID(parsing: exec)
         }
 
-        let options = try runtimeOptions()
-        let modules = ModuleCatalog.modules(arguments: Array(processArguments.dropFirst(exec == nil ? 1 : 0)))
-        // Boot blocks (files, history replay): on a Dispatch thread, not on the concurrency pool.
-        let booted = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Application, WippyError>, Never>) in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(WippyError) in
-                    try Application(options: options, modules: modules, logger: logger)
-                })
-            }
-        }
-        let app: Application
-        switch booted {
-        case .success(let value): app = value
-        case .failure(let error): fail(error.message)
-        }
+        let app = try boot(logger: logger, arguments: Array(processArguments.dropFirst(exec == nil ? 1 : 0)))
         if target == nil, let name = arguments.first {
             guard let command = app.commands.first(where: { $0.name == name }) else {
                 fail("command \"\(name)\" not found. Use 'wippy run list' to see the commands")
@@ -96,14 +82,27 @@ struct RunCommand: AsyncParsableCommand {
             target = command.id
             processArguments = Array(arguments.dropFirst())
         }
-        let code = await serve(
-            app, command: target.map { ($0, processArguments) }, watch: watch ?? !commandMode, signals: signals, logger: logger)
-        Glibc.exit(code)
+        let command = target.map { (id: $0, arguments: processArguments) }
+        let watch = self.watch ?? !commandMode
+        let host = self.host
+        // The service group runs on the concurrency pool; this (main) thread waits for its exit code. (An
+        // async main would park the main thread in Dispatch, which valgrind cannot follow.)
+        let code = Mutex<Int32>(1)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let exitCode = await RunCommand.serve(
+                app, command: command, host: host, watch: watch, signals: signals, logger: logger)
+            code.withLock { $0 = exitCode }
+            done.signal()
+        }
+        done.wait()
+        Glibc.exit(code.withLock { $0 })
     }
 
     /// Runs the application's service group until it stops; returns the exit code.
-    private func serve(
-        _ app: Application, command: (id: EntryID, arguments: [String])?, watch: Bool, signals: SignalWatcher, logger: Logger
+    private static func serve(
+        _ app: Application, command: (id: EntryID, arguments: [String])?, host: String?, watch: Bool, signals: SignalWatcher,
+        logger: Logger
     ) async -> Int32 {
         let runtime = RuntimeService(app: app)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]

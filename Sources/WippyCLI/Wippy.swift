@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `wippy` command line.
 @main
-struct Wippy: AsyncParsableCommand {
+struct Wippy: ParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(

@@ -10,6 +10,9 @@ import Glibc
 ///
 /// A fixed set of threads (SwiftNIO's `NIOThreadPool`), started on first use and stopped with the runtime
 /// that owns it (``shutdown(timeout:)``). Work beyond the thread count waits in the pool's queue, in order.
+/// It is for work that ends by itself (a query, a file, a lock held by someone who will release it). A wait
+/// with no bound, such as terminal input (`TerminalReader`), keeps a thread of its own instead: a few readers
+/// waiting for a human would otherwise hold every pool thread.
 ///
 /// Thread-safe.
 public final class BlockingPool: Sendable {
