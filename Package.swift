@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     // Each target depends on exactly what it imports.
     targets: [
@@ -74,6 +76,8 @@ let package = Package(
                 "WippyCore", "WippyLua", "WippyTypedLua", "WippyCodecs",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                // NIOThreadPool: where natives run work that waits (disk, locks, network) off the workers.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -101,6 +105,9 @@ let package = Package(
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                // The runtime, control socket and file watcher are Services of `wippy run`'s ServiceGroup.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -110,6 +117,7 @@ let package = Package(
                 "WippyBoot", "WippyCore", "WippyRuntime", "WippyModules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -137,9 +145,10 @@ let package = Package(
         .testTarget(
             name: "WippyBootTests",
             dependencies: [
-                "WippyBoot", "WippyCore", "WippyModules",
+                "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -156,7 +165,8 @@ let package = Package(
         // Runs the built `wippy` binary (the dependency makes sure it is built first).
         .testTarget(
             name: "WippyIntegrationTests",
-            dependencies: ["WippyCLI"],
+            // GRDB: a second connection that holds the registry history's lock while `wippy run` boots.
+            dependencies: ["WippyCLI", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

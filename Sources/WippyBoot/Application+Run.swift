@@ -1,28 +1,7 @@
-import Dispatch
 public import WippyCore
-import Synchronization
 import WippyRuntime
 
 extension Application {
-    /// Why `run` or `exec` returned.
-    public enum Outcome: Sendable {
-        /// A signal or `requestShutdown()` asked the runtime to stop.
-        case shutdownRequested
-        /// The executed entry finished.
-        case finished(ProcessResult)
-    }
-
-    /// Asks a waiting `waitForShutdown` or `exec` to return (from a signal handler thread, say).
-    public func requestShutdown() {
-        shutdownRequested.withLock { $0 = true }
-        wakeUp.signal()
-    }
-
-    /// Blocks until shutdown is requested.
-    public func waitForShutdown() {
-        while !shutdownRequested.withLock({ $0 }) { wakeUp.wait() }
-    }
-
     /// The terminal host to run commands on: `preferred` if given, else the only `terminal.host`.
     public func terminalHost(preferred: String?) throws(WippyError) -> EntryID {
         if let preferred {
@@ -41,9 +20,11 @@ extension Application {
         }
     }
 
-    /// Runs process entry `id` on `host` with string arguments and waits for it to finish, or for a shutdown
-    /// request (then the process is cancelled and given the stop timeout to end).
-    public func exec(_ id: EntryID, host hostID: EntryID, arguments: [String]) throws(WippyError) -> Outcome {
+    /// Starts process entry `id` on `host` (starting the host if needed) with string arguments; `onExit`
+    /// receives its result, on the host's worker thread. Returns the process's PID.
+    public func startCommand(
+        _ id: EntryID, host hostID: EntryID, arguments: [String], onExit: @escaping @Sendable (ProcessResult) -> Void
+    ) throws(WippyError) -> PID {
         guard let program = runtime.program(id) else { throw WippyError.notFound("entry \(id) not found") }
         guard program.kind == .process || program.kind == .workflow else {
             throw WippyError.invalid("entry \(id) is a \(program.kind.rawValue), not a process.lua entry")
@@ -52,25 +33,8 @@ extension Application {
         guard let host = node.host(hostID.description), host.isRunning else {
             throw WippyError.unavailable("host \(hostID) did not start")
         }
-        let box = ResultBox()
-        let wakeUp = self.wakeUp
-        let options = SpawnOptions(onExit: { _, result in
-            box.result.withLock { $0 = result }
-            wakeUp.signal()
-        })
+        let options = SpawnOptions(onExit: { _, result in onExit(result) })
         let starter = LuaProcessStarter(program: program, arguments: arguments.map { .string($0) })
-        let pid = node.spawn(on: host, starter: starter, options: options)
-        while true {
-            if let result = box.result.withLock({ $0 }) { return .finished(result) }
-            if shutdownRequested.withLock({ $0 }) {
-                node.cancel(pid, from: nil, reason: "shutdown")
-                return .shutdownRequested
-            }
-            wakeUp.wait()
-        }
+        return node.spawn(on: host, starter: starter, options: options)
     }
-}
-
-private final class ResultBox: Sendable {
-    let result = Mutex<ProcessResult?>(nil)
 }

@@ -36,11 +36,8 @@ public final class Application: Sendable {
     let code: LuaCodeKind
     let hostKind: HostKind
     let serviceKind: ServiceKind
-    let shutdownRequested = Mutex(false)
     /// The control socket of a running `wippy run` (``serveControl()``).
     let control = Mutex<ControlServer?>(nil)
-    /// Signalled whenever something a waiting `run`/`exec` cares about happens.
-    let wakeUp = DispatchSemaphore(value: 0)
 
     /// Loads the project, then applies its entries (with recorded history replayed on top) to the registry
     /// as one changeset: every Lua entry compiled, hosts and services built (nothing runs yet).
@@ -88,11 +85,34 @@ public final class Application: Sendable {
     }
 
     /// Stops every service and host, dependents first, level by level, each bounded by its stop timeout and
-    /// the whole by the shutdown timeout.
+    /// the whole by the shutdown timeout; then the blocking pool (work in flight gets what is left of it).
+    /// Blocks the caller (``stop()`` is the same for async code).
     public func shutdown() {
+        let deadline = ContinuousClock.now + options.shutdownTimeout
         stopControl()
         supervisor.stopAll()
         supervisor.waitUntilInactive(supervisor.serviceIDs, timeout: options.shutdownTimeout)
+        runtime.shutdown(timeout: max(.zero, deadline - .now))
+    }
+
+    /// ``shutdown()`` for async code: waits on events, holding no thread.
+    public func stop() async {
+        let deadline = ContinuousClock.now + options.shutdownTimeout
+        stopControl()
+        supervisor.stopAll()
+        let left = await supervisor.inactive(supervisor.serviceIDs, timeout: options.shutdownTimeout)
+        if !left.isEmpty {
+            logger.warning("shutdown timeout (\(options.shutdownTimeout)) passed; still running: \(left.map(\.description).joined(separator: ", "))")
+        }
+        let runtime = self.runtime
+        let remaining = max(.zero, deadline - .now)
+        // The pool's threads are joined on a Dispatch thread, not on the concurrency pool.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                runtime.shutdown(timeout: remaining)
+                continuation.resume()
+            }
+        }
     }
 
     /// Entries that declare `meta.command.name`, sorted by name.

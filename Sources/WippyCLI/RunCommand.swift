@@ -1,5 +1,8 @@
 import ArgumentParser
+import Dispatch
 import Logging
+import ServiceLifecycle
+import Synchronization
 import WippyBoot
 import WippyCore
 #if canImport(Glibc)
@@ -12,7 +15,7 @@ struct RunCommand: ParsableCommand {
         abstract: "Boot the application and run it.",
         discussion: """
             Without arguments: start every auto_start host and service and run until SIGINT/SIGTERM, then \
-            stop everything gracefully and exit 0.
+            stop everything gracefully (bounded by the shutdown timeout) and exit 0.
 
               wippy run                     run the application
               wippy run -x app:main a b     also run process entry app:main on the terminal host with \
@@ -21,8 +24,14 @@ struct RunCommand: ParsableCommand {
               wippy run list                list the commands
 
             Exit code of -x and commands: an error prints its message on stderr and exits 1; a returned \
-            string is printed on stdout (exit 0); a number is the exit code; true/false exit 0/1. Logs are \
-            silent in these modes unless -v is given.
+            string is printed on stdout (exit 0); a number from 0 to 255 is the exit code (a fraction is \
+            cut: 3.7 exits 3); any other number (negative, above 255, NaN, infinite) exits 1 with a message \
+            on stderr, never a wrapped code; true/false exit 0/1; anything else exits 0. Logs are silent in \
+            these modes unless -v is given.
+
+            Signals: the first SIGINT/SIGTERM stops gracefully. A run of -x or a command stopped that way \
+            exits 128 + the signal number (130 for SIGINT, 143 for SIGTERM), as does any run stopped while \
+            booting (loading the project, replaying the registry history); a second signal exits 1 at once.
 
             Hot reload: while `wippy run` runs the application, it watches the source directory, vendored \
             modules and wippy.lock, and applies saved changes (YAML, Lua, other file:// targets) as one \
@@ -46,13 +55,15 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "A command name (or `list`), then arguments for the process.")
     var arguments: [String] = []
 
+
     func run() throws {
         // Arguments are captured as they are (they belong to the Lua process), so help is checked by hand.
         if arguments.first == "--help" || arguments.first == "-h" { throw CleanExit.helpRequest(RunCommand.self) }
         if arguments.first == "list" && exec == nil { return try listCommands() }
         let commandMode = exec != nil || !arguments.isEmpty
         let logger = global.makeLogger(quietByDefault: commandMode)
-        SignalWatcher.blockSignals()
+        // From here a signal stops the run, also while booting.
+        let signals = SignalWatcher()
 
         var processArguments = arguments
         var target: EntryID?
@@ -71,45 +82,104 @@ struct RunCommand: ParsableCommand {
             target = command.id
             processArguments = Array(arguments.dropFirst())
         }
-        SignalWatcher.start { app.requestShutdown() }
-        app.start()
-        let watcher = (watch ?? !commandMode) ? app.watchProjectFiles() : nil
-        func shutdown() {
-            watcher?.stop()
-            app.shutdown()
+        let command = target.map { (id: $0, arguments: processArguments) }
+        let watch = self.watch ?? !commandMode
+        let host = self.host
+        // The service group runs on the concurrency pool; this (main) thread waits for its exit code. (An
+        // async main would park the main thread in Dispatch, which valgrind cannot follow.)
+        let code = Mutex<Int32>(1)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let exitCode = await RunCommand.serve(
+                app, command: command, host: host, watch: watch, signals: signals, logger: logger)
+            code.withLock { $0 = exitCode }
+            done.signal()
         }
+        done.wait()
+        Glibc.exit(code.withLock { $0 })
+    }
 
-        guard let target else {
-            logger.info("runtime ready")
-            app.serveControl()
-            app.waitForShutdown()
-            shutdown()
-            Glibc.exit(0)
+    /// Runs the application's service group until it stops; returns the exit code.
+    private static func serve(
+        _ app: Application, command: (id: EntryID, arguments: [String])?, host: String?, watch: Bool, signals: SignalWatcher,
+        logger: Logger
+    ) async -> Int32 {
+        let runtime = RuntimeService(app: app)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        var ready = [runtime.started]
+        if command == nil {
+            let control = ControlService(app: app, after: runtime.started)
+            services.append(.init(service: control))
+            ready.append(control.serving)
         }
-        do {
-            let hostID = try app.terminalHost(preferred: host)
-            switch try app.exec(target, host: hostID, arguments: processArguments) {
-            case .finished(let result):
-                let outcome = TerminalOutcome(result)
-                if let text = outcome.standardOutput { Output.write(text + "\n", to: 1) }
-                if let text = outcome.standardError { Output.write(text + "\n", to: 2) }
-                shutdown()
-                Glibc.exit(outcome.exitCode)
-            case .shutdownRequested:
-                shutdown()
-                Glibc.exit(0)
+        if watch {
+            let watcher = WatchService(app: app, after: runtime.started)
+            services.append(.init(service: watcher))
+            ready.append(watcher.watching)
+        }
+        let finished = Mutex<Result<ProcessResult, WippyError>?>(nil)
+        if let command {
+            let hostID: EntryID
+            do throws(WippyError) {
+                hostID = try app.terminalHost(preferred: host)
+            } catch {
+                app.shutdown()
+                fail(error.message)
             }
+            let service = CommandService(
+                app: app, entry: command.id, host: hostID, arguments: command.arguments, after: runtime.started
+            ) { outcome in
+                finished.withLock { $0 = outcome }
+                // Printed when the process ends, before the shutdown.
+                guard case .success(let result) = outcome else { return }
+                let terminal = TerminalOutcome(result)
+                if let text = terminal.standardOutput { Output.write(text + "\n", to: 1) }
+                if let text = terminal.standardError { Output.write(text + "\n", to: 2) }
+            }
+            // Its end (the process returned, or could not start) shuts the run down.
+            services.append(
+                .init(
+                    service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup))
+        } else {
+            let announce = ready
+            Task {
+                for readiness in announce { guard await readiness.wait() else { return } }
+                logger.info("runtime ready")
+            }
+        }
+        let group = app.serviceGroup(services)
+        signals.running { Task { await group.triggerGracefulShutdown() } }
+        var failed = false
+        do {
+            try await group.run()
         } catch {
-            shutdown()
-            fail(error.message)
+            logger.error("shutdown: \(error)")
+            failed = true
+        }
+        guard command != nil else { return failed ? 1 : 0 }
+        switch finished.withLock({ $0 }) {
+        case .success(let result)?:
+            return TerminalOutcome(result).exitCode
+        case .failure(let error)?:
+            Output.write("Error: \(error.message)\n", to: 2)
+            return 1
+        case nil:
+            // Shut down before the command ended: by a signal (the group may have seen it first).
+            return await signals.firstSignal(within: .seconds(5)).map(SignalWatcher.exitCode(for:)) ?? 1
         }
     }
 
-    private func boot(logger: Logger, arguments: [String]) throws -> Application {
+    private func runtimeOptions() throws -> RuntimeOptions {
         var options = RuntimeOptions()
         options.projectRoot = global.directory
         options.lockFile = global.lockFile
         options.historyMode = try global.historyMode()
+        return options
+    }
+
+    private func boot(logger: Logger, arguments: [String]) throws -> Application {
+        let options = try runtimeOptions()
         do {
             return try Application(options: options, modules: ModuleCatalog.modules(arguments: arguments), logger: logger)
         } catch {

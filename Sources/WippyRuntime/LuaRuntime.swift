@@ -22,10 +22,14 @@ public final class LuaRuntime: Sendable {
     private let terminalHosts = Mutex<Set<String>>([])
     /// Processes that asked for `pid.outdated` events, by the entry they run.
     private let upgradableProcesses = Mutex<[PID: EntryID]>([:])
+    /// Where natives run work that waits (``LuaProcess/performBlocking(_:from:work:resume:)``); its threads
+    /// start on first use and stop with ``shutdown(timeout:)`` (or when the runtime is freed).
+    public let blockingPool: BlockingPool
 
     public init(node: Node, modules: [any LuaModule], logger: Logger, bus: EventBus = EventBus(), registry: Registry? = nil,
-                supervisor: Supervisor? = nil) {
+                supervisor: Supervisor? = nil, blockingThreads: Int = BlockingPool.defaultThreadCount) {
         self.node = node
+        self.blockingPool = BlockingPool(threads: blockingThreads)
         self.supervisor = supervisor
         self.bus = bus
         self.registry = registry
@@ -36,6 +40,11 @@ public final class LuaRuntime: Sendable {
         self.modules = table
         self.logger = logger
     }
+
+    /// Stops the blocking pool (after the hosts stopped): queued work is refused, running work gets up to
+    /// `timeout` to end. False when some was still running.
+    @discardableResult
+    public func shutdown(timeout: Duration) -> Bool { blockingPool.shutdown(timeout: timeout) }
 
     // MARK: - Code
 

@@ -18,6 +18,18 @@ import Testing
         #expect(try await exec("return { main = function() return 0 end }").status == 0)
     }
 
+    @Test(arguments: ["256", "-1", "1e10", "1/0", "0/0", "-0.5"])
+    func numbersOutsideAByteExitOneWithAMessage(_ value: String) async throws {
+        let run = try await exec("return { main = function() return \(value) end }")
+        #expect(run.status == 1, "\(value)")
+        #expect(run.stderr.contains("is outside 0-255: exiting with 1"), "\(value): \(run.stderr)")
+    }
+
+    @Test func fractionsInRangeAreCut() async throws {
+        #expect(try await exec("return { main = function() return 3.7 end }").status == 3)
+        #expect(try await exec("return { main = function() return 255 end }").status == 255)
+    }
+
     @Test func booleansMapToZeroAndOne() async throws {
         #expect(try await exec("return { main = function() return true end }").status == 0)
         #expect(try await exec("return { main = function() return false end }").status == 1)

@@ -63,6 +63,12 @@ public struct GoLocation: Sendable, CustomStringConvertible {
         throw .notFound("unknown time zone " + name)
     }
 
+    /// The zone `name` when ``load(_:)`` would not read a file for it (UTC, or loaded before); nil otherwise.
+    public static func loaded(_ name: String) -> GoLocation? {
+        if name == "UTC" { return .utc }
+        return ZoneLoader.cached(name: name)
+    }
+
     /// The zone in effect at Unix second `sec` (Go's `Location.lookup`).
     func lookup(_ sec: Int64) -> ZoneLookup {
         switch storage {

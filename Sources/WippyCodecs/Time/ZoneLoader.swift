@@ -10,6 +10,9 @@ enum ZoneLoader {
 
     private static let cache = Mutex<[String: GoLocation]>([:])
 
+    /// A zone loaded before, without touching the disk.
+    static func cached(name: String) -> GoLocation? { cache.withLock { $0[name] } }
+
     /// Loads an IANA zone by name from the zone directories, else from Foundation; cached.
     static func load(name: String) -> GoLocation? {
         if let cached = cache.withLock({ $0[name] }) { return cached }

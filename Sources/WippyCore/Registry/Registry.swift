@@ -12,6 +12,10 @@ import Darwin
 /// serialised: it orders the changes, lets every kind handler (``RegistryParticipant``) accept or reject
 /// each one, saves the new version to the history, then commits the handlers and publishes the new state
 /// and `registry` events on the bus. Any rejection leaves everything as it was.
+///
+/// Thread-safe: an apply may run on any thread (the file watcher's, a blocking-pool thread for Lua's
+/// `changes:apply()`), never on a worker (it waits for the lock and writes the history); what it starts
+/// reaches processes through their workers' inboxes (sends, spawns, bus events).
 public final class Registry: Sendable {
     /// Kinds kept in the registry with no handler.
     public static let internalKinds: Set<String> = ["registry.entry", "ns.definition", "ns.requirement", "ns.dependency"]
@@ -116,6 +120,7 @@ public final class Registry: Sendable {
     /// - Throws: `Invalid` for an empty or malformed changeset, or the first rejection, naming the entry.
     @discardableResult
     public func apply(_ changes: [RegistryChange], origin: RegistryOrigin = .api, record: Bool = true) throws(WippyError) -> UInt64? {
+        Registry.assertOffWorker()
         guard !changes.isEmpty else { throw WippyError.invalid("no changes to apply") }
         return try applying.withLock { _ throws(WippyError) -> UInt64? in
             let head = version
@@ -128,6 +133,7 @@ public final class Registry: Sendable {
     /// Moves the registry to a recorded version (rollback or forward): the state becomes that version's,
     /// through the kind handlers like any changeset, and the head moves; no new version is made.
     public func applyVersion(_ target: UInt64) throws(WippyError) {
+        Registry.assertOffWorker()
         try applying.withLock { _ throws(WippyError) in try moveHead(to: target) }
     }
 
@@ -152,7 +158,8 @@ public final class Registry: Sendable {
     /// entries added, changed or removed in the files are created, updated or deleted. Records no version.
     @discardableResult
     public func applyBaseline(_ entries: [Entry]) throws(WippyError) -> [RegistryChange] {
-        try applying.withLock { _ throws(WippyError) -> [RegistryChange] in
+        Registry.assertOffWorker()
+        return try applying.withLock { _ throws(WippyError) -> [RegistryChange] in
             var newBaseline: RegistryEntries = [:]
             for entry in entries { newBaseline[entry.id] = entry }
             let oldBaseline = baselineEntries.withLock { $0 }
@@ -182,6 +189,12 @@ public final class Registry: Sendable {
             baselineEntries.withLock { $0 = newBaseline }
             return []
         }
+    }
+
+    /// Stops a debug build when a worker thread would wait for the apply lock and the history.
+    @inline(__always)
+    static func assertOffWorker(_ function: StaticString = #function) {
+        assert(Worker.current == nil, "Registry.\(function) on a worker thread: run it off the worker (LuaProcess.performBlocking)")
     }
 
     private func nextVersionNumber() -> UInt64 {

@@ -37,21 +37,23 @@ public final class ProcessHost: @unchecked Sendable {
 
     /// Starts the worker threads.
     public func start() {
-        let shouldStart = state.withLock { state -> Bool in
-            guard state == .initial else { return false }
+        // The threads start under the lock, so a concurrent `stop` finds every handle set.
+        state.withLock { state in
+            guard state == .initial else { return }
             state = .running
-            return true
+            for worker in workers { startThread(for: worker) }
         }
-        guard shouldStart else { return }
-        for worker in workers { startThread(for: worker) }
     }
 
     private func startThread(for worker: Worker) {
         let makeLocal = self.makeLocal
         let body = ThreadBody {
+            // Current from the first moment: the local resources are built (and freed) on the worker's thread.
+            Worker.setCurrent(worker)
             worker.local = makeLocal(worker)
             worker.runLoop()
             worker.local = nil
+            Worker.setCurrent(nil)
         }
         var thread = pthread_t()
         let context = Unmanaged.passRetained(body).toOpaque()
@@ -80,23 +82,24 @@ public final class ProcessHost: @unchecked Sendable {
     /// Cancels every process (CANCEL event), waits up to `timeout` for them to end, terminates the rest and
     /// joins the worker threads. Blocks the caller; never call it from one of this host's workers.
     public func stop(timeout: Duration = .seconds(10)) {
-        let shouldStop = state.withLock { state -> Bool in
-            guard state == .running else { state = .stopped; return false }
-            state = .stopped
-            return true
+        let threads = state.withLock { state -> [pthread_t] in
+            defer { state = .stopped }
+            guard state == .running else { return [] }
+            return workers.compactMap { worker in
+                defer { worker.thread = nil }
+                return worker.thread
+            }
         }
-        guard shouldStop else { return }
+        guard !threads.isEmpty else { return }
         let nanos = UInt64(timeout.components.seconds) * 1_000_000_000
             + UInt64(timeout.components.attoseconds / 1_000_000_000)
         let deadline = MonotonicClock.now() &+ nanos
         for worker in workers { worker.inbox.post(.shutdown(graceful: deadline)) }
-        for worker in workers {
-            if let thread = worker.thread { pthread_join(thread, nil) }
-            worker.thread = nil
-        }
+        for thread in threads { pthread_join(thread, nil) }
     }
 
-    /// Live processes across all workers (approximate while running).
+    /// Live processes across all workers; readable from any thread (each worker publishes its count
+    /// atomically), exact once the host is idle.
     public var processCount: Int { workers.reduce(0) { $0 + $1.processCount } }
 }
 

@@ -12,8 +12,7 @@ extension Worker {
 
     /// The worker thread's body.
     func runLoop() {
-        Worker.setCurrent(self)
-        defer { Worker.setCurrent(nil) }
+        assertCurrent()
         var buffer: [WorkerEvent] = []
         buffer.reserveCapacity(64)
         while true {
@@ -99,7 +98,7 @@ extension Worker {
     private func handle(_ event: WorkerEvent) {
         switch event {
         case .start(let process):
-            processCount += 1
+            countProcesses(1)
             schedule(process)
             if let deadline = shutdownDeadline { _ = deadline; cancel(process, reason: "scheduler shutdown") }
         case .deliver(let process, let item):
@@ -170,7 +169,7 @@ extension Worker {
         process.starter = nil
         behavior?.exited(process, result: result)
         behavior?.discard(process)
-        processCount -= 1
+        countProcesses(-1)
         host.node.processExited(process, result: result)
     }
 

@@ -13,7 +13,8 @@ public import Synchronization
 /// the worker's inbox (``post(_:)``).
 ///
 /// `@unchecked Sendable`: the confined state (`runQueue`, `timers`, `localEvents`, `local`) is only used on
-/// the worker thread (checked by ``isCurrent``); the inbox is internally locked.
+/// the worker thread (debug builds check it: ``assertCurrent(_:file:line:)``); the inbox is internally
+/// locked; what other threads read (``processCount``, the published load and bytes) is atomic.
 public final class Worker: @unchecked Sendable {
     public let index: Int
     // unowned(unsafe): the host owns its workers.
@@ -28,8 +29,13 @@ public final class Worker: @unchecked Sendable {
     var localEvents = Deque<WorkerEvent>()
     var shutdownDeadline: UInt64?
     var stopping = false
-    /// Live processes started on this worker.
-    public internal(set) var processCount = 0
+    /// Live processes started on this worker: written by the worker only, readable from any thread.
+    private let liveProcesses = Atomic<Int>(0)
+    public var processCount: Int { liveProcesses.load(ordering: .relaxed) }
+    /// Adds `delta` to ``processCount`` (worker thread only: the single writer needs no atomic add).
+    func countProcesses(_ delta: Int) {
+        liveProcesses.store(liveProcesses.load(ordering: .relaxed) + delta, ordering: .relaxed)
+    }
     /// Worker-local resources created by the host's `makeLocal` (for Lua: the worker's Lua state).
     public var local: AnyObject?
     /// Processes waiting to run here (run queue and pending starts), as last published by the worker
@@ -44,11 +50,15 @@ public final class Worker: @unchecked Sendable {
     /// How many consecutive children go to the worker chosen when spreading.
     static let spreadRun = 64
     /// Processes waiting to run here, exactly (worker thread only).
-    var backlog: Int { runQueue.count + localEvents.count }
+    var backlog: Int {
+        assertCurrent()
+        return runQueue.count + localEvents.count
+    }
 
     /// The worker for a process spawned by a process of this one (worker thread only; see
     /// ``ProcessHost/pickWorker()``).
     func placeChild(among workers: [Worker]) -> Worker {
+        assertCurrent()
         let backlog = self.backlog
         guard backlog >= Worker.spreadBacklog else {
             spreadRemaining = 0
@@ -78,6 +88,7 @@ public final class Worker: @unchecked Sendable {
     /// Bytes held by the local resources, as last published by the worker (for statistics).
     public let publishedBytes = Atomic<Int>(0)
 
+    /// The worker's thread, while it runs (set and cleared under the host's state lock).
     var thread: pthread_t?
 
     init(index: Int, host: ProcessHost) {
@@ -87,6 +98,13 @@ public final class Worker: @unchecked Sendable {
 
     /// True when called on this worker's thread.
     public var isCurrent: Bool { Worker.current === self }
+
+    /// Stops a debug build when called off this worker's thread (for the worker-confined entry points);
+    /// compiled out of release builds.
+    @inline(__always)
+    public func assertCurrent(_ function: StaticString = #function, file: StaticString = #fileID, line: UInt = #line) {
+        assert(isCurrent, "\(function) must run on the thread of worker \(index) of host \(host.id)", file: file, line: line)
+    }
 
     /// The worker whose thread is running the caller, if any.
     public static var current: Worker? {
@@ -98,6 +116,7 @@ public final class Worker: @unchecked Sendable {
 
     /// Puts a process in the run queue (no-op if already queued or finished).
     public func schedule(_ process: ProcessCell) {
+        assertCurrent()
         guard !process.isQueued, !process.isFinished else { return }
         process.isQueued = true
         runQueue.append(process)
@@ -105,11 +124,13 @@ public final class Worker: @unchecked Sendable {
 
     /// Arms a one-shot timer; the behaviour's `timerFired` receives `token`.
     public func arm(_ process: ProcessCell, after nanoseconds: UInt64, token: UInt64) {
+        assertCurrent()
         timers.insert(deadline: MonotonicClock.now() &+ nanoseconds, process: process, token: token)
     }
 
     /// Arms a timer at an absolute monotonic deadline.
     public func arm(_ process: ProcessCell, at deadline: UInt64, token: UInt64) {
+        assertCurrent()
         timers.insert(deadline: deadline, process: process, token: token)
     }
 
@@ -138,6 +159,7 @@ public final class Worker: @unchecked Sendable {
 
     /// Worker thread only.
     func deliverHere(_ item: MailboxItem, to process: ProcessCell) {
+        assertCurrent()
         guard !process.isFinished else { return }
         guard let behavior = process.behavior else {
             process.mailbox.append(item)

@@ -1,7 +1,4 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The real-time ``SupervisorTimer``, on a Dispatch queue.
 public struct DispatchSupervisorTimer: SupervisorTimer {
@@ -13,9 +10,4 @@ public struct DispatchSupervisorTimer: SupervisorTimer {
         let nanoseconds = max(0, Int(delay.seconds * 1e9))
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: action)
     }
-}
-
-enum PollingPause {
-    /// Sleeps about 5 ms (polling loops in shutdown paths).
-    static func sleepBriefly() { usleep(5_000) }
 }

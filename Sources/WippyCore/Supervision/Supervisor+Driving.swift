@@ -4,7 +4,7 @@ import Synchronization
 /// publishes what changed, and performs the resulting actions outside the lock.
 extension Supervisor {
     func transaction(_ body: (inout State) -> [Effect]) {
-        let effects = state.withLock { state -> [Effect] in
+        let (effects, ended) = state.withLock { state -> ([Effect], [@Sendable () -> Void]) in
             var effects = body(&state)
             publish(&state)
             effects += reconcile(&state)
@@ -12,9 +12,10 @@ extension Supervisor {
             for (id, record) in state.records where record.removeAfterStop && !record.machine.isActive {
                 state.records[id] = nil
             }
-            return effects
+            return (effects, satisfiedWaiters(&state))
         }
         for effect in effects { perform(effect) }
+        for notify in ended { notify() }
     }
 
     func effects(_ actions: [ServiceStateMachine.Action], on record: Record) -> [Effect] {
@@ -167,15 +168,4 @@ extension Supervisor {
     /// The dependency graph in use.
     public var graph: ServiceGraph { state.withLock { $0.graph } }
 
-    /// Waits (in real time) until none of `ids` has a run under way, or until `timeout` passes. Returns the
-    /// services still active.
-    @discardableResult
-    public func waitUntilInactive(_ ids: [EntryID], timeout: Duration) -> [EntryID] {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let active = state.withLock { state in ids.filter { state.records[$0]?.machine.isActive == true } }
-            if active.isEmpty || ContinuousClock.now >= deadline { return active }
-            PollingPause.sleepBriefly()
-        }
-    }
 }

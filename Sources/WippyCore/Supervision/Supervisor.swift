@@ -29,6 +29,9 @@ public final class Supervisor: Sendable {
     struct State {
         var records: [EntryID: Record] = [:]
         var graph = ServiceGraph()
+        /// Who waits for services to end (``whenInactive(_:_:)``), checked after every transaction.
+        var inactiveWaiters: [InactiveWaiter] = []
+        var nextWaiterToken: UInt64 = 0
     }
 
     /// Work to carry out once the lock is released.

@@ -71,16 +71,34 @@ enum ChangesObject {
     }
 
     /// `changes:apply()`: applies every operation as one new version and returns it; `nil, err` when the
-    /// changeset is empty (Invalid "no changes to apply") or rejected (the message names the entry). Runs
-    /// synchronously: kind handlers compile code and start nothing that waits.
+    /// changeset is empty (Invalid "no changes to apply") or rejected (the message names the entry), never
+    /// a version then. The apply (registry lock, kind handlers, the history write) runs on the blocking
+    /// pool while the calling process waits; other processes of its worker keep running.
     static let apply: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        return withList(lua) { list, worker throws(WippyError) in
-            let registry = try RegistryValues.registry(of: worker)
-            guard !list.changes.isEmpty else { throw WippyError.invalid("no changes to apply") }
-            let version = try registry.apply(list.changes, origin: .api, record: true)
-            VersionObject.push(version ?? registry.version, state: worker, on: lua)
-            return 1
+        guard let list = RetainedObject.object(at: 1, tag: ModuleTags.registryChanges, in: lua, as: ChangeList.self) else {
+            return lua.typeError(1, expected: "Changes")
+        }
+        let worker = LuaWorkerState.of(lua)
+        guard let task = LuaTask.current(lua) else { return lua.raise("changes:apply needs a running process") }
+        let registry: Registry
+        do throws(WippyError) {
+            registry = try RegistryValues.registry(of: worker)
+        } catch {
+            return worker.fail(error, on: lua)
+        }
+        let changes = list.changes
+        guard !changes.isEmpty else { return worker.fail(.invalid("no changes to apply"), on: lua) }
+        return task.process.performBlocking(task, from: lua) { () throws(WippyError) -> UInt64 in
+            try registry.apply(changes, origin: .api, record: true) ?? registry.version
+        } resume: { thread, result in
+            switch result {
+            case .success(let version):
+                VersionObject.push(version, state: worker, on: thread)
+                return 1
+            case .failure(let error):
+                return worker.fail(error, on: thread)
+            }
         }
     }
 }

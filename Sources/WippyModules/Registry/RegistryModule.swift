@@ -7,8 +7,9 @@ public import WippyRuntime
 /// past states) and changes it with changesets that become new versions.
 ///
 /// Entries are tables `{id = "ns:name", kind, meta, data}`. Queries use the Finder language
-/// (``WippyCore/EntryFilter``); keys that are no condition are ignored with one warning per key. Nothing
-/// here yields: `changes:apply()` and `apply_version` run the kind handlers synchronously.
+/// (``WippyCore/EntryFilter``); keys that are no condition are ignored with one warning per key. Reads are
+/// answered at once from memory; `changes:apply()` and `apply_version` (registry lock, kind handlers, the
+/// SQLite history) suspend the calling process and run on the runtime's blocking pool.
 ///
 /// No permissions are checked yet: `registry.get`, `registry.apply` and `registry.apply_version` are open
 /// to every process until the security layer exists.
@@ -164,20 +165,36 @@ public struct RegistryModule: LuaModule {
         }
     }
 
-    /// `registry.apply_version(version)`: `true`, or `false, err`.
+    /// `registry.apply_version(version)`: `true`, or `false, err`. Runs on the blocking pool (the registry
+    /// lock, kind handlers and the history write) while the calling process waits.
     static let applyVersion: LuaNativeFunction = { state in
         let lua = Lua(state!)
         let worker = LuaWorkerState.of(lua)
-        do throws(WippyError) {
-            let registry = try RegistryValues.registry(of: worker)
-            guard let version = VersionObject.read(lua, at: 1) else { throw WippyError.invalid("version must be a Version") }
-            try registry.applyVersion(version)
-            lua.push(true)
-            return 1
-        } catch {
-            lua.push(false)
-            worker.pushError(error, on: lua)
+        func refuse(_ error: WippyError, on thread: Lua) -> Int32 {
+            thread.push(false)
+            worker.pushError(error, on: thread)
             return 2
+        }
+        guard let task = LuaTask.current(lua) else { return lua.raise("registry.apply_version needs a running process") }
+        let registry: Registry
+        let version: UInt64
+        do throws(WippyError) {
+            registry = try RegistryValues.registry(of: worker)
+            guard let given = VersionObject.read(lua, at: 1) else { throw WippyError.invalid("version must be a Version") }
+            version = given
+        } catch {
+            return refuse(error, on: lua)
+        }
+        return task.process.performBlocking(task, from: lua) { () throws(WippyError) in
+            try registry.applyVersion(version)
+        } resume: { thread, result in
+            switch result {
+            case .success:
+                thread.push(true)
+                return 1
+            case .failure(let error):
+                return refuse(error, on: thread)
+            }
         }
     }
 

@@ -89,20 +89,37 @@ enum TimeNatives {
         }
     }
 
-    /// `time.load_location(name)`: an IANA zone; `""` is Invalid, an unknown name NotFound.
+    /// `time.load_location(name)`: an IANA zone; `""` is Invalid, an unknown name NotFound. A zone not loaded
+    /// before is read from the zoneinfo files on the blocking pool while the calling process waits.
     static let loadLocation: LuaNativeFunction = { state in
         let lua = Lua(state!)
         let worker = LuaWorkerState.of(lua)
         guard let name = lua.string(at: 1) else { return worker.fail(.invalid("location name must be a string"), on: lua) }
-        do throws(WippyError) {
-            switch name {
-            case "UTC": LuaLocation.pushUTC(state: worker, on: lua)
-            case "Local": LuaLocation.pushLocal(state: worker, on: lua)
-            default: LuaLocation.push(try GoLocation.load(name), state: worker, on: lua)
-            }
+        switch name {
+        case "UTC":
+            LuaLocation.pushUTC(state: worker, on: lua)
             return 1
-        } catch {
-            return worker.fail(error, on: lua)
+        case "Local":
+            LuaLocation.pushLocal(state: worker, on: lua)
+            return 1
+        default:
+            break
+        }
+        if let location = GoLocation.loaded(name) {
+            LuaLocation.push(location, state: worker, on: lua)
+            return 1
+        }
+        guard let task = LuaTask.current(lua) else { return lua.raise("time.load_location needs a running process") }
+        return task.process.performBlocking(task, from: lua) { () throws(WippyError) -> GoLocation in
+            try GoLocation.load(name)
+        } resume: { thread, result in
+            switch result {
+            case .success(let location):
+                LuaLocation.push(location, state: worker, on: thread)
+                return 1
+            case .failure(let error):
+                return worker.fail(error, on: thread)
+            }
         }
     }
 

@@ -4,7 +4,8 @@ public import WippyLua
 /// Everything Lua on one worker thread: the Lua state all of the worker's processes live in, the read-only
 /// sandbox they share, metatables, and caches of compiled chunks, entry scopes and module tables.
 ///
-/// Confined to its worker thread (it is the worker's `local`).
+/// Confined to its worker thread (it is the worker's `local`); debug builds check the thread at the entry
+/// points (``assertOnWorker(_:file:line:)``).
 public final class LuaWorkerState {
     public let state: LuaState
     public let runtime: LuaRuntime
@@ -54,6 +55,7 @@ public final class LuaWorkerState {
     public init(runtime: LuaRuntime, worker: Worker) {
         self.runtime = runtime
         self.worker = worker
+        worker.assertCurrent()
         state = LuaState(standardLibraries: true)
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
         state.useGenerationalGC(minorMultiplier: 50)
@@ -79,6 +81,12 @@ public final class LuaWorkerState {
         return Unmanaged<LuaWorkerState>.fromOpaque(raw).takeUnretainedValue()
     }
 
+    /// Stops a debug build when called off this state's worker thread; compiled out of release builds.
+    @inline(__always)
+    public func assertOnWorker(_ function: StaticString = #function, file: StaticString = #fileID, line: UInt = #line) {
+        worker.assertCurrent(function, file: file, line: line)
+    }
+
     // MARK: - Metatables
 
     @inline(__always)
@@ -99,6 +107,7 @@ public final class LuaWorkerState {
     /// Registers a metatable (the table on top of the main stack, popped) for `tag`. Modules call this from
     /// their `load` to give their userdata methods.
     public func registerMetatable(_ tag: UserdataTag, from lua: Lua) {
+        assertOnWorker()
         let slot = LuaWorkerState.slot(tag)
         if metatables[slot].isValid { lua.unref(metatables[slot]) }
         metatables[slot] = lua.ref()
@@ -113,6 +122,7 @@ public final class LuaWorkerState {
     /// Returns false (pushing nothing) for an unknown module.
     @discardableResult
     public func pushModule(_ name: String, on target: Lua) -> Bool {
+        assertOnWorker()
         if let ref = modules[name] {
             target.push(ref)
             return true
@@ -135,6 +145,7 @@ public final class LuaWorkerState {
 
     /// Pushes the compiled chunk of `program` on `target`, compiling it on first use.
     func pushChunk(_ program: LuaProgram, on target: Lua) -> LuaError? {
+        assertOnWorker()
         if let ref = chunks[program.serial] {
             target.push(ref)
             return nil
@@ -149,6 +160,7 @@ public final class LuaWorkerState {
     /// through to the entry's scope (its modules, `require`, `process`) and then to the shared base. (`_G` is
     /// a local the program's code binds to it; see ``LuaProgram/code``.)
     func pushEnvironment(for program: LuaProgram, on target: Lua) {
+        assertOnWorker()
         target.newTable()
         if let ref = environmentMetatables[program.serial] {
             target.push(ref)
@@ -162,6 +174,7 @@ public final class LuaWorkerState {
     /// A thread for a new task: a reset one from the pool, or a new one (the task marks it as a task thread,
     /// which `coroutine.resume` refuses). Leaves nothing on the stack.
     func takeThread() -> (thread: Lua, anchor: LuaRef) {
+        assertOnWorker()
         if let pooled = threadPool.popLast() { return pooled }
         let thread = lua.newThread()
         return (thread, lua.ref())
@@ -169,6 +182,7 @@ public final class LuaWorkerState {
 
     /// Returns a finished task's thread: reset and pooled, or released when the pool is full.
     func recycle(_ thread: Lua, anchor: LuaRef) {
+        assertOnWorker()
         thread.extraSpace = nil
         guard threadPool.count < LuaWorkerState.threadPoolLimit, thread.reset() == .ok else {
             lua.unref(anchor)
@@ -180,6 +194,7 @@ public final class LuaWorkerState {
 
     /// Forgets cached code of programs that are no longer current (called when entries change).
     public func evict(serial: UInt64) {
+        assertOnWorker()
         if let ref = chunks.removeValue(forKey: serial) { lua.unref(ref) }
         if let ref = environmentMetatables.removeValue(forKey: serial) { lua.unref(ref) }
         importPlans[serial] = nil
