@@ -49,28 +49,33 @@ import Testing
             host: app:processes
         """
 
-    /// Runs the daemon until `readyText` shows up (or 10 s), sends `signal`, returns output and status.
-    func runDaemon(until readyText: String, occurrences: Int = 1, signal: Int32 = SIGINT) async throws -> (String, Int32) {
+    /// Runs the daemon until `readyText` has shown up `occurrences` times and every text of `alsoWaitFor` once
+    /// (hang guard: 60 s, for a loaded machine), sends `signal`, returns output and status.
+    func runDaemon(
+        until readyText: String, occurrences: Int = 1, alsoWaitFor: [String] = [], signal: Int32 = SIGINT
+    ) async throws -> (String, Int32) {
         let project = try TemporaryProject(files: ["src/_index.yaml": DaemonTests.project])
         let (process, out, _) = try WippyBinary.start(["run"], in: project.root)
         // The reads block: do them on a Dispatch thread, not on the shared concurrency pool.
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: DaemonTests.collect(process, out, readyText, occurrences, signal))
+                continuation.resume(returning: DaemonTests.collect(process, out, readyText, occurrences, alsoWaitFor, signal))
             }
         }
     }
 
-    static func collect(_ process: Process, _ out: Pipe, _ readyText: String, _ occurrences: Int, _ signal: Int32) -> (String, Int32) {
+    static func collect(
+        _ process: Process, _ out: Pipe, _ readyText: String, _ occurrences: Int, _ others: [String], _ signal: Int32
+    ) -> (String, Int32) {
         var collected = Data()
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         let handle = out.fileHandleForReading
         while Date() < deadline {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             collected.append(chunk)
             let text = String(decoding: collected, as: UTF8.self)
-            if text.components(separatedBy: readyText).count - 1 >= occurrences { break }
+            if text.components(separatedBy: readyText).count - 1 >= occurrences, others.allSatisfy(text.contains) { break }
         }
         kill(process.processIdentifier, signal)
         collected.append(handle.readDataToEndOfFile())
@@ -79,7 +84,8 @@ import Testing
     }
 
     @Test func failingServiceRestartsNormalReturnDoesNot() async throws {
-        let (output, status) = try await runDaemon(until: "service app:crasher.service is running", occurrences: 4)
+        let (output, status) = try await runDaemon(
+            until: "service app:crasher.service is running", occurrences: 4, alsoWaitFor: ["service app:once.service is exited"])
         #expect(status == 0)
         let crashes = output.components(separatedBy: "service app:crasher.service is failed").count - 1
         #expect(crashes >= 3)

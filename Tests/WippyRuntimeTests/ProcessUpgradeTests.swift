@@ -113,6 +113,8 @@ import WippyRuntime
         node.runtime.notifyOutdated([EntryID(parsing: "test:watcher"), EntryID(parsing: "test:somelib")])
         let result = await node.result(of: pid)
         #expect(result?.value == .string("upgraded"))
+        // the new instance's message comes last from this PID: everything sent before it has arrived with it
+        guard await node.wait("the upgraded instance's message", until: { collector.topics.contains("new code") }) else { return }
         let events = collector.messages.filter { $0.topic == "event" }
         #expect(events.map { $0.payloads.first } == [.string("pid.outdated test:somelib,test:watcher")])
         #expect(collector.topics.contains("new code"))
