@@ -74,7 +74,17 @@ public final class Application: Sendable {
         registry.add(participant: hostKind)
         registry.add(participant: serviceKind)
         registry.add(participant: UnsupportedKinds())
-        try registry.boot(baseline: project.entries)
+        let report = try registry.boot(baseline: project.entries)
+        for conflict in report.conflicts { logger.warning("registry: \(Application.describe(conflict))") }
+        if let failure = report.checkpointFailure {
+            logger.warning("registry history: no checkpoint saved after replaying \(report.replayed) versions: \(failure.message)")
+        }
+    }
+
+    /// One line for an entry whose recorded runtime version wins over its changed file at boot.
+    static func describe(_ conflict: RegistryConflict) -> String {
+        "\(conflict.description); the runtime version wins (history is replayed on top of the files); "
+            + "`wippy registry reset \(conflict.id)` discards the runtime change"
     }
 
     /// Every entry, sorted by ID.
@@ -93,6 +103,12 @@ public final class Application: Sendable {
         stopControl()
         supervisor.stopAll()
         supervisor.waitUntilInactive(supervisor.serviceIDs, timeout: options.shutdownTimeout)
+        // The next boot then starts from this state instead of replaying the versions recorded since the last one.
+        do {
+            try registry.saveCheckpoint()
+        } catch {
+            logger.warning("registry history: no checkpoint saved at shutdown: \(error.message)")
+        }
     }
 
     /// Entries that declare `meta.command.name`, sorted by name.

@@ -52,6 +52,8 @@ struct RunCommand: ParsableCommand {
         if arguments.first == "list" && exec == nil { return try listCommands() }
         let commandMode = exec != nil || !arguments.isEmpty
         let logger = global.makeLogger(quietByDefault: commandMode)
+        // Before signals are blocked, so that Ctrl-C ends a -x run waiting for the lock.
+        lockProject(mode: commandMode ? .exec : .serve)
         SignalWatcher.blockSignals()
 
         var processArguments = arguments
@@ -101,6 +103,19 @@ struct RunCommand: ParsableCommand {
             }
         } catch {
             shutdown()
+            fail(error.message)
+        }
+    }
+
+    /// One runtime per project (``RuntimeLock``): held until the process ends; exits 1 when refused.
+    private func lockProject(mode: RuntimeLock.Mode) {
+        let command = (["wippy"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        do {
+            let lock = try RuntimeLock.acquire(projectRoot: global.directory, mode: mode, command: command) { holder in
+                Output.write("wippy: waiting for the wippy run in this project to finish (\(holder))\n", to: 2)
+            }
+            lock?.keepUntilExit()
+        } catch {
             fail(error.message)
         }
     }
