@@ -177,6 +177,20 @@ public final class FileWatcher: Sendable {
     /// Makes the watches match the roots: directories no longer wanted are dropped, missing ones added. A
     /// recursive root that does not exist is waited for on its nearest existing parent (watched on its own).
     private func synchronize(_ state: inout State) {
+        // A directory made while the watches were being set up may have been missed: look again until what is
+        // wanted stays the same.
+        var wanted = wantedWatches(state)
+        for _ in 0..<8 {
+            apply(wanted, to: &state)
+            let now = wantedWatches(state)
+            if now == wanted { return }
+            wanted = now
+        }
+    }
+
+    /// The directories to watch and whether recursively: every directory of each recursive root, the
+    /// nearest existing parent of a missing recursive root (on its own), and the non-recursive roots.
+    private func wantedWatches(_ state: State) -> [String: Bool] {
         var wanted: [String: Bool] = [:]
         for root in state.roots where root.recursive {
             let found = directories(under: root.path)
@@ -184,6 +198,10 @@ public final class FileWatcher: Sendable {
             if found.isEmpty, let parent = nearestExistingParent(of: root.path), wanted[parent] == nil { wanted[parent] = false }
         }
         for root in state.roots where !root.recursive && wanted[root.path] == nil { wanted[root.path] = false }
+        return wanted
+    }
+
+    private func apply(_ wanted: [String: Bool], to state: inout State) {
         state.failing = [:]
         for (descriptor, watch) in state.table.watches where wanted[watch.path] != watch.recursive {
             inotify.removeWatch(descriptor)
