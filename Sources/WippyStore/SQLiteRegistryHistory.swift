@@ -97,16 +97,19 @@ public final class SQLiteRegistryHistory: RegistryHistory {
                 }
                 versions.append(RegistryVersionInfo(id: UInt64(id), parent: UInt64(parent), createdAt: row[2]))
             }
-            if let id = try Int64.fetchOne(
-                db, sql: "SELECT id FROM versions WHERE NOT EXISTS (SELECT 1 FROM changesets WHERE version_id = versions.id) LIMIT 1")
-            {
-                throw SQLiteRegistryHistory.damaged(path, "version v\(id) has no changeset")
+            // Every version has its changeset and every changeset its version: both lists in order, side by side.
+            let changesets = try Int64.fetchCursor(db, sql: "SELECT version_id FROM changesets ORDER BY version_id")
+            var next = 0
+            while let id = try changesets.next() {
+                if next < versions.count && versions[next].id == UInt64(clamping: id) {
+                    next += 1
+                } else if next < versions.count && versions[next].id < UInt64(clamping: id) {
+                    throw SQLiteRegistryHistory.damaged(path, "version v\(versions[next].id) has no changeset")
+                } else {
+                    throw SQLiteRegistryHistory.damaged(path, "the version row of v\(id) is missing (its changeset is there)")
+                }
             }
-            if let id = try Int64.fetchOne(
-                db, sql: "SELECT version_id FROM changesets WHERE NOT EXISTS (SELECT 1 FROM versions WHERE id = version_id) LIMIT 1")
-            {
-                throw SQLiteRegistryHistory.damaged(path, "the version row of v\(id) is missing (its changeset is there)")
-            }
+            if next < versions.count { throw SQLiteRegistryHistory.damaged(path, "version v\(versions[next].id) has no changeset") }
             var checkpoints: Set<UInt64> = []
             if try db.tableExists("checkpoints") {
                 for id in try Int64.fetchAll(db, sql: "SELECT version_id FROM checkpoints") where id > 0 {

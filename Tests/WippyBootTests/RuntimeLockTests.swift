@@ -35,23 +35,33 @@ import WippyCore
         let first = try #require(try RuntimeLock.acquire(projectRoot: project.root, mode: .exec, command: "wippy run -x app:a"))
         let waiting = Mutex<RuntimeLock.Holder?>(nil)
         let acquired = Mutex<Bool>(false)
+        let failure = Mutex<String?>(nil)
         let root = project.root
+        let clock = ContinuousClock()
+        let started = clock.now
         let thread = Thread {
-            let lock = try? RuntimeLock.acquire(projectRoot: root, mode: .exec, command: "wippy run -x app:b") { holder in
-                waiting.withLock { $0 = holder }
+            defer { failure.withLock { $0 = ($0 ?? "") + " thread ended at \(clock.now - started)" } }
+            do {
+                let lock = try RuntimeLock.acquire(projectRoot: root, mode: .exec, command: "wippy run -x app:b") { holder in
+                    waiting.withLock { $0 = holder }
+                }
+                acquired.withLock { $0 = lock != nil }
+                lock?.release()
+            } catch {
+                failure.withLock { $0 = "\(error)" }
             }
-            acquired.withLock { $0 = lock != nil }
-            lock?.release()
         }
         thread.start()
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
+        // Each wait has its own deadline: under load this task may not run for a while.
+        var deadline = clock.now + .seconds(30)
         while waiting.withLock({ $0 }) == nil && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(waiting.withLock { $0?.command } == "wippy run -x app:a")
         #expect(!acquired.withLock { $0 })
         first.release()
+        let released = clock.now - started
+        deadline = clock.now + .seconds(30)
         while !acquired.withLock({ $0 }) && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(acquired.withLock { $0 })
+        #expect(acquired.withLock { $0 }, "released at \(released), now \(clock.now - started): \(failure.withLock { $0 } ?? "still waiting")")
     }
 
     @Test func noLockWhereThereIsNoDirectory() throws {

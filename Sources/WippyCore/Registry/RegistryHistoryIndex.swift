@@ -85,12 +85,20 @@ public struct RegistryHistoryIndex: Sendable, Equatable {
         return chain.reversed()
     }
 
-    /// The newest checkpointed version on `path` (a ``path(to:)`` result), if any, and where it is on it.
-    public func newestCheckpoint(on path: [UInt64]) -> (version: UInt64, offset: Int)? {
-        guard !checkpoints.isEmpty else { return nil }
-        for offset in path.indices.reversed() where checkpoints.contains(path[offset]) {
-            return (path[offset], offset)
+    /// The versions after the newest checkpoint on the way from the root to `id`, oldest first, and that
+    /// checkpoint (nil: none, the versions then start at the root). Walks back from `id` only as far as the
+    /// checkpoint. Nil when `id` or one of its ancestors is missing.
+    public func pathSinceCheckpoint(to id: UInt64, skipping unusable: Set<UInt64> = []) -> (checkpoint: UInt64?, versions: [UInt64])? {
+        var chain: [UInt64] = []
+        var cursor = id
+        while cursor != 0 {
+            if checkpoints.contains(cursor) && !unusable.contains(cursor) { return (cursor, chain.reversed()) }
+            guard let position = positions[cursor], chain.count <= versions.count else { return nil }
+            chain.append(cursor)
+            let parent = versions[position].parent
+            guard parent < cursor else { return nil }
+            cursor = parent
         }
-        return nil
+        return (nil, chain.reversed())
     }
 }

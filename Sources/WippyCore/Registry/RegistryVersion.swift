@@ -91,21 +91,25 @@ extension RegistryHistory {
         -> (overlay: RegistryOverlay, replayed: Int, checkpoint: UInt64?)
     {
         guard id != 0 else { return (.empty, 0, nil) }
-        guard let path = index.path(to: id) else { throw WippyError.notFound("version v\(id) not found") }
-        var start = 0
-        var result = RegistryOverlay.empty
-        var used: UInt64?
-        if let (checkpoint, offset) = index.newestCheckpoint(on: path), let saved = self.checkpoint(at: checkpoint),
-            saved.version == checkpoint
-        {
-            result = saved
-            start = offset + 1
-            used = checkpoint
+        var unusable: Set<UInt64> = []
+        while true {
+            guard let (checkpoint, rest) = index.pathSinceCheckpoint(to: id, skipping: unusable) else {
+                throw WippyError.notFound("version v\(id) not found")
+            }
+            var result = RegistryOverlay.empty
+            if let checkpoint {
+                // A checkpoint that cannot be read (or is not the version it claims) is skipped: the changes
+                // it sums up are still there.
+                guard let saved = self.checkpoint(at: checkpoint), saved.version == checkpoint else {
+                    unusable.insert(checkpoint)
+                    continue
+                }
+                result = saved
+            }
+            let changesets = try changes(of: rest)
+            for (version, changes) in zip(rest, changesets) { result.fold(changes, version: version) }
+            return (result, rest.count, checkpoint)
         }
-        let rest = Array(path[start...])
-        let changesets = try changes(of: rest)
-        for (version, changes) in zip(rest, changesets) { result.fold(changes, version: version) }
-        return (result, rest.count, used)
     }
 
     /// Saves `version` and makes it the head, with no checkpoint.
