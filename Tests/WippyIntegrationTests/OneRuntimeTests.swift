@@ -15,13 +15,15 @@ import Testing
           - name: main
             kind: process.lua
             source: 'return { main = function() return "main ran" end }'
-          # Records `count` versions, each creating app:<tag>_<i>.
+          # Records `count` versions, each creating app:<tag>_<i>, 50 ms apart (so that two runs overlap).
           - name: bump
             kind: process.lua
-            modules: [registry]
+            modules: [registry, time]
             source: |
+              local time = require("time")
               return { main = function(tag, count)
                 for i = 1, tonumber(count) do
+                  time.sleep("50ms")
                   local c = registry.snapshot():changes()
                   c:create({id = "app:" .. tag .. "_" .. i, kind = "registry.entry", data = {i = i}})
                   local v, err = c:apply()
