@@ -126,20 +126,36 @@ public final class SQLiteRegistryHistory: RegistryHistory {
         guard !versions.isEmpty else { return [] }
         let path = path
         return try access("cannot read", writing: false) { db in
-            let statement = try db.cachedStatement(sql: "SELECT data FROM changesets WHERE version_id = ?")
-            var result: [[RegistryChange]] = []
-            result.reserveCapacity(versions.count)
-            for id in versions {
-                guard let data = try Data.fetchOne(statement, arguments: [Int64(clamping: id)]) else {
-                    throw SQLiteRegistryHistory.damaged(path, "version v\(id) has no changeset")
-                }
+            func decode(_ data: Data, _ id: UInt64) throws(WippyError) -> [RegistryChange] {
                 do throws(WippyError) {
-                    result.append(try RegistryChange.unarchive([UInt8](data)))
+                    return try RegistryChange.unarchive([UInt8](data))
                 } catch {
                     throw SQLiteRegistryHistory.damaged(path, "the changeset of version v\(id) is damaged: \(error.message)")
                 }
             }
-            return result
+            var result: [[RegistryChange]?] = Array(repeating: nil, count: versions.count)
+            if versions.count > 256 {
+                // Many versions (a first boot without a checkpoint): one pass over the table beats a lookup each.
+                var wanted: [UInt64: [Int]] = [:]
+                for (position, id) in versions.enumerated() { wanted[id, default: []].append(position) }
+                let rows = try Row.fetchCursor(db, sql: "SELECT version_id, data FROM changesets ORDER BY version_id")
+                while let row = try rows.next() {
+                    let id = UInt64(clamping: row[0] as Int64)
+                    guard let positions = wanted[id] else { continue }
+                    let changes = try decode(row[1], id)
+                    for position in positions { result[position] = changes }
+                }
+            } else {
+                let statement = try db.cachedStatement(sql: "SELECT data FROM changesets WHERE version_id = ?")
+                for (position, id) in versions.enumerated() {
+                    guard let data = try Data.fetchOne(statement, arguments: [Int64(clamping: id)]) else { continue }
+                    result[position] = try decode(data, id)
+                }
+            }
+            return try zip(versions, result).map { id, changes in
+                guard let changes else { throw SQLiteRegistryHistory.damaged(path, "version v\(id) has no changeset") }
+                return changes
+            }
         }
     }
 

@@ -87,7 +87,7 @@ import WippyCore
     }
 
     @Test func bootReportsConflictsAndStartsFromTheNewestCheckpoint() throws {
-        let history = MemoryRegistryHistory()
+        let history = MemoryRegistryHistory(keepsCheckpoints: true)
         do {
             let registry = Registry(history: history, checkpointInterval: 10)
             registry.add(participant: RecordingParticipant(kinds: ["test.kind"]))

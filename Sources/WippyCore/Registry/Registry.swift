@@ -32,7 +32,7 @@ public final class Registry: Sendable {
     /// The entries from definition files: the baseline history is replayed onto.
     private let baselineEntries = Mutex<RegistryEntries>([:])
     /// The recorded history on top of the baseline at the current version.
-    private let overlay = Mutex<RegistryOverlay>(.empty)
+    private let overlay = Mutex<PendingOverlay>(PendingOverlay())
     private let historyIndex = Mutex<RegistryHistoryIndex>(.empty)
     /// Versions recorded (or replayed at boot) since the last checkpoint (changed under `applying`).
     private let sinceCheckpoint = Mutex<Int>(0)
@@ -77,7 +77,7 @@ public final class Registry: Sendable {
     }
 
     /// The recorded (runtime) changes in effect now, per entry.
-    public var runtimeChanges: RegistryOverlay { overlay.withLock { $0 } }
+    public var runtimeChanges: RegistryOverlay { overlay.withLock { $0.current } }
 
     /// The state at a recorded version: the current baseline with the changes on the path from the root
     /// to `id` replayed.
@@ -124,9 +124,9 @@ public final class Registry: Sendable {
         var report = BootReport(conflicts: conflicts, replayed: replayed, checkpoint: checkpoint)
         try applying.withLock { _ throws(WippyError) in
             _ = try run(changes, origin: .boot, record: false, resultingVersion: index.head)
-            overlay.withLock { $0 = folded }
+            overlay.withLock { $0 = PendingOverlay(folded) }
             sinceCheckpoint.withLock { $0 = replayed }
-            if replayed >= checkpointInterval {
+            if replayed >= checkpointInterval && history.keepsCheckpoints {
                 do throws(WippyError) {
                     try storeCheckpoint(folded)
                 } catch {
@@ -142,8 +142,8 @@ public final class Registry: Sendable {
     @discardableResult
     public func saveCheckpoint() throws(WippyError) -> Bool {
         try applying.withLock { _ throws(WippyError) -> Bool in
-            let folded = overlay.withLock { $0 }
-            guard folded.version != 0, sinceCheckpoint.withLock({ $0 }) > 0 else { return false }
+            let folded = overlay.withLock { $0.current }
+            guard history.keepsCheckpoints, folded.version != 0, sinceCheckpoint.withLock({ $0 }) > 0 else { return false }
             try storeCheckpoint(folded)
             return true
         }
@@ -199,7 +199,7 @@ public final class Registry: Sendable {
             index.head = target
             return index.checkpoints.contains(target)
         }
-        overlay.withLock { $0 = goalOverlay }
+        overlay.withLock { $0 = PendingOverlay(goalOverlay) }
         sinceCheckpoint.withLock { $0 = checkpointed || target == 0 ? 0 : max($0, 1) }
     }
 
@@ -221,7 +221,7 @@ public final class Registry: Sendable {
             var newBaseline: RegistryEntries = [:]
             for entry in entries { newBaseline[entry.id] = entry }
             let oldBaseline = baselineEntries.withLock { $0 }
-            let layers = overlay.withLock { $0.layers }
+            let layers = overlay.withLock { $0.current.layers }
             let live = snapshot.entries
             var changes: [RegistryChange] = []
             var runtimeWins: [RegistryConflict] = []
@@ -278,11 +278,15 @@ public final class Registry: Sendable {
             let version = RegistryVersion(
                 id: resultingVersion, parent: base.version, changes: transaction.applied, createdAt: Int64(time(nil)))
             transaction.version = resultingVersion
-            var folded = overlay.withLock { $0 }
-            folded.fold(transaction.applied, version: resultingVersion)
-            let due = sinceCheckpoint.withLock { $0 } + 1 >= checkpointInterval
+            let due = history.keepsCheckpoints && sinceCheckpoint.withLock { $0 } + 1 >= checkpointInterval
+            var checkpoint: RegistryOverlay?
+            if due {
+                var folded = overlay.withLock { $0.current }
+                folded.fold(transaction.applied, version: resultingVersion)
+                checkpoint = folded
+            }
             do {
-                try history.save(version, checkpoint: due ? folded : nil)
+                try history.save(version, checkpoint: checkpoint)
             } catch {
                 for handler in handlers { handler.discard(transaction) }
                 throw WippyError("registry history: \(error.message)", kind: error.kind == .conflict ? .conflict : .internal)
@@ -292,7 +296,7 @@ public final class Registry: Sendable {
                 index.head = version.id
                 if due { index.checkpoints.insert(version.id) }
             }
-            overlay.withLock { $0 = folded }
+            overlay.withLock { $0.add(transaction.applied, version: resultingVersion, folded: checkpoint) }
             sinceCheckpoint.withLock { $0 = due ? 0 : $0 + 1 }
         }
         current.withLock {
@@ -301,5 +305,37 @@ public final class Registry: Sendable {
         for handler in handlers { handler.commit(transaction) }
         publish(transaction)
         return transaction
+    }
+}
+
+/// The overlay at the current version, folded when asked for: a recorded apply only queues its changes (a
+/// fold per apply would cost more than the rest of saving a version to memory), and the queue is folded when
+/// the overlay is read (a file reload, a checkpoint): at most a checkpoint interval of changesets for a
+/// history that keeps checkpoints; for the memory history, which holds the same changesets anyway, up to the
+/// next file reload.
+struct PendingOverlay: Sendable {
+    private var folded: RegistryOverlay
+    private var queued: [(version: UInt64, changes: [RegistryChange])] = []
+
+    init(_ folded: RegistryOverlay = .empty) { self.folded = folded }
+
+    /// The overlay with every queued changeset folded in (the queue is emptied).
+    var current: RegistryOverlay {
+        mutating get {
+            for (version, changes) in queued { folded.fold(changes, version: version) }
+            queued = []
+            return folded
+        }
+    }
+
+    /// Queues the changes recorded as `version`; `folded` is the overlay at `version` when the caller already
+    /// worked it out.
+    mutating func add(_ changes: [RegistryChange], version: UInt64, folded: RegistryOverlay?) {
+        if let folded {
+            self.folded = folded
+            queued = []
+        } else {
+            queued.append((version, changes))
+        }
     }
 }

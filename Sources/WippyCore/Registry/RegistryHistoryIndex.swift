@@ -10,46 +10,47 @@ public struct RegistryHistoryIndex: Sendable, Equatable {
     public var head: UInt64
     /// Versions with a checkpoint.
     public var checkpoints: Set<UInt64>
-    private var positions: [UInt64: Int]
 
     public init(versions: [RegistryVersionInfo], head: UInt64, checkpoints: Set<UInt64> = []) {
         self.versions = versions.sorted { $0.id < $1.id }
         self.head = head
         self.checkpoints = checkpoints
-        var positions: [UInt64: Int] = [:]
-        positions.reserveCapacity(versions.count)
-        for (position, version) in self.versions.enumerated() { positions[version.id] = position }
-        self.positions = positions
+    }
+
+    /// Where version `id` is in ``versions``: numbers are usually 1...n with no gap, so a direct look first,
+    /// then a binary search (versions are sorted).
+    private func position(of id: UInt64) -> Int? {
+        if id >= 1, id <= UInt64(versions.count), versions[Int(id - 1)].id == id { return Int(id - 1) }
+        var low = 0
+        var high = versions.count
+        while low < high {
+            let middle = (low + high) / 2
+            if versions[middle].id < id { low = middle + 1 } else { high = middle }
+        }
+        return low < versions.count && versions[low].id == id ? low : nil
     }
 
     public static let empty = RegistryHistoryIndex(versions: [], head: 0)
 
-    public static func == (lhs: RegistryHistoryIndex, rhs: RegistryHistoryIndex) -> Bool {
-        lhs.versions == rhs.versions && lhs.head == rhs.head && lhs.checkpoints == rhs.checkpoints
-    }
-
-    public func version(_ id: UInt64) -> RegistryVersionInfo? { positions[id].map { versions[$0] } }
+    public func version(_ id: UInt64) -> RegistryVersionInfo? { position(of: id).map { versions[$0] } }
 
     /// The highest version number (0 for none).
     public var highest: UInt64 { versions.last?.id ?? 0 }
 
     /// Adds a version just saved.
     public mutating func append(_ version: RegistryVersionInfo) {
-        if let position = positions[version.id] {
-            versions[position] = version
-            return
+        guard let last = versions.last, last.id >= version.id else { return versions.append(version) }
+        if let at = position(of: version.id) {
+            versions[at] = version
+        } else {
+            versions.append(version)
+            versions.sort { $0.id < $1.id }
         }
-        if let last = versions.last, last.id > version.id {
-            self = RegistryHistoryIndex(versions: versions + [version], head: head, checkpoints: checkpoints)
-            return
-        }
-        positions[version.id] = versions.count
-        versions.append(version)
     }
 
     /// What is wrong with the index, or nil when it is a sound tree.
     public func damage() -> String? {
-        if head != 0 && positions[head] == nil {
+        if head != 0 && position(of: head) == nil {
             return "the head v\(head) is not a saved version"
         }
         for version in versions {
@@ -58,7 +59,7 @@ public struct RegistryHistoryIndex: Sendable, Equatable {
             if version.parent >= version.id {
                 return "v\(version.id) names v\(version.parent) as its parent, which is not older: the parent links form a cycle"
             }
-            if positions[version.parent] == nil {
+            if position(of: version.parent) == nil {
                 return "the parent v\(version.parent) of v\(version.id) is missing"
             }
         }
@@ -76,9 +77,9 @@ public struct RegistryHistoryIndex: Sendable, Equatable {
         var chain: [UInt64] = []
         var cursor = id
         while cursor != 0 {
-            guard let position = positions[cursor], chain.count <= versions.count else { return nil }
+            guard let at = position(of: cursor), chain.count <= versions.count else { return nil }
             chain.append(cursor)
-            let parent = versions[position].parent
+            let parent = versions[at].parent
             guard parent < cursor else { return nil }
             cursor = parent
         }
@@ -93,9 +94,9 @@ public struct RegistryHistoryIndex: Sendable, Equatable {
         var cursor = id
         while cursor != 0 {
             if checkpoints.contains(cursor) && !unusable.contains(cursor) { return (cursor, chain.reversed()) }
-            guard let position = positions[cursor], chain.count <= versions.count else { return nil }
+            guard let at = position(of: cursor), chain.count <= versions.count else { return nil }
             chain.append(cursor)
-            let parent = versions[position].parent
+            let parent = versions[at].parent
             guard parent < cursor else { return nil }
             cursor = parent
         }

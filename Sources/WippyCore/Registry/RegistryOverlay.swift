@@ -10,18 +10,23 @@ public import HashTreeCollections
 /// change was made on: when the files now say something else, the entry was edited in both places
 /// (``conflicts(with:)``).
 public struct RegistryOverlay: Sendable, Equatable {
-    public struct Layer: Sendable, Equatable {
+    /// Immutable and shared (a class, so the tree moves a pointer rather than two entries when it changes).
+    public final class Layer: Sendable, Equatable {
         /// The entry as the history leaves it; nil when the history removed it.
-        public var value: Entry?
+        public let value: Entry?
         /// The entry before the first recorded change touched it; nil when it did not exist then.
-        public var base: Entry?
+        public let base: Entry?
         /// The last version that changed it.
-        public var version: UInt64
+        public let version: UInt64
 
         public init(value: Entry?, base: Entry?, version: UInt64) {
             self.value = value
             self.base = base
             self.version = version
+        }
+
+        public static func == (lhs: Layer, rhs: Layer) -> Bool {
+            lhs === rhs || (lhs.value == rhs.value && lhs.base == rhs.base && lhs.version == rhs.version)
         }
     }
 
@@ -42,13 +47,10 @@ public struct RegistryOverlay: Sendable, Equatable {
     public mutating func fold(_ changes: [RegistryChange], version: UInt64) {
         for change in changes {
             let value: Entry? = change.kind == .delete ? nil : change.entry
-            if var layer = layers[change.id] {
-                layer.value = value
-                layer.version = version
-                layers[change.id] = layer
-            } else {
-                let base: Entry? = change.kind == .create ? nil : change.original
-                layers[change.id] = Layer(value: value, base: base, version: version)
+            // One lookup, the layer changed in place.
+            layers.updateValue(forKey: change.id) { layer in
+                let base = layer.map(\.base) ?? (change.kind == .create ? nil : change.original)
+                layer = Layer(value: value, base: base, version: version)
             }
         }
         self.version = version

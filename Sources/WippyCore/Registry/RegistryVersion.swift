@@ -70,9 +70,14 @@ public protocol RegistryHistory: Sendable {
     func checkpoint(at version: UInt64) -> RegistryOverlay?
     /// Saves the overlay at its version as a checkpoint (replacing older ones the history no longer needs).
     func saveCheckpoint(_ overlay: RegistryOverlay) throws(WippyError)
+    /// Whether the registry should save checkpoints here (every ``Registry/checkpointInterval`` versions and
+    /// at shutdown). A history that boots only once per process (memory) does not need them.
+    var keepsCheckpoints: Bool { get }
 }
 
 extension RegistryHistory {
+    public var keepsCheckpoints: Bool { true }
+
     /// Every saved version with its changes, oldest first, and the head.
     public func load() throws(WippyError) -> (versions: [RegistryVersion], head: UInt64) {
         let index = try index()
