@@ -142,8 +142,9 @@ public final class Registry: Sendable {
     @discardableResult
     public func saveCheckpoint() throws(WippyError) -> Bool {
         try applying.withLock { _ throws(WippyError) -> Bool in
+            guard history.keepsCheckpoints, sinceCheckpoint.withLock({ $0 }) > 0 else { return false }
             let folded = overlay.withLock { $0.current }
-            guard history.keepsCheckpoints, folded.version != 0, sinceCheckpoint.withLock({ $0 }) > 0 else { return false }
+            guard folded.version != 0 else { return false }
             try storeCheckpoint(folded)
             return true
         }
