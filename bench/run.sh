@@ -6,11 +6,13 @@ set -eu
 WIPPY=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 cd "$(dirname "$0")/app"
-WORKLOADS=${*:-"spawn_wait ring pingpong timers churn registry_find registry_event reload"}
+WORKLOADS=${*:-"spawn_wait ring pingpong timers churn registry_find registry_event reload history"}
 for workload in $WORKLOADS; do
     case $workload in
         # Hot reload: save a Lua file, time until the first call served by the new code (bench/reload.py).
         reload) python3 ../reload.py "$WIPPY" 20 ;;
+        # Boot with 100 000 recorded registry versions, before and after the first checkpoint (bench/history.py).
+        history) python3 ../history.py "$WIPPY" 100000 5 ;;
         *) "$WIPPY" run --history memory -x bench:run "$workload" ;;
     esac
 done

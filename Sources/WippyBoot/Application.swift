@@ -71,7 +71,17 @@ public final class Application: Sendable {
         registry.add(participant: hostKind)
         registry.add(participant: serviceKind)
         registry.add(participant: UnsupportedKinds())
-        try registry.boot(baseline: project.entries)
+        let report = try registry.boot(baseline: project.entries)
+        for conflict in report.conflicts { logger.warning("registry: \(Application.describe(conflict))") }
+        if let failure = report.checkpointFailure {
+            logger.warning("registry history: no checkpoint saved after replaying \(report.replayed) versions: \(failure.message)")
+        }
+    }
+
+    /// One line for an entry whose recorded runtime version wins over its changed file at boot.
+    static func describe(_ conflict: RegistryConflict) -> String {
+        "\(conflict.description); the runtime version wins (history is replayed on top of the files); "
+            + "`wippy registry reset \(conflict.id)` discards the runtime change"
     }
 
     /// Every entry, sorted by ID.
@@ -92,6 +102,7 @@ public final class Application: Sendable {
         stopControl()
         supervisor.stopAll()
         supervisor.waitUntilInactive(supervisor.serviceIDs, timeout: options.shutdownTimeout)
+        saveCheckpoint()
         runtime.shutdown(timeout: max(.zero, deadline - .now))
     }
 
@@ -104,14 +115,25 @@ public final class Application: Sendable {
         if !left.isEmpty {
             logger.warning("shutdown timeout (\(options.shutdownTimeout)) passed; still running: \(left.map(\.description).joined(separator: ", "))")
         }
-        let runtime = self.runtime
         let remaining = max(.zero, deadline - .now)
-        // The pool's threads are joined on a Dispatch thread, not on the concurrency pool.
+        // The checkpoint is written and the pool's threads are joined on a Dispatch thread, not on the
+        // concurrency pool.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
-                runtime.shutdown(timeout: remaining)
+                self.saveCheckpoint()
+                self.runtime.shutdown(timeout: remaining)
                 continuation.resume()
             }
+        }
+    }
+
+    /// Saves a checkpoint of the registry history, so the next boot starts from this state instead of
+    /// replaying the versions recorded since the last one.
+    private func saveCheckpoint() {
+        do {
+            try registry.saveCheckpoint()
+        } catch {
+            logger.warning("registry history: no checkpoint saved at shutdown: \(error.message)")
         }
     }
 

@@ -41,11 +41,11 @@ public enum RegistryHistoryMode: Sendable, Equatable, CustomStringConvertible {
     /// that must not create one.
     public func existingHistory(projectRoot: String) throws(WippyError) -> (any RegistryHistory)? {
         guard let path = databasePath(projectRoot: projectRoot), access(path, F_OK) == 0 else { return nil }
-        return try SQLiteRegistryHistory(path: path)
+        return try SQLiteRegistryHistory(path: path, create: false)
     }
 
     /// The SQLite file of this mode (nil for memory): the default one, or `path` relative to the project.
-    private func databasePath(projectRoot: String) -> String? {
+    public func databasePath(projectRoot: String) -> String? {
         let root = projectRoot.isEmpty ? "." : projectRoot
         switch self {
         case .memory: return nil

@@ -2,7 +2,8 @@ import ArgumentParser
 import WippyBoot
 import WippyCore
 
-/// `wippy registry list|show`: read the project's registry without starting anything.
+/// `wippy registry list|show|reset`: read the project's registry without starting anything, or discard
+/// recorded runtime changes.
 struct RegistryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry",
@@ -13,8 +14,9 @@ struct RegistryCommand: ParsableCommand {
               wippy registry list --kind process.lua
               wippy registry list --ns app --meta type=worker --meta 'tags*public'
               wippy registry show app:main --field source --raw
+              wippy registry reset app:main    discard app:main's recorded runtime changes
             """,
-        subcommands: [RegistryListCommand.self, RegistryShowCommand.self]
+        subcommands: [RegistryListCommand.self, RegistryShowCommand.self, RegistryResetCommand.self]
     )
 }
 

@@ -62,6 +62,8 @@ struct RunCommand: ParsableCommand {
         if arguments.first == "list" && exec == nil { return try listCommands() }
         let commandMode = exec != nil || !arguments.isEmpty
         let logger = global.makeLogger(quietByDefault: commandMode)
+        // Before the signal watcher: Ctrl-C ends a -x run waiting for the lock as it ends any program.
+        lockProject(mode: commandMode ? .exec : .serve)
         // From here a signal stops the run, also while booting.
         let signals = SignalWatcher()
 
@@ -167,6 +169,22 @@ struct RunCommand: ParsableCommand {
         case nil:
             // Shut down before the command ended: by a signal (the group may have seen it first).
             return await signals.firstSignal(within: .seconds(5)).map(SignalWatcher.exitCode(for:)) ?? 1
+        }
+    }
+
+    /// One runtime per project (``RuntimeLock``): held until the process ends; exits 1 when refused. Where
+    /// there is no project (no lock file) nothing is locked or created: the boot says what is missing.
+    private func lockProject(mode: RuntimeLock.Mode) {
+        let lockFile = global.lockFile.hasPrefix("/") ? global.lockFile : global.directory + "/" + global.lockFile
+        guard access(lockFile, F_OK) == 0 else { return }
+        let command = (["wippy"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        do {
+            let lock = try RuntimeLock.acquire(projectRoot: global.directory, mode: mode, command: command) { holder in
+                Output.write("wippy: waiting for the wippy run in this project to finish (\(holder))\n", to: 2)
+            }
+            lock?.keepUntilExit()
+        } catch {
+            fail(error.message)
         }
     }
 

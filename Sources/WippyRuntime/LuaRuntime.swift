@@ -66,6 +66,23 @@ public final class LuaRuntime: Sendable {
 
     public var programIDs: [EntryID] { programs.withLock { Array($0.keys) } }
 
+    /// Tells every worker of this runtime's hosts to drop the cached code of programs no longer installed
+    /// (replaced or removed by a registry change), through each worker's inbox: a worker's Lua state is
+    /// touched only by its own thread. Without it each reload would leave its compiled chunks behind on
+    /// every worker that ran them.
+    public func retireReplacedCode() {
+        let current = programs.withLock { Set($0.values.map(\.serial)) }
+        for hostID in node.hostIDs {
+            guard let host = node.host(hostID) else { continue }
+            for worker in host.workers {
+                worker.perform { [weak self] worker in
+                    guard let state = worker.local as? LuaWorkerState, state.runtime === self else { return }
+                    state.retireCode(keeping: current)
+                }
+            }
+        }
+    }
+
     // MARK: - Upgrades
 
     func registerUpgradable(_ pid: PID, entry: EntryID) { upgradableProcesses.withLock { $0[pid] = entry } }

@@ -7,17 +7,22 @@ import WippyCore
 /// - `metadata(key, value)`: `schema_version` and `head` (the current version, 0 for none), as text.
 /// - `versions(id, parent_id, created_at)`: the version tree (`parent_id` 0 for a root), Unix seconds.
 /// - `changesets(version_id, data)`: each version's changes as a ``PayloadArchive`` changeset.
+/// - `checkpoints(version_id, data)`: the ``RegistryOverlay`` at some versions (added by this build to
+///   older files when it first writes; builds that do not know it ignore it).
 enum SQLiteRegistrySchema {
     /// The layout this build writes and reads. A database with another number is refused, not guessed at.
     static let version = 1
 
-    /// Creates the tables in a new database, or checks an existing one.
+    /// Checks an existing database; false when it has no tables yet (a new file).
     ///
     /// - Throws: `Invalid` for a database made by another schema version or missing tables.
-    static func prepare(_ db: Database, path: String) throws {
+    static func check(_ db: Database, path: String) throws -> Bool {
         guard try db.tableExists("metadata") else {
-            try create(db)
-            return
+            let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+            guard tables == 0 else {
+                throw WippyError.invalid("registry history \(path): no metadata table; not a registry history database")
+            }
+            return false
         }
         let stored = try String.fetchOne(db, sql: "SELECT value FROM metadata WHERE key = 'schema_version'")
         guard let stored else {
@@ -28,14 +33,15 @@ enum SQLiteRegistrySchema {
                 "registry history \(path): schema version \(stored) is not supported (this build reads version \(version))")
         }
         for table in ["versions", "changesets"] where try !db.tableExists(table) {
-            throw WippyError.invalid("registry history \(path): the \(table) table is missing; the database is damaged")
+            throw SQLiteRegistryHistory.damaged(path, "the \(table) table is missing")
         }
         guard try String.fetchOne(db, sql: "SELECT value FROM metadata WHERE key = 'head'") != nil else {
-            throw WippyError.invalid("registry history \(path): no head in the metadata table; the database is damaged")
+            throw SQLiteRegistryHistory.damaged(path, "there is no head in the metadata table")
         }
+        return true
     }
 
-    private static func create(_ db: Database) throws {
+    static func create(_ db: Database) throws {
         try db.execute(
             sql: """
                 CREATE TABLE metadata (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
@@ -51,5 +57,18 @@ enum SQLiteRegistrySchema {
                 INSERT INTO metadata (key, value) VALUES ('schema_version', ?), ('head', '0');
                 """,
             arguments: [String(version)])
+        try upgrade(db)
+    }
+
+    /// Adds what this build keeps beyond the first layout (the checkpoints table) when it is missing.
+    static func upgrade(_ db: Database) throws {
+        guard try !db.tableExists("checkpoints") else { return }
+        try db.execute(
+            sql: """
+                CREATE TABLE checkpoints (
+                    version_id INTEGER PRIMARY KEY NOT NULL REFERENCES versions(id),
+                    data BLOB NOT NULL
+                )
+                """)
     }
 }

@@ -57,9 +57,10 @@ func entry(_ id: String, _ kind: String = "test.kind", data: Payload = .null, me
         let saved = registry.version(2)
         #expect(saved?.parent == 1)
         // originals are filled in, so the change can be reversed
-        let update = saved?.changes.first { $0.kind == .update }
+        let changes = try registry.changes(of: 2)
+        let update = changes.first { $0.kind == .update }
         #expect(update?.original?.data == .int(1))
-        let delete = saved?.changes.first { $0.kind == .delete }
+        let delete = changes.first { $0.kind == .delete }
         #expect(delete?.entry.kind == "test.kind")
         #expect(handler.committed.count == 3)  // boot + two applies
     }
@@ -209,12 +210,12 @@ func entry(_ id: String, _ kind: String = "test.kind", data: Payload = .null, me
         registry.add(participant: handler)
         try registry.boot(baseline: [entry("app:a", data: .int(1)), entry("app:b")])
         try registry.apply([.create(entry("app:runtime"))])
-        let applied = try registry.applyBaseline([entry("app:a", data: .int(5)), entry("app:new")])
+        let applied = try registry.applyBaseline([entry("app:a", data: .int(5)), entry("app:new")]).applied
         #expect(Set(applied.map(\.description)) == ["entry.update app:a", "entry.delete app:b", "entry.create app:new"])
         #expect(registry.version == 1)
         #expect(registry.entry(EntryID(parsing: "app:runtime")) != nil)  // runtime changes are kept
         // nothing changed in the files: nothing to apply
-        #expect(try registry.applyBaseline([entry("app:a", data: .int(5)), entry("app:new")]).isEmpty)
+        #expect(try registry.applyBaseline([entry("app:a", data: .int(5)), entry("app:new")]).applied.isEmpty)
     }
 
     @Test func busReceivesEntryEventsThenTheCommit() throws {

@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 import WippyCore
 import WippyModules
@@ -184,7 +185,12 @@ struct EventsTests {
             end
             """, modules: Self.modules)
         async let result = harness.runEntry("test:watcher")
-        #expect(ready.next(timeout: .seconds(30))?.path == "watcher")
+        // Waited for on a Dispatch thread: blocking this task's thread could keep the `async let` above from
+        // ever starting when the other threads of the shared pool are busy with other suites.
+        let readyEvent = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: ready.next(timeout: .seconds(30))) }
+        }
+        #expect(readyEvent?.path == "watcher")
         harness.runtime.bus.unsubscribe(readySubscription)
         var data = PayloadTable()
         data["port"] = .int(8080)

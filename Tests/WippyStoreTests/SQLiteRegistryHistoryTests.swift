@@ -100,7 +100,8 @@ import WippyCore
             _ = try SQLiteRegistryHistory(path: path)
         } throws: { error in
             let error = error as? WippyError
-            return error?.kind == .invalid && error?.message.hasPrefix("registry history \(path):") == true
+            return error?.kind == .invalid && error?.message.hasPrefix("registry history \(path) is damaged: ") == true
+                && error?.message.contains("wippy registry reset") == true
         }
     }
 
@@ -140,7 +141,7 @@ import WippyCore
             _ = try history.load()
         } throws: { error in
             let message = (error as? WippyError)?.message ?? ""
-            return message.hasPrefix("registry history \(path): the changeset of version v1 is damaged: payload archive: ")
+            return message.hasPrefix("registry history \(path) is damaged: the changeset of version v1 is damaged: payload archive: ")
         }
     }
 
@@ -152,7 +153,7 @@ import WippyCore
         #expect {
             _ = try history.load()
         } throws: { error in
-            (error as? WippyError)?.message == "registry history \(path): the head v5 is not a saved version; the database is damaged"
+            (error as? WippyError)?.message.hasPrefix("registry history \(path) is damaged: the head v5 is not a saved version; it is not replayed.") == true
         }
     }
 }

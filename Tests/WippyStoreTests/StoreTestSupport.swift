@@ -41,7 +41,10 @@ extension SQLiteRegistryHistory {
     /// Creates a history database at `path` if needed, then changes it behind the history's back.
     static func tamper(path: String, sql: String) throws {
         if !FileManager.default.fileExists(atPath: path) { _ = try SQLiteRegistryHistory(path: path) }
-        let queue = try DatabaseQueue(path: path)
+        // Foreign keys off: tampering is about making what the schema would refuse.
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.write { db in try db.execute(sql: sql) }
     }
 }

@@ -96,6 +96,8 @@ final class LuaCodeKind: RegistryParticipant, @unchecked Sendable {
         removed = []
         // Running processes that opted in hear about it (they may call process.upgrade()).
         runtime.notifyOutdated(changed)
+        // Workers drop what they compiled of the code replaced or removed.
+        if !changed.isEmpty { runtime.retireReplacedCode() }
     }
 
     func discard(_ transaction: RegistryTransaction) {

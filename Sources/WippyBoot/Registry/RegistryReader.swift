@@ -18,18 +18,10 @@ public enum RegistryReader {
         var entries: RegistryEntries = [:]
         for entry in project.entries { entries[entry.id] = entry }
         guard let history = options.history else { return RegistrySnapshot(version: 0, entries: entries) }
-        let (versions, head) = try history.load()
-        guard head != 0 else { return RegistrySnapshot(version: 0, entries: entries) }
-        var table: [UInt64: RegistryVersion] = [:]
-        for version in versions { table[version.id] = version }
-        var chain: [RegistryVersion] = []
-        var cursor = head
-        while cursor != 0, chain.count <= table.count {
-            guard let version = table[cursor] else { throw WippyError.internal("registry history: version v\(cursor) is missing") }
-            chain.append(version)
-            cursor = version.parent
-        }
-        for version in chain.reversed() { RegistryDelta.replay(version.changes, onto: &entries) }
+        let index = try history.index()
+        guard index.head != 0 else { return RegistrySnapshot(version: 0, entries: entries) }
+        try history.overlay(at: index.head, in: index).overlay.apply(onto: &entries)
+        let head = index.head
         return RegistrySnapshot(version: head, entries: entries)
     }
 

@@ -26,12 +26,20 @@ public final class FileWatcher: Sendable {
         var table = WatchTable()
         var coalescer: ChangeCoalescer<ContinuousClock.Instant>
         var roots: [Root] = []
+        /// Directories that exist but could not be watched, with why; retried every ``retryInterval``.
+        var failing: [String: String] = [:]
+        /// The problem last reported through `onProblem` (nil: none, or it was resolved).
+        var reported: String?
     }
+
+    /// How often directories that could not be watched are tried again.
+    static let retryInterval: Duration = .seconds(2)
 
     private let inotify: Inotify
     private let state: Mutex<State>
     private let filter: @Sendable (WatchedChange) -> Bool
     private let onChange: @Sendable ([WatchedChange]) -> Void
+    private let onProblem: @Sendable (String?) -> Void
     private let running = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
@@ -42,23 +50,33 @@ public final class FileWatcher: Sendable {
     ///   - filter: which changes count (others are dropped before they start a batch). Called with the
     ///     watcher's lock held: it must not call back into the watcher.
     ///   - onChange: receives each batch, on the watcher's thread; it may call ``watch(_:)``.
+    ///   - onProblem: told (once per new problem, on the watcher's thread or in ``watch(_:)``) when a
+    ///     directory exists but cannot be watched, with the system's reason; the watcher keeps trying every
+    ///     ``retryInterval`` and calls it with nil once everything is watched again.
     public init(
         quietWindow: Duration = .milliseconds(30), maximumDelay: Duration = .milliseconds(500),
         filter: @escaping @Sendable (WatchedChange) -> Bool = { _ in true },
+        onProblem: @escaping @Sendable (String?) -> Void = { _ in },
         onChange: @escaping @Sendable ([WatchedChange]) -> Void
     ) throws(WippyError) {
         inotify = try Inotify()
         state = Mutex(State(coalescer: ChangeCoalescer(quietWindow: quietWindow, maximumDelay: maximumDelay)))
         self.filter = filter
         self.onChange = onChange
+        self.onProblem = onProblem
     }
 
-    /// Replaces the watched roots. When it returns, every change under the new roots is seen.
+    /// Replaces the watched roots. When it returns, every change under the new roots is seen. A recursive
+    /// root that does not exist (yet, or any more) is waited for: its nearest existing parent is watched,
+    /// and once it appears it is watched and reported as changed.
     public func watch(_ roots: [Root]) {
-        state.withLock { state in
+        let problem = state.withLock { state in
             state.roots = roots
+            state.table.roots = Set(roots.filter(\.recursive).map(\.path))
             synchronize(&state)
+            return problemToReport(&state)
         }
+        if let problem { onProblem(problem.message) }
     }
 
     /// The directories watched now (for tests and diagnostics).
@@ -84,8 +102,12 @@ public final class FileWatcher: Sendable {
 
     private func loop() {
         let clock = ContinuousClock()
+        var retryAt: ContinuousClock.Instant?
         while !stopping.load(ordering: .acquiring) {
-            let deadline = state.withLock { $0.coalescer.deadline }
+            let (due, failing) = state.withLock { ($0.coalescer.deadline, !$0.failing.isEmpty) }
+            if failing, retryAt == nil { retryAt = clock.now.advanced(by: FileWatcher.retryInterval) }
+            if !failing { retryAt = nil }
+            let deadline = [due, retryAt].compactMap { $0 }.min()
             var timeout: Int32 = -1
             if let deadline {
                 let (seconds, attoseconds) = (deadline - clock.now).components
@@ -101,10 +123,32 @@ public final class FileWatcher: Sendable {
                     for event in events { handle(event, in: &state, at: now) }
                 }
             }
+            if let at = retryAt, clock.now >= at {
+                retryAt = nil
+                let now = clock.now
+                state.withLock { state in
+                    let before = Set(state.failing.keys)
+                    synchronize(&state)
+                    // What was not watched may have changed meanwhile.
+                    for path in before.subtracting(state.failing.keys).sorted() {
+                        note(WatchedChange(path: path, isDirectory: true), in: &state, at: now)
+                    }
+                }
+            }
+            if let problem = state.withLock({ problemToReport(&$0) }) { onProblem(problem.message) }
             if let batch = state.withLock({ $0.coalescer.takeBatch(at: clock.now) }), !batch.isEmpty {
                 onChange(batch)
             }
         }
+    }
+
+    /// A change of the watching problem to report: a new problem, or nil-message once resolved.
+    private func problemToReport(_ state: inout State) -> (message: String?, Void)? {
+        let current: String? = state.failing.isEmpty ? nil : state.failing.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            .joined(separator: "; ")
+        guard current != state.reported else { return nil }
+        state.reported = current
+        return (current, ())
     }
 
     private func handle(_ event: InotifyEvent, in state: inout State, at now: ContinuousClock.Instant) {
@@ -119,6 +163,9 @@ public final class FileWatcher: Sendable {
             case .rescan:
                 synchronize(&state)
                 for root in state.roots { note(WatchedChange(path: root.path, isDirectory: true), in: &state, at: now) }
+            case .resync(let root):
+                synchronize(&state)
+                note(WatchedChange(path: root, isDirectory: true), in: &state, at: now)
             }
         }
     }
@@ -127,13 +174,35 @@ public final class FileWatcher: Sendable {
         if filter(change) { state.coalescer.note(change, at: now) }
     }
 
-    /// Makes the watches match the roots: directories no longer wanted are dropped, missing ones added.
+    /// Makes the watches match the roots: directories no longer wanted are dropped, missing ones added. A
+    /// recursive root that does not exist is waited for on its nearest existing parent (watched on its own).
     private func synchronize(_ state: inout State) {
+        // A directory made while the watches were being set up may have been missed: look again until what is
+        // wanted stays the same.
+        var wanted = wantedWatches(state)
+        for _ in 0..<8 {
+            apply(wanted, to: &state)
+            let now = wantedWatches(state)
+            if now == wanted { return }
+            wanted = now
+        }
+    }
+
+    /// The directories to watch and whether recursively: every directory of each recursive root, the
+    /// nearest existing parent of a missing recursive root (on its own), and the non-recursive roots.
+    private func wantedWatches(_ state: State) -> [String: Bool] {
         var wanted: [String: Bool] = [:]
         for root in state.roots where root.recursive {
-            for directory in directories(under: root.path) { wanted[directory] = true }
+            let found = directories(under: root.path)
+            for directory in found { wanted[directory] = true }
+            if found.isEmpty, let parent = nearestExistingParent(of: root.path), wanted[parent] == nil { wanted[parent] = false }
         }
         for root in state.roots where !root.recursive && wanted[root.path] == nil { wanted[root.path] = false }
+        return wanted
+    }
+
+    private func apply(_ wanted: [String: Bool], to state: inout State) {
+        state.failing = [:]
         for (descriptor, watch) in state.table.watches where wanted[watch.path] != watch.recursive {
             inotify.removeWatch(descriptor)
             state.table.remove(descriptor)
@@ -142,16 +211,33 @@ public final class FileWatcher: Sendable {
         for (path, recursive) in wanted.sorted(by: { $0.key < $1.key }) where state.table.descriptor(for: path) == nil {
             // A root may itself be a symbolic link to a directory; below it, links are not followed.
             let mask: InotifyEvent.Mask = roots.contains(path) ? InotifyEvent.Mask.watched.subtracting(.dontFollow) : .watched
-            if let descriptor = inotify.addWatch(path, mask: mask) {
+            let (descriptor, failure) = inotify.addWatchReporting(path, mask: mask)
+            if let descriptor {
                 state.table.insert(descriptor, path: path, recursive: recursive)
+            } else if let failure {
+                state.failing[path] = failure
             }
         }
+    }
+
+    /// The closest directory above `path` that exists.
+    private func nearestExistingParent(of path: String) -> String? {
+        var cursor = path
+        while cursor != "/" && !cursor.isEmpty {
+            let parent = ProjectPath.directory(of: cursor)
+            guard parent != cursor else { break }
+            cursor = parent
+            if ProjectFileSystem.kind(of: cursor) == .directory { return cursor }
+        }
+        return nil
     }
 
     /// Watches `path` (and its subdirectories when `recursive`); returns the files found in them.
     private func watchTree(_ path: String, recursive: Bool, in state: inout State) -> [String] {
         // The watch goes on before the listing, so a file is either listed or reported by an event.
-        guard let descriptor = inotify.addWatch(path) else { return [] }
+        let (added, failure) = inotify.addWatchReporting(path)
+        if let failure { state.failing[path] = failure }
+        guard let descriptor = added else { return [] }
         state.table.insert(descriptor, path: path, recursive: recursive)
         var files: [String] = []
         for name in (try? ProjectFileSystem.sortedNames(in: path)) ?? [] {

@@ -48,11 +48,21 @@ final class Inotify: Sendable {
     /// Watches a directory; returns the watch descriptor, or `nil` if it cannot be watched (gone, not a
     /// directory, a symbolic link, or the per-user watch limit reached).
     func addWatch(_ path: String, mask: InotifyEvent.Mask = .watched) -> Int32? {
+        addWatchReporting(path, mask: mask).descriptor
+    }
+
+    /// ``addWatch(_:mask:)`` with the reason it failed: `nil` when the directory is simply gone (or not a
+    /// directory), else the system's message (the watch limit reached, no permission).
+    func addWatchReporting(_ path: String, mask: InotifyEvent.Mask = .watched) -> (descriptor: Int32?, failure: String?) {
         #if os(Linux)
         let watch = inotify_add_watch(descriptor, path, mask.rawValue)
-        return watch >= 0 ? watch : nil
+        if watch >= 0 { return (watch, nil) }
+        let code = errno
+        if code == ENOENT || code == ENOTDIR { return (nil, nil) }
+        let hint = code == ENOSPC ? " (the per-user inotify watch limit, fs.inotify.max_user_watches, is reached)" : ""
+        return (nil, String(cString: strerror(code)) + hint)
         #else
-        return nil
+        return (nil, "watching files needs Linux inotify")
         #endif
     }
 

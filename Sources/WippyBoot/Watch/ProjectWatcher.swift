@@ -21,8 +21,16 @@ public final class ProjectWatcher: Sendable {
     /// Starts watching (once).
     public func start() throws(WippyError) {
         let reloader = self.reloader
+        let logger = reloader.application.logger
         let fileWatcher = try FileWatcher(
             quietWindow: quietWindow, filter: { reloader.isRelevant($0) },
+            onProblem: { problem in
+                if let problem {
+                    logger.error("hot reload cannot watch \(problem); changes there are not seen, trying again every 2 s")
+                } else {
+                    logger.info("hot reload watches every project directory again")
+                }
+            },
             onChange: { [self] batch in handle(batch) })
         let started = watcher.withLock { current -> Bool in
             guard current == nil else { return false }

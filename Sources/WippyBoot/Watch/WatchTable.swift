@@ -16,6 +16,9 @@ public struct WatchTable: Sendable {
         case unwatchTree(String)
         /// Events were lost: resynchronise every watch and treat everything as changed.
         case rescan
+        /// A root, or a directory on the way to one, appeared or went away: resynchronise the watches (a
+        /// missing root is waited for on its nearest existing parent) and report the root as changed.
+        case resync(String)
     }
 
     /// A watched directory; `recursive` is false for a directory watched for its own files only.
@@ -25,6 +28,8 @@ public struct WatchTable: Sendable {
     }
 
     public private(set) var watches: [Int32: Watch] = [:]
+    /// The roots of the recursive trees watched: their appearing or going away calls for a ``Action/resync(_:)``.
+    public var roots: Set<String> = []
     private var descriptors: [String: Int32] = [:]
     /// Directory names never watched inside a tree (hidden directories, `node_modules`).
     public var skipsDirectory: @Sendable (String) -> Bool
@@ -59,6 +64,12 @@ public struct WatchTable: Sendable {
         return gone
     }
 
+    /// The roots at `path` or below it (when `path` is a directory on the way to them).
+    public func roots(reachedThrough path: String) -> [String] {
+        let prefix = path.hasSuffix("/") ? path : path + "/"
+        return roots.filter { $0 == path || $0.hasPrefix(prefix) }.sorted()
+    }
+
     /// What `event` calls for. A watch the kernel dropped (`ignored`) is forgotten here.
     public mutating func actions(for event: InotifyEvent) -> [Action] {
         let mask = event.mask
@@ -66,17 +77,26 @@ public struct WatchTable: Sendable {
         guard let watch = watches[event.descriptor] else { return [] }
         if mask.contains(.ignored) {
             remove(event.descriptor)
-            return []
+            return roots(reachedThrough: watch.path).map(Action.resync)
         }
         if event.name.isEmpty {
-            // The watched directory itself went away; its parent (if watched) reports it too.
-            if mask.contains(.deleteSelf) { return [.changed(WatchedChange(path: watch.path, isDirectory: true))] }
+            // The watched directory itself went away; its parent (if watched) reports it too. A root that
+            // goes is then waited for on its parent.
+            let gone = roots(reachedThrough: watch.path).map(Action.resync)
+            if mask.contains(.deleteSelf) { return [.changed(WatchedChange(path: watch.path, isDirectory: true))] + gone }
             if mask.contains(.moveSelf) {
-                return [.unwatchTree(watch.path), .changed(WatchedChange(path: watch.path, isDirectory: true))]
+                return [.unwatchTree(watch.path), .changed(WatchedChange(path: watch.path, isDirectory: true))] + gone
             }
             return []
         }
         let path = watch.path == "/" ? "/" + event.name : watch.path + "/" + event.name
+        if !mask.intersection([.create, .movedTo, .delete, .movedFrom]).isEmpty {
+            // A root (or a directory on the way to one) appeared, or went away from a parent that waits for it.
+            let reached = roots(reachedThrough: path)
+            if !reached.isEmpty && (!watch.recursive || roots.contains(path)) {
+                return reached.map(Action.resync)
+            }
+        }
         if mask.contains(.isDirectory) {
             guard watch.recursive, !skipsDirectory(event.name) else { return [] }
             if !mask.intersection([.create, .movedTo]).isEmpty { return [.watchTree(path)] }

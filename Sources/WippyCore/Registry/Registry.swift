@@ -13,6 +13,10 @@ import Darwin
 /// each one, saves the new version to the history, then commits the handlers and publishes the new state
 /// and `registry` events on the bus. Any rejection leaves everything as it was.
 ///
+/// The state is the definition files' entries (the baseline) with the recorded history on top, kept folded
+/// as a ``RegistryOverlay``. A recorded (runtime) change of an entry wins over its file, at boot and when the
+/// files change, until it is discarded from the history.
+///
 /// Thread-safe: an apply may run on any thread (the file watcher's, a blocking-pool thread for Lua's
 /// `changes:apply()`), never on a worker (it waits for the lock and writes the history); what it starts
 /// reaches processes through their workers' inboxes (sends, spawns, bus events).
@@ -25,22 +29,27 @@ public final class Registry: Sendable {
     public let resolver: DependencyResolver
     /// Runs queries (``find(_:)``) with a cache of results for the current state.
     public let finder = EntryFinder()
+    /// A checkpoint is saved with every this many recorded versions (and by ``saveCheckpoint()``).
+    public let checkpointInterval: Int
     private let participants = Mutex<[any RegistryParticipant]>([])
     private let current = Mutex<RegistrySnapshot>(.empty)
     /// The entries from definition files: the baseline history is replayed onto.
     private let baselineEntries = Mutex<RegistryEntries>([:])
-    private let versionTable = Mutex<[UInt64: RegistryVersion]>([:])
-    /// The highest version number recorded (new versions take the next one).
-    private let highestVersion = Atomic<UInt64>(0)
+    /// The recorded history on top of the baseline at the current version.
+    private let overlay = Mutex<PendingOverlay>(PendingOverlay())
+    private let historyIndex = Mutex<RegistryHistoryIndex>(.empty)
+    /// Versions recorded (or replayed at boot) since the last checkpoint (changed under `applying`).
+    private let sinceCheckpoint = Mutex<Int>(0)
     /// Held for the whole of an apply.
     private let applying = Mutex<Void>(())
-    private let transactionCounter = Atomic<UInt64>(0)
+    let transactionCounter = Atomic<UInt64>(0)
 
     public init(history: any RegistryHistory = MemoryRegistryHistory(), bus: EventBus? = nil,
-                resolver: DependencyResolver = DependencyResolver()) {
+                resolver: DependencyResolver = DependencyResolver(), checkpointInterval: Int = 512) {
         self.history = history
         self.bus = bus
         self.resolver = resolver
+        self.checkpointInterval = max(1, checkpointInterval)
     }
 
     public func add(participant: any RegistryParticipant) {
@@ -61,55 +70,94 @@ public final class Registry: Sendable {
     public var version: UInt64 { current.withLock { $0.version } }
 
     /// Every recorded version, oldest first.
-    public var versions: [RegistryVersion] { versionTable.withLock { $0.values.sorted { $0.id < $1.id } } }
+    public var versions: [RegistryVersionInfo] { historyIndex.withLock { $0.versions } }
 
-    public func version(_ id: UInt64) -> RegistryVersion? { versionTable.withLock { $0[id] } }
+    public func version(_ id: UInt64) -> RegistryVersionInfo? { historyIndex.withLock { $0.version(id) } }
+
+    /// The changes recorded as version `id`, read from the history.
+    public func changes(of id: UInt64) throws(WippyError) -> [RegistryChange] {
+        guard version(id) != nil else { throw WippyError.notFound("version v\(id) not found") }
+        return try history.changes(of: [id])[0]
+    }
+
+    /// The recorded (runtime) changes in effect now, per entry.
+    public var runtimeChanges: RegistryOverlay { overlay.withLock { $0.current } }
 
     /// The state at a recorded version: the current baseline with the changes on the path from the root
     /// to `id` replayed.
     public func snapshot(at id: UInt64) throws(WippyError) -> RegistrySnapshot {
         var entries = baselineEntries.withLock { $0 }
         guard id != 0 else { return RegistrySnapshot(version: 0, entries: entries) }
-        let table = versionTable.withLock { $0 }
-        guard table[id] != nil else { throw WippyError.notFound("version v\(id) not found") }
-        for version in path(to: id, in: table) { RegistryDelta.replay(version.changes, onto: &entries) }
+        try overlay(at: id, in: historyIndex.withLock { $0 }).overlay.apply(onto: &entries)
         return RegistrySnapshot(version: id, entries: entries)
     }
 
-    /// The versions from the root down to `id`.
-    private func path(to id: UInt64, in table: [UInt64: RegistryVersion]) -> [RegistryVersion] {
-        var chain: [RegistryVersion] = []
-        var cursor = id
-        var guardCount = 0
-        while cursor != 0, let version = table[cursor], guardCount <= table.count {
-            chain.append(version)
-            cursor = version.parent
-            guardCount += 1
-        }
-        return chain.reversed()
+    private func overlay(at id: UInt64, in index: RegistryHistoryIndex) throws(WippyError)
+        -> (overlay: RegistryOverlay, replayed: Int, checkpoint: UInt64?)
+    {
+        try history.overlay(at: id, in: index)
     }
 
     // MARK: - Boot
 
+    /// What a boot found.
+    public struct BootReport: Sendable {
+        /// Entries changed at runtime whose files changed since: the runtime version is in effect.
+        public var conflicts: [RegistryConflict]
+        /// Versions whose changes were read and replayed (the rest came from a checkpoint).
+        public var replayed: Int
+        /// The checkpoint the replay started from.
+        public var checkpoint: UInt64?
+        /// A checkpoint that could not be saved after a long replay (the boot itself went on).
+        public var checkpointFailure: WippyError?
+    }
+
     /// Loads the history and applies `baseline` with the recorded changes up to the head replayed onto it,
     /// as one transaction of creates that records no new version. The current version is then the head.
-    public func boot(baseline: [Entry]) throws(WippyError) {
-        let (saved, head) = try history.load()
-        var table: [UInt64: RegistryVersion] = [:]
-        for version in saved { table[version.id] = version }
+    @discardableResult
+    public func boot(baseline: [Entry]) throws(WippyError) -> BootReport {
+        let index = try history.index()
         var entries: RegistryEntries = [:]
         for entry in baseline { entries[entry.id] = entry }
+        let (folded, replayed, checkpoint) = try overlay(at: index.head, in: index)
+        let conflicts = folded.conflicts(with: entries)
         baselineEntries.withLock { $0 = entries }
-        versionTable.withLock { $0 = table }
-        highestVersion.store(table.keys.max() ?? 0, ordering: .relaxed)
-        if head != 0 {
-            guard table[head] != nil else { throw WippyError.internal("registry history: head v\(head) is missing") }
-            for version in path(to: head, in: table) { RegistryDelta.replay(version.changes, onto: &entries) }
-        }
+        historyIndex.withLock { $0 = index }
+        folded.apply(onto: &entries)
         let changes = entries.values.sorted { $0.id < $1.id }.map(RegistryChange.create)
+        var report = BootReport(conflicts: conflicts, replayed: replayed, checkpoint: checkpoint)
         try applying.withLock { _ throws(WippyError) in
-            _ = try run(changes, origin: .boot, record: false, resultingVersion: head)
+            _ = try run(changes, origin: .boot, record: false, resultingVersion: index.head)
+            overlay.withLock { $0 = PendingOverlay(folded) }
+            sinceCheckpoint.withLock { $0 = replayed }
+            if replayed >= checkpointInterval && history.keepsCheckpoints {
+                do throws(WippyError) {
+                    try storeCheckpoint(folded)
+                } catch {
+                    report.checkpointFailure = error
+                }
+            }
         }
+        return report
+    }
+
+    /// Saves a checkpoint of the current state when versions were recorded since the last one (at a clean
+    /// shutdown, so the next boot replays nothing). Returns whether one was saved.
+    @discardableResult
+    public func saveCheckpoint() throws(WippyError) -> Bool {
+        try applying.withLock { _ throws(WippyError) -> Bool in
+            guard history.keepsCheckpoints, sinceCheckpoint.withLock({ $0 }) > 0 else { return false }
+            let folded = overlay.withLock { $0.current }
+            guard folded.version != 0 else { return false }
+            try storeCheckpoint(folded)
+            return true
+        }
+    }
+
+    private func storeCheckpoint(_ folded: RegistryOverlay) throws(WippyError) {
+        try history.saveCheckpoint(folded)
+        historyIndex.withLock { _ = $0.checkpoints.insert(folded.version) }
+        sinceCheckpoint.withLock { $0 = 0 }
     }
 
     // MARK: - Writing
@@ -124,7 +172,7 @@ public final class Registry: Sendable {
         guard !changes.isEmpty else { throw WippyError.invalid("no changes to apply") }
         return try applying.withLock { _ throws(WippyError) -> UInt64? in
             let head = version
-            let next = record ? nextVersionNumber() : nil
+            let next = record ? historyIndex.withLock { $0.highest } + 1 : nil
             let transaction = try run(changes, origin: origin, record: record, resultingVersion: next ?? head)
             return transaction.version
         }
@@ -137,10 +185,18 @@ public final class Registry: Sendable {
         try applying.withLock { _ throws(WippyError) in try moveHead(to: target) }
     }
 
+    /// Stops a debug build when a worker thread would wait for the apply lock and the history.
+    @inline(__always)
+    static func assertOffWorker(_ function: StaticString = #function) {
+        assert(Worker.current == nil, "Registry.\(function) on a worker thread: run it off the worker (LuaProcess.performBlocking)")
+    }
+
     private func moveHead(to target: UInt64) throws(WippyError) {
-        let goal = try snapshot(at: target)
+        let (goalOverlay, _, _) = try overlay(at: target, in: historyIndex.withLock { $0 })
+        var goal = baselineEntries.withLock { $0 }
+        goalOverlay.apply(onto: &goal)
         let now = snapshot
-        let changes = RegistryDelta.between(now.entries, goal.entries)
+        let changes = RegistryDelta.between(now.entries, goal)
         try history.setHead(target)
         let result: Result<RegistryTransaction, WippyError>
         do throws(WippyError) {
@@ -152,20 +208,45 @@ public final class Registry: Sendable {
             try? history.setHead(now.version)
             throw error
         }
+        let checkpointed = historyIndex.withLock { index in
+            index.head = target
+            return index.checkpoints.contains(target)
+        }
+        overlay.withLock { $0 = PendingOverlay(goalOverlay) }
+        sinceCheckpoint.withLock { $0 = checkpointed || target == 0 ? 0 : max($0, 1) }
+    }
+
+    /// What a change of the definition files did.
+    public struct BaselineOutcome: Sendable, Equatable {
+        /// The changes applied, in the order applied.
+        public var applied: [RegistryChange]
+        /// Entries the files changed that were changed at runtime too: the runtime version stays.
+        public var runtimeWins: [RegistryConflict]
     }
 
     /// Replaces the baseline (definition files changed) and applies the difference to the live state:
-    /// entries added, changed or removed in the files are created, updated or deleted. Records no version.
+    /// entries added, changed or removed in the files are created, updated or deleted, except entries
+    /// changed at runtime (recorded in the history), whose runtime version stays, as at boot. Records no
+    /// version.
     @discardableResult
-    public func applyBaseline(_ entries: [Entry]) throws(WippyError) -> [RegistryChange] {
+    public func applyBaseline(_ entries: [Entry]) throws(WippyError) -> BaselineOutcome {
         Registry.assertOffWorker()
-        return try applying.withLock { _ throws(WippyError) -> [RegistryChange] in
+        return try applying.withLock { _ throws(WippyError) -> BaselineOutcome in
             var newBaseline: RegistryEntries = [:]
             for entry in entries { newBaseline[entry.id] = entry }
             let oldBaseline = baselineEntries.withLock { $0 }
+            let layers = overlay.withLock { $0.current.layers }
             let live = snapshot.entries
             var changes: [RegistryChange] = []
+            var runtimeWins: [RegistryConflict] = []
             for change in RegistryDelta.between(oldBaseline, newBaseline) {
+                let file: Entry? = change.kind == .delete ? nil : change.entry
+                if let layer = layers[change.id] {
+                    if file != layer.base && file != layer.value {
+                        runtimeWins.append(RegistryConflict(id: change.id, version: layer.version, runtime: layer.value, file: file))
+                    }
+                    continue
+                }
                 switch change.kind {
                 case .delete where live[change.id] != nil:
                     changes.append(.delete(change.id))
@@ -181,24 +262,15 @@ public final class Registry: Sendable {
                 default: break
                 }
             }
+            runtimeWins.sort { $0.id < $1.id }
             if !changes.isEmpty {
                 let transaction = try run(changes, origin: .files, record: false, resultingVersion: version)
                 baselineEntries.withLock { $0 = newBaseline }
-                return transaction.applied
+                return BaselineOutcome(applied: transaction.applied, runtimeWins: runtimeWins)
             }
             baselineEntries.withLock { $0 = newBaseline }
-            return []
+            return BaselineOutcome(applied: [], runtimeWins: runtimeWins)
         }
-    }
-
-    /// Stops a debug build when a worker thread would wait for the apply lock and the history.
-    @inline(__always)
-    static func assertOffWorker(_ function: StaticString = #function) {
-        assert(Worker.current == nil, "Registry.\(function) on a worker thread: run it off the worker (LuaProcess.performBlocking)")
-    }
-
-    private func nextVersionNumber() -> UInt64 {
-        highestVersion.load(ordering: .relaxed) + 1
     }
 
     /// Runs one transaction (caller holds `applying`).
@@ -220,14 +292,26 @@ public final class Registry: Sendable {
             let version = RegistryVersion(
                 id: resultingVersion, parent: base.version, changes: transaction.applied, createdAt: Int64(time(nil)))
             transaction.version = resultingVersion
+            let due = history.keepsCheckpoints && sinceCheckpoint.withLock { $0 } + 1 >= checkpointInterval
+            var checkpoint: RegistryOverlay?
+            if due {
+                var folded = overlay.withLock { $0.current }
+                folded.fold(transaction.applied, version: resultingVersion)
+                checkpoint = folded
+            }
             do {
-                try history.save(version)
+                try history.save(version, checkpoint: checkpoint)
             } catch {
                 for handler in handlers { handler.discard(transaction) }
-                throw WippyError("registry history: \(error.message)", kind: .internal)
+                throw WippyError("registry history: \(error.message)", kind: error.kind == .conflict ? .conflict : .internal)
             }
-            versionTable.withLock { $0[version.id] = version }
-            highestVersion.store(max(highestVersion.load(ordering: .relaxed), version.id), ordering: .relaxed)
+            historyIndex.withLock { index in
+                index.append(version.info)
+                index.head = version.id
+                if due { index.checkpoints.insert(version.id) }
+            }
+            overlay.withLock { $0.add(transaction.applied, version: resultingVersion, folded: checkpoint) }
+            sinceCheckpoint.withLock { $0 = due ? 0 : $0 + 1 }
         }
         current.withLock {
             $0 = RegistrySnapshot(version: resultingVersion, entries: transaction.working, generation: transaction.number)
@@ -236,115 +320,36 @@ public final class Registry: Sendable {
         publish(transaction)
         return transaction
     }
-
-    /// Validates, orders and prepares every change, deferring `NotFound` rejections to later passes.
-    private func prepareAll(_ changes: [RegistryChange], transaction: RegistryTransaction, handlers: [any RegistryParticipant])
-        throws(WippyError)
-    {
-        var pending = changes
-        if changes.count > 1 {
-            // The state the changes lead to, for ordering creates and updates by their references.
-            var target = transaction.working
-            for change in changes {
-                switch change.kind {
-                case .create, .update: target[change.id] = change.entry
-                case .delete: target[change.id] = nil
-                }
-            }
-            pending = resolver.order(changes, before: transaction.working, after: target)
-        }
-        var deferred: [(RegistryChange, WippyError)] = []
-        while true {
-            var progress = false
-            deferred = []
-            for change in pending {
-                let prepared = try validate(change, against: transaction.working)
-                if let handler = handlers.first(where: { $0.handles(kind: prepared.entry.kind) }) {
-                    do {
-                        try handler.prepare(prepared, in: transaction)
-                    } catch where error.kind == .notFound {
-                        deferred.append((change, error))
-                        continue
-                    } catch {
-                        throw named(error, prepared.entry)
-                    }
-                } else if !Registry.internalKinds.contains(prepared.entry.kind) {
-                    throw named(WippyError.invalid("unknown kind '\(prepared.entry.kind)'"), prepared.entry)
-                }
-                switch prepared.kind {
-                case .create, .update: transaction.working[prepared.id] = prepared.entry
-                case .delete: transaction.working[prepared.id] = nil
-                }
-                transaction.applied.append(prepared)
-                progress = true
-            }
-            if deferred.isEmpty { return }
-            if !progress {
-                if deferred.count == 1 { throw named(deferred[0].1, deferred[0].0.entry) }
-                let ids = deferred.map(\.0.id.description).joined(separator: ", ")
-                let first = deferred[0]
-                throw WippyError(
-                    "unresolved dependencies: \(ids) (first: \(named(first.1, first.0.entry).message))", kind: .notFound,
-                    retryable: false)
-            }
-            pending = deferred.map(\.0)
-        }
-    }
-
-    /// Checks a change against the working state and fills in originals.
-    private func validate(_ change: RegistryChange, against state: RegistryEntries) throws(WippyError) -> RegistryChange {
-        var change = change
-        switch change.kind {
-        case .create:
-            if state[change.id] != nil { throw WippyError("entry \(change.id) already exists", kind: .alreadyExists, retryable: false) }
-            if change.entry.kind.isEmpty { throw WippyError.invalid("entry \(change.id): kind is required") }
-        case .update:
-            guard let existing = state[change.id] else { throw WippyError.notFound("entry \(change.id) does not exist") }
-            if existing.kind != change.entry.kind {
-                throw WippyError.invalid(
-                    "entry \(change.id): an update cannot change the kind (\(existing.kind) to \(change.entry.kind)); delete and create instead")
-            }
-            change.original = existing
-        case .delete:
-            guard let existing = state[change.id] else { throw WippyError.notFound("entry \(change.id) does not exist") }
-            change.entry = existing
-            change.original = existing
-        }
-        return change
-    }
-
-    /// `error` with the entry (and its file and line, when known) in front, unless it already names it.
-    private func named(_ error: WippyError, _ entry: Entry) -> WippyError {
-        var error = error
-        let id = entry.id.description
-        // A message that names the entry already says where it is (a compile error names the source file).
-        guard !error.message.contains(id) else { return error }
-        let place = entry.origin.map { "\($0): " } ?? ""
-        error.message = "\(place)entry \(id): \(error.message)"
-        return error
-    }
-
-    /// Registry events: one per applied change, then `registry.commit` with the version.
-    private func publish(_ transaction: RegistryTransaction) {
-        guard let bus else { return }
-        var events = transaction.applied.map { change in
-            BusEvent(system: "registry", kind: change.kind.rawValue, path: change.id.description, data: change.entry.payload)
-        }
-        events.append(
-            BusEvent(
-                system: "registry", kind: "registry.commit", path: "registry.tx/\(transaction.number)",
-                data: .map([
-                    ("version", .int(Int64(transaction.version ?? snapshot.version))),
-                    ("origin", .string(transaction.origin.rawValue)),
-                    ("changes", .int(Int64(transaction.applied.count))),
-                ])))
-        bus.send(contentsOf: events)
-    }
 }
 
-extension Entry {
-    /// The entry as a payload: `{id, kind, meta, data}`.
-    public var payload: Payload {
-        .map([("id", .string(id.description)), ("kind", .string(kind)), ("meta", .table(meta)), ("data", data)])
+/// The overlay at the current version, folded when asked for: a recorded apply only queues its changes (a
+/// fold per apply would cost more than the rest of saving a version to memory), and the queue is folded when
+/// the overlay is read (a file reload, a checkpoint): at most a checkpoint interval of changesets for a
+/// history that keeps checkpoints; for the memory history, which holds the same changesets anyway, up to the
+/// next file reload.
+struct PendingOverlay: Sendable {
+    private var folded: RegistryOverlay
+    private var queued: [(version: UInt64, changes: [RegistryChange])] = []
+
+    init(_ folded: RegistryOverlay = .empty) { self.folded = folded }
+
+    /// The overlay with every queued changeset folded in (the queue is emptied).
+    var current: RegistryOverlay {
+        mutating get {
+            for (version, changes) in queued { folded.fold(changes, version: version) }
+            queued = []
+            return folded
+        }
+    }
+
+    /// Queues the changes recorded as `version`; `folded` is the overlay at `version` when the caller already
+    /// worked it out.
+    mutating func add(_ changes: [RegistryChange], version: UInt64, folded: RegistryOverlay?) {
+        if let folded {
+            self.folded = folded
+            queued = []
+        } else {
+            queued.append((version, changes))
+        }
     }
 }

@@ -199,4 +199,21 @@ public final class LuaWorkerState {
         if let ref = environmentMetatables.removeValue(forKey: serial) { lua.unref(ref) }
         importPlans[serial] = nil
     }
+
+    /// Forgets the cached code of every program whose serial is not in `current` (the programs installed
+    /// now): compiled chunks, environment metatables, import plans and function instances. Worker thread
+    /// only (``LuaRuntime/retireReplacedCode()`` posts it to each worker).
+    ///
+    /// Only this cache's anchors go: a process still running old code holds its functions and environments
+    /// through its own stack, so they stay alive until it ends and the collector frees them. A process
+    /// started with old code after this runs compiles it again (and that entry goes with the next sweep).
+    func retireCode(keeping current: Set<UInt64>) {
+        for serial in Array(chunks.keys) where !current.contains(serial) { evict(serial: serial) }
+        for serial in Array(environmentMetatables.keys) where !current.contains(serial) { evict(serial: serial) }
+        for serial in Array(importPlans.keys) where !current.contains(serial) { importPlans[serial] = nil }
+        for (entry, instance) in functionInstances where !current.contains(instance.serial) {
+            lua.unref(instance.method)
+            functionInstances[entry] = nil
+        }
+    }
 }

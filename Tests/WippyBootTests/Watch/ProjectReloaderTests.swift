@@ -104,9 +104,11 @@ import WippyCore
             #expect(lines.errors.count == 1)
             #expect(lines.errors.first?.contains("src/greet.lua:3") == true)
 
-            // The same error again (another save of the broken file) is not logged again.
-            #expect(reloader.reload() == .rejected(message))
-            #expect(lines.errors.count == 1)
+            // Another save while it is still broken is refused again, naming the broken file again.
+            #expect(reloader.reload(changed: changed(project, "src/greet.lua")) == .rejected(message))
+            #expect(lines.errors.count == 2)
+            #expect(lines.errors.last?.contains("still rejected") == true)
+            #expect(lines.errors.last?.contains("src/greet.lua:3") == true)
 
             try project.write("src/greet.lua", ProjectReloaderTests.greet("v3"))
             guard case .applied = reloader.reload(changed: changed(project, "src/greet.lua")) else {
