@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import WippyBoot
 import WippyCore
@@ -82,7 +83,14 @@ import Glibc
                 Issue.record("reload \(version) did not apply")
                 return
             }
-            guard case .finished(let result) = try app.exec(EntryID(parsing: "app:caller"), host: host, arguments: []),
+            let finished = Mutex<ProcessResult?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            _ = try app.startCommand(EntryID(parsing: "app:caller"), host: host, arguments: []) { result in
+                finished.withLock { $0 = result }
+                done.signal()
+            }
+            done.wait()
+            guard let result = finished.withLock({ $0 }),
                 result.value.stringValue == "\(constantBytes + String(version).count + 1) v\(version)"
             else {
                 Issue.record("call \(version) did not return the new code's value")
