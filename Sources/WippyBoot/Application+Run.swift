@@ -18,6 +18,15 @@ extension Application {
         wakeUp.signal()
     }
 
+    /// `system.exit(code)`: shut the whole runtime down, then exit with `code` (the first request wins).
+    public func requestExit(code: Int32) {
+        exitRequest.withLock { if $0 == nil { $0 = code } }
+        requestShutdown()
+    }
+
+    /// The exit code `system.exit` asked for, if it was called.
+    public var requestedExitCode: Int32? { exitRequest.withLock { $0 } }
+
     /// Blocks until shutdown is requested.
     public func waitForShutdown() {
         while !shutdownRequested.withLock({ $0 }) { wakeUp.wait() }

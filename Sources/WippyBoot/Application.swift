@@ -18,6 +18,8 @@ public struct RuntimeOptions: Sendable {
     public var historyMode: RegistryHistoryMode = .sqlite()
     /// A history to use instead of the one ``historyMode`` names.
     public var history: (any RegistryHistory)?
+    /// The runtime-wide soft memory limit on the Lua heaps, in bytes (`-m`; see ``MemorySize``).
+    public var memoryLimit: Int64 = LuaRuntime.defaultMemoryLimit
 
     public init() {}
 }
@@ -41,6 +43,8 @@ public final class Application: Sendable {
     let control = Mutex<ControlServer?>(nil)
     /// Signalled whenever something a waiting `run`/`exec` cares about happens.
     let wakeUp = DispatchSemaphore(value: 0)
+    /// The exit code Lua asked for with `system.exit`, once it did.
+    let exitRequest = Mutex<Int32?>(nil)
 
     /// Loads the project, then applies its entries (with recorded history replayed on top) to the registry
     /// as one changeset: every Lua entry compiled, hosts and services built (nothing runs yet).
@@ -66,6 +70,7 @@ public final class Application: Sendable {
             events.send(change.state.event)
         })
         runtime = LuaRuntime(node: node, modules: modules, logger: logger, bus: bus, registry: registry, supervisor: supervisor)
+        runtime.setMemoryLimit(options.memoryLimit)
         code = LuaCodeKind(runtime: runtime)
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
@@ -75,6 +80,7 @@ public final class Application: Sendable {
         registry.add(participant: serviceKind)
         registry.add(participant: UnsupportedKinds())
         try registry.boot(baseline: project.entries)
+        runtime.setExitHandler { [weak self] code in self?.requestExit(code: code) }
     }
 
     /// Every entry, sorted by ID.

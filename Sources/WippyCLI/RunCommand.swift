@@ -84,7 +84,7 @@ struct RunCommand: ParsableCommand {
             app.serveControl()
             app.waitForShutdown()
             shutdown()
-            Glibc.exit(0)
+            Glibc.exit(app.requestedExitCode ?? 0)
         }
         do {
             let hostID = try app.terminalHost(preferred: host)
@@ -94,10 +94,10 @@ struct RunCommand: ParsableCommand {
                 if let text = outcome.standardOutput { Output.write(text + "\n", to: 1) }
                 if let text = outcome.standardError { Output.write(text + "\n", to: 2) }
                 shutdown()
-                Glibc.exit(outcome.exitCode)
+                Glibc.exit(app.requestedExitCode ?? outcome.exitCode)
             case .shutdownRequested:
                 shutdown()
-                Glibc.exit(0)
+                Glibc.exit(app.requestedExitCode ?? 0)
             }
         } catch {
             shutdown()
@@ -110,6 +110,7 @@ struct RunCommand: ParsableCommand {
         options.projectRoot = global.directory
         options.lockFile = global.lockFile
         options.historyMode = try global.historyMode()
+        options.memoryLimit = try global.memoryLimitBytes()
         do {
             return try Application(options: options, modules: ModuleCatalog.modules(arguments: arguments), logger: logger)
         } catch {

@@ -22,6 +22,13 @@ public final class LuaRuntime: Sendable {
     private let terminalHosts = Mutex<Set<String>>([])
     /// Processes that asked for `pid.outdated` events, by the entry they run.
     private let upgradableProcesses = Mutex<[PID: EntryID]>([:])
+    /// Runtime-wide controls of the `system` module (see LuaRuntime+System.swift).
+    let memoryLimitBytes = Atomic<Int64>(LuaRuntime.defaultMemoryLimit)
+    let gcPercentValue = Atomic<Int64>(100)
+    let maxProcsValue = Atomic<Int64>(LuaRuntime.processorCount)
+    let exitHandler = Mutex<(@Sendable (Int32) -> Void)?>(nil)
+    /// When workers were last asked to collect because the memory limit was exceeded (monotonic ns).
+    let lastLimitCollection = Atomic<UInt64>(0)
 
     public init(node: Node, modules: [any LuaModule], logger: Logger, bus: EventBus = EventBus(), registry: Registry? = nil,
                 supervisor: Supervisor? = nil) {

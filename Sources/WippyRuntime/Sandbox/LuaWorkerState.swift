@@ -42,6 +42,12 @@ public final class LuaWorkerState {
     /// Processes created on this worker so far (for ownership checks on channels).
     var processSerial: UInt64 = 0
 
+    /// Memory bookkeeping (LuaWorkerState+Memory.swift): the heap size at which a process run next checks the
+    /// runtime-wide memory limit, collection cycles seen, and the heap a cycle last left.
+    var memoryCheckThreshold = 0
+    var collectionCycles = 0
+    var bytesAfterLastCycle = 0
+
     struct FunctionInstance {
         var serial: UInt64
         var method: LuaRef
@@ -63,9 +69,13 @@ public final class LuaWorkerState {
         buildSandbox()
         registerMetatables()
         loadPrelude()
+        startCountingCollections()
+        applyGCPercent(runtime.gcPercent)
+        memoryCheckThreshold = state.allocatedBytes + memoryCheckStep
     }
 
     deinit {
+        stopCountingCollections()
         state.close()
     }
 
