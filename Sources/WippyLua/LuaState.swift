@@ -49,15 +49,15 @@ public final class LuaState {
     @discardableResult
     public func stepGarbageCollector(kilobytes: Int32 = 0) -> Bool { wippy_gc(main.pointer, LUA_GCSTEP, kilobytes) != 0 }
 
-    /// Stops automatic collection (full collections still run when asked for).
+    /// Stops automatic collection (experiments only).
     public func stopGarbageCollector() { _ = wippy_gc(main.pointer, LUA_GCSTOP, 0) }
 
-    /// Restarts automatic collection after ``stopGarbageCollector()``.
-    public func restartGarbageCollector() { _ = wippy_gc(main.pointer, LUA_GCRESTART, 0) }
-
-    /// Sets the generational collector's major multiplier: a major (full) collection runs when memory grows
-    /// `percent` percent past what the last major collection left (Lua's default: 100).
-    public func setMajorCollectionMultiplier(_ percent: Int32) { _ = wippy_gc_generational(main.pointer, 0, percent) }
+    /// Generational mode with both multipliers: a minor collection runs when memory grows `minor` percent
+    /// (at most 100) past what the last major collection left, a major one when it grows `major` percent (at
+    /// most 1000; Lua's default 100).
+    public func setGenerationalMultipliers(minor: Int32, major: Int32) {
+        _ = wippy_gc_generational(main.pointer, minor, major)
+    }
 
     /// Switches the collector to generational mode. A minor collection runs when memory grows
     /// `minorMultiplier` percent past what the last major collection left (Lua's default: 20, at most 100).

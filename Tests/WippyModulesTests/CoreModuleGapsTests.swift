@@ -101,9 +101,9 @@ import WippyRuntime
 
 extension ModulesHarness {
     /// Runs `source` as `test:main` with exactly `modules` listed.
-    func run(_ source: String, modules: [String]) async -> ProcessResult {
+    func run(_ source: String, _ arguments: [Payload] = [], modules: [String]) async -> ProcessResult {
         install("test:main", source: source, modules: modules)
-        return await runEntry("test:main")
+        return await runEntry("test:main", arguments)
     }
 }
 

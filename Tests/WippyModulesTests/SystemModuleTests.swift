@@ -79,26 +79,28 @@ import Glibc
         #expect(result.value == .array(["", true, true, true, true, true, true, true, true, true, true, 20000]), "\(result.text)")
     }
 
-    /// With automatic collection off, a process churning through garbage keeps the heaps near the soft limit:
-    /// workers collect when the heaps together exceed it.
+    /// A limit below what the heaps hold makes every worker collect in full (checked on each worker's own
+    /// thread); a limit above it, or none, does not.
     @Test func workersCollectWhenTheHeapsExceedTheLimit() async {
-        let harness = ModulesHarness()
-        let result = await harness.run("""
+        let result = await ModulesHarness(workers: 2).run("""
             return function()
-                system.gc.set_percent(-1)
-                system.memory.set_limit(8 * 1024 * 1024)
-                local highest = 0
-                for i = 1, 200 do
-                    local garbage = string.rep("x", 1024 * 1024 + i)
-                    if i % 4 == 0 then coroutine.yield() end
-                    local now = system.memory.allocated()
-                    if now > highest then highest = now end
-                end
-                return {highest < 48 * 1024 * 1024, highest, system.memory.stats().num_gc > 0}
+                local keep = {}
+                for i = 1, 50000 do keep[i] = {i} end
+                local function cycles() return system.memory.stats().num_gc end
+                system.memory.set_limit(-1)
+                local a = cycles()
+                system.memory.set_limit(1024 * 1024 * 1024)
+                local b = cycles()
+                system.memory.set_limit(1024 * 1024)
+                local c = cycles()
+                return {b - a, c - b, #keep}
             end
             """, modules: ["system"])
         let values = result.value.tableValue?.array ?? []
-        #expect(values.first == true && values.last == true, "highest heap \(values.dropFirst().first ?? .null): \(result.text)")
+        #expect(values.count == 3, "\(result.text)")
+        guard values.count == 3 else { return }
+        #expect(values[0] == 0, "no collection while under the limit: \(result.text)")
+        #expect((values[1].intValue ?? 0) >= 2, "every worker collects once over it: \(result.text)")
     }
 
     @Test func exitAsksTheApplicationToStopWithTheCode() async {

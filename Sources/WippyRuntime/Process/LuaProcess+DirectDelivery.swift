@@ -8,13 +8,13 @@ import WippyLua
 ///
 /// A waiting receiver means the mailbox holds nothing for its channel, so arrival order is kept.
 extension LuaProcess {
-    enum DirectDelivery {
+    enum DirectDelivery: UInt8 {
         /// The message was handed to the waiting task.
         case delivered
         /// The fast path does not apply; nothing was done.
         case notApplicable
-        /// A payload cannot be sent; nothing was delivered.
-        case refused(WippyError)
+        /// A payload cannot be sent; nothing was delivered, and the error object is on top of `source`.
+        case refused
     }
 
     /// Tries the fast path.
@@ -31,27 +31,37 @@ extension LuaProcess {
         }
         guard let channel else { return .notApplicable }
         channel.pruneReceivers()
-        guard let receiver = channel.receivers.firstWaiter else { return .notApplicable }
+        guard let receiver = channel.receivers.popFirst() else { return .notApplicable }
         let thread = receiver.task.thread
-        let top = thread.top
-        let sourceTop = source.top
+        // Only payloads can be refused; without any there is nothing to undo (the common case: no stack read).
+        let top = payloadCount > 0 ? thread.top : 0
         do throws(UnsendableValue) {
             try build(for: receiver, on: thread, channel: channel, from: sender, source: source, topicIndex: topicIndex,
                 firstPayload: firstPayload, payloadCount: payloadCount)
         } catch {
-            thread.top = top
-            source.top = sourceTop
-            return .refused(error.error(root: "args[\(error.argument ?? 1)]"))
+            return undo(error, receiver: receiver, channel: channel, thread: thread, top: top, source: source)
         }
-        channel.receivers.removeFirst()
         thread.push(true)
         receiver.task.wake(arguments: receiver.caseIndex > 0 ? 3 : 2)
         cell.worker.schedule(cell)
         return .delivered
     }
 
+    /// A refused message: nothing happened (the receiver keeps waiting, first in line); the error object goes
+    /// on top of `source`.
+    @inline(never)
+    private func undo(
+        _ error: UnsendableValue, receiver: LuaChannel.Waiter, channel: LuaChannel, thread: Lua, top: Int32, source: Lua
+    ) -> DirectDelivery {
+        thread.top = top
+        channel.receivers.pushFront(receiver)
+        workerState.pushError(error.error(root: "args[\(error.argument ?? 1)]"), on: source)
+        return .refused
+    }
+
     /// Pushes what the receiver gets on its thread: `[case index,] value` (a message object, or the values of
     /// a raw `listen` channel).
+    @inline(__always)
     private func build(
         for receiver: LuaChannel.Waiter, on thread: Lua, channel: LuaChannel, from sender: LuaProcess, source: Lua,
         topicIndex: Int32, firstPayload: Int32, payloadCount: Int32

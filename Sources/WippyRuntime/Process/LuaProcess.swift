@@ -180,7 +180,6 @@ public final class LuaProcess: ProcessBehavior {
         var resumes = 0
         while let task = readyQueue.popFirst() {
             guard task.state == .ready else { continue }
-            if workerState.state.allocatedBytes >= workerState.memoryCheckThreshold { workerState.checkMemoryLimit() }
             task.state = .running
             let arguments = task.resumeArguments
             task.resumeArguments = 0

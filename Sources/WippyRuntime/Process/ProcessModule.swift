@@ -134,8 +134,10 @@ enum ProcessNatives {
             case .delivered:
                 lua.push(true)
                 return 1
-            case .refused(let error):
-                return refuse(error, process, lua)
+            case .refused:
+                lua.push(false)
+                lua.insert(at: -2)
+                return 2
             case .notApplicable:
                 break
             }

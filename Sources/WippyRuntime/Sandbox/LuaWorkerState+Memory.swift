@@ -4,46 +4,45 @@ public import WippyLua
 
 /// The worker's share of memory management: the runtime-wide soft memory limit, the collector percent, and
 /// figures for `system.memory.stats`. Everything here runs on the worker's own thread.
+///
+/// The limit costs nothing on the message path: it is checked once per collection cycle, from the finalizer
+/// of a sentinel object (a cycle is what the heap's growth brings about anyway). When the heaps of all
+/// workers together exceed the limit, a full collection is queued on this worker (it runs between two process
+/// runs: no collection can start inside a finalizer) and the other workers are asked for one too.
 extension LuaWorkerState {
-    /// How much a worker's heap grows between two checks of the memory limit.
-    var memoryCheckStep: Int {
-        let limit = runtime.memoryLimit
-        guard limit > 0 else { return 64 << 20 }
-        return max(1 << 20, Int(limit / 64))
-    }
+    /// The generational collector's minor multiplier the workers run with.
+    static let minorCollectionMultiplier: Int32 = 50
 
-    /// Called before a process runs when the heap reached ``memoryCheckThreshold``: publishes this worker's
-    /// heap size and, when the heaps of all workers together exceed the runtime's memory limit, collects in
-    /// full here and asks the other workers to do the same (rate-limited), rather than letting garbage pile up
-    /// until the collector's own pace gets to it.
-    @inline(never)
+    /// Publishes this worker's heap size and, when the heaps of all workers together exceed the runtime's
+    /// memory limit, collects here in full and asks the other workers to do the same (rate-limited).
     public func checkMemoryLimit() {
-        let bytes = state.allocatedBytes
-        worker.publishedBytes.store(bytes, ordering: .relaxed)
-        let limit = runtime.memoryLimit
-        if limit > 0, runtime.luaBytesEstimate > limit {
-            collectForMemoryLimit()
-            runtime.collectOtherWorkers(except: worker)
-        }
-        memoryCheckThreshold = state.allocatedBytes + memoryCheckStep
+        worker.publishedBytes.store(state.allocatedBytes, ordering: .relaxed)
+        guard isOverMemoryLimit else { return }
+        collectForMemoryLimit()
+        runtime.collectOtherWorkers(except: worker)
     }
 
-    /// A full collection asked for by the memory limit (here or by another worker).
+    private var isOverMemoryLimit: Bool {
+        let limit = runtime.memoryLimit
+        return limit > 0 && runtime.luaBytesEstimate > limit
+    }
+
+    /// A full collection asked for by the memory limit or `system.gc.collect` (here or by another worker).
     public func collectForMemoryLimit() {
         state.collectGarbage()
         worker.publishedBytes.store(state.allocatedBytes, ordering: .relaxed)
-        memoryCheckThreshold = state.allocatedBytes + memoryCheckStep
     }
 
-    /// Applies the collector percent: the generational collector's major multiplier (clamped to 10...1000),
-    /// or automatic collection off for a negative value (the memory limit still collects).
+    /// Applies the collector percent: the generational collector's major multiplier (clamped to 10...1000: a
+    /// full collection runs when the heap has grown that many percent past what the last one left). A negative
+    /// value means "off" as far as Lua allows: the slowest pace (minor multiplier 100, major 1000), with the
+    /// memory limit collecting when the heaps exceed it.
     func applyGCPercent(_ percent: Int64) {
         if percent < 0 {
-            state.stopGarbageCollector()
-            return
+            state.setGenerationalMultipliers(minor: 100, major: 1000)
+        } else {
+            state.setGenerationalMultipliers(minor: Self.minorCollectionMultiplier, major: Int32(min(max(percent, 10), 1000)))
         }
-        state.restartGarbageCollector()
-        state.setMajorCollectionMultiplier(Int32(min(max(percent, 10), 1000)))
     }
 
     // MARK: - Counting collections
@@ -85,6 +84,17 @@ extension LuaWorkerState {
         worker.collectionCycles += 1
         worker.bytesAfterLastCycle = worker.state.allocatedBytes
         makeSentinel(on: lua)
+        worker.worker.publishedBytes.store(worker.bytesAfterLastCycle, ordering: .relaxed)
+        if !worker.limitCollectionQueued, worker.isOverMemoryLimit {
+            worker.limitCollectionQueued = true
+            worker.worker.perform { thread in
+                guard let local = thread.local as? LuaWorkerState else { return }
+                // Cleared after the collection: the cycle it completes must not queue another one (the live
+                // heap alone may exceed the limit); the next cycle that allocation brings about will.
+                local.checkMemoryLimit()
+                local.limitCollectionQueued = false
+            }
+        }
         return 0
     }
 

@@ -42,11 +42,11 @@ public final class LuaWorkerState {
     /// Processes created on this worker so far (for ownership checks on channels).
     var processSerial: UInt64 = 0
 
-    /// Memory bookkeeping (LuaWorkerState+Memory.swift): the heap size at which a process run next checks the
-    /// runtime-wide memory limit, collection cycles seen, and the heap a cycle last left.
-    var memoryCheckThreshold = 0
+    /// Memory bookkeeping (LuaWorkerState+Memory.swift): collection cycles seen, the heap a cycle last left,
+    /// and whether a full collection for the memory limit is already queued.
     var collectionCycles = 0
     var bytesAfterLastCycle = 0
+    var limitCollectionQueued = false
 
     struct FunctionInstance {
         var serial: UInt64
@@ -62,7 +62,7 @@ public final class LuaWorkerState {
         self.worker = worker
         state = LuaState(standardLibraries: true)
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
-        state.useGenerationalGC(minorMultiplier: 50)
+        state.useGenerationalGC(minorMultiplier: LuaWorkerState.minorCollectionMultiplier)
         lua.extraSpace = nil
         lua.push(lightUserdata: Unmanaged.passUnretained(self).toOpaque())
         lua.rawSet(Lua.registryIndex, key: "wippy.worker")
@@ -71,7 +71,6 @@ public final class LuaWorkerState {
         loadPrelude()
         startCountingCollections()
         applyGCPercent(runtime.gcPercent)
-        memoryCheckThreshold = state.allocatedBytes + memoryCheckStep
     }
 
     deinit {
