@@ -136,8 +136,8 @@ enum SystemNatives {
     }
 
     /// `system.gc.set_percent(p)`: the previous percent. Each worker's next full collection runs when its heap
-    /// has grown `p` percent past what the last one left; a negative `p` turns automatic collection off (the
-    /// memory limit still collects).
+    /// has grown `p` percent past what the last one left (10...1000); a negative `p` ("off") is the slowest pace
+    /// Lua allows, the memory limit still collecting above it.
     static let setPercent: LuaNativeFunction = { state in
         let lua = Lua(state!)
         let worker = LuaWorkerState.of(lua)
