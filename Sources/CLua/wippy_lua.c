@@ -398,6 +398,10 @@ int wippy_gc(lua_State *L, int what, int arg) {
     }
 }
 
+int wippy_gc_generational(lua_State *L, int minormul, int majormul) {
+    return lua_gc(L, LUA_GCGEN, minormul, majormul);
+}
+
 void wippy_push_argerror(lua_State *L, int arg, const char *extramsg) {
     lua_Debug ar;
     if (!lua_getstack(L, 0, &ar)) {

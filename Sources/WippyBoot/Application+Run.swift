@@ -1,7 +1,29 @@
 public import WippyCore
+import Synchronization
 import WippyRuntime
 
 extension Application {
+    /// `system.exit(code)`: records the code (the first request wins) and asks the run to shut down.
+    public func requestExit(code: Int32) {
+        let notify = exitRequest.withLock { state -> (@Sendable () -> Void)? in
+            if state.code == nil { state.code = code }
+            return state.onRequest
+        }
+        notify?()
+    }
+
+    /// The exit code `system.exit` asked for, if it was called.
+    public var requestedExitCode: Int32? { exitRequest.withLock { $0.code } }
+
+    /// Calls `action` when Lua asks the runtime to exit (at once if it already has).
+    public func onExitRequest(_ action: @escaping @Sendable () -> Void) {
+        let already = exitRequest.withLock { state -> Bool in
+            state.onRequest = action
+            return state.code != nil
+        }
+        if already { action() }
+    }
+
     /// The terminal host to run commands on: `preferred` if given, else the only `terminal.host`.
     public func terminalHost(preferred: String?) throws(WippyError) -> EntryID {
         if let preferred {

@@ -18,6 +18,8 @@ public struct RuntimeOptions: Sendable {
     public var historyMode: RegistryHistoryMode = .sqlite()
     /// A history to use instead of the one ``historyMode`` names.
     public var history: (any RegistryHistory)?
+    /// The runtime-wide soft memory limit on the Lua heaps, in bytes (`-m`; see ``MemorySize``).
+    public var memoryLimit: Int64 = LuaRuntime.defaultMemoryLimit
 
     public init() {}
 }
@@ -38,6 +40,9 @@ public final class Application: Sendable {
     let serviceKind: ServiceKind
     /// The control socket of a running `wippy run` (``serveControl()``).
     let control = Mutex<ControlServer?>(nil)
+    /// The exit code Lua asked for with `system.exit` (once it did), and what to call then (the run's
+    /// service group shutdown).
+    let exitRequest = Mutex<(code: Int32?, onRequest: (@Sendable () -> Void)?)>((nil, nil))
 
     /// Loads the project, then applies its entries (with recorded history replayed on top) to the registry
     /// as one changeset: every Lua entry compiled, hosts and services built (nothing runs yet).
@@ -63,6 +68,7 @@ public final class Application: Sendable {
             events.send(change.state.event)
         })
         runtime = LuaRuntime(node: node, modules: modules, logger: logger, bus: bus, registry: registry, supervisor: supervisor)
+        runtime.setMemoryLimit(options.memoryLimit)
         code = LuaCodeKind(runtime: runtime)
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
@@ -72,6 +78,7 @@ public final class Application: Sendable {
         registry.add(participant: serviceKind)
         registry.add(participant: UnsupportedKinds())
         let report = try registry.boot(baseline: project.entries)
+        runtime.setExitHandler { [weak self] code in self?.requestExit(code: code) }
         for conflict in report.conflicts { logger.warning("registry: \(Application.describe(conflict))") }
         if let failure = report.checkpointFailure {
             logger.warning("registry history: no checkpoint saved after replaying \(report.replayed) versions: \(failure.message)")

@@ -1,6 +1,15 @@
 import ArgumentParser
 import Logging
 import WippyBoot
+import WippyCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Environment variables without Foundation.
+enum ProcessInfoLite {
+    static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
 
 /// Options every command that boots a project accepts.
 struct GlobalOptions: ParsableArguments {
@@ -22,6 +31,22 @@ struct GlobalOptions: ParsableArguments {
                 + "sqlite:PATH (relative to the project directory), or memory (lost on exit).",
             valueName: "sqlite|sqlite:PATH|memory"))
     var history = "sqlite"
+
+    @Option(
+        name: [.customShort("m"), .customLong("memory-limit")],
+        help: ArgumentHelp(
+            "Soft memory limit on the Lua heaps: bytes or a size such as 512M, 1G (default: GOMEMLIMIT, else 1G).",
+            valueName: "size"))
+    var memoryLimit: String?
+
+    /// The soft memory limit: the -m value, else GOMEMLIMIT, else 1 GiB.
+    func memoryLimitBytes() throws -> Int64 {
+        do {
+            return try MemorySize.memoryLimit(flag: memoryLimit, environment: ProcessInfoLite.environment("GOMEMLIMIT"))
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
 
     /// The parsed --history value.
     func historyMode() throws -> RegistryHistoryMode { try GlobalOptions.historyMode(history) }

@@ -152,6 +152,8 @@ struct RunCommand: ParsableCommand {
         }
         let group = app.serviceGroup(services)
         signals.running { Task { await group.triggerGracefulShutdown() } }
+        // `system.exit(code)` from Lua: the same graceful shutdown, then that code.
+        app.onExitRequest { Task { await group.triggerGracefulShutdown() } }
         var failed = false
         do {
             try await group.run()
@@ -159,6 +161,7 @@ struct RunCommand: ParsableCommand {
             logger.error("shutdown: \(error)")
             failed = true
         }
+        if let code = app.requestedExitCode { return code }
         guard command != nil else { return failed ? 1 : 0 }
         switch finished.withLock({ $0 }) {
         case .success(let result)?:
@@ -193,6 +196,7 @@ struct RunCommand: ParsableCommand {
         options.projectRoot = global.directory
         options.lockFile = global.lockFile
         options.historyMode = try global.historyMode()
+        options.memoryLimit = try global.memoryLimitBytes()
         return options
     }
 

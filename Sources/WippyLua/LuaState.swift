@@ -52,6 +52,13 @@ public final class LuaState {
     /// Stops automatic collection (experiments only).
     public func stopGarbageCollector() { _ = wippy_gc(main.pointer, LUA_GCSTOP, 0) }
 
+    /// Generational mode with both multipliers: a minor collection runs when memory grows `minor` percent
+    /// (at most 100) past what the last major collection left, a major one when it grows `major` percent (at
+    /// most 1000; Lua's default 100).
+    public func setGenerationalMultipliers(minor: Int32, major: Int32) {
+        _ = wippy_gc_generational(main.pointer, minor, major)
+    }
+
     /// Switches the collector to generational mode. A minor collection runs when memory grows
     /// `minorMultiplier` percent past what the last major collection left (Lua's default: 20, at most 100).
     public func useGenerationalGC(minorMultiplier: Int32 = 0) { _ = wippy_gc(main.pointer, LUA_GCGEN, minorMultiplier) }

@@ -7,13 +7,13 @@ public import WippyRuntime
 /// let runtime = LuaRuntime(node: node, modules: StandardModules.all(terminal: terminal), logger: logger)
 /// ```
 public enum StandardModules {
-    /// `time`, `funcs`, `io`, `logger`, `json`, `uuid`, `base64`, `system`, `registry` and `events`.
+    /// `time`, `funcs`, `ctx`, `io`, `logger`, `json`, `uuid`, `base64`, `system`, `registry` and `events`.
     ///
     /// - Parameter terminal: the device `io` reads and writes on a `terminal.host`; `nil` makes every `io`
     ///   call fail with `Unavailable` ("no terminal context").
     public static func all(terminal: TerminalDevice?) -> [any LuaModule] {
         [
-            TimeModule(), FuncsModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(),
+            TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(),
             Base64Module(), SystemModule(), RegistryModule(), EventsModule(),
         ]
     }

@@ -25,6 +25,13 @@ public final class LuaRuntime: Sendable {
     /// Where natives run work that waits (``LuaProcess/performBlocking(_:from:work:resume:)``); its threads
     /// start on first use and stop with ``shutdown(timeout:)`` (or when the runtime is freed).
     public let blockingPool: BlockingPool
+    /// Runtime-wide controls of the `system` module (see LuaRuntime+System.swift).
+    let memoryLimitBytes = Atomic<Int64>(LuaRuntime.defaultMemoryLimit)
+    let gcPercentValue = Atomic<Int64>(100)
+    let maxProcsValue = Atomic<Int64>(LuaRuntime.processorCount)
+    let exitHandler = Mutex<(@Sendable (Int32) -> Void)?>(nil)
+    /// When workers were last asked to collect because the memory limit was exceeded (monotonic ns).
+    let lastLimitCollection = Atomic<UInt64>(0)
 
     public init(node: Node, modules: [any LuaModule], logger: Logger, bus: EventBus = EventBus(), registry: Registry? = nil,
                 supervisor: Supervisor? = nil, blockingThreads: Int = BlockingPool.defaultThreadCount) {

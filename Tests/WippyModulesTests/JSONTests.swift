@@ -107,3 +107,100 @@ import WippyCore
         #expect(values[5] == true)
     }
 }
+
+/// Issue 7, item 9: `json.validate` / `json.validate_string` (lua-api-core §16.1) and errors that say they are
+/// not worth retrying.
+@Suite struct JSONValidateTests {
+    @Test func validateAcceptsAndRejectsWithInvalidErrors() async {
+        let harness = ModulesHarness()
+        let result = await harness.run("""
+            return function()
+                local schema = {
+                    type = "object",
+                    required = {"name", "age"},
+                    properties = {
+                        name = {type = "string", minLength = 2},
+                        age = {type = "integer", minimum = 0},
+                        tags = {type = "array", items = {type = "string"}, uniqueItems = true},
+                    },
+                    additionalProperties = false,
+                }
+                local out = {}
+                local function add(ok, err)
+                    out[#out + 1] = tostring(ok) .. "|" .. (err and (err:kind() .. "|" .. tostring(err:retryable()) .. "|" .. err:message()) or "")
+                end
+                add(json.validate(schema, {name = "Ann", age = 31, tags = {"a", "b"}}))
+                add(json.validate(schema, {name = "A", age = -1}))
+                add(json.validate(schema, {name = "Ann", age = 3, extra = true}))
+                add(json.validate(schema, {name = "Ann", age = 3.5}))
+                add(json.validate('{"type": "array", "items": {"type": "number"}, "maxItems": 2}', {1, 2.5}))
+                add(json.validate('{"type": "array", "maxItems": 2}', {1, 2, 3}))
+                add(json.validate_string('{"type": "object", "required": ["id"]}', '{"id": 7}'))
+                add(json.validate_string({type = "object", required = {"id"}}, '{}'))
+                add(json.validate_string({type = "object"}, '{nope'))
+                add(json.validate({type = "strange"}, 1))
+                add(json.validate({["$ref"] = "#/definitions/missing"}, 1))
+                add(json.validate({type = "string", pattern = "^[a-z]+$", format = "email"}, "abc"))
+                add(json.validate({anyOf = {{type = "string"}, {type = "integer"}}, ["not"] = {const = 5}}, 5))
+                add(json.validate({definitions = {pos = {type = "integer", exclusiveMinimum = 0}},
+                    type = "object", properties = {n = {["$ref"] = "#/definitions/pos"}}}, {n = 0}))
+                return out
+            end
+            """)
+        let lines = result.value.tableValue?.array.compactMap(\.stringValue) ?? []
+        #expect(lines.count == 14, "\(result.text)")
+        guard lines.count == 14 else { return }
+        #expect(lines[0] == "true|")
+        #expect(lines[1].hasPrefix("false|Invalid|false|validation failed: "), "\(lines[1])")
+        #expect(lines[1].contains("/name: length must be >= 2") && lines[1].contains("/age: must be >= 0"), "\(lines[1])")
+        #expect(lines[2] == "false|Invalid|false|validation failed: /extra: property is not allowed")
+        #expect(lines[3] == "false|Invalid|false|validation failed: /age: expected integer, got number")
+        #expect(lines[4] == "true|")
+        #expect(lines[5] == "false|Invalid|false|validation failed: /: must have at most 2 items, got 3")
+        #expect(lines[6] == "true|")
+        #expect(lines[7] == "false|Invalid|false|validation failed: /: missing required property id")
+        #expect(lines[8].hasPrefix("false|Invalid|false|invalid JSON"), "\(lines[8])")
+        #expect(lines[9] == "false|Invalid|false|invalid schema: #/type must name JSON types")
+        #expect(lines[10].hasPrefix("false|Invalid|false|invalid schema: #/$ref: cannot resolve"), "\(lines[10])")
+        #expect(lines[11] == "false|Invalid|false|validation failed: /: is not a valid email")
+        #expect(lines[12] == "false|Invalid|false|validation failed: /: must not match the schema of not")
+        #expect(lines[13] == "false|Invalid|false|validation failed: /n: must be > 0")
+    }
+
+    @Test func jsonErrorsAreNotRetryable() async {
+        let harness = ModulesHarness()
+        let result = await harness.run("""
+            return function()
+                local t = {} t.self = t
+                local _, e1 = json.encode(t)
+                local _, e2 = json.decode("{")
+                local _, e3 = json.decode("")
+                local _, e4 = json.decode({})
+                return {e1:retryable(), e2:retryable(), e3:retryable(), e4:retryable(), e2:kind(), e3:kind()}
+            end
+            """)
+        #expect(result.value == .array([false, false, false, false, "Internal", "Invalid"]))
+    }
+
+    /// Payload objects name their formats as `payload.format` does and transcode between them.
+    @Test func payloadFormats() async {
+        let harness = ModulesHarness()
+        let result = await harness.run("""
+            return function()
+                local p = payload.new({a = 1})
+                local j = p:transcode(payload.format.JSON)
+                local back = j:transcode(payload.format.LUA)
+                local s = payload.new(12):transcode(payload.format.STRING)
+                local e = payload.new(errors.new("x"))
+                local none, err = p:transcode(payload.format.YAML)
+                return {p:get_format(), j:get_format(), j:data().a, back:get_format(), back:data().a, s:data(),
+                    s:get_format(), e:get_format(), tostring(e), tostring(j), none == nil and err:kind(),
+                    payload.format.JSON, payload.format.YAML, payload.format.STRING, payload.format.BYTES}
+            end
+            """)
+        #expect(result.value == .array([
+            "lua/any", "json/plain", 1, "lua/any", 1, "12", "text/plain", "golang/error", "payload{format=golang/error}",
+            "payload{format=json/plain}", "Internal", "json/plain", "yaml/plain", "text/plain", "application/octet-stream",
+        ]), "\(result.text)")
+    }
+}

@@ -127,6 +127,22 @@ private func entry(_ id: String, _ kind: String, meta: [(String, Payload)] = [],
         #expect(registry.version == 2)
     }
 
+    /// Issue 7, item 9: the first recorded version was made from the baseline, which is no version: its
+    /// `previous()` is nil (not a "v0" that `snapshot_at` refuses).
+    @Test func previousOfTheFirstVersionIsNil() async {
+        let result = await run("""
+            local c = registry.snapshot():changes()
+            c:create({id = "app:first", kind = "test.thing"})
+            local v1 = c:apply()
+            local c2 = registry.snapshot():changes()
+            c2:create({id = "app:second", kind = "test.thing"})
+            local v2 = c2:apply()
+            return {v1:previous() == nil, v2:previous():id(), registry.versions()[1]:previous() == nil,
+                registry.snapshot():version():previous():id()}
+            """)
+        #expect(result.value == .array([true, 1, true, 1]))
+    }
+
     @Test func snapshotsAtVersionsAndRollback() async {
         let result = await run("""
             local c = registry.snapshot():changes()

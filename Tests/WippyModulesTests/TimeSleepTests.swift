@@ -159,17 +159,19 @@ import WippyCore
         #expect(result.value == "ok")
     }
 
-    @Test func timeValuesBecomeNilInMessages() async {
+    /// Time and Duration objects cannot travel (issue 7, item 6): the send is refused, naming the field.
+    @Test func timeValuesAreRefusedInMessages() async {
         let harness = ModulesHarness()
         let result = await harness.run("""
             return function()
-                process.send(process.pid(), "t", {at = time.now(), d = time.parse_duration("1s"), n = 1})
-                local msg = process.inbox():receive()
-                local data = msg:payload():data()
-                return {data.at == nil, data.d == nil, data.n}
+                local ok, err = process.send(process.pid(), "t", {at = time.now(), n = 1})
+                local ok2, err2 = process.send(process.pid(), "t", {d = time.parse_duration("1s")})
+                return {ok, tostring(err), ok2, tostring(err2)}
             end
             """)
-        #expect(result.value == .array([true, true, 1]))
+        #expect(result.value == .array([
+            false, "cannot send a time.Time value (at args[1].at)", false, "cannot send a time.Duration value (at args[1].d)",
+        ]))
     }
 
     @Test func processesOnSeveralWorkersUseTimersIndependently() async {

@@ -70,7 +70,7 @@ import WippyRuntime
                 local e = ev.result.error
                 eq("message", e and e:message(), "process terminated")
                 local r, e2 = process.send(child, "t")
-                check("dead process unreachable", r == nil, r)
+                check("dead process unreachable", r == false and errors.is(e2, errors.NOT_FOUND), r)
                 local r3, e3 = process.terminate(child)
                 check("terminate dead NotFound", r3 == nil and errors.is(e3, errors.NOT_FOUND), e3)
                 return report()

@@ -78,7 +78,7 @@ import WippyRuntime
                 eq("released after crash", p2, nil)
                 eq("free to take", process.registry.register("short-name"), true)
                 local r, e = process.send("crash-name", "t")
-                check("send to released name fails NotFound", r == nil and errors.is(e, errors.NOT_FOUND), e)
+                check("send to released name fails NotFound", r == false and errors.is(e, errors.NOT_FOUND), e)
                 return report()
             end }
             """)

@@ -88,6 +88,8 @@ int wippy_pcall(lua_State *L, int nargs, int nresults);
 void wippy_open_standard_libraries(lua_State *L);
 /** lua_gc (variadic in C) for the common commands. */
 int wippy_gc(lua_State *L, int what, int arg);
+/** Generational mode with both multipliers (0 keeps a multiplier as it is); returns the previous mode. */
+int wippy_gc_generational(lua_State *L, int minormul, int majormul);
 /** Pushes "bad argument #arg to 'name' (extramsg)" as luaL_argerror would, without raising. */
 void wippy_push_argerror(lua_State *L, int arg, const char *extramsg);
 /** Pushes "chunk:line: " for the function at call level `level` (luaL_where), without raising. */

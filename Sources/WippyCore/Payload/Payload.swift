@@ -21,6 +21,12 @@ public enum Payload: Sendable, Equatable {
 }
 
 extension Payload {
+    /// The deepest table nesting a payload made from a Lua value may have: a message, spawn or call argument,
+    /// result, event or context value with a table nested inside `maximumDepth` tables is refused (it would
+    /// otherwise cost unbounded native stack to copy). The one limit the Lua copy paths and the converters
+    /// share.
+    public static let maximumDepth = 200
+
     /// The string value when this is a string (or byte string that happens to be UTF-8).
     public var stringValue: String? {
         switch self {

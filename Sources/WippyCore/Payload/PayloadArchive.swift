@@ -28,8 +28,8 @@ public enum PayloadArchive {
     public static let magic: [UInt8] = [0x57, 0x50, 0x41]  // "WPA"
     /// The layout this build writes and reads.
     public static let formatVersion: UInt8 = 1
-    /// Deepest nesting written or read. Lua payloads stop at 200 levels; the margin leaves room for the
-    /// entries and changes that wrap them.
+    /// Deepest nesting written or read (a property of the file format, so it stays fixed). Payloads made from
+    /// Lua stop at ``Payload/maximumDepth``; the margin leaves room for the entries and changes that wrap them.
     public static let maximumDepth = 512
 
     /// One payload as a complete archive.

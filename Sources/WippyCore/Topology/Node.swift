@@ -63,6 +63,9 @@ public final class Node: Sendable {
         }
         let worker = host.pickWorker()
         let cell = ProcessCell(pid: pid, worker: worker, options: options, starter: starter)
+        // Initial messages go into the mailbox before the cell can be found, so they come before anything
+        // else sent to the new process (no other thread can touch the cell yet).
+        for message in initialMessages { cell.mailbox.append(.message(message)) }
         if options.name != nil { cell.topologyFlags.bitwiseOr(Node.hasNames, ordering: .relaxed) }
         table.insert(cell)
         if let parent = options.parent {
@@ -76,9 +79,7 @@ public final class Node: Sendable {
                 table.cell(for: parent)?.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
             }
         }
-        for message in initialMessages { cell.worker.post(.deliver(cell, .message(message))) }
         worker.post(.start(cell))
-        // Initial messages were posted before the start event, so they are in the mailbox when it first runs.
         return pid
     }
 
@@ -162,9 +163,10 @@ public final class Node: Sendable {
         guard topology.monitor(watcher: watcher, target: target) else {
             throw WippyError.alreadyExists("already monitoring pid")
         }
-        cell.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
-        // The target may have exited between the lookup and the registration.
-        if !isAlive(target), topology.unmonitor(watcher: watcher, target: target) {
+        // The target may have exited between the lookup and the registration (see `link`): then the monitor is
+        // refused, unless the exit found it anyway and an EXIT is on its way.
+        let flags = cell.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .acquiringAndReleasing).oldValue
+        if flags & Node.exited != 0, topology.unmonitor(watcher: watcher, target: target) {
             throw WippyError.notFound("pid not registered")
         }
     }
@@ -174,33 +176,47 @@ public final class Node: Sendable {
         topology.unmonitor(watcher: watcher, target: target)
     }
 
+    /// Links two live processes; `NotFound` ("pid not registered") when either has exited or is exiting, so
+    /// a link is either reported as failed or its LINK_DOWN comes, never neither.
     public func link(_ a: PID, _ b: PID) throws(WippyError) {
         guard let cellA = table.cell(for: a), let cellB = table.cell(for: b) else {
             throw WippyError.notFound("pid not registered")
         }
         topology.link(a, b)
-        cellA.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
-        cellB.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
-        // Either side may have exited between the lookups and the link: then no LINK_DOWN would come.
-        if !isAlive(a) || !isAlive(b) {
+        // The flag and the exit mark are one atomic word: whichever comes second sees the other. An exit that
+        // came first did not look for links (or may have missed this one), so the link is undone and refused;
+        // one that comes after finds it and sends LINK_DOWN.
+        let flagsA = cellA.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .acquiringAndReleasing).oldValue
+        let flagsB = cellB.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .acquiringAndReleasing).oldValue
+        if (flagsA | flagsB) & Node.exited != 0 {
             topology.unlink(a, b)
             throw WippyError.notFound("pid not registered")
         }
     }
 
+    /// Removes the link; a LINK_DOWN from `b` already on its way to `a` (or the other way) then has no effect.
     public func unlink(_ a: PID, _ b: PID) {
         topology.unlink(a, b)
     }
+
+    /// Called when a LINK_DOWN from `from` reaches `receiver`: true if it counts (they were still linked),
+    /// false if `receiver` unlinked since, when the LINK_DOWN must be ignored.
+    public func takeLinkDown(receiver: PID, from: PID) -> Bool {
+        topology.takeLinkDown(receiver: receiver, from: from)
+    }
+
+    /// True while `a` and `b` are linked (for tests and diagnostics).
+    public func isLinked(_ a: PID, _ b: PID) -> Bool { topology.isLinked(a, b) }
 
     // MARK: - Exit
 
     /// Called by a worker when one of its processes ended.
     func processExited(_ cell: ProcessCell, result: ProcessResult) {
-        let flags = cell.topologyFlags.bitwiseOr(Node.exited, ordering: .releasing).oldValue
+        let flags = cell.topologyFlags.bitwiseOr(Node.exited, ordering: .acquiringAndReleasing).oldValue
         table.remove(cell.pid)
         if flags & Node.hasNames != 0 { names.release(cell.pid) }
         if flags & Node.hasLinksOrWatchers != 0 {
-            let (watchers, links) = topology.remove(cell.pid)
+            let (watchers, links) = topology.remove(cell.pid, notifyingLinks: result.isError)
             for watcher in watchers { send(to: watcher, .event(.exit(from: cell.pid, result: result))) }
             if result.isError {
                 for linked in links { send(to: linked, .event(.linkDown(from: cell.pid, result: result))) }

@@ -47,16 +47,36 @@ final class Topology: Sendable {
     }
 
     /// Forgets `pid`, returning who monitored it and who was linked to it.
-    func remove(_ pid: PID) -> (watchers: [PID], links: [PID]) {
+    ///
+    /// With `notifyingLinks` (an abnormal exit: each linked process gets a LINK_DOWN), the linked processes
+    /// keep their half of the link until the LINK_DOWN reaches them (``takeLinkDown(receiver:from:)``), so an
+    /// `unlink` made before then cancels it.
+    func remove(_ pid: PID, notifyingLinks: Bool = false) -> (watchers: [PID], links: [PID]) {
         state.withLock { state in
             let watchers = state.watchers.removeValue(forKey: pid) ?? []
             let linked = state.links.removeValue(forKey: pid) ?? []
-            for other in linked {
-                state.links[other]?.remove(pid)
-                if state.links[other]?.isEmpty == true { state.links[other] = nil }
+            if !notifyingLinks {
+                for other in linked {
+                    state.links[other]?.remove(pid)
+                    if state.links[other]?.isEmpty == true { state.links[other] = nil }
+                }
             }
             return (watchers, Array(linked))
         }
+    }
+
+    /// A LINK_DOWN from `from` reaches `receiver`: true (and the link is gone) if they were still linked,
+    /// false if `receiver` unlinked in the meantime (the LINK_DOWN must then have no effect).
+    func takeLinkDown(receiver: PID, from: PID) -> Bool {
+        state.withLock { state in
+            guard state.links[receiver]?.remove(from) != nil else { return false }
+            if state.links[receiver]?.isEmpty == true { state.links[receiver] = nil }
+            return true
+        }
+    }
+
+    func isLinked(_ a: PID, _ b: PID) -> Bool {
+        state.withLock { $0.links[a]?.contains(b) ?? false }
     }
 
     func isMonitoring(watcher: PID, target: PID) -> Bool {

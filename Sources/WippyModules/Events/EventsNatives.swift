@@ -37,7 +37,14 @@ enum EventsNatives {
             if value.isEmpty { return worker.fail(.invalid("\(name) is required"), on: lua) }
             fields.append(value)
         }
-        let data = lua.top >= 4 ? LuaValueConverter.payload(at: 4, in: lua, state: worker) : .null
+        var data = Payload.null
+        if lua.top >= 4 {
+            do throws(UnsendableValue) {
+                data = try LuaValueConverter.export(at: 4, in: lua, state: worker)
+            } catch {
+                return worker.fail(error.error(root: "data"), on: lua)
+            }
+        }
         worker.runtime.bus.send(BusEvent(system: fields[0], kind: fields[1], path: fields[2], data: data))
         lua.push(true)
         return 1

@@ -89,7 +89,12 @@ enum ExecutorNatives {
         lua.pushNil()
         while lua.next(context) {
             if lua.type(at: -2) == .string, let key = lua.string(at: -2) {
-                settings.values[key] = LuaValueConverter.payload(at: -1, in: lua, state: state)
+                do throws(UnsendableValue) {
+                    settings.values[key] = try LuaValueConverter.export(at: -1, in: lua, state: state)
+                } catch {
+                    lua.top = context - 1
+                    return .failure(EarlyReturn(status: state.fail(error.error(root: "context.\(key)"), on: lua)))
+                }
             }
             lua.pop()
         }

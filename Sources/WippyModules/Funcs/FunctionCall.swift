@@ -47,7 +47,11 @@ enum FunctionCall {
         case .failure(let early): return early.status
         case .success(let value): id = value
         }
-        let arguments = LuaValueConverter.payloads(from: index + 1, to: lua.top, in: lua, state: state)
+        let arguments: [Payload]
+        switch LuaValueConverter.export(from: index + 1, to: lua.top, in: lua, state: state) {
+        case .success(let values): arguments = values
+        case .failure(let error): return state.fail(error, on: lua)
+        }
         let token = process.suspend(task) { thread, completion in
             guard let completion else { return state.fail(.timeout("function call timed out"), on: thread) }
             return state.pushResult(completion, on: thread)
@@ -74,7 +78,11 @@ enum FunctionCall {
         case .failure(let early): return early.status
         case .success(let value): id = value
         }
-        let arguments = LuaValueConverter.payloads(from: index + 1, to: lua.top, in: lua, state: state)
+        let arguments: [Payload]
+        switch LuaValueConverter.export(from: index + 1, to: lua.top, in: lua, state: state) {
+        case .success(let values): arguments = values
+        case .failure(let error): return state.fail(error, on: lua)
+        }
         let future = FutureState(process: process, channel: LuaChannel(capacity: 1, owner: process))
         let token = process.expectCompletion { completion in future.complete(with: completion) }
         future.token = token

@@ -55,12 +55,15 @@ enum VersionObject {
         return 1
     }
 
-    /// The version this one was made from (v0 for the first); nil for v0 and for unknown versions.
+    /// The recorded version this one was made from; nil for the first recorded version (made from the
+    /// baseline, which is no recorded version), for v0 and for unknown versions.
     static let previous: LuaNativeFunction = { state in
         let lua = Lua(state!)
         return withVersion(lua) { version in
             let worker = LuaWorkerState.of(lua)
-            guard version != 0, let registry = worker.runtime.registry, let recorded = registry.version(version) else {
+            guard version != 0, let registry = worker.runtime.registry, let recorded = registry.version(version),
+                recorded.parent != 0, registry.version(recorded.parent) != nil
+            else {
                 lua.pushNil()
                 return 1
             }

@@ -22,6 +22,12 @@ struct WaiterQueue {
     }
 
     mutating func removeFirst() { _ = popFirst() }
+
+    /// Puts back a waiter taken with ``popFirst()`` (it becomes the first again).
+    mutating func pushFront(_ waiter: LuaChannel.Waiter) {
+        if let head = first { rest.prepend(head) }
+        first = waiter
+    }
 }
 
 extension WaiterQueue: Sequence {

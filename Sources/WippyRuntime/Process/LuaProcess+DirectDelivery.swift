@@ -8,27 +8,69 @@ import WippyLua
 ///
 /// A waiting receiver means the mailbox holds nothing for its channel, so arrival order is kept.
 extension LuaProcess {
-    /// Tries the fast path; false when it does not apply (nothing was done).
+    enum DirectDelivery: UInt8 {
+        /// The message was handed to the waiting task.
+        case delivered
+        /// The fast path does not apply; nothing was done.
+        case notApplicable
+        /// A payload cannot be sent; nothing was delivered, and the error object is on top of `source`.
+        case refused
+    }
+
+    /// Tries the fast path.
     func deliverDirect(
         from sender: LuaProcess, source: Lua, topicIndex: Int32, firstPayload: Int32, payloadCount: Int32
-    ) -> Bool {
-        guard !cell.isFinished else { return false }
+    ) -> DirectDelivery {
+        guard !cell.isFinished else { return .notApplicable }
         let channel: LuaChannel?
         if !hasTopics {
             channel = inboxSubscription
         } else {
-            guard let topic = source.stringCoercing(at: topicIndex) else { return false }
+            guard let topic = source.stringCoercing(at: topicIndex) else { return .notApplicable }
             channel = topics[topic]?.channel ?? inboxSubscription
         }
-        guard let channel else { return false }
+        guard let channel else { return .notApplicable }
         channel.pruneReceivers()
-        guard let receiver = channel.receivers.popFirst() else { return false }
+        guard let receiver = channel.receivers.popFirst() else { return .notApplicable }
         let thread = receiver.task.thread
+        // Only payloads can be refused; without any there is nothing to undo (the common case: no stack read).
+        let top = payloadCount > 0 ? thread.top : 0
+        do throws(UnsendableValue) {
+            try build(for: receiver, on: thread, channel: channel, from: sender, source: source, topicIndex: topicIndex,
+                firstPayload: firstPayload, payloadCount: payloadCount)
+        } catch {
+            return undo(error, receiver: receiver, channel: channel, thread: thread, top: top, source: source)
+        }
+        thread.push(true)
+        receiver.task.wake(arguments: receiver.caseIndex > 0 ? 3 : 2)
+        cell.worker.schedule(cell)
+        return .delivered
+    }
+
+    /// A refused message: nothing happened (the receiver keeps waiting, first in line); the error object goes
+    /// on top of `source`.
+    @inline(never)
+    private func undo(
+        _ error: UnsendableValue, receiver: LuaChannel.Waiter, channel: LuaChannel, thread: Lua, top: Int32, source: Lua
+    ) -> DirectDelivery {
+        thread.top = top
+        channel.receivers.pushFront(receiver)
+        workerState.pushError(error.error(root: "args[\(error.argument ?? 1)]"), on: source)
+        return .refused
+    }
+
+    /// Pushes what the receiver gets on its thread: `[case index,] value` (a message object, or the values of
+    /// a raw `listen` channel).
+    @inline(__always)
+    private func build(
+        for receiver: LuaChannel.Waiter, on thread: Lua, channel: LuaChannel, from sender: LuaProcess, source: Lua,
+        topicIndex: Int32, firstPayload: Int32, payloadCount: Int32
+    ) throws(UnsendableValue) {
         thread.ensureStack(8)
         if receiver.caseIndex > 0 { thread.push(Int64(receiver.caseIndex)) }
         var copier = LuaCopier(state: workerState)
         if case .topic = channel.source, !channel.deliversMessages {
-            copyValues(from: source, first: firstPayload, count: payloadCount, to: thread, copier: &copier)
+            try copyValues(from: source, first: firstPayload, count: payloadCount, to: thread, copier: &copier)
         } else {
             let memory = thread.newTaggedUserdata(.message, size: 8, userValues: 3)
             memory.storeBytes(of: payloadCount, as: Int32.self)
@@ -37,29 +79,33 @@ extension LuaProcess {
             thread.setUserValue(-2, 1)
             workerState.pidCache.push(sender.cell, on: thread, main: lua)
             thread.setUserValue(-2, 2)
-            copyValues(from: source, first: firstPayload, count: payloadCount, to: thread, copier: &copier)
+            try copyValues(from: source, first: firstPayload, count: payloadCount, to: thread, copier: &copier)
             thread.setUserValue(-2, 3)
             workerState.pushMetatable(.message, on: thread)
             thread.setMetatable(-2)
         }
-        thread.push(true)
-        receiver.task.wake(arguments: receiver.caseIndex > 0 ? 3 : 2)
-        cell.worker.schedule(cell)
-        return true
     }
 
     /// Pushes one value (one payload), an array (several) or nil (none), copied from `source`.
-    private func copyValues(from source: Lua, first: Int32, count: Int32, to thread: Lua, copier: inout LuaCopier) {
+    private func copyValues(
+        from source: Lua, first: Int32, count: Int32, to thread: Lua, copier: inout LuaCopier
+    ) throws(UnsendableValue) {
         switch count {
         case 0:
             thread.pushNil()
         case 1:
-            copier.copy(first, from: source, to: thread)
+            try copier.copy(first, from: source, to: thread)
             copier.finish(on: thread)
         default:
             thread.newTable(arrayCapacity: count, fieldCapacity: 0)
             for offset in 0..<count {
-                copier.copy(first + offset, from: source, to: thread)
+                do throws(UnsendableValue) {
+                    try copier.copy(first + offset, from: source, to: thread)
+                } catch {
+                    var error = error
+                    error.argument = Int32(offset + 1)
+                    throw error
+                }
                 thread.rawSet(-2, index: Int64(offset + 1))
             }
             copier.finish(on: thread)

@@ -75,7 +75,8 @@ extension LuaProcess {
         return true
     }
 
-    /// Looks at an arriving item: a LINK_DOWN without `trap_links` fails the process; an item whose channel
+    /// Looks at an arriving item: a LINK_DOWN from a process no longer linked is dropped, one without
+    /// `trap_links` fails the process; an item whose channel
     /// has a task waiting goes straight to that task. Anything else waits in the mailbox.
     ///
     /// A waiting receiver means the mailbox holds nothing for its channel (it would have taken it), so
@@ -84,9 +85,13 @@ extension LuaProcess {
         let channel: LuaChannel?
         switch item {
         case .event(let event):
-            if case .linkDown = event, !trapLinks {
-                pendingFailure = WippyError("linked process failed", kind: .internal)
-                return .taken(schedule: true)
+            if case .linkDown(let from, _) = event {
+                // Unlinked since the LINK_DOWN was sent: it has no effect.
+                guard node.takeLinkDown(receiver: pid, from: from) else { return .taken(schedule: false) }
+                if !trapLinks {
+                    pendingFailure = WippyError("linked process failed", kind: .internal)
+                    return .taken(schedule: true)
+                }
             }
             channel = events?.channel
         case .message(let message):

@@ -42,16 +42,25 @@ extension LuaProcess {
         return .success(resolved)
     }
 
-    /// Spawns a resolved target.
-    func spawn(_ target: SpawnTargetCache.Target, arguments: [Payload], monitor: Bool, link: Bool) -> PID {
-        let options = SpawnOptions(parent: pid, monitor: monitor, link: link)
-        let starter = LuaProcessStarter(program: target.program, mode: .process, arguments: arguments, context: context)
-        return node.spawn(on: target.host, starter: starter, options: options)
+    /// Spawns a resolved target, with this process's context or a Spawner's context, options, name and
+    /// messages.
+    func spawn(_ target: SpawnTargetCache.Target, arguments: [Payload], monitor: Bool, link: Bool, spawner: Spawner? = nil) -> PID {
+        guard let spawner else {
+            let options = SpawnOptions(parent: pid, monitor: monitor, link: link)
+            let starter = LuaProcessStarter(program: target.program, mode: .process, arguments: arguments, context: context)
+            return node.spawn(on: target.host, starter: starter, options: options)
+        }
+        let options = SpawnOptions(parent: pid, monitor: monitor, link: link, name: spawner.name)
+        let starter = LuaProcessStarter(
+            program: target.program, mode: .process, arguments: arguments, context: spawner.context, options: spawner.options)
+        let messages = spawner.messages.map { Message(from: pid, topic: $0.topic, payloads: $0.payloads) }
+        return node.spawn(on: target.host, starter: starter, options: options, initialMessages: messages)
     }
 
-    /// Spawns entry `id` (a `process.lua`; relative names resolve in this entry's namespace) on `host`.
+    /// Spawns entry `id` (a `process.lua`; relative names resolve in this entry's namespace) on `host`, with
+    /// this process's context or the Spawner's.
     public func spawnProcess(
-        id: String, host hostID: String, arguments: [Payload], monitor: Bool, link: Bool,
+        id: String, host hostID: String, arguments: [Payload], monitor: Bool, link: Bool, spawner: Spawner? = nil,
         onExit: (@Sendable (PID, ProcessResult) -> Void)? = nil
     ) -> Result<PID, WippyError> {
         let entryID = EntryID.resolve(id, in: program.entryID.namespace)
@@ -64,14 +73,18 @@ extension LuaProcess {
         guard let host = node.host(hostID) else {
             return .failure(WippyError("host not found: \(hostID)", kind: .notFound, retryable: false))
         }
-        let options = SpawnOptions(parent: pid, monitor: monitor, link: link, onExit: onExit)
-        let starter = LuaProcessStarter(program: target, mode: .process, arguments: arguments, context: context)
-        return .success(node.spawn(on: host, starter: starter, options: options))
+        let options = SpawnOptions(parent: pid, monitor: monitor, link: link, name: spawner?.name, onExit: onExit)
+        let starter = LuaProcessStarter(
+            program: target, mode: .process, arguments: arguments, context: spawner?.context ?? context,
+            options: spawner?.options ?? [:])
+        let messages = spawner?.messages.map { Message(from: pid, topic: $0.topic, payloads: $0.payloads) } ?? []
+        return .success(node.spawn(on: host, starter: starter, options: options, initialMessages: messages))
     }
 
-    /// Calls function entry `id` with `arguments`; `completion` runs on the callee's worker with the result.
-    /// The call runs on this process's worker as a short-lived process with its own PID, which is returned
-    /// (terminate it to abandon the call).
+    /// Calls entry `id` with `arguments`; `completion` runs on the callee's worker with the result. A
+    /// `function.lua` runs as a short-lived process with its own PID, a `process.lua` as an ordinary process
+    /// (with `process` and its own mailbox) whose returned value or error is the result; both run on this
+    /// process's host, and the PID is returned (terminate it to abandon the call).
     public func callFunction(
         id: EntryID, arguments: [Payload], context callContext: ExecutionContext? = nil,
         completion: @escaping @Sendable (ProcessResult) -> Void
@@ -79,12 +92,17 @@ extension LuaProcess {
         guard let target = workerState.runtime.program(id) else {
             return .failure(WippyError("function not found: \(id)", kind: .notFound, retryable: false))
         }
-        guard target.kind == .function else {
-            return .failure(.invalid("\(id) is a \(target.kind.rawValue) entry, not a function"))
-        }
-        let starter = LuaProcessStarter(program: target, mode: .function, arguments: arguments, context: callContext ?? context)
         let options = SpawnOptions(parent: pid, onExit: { _, result in completion(result) })
-        return .success(node.spawn(on: cell.worker.host, starter: starter, options: options, hostLabel: target.hostLabel))
+        switch target.kind {
+        case .function:
+            let starter = LuaProcessStarter(program: target, mode: .function, arguments: arguments, context: callContext ?? context)
+            return .success(node.spawn(on: cell.worker.host, starter: starter, options: options, hostLabel: target.hostLabel))
+        case .process:
+            let starter = LuaProcessStarter(program: target, mode: .process, arguments: arguments, context: callContext ?? context)
+            return .success(node.spawn(on: cell.worker.host, starter: starter, options: options))
+        default:
+            return .failure(.invalid("\(id) is a \(target.kind.rawValue) entry, not a function or process"))
+        }
     }
 }
 

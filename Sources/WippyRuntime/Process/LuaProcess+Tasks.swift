@@ -7,9 +7,11 @@ extension LuaProcess {
     /// Prepares the main task: libraries the entry imports, then the entry's chunk, then its method.
     func start() throws(WippyError) {
         // A link that went down before the process ever ran kills it, as it would have a running one.
-        if cell.mailbox.contains(where: { if case .event(.linkDown) = $0 { return true } else { return false } }) {
-            pendingFailure = WippyError("linked process failed", kind: .internal)
+        var linkDown = false
+        for item in cell.mailbox {
+            if case .event(.linkDown(let from, _)) = item, node.takeLinkDown(receiver: pid, from: from) { linkDown = true }
         }
+        if linkDown { pendingFailure = WippyError("linked process failed", kind: .internal) }
         let imports = try workerState.importPlan(for: program)
         if !imports.isEmpty { plan = imports }
         let task = makeTask(isMain: true)
@@ -150,7 +152,8 @@ extension LuaProcess {
     }
 
     /// Converts a finished main function's results to a process result: the first value is the result; a
-    /// string or error object in the second slot makes it a failure.
+    /// string or error object in the second slot makes it a failure, and so does a result that cannot leave
+    /// the process (`cannot return a function (at result.handler)`).
     func result(from thread: Lua, count: Int32) -> ProcessResult {
         guard count > 0 else { return ProcessResult() }
         let first = thread.top - count + 1
@@ -169,7 +172,13 @@ extension LuaProcess {
             default: break
             }
         }
-        let value = LuaValueConverter.payload(at: first, in: thread, state: workerState)
+        let value: Payload
+        do throws(UnsendableValue) {
+            value = try LuaValueConverter.export(at: first, in: thread, state: workerState)
+        } catch {
+            thread.pop(count)
+            return .failure(error.error(action: "return", root: "result"))
+        }
         thread.pop(count)
         return ProcessResult(value: value)
     }

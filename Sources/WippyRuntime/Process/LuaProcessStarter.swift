@@ -6,15 +6,24 @@ public final class LuaProcessStarter: ProcessStarter {
     public let mode: LuaProcess.Mode
     public let arguments: [Payload]
     public let context: ExecutionContext
+    /// Spawn options from `process.with_options` (string keys), for the host and the process to read.
+    public let options: [String: Payload]
     /// Replaces a running process (`process.upgrade`): no `process.start` event.
     let isUpgrade: Bool
 
-    public convenience init(program: LuaProgram, mode: LuaProcess.Mode = .process, arguments: [Payload], context: ExecutionContext = .empty) {
-        self.init(program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false)
+    public convenience init(
+        program: LuaProgram, mode: LuaProcess.Mode = .process, arguments: [Payload], context: ExecutionContext = .empty,
+        options: [String: Payload] = [:]
+    ) {
+        self.init(program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false, options: options)
     }
 
-    init(program: LuaProgram, mode: LuaProcess.Mode, arguments: [Payload], context: ExecutionContext, isUpgrade: Bool) {
+    init(
+        program: LuaProgram, mode: LuaProcess.Mode, arguments: [Payload], context: ExecutionContext, isUpgrade: Bool,
+        options: [String: Payload] = [:]
+    ) {
         self.isUpgrade = isUpgrade
+        self.options = options
         self.program = program
         self.mode = mode
         self.arguments = arguments

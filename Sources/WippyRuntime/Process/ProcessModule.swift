@@ -6,6 +6,7 @@ struct ProcessModule: LuaModule {
     let name = "process"
 
     func load(into lua: Lua, state: LuaWorkerState) {
+        ProcessNatives.registerSpawnerType(state)
         lua.newTable(arrayCapacity: 0, fieldCapacity: 32)
         let table = lua.top
         let functions: [(String, LuaNativeFunction)] = [
@@ -18,7 +19,8 @@ struct ProcessModule: LuaModule {
             ("monitor", ProcessNatives.monitor), ("unmonitor", ProcessNatives.unmonitor),
             ("link", ProcessNatives.link), ("unlink", ProcessNatives.unlink),
             ("get_options", ProcessNatives.getOptions), ("set_options", ProcessNatives.setOptions),
-            ("upgrade", ProcessNatives.upgrade),
+            ("upgrade", ProcessNatives.upgrade), ("with_context", ProcessNatives.withContext),
+            ("with_options", ProcessNatives.withOptions),
         ]
         for (name, native) in functions {
             lua.push(native: native)
@@ -86,12 +88,15 @@ enum ProcessNatives {
         return 1
     }
 
+    /// `process.send(destination, topic, ...)`: `true`, or `false, err` when the destination does not exist
+    /// (`NotFound`, "... not found ...") or a payload cannot be sent (`Invalid`, naming the value and where it
+    /// is); nothing is delivered then. Wrong argument types raise.
     static let send: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let (_, process) = context(lua) else { return noProcess(lua) }
         let top = lua.top
         guard top >= 2 else {
-            return process.workerState.fail(.invalid("send requires at least destination and topic arguments"), on: lua)
+            return refuse(.invalid("send requires at least destination and topic arguments"), process, lua)
         }
         let destinationType = lua.type(at: 1)
         guard destinationType == .string || destinationType == .number else { return lua.typeError(1, expected: "string") }
@@ -101,7 +106,7 @@ enum ProcessNatives {
         default: return lua.typeError(2, expected: "string")
         }
         if lua.withBytes(at: 2, { $0.first == UInt8(ascii: "@") }) == true {
-            return process.workerState.fail(.invalid("cannot send to @ topics"), on: lua)
+            return refuse(.invalid("cannot send to @ topics"), process, lua)
         }
         var cell: ProcessCell?
         if destinationType == .string {
@@ -120,21 +125,41 @@ enum ProcessNatives {
         guard let cell else {
             let target = lua.stringCoercing(at: 1) ?? ""
             if node.resolve(target) == nil {
-                return process.workerState.fail(.notFound("could not resolve '\(target)' as PID or registered name"), on: lua)
+                return refuse(.notFound("could not resolve '\(target)' as PID or registered name"), process, lua)
             }
-            return process.workerState.fail(WippyError("process not found: \(target)", kind: .notFound), on: lua)
+            return refuse(WippyError("process not found: \(target)", kind: .notFound, retryable: false), process, lua)
         }
-        if cell.worker === process.cell.worker, let target = cell.behavior as? LuaProcess,
-            target.deliverDirect(from: process, source: lua, topicIndex: 2, firstPayload: 3, payloadCount: top - 2)
-        {
-            lua.push(true)
-            return 1
+        if cell.worker === process.cell.worker, let target = cell.behavior as? LuaProcess {
+            switch target.deliverDirect(from: process, source: lua, topicIndex: 2, firstPayload: 3, payloadCount: top - 2) {
+            case .delivered:
+                lua.push(true)
+                return 1
+            case .refused:
+                lua.push(false)
+                lua.insert(at: -2)
+                return 2
+            case .notApplicable:
+                break
+            }
+        }
+        var payloads: [Payload] = []
+        if top > 2 {
+            switch LuaValueConverter.export(from: 3, to: top, in: lua, state: process.workerState) {
+            case .success(let values): payloads = values
+            case .failure(let error): return refuse(error, process, lua)
+            }
         }
         let topic = lua.string(at: 2) ?? ""
-        let payloads = top > 2 ? LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState) : []
         node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)), fromWorker: process.cell.worker)
         lua.push(true)
         return 1
+    }
+
+    /// `false, err`: how `send` reports a failure.
+    static func refuse(_ error: WippyError, _ process: LuaProcess, _ lua: Lua) -> Int32 {
+        lua.push(false)
+        process.workerState.pushError(error, on: lua)
+        return 2
     }
 
     static let inbox: LuaNativeFunction = { state in
@@ -189,7 +214,13 @@ enum ProcessNatives {
         }
         switch process.spawnTarget(idAt: 1, hostAt: 2, in: lua) {
         case .success(let target):
-            let arguments = top > 2 ? LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState) : []
+            var arguments: [Payload] = []
+            if top > 2 {
+                switch LuaValueConverter.export(from: 3, to: top, in: lua, state: process.workerState) {
+                case .success(let values): arguments = values
+                case .failure(let error): return process.workerState.fail(error, on: lua)
+                }
+            }
             let pid = process.spawn(target, arguments: arguments, monitor: monitor, link: link)
             lua.push(pid: pid)
             return 1
@@ -208,12 +239,14 @@ enum ProcessNatives {
     }
 
     /// `process.exec(id, host, ...)`: spawn and wait for the result.
-    static let exec: LuaNativeFunction = { state in
-        let lua = Lua(state!)
+    static let exec: LuaNativeFunction = { state in exec(Lua(state!), first: 1, spawner: nil) }
+
+    /// `exec` with id and host at `first` and `first + 1`, the arguments after them.
+    static func exec(_ lua: Lua, first: Int32, spawner: Spawner?) -> Int32 {
         guard let (task, process) = context(lua) else { return noProcess(lua) }
         if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
         let top = lua.top
-        guard top >= 2, let id = lua.string(at: 1), let hostID = lua.string(at: 2) else {
+        guard top >= first + 1, let id = lua.string(at: first), let hostID = lua.string(at: first + 1) else {
             return process.workerState.fail(.invalid("exec requires id and host arguments"), on: lua)
         }
         if id.isEmpty { return process.workerState.fail(.invalid("process ID required"), on: lua) }
@@ -221,15 +254,19 @@ enum ProcessNatives {
             return process.workerState.fail(.invalid("invalid process ID format (namespace:name required)"), on: lua)
         }
         if hostID.isEmpty { return process.workerState.fail(.invalid("host ID required"), on: lua) }
-        let arguments = LuaValueConverter.payloads(from: 3, to: top, in: lua, state: process.workerState)
+        let arguments: [Payload]
+        switch LuaValueConverter.export(from: first + 2, to: top, in: lua, state: process.workerState) {
+        case .success(let values): arguments = values
+        case .failure(let error): return process.workerState.fail(error, on: lua)
+        }
         let worker = process.workerState
         let token = process.suspend(task) { thread, completion in
             worker.pushResult(completion, on: thread)
         }
         let cell = process.cell
-        let result = process.spawnProcess(id: id, host: hostID, arguments: arguments, monitor: false, link: false) {
-            _, result in cell.worker.complete(cell, token: token, .result(result))
-        }
+        let result = process.spawnProcess(
+            id: id, host: hostID, arguments: arguments, monitor: false, link: false, spawner: spawner
+        ) { _, result in cell.worker.complete(cell, token: token, .result(result)) }
         if case .failure(let error) = result {
             process.cancelPending(token)
             task.state = .running

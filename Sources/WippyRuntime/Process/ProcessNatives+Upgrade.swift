@@ -28,7 +28,13 @@ extension ProcessNatives {
             return process.workerState.fail(.invalid("\(entryID) is a \(program.kind.rawValue) entry, not a process"), on: lua)
         }
         let top = lua.top
-        let arguments = top > 1 ? LuaValueConverter.payloads(from: 2, to: top, in: lua, state: process.workerState) : []
+        var arguments: [Payload] = []
+        if top > 1 {
+            switch LuaValueConverter.export(from: 2, to: top, in: lua, state: process.workerState) {
+            case .success(let values): arguments = values
+            case .failure(let error): return process.workerState.fail(error, on: lua)
+            }
+        }
         process.pendingUpgrade = LuaProcessStarter(program: program, mode: .process, arguments: arguments, context: process.context, isUpgrade: true)
         return lua.yieldToScheduler()
     }

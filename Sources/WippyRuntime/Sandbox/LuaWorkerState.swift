@@ -43,6 +43,12 @@ public final class LuaWorkerState {
     /// Processes created on this worker so far (for ownership checks on channels).
     var processSerial: UInt64 = 0
 
+    /// Memory bookkeeping (LuaWorkerState+Memory.swift): collection cycles seen, the heap a cycle last left,
+    /// and whether a full collection for the memory limit is already queued.
+    var collectionCycles = 0
+    var bytesAfterLastCycle = 0
+    var limitCollectionQueued = false
+
     struct FunctionInstance {
         var serial: UInt64
         var method: LuaRef
@@ -58,16 +64,19 @@ public final class LuaWorkerState {
         worker.assertCurrent()
         state = LuaState(standardLibraries: true)
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
-        state.useGenerationalGC(minorMultiplier: 50)
+        state.useGenerationalGC(minorMultiplier: LuaWorkerState.minorCollectionMultiplier)
         lua.extraSpace = nil
         lua.push(lightUserdata: Unmanaged.passUnretained(self).toOpaque())
         lua.rawSet(Lua.registryIndex, key: "wippy.worker")
         buildSandbox()
         registerMetatables()
         loadPrelude()
+        startCountingCollections()
+        applyGCPercent(runtime.gcPercent)
     }
 
     deinit {
+        stopCountingCollections()
         state.close()
     }
 

@@ -1,11 +1,14 @@
+import WippyCore
 import WippyLua
 
 /// Deep copies of Lua values between threads of one Lua state: what a message between two processes of the
 /// same worker needs, without going through ``WippyCore/Payload``.
 ///
-/// The rules are those of ``LuaValueConverter``: scalars and strings as they are (strings are immutable, so
-/// the same string is shared), tables copied with shared and cyclic tables preserved, error objects kept,
-/// other userdata, functions and threads become nil. Metatables are not copied, except the JSON object mark.
+/// The rules are those of ``LuaValueConverter/export(at:in:state:)``: scalars and strings as they are (strings
+/// are immutable, so the same string is shared), tables copied with shared and cyclic tables preserved, error
+/// objects kept; a function, coroutine, channel or other userdata, or a table nested deeper than
+/// ``WippyCore/Payload/maximumDepth``, throws ``UnsendableValue`` (the caller then drops what was pushed on
+/// the target). Metatables are not copied, except the JSON object mark.
 struct LuaCopier {
     // unowned(unsafe): a copier lives for one send, on the worker that owns the state.
     unowned(unsafe) let state: LuaWorkerState
@@ -29,26 +32,24 @@ struct LuaCopier {
     }
 
     /// Pushes a copy of the value at `index` of `source` onto `target`.
-    mutating func copy(_ index: Int32, from source: Lua, to target: Lua) {
+    mutating func copy(_ index: Int32, from source: Lua, to target: Lua) throws(UnsendableValue) {
         switch source.type(at: index) {
         case .nil, .none, .boolean, .number, .string:
             source.pushValue(at: index)
             source.move(1, to: target)
-        case .userdata:
-            if source.taggedUserdata(at: index, .error) != nil {
-                source.pushValue(at: index)  // error objects are immutable: share them
-                source.move(1, to: target)
-            } else {
-                target.pushNil()
-            }
         case .table:
             if copies == 0 {
                 target.newTable()
                 copies = target.top
             }
-            copyTable(source.absolute(index), from: source, to: target, depth: 0)
+            try copyTable(source.absolute(index), from: source, to: target, depth: 0)
         default:
-            target.pushNil()
+            // error objects are immutable: share them
+            guard source.taggedUserdata(at: index, .error) != nil else {
+                throw UnsendableValue(what: UnsendableValue.describe(at: index, in: source), isKey: false)
+            }
+            source.pushValue(at: index)
+            source.move(1, to: target)
         }
     }
 
@@ -59,7 +60,7 @@ struct LuaCopier {
         copies = 0
     }
 
-    private mutating func copyTable(_ index: Int32, from source: Lua, to target: Lua, depth: Int) {
+    private mutating func copyTable(_ index: Int32, from source: Lua, to target: Lua, depth: Int) throws(UnsendableValue) {
         guard let identity = source.identity(at: index) else {
             target.pushNil()
             return
@@ -68,10 +69,7 @@ struct LuaCopier {
             target.rawGet(copies, index: Int64(number))
             return
         }
-        guard depth < LuaValueConverter.maximumDepth else {
-            target.pushNil()
-            return
-        }
+        guard depth < Payload.maximumDepth else { throw UnsendableValue.tooDeep }
         source.ensureStack(6)
         target.ensureStack(4)
         var index = index
@@ -91,13 +89,18 @@ struct LuaCopier {
             empty = false
             // key at -2, value at -1 of source
             let keyIndex = source.top - 1
-            copyElement(keyIndex, from: source, to: target, depth: depth)
-            if target.isNil(at: -1) {
-                target.pop()
-                source.pop()
-                continue
+            do throws(UnsendableValue) {
+                try copyElement(keyIndex, from: source, to: target, depth: depth)
+            } catch {
+                throw Self.keyFailure(error, keyIndex: keyIndex, in: source)
             }
-            copyElement(source.top, from: source, to: target, depth: depth)
+            do throws(UnsendableValue) {
+                try copyElement(source.top, from: source, to: target, depth: depth)
+            } catch {
+                var error = error
+                error.enclose(keyAt: keyIndex, in: source)
+                throw error
+            }
             target.rawSet(table)
             source.pop()
         }
@@ -105,11 +108,21 @@ struct LuaCopier {
     }
 
     @inline(__always)
-    private mutating func copyElement(_ index: Int32, from source: Lua, to target: Lua, depth: Int) {
+    private mutating func copyElement(_ index: Int32, from source: Lua, to target: Lua, depth: Int) throws(UnsendableValue) {
         if source.type(at: index) == .table {
-            copyTable(index, from: source, to: target, depth: depth + 1)
+            try copyTable(index, from: source, to: target, depth: depth + 1)
         } else {
-            copy(index, from: source, to: target)
+            try copy(index, from: source, to: target)
         }
+    }
+
+    /// The failure of a key: the key itself cannot cross, or a table used as a key holds something that cannot.
+    private static func keyFailure(_ error: UnsendableValue, keyIndex: Int32, in source: Lua) -> UnsendableValue {
+        if source.type(at: keyIndex) == .table {
+            var error = error
+            error.enclose(in: .other("table key"))
+            return error
+        }
+        return UnsendableValue(what: error.what, isKey: true)
     }
 }

@@ -4,41 +4,59 @@ public import WippyLua
 /// Copies values between Lua and ``Payload``: what crosses a process or function boundary.
 ///
 /// Lua → payload is a deep copy: integers stay integers, floats stay floats, strings keep their bytes,
-/// a table reached twice (shared or cyclic) is written once and then referenced, error objects survive,
-/// and other userdata, functions and threads become nil.
+/// a table reached twice (shared or cyclic) is written once and then referenced, error objects survive.
+/// What cannot cross (functions, coroutines, channels and other userdata, tables nested deeper than
+/// ``WippyCore/Payload/maximumDepth``) makes ``export(at:in:state:)`` fail with an ``UnsendableValue`` naming
+/// it and where it sits: that is what every message, spawn, call, result and event uses. The lenient
+/// ``payload(at:in:state:)`` turns such values into nil instead, for reading arguments that never travel
+/// (registry filters, error details).
 public enum LuaValueConverter {
-    /// Maximum table nesting copied; deeper tables become nil.
-    static let maximumDepth = 200
-
     // MARK: - Lua → Payload
 
+    /// The payload of the value at `index`, with values that cannot cross turned into nil (fields whose key
+    /// cannot cross are dropped). For arguments that are only read, never sent.
     public static func payload(at index: Int32, in lua: Lua, state: LuaWorkerState?) -> Payload {
-        switch lua.type(at: index) {
-        case .nil, .none: return .null
-        case .boolean: return .bool(lua.bool(at: index))
-        case .number:
-            if lua.isInteger(at: index), let value = lua.integer(at: index) { return .int(value) }
-            return .double(lua.number(at: index) ?? 0)
-        case .string:
-            return stringPayload(at: index, in: lua)
-        case .table:
-            var seen: [UnsafeRawPointer: Int] = [:]
-            return tablePayload(at: lua.absolute(index), in: lua, state: state, seen: &seen, depth: 0)
-        case .userdata:
-            if let state, let error = state.readError(at: index, on: lua) { return .error(error) }
-            return .null
-        default:
+        var exporter = LuaExporter(lua: lua, state: state, strict: false)
+        let top = lua.top
+        do throws(UnsendableValue) {
+            return try exporter.value(at: index)
+        } catch {
+            lua.top = top
             return .null
         }
     }
 
-    /// Payloads of the values at `first...last`.
-    public static func payloads(from first: Int32, to last: Int32, in lua: Lua, state: LuaWorkerState?) -> [Payload] {
-        guard last >= first else { return [] }
+    /// The payload of the value at `index`, or the value that cannot cross and where it is.
+    @inline(__always)
+    public static func export(at index: Int32, in lua: Lua, state: LuaWorkerState?) throws(UnsendableValue) -> Payload {
+        var exporter = LuaExporter(lua: lua, state: state, strict: true)
+        let top = lua.top
+        do throws(UnsendableValue) {
+            return try exporter.value(at: index)
+        } catch {
+            lua.top = top
+            throw error
+        }
+    }
+
+    /// Payloads of the values at `first...last` (arguments, message payloads), or an `Invalid` error naming
+    /// the first value that cannot cross: `cannot <action> a function (at <root>[2].handler)`, counting the
+    /// values from 1.
+    public static func export(
+        from first: Int32, to last: Int32, in lua: Lua, state: LuaWorkerState?, action: String = "send",
+        root: String = "args"
+    ) -> Result<[Payload], WippyError> {
+        guard last >= first else { return .success([]) }
         var result: [Payload] = []
         result.reserveCapacity(Int(last - first + 1))
-        for index in first...last { result.append(payload(at: index, in: lua, state: state)) }
-        return result
+        for index in first...last {
+            do throws(UnsendableValue) {
+                result.append(try export(at: index, in: lua, state: state))
+            } catch {
+                return .failure(error.error(action: action, root: "\(root)[\(index - first + 1)]"))
+            }
+        }
+        return .success(result)
     }
 
     @inline(__always)
@@ -69,55 +87,6 @@ public enum LuaValueConverter {
         return accumulated & 0x8080_8080_8080_8080 == 0
     }
 
-    private static func tablePayload(
-        at index: Int32, in lua: Lua, state: LuaWorkerState?, seen: inout [UnsafeRawPointer: Int], depth: Int
-    ) -> Payload {
-        guard let identity = lua.identity(at: index) else { return .null }
-        if let number = seen[identity] { return .reference(number) }
-        guard depth < maximumDepth else { return .null }
-        seen[identity] = seen.count
-        lua.ensureStack(6)
-        // A frozen table keeps its contents behind its metatable: copy those.
-        var index = index
-        let frozen = state?.pushReadOnlyContents(of: index, on: lua) ?? false
-        if frozen { index = lua.top }
-        defer { if frozen { lua.remove(at: index) } }
-        let length = LuaValueConverter.sequenceLength(of: index, in: lua)
-        var table = PayloadTable()
-        if length > 0 {
-            table.array.reserveCapacity(length)
-            for i in 1...length {
-                lua.rawGet(index, index: Int64(i))
-                table.array.append(element(at: -1, in: lua, state: state, seen: &seen, depth: depth))
-                lua.pop()
-            }
-        }
-        lua.pushNil()
-        while lua.next(index) {
-            // key at -2, value at -1
-            if lua.isInteger(at: -2), let key = lua.integer(at: -2), key >= 1, key <= Int64(length) {
-                lua.pop()
-                continue
-            }
-            let key = element(at: -2, in: lua, state: state, seen: &seen, depth: depth)
-            if case .null = key {
-                // A key that cannot cross (function, channel, ...) drops the field, value unconverted, so the
-                // numbering of shared tables matches what the receiver rebuilds.
-                lua.pop()
-                continue
-            }
-            let value = element(at: -1, in: lua, state: state, seen: &seen, depth: depth)
-            lua.pop()
-            table.fields.append(PayloadField(key: key, value: value))
-        }
-        if !table.fields.isEmpty {
-            table.isObject = true
-        } else if length == 0, let state, state.isMarkedObject(at: index, on: lua) {
-            table.isObject = true
-        }
-        return .table(table)
-    }
-
     /// The length of the table's sequence part, trusting `#t` only when it is plausible: a border can be far
     /// beyond the number of entries (`{[1]=x, [2]=x, [4]=x, ..., [2^40]=x}` has `#t == 2^40`), so long
     /// borders are checked against a count of the entries, and a sparse table has no sequence part.
@@ -131,16 +100,6 @@ public enum LuaValueConverter {
             lua.pop()
         }
         return entries >= border ? border : 0
-    }
-
-    @inline(__always)
-    private static func element(
-        at index: Int32, in lua: Lua, state: LuaWorkerState?, seen: inout [UnsafeRawPointer: Int], depth: Int
-    ) -> Payload {
-        if lua.type(at: index) == .table {
-            return tablePayload(at: lua.absolute(index), in: lua, state: state, seen: &seen, depth: depth + 1)
-        }
-        return payload(at: index, in: lua, state: state)
     }
 
     // MARK: - Payload → Lua

@@ -28,7 +28,7 @@ extension LuaWorkerState {
         lua.newTable()
         for (name, native) in [
             ("data", PayloadNatives.data), ("unmarshal", PayloadNatives.data),
-            ("get_format", PayloadNatives.format), ("transcode", PayloadNatives.transcode),
+            ("get_format", PayloadNatives.getFormat), ("transcode", PayloadNatives.transcode),
         ] as [(String, LuaNativeFunction)] {
             lua.push(native: native)
             lua.rawSet(-2, key: name)
@@ -49,11 +49,7 @@ extension LuaWorkerState {
         lua.push(native: PayloadNatives.new)
         lua.rawSet(-2, key: "new")
         lua.newTable()
-        for (name, value) in [
-            ("JSON", "json/plain"), ("YAML", "yaml/plain"), ("STRING", "text/plain"),
-            ("BYTES", "application/octet-stream"), ("MSGPACK", "application/msgpack"), ("LUA", "lua/any"),
-            ("GOLANG", "golang/any"), ("ERROR", "golang/error"),
-        ] {
+        for (name, value) in PayloadFormat.constants {
             lua.push(value)
             lua.rawSet(-2, key: name)
         }
@@ -63,12 +59,17 @@ extension LuaWorkerState {
         lua.rawSet(base, key: "payload")
     }
 
-    /// Pushes a Payload object wrapping the value at `index` of `lua`.
-    func pushPayloadObject(valueAt index: Int32, on lua: Lua) {
+    /// Pushes a Payload object wrapping the value at `index` of `lua`, in `format` (nil: `lua/any`, or
+    /// `golang/error` for an error object).
+    func pushPayloadObject(valueAt index: Int32, format: String? = nil, on lua: Lua) {
         let value = lua.absolute(index)
-        _ = lua.newTaggedUserdata(.payload, size: 0, userValues: 1)
+        _ = lua.newTaggedUserdata(.payload, size: 0, userValues: 2)
         lua.pushValue(at: value)
         lua.setUserValue(-2, 1)
+        if let format {
+            lua.push(format)
+            lua.setUserValue(-2, 2)
+        }
         pushMetatable(.payload, on: lua)
         lua.setMetatable(-2)
     }
@@ -120,45 +121,6 @@ enum MessageNatives {
         lua.getUserValue(1, 1)
         let topic = lua.string(at: -1) ?? ""
         lua.push("process.Message{topic=\(topic)}")
-        return 1
-    }
-}
-
-enum PayloadNatives {
-    static let new: LuaNativeFunction = { state in
-        let lua = Lua(state!)
-        lua.top = 1
-        LuaWorkerState.of(lua).pushPayloadObject(valueAt: 1, on: lua)
-        return 1
-    }
-
-    static let data: LuaNativeFunction = { state in
-        let lua = Lua(state!)
-        guard lua.taggedUserdata(at: 1, .payload) != nil else { return lua.typeError(1, expected: "payload") }
-        lua.getUserValue(1, 1)
-        return 1
-    }
-
-    static let format: LuaNativeFunction = { state in
-        let lua = Lua(state!)
-        guard lua.taggedUserdata(at: 1, .payload) != nil else { return lua.typeError(1, expected: "payload") }
-        lua.getUserValue(1, 1)
-        lua.push(LuaWorkerState.of(lua).readError(at: -1, on: lua) != nil ? "golang/error" : "lua/any")
-        return 1
-    }
-
-    /// Lua payloads are already plain values: transcoding keeps the value and records nothing else.
-    static let transcode: LuaNativeFunction = { state in
-        let lua = Lua(state!)
-        guard lua.taggedUserdata(at: 1, .payload) != nil else { return lua.typeError(1, expected: "payload") }
-        lua.pushValue(at: 1)
-        lua.pushNil()
-        return 2
-    }
-
-    static let describe: LuaNativeFunction = { state in
-        let lua = Lua(state!)
-        lua.push("payload{format=lua/any}")
         return 1
     }
 }

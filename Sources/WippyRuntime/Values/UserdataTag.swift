@@ -13,6 +13,8 @@ public struct UserdataTag: RawRepresentable, Hashable, Sendable {
     public static let message = UserdataTag(rawValue: 0x5743_0003)
     public static let payload = UserdataTag(rawValue: 0x5743_0004)
     public static let error = UserdataTag(rawValue: 0x5743_0005)
+    /// `process.with_context`/`with_options` Spawner: a retained ``Spawner``.
+    public static let spawner = UserdataTag(rawValue: 0x5743_0006)
     /// Tags from 0x5743_0100 upward belong to modules.
     public static func module(_ n: UInt32) -> UserdataTag { UserdataTag(rawValue: 0x5743_0100 + n) }
 }
