@@ -1,14 +1,19 @@
 /*
  * CLua: the small-object heap behind each Lua state's allocator.
  *
- * Lua tells its allocator the size of every block it frees, so a block needs no header. Blocks up to
+ * Lua tells its allocator the size of every block it frees, so a block needs no size header. Blocks up to
  * WIPPY_HEAP_MAX_SMALL bytes come from slabs: 64 KiB pieces of memory, each holding blocks of one size class,
  * carved from larger mapped segments. Objects of one size sit together, so a burst of short-lived garbage
  * (messages, strings) does not leave holes between long-lived objects (idle processes), and allocation is a
  * free-list pop with no lock: a heap belongs to one Lua state, which one thread uses at a time.
  *
+ * Each block carries the 32-bit tag of the account (process) that owns it. A slab keeps the tags of its
+ * blocks in an array between its header and its first block: 4 bytes per block, where a header in front of
+ * each block would cost 8 (Lua needs 8-byte alignment) and would push many objects into the next size class.
+ * A block's index is found with a multiplication by a per-slab reciprocal, not a division.
+ *
  * Empty slabs are kept for reuse; past a small number, their pages (all but the header page) are handed back
- * to the system with madvise. Larger blocks go to malloc.
+ * to the system with madvise. Larger blocks go to malloc, behind a 16-byte header holding the tag.
  */
 #include "wippy_heap.h"
 
@@ -31,6 +36,8 @@ typedef struct slab {
     void *freelist;   /* freed blocks, linked through their first word */
     char *bump;       /* first never-used block */
     char *end;        /* end of the block area */
+    char *blocks;     /* first block; the tag array runs from the end of this header to here */
+    uint32_t magic;   /* ceil(2^32 / size): a block's index is its offset from `blocks` times this, >> 32 */
     uint32_t live;    /* blocks in use */
     uint32_t size;    /* block size */
     uint16_t cls;
@@ -144,22 +151,39 @@ static inline void partial_remove(wippy_heap *heap, slab *s) {
     s->partial = 0;
 }
 
+/* Lays out slab `s` for blocks of class `cls`: header, one tag per block, the blocks (8-byte aligned). */
+static void format_slab(slab *s, int cls) {
+    size_t size = class_size(cls);
+    size_t count = (SLAB_SIZE - SLAB_HEADER) / (size + sizeof(uint32_t));
+    while (SLAB_HEADER + ((count * sizeof(uint32_t) + 7) & ~(size_t)7) + count * size > SLAB_SIZE) count--;
+    s->freelist = NULL;
+    s->size = (uint32_t)size;
+    s->magic = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
+    s->cls = (uint16_t)cls;
+    s->live = 0;
+    s->blocks = (char *)s + SLAB_HEADER + ((count * sizeof(uint32_t) + 7) & ~(size_t)7);
+    s->bump = s->blocks;
+    s->end = s->blocks + count * size;
+}
+
 static slab *new_slab(wippy_heap *heap, int cls) {
     slab *s = take_empty_slab(heap);
     if (s == NULL) return NULL;
-    s->freelist = NULL;
-    s->size = (uint32_t)class_size(cls);
-    s->cls = (uint16_t)cls;
-    s->live = 0;
-    s->bump = (char *)s + SLAB_HEADER;
-    s->end = (char *)s + SLAB_SIZE;
+    format_slab(s, cls);
     partial_push(heap, s);
     return s;
 }
 
+/* The tag slot of block `p` in its slab. Exact for every offset in a slab: offsets are below 2^16, sizes at
+   most 2^10, so the rounding error of the reciprocal (below 2^-16) never reaches the next integer. */
+static inline uint32_t *tag_slot(slab *s, const void *p) {
+    uint64_t offset = (uint64_t)((const char *)p - s->blocks);
+    return (uint32_t *)((char *)s + SLAB_HEADER) + ((offset * s->magic) >> 32);
+}
+
 static inline int slab_full(slab *s) { return s->freelist == NULL && s->bump + s->size > s->end; }
 
-static void *small_alloc(wippy_heap *heap, size_t n) {
+static void *small_alloc(wippy_heap *heap, size_t n, uint32_t tag) {
     int cls = class_of(n);
     slab *s = heap->partial[cls];
     if (s == NULL && (s = new_slab(heap, cls)) == NULL) return NULL;
@@ -171,6 +195,7 @@ static void *small_alloc(wippy_heap *heap, size_t n) {
         s->bump += s->size;
     }
     s->live++;
+    *tag_slot(s, block) = tag;
     if (slab_full(s)) partial_remove(heap, s);
     return block;
 }
@@ -201,25 +226,64 @@ static void small_free(wippy_heap *heap, void *block) {
     if (!s->partial) partial_push(heap, s);
 }
 
-void *wippy_heap_realloc(wippy_heap *heap, void *ptr, size_t osize, size_t nsize) {
-    if (ptr == NULL) {
-        /* osize is Lua's object-type hint here, not a size. */
-        if (nsize <= WIPPY_HEAP_MAX_SMALL) return small_alloc(heap, nsize);
-        return malloc(nsize);
+/* ---- blocks from malloc, behind a header holding the tag ---- */
+
+#define LARGE_HEADER ((size_t)16)
+
+static void *large_alloc(size_t n, uint32_t tag) {
+    char *raw = malloc(n + LARGE_HEADER);
+    if (raw == NULL) return NULL;
+    *(uint32_t *)raw = tag;
+    return raw + LARGE_HEADER;
+}
+
+static inline char *large_raw(const void *p) { return (char *)p - LARGE_HEADER; }
+
+static inline int is_small(const wippy_heap *heap, size_t size) {
+    return heap != NULL && size <= WIPPY_HEAP_MAX_SMALL;
+}
+
+void *wippy_heap_alloc(wippy_heap *heap, size_t n, uint32_t tag) {
+    /* (n > 0: Lua never asks for empty blocks) */
+    if (is_small(heap, n)) return small_alloc(heap, n, tag);
+    return large_alloc(n, tag);
+}
+
+uint32_t wippy_heap_tag(const wippy_heap *heap, const void *p, size_t size) {
+    if (is_small(heap, size)) return *tag_slot(slab_of((void *)p), p);
+    return *(const uint32_t *)large_raw(p);
+}
+
+uint32_t wippy_heap_free(wippy_heap *heap, void *p, size_t size) {
+    if (is_small(heap, size)) {
+        slab *s = slab_of(p);
+        uint32_t tag = *tag_slot(s, p);
+        small_free(heap, p);
+        return tag;
     }
-    int old_small = osize <= WIPPY_HEAP_MAX_SMALL;
-    if (nsize == 0) {
-        if (old_small) small_free(heap, ptr);
-        else free(ptr);
-        return NULL;
+    char *raw = large_raw(p);
+    uint32_t tag = *(uint32_t *)raw;
+    free(raw);
+    return tag;
+}
+
+void *wippy_heap_resize(wippy_heap *heap, void *p, size_t osize, size_t nsize, uint32_t tag) {
+    int old_small = is_small(heap, osize);
+    int new_small = is_small(heap, nsize);
+    if (!old_small && !new_small) {
+        char *raw = realloc(large_raw(p), nsize + LARGE_HEADER);
+        if (raw == NULL) return NULL;
+        *(uint32_t *)raw = tag;
+        return raw + LARGE_HEADER;
     }
-    int new_small = nsize <= WIPPY_HEAP_MAX_SMALL;
-    if (!old_small && !new_small) return realloc(ptr, nsize);
-    if (old_small && new_small && class_of(osize) == class_of(nsize)) return ptr;
-    void *block = new_small ? small_alloc(heap, nsize) : malloc(nsize);
+    if (old_small && new_small && class_of(osize) == class_of(nsize)) {
+        *tag_slot(slab_of(p), p) = tag;
+        return p;
+    }
+    void *block = new_small ? small_alloc(heap, nsize, tag) : large_alloc(nsize, tag);
     if (block == NULL) return NULL;
-    memcpy(block, ptr, osize < nsize ? osize : nsize);
-    if (old_small) small_free(heap, ptr);
-    else free(ptr);
+    memcpy(block, p, osize < nsize ? osize : nsize);
+    if (old_small) small_free(heap, p);
+    else free(large_raw(p));
     return block;
 }

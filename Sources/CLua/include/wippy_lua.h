@@ -25,23 +25,170 @@
 /** A native implemented in Swift: returns a result count or one of the statuses above. */
 typedef int (*wippy_native)(lua_State *L);
 
-/* ---- State creation with an accounting allocator that never fails (aborts on OOM) ---- */
+/* ---- States, memory accounts and kills ----
+ *
+ * Every state has a wippy_memory record (the allocator's user data). The allocator charges each block to an
+ * *account*: account 0 is the worker itself (code caches, module tables: no limit); each process opens one
+ * with its limit. Blocks carry their owner's tag (slot | generation << WIPPY_ACCOUNT_SLOT_BITS), so a free
+ * is taken off the right account whatever process runs at the time, and frees of blocks of closed accounts
+ * (a process that ended; its garbage is collected later) are ignored. New blocks go to the *current*
+ * account, which the runtime switches while it runs a process or copies a message into one.
+ *
+ * An account's bytes are what it has allocated and not yet freed (live objects and garbage not yet
+ * collected) plus its queued bytes (the process's mailbox, reported by the runtime). Enforcement:
+ *  - bytes past `check` flag the account; at the next safe point (the count hook, or the scheduler between
+ *    resumes) wippy_memory_check collects garbage (a young collection, then a full one if that was not
+ *    enough) and dooms the account if it is still over its limit;
+ *  - while only Lua and C code runs (no Swift frame on the C stack), a growth past 1.5 times the limit is
+ *    refused: Lua then collects in an emergency and asks again, and a second refusal dooms the account
+ *    (Lua raises its memory error in the C code that asked);
+ *  - with a Swift frame on the stack nothing is ever refused (a Lua error there would longjmp across Swift).
+ * A doomed account's process is killed: at once if it is running (wippy_kill), else the runtime takes the
+ * owner from wippy_memory_take_doomed and ends it. */
 
-typedef struct wippy_alloc_stats {
-    size_t bytes; /* bytes currently allocated by this state */
-    size_t peak;  /* highest value of bytes */
-    void *heap;   /* the state's small-object heap (set by wippy_newstate; NULL means plain malloc) */
-} wippy_alloc_stats;
+#define WIPPY_ACCOUNT_SLOT_BITS 22
+#define WIPPY_ACCOUNT_SLOTS ((uint32_t)1 << WIPPY_ACCOUNT_SLOT_BITS)
+#define WIPPY_ACCOUNT_PENDING 1u /* flagged for a check */
+#define WIPPY_ACCOUNT_DOOMED 2u  /* over its limit after a collection: its process must end */
+#define WIPPY_ACCOUNT_LISTED 4u  /* in the doomed list, not yet taken by the runtime */
+#define WIPPY_ACCOUNT_OPEN 8u
+#define WIPPY_ACCOUNT_SYSTEM 16u /* doomed because the system refused memory, not for its limit */
 
-/** A new state using `stats` for accounting and a small-object heap of its own; panics abort with a
-    message. Close it with wippy_close. */
-lua_State *wippy_newstate(wippy_alloc_stats *stats);
+typedef struct wippy_account {
+    int64_t bytes;  /* allocated, not yet freed, plus queued (may dip below 0 by a few blocks: see the .c) */
+    int64_t check;  /* growth past this takes the slow path (INT64_MAX: never); free slots chain through it */
+    int64_t limit;  /* 0: none */
+    int64_t queued; /* mailbox bytes reported by the runtime (part of bytes) */
+    void *owner;    /* the runtime's object for the process */
+    uint32_t tag;   /* slot | generation << WIPPY_ACCOUNT_SLOT_BITS; blocks carry it */
+    uint32_t flags;
+} wippy_account;
+
+#define WIPPY_MEMORY_LIST 32
+
+typedef struct wippy_memory {
+    wippy_account *current; /* charged for new blocks */
+    wippy_account *running; /* the process being run (NULL: none): kills apply to it */
+    uint32_t current_tag;
+    int attention;          /* a check is due, a doomed account waits to be taken, or a kill is pending */
+    size_t bytes;           /* all blocks of the state */
+    size_t peak;
+    void *heap;
+    wippy_account *accounts;
+    uint32_t count;         /* slots in use so far (slot 0 is the worker) */
+    uint32_t capacity;
+    int64_t free_slot;      /* first free slot, reused first (0: none) */
+    uint32_t free_tail;     /* last free slot (0: none) */
+    uint32_t pending[WIPPY_MEMORY_LIST];
+    uint32_t pending_count; /* past WIPPY_MEMORY_LIST: scan every account */
+    uint32_t doomed[WIPPY_MEMORY_LIST];
+    uint32_t doomed_count;
+    uint32_t refused_tag;   /* the last growth refused, to recognise Lua's retry after its collection */
+    size_t refused_size;
+    void *reserve;          /* released when the system refuses memory while Swift code is on the stack */
+    int hook_count;         /* the state's normal count hook (0: none) */
+    uint64_t checks;        /* checks that ran */
+    uint64_t collections;   /* collections they made */
+    uint64_t kills;         /* accounts doomed */
+    int kill_reason;        /* the pending kill of the running process (WIPPY_KILL_NONE: none) */
+    char kill_message[160];
+} wippy_memory;
+
+/** A new state with its memory record and small-object heap; panics abort with a message. NULL if the
+    system has no memory for it. Close it with wippy_close. */
+lua_State *wippy_newstate(void);
+
+/** Closes a state made by wippy_newstate and frees its heap and memory record. */
+void wippy_close(lua_State *L);
+
+/** The memory record of the state of `L`. */
+wippy_memory *wippy_memory_of(lua_State *L);
 
 /** Address space the state's small-object heap has mapped (0 without one). */
-size_t wippy_heap_mapped_bytes(const wippy_alloc_stats *stats);
+size_t wippy_heap_mapped_bytes(const wippy_memory *m);
 
-/** Closes a state made by wippy_newstate and frees its heap. */
-void wippy_close(lua_State *L, wippy_alloc_stats *stats);
+/** Opens an account with `limit` bytes (0: none) for `owner`; returns its tag, or 0 (the worker's account)
+    when the state has no slot left. */
+uint32_t wippy_account_open(wippy_memory *m, int64_t limit, void *owner);
+
+/** Closes an account: later frees of its blocks are ignored. */
+void wippy_account_close(wippy_memory *m, uint32_t tag);
+
+/** The open account with `tag`, or NULL. */
+static inline wippy_account *wippy_account_get(wippy_memory *m, uint32_t tag) {
+    uint32_t slot = tag & (WIPPY_ACCOUNT_SLOTS - 1);
+    if (slot >= m->count) return NULL;
+    wippy_account *a = &m->accounts[slot];
+    return a->tag == tag ? a : NULL;
+}
+
+/** Charges new blocks to the account `tag` (0: the worker); returns the tag charged before. */
+static inline uint32_t wippy_account_charge(wippy_memory *m, uint32_t tag) {
+    uint32_t previous = m->current_tag;
+    wippy_account *a = wippy_account_get(m, tag);
+    if (a == NULL) {
+        a = &m->accounts[0];
+        tag = 0;
+    }
+    m->current = a;
+    m->current_tag = tag;
+    return previous;
+}
+
+/** The process with account `tag` runs (0: none does): new blocks are charged to it, and a doom of its account
+    kills it at its next safe point. */
+static inline void wippy_account_run(wippy_memory *m, uint32_t tag) {
+    wippy_account_charge(m, tag);
+    m->running = tag != 0 ? m->current : NULL;
+}
+
+/** Changes the limit of account `tag` (0: none); an account already past it is flagged for a check. */
+void wippy_account_set_limit(wippy_memory *m, uint32_t tag, int64_t limit);
+
+/** Sets the queued (mailbox) bytes of account `tag`; a growth past its check flags it (never refused). */
+void wippy_account_set_queued(wippy_memory *m, uint32_t tag, int64_t queued);
+
+/** Runs the checks flagged since the last one (collecting garbage as needed) and dooms the accounts still
+    over their limit. Call only at a safe point (never inside the allocator). Returns 1 when the running
+    process's account is doomed. */
+int wippy_memory_check(lua_State *L);
+
+/** The owner of a doomed account not yet taken (and unlists it), or NULL. */
+void *wippy_memory_take_doomed(wippy_memory *m);
+
+/** Takes back the emergency reserve if it was spent (call at a safe point). */
+void wippy_memory_refill(wippy_memory *m);
+
+/* ---- Killing the running process at its next safe point ----
+ * The count hook is armed on the running thread (count 1, whatever hook is installed otherwise): at its next
+ * VM instruction the thread yields to the scheduler (as a preemption does), which ends the process with the
+ * kill's reason; where it cannot yield (inside a C call boundary such as a sort comparator or gsub callback,
+ * a metamethod, an xpcall message handler) the hook raises `message` instead, at every instruction of every
+ * thread the error reaches, until a yieldable point is reached. The kill lasts until wippy_kill_clear (the
+ * scheduler, after ending the process). One kill at a time per state: the first reason and message stay
+ * (read them from the memory record). */
+
+#define WIPPY_KILL_NONE 0
+#define WIPPY_KILL_MEMORY 1  /* memory limit exceeded (or the system refused memory) */
+#define WIPPY_KILL_RUNAWAY 2 /* for callers that bound other work (pattern matching, message handlers) */
+
+/** Kills the process running `L` (its running thread) at the next safe point. */
+void wippy_kill(lua_State *L, int reason, const char *message);
+/** The pending kill's reason (WIPPY_KILL_NONE when none). */
+static inline int wippy_kill_reason(const wippy_memory *m) { return m->kill_reason; }
+/** Forgets the pending kill (the process has ended). */
+void wippy_kill_clear(wippy_memory *m);
+/** Gives `L` the state's normal count hook again (after a kill or a check armed it). */
+void wippy_reset_hook(lua_State *L);
+/** The thread running Lua code on this OS thread (set while wippy_resume and coroutine resumes run), or NULL. */
+lua_State *wippy_running_thread(void);
+
+/** lua_resume for the scheduler: records the running thread for kills and lets allocations made while only
+    Lua and C code runs fail (see above). */
+int wippy_resume(lua_State *L, lua_State *from, int nargs, int *nres);
+
+/** True when the scheduler has work to do after a resume: a check, a doomed account, or a kill. */
+static inline int wippy_memory_needs_attention(const wippy_memory *m) { return m->attention; }
 
 /* ---- Natives ---- */
 
@@ -59,7 +206,8 @@ int wippy_is_system_yield(lua_State *co, int nres);
 
 /* ---- Preemption (per worker thread) ---- */
 
-/** Installs the instruction-count hook on `L` (threads created from it inherit it). */
+/** Installs the instruction-count hook on `L` (threads created from it inherit it) and makes it the state's
+    normal hook (see wippy_reset_hook). */
 void wippy_install_preemption(lua_State *L, int instructions_per_tick);
 /** Sets how many hook ticks the next resume may run before it is preempted. */
 void wippy_set_budget(int32_t ticks);

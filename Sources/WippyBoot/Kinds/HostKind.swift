@@ -16,7 +16,12 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
         var workers: Int
         var terminal: Bool
         var lifecycle: LifecycleConfig
+        /// Bytes each process may hold (`host.process_memory_limit`); nil for no limit.
+        var processMemoryLimit: Int?
     }
+
+    /// The smallest limit accepted: a process needs some memory to start at all.
+    static let minimumProcessMemoryLimit = 1 << 20
 
     let runtime: LuaRuntime
     let supervisor: Supervisor
@@ -57,11 +62,15 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
         for (id, config) in staged.sorted(by: { $0.key < $1.key }) {
             let existing = live.withLock { $0[id] }
             if let existing {
-                // same workers: keep the running host; lifecycle changes apply from its next start
+                // same workers: keep the running host; lifecycle changes apply from its next start, a new
+                // memory limit to processes started from now on
                 live.withLock { $0[id] = (existing.service, config) }
+                runtime.memorySettings(host: id.description)?.processLimit = config.processMemoryLimit
                 continue
             }
-            let host = runtime.makeHost(id: id.description, workers: config.workers, terminal: config.terminal)
+            let host = runtime.makeHost(
+                id: id.description, workers: config.workers, terminal: config.terminal,
+                processMemoryLimit: config.processMemoryLimit)
             runtime.node.register(host: host)
             let service = HostService(host: host, stopTimeout: config.lifecycle.stopTimeout)
             live.withLock { $0[id] = (service, config) }
@@ -91,6 +100,25 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
             workers = Int(count)
         }
         let lifecycle = try LifecycleConfig(payload: entry.data["lifecycle"], namespace: entry.id.namespace)
-        return Config(workers: workers, terminal: terminal, lifecycle: lifecycle)
+        return Config(
+            workers: workers, terminal: terminal, lifecycle: lifecycle,
+            processMemoryLimit: try processMemoryLimit(entry.data["host"]?["process_memory_limit"]))
+    }
+
+    /// `host.process_memory_limit`: a size (`64M`, `1G`, `512K`, plain bytes), 0 for no limit; absent, the
+    /// default (``HostMemorySettings/defaultProcessLimit``).
+    static func processMemoryLimit(_ value: Payload?) throws(WippyError) -> Int? {
+        guard let value, !value.isNull else { return HostMemorySettings.defaultProcessLimit }
+        guard let bytes = MemorySize.parse(value) else {
+            throw WippyError.invalid(
+                "host.process_memory_limit must be a size such as 64M, 1G or a number of bytes (0 for no limit), "
+                    + "got \(value)")
+        }
+        if bytes == 0 { return nil }
+        guard bytes >= minimumProcessMemoryLimit else {
+            throw WippyError.invalid(
+                "host.process_memory_limit must be at least 1M (or 0 for no limit), got \(value)")
+        }
+        return bytes
     }
 }

@@ -209,8 +209,8 @@ public final class Node: Sendable {
         cell.onExit?(cell.pid, result)
     }
 
-    /// Live processes placed on `worker`.
-    func processes(on worker: Worker) -> [ProcessCell] {
+    /// Live processes placed on `worker` (a scan of every process of the node).
+    public func processes(on worker: Worker) -> [ProcessCell] {
         table.cells { $0.worker === worker }
     }
 }

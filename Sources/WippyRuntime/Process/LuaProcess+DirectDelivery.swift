@@ -13,6 +13,9 @@ extension LuaProcess {
         from sender: LuaProcess, source: Lua, topicIndex: Int32, firstPayload: Int32, payloadCount: Int32
     ) -> Bool {
         guard !cell.isFinished else { return false }
+        let memory = workerState.memory
+        // A receiver being ended for its memory gets nothing (the mailbox path drops the message).
+        if memory.isDoomed(account) { return false }
         let channel: LuaChannel?
         if !hasTopics {
             channel = inboxSubscription
@@ -24,6 +27,10 @@ extension LuaProcess {
         channel.pruneReceivers()
         guard let receiver = channel.receivers.popFirst() else { return false }
         let thread = receiver.task.thread
+        // The copy is the receiver's: charged to its account (which may go over its limit: the next safe
+        // point checks it).
+        let previous = memory.charge(account)
+        defer { memory.charge(previous) }
         thread.ensureStack(8)
         if receiver.caseIndex > 0 { thread.push(Int64(receiver.caseIndex)) }
         var copier = LuaCopier(state: workerState)

@@ -10,6 +10,8 @@ extension LuaProcess {
         if cell.mailbox.contains(where: { if case .event(.linkDown) = $0 { return true } else { return false } }) {
             pendingFailure = WippyError("linked process failed", kind: .internal)
         }
+        // Items that arrived before it started count toward its memory.
+        if cell.mailboxBytes > 0 { syncMailboxBytes() }
         let imports = try workerState.importPlan(for: program)
         if !imports.isEmpty { plan = imports }
         let task = makeTask(isMain: true)

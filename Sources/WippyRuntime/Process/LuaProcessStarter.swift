@@ -1,4 +1,5 @@
 public import WippyCore
+import WippyLua
 
 /// Starts a Lua process or function call on its worker: builds the behaviour in the worker's Lua state.
 public final class LuaProcessStarter: ProcessStarter {
@@ -6,26 +7,41 @@ public final class LuaProcessStarter: ProcessStarter {
     public let mode: LuaProcess.Mode
     public let arguments: [Payload]
     public let context: ExecutionContext
+    /// Bytes the process may hold: nil for its host's limit, 0 for none (e.g. from a spawner's
+    /// `memory_limit` option, parsed with ``MemorySize/parse(_:)``).
+    public let memoryLimit: Int?
     /// Replaces a running process (`process.upgrade`): no `process.start` event.
     let isUpgrade: Bool
 
-    public convenience init(program: LuaProgram, mode: LuaProcess.Mode = .process, arguments: [Payload], context: ExecutionContext = .empty) {
-        self.init(program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false)
+    public convenience init(
+        program: LuaProgram, mode: LuaProcess.Mode = .process, arguments: [Payload], context: ExecutionContext = .empty,
+        memoryLimit: Int? = nil
+    ) {
+        self.init(program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false, memoryLimit: memoryLimit)
     }
 
-    init(program: LuaProgram, mode: LuaProcess.Mode, arguments: [Payload], context: ExecutionContext, isUpgrade: Bool) {
+    init(
+        program: LuaProgram, mode: LuaProcess.Mode, arguments: [Payload], context: ExecutionContext, isUpgrade: Bool,
+        memoryLimit: Int? = nil
+    ) {
         self.isUpgrade = isUpgrade
         self.program = program
         self.mode = mode
         self.arguments = arguments
         self.context = context
+        self.memoryLimit = memoryLimit
     }
 
     public func makeBehavior(for process: ProcessCell) throws(WippyError) -> any ProcessBehavior {
         guard let state = process.worker.local as? LuaWorkerState else {
             throw WippyError.internal("host \(process.worker.host.id) cannot run Lua processes")
         }
-        let behavior = LuaProcess(cell: process, state: state, program: program, mode: mode, arguments: arguments, context: context)
+        let behavior = LuaProcess(
+            cell: process, state: state, program: program, mode: mode, arguments: arguments, context: context,
+            memoryLimit: memoryLimit)
+        // What start-up makes (the task's thread, its arguments) is the process's.
+        let previous = state.memory.charge(behavior.account)
+        defer { state.memory.charge(previous) }
         do {
             try behavior.start()
         } catch {

@@ -29,7 +29,9 @@ extension ProcessNatives {
         }
         let top = lua.top
         let arguments = top > 1 ? LuaValueConverter.payloads(from: 2, to: top, in: lua, state: process.workerState) : []
-        process.pendingUpgrade = LuaProcessStarter(program: program, mode: .process, arguments: arguments, context: process.context, isUpgrade: true)
+        process.pendingUpgrade = LuaProcessStarter(
+            program: program, mode: .process, arguments: arguments, context: process.context, isUpgrade: true,
+            memoryLimit: process.workerState.memory.usage(of: process.account)?.limit ?? 0)
         return lua.yieldToScheduler()
     }
 }

@@ -8,6 +8,10 @@ public import WippyLua
 public final class LuaWorkerState {
     public let state: LuaState
     public let runtime: LuaRuntime
+    /// The host's per-process memory limit.
+    public let memorySettings: HostMemorySettings
+    /// The allocator record of ``state``: totals and the accounts of the processes.
+    public let memory: LuaMemory
     // unowned(unsafe): the worker creates this state on its thread and drops it before it ends.
     public unowned(unsafe) let worker: Worker
 
@@ -51,10 +55,12 @@ public final class LuaWorkerState {
     static let instructionsPerTick: Int32 = 1000
     static let ticksPerSlice: Int32 = 200
 
-    public init(runtime: LuaRuntime, worker: Worker) {
+    public init(runtime: LuaRuntime, worker: Worker, memory settings: HostMemorySettings? = nil) {
         self.runtime = runtime
         self.worker = worker
+        memorySettings = settings ?? HostMemorySettings(processLimit: HostMemorySettings.defaultProcessLimit)
         state = LuaState(standardLibraries: true)
+        memory = state.memory
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
         state.useGenerationalGC(minorMultiplier: 50)
         lua.extraSpace = nil
@@ -170,6 +176,7 @@ public final class LuaWorkerState {
     /// Returns a finished task's thread: reset and pooled, or released when the pool is full.
     func recycle(_ thread: Lua, anchor: LuaRef) {
         thread.extraSpace = nil
+        thread.resetHook()
         guard threadPool.count < LuaWorkerState.threadPoolLimit, thread.reset() == .ok else {
             lua.unref(anchor)
             return

@@ -1,0 +1,180 @@
+import CLua
+
+/// A memory account in a state: the blocks one process owns. ``worker`` is the state's own account (code
+/// caches, module tables, anything made while no process runs), which has no limit.
+public struct LuaAccount: Hashable, Sendable {
+    public let tag: UInt32
+    public static let worker = LuaAccount(tag: 0)
+    public var isWorker: Bool { tag == 0 }
+}
+
+/// The figures of one account.
+public struct LuaAccountUsage: Sendable, Equatable {
+    /// Bytes the account holds: its Lua objects, live or not yet collected, plus ``queuedBytes``.
+    public var bytes: Int
+    /// Bytes of the process's mailbox (estimated by the runtime), part of ``bytes``.
+    public var queuedBytes: Int
+    /// Its limit; nil when it has none.
+    public var limit: Int?
+    /// Over its limit after a collection (or refused by the system): its process is being ended.
+    public var isDoomed: Bool
+    /// Doomed because the system refused memory, not for its limit.
+    public var systemRefused: Bool
+}
+
+/// Why the running process is being killed, and the message the hook raises while it unwinds.
+public struct LuaKill: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
+        /// Its account went over its limit (or the system refused memory).
+        case memory
+        /// Work that had to be bounded (``Lua/kill(_:message:)`` callers).
+        case runaway
+        case other(Int32)
+    }
+
+    public var reason: Reason
+    public var message: String
+
+    init(code: Int32, message: String) {
+        switch code {
+        case WIPPY_KILL_MEMORY: reason = .memory
+        case WIPPY_KILL_RUNAWAY: reason = .runaway
+        default: reason = .other(code)
+        }
+        self.message = message
+    }
+
+    static func code(of reason: Reason) -> Int32 {
+        switch reason {
+        case .memory: return WIPPY_KILL_MEMORY
+        case .runaway: return WIPPY_KILL_RUNAWAY
+        case .other(let code): return code
+        }
+    }
+}
+
+/// The allocator record of a ``LuaState``: its totals, the accounts of the processes living in it, and the
+/// pending kill. Confined to the state's thread, like the state.
+///
+/// How a limit is enforced (see `wippy_lua.h` for the details):
+/// - an account that grows past its check is flagged; at the next safe point the collector runs (young, then
+///   full if needed) and an account still over its limit is *doomed*;
+/// - a doomed account of the running process kills it at its next VM instruction (``pendingKill``); other
+///   doomed accounts are handed to the runtime through ``takeDoomed()``;
+/// - while only Lua and C code runs, a growth past 1.5 times the limit is refused (Lua raises its memory
+///   error in C code) and a second refusal after Lua's emergency collection dooms the account. With Swift code
+///   on the stack nothing is ever refused.
+public struct LuaMemory {
+    let pointer: UnsafeMutablePointer<wippy_memory>
+
+    init(_ pointer: UnsafeMutablePointer<wippy_memory>) { self.pointer = pointer }
+
+    // MARK: - Totals
+
+    /// Bytes currently allocated by Lua in the state.
+    public var totalBytes: Int { Int(pointer.pointee.bytes) }
+    /// Highest value of ``totalBytes`` so far.
+    public var peakBytes: Int { Int(pointer.pointee.peak) }
+    /// Address space mapped by the state's small-object heap.
+    public var heapMappedBytes: Int { Int(wippy_heap_mapped_bytes(pointer)) }
+    /// Checks run, collections they made, and accounts doomed, since the state was made.
+    public var checks: Int { Int(pointer.pointee.checks) }
+    public var collections: Int { Int(pointer.pointee.collections) }
+    public var kills: Int { Int(pointer.pointee.kills) }
+
+    // MARK: - Accounts
+
+    /// Opens an account with `limit` bytes (nil: none) for `owner`, which ``takeDoomed()`` returns when the
+    /// account is doomed. Returns ``LuaAccount/worker`` when the state has no slot left (4M accounts).
+    public func open(limit: Int?, owner: UnsafeMutableRawPointer?) -> LuaAccount {
+        LuaAccount(tag: wippy_account_open(pointer, Int64(limit ?? 0), owner))
+    }
+
+    /// Closes an account; frees of its blocks that come later are ignored.
+    public func close(_ account: LuaAccount) { wippy_account_close(pointer, account.tag) }
+
+    /// Charges new blocks to `account`; returns the account charged before (to put back).
+    @inline(__always) @discardableResult
+    public func charge(_ account: LuaAccount) -> LuaAccount {
+        LuaAccount(tag: wippy_account_charge(pointer, account.tag))
+    }
+
+    /// The process with `account` runs (``LuaAccount/worker``: none does).
+    @inline(__always)
+    public func run(_ account: LuaAccount) { wippy_account_run(pointer, account.tag) }
+
+    /// Changes the limit of `account` (nil: none).
+    public func setLimit(_ limit: Int?, for account: LuaAccount) {
+        wippy_account_set_limit(pointer, account.tag, Int64(limit ?? 0))
+    }
+
+    /// Sets the bytes queued for the account's process outside Lua (its mailbox).
+    @inline(__always)
+    public func setQueued(_ bytes: Int, for account: LuaAccount) {
+        wippy_account_set_queued(pointer, account.tag, Int64(bytes))
+    }
+
+    /// The figures of an open account.
+    public func usage(of account: LuaAccount) -> LuaAccountUsage? {
+        guard let a = wippy_account_get(pointer, account.tag) else { return nil }
+        let flags = a.pointee.flags
+        return LuaAccountUsage(
+            bytes: Int(a.pointee.bytes), queuedBytes: Int(a.pointee.queued),
+            limit: a.pointee.limit > 0 ? Int(a.pointee.limit) : nil,
+            isDoomed: flags & WIPPY_ACCOUNT_DOOMED != 0, systemRefused: flags & WIPPY_ACCOUNT_SYSTEM != 0)
+    }
+
+    /// True when the account is doomed.
+    @inline(__always)
+    public func isDoomed(_ account: LuaAccount) -> Bool {
+        guard let a = wippy_account_get(pointer, account.tag) else { return false }
+        return a.pointee.flags & WIPPY_ACCOUNT_DOOMED != 0
+    }
+
+    // MARK: - Safe points
+
+    /// Accounts were flagged for a check since the last one.
+    public var hasPendingChecks: Bool { pointer.pointee.pending_count > 0 }
+
+    /// A check is due, a doomed account waits to be taken, or a kill is pending.
+    @inline(__always)
+    public var needsAttention: Bool { wippy_memory_needs_attention(pointer) != 0 }
+
+    /// Runs the flagged checks (collecting garbage as needed) with `lua` (any thread of the state; never from
+    /// inside the allocator). Returns true when the running process's account is doomed.
+    @discardableResult
+    public func check(on lua: Lua) -> Bool { wippy_memory_check(lua.pointer) != 0 }
+
+    /// The owner of a doomed account not yet taken, or nil.
+    public func takeDoomed() -> UnsafeMutableRawPointer? { wippy_memory_take_doomed(pointer) }
+
+    /// Takes back the emergency reserve if the system refused memory since.
+    public func refill() { wippy_memory_refill(pointer) }
+
+    // MARK: - Kills
+
+    /// The pending kill of the running process, if any.
+    public var pendingKill: LuaKill? {
+        let code = pointer.pointee.kill_reason
+        guard code != WIPPY_KILL_NONE else { return nil }
+        let message = withUnsafeBytes(of: pointer.pointee.kill_message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return LuaKill(code: code, message: message)
+    }
+
+    /// Forgets the pending kill (its process has ended).
+    public func clearKill() { wippy_kill_clear(pointer) }
+}
+
+extension Lua {
+    /// Kills the process running this thread at its next safe point: its next VM instruction yields to the
+    /// scheduler, which ends the process (see ``LuaMemory/pendingKill``); where it cannot yield, that
+    /// instruction raises `message`, and so does every later one until a yieldable point is reached.
+    public func kill(_ reason: LuaKill.Reason, message: String) {
+        message.withCString { wippy_kill(pointer, LuaKill.code(of: reason), $0) }
+    }
+
+    /// Gives this thread the state's normal count hook again (after a kill or a check armed it).
+    public func resetHook() { wippy_reset_hook(pointer) }
+}
