@@ -94,7 +94,8 @@ static void doom(wippy_memory *m, wippy_account *a, int system) {
 static inline int64_t hard_limit(const wippy_account *a) { return a->limit + a->limit / 2; }
 
 /* Slow path of a growth by `growth` bytes of account `a` (past its check, or a huge request). Returns 1 to
-   refuse it. */
+   refuse it. A closed account (still charged by a process being discarded) has no limit and a small check
+   (its free-list link): it comes here and is let through. */
 static int over(wippy_memory *m, wippy_account *a, size_t growth) {
     if (a->limit == 0) return growth > WIPPY_MAX_ALLOCATION && wippy_may_fail;
     /* a doomed process gets nothing more while it unwinds to the scheduler */

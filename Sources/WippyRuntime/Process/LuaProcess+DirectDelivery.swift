@@ -13,9 +13,6 @@ extension LuaProcess {
         from sender: LuaProcess, source: Lua, topicIndex: Int32, firstPayload: Int32, payloadCount: Int32
     ) -> Bool {
         guard !cell.isFinished else { return false }
-        let memory = workerState.memory
-        // A receiver being ended for its memory gets nothing (the mailbox path drops the message).
-        if memory.isDoomed(account) { return false }
         let channel: LuaChannel?
         if !hasTopics {
             channel = inboxSubscription
@@ -29,8 +26,9 @@ extension LuaProcess {
         let thread = receiver.task.thread
         // The copy is the receiver's: charged to its account (which may go over its limit: the next safe
         // point checks it).
-        let previous = memory.charge(account)
-        defer { memory.charge(previous) }
+        let accounts = workerState.memory
+        let previous = accounts.charge(account)
+        defer { accounts.charge(previous) }
         thread.ensureStack(8)
         if receiver.caseIndex > 0 { thread.push(Int64(receiver.caseIndex)) }
         var copier = LuaCopier(state: workerState)
