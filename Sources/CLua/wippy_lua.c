@@ -118,8 +118,11 @@ void wippy_install_preemption(lua_State *L, int instructions_per_tick) {
 
 void wippy_reset_hook(lua_State *L) {
     int count = wippy_memory_of(L)->hook_count;
-    if (count > 0) lua_sethook(L, wippy_hook, LUA_MASKCOUNT, count);
-    else lua_sethook(L, NULL, 0, 0);
+    if (count > 0) {
+        if (lua_gethookcount(L) != count || lua_gethook(L) != wippy_hook) lua_sethook(L, wippy_hook, LUA_MASKCOUNT, count);
+    } else if (lua_gethook(L) != NULL) {
+        lua_sethook(L, NULL, 0, 0);
+    }
 }
 
 void wippy_arm(lua_State *L) {

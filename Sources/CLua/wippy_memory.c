@@ -317,13 +317,8 @@ void wippy_account_set_limit(wippy_memory *m, uint32_t tag, int64_t limit) {
     if (a->limit != 0 && a->bytes > a->check) flag(m, a);
 }
 
-void wippy_account_set_queued(wippy_memory *m, uint32_t tag, int64_t queued) {
-    wippy_account *a = wippy_account_get(m, tag);
-    if (a == NULL) return;
-    int64_t delta = queued - a->queued;
-    a->queued = queued;
-    a->bytes += delta;
-    if (delta > 0 && a->bytes > a->check && a->limit != 0) flag(m, a);
+void wippy_account_flag(wippy_memory *m, wippy_account *a) {
+    if (a->limit != 0 && (a->flags & WIPPY_ACCOUNT_OPEN)) flag(m, a);
 }
 
 void *wippy_memory_take_doomed(wippy_memory *m) {

@@ -142,8 +142,19 @@ static inline void wippy_account_run(wippy_memory *m, uint32_t tag) {
 /** Changes the limit of account `tag` (0: none); an account already past it is flagged for a check. */
 void wippy_account_set_limit(wippy_memory *m, uint32_t tag, int64_t limit);
 
-/** Sets the queued (mailbox) bytes of account `tag`; a growth past its check flags it (never refused). */
-void wippy_account_set_queued(wippy_memory *m, uint32_t tag, int64_t queued);
+/** Flags an account for a check at the next safe point (see wippy_account_set_queued). */
+void wippy_account_flag(wippy_memory *m, wippy_account *a);
+
+/** Sets the queued (mailbox) bytes of account `tag` (from wippy_account_open; a closed one is ignored); a growth
+    past its check flags it (never refused). Runs for every message that waits in a mailbox. */
+static inline void wippy_account_set_queued(wippy_memory *m, uint32_t tag, int64_t queued) {
+    wippy_account *a = &m->accounts[tag & (WIPPY_ACCOUNT_SLOTS - 1)];
+    if (a->tag != tag) return;
+    int64_t delta = queued - a->queued;
+    a->queued = queued;
+    a->bytes += delta;
+    if (delta > 0 && a->bytes > a->check) wippy_account_flag(m, a);
+}
 
 /** Runs the checks flagged since the last one (collecting garbage as needed) and dooms the accounts still
     over their limit. Call only at a safe point (never inside the allocator). Returns 1 when the running
