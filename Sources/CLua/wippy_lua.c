@@ -81,7 +81,10 @@ static void wippy_hook_signal(lua_State *L) {
             lua_yield(L, 0);
             return;
         }
-        luaL_error(L, "%s", m->kill_message);
+        /* Cannot yield here: raise a memory error (see wippy_lua.h: no message handler runs for it). The
+           allocation is refused while the kill is pending (its account's check was forced by wippy_kill). */
+        lua_newuserdatauv(L, 0, 0);
+        luaL_error(L, "%s", m->kill_message); /* only if the allocation was let through */
         return;
     }
     wippy_signal &= ~(WIPPY_SIGNAL_KILL | WIPPY_SIGNAL_ARMED);
@@ -135,6 +138,11 @@ void wippy_kill(lua_State *L, int reason, const char *message) {
     if (m->kill_reason == WIPPY_KILL_NONE) {
         m->kill_reason = reason;
         snprintf(m->kill_message, sizeof m->kill_message, "%s", message != NULL ? message : "process killed");
+        /* every growth of the account charged now takes the allocator's slow path, which refuses it */
+        wippy_account *a = m->running != NULL ? m->running : m->current;
+        m->killed_tag = a->tag;
+        m->killed_check = a->check;
+        a->check = -1;
     }
     m->attention = 1;
     wippy_signal |= WIPPY_SIGNAL_KILL;
@@ -142,6 +150,9 @@ void wippy_kill(lua_State *L, int reason, const char *message) {
 }
 
 void wippy_kill_clear(wippy_memory *m) {
+    if (m->kill_reason == WIPPY_KILL_NONE) return;
+    wippy_account *a = wippy_account_get(m, m->killed_tag);
+    if (a != NULL && !(a->flags & WIPPY_ACCOUNT_DOOMED)) a->check = m->killed_check;
     m->kill_reason = WIPPY_KILL_NONE;
     m->kill_message[0] = 0;
     wippy_signal &= ~WIPPY_SIGNAL_KILL;

@@ -97,6 +97,8 @@ static inline int64_t hard_limit(const wippy_account *a) { return a->limit + a->
    refuse it. A closed account (still charged by a process being discarded) has no limit and a small check
    (its free-list link): it comes here and is let through. */
 static int over(wippy_memory *m, wippy_account *a, size_t growth) {
+    /* the running process is being killed: while it unwinds to a yieldable point, Lua gets nothing more */
+    if (m->kill_reason != WIPPY_KILL_NONE && wippy_may_fail) return 1;
     if (a->limit == 0) return growth > WIPPY_MAX_ALLOCATION && wippy_may_fail;
     /* a doomed process gets nothing more while it unwinds to the scheduler */
     if (a->flags & WIPPY_ACCOUNT_DOOMED) return wippy_may_fail;

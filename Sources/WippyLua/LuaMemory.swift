@@ -35,6 +35,11 @@ public struct LuaKill: Sendable, Equatable {
     public var reason: Reason
     public var message: String
 
+    public init(reason: Reason, message: String) {
+        self.reason = reason
+        self.message = message
+    }
+
     init(code: Int32, message: String) {
         switch code {
         case WIPPY_KILL_MEMORY: reason = .memory

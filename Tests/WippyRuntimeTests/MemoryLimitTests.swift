@@ -130,7 +130,7 @@ import WippyRuntime
         node.install("test:huge", source: """
             return { main = function()
                 local ok, err = pcall(string.rep, "x", 256 * 1024 * 1024)
-                return "survived: " .. tostring(ok) .. " " .. tostring(err)
+                return "survived: " .. tostring(ok) .. ", " .. #tostring(err) .. " bytes"
             end }
             """)
         let (report, _, message) = await watch(node, "test:huge")

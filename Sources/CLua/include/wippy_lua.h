@@ -92,6 +92,8 @@ typedef struct wippy_memory {
     uint64_t kills;         /* accounts doomed */
     int kill_reason;        /* the pending kill of the running process (WIPPY_KILL_NONE: none) */
     char kill_message[160];
+    uint32_t killed_tag;    /* the account whose check a kill forced to -1, and the check to give back */
+    int64_t killed_check;
 } wippy_memory;
 
 /** A new state with its memory record and small-object heap; panics abort with a message. NULL if the
@@ -170,11 +172,14 @@ void wippy_memory_refill(wippy_memory *m);
 /* ---- Killing the running process at its next safe point ----
  * The count hook is armed on the running thread (count 1, whatever hook is installed otherwise): at its next
  * VM instruction the thread yields to the scheduler (as a preemption does), which ends the process with the
- * kill's reason; where it cannot yield (inside a C call boundary such as a sort comparator or gsub callback,
- * a metamethod, an xpcall message handler) the hook raises `message` instead, at every instruction of every
- * thread the error reaches, until a yieldable point is reached. The kill lasts until wippy_kill_clear (the
- * scheduler, after ending the process). One kill at a time per state: the first reason and message stay
- * (read them from the memory record). */
+ * kill's reason. Where it cannot yield (inside a C call boundary such as a sort comparator or gsub callback,
+ * a metamethod, an xpcall message handler) the hook raises a memory error instead, at every instruction of
+ * every thread the error reaches, until a yieldable point is reached. A memory error, because Lua does not
+ * run message handlers for it: an error raised from a hook runs the handler with hooks off, so a handler that
+ * loops would never be stopped. (A pcall in a non-yieldable place therefore sees "not enough memory"; the
+ * process still ends with the kill's reason.) While a kill is pending, every growth made by Lua and C code is
+ * refused. The kill lasts until wippy_kill_clear (the scheduler, after ending the process). One kill at a
+ * time per state: the first reason and message stay (read them from the memory record). */
 
 #define WIPPY_KILL_NONE 0
 #define WIPPY_KILL_MEMORY 1  /* memory limit exceeded (or the system refused memory) */
