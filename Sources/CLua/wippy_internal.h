@@ -21,10 +21,20 @@ extern _Thread_local int wippy_may_fail WIPPY_TLS;
 /** Work for the count hook: WIPPY_SIGNAL_* bits. */
 extern _Thread_local int wippy_signal WIPPY_TLS;
 #define WIPPY_SIGNAL_CHECK 1 /* an account was flagged: run wippy_memory_check */
-#define WIPPY_SIGNAL_KILL 2  /* the running process is being killed */
+#define WIPPY_SIGNAL_DOOM 2  /* the running process is doomed */
 #define WIPPY_SIGNAL_ARMED 4 /* a thread's hook was set to count 1: give it back its normal hook */
 
-/** Sets the count hook of `L` to fire at its next instruction. */
+/** The doom message of the process running on this thread; empty when it is not doomed. */
+extern _Thread_local char wippy_doom_text[WIPPY_DOOM_MESSAGE_MAX] WIPPY_TLS;
+
+/** Whether the process running `L` is doomed. (Per worker thread; takes the thread so that it can move into
+    the state without touching callers.) */
+static inline int wippy_is_doomed(lua_State *L) {
+    (void)L;
+    return wippy_doom_text[0] != '\0';
+}
+
+/** Sets the count hook of `L` to fire at its next instruction (nothing for NULL). */
 void wippy_arm(lua_State *L);
 
 #endif

@@ -13,6 +13,7 @@
 _Thread_local lua_State *wippy_running WIPPY_TLS = NULL;
 _Thread_local int wippy_may_fail WIPPY_TLS = 0;
 _Thread_local int wippy_signal WIPPY_TLS = 0;
+_Thread_local char wippy_doom_text[WIPPY_DOOM_MESSAGE_MAX] WIPPY_TLS;
 
 lua_State *wippy_running_thread(void) { return wippy_running; }
 
@@ -70,24 +71,27 @@ static _Thread_local int32_t wippy_stuck WIPPY_TLS = WIPPY_STUCK_TICKS;
 
 static void wippy_hook(lua_State *L, lua_Debug *ar);
 
-/* The hook found work in wippy_signal: a memory check, a kill, or a thread to give back its normal hook. */
+/* A single request this large always reaches the allocator's slow path, which refuses it for a doomed
+   process (while only Lua and C code runs): Lua then raises a memory error without running a handler. */
+#define WIPPY_UNGRANTABLE (((size_t)1 << 30) + 1)
+
+/* The hook found work in wippy_signal: a memory check, a doom, or a thread to give back its normal hook. */
 static void wippy_hook_signal(lua_State *L) {
     if (wippy_signal & WIPPY_SIGNAL_CHECK) wippy_memory_check(L);
-    wippy_memory *m = wippy_memory_of(L);
-    if (m->kill_reason != WIPPY_KILL_NONE) {
+    if (wippy_is_doomed(L)) {
         wippy_arm(L); /* again at the next instruction, whatever happens to this one */
         if (lua_isyieldable(L)) {
             wippy_preempted = 1;
             lua_yield(L, 0);
             return;
         }
-        /* Cannot yield here: raise a memory error (see wippy_lua.h: no message handler runs for it). The
-           allocation is refused while the kill is pending (its account's check was forced by wippy_kill). */
-        lua_newuserdatauv(L, 0, 0);
-        luaL_error(L, "%s", m->kill_message); /* only if the allocation was let through */
+        /* Cannot yield here: raise a memory error (see wippy_lua.h). */
+        lua_newuserdatauv(L, WIPPY_UNGRANTABLE, 0);
+        lua_pop(L, 1); /* only if the allocation was let through (it is not while only Lua runs) */
+        luaL_error(L, "%s", wippy_doom_text);
         return;
     }
-    wippy_signal &= ~(WIPPY_SIGNAL_KILL | WIPPY_SIGNAL_ARMED);
+    wippy_signal &= ~(WIPPY_SIGNAL_DOOM | WIPPY_SIGNAL_ARMED);
     wippy_reset_hook(L);
 }
 
@@ -129,34 +133,29 @@ void wippy_reset_hook(lua_State *L) {
 }
 
 void wippy_arm(lua_State *L) {
+    if (L == NULL) return;
     wippy_signal |= WIPPY_SIGNAL_ARMED;
     lua_sethook(L, wippy_hook, LUA_MASKCOUNT, 1);
 }
 
-void wippy_kill(lua_State *L, int reason, const char *message) {
-    wippy_memory *m = wippy_memory_of(L);
-    if (m->kill_reason == WIPPY_KILL_NONE) {
-        m->kill_reason = reason;
-        snprintf(m->kill_message, sizeof m->kill_message, "%s", message != NULL ? message : "process killed");
-        /* every growth of the account charged now takes the allocator's slow path, which refuses it */
-        wippy_account *a = m->running != NULL ? m->running : m->current;
-        m->killed_tag = a->tag;
-        m->killed_check = a->check;
-        a->check = -1;
+void wippy_doom(lua_State *L, const char *message) {
+    if (wippy_doom_text[0] == '\0') {
+        if (message == NULL || message[0] == '\0') message = "process stopped";
+        snprintf(wippy_doom_text, sizeof wippy_doom_text, "%s", message);
     }
-    m->attention = 1;
-    wippy_signal |= WIPPY_SIGNAL_KILL;
+    wippy_signal |= WIPPY_SIGNAL_DOOM;
+    if (L == NULL) L = wippy_running;
+    if (L == NULL) return;
+    wippy_memory_of(L)->attention = 1;
     wippy_arm(L);
+    if (wippy_running != NULL && wippy_running != L) wippy_arm(wippy_running);
 }
 
-void wippy_kill_clear(wippy_memory *m) {
-    if (m->kill_reason == WIPPY_KILL_NONE) return;
-    wippy_account *a = wippy_account_get(m, m->killed_tag);
-    if (a != NULL && !(a->flags & WIPPY_ACCOUNT_DOOMED)) a->check = m->killed_check;
-    m->kill_reason = WIPPY_KILL_NONE;
-    m->kill_message[0] = 0;
-    wippy_signal &= ~WIPPY_SIGNAL_KILL;
-    m->attention = m->doomed_count > 0 || m->pending_count > 0;
+const char *wippy_doom_message(void) { return wippy_doom_text[0] != '\0' ? wippy_doom_text : NULL; }
+
+void wippy_clear_doom(void) {
+    wippy_doom_text[0] = '\0';
+    wippy_signal &= ~WIPPY_SIGNAL_DOOM;
 }
 
 void wippy_set_budget(int32_t ticks) {
@@ -232,12 +231,12 @@ static int wippy_resume_loop(lua_State *L, lua_State *co, int narg, lua_KContext
         wippy_running = co;
         int status = lua_resume(co, L, narg, &nres);
         wippy_running = running;
-        if (wippy_memory_of(L)->kill_reason != WIPPY_KILL_NONE) {
-            /* The process is being killed (perhaps while inside co): L's next instruction goes on with it. */
+        if (wippy_is_doomed(L)) {
+            /* The process is doomed (perhaps while inside co): L's next instruction goes on with it. */
             wippy_arm(L);
             if (status == LUA_YIELD && !wippy_is_system_yield(co, nres) && !lua_isyieldable(L)) {
                 lua_pop(co, nres);
-                lua_pushstring(L, wippy_memory_of(L)->kill_message);
+                lua_pushstring(L, wippy_doom_text);
                 return -1;
             }
         }

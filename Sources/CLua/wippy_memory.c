@@ -14,7 +14,7 @@
  *    string table, which exist before any process);
  *  - interned strings are shared: the process that made a string first pays for it;
  *  - tags keep 10 bits of generation: a block that outlives 1024 owners of its slot could be taken off the
- *    wrong account, lowering it (never raising it: that could only delay a kill, never cause one).
+ *    wrong account, lowering it (never raising it: that could only delay a doom, never cause one).
  */
 #include "wippy_heap.h"
 #include "wippy_internal.h"
@@ -27,7 +27,7 @@
    refused while only Lua and C code runs (Swift code never asks for sizes like this). */
 #define WIPPY_MAX_ALLOCATION ((size_t)1 << 30)
 /* Held per state and given back when the system refuses memory while Swift code is on the stack, so the
-   allocation can still succeed and the process be killed at its next safe point instead of aborting. */
+   allocation can still succeed and the process be ended at its next safe point instead of aborting. */
 #define WIPPY_RESERVE ((size_t)4 << 20)
 #define GENERATION_MASK ((1u << (32 - WIPPY_ACCOUNT_SLOT_BITS)) - 1)
 
@@ -88,7 +88,7 @@ static void doom(wippy_memory *m, wippy_account *a, int system) {
     list_push(m->doomed, &m->doomed_count, slot_of(a));
     m->attention = 1;
     if (a == m->running && wippy_running != NULL)
-        wippy_kill(wippy_running, WIPPY_KILL_MEMORY, system ? "out of memory" : "memory limit exceeded");
+        wippy_doom(wippy_running, system ? "out of memory" : "memory limit exceeded");
 }
 
 static inline int64_t hard_limit(const wippy_account *a) { return a->limit + a->limit / 2; }
@@ -97,8 +97,8 @@ static inline int64_t hard_limit(const wippy_account *a) { return a->limit + a->
    refuse it. A closed account (still charged by a process being discarded) has no limit and a small check
    (its free-list link): it comes here and is let through. */
 static int over(wippy_memory *m, wippy_account *a, size_t growth) {
-    /* the running process is being killed: while it unwinds to a yieldable point, Lua gets nothing more */
-    if (m->kill_reason != WIPPY_KILL_NONE && wippy_may_fail) return 1;
+    /* the running process is doomed: while it unwinds to a yieldable point, Lua gets nothing more */
+    if (wippy_may_fail && wippy_is_doomed(NULL)) return 1;
     if (a->limit == 0) return growth > WIPPY_MAX_ALLOCATION && wippy_may_fail;
     /* a doomed process gets nothing more while it unwinds to the scheduler */
     if (a->flags & WIPPY_ACCOUNT_DOOMED) return wippy_may_fail;
@@ -325,7 +325,7 @@ void wippy_account_flag(wippy_memory *m, wippy_account *a) {
 
 void *wippy_memory_take_doomed(wippy_memory *m) {
     wippy_account *a = list_pop(m, m->doomed, &m->doomed_count, WIPPY_ACCOUNT_LISTED);
-    if (m->doomed_count == 0 && m->pending_count == 0 && m->kill_reason == WIPPY_KILL_NONE) m->attention = 0;
+    if (m->doomed_count == 0 && m->pending_count == 0 && !wippy_is_doomed(NULL)) m->attention = 0;
     return a != NULL ? a->owner : NULL;
 }
 
@@ -366,6 +366,6 @@ int wippy_memory_check(lua_State *L) {
         if (a->bytes > a->limit) doom(m, a, 0);
         else a->check = next_check(a);
     }
-    m->attention = m->doomed_count > 0 || m->kill_reason != WIPPY_KILL_NONE;
+    m->attention = m->doomed_count > 0 || wippy_is_doomed(L);
     return m->running != NULL && (m->running->flags & WIPPY_ACCOUNT_DOOMED) != 0;
 }

@@ -21,7 +21,7 @@ extension Lua {
 
     /// Resumes this thread with the top `arguments` values of its stack. On `.ok` or `.yield` the results
     /// are the top `results` values; on an error the error value is on top. While it runs, it is the thread a
-    /// kill or memory check applies to, and allocations made by Lua and C code alone may fail (see
+    /// doom or memory check applies to, and allocations made by Lua and C code alone may fail (see
     /// ``LuaMemory``).
     public func resume(from: Lua?, arguments: Int32) -> (status: LuaStatus, results: Int32) {
         var results: Int32 = 0

@@ -22,50 +22,14 @@ public struct LuaAccountUsage: Sendable, Equatable {
     public var systemRefused: Bool
 }
 
-/// Why the running process is being killed, and the message the hook raises while it unwinds.
-public struct LuaKill: Sendable, Equatable {
-    public enum Reason: Sendable, Equatable {
-        /// Its account went over its limit (or the system refused memory).
-        case memory
-        /// Work that had to be bounded (``Lua/kill(_:message:)`` callers).
-        case runaway
-        case other(Int32)
-    }
-
-    public var reason: Reason
-    public var message: String
-
-    public init(reason: Reason, message: String) {
-        self.reason = reason
-        self.message = message
-    }
-
-    init(code: Int32, message: String) {
-        switch code {
-        case WIPPY_KILL_MEMORY: reason = .memory
-        case WIPPY_KILL_RUNAWAY: reason = .runaway
-        default: reason = .other(code)
-        }
-        self.message = message
-    }
-
-    static func code(of reason: Reason) -> Int32 {
-        switch reason {
-        case .memory: return WIPPY_KILL_MEMORY
-        case .runaway: return WIPPY_KILL_RUNAWAY
-        case .other(let code): return code
-        }
-    }
-}
-
-/// The allocator record of a ``LuaState``: its totals, the accounts of the processes living in it, and the
-/// pending kill. Confined to the state's thread, like the state.
+/// The allocator record of a ``LuaState``: its totals and the accounts of the processes living in it. Confined
+/// to the state's thread, like the state.
 ///
 /// How a limit is enforced (see `wippy_lua.h` for the details):
 /// - an account that grows past its check is flagged; at the next safe point the collector runs (young, then
 ///   full if needed) and an account still over its limit is *doomed*;
-/// - a doomed account of the running process kills it at its next VM instruction (``pendingKill``); other
-///   doomed accounts are handed to the runtime through ``takeDoomed()``;
+/// - a doomed account of the running process dooms it (``LuaState/doom(_:thread:)``): it stops at its next VM
+///   instruction; other doomed accounts are handed to the runtime through ``takeDoomed()``;
 /// - while only Lua and C code runs, a growth past 1.5 times the limit is refused (Lua raises its memory
 ///   error in C code) and a second refusal after Lua's emergency collection dooms the account. With Swift code
 ///   on the stack nothing is ever refused.
@@ -141,7 +105,7 @@ public struct LuaMemory {
     /// Accounts were flagged for a check since the last one.
     public var hasPendingChecks: Bool { pointer.pointee.pending_count > 0 }
 
-    /// A check is due, a doomed account waits to be taken, or a kill is pending.
+    /// A check is due, a doomed account waits to be taken, or the running process is doomed.
     @inline(__always)
     public var needsAttention: Bool { wippy_memory_needs_attention(pointer) != 0 }
 
@@ -155,31 +119,9 @@ public struct LuaMemory {
 
     /// Takes back the emergency reserve if the system refused memory since.
     public func refill() { wippy_memory_refill(pointer) }
-
-    // MARK: - Kills
-
-    /// The pending kill of the running process, if any.
-    public var pendingKill: LuaKill? {
-        let code = pointer.pointee.kill_reason
-        guard code != WIPPY_KILL_NONE else { return nil }
-        let message = withUnsafeBytes(of: pointer.pointee.kill_message) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        return LuaKill(code: code, message: message)
-    }
-
-    /// Forgets the pending kill (its process has ended).
-    public func clearKill() { wippy_kill_clear(pointer) }
 }
 
 extension Lua {
-    /// Kills the process running this thread at its next safe point: its next VM instruction yields to the
-    /// scheduler, which ends the process (see ``LuaMemory/pendingKill``); where it cannot yield, that
-    /// instruction raises `message`, and so does every later one until a yieldable point is reached.
-    public func kill(_ reason: LuaKill.Reason, message: String) {
-        message.withCString { wippy_kill(pointer, LuaKill.code(of: reason), $0) }
-    }
-
-    /// Gives this thread the state's normal count hook again (after a kill or a check armed it).
+    /// Gives this thread the state's normal count hook again (after a doom or a check armed it).
     public func resetHook() { wippy_reset_hook(pointer) }
 }

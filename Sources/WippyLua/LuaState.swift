@@ -66,6 +66,25 @@ public final class LuaState {
 
     /// Returns and clears the "preempted" flag of this OS thread.
     public static func takePreempted() -> Bool { wippy_take_preempted() != 0 }
+
+    // MARK: - Doom
+
+    /// Dooms the process running on this OS thread: it must end with `message` at the next safe point. Its
+    /// running thread (`thread`, or the one being resumed) stops at its next VM instruction: it yields where it
+    /// can, and raises a memory error at every instruction where it cannot, until it can (see `wippy_lua.h`).
+    /// The first doom wins until ``clearDoom()``.
+    public static func doom(_ message: String, thread: Lua? = nil) {
+        message.withCString { wippy_doom(thread?.pointer, $0) }
+    }
+
+    /// The message the running process was doomed with, if it was (the scheduler checks after each resume).
+    public static var doomMessage: String? {
+        guard let text = wippy_doom_message() else { return nil }
+        return String(cString: text)
+    }
+
+    /// Forgets the doom of this OS thread (once the doomed process is finished).
+    public static func clearDoom() { wippy_clear_doom() }
 }
 
 @available(*, unavailable, message: "LuaState is confined to the thread that owns it")

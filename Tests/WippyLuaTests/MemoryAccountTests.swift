@@ -1,8 +1,8 @@
 import Testing
 import WippyLua
 
-/// Memory accounts in one state (the allocator's side of per-process limits) and the kill of the running
-/// thread at its next safe point. None of these states has the permanent preemption hook: kills and checks
+/// Memory accounts in one state (the allocator's side of per-process limits) and the doom of the running
+/// thread at its next safe point. None of these states has the permanent preemption hook: dooms and checks
 /// arm the hook themselves.
 @Suite struct MemoryAccountTests {
     /// Blocks are charged to the account current when they are made and taken off it when they are freed,
@@ -36,8 +36,8 @@ import WippyLua
     }
 
     /// A running account that grows past its limit is collected, then doomed, and its thread is stopped at the
-    /// next instruction: it yields to its resumer with the kill pending.
-    @Test func runawayThreadIsStoppedWithAMemoryKill() {
+    /// next instruction: it yields to its resumer with the doom pending.
+    @Test func runawayThreadIsStoppedWithAMemoryDoom() {
         let state = Bridge.state()
         let memory = state.memory
         let account = memory.open(limit: 4 << 20, owner: nil)
@@ -46,12 +46,12 @@ import WippyLua
         let step = Bridge.resume(thread)
         memory.run(.worker)
         #expect(step == .yielded([]))
-        #expect(memory.pendingKill?.reason == .memory)
+        #expect(LuaState.doomMessage == "memory limit exceeded")
         #expect(memory.usage(of: account)?.isDoomed == true)
         #expect(memory.collections >= 1, "the account was collected before it was judged")
         #expect(memory.takeDoomed() == nil, "the account had no owner to hand back")
-        memory.clearKill()
-        #expect(memory.pendingKill == nil)
+        LuaState.clearDoom()
+        #expect(LuaState.doomMessage == nil)
     }
 
     /// Garbage is not held against an account: allocating many times the limit while holding little passes.
@@ -72,7 +72,7 @@ import WippyLua
         let step = Bridge.resume(thread)
         memory.run(.worker)
         #expect(step == .returned(["20"]))
-        #expect(memory.pendingKill == nil)
+        #expect(LuaState.doomMessage == nil)
         #expect(memory.usage(of: account)?.isDoomed == false)
     }
 
@@ -91,15 +91,16 @@ import WippyLua
         #expect(memory.usage(of: account)?.isDoomed == true)
         #expect((memory.usage(of: account)?.bytes ?? Int.max) < 1 << 20, "the 64 MiB were never allocated")
         #expect(state.peakBytes < 16 << 20)
-        memory.clearKill()
+        #expect(LuaState.doomMessage == "memory limit exceeded")
+        LuaState.clearDoom()
     }
 
-    static let kill: LuaNativeFunction = { state in
-        Lua(state!).kill(.runaway, message: "stopped by test")
+    static let doom: LuaNativeFunction = { state in
+        LuaState.doom("stopped by test", thread: Lua(state!))
         return 0
     }
 
-    /// Where the thread cannot yield (a sort comparator, an xpcall message handler that loops), the kill raises
+    /// Where the thread cannot yield (a sort comparator, an xpcall message handler that loops), the doom raises
     /// a memory error at every instruction until a yieldable point, then yields there; a pcall in between does
     /// not keep the thread going, and a message handler is not run again for the raised error.
     @Test(arguments: [
@@ -108,15 +109,15 @@ import WippyLua
         "coroutine.wrap(function() kill() while true do end end)() after = true while true do end",
         "while true do pcall(function() kill() while true do end end) after = true end",
     ])
-    func killStopsTheThreadWhereverItRuns(_ source: String) {
+    func doomStopsTheThreadWhereverItRuns(_ source: String) {
         let state = Bridge.state(wippyCoroutines: true)
-        Bridge.setGlobal(state, "kill", Self.kill)
+        Bridge.setGlobal(state, "kill", Self.doom)
         let thread = Bridge.thread(state, source)
         let step = Bridge.resume(thread)
         #expect(step == .yielded([]), "\(step)")
         #expect(Bridge.global(state, "after") == "nil")
-        #expect(state.memory.pendingKill == LuaKill(reason: .runaway, message: "stopped by test"))
-        state.memory.clearKill()
+        #expect(LuaState.doomMessage == "stopped by test")
+        LuaState.clearDoom()
         thread.resetHook()
     }
 }

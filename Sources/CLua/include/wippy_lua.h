@@ -25,7 +25,7 @@
 /** A native implemented in Swift: returns a result count or one of the statuses above. */
 typedef int (*wippy_native)(lua_State *L);
 
-/* ---- States, memory accounts and kills ----
+/* ---- States and memory accounts ----
  *
  * Every state has a wippy_memory record (the allocator's user data). The allocator charges each block to an
  * *account*: account 0 is the worker itself (code caches, module tables: no limit); each process opens one
@@ -43,7 +43,7 @@ typedef int (*wippy_native)(lua_State *L);
  *    refused: Lua then collects in an emergency and asks again, and a second refusal dooms the account
  *    (Lua raises its memory error in the C code that asked);
  *  - with a Swift frame on the stack nothing is ever refused (a Lua error there would longjmp across Swift).
- * A doomed account's process is killed: at once if it is running (wippy_kill), else the runtime takes the
+ * A doomed account's process ends: at once if it is running (wippy_doom, below), else the runtime takes the
  * owner from wippy_memory_take_doomed and ends it. */
 
 #define WIPPY_ACCOUNT_SLOT_BITS 22
@@ -68,9 +68,9 @@ typedef struct wippy_account {
 
 typedef struct wippy_memory {
     wippy_account *current; /* charged for new blocks */
-    wippy_account *running; /* the process being run (NULL: none): kills apply to it */
+    wippy_account *running; /* the process being run (NULL: none): a doom of its account dooms it */
     uint32_t current_tag;
-    int attention;          /* a check is due, a doomed account waits to be taken, or a kill is pending */
+    int attention;          /* a check is due, a doomed account waits to be taken, or a doom is pending */
     size_t bytes;           /* all blocks of the state */
     size_t peak;
     void *heap;
@@ -90,10 +90,6 @@ typedef struct wippy_memory {
     uint64_t checks;        /* checks that ran */
     uint64_t collections;   /* collections they made */
     uint64_t kills;         /* accounts doomed */
-    int kill_reason;        /* the pending kill of the running process (WIPPY_KILL_NONE: none) */
-    char kill_message[160];
-    uint32_t killed_tag;    /* the account whose check a kill forced to -1, and the check to give back */
-    int64_t killed_check;
 } wippy_memory;
 
 /** A new state with its memory record and small-object heap; panics abort with a message. NULL if the
@@ -135,7 +131,7 @@ static inline uint32_t wippy_account_charge(wippy_memory *m, uint32_t tag) {
 }
 
 /** The process with account `tag` runs (0: none does): new blocks are charged to it, and a doom of its account
-    kills it at its next safe point. */
+    dooms it (wippy_doom). */
 static inline void wippy_account_run(wippy_memory *m, uint32_t tag) {
     wippy_account_charge(m, tag);
     m->running = tag != 0 ? m->current : NULL;
@@ -169,38 +165,38 @@ void *wippy_memory_take_doomed(wippy_memory *m);
 /** Takes back the emergency reserve if it was spent (call at a safe point). */
 void wippy_memory_refill(wippy_memory *m);
 
-/* ---- Killing the running process at its next safe point ----
- * The count hook is armed on the running thread (count 1, whatever hook is installed otherwise): at its next
- * VM instruction the thread yields to the scheduler (as a preemption does), which ends the process with the
- * kill's reason. Where it cannot yield (inside a C call boundary such as a sort comparator or gsub callback,
- * a metamethod, an xpcall message handler) the hook raises a memory error instead, at every instruction of
- * every thread the error reaches, until a yieldable point is reached. A memory error, because Lua does not
- * run message handlers for it: an error raised from a hook runs the handler with hooks off, so a handler that
- * loops would never be stopped. (A pcall in a non-yieldable place therefore sees "not enough memory"; the
- * process still ends with the kill's reason.) While a kill is pending, every growth made by Lua and C code is
- * refused. The kill lasts until wippy_kill_clear (the scheduler, after ending the process). One kill at a
- * time per state: the first reason and message stay (read them from the memory record). */
+/* ---- Doom: "end this process with this error at the next safe point" ----
+ * (The same API as the one the preemption of C calls uses.) A doomed process must not run on: the scheduler
+ * ends it after the resume that is running. To get back to the scheduler, the running thread's hook is armed
+ * to fire at its next instruction (count 1, whatever hook is installed otherwise, so this does not rely on
+ * a permanent hook): where the thread can yield it yields (as a preemption), where it cannot (inside a C call
+ * boundary such as a sort comparator or gsub callback, a metamethod, an xpcall message handler) it raises a
+ * memory error, again at every instruction of every thread the error reaches (a pcall cannot keep it), until
+ * it reaches a point that can yield or the error leaves the thread. A memory error, because Lua runs no
+ * message handler for it: an error raised from a hook would run the handler with hooks off, and a handler
+ * that loops would never be stopped. (A pcall in a non-yieldable place therefore sees "not enough memory";
+ * the process still ends with the doom's message.) A thread whose resume ended in that error is dead and
+ * is not reused. The doom is kept per worker thread (one state per worker thread). */
 
-#define WIPPY_KILL_NONE 0
-#define WIPPY_KILL_MEMORY 1  /* memory limit exceeded (or the system refused memory) */
-#define WIPPY_KILL_RUNAWAY 2 /* for callers that bound other work (pattern matching, message handlers) */
+#define WIPPY_DOOM_MESSAGE_MAX 256
+/** Dooms the process running on this worker thread with `message` (the first doom wins; copied). `L` is the
+    running thread if the caller knows it; NULL means the thread running now (wippy_resume). */
+void wippy_doom(lua_State *L, const char *message);
+/** The doom message of this worker thread's running process, or NULL. */
+const char *wippy_doom_message(void);
+/** Forgets the doom (the scheduler, once the doomed process is finished). */
+void wippy_clear_doom(void);
 
-/** Kills the process running `L` (its running thread) at the next safe point. */
-void wippy_kill(lua_State *L, int reason, const char *message);
-/** The pending kill's reason (WIPPY_KILL_NONE when none). */
-static inline int wippy_kill_reason(const wippy_memory *m) { return m->kill_reason; }
-/** Forgets the pending kill (the process has ended). */
-void wippy_kill_clear(wippy_memory *m);
-/** Gives `L` the state's normal count hook again (after a kill or a check armed it). */
+/** Gives `L` the state's normal count hook again (after a doom or a check armed it). */
 void wippy_reset_hook(lua_State *L);
 /** The thread running Lua code on this OS thread (set while wippy_resume and coroutine resumes run), or NULL. */
 lua_State *wippy_running_thread(void);
 
-/** lua_resume for the scheduler: records the running thread for kills and lets allocations made while only
-    Lua and C code runs fail (see above). */
+/** lua_resume that records `L` as the thread running on this worker while it runs (see wippy_doom), and lets
+    allocations made while only Lua and C code runs fail (see the memory accounts above). */
 int wippy_resume(lua_State *L, lua_State *from, int nargs, int *nres);
 
-/** True when the scheduler has work to do after a resume: a check, a doomed account, or a kill. */
+/** True when the scheduler has work to do after a resume: a check, a doomed account, or a doom. */
 static inline int wippy_memory_needs_attention(const wippy_memory *m) { return m->attention; }
 
 /* ---- Natives ---- */

@@ -21,16 +21,17 @@ extension LuaProcess {
     @inline(__always)
     func syncMailboxBytes() { workerState.memory.setQueued(cell.mailboxBytes, for: account) }
 
-    /// The scheduler's memory work at a safe point of ``run(_:)``: due checks, doomed processes, and a kill of
+    /// The scheduler's memory work at a safe point of ``run(_:)``: due checks, doomed processes, and a doom of
     /// this process. Returns the outcome when the process must end now.
     func attendToMemory() -> ProcessRunOutcome? {
         workerState.serviceMemory()
         let memory = workerState.memory
-        if let kill = memory.pendingKill {
-            memory.clearKill()
+        if let message = LuaState.doomMessage {
+            LuaState.clearDoom()
             _ = LuaState.takePreempted()
-            let error = kill.reason == .memory
-                ? (pendingFailure ?? memoryError()) : WippyError(kill.message, kind: .internal, retryable: false)
+            // A doom for its memory ends the process with the full story; any other with the doom's message.
+            let error = memory.isDoomed(account)
+                ? (pendingFailure ?? memoryError()) : WippyError(message, kind: .internal, retryable: false)
             return .finished(.failure(error))
         }
         if memory.isDoomed(account) { return .finished(.failure(pendingFailure ?? memoryError())) }
