@@ -22,13 +22,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* A single request this large from an account without a limit is a runaway program, not memory pressure:
    refused while only Lua and C code runs (Swift code never asks for sizes like this). */
 #define WIPPY_MAX_ALLOCATION ((size_t)1 << 30)
 /* Held per state and given back when the system refuses memory while Swift code is on the stack, so the
-   allocation can still succeed and the process be ended at its next safe point instead of aborting. */
+   allocation can still succeed and the process be ended at its next safe point instead of aborting. Mapped
+   directly (never touched: it costs address space, not memory), so that unmapping it surely gives the
+   address space back (malloc might keep a freed block in its arena). */
 #define WIPPY_RESERVE ((size_t)4 << 20)
+
+static void *reserve_take(void) {
+    void *p = mmap(NULL, WIPPY_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void reserve_give(void *p) {
+    if (p != NULL) munmap(p, WIPPY_RESERVE);
+}
 #define GENERATION_MASK ((1u << (32 - WIPPY_ACCOUNT_SLOT_BITS)) - 1)
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -123,9 +135,12 @@ static int over(wippy_memory *m, wippy_account *a, size_t growth) {
 /* The system refused `nsize` bytes. Returns the block, or NULL when the failure may be reported to Lua. */
 static void *after_failure(wippy_memory *m, wippy_account *a, void *ptr, size_t osize, size_t nsize, uint32_t tag) {
     int shrink = ptr != NULL && nsize <= osize; /* Lua assumes shrinking never fails */
+    m->starved = 1;
+    m->attention = 1;
+    a->flags |= WIPPY_ACCOUNT_STARVED;
     if (wippy_may_fail && !shrink) return NULL;
     if (m->reserve != NULL) {
-        free(m->reserve);
+        reserve_give(m->reserve);
         m->reserve = NULL;
         void *block = ptr == NULL ? wippy_heap_alloc(m->heap, nsize, tag)
                                   : wippy_heap_resize(m->heap, ptr, osize, nsize, tag);
@@ -219,11 +234,11 @@ lua_State *wippy_newstate(void) {
     /* WIPPY_LUA_MALLOC=1 sends every Lua allocation to malloc (for memory checkers such as valgrind). */
     const char *plain = getenv("WIPPY_LUA_MALLOC");
     m->heap = (plain != NULL && plain[0] == '1') ? NULL : wippy_heap_create();
-    m->reserve = malloc(WIPPY_RESERVE);
+    m->reserve = reserve_take();
     lua_State *L = lua_newstate(wippy_alloc, m);
     if (L == NULL) {
         wippy_heap_destroy((wippy_heap *)m->heap);
-        free(m->reserve);
+        reserve_give(m->reserve);
         free(m->accounts);
         free(m);
         return NULL;
@@ -242,15 +257,20 @@ void wippy_close(lua_State *L) {
     wippy_memory *m = wippy_memory_of(L);
     lua_close(L);
     wippy_heap_destroy((wippy_heap *)m->heap);
-    free(m->reserve);
+    reserve_give(m->reserve);
     free(m->accounts);
     free(m);
 }
 
 size_t wippy_heap_mapped_bytes(const wippy_memory *m) { return wippy_heap_mapped((const wippy_heap *)m->heap); }
 
-void wippy_memory_refill(wippy_memory *m) {
-    if (m->reserve == NULL) m->reserve = malloc(WIPPY_RESERVE);
+void wippy_memory_recover(lua_State *L, int force) {
+    wippy_memory *m = wippy_memory_of(L);
+    if (!m->starved && !force) return;
+    m->starved = 0;
+    lua_gc(L, LUA_GCCOLLECT);
+    m->collections++;
+    if (m->reserve == NULL) m->reserve = reserve_take();
 }
 
 /* ---------------------------------------------------------------- accounts */
@@ -325,7 +345,7 @@ void wippy_account_flag(wippy_memory *m, wippy_account *a) {
 
 void *wippy_memory_take_doomed(wippy_memory *m) {
     wippy_account *a = list_pop(m, m->doomed, &m->doomed_count, WIPPY_ACCOUNT_LISTED);
-    if (m->doomed_count == 0 && m->pending_count == 0 && !wippy_is_doomed(NULL)) m->attention = 0;
+    if (m->doomed_count == 0 && m->pending_count == 0 && !m->starved && !wippy_is_doomed(NULL)) m->attention = 0;
     return a != NULL ? a->owner : NULL;
 }
 
@@ -366,6 +386,6 @@ int wippy_memory_check(lua_State *L) {
         if (a->bytes > a->limit) doom(m, a, 0);
         else a->check = next_check(a);
     }
-    m->attention = m->doomed_count > 0 || wippy_is_doomed(L);
+    m->attention = m->doomed_count > 0 || m->starved || wippy_is_doomed(L);
     return m->running != NULL && (m->running->flags & WIPPY_ACCOUNT_DOOMED) != 0;
 }

@@ -20,6 +20,8 @@ public struct LuaAccountUsage: Sendable, Equatable {
     public var isDoomed: Bool
     /// Doomed because the system refused memory, not for its limit.
     public var systemRefused: Bool
+    /// The system refused it memory at least once.
+    public var starved: Bool
 }
 
 /// The allocator record of a ``LuaState``: its totals and the accounts of the processes living in it. Confined
@@ -90,7 +92,8 @@ public struct LuaMemory {
         return LuaAccountUsage(
             bytes: Int(a.pointee.bytes), queuedBytes: Int(a.pointee.queued),
             limit: a.pointee.limit > 0 ? Int(a.pointee.limit) : nil,
-            isDoomed: flags & WIPPY_ACCOUNT_DOOMED != 0, systemRefused: flags & WIPPY_ACCOUNT_SYSTEM != 0)
+            isDoomed: flags & WIPPY_ACCOUNT_DOOMED != 0, systemRefused: flags & WIPPY_ACCOUNT_SYSTEM != 0,
+            starved: flags & WIPPY_ACCOUNT_STARVED != 0)
     }
 
     /// True when the account is doomed.
@@ -117,8 +120,13 @@ public struct LuaMemory {
     /// The owner of a doomed account not yet taken, or nil.
     public func takeDoomed() -> UnsafeMutableRawPointer? { wippy_memory_take_doomed(pointer) }
 
-    /// Takes back the emergency reserve if the system refused memory since.
-    public func refill() { wippy_memory_refill(pointer) }
+    /// After the system refused memory (or always, with `force`): collects everything (with `lua`, any thread
+    /// of the state) and takes back the emergency reserve.
+    public func recover(on lua: Lua, force: Bool = false) { wippy_memory_recover(lua.pointer, force ? 1 : 0) }
+
+    /// The system refused memory since the last ``recover(on:force:)``, or the emergency reserve could not be
+    /// taken back since.
+    public var isStarved: Bool { pointer.pointee.starved != 0 || pointer.pointee.reserve == nil }
 }
 
 extension Lua {

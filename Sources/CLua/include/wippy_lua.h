@@ -52,7 +52,8 @@ typedef int (*wippy_native)(lua_State *L);
 #define WIPPY_ACCOUNT_DOOMED 2u  /* over its limit after a collection: its process must end */
 #define WIPPY_ACCOUNT_LISTED 4u  /* in the doomed list, not yet taken by the runtime */
 #define WIPPY_ACCOUNT_OPEN 8u
-#define WIPPY_ACCOUNT_SYSTEM 16u /* doomed because the system refused memory, not for its limit */
+#define WIPPY_ACCOUNT_SYSTEM 16u  /* doomed because the system refused memory, not for its limit */
+#define WIPPY_ACCOUNT_STARVED 32u /* the system refused it memory at least once */
 
 typedef struct wippy_account {
     int64_t bytes;  /* allocated, not yet freed, plus queued (may dip below 0 by a few blocks: see the .c) */
@@ -70,7 +71,8 @@ typedef struct wippy_memory {
     wippy_account *current; /* charged for new blocks */
     wippy_account *running; /* the process being run (NULL: none): a doom of its account dooms it */
     uint32_t current_tag;
-    int attention;          /* a check is due, a doomed account waits to be taken, or a doom is pending */
+    int attention;          /* a check is due, a doomed account waits to be taken, a doom is pending, or the
+                               system refused memory */
     size_t bytes;           /* all blocks of the state */
     size_t peak;
     void *heap;
@@ -86,6 +88,7 @@ typedef struct wippy_memory {
     uint32_t refused_tag;   /* the last growth refused, to recognise Lua's retry after its collection */
     size_t refused_size;
     void *reserve;          /* released when the system refuses memory while Swift code is on the stack */
+    int starved;            /* the system refused memory since the last recovery (see wippy_memory_recover) */
     int hook_count;         /* the state's normal count hook (0: none) */
     uint64_t checks;        /* checks that ran */
     uint64_t collections;   /* collections they made */
@@ -162,8 +165,10 @@ int wippy_memory_check(lua_State *L);
 /** The owner of a doomed account not yet taken (and unlists it), or NULL. */
 void *wippy_memory_take_doomed(wippy_memory *m);
 
-/** Takes back the emergency reserve if it was spent (call at a safe point). */
-void wippy_memory_refill(wippy_memory *m);
+/** After the system refused memory (or always, with `force`): collects everything (what failed processes
+    left is garbage now) and takes back the emergency reserve. Call at a safe point with any thread of the
+    state. */
+void wippy_memory_recover(lua_State *L, int force);
 
 /* ---- Doom: "end this process with this error at the next safe point" ----
  * (The same API as the one the preemption of C calls uses.) A doomed process must not run on: the scheduler

@@ -278,9 +278,16 @@ public final class LuaProcess: ProcessBehavior {
             for (_, ref) in extras.libraryInstances { lua.unref(ref) }
             self.extras = nil
         }
-        // Its objects become garbage; their frees, whenever the collector gets to them, are ignored.
-        workerState.memory.close(account)
+        // Its objects become garbage; their frees, whenever the collector gets to them, are ignored. A process
+        // ended for its memory leaves up to 1.5 times its limit of garbage, most of it old, which the collector
+        // would only free at its next major collection: free it now (this is rare), and after the system
+        // refused memory take back the emergency reserve too.
+        let memory = workerState.memory
+        let usage = memory.usage(of: account)
+        let collect = usage?.isDoomed == true || usage?.starved == true || memory.isStarved
+        memory.close(account)
         account = .worker
+        if collect { memory.recover(on: lua, force: true) }
     }
 
     // MARK: - Requests for modules

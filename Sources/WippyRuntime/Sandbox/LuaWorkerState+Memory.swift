@@ -10,14 +10,15 @@ extension LuaWorkerState {
     }
 
     /// Runs the memory checks that are due (collecting garbage as needed) and hands each doomed account to
-    /// its process, which then ends. Call at a safe point: between resumes, or from a native; never from
+    /// its process, which then ends; after the system refused memory, collects what failed processes left and
+    /// takes back the emergency reserve. Call at a safe point: between resumes, or from a native; never from
     /// inside an allocation.
     func serviceMemory() {
+        memory.recover(on: lua)
         if memory.hasPendingChecks { memory.check(on: lua) }
         while let owner = memory.takeDoomed() {
             Unmanaged<LuaProcess>.fromOpaque(owner).takeUnretainedValue().memoryDoomed()
         }
-        memory.refill()
     }
 
     /// The worker's memory figures, with each process's when `includingProcesses` (worker thread only).

@@ -177,7 +177,10 @@ public final class LuaWorkerState {
     func recycle(_ thread: Lua, anchor: LuaRef) {
         thread.extraSpace = nil
         thread.resetHook()
-        guard threadPool.count < LuaWorkerState.threadPoolLimit, thread.reset() == .ok else {
+        // A thread that died of an error is not reused (and not reset, which allocates: the error may have
+        // been the system refusing memory).
+        let status = thread.status
+        guard threadPool.count < LuaWorkerState.threadPoolLimit, status == .ok || status == .yield, thread.reset() == .ok else {
             lua.unref(anchor)
             return
         }
