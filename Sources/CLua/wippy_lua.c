@@ -85,9 +85,9 @@ static void wippy_hook_signal(lua_State *L) {
             lua_yield(L, 0);
             return;
         }
-        /* Cannot yield here: raise a memory error (see wippy_lua.h). */
-        lua_newuserdatauv(L, WIPPY_UNGRANTABLE, 0);
-        lua_pop(L, 1); /* only if the allocation was let through (it is not while only Lua runs) */
+        /* Cannot yield here: raise a memory error (see wippy_lua.h), by asking for a block the allocator
+           refuses to a doomed process while only Lua runs (which is always the case where a hook runs). */
+        if (wippy_may_fail) lua_newuserdatauv(L, WIPPY_UNGRANTABLE, 0);
         luaL_error(L, "%s", wippy_doom_text);
         return;
     }
