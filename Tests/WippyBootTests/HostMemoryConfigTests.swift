@@ -34,7 +34,7 @@ import WippyRuntime
         }
     }
 
-    @Test(arguments: [("64M", 64 << 20), ("\"1G\"", 1 << 30), ("2097152", 2 << 20), ("0", nil), ("'512 MiB'", 512 << 20)])
+    @Test(arguments: [("64M", 64 << 20), ("\"1G\"", 1 << 30), ("2097152", 2 << 20), ("0", nil), ("'512MiB'", 512 << 20)])
     func limitIsRead(_ value: String, _ bytes: Int?) throws {
         let (project, app) = try boot(Self.project(value))
         defer { project.remove() }
@@ -49,7 +49,7 @@ import WippyRuntime
         #expect(limit.map { $0 >= 128 << 20 && $0 <= 1 << 30 } == true)
     }
 
-    @Test(arguments: ["lots", "-5M", "512K", "true", "[1]"])
+    @Test(arguments: ["lots", "-5M", "512K", "1.5G", "true", "[1]"])
     func badLimitStopsTheBootNamingFileAndEntry(_ value: String) throws {
         do {
             let (project, _) = try boot(Self.project(value))

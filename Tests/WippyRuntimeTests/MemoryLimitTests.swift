@@ -298,25 +298,10 @@ import WippyRuntime
     }
 }
 
-@Suite struct MemorySizeTests {
-    @Test(arguments: [
-        ("64M", 64 << 20), ("1G", 1 << 30), ("512K", 512 << 10), ("1.5G", 3 << 29), ("2GB", 2 << 30),
-        ("256MiB", 256 << 20), ("1048576", 1 << 20), ("0", 0), (" 8 m ", 8 << 20), ("10B", 10),
-    ])
-    func sizesParse(_ text: String, _ bytes: Int) {
-        #expect(MemorySize.parse(text) == bytes)
-    }
-
-    @Test(arguments: ["", "M", "lots", "-1M", "1X", "1.2.3M", "KiB", "5iB"])
-    func badSizesDoNotParse(_ text: String) {
-        #expect(MemorySize.parse(text) == nil)
-    }
-
-    @Test func numbersParseAsBytes() {
-        #expect(MemorySize.parse(Payload.int(4096)) == 4096)
-        #expect(MemorySize.parse(Payload.int(-1)) == nil)
-        #expect(MemorySize.parse(Payload.bool(true)) == nil)
-        #expect(MemorySize.format(64 << 20) == "64 MiB")
-        #expect(MemorySize.format(3 << 29) == "1.5 GiB")
+@Suite struct MemoryFigureTextTests {
+    @Test func sizesReadAsPeopleWriteThem() {
+        #expect(ProcessMemoryUsage.describe(bytes: 64 << 20) == "64 MiB")
+        #expect(ProcessMemoryUsage.describe(bytes: 3 << 29) == "1.5 GiB")
+        #expect(ProcessMemoryUsage.describe(bytes: 512) == "512 bytes")
     }
 }

@@ -21,7 +21,7 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
     }
 
     /// The smallest limit accepted: a process needs some memory to start at all.
-    static let minimumProcessMemoryLimit = 1 << 20
+    static let minimumProcessMemoryLimit: Int64 = 1 << 20
 
     let runtime: LuaRuntime
     let supervisor: Supervisor
@@ -105,11 +105,16 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
             processMemoryLimit: try processMemoryLimit(entry.data["host"]?["process_memory_limit"]))
     }
 
-    /// `host.process_memory_limit`: a size (`64M`, `1G`, `512K`, plain bytes), 0 for no limit; absent, the
-    /// default (``HostMemorySettings/defaultProcessLimit``).
+    /// `host.process_memory_limit`: a size as `-m` takes it (`64M`, `1G`, `512MiB`, plain bytes), 0 for no
+    /// limit; absent, the default (``HostMemorySettings/defaultProcessLimit``).
     static func processMemoryLimit(_ value: Payload?) throws(WippyError) -> Int? {
         guard let value, !value.isNull else { return HostMemorySettings.defaultProcessLimit }
-        guard let bytes = MemorySize.parse(value) else {
+        let bytes: Int64?
+        switch value {
+        case .int(let number): bytes = number >= 0 ? number : nil
+        default: bytes = value.stringValue.flatMap(MemorySize.parse)
+        }
+        guard let bytes else {
             throw WippyError.invalid(
                 "host.process_memory_limit must be a size such as 64M, 1G or a number of bytes (0 for no limit), "
                     + "got \(value)")
@@ -119,6 +124,6 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
             throw WippyError.invalid(
                 "host.process_memory_limit must be at least 1M (or 0 for no limit), got \(value)")
         }
-        return bytes
+        return Int(bytes)
     }
 }

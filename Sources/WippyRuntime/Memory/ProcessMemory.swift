@@ -80,51 +80,12 @@ public struct HostMemoryReport: Sendable, Equatable {
     public var kills: Int { workers.reduce(0) { $0 + $1.kills } }
 }
 
-/// Sizes as configuration writes them.
-public enum MemorySize {
-    /// Parses a size: plain bytes (`1048576`), or a number with a binary suffix `K`, `M`, `G` or `T`, optionally
-    /// followed by `B` or written `KiB`/`MiB`/... (`64M`, `1G`, `1.5G`, `512KB`). nil when malformed or negative.
-    public static func parse(_ payload: Payload) -> Int? {
-        switch payload {
-        case .int(let value): return value >= 0 ? Int(value) : nil
-        case .double(let value): return value >= 0 && value < 9e18 && value.rounded() == value ? Int(value) : nil
-        default:
-            guard let text = payload.stringValue else { return nil }
-            return parse(text)
-        }
-    }
-
-    public static func parse(_ text: String) -> Int? {
-        var characters = Array(text.uppercased().filter { !$0.isWhitespace })
-        var binaryUnit = false
-        if characters.last == "B" {
-            characters.removeLast()
-            if characters.last == "I" {
-                characters.removeLast()
-                binaryUnit = true
-            }
-        }
-        var multiplier = 1.0
-        if let last = characters.last, let power = Array("KMGT").firstIndex(of: last) {
-            multiplier = pow(1024.0, Double(power + 1))
-            characters.removeLast()
-        } else if binaryUnit {
-            return nil
-        }
-        guard !characters.isEmpty, characters.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-            let number = Double(String(characters))
-        else { return nil }
-        let bytes = number * multiplier
-        guard bytes < 9e18 else { return nil }
-        return Int(bytes.rounded())
-    }
-
-    /// "64 MiB", "1.5 GiB", "512 KiB", "100 bytes".
-    public static func format(_ bytes: Int) -> String {
+extension ProcessMemoryUsage {
+    /// "64 MiB", "1.5 GiB", "512 KiB", "100 bytes" (for messages).
+    public static func describe(bytes: Int) -> String {
         let units = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
         for (size, name) in units where abs(bytes) >= size {
-            let value = Double(bytes) / Double(size)
-            let rounded = (value * 10).rounded() / 10
+            let rounded = (Double(bytes) / Double(size) * 10).rounded() / 10
             return rounded == rounded.rounded() ? "\(Int(rounded)) \(name)" : "\(rounded) \(name)"
         }
         return "\(bytes) bytes"

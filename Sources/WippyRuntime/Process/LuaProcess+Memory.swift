@@ -53,9 +53,9 @@ extension LuaProcess {
         }
         var text = "memory limit exceeded: \(who)"
         if let usage {
-            text += " holds \(MemorySize.format(usage.bytes))"
-            if usage.queuedBytes > 0 { text += " (mailbox \(MemorySize.format(usage.queuedBytes)))" }
-            if let limit = usage.limit { text += ", limit \(MemorySize.format(limit))" }
+            text += " holds \(ProcessMemoryUsage.describe(bytes: usage.bytes))"
+            if usage.queuedBytes > 0 { text += " (mailbox \(ProcessMemoryUsage.describe(bytes: usage.queuedBytes)))" }
+            if let limit = usage.limit { text += ", limit \(ProcessMemoryUsage.describe(bytes: limit))" }
         }
         return WippyError(text, kind: .internal, retryable: false)
     }

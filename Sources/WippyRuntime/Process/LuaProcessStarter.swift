@@ -8,7 +8,7 @@ public final class LuaProcessStarter: ProcessStarter {
     public let arguments: [Payload]
     public let context: ExecutionContext
     /// Bytes the process may hold: nil for its host's limit, 0 for none (e.g. from a spawner's
-    /// `memory_limit` option, parsed with ``MemorySize/parse(_:)``).
+    /// `memory_limit` option).
     public let memoryLimit: Int?
     /// Replaces a running process (`process.upgrade`): no `process.start` event.
     let isUpgrade: Bool

@@ -1,7 +1,7 @@
 import WippyCore
 import WippyLua
 
-/// Memory limits of the worker's processes: opening accounts, safe-point service, figures.
+/// Per-process memory limits on this worker: opening accounts, safe-point service, figures.
 extension LuaWorkerState {
     /// Opens the memory account of a new process: `limit` bytes (0: none; nil: the host's limit).
     func openAccount(for process: LuaProcess, limit: Int?) -> LuaAccount {
