@@ -1,14 +1,19 @@
 /*
  * CLua: the small-object heap behind each Lua state's allocator.
  *
- * Lua tells its allocator the size of every block it frees, so a block needs no header. Blocks up to
+ * Lua tells its allocator the size of every block it frees, so a block needs no size header. Blocks up to
  * WIPPY_HEAP_MAX_SMALL bytes come from slabs: 64 KiB pieces of memory, each holding blocks of one size class,
  * carved from larger mapped segments. Objects of one size sit together, so a burst of short-lived garbage
  * (messages, strings) does not leave holes between long-lived objects (idle processes), and allocation is a
  * free-list pop with no lock: a heap belongs to one Lua state, which one thread uses at a time.
  *
+ * Each block carries the 32-bit tag of the account (process) that owns it. A slab keeps the tags of its
+ * blocks in an array between its header and its first block: 4 bytes per block, where a header in front of
+ * each block would cost 8 (Lua needs 8-byte alignment) and would push many objects into the next size class.
+ * A block's index is found with a multiplication by a per-slab reciprocal, not a division.
+ *
  * Empty slabs are kept for reuse; past a small number, their pages (all but the header page) are handed back
- * to the system with madvise. Larger blocks go to malloc.
+ * to the system with madvise. Larger blocks go to malloc, behind a 16-byte header holding the tag.
  */
 #include "wippy_heap.h"
 
@@ -17,56 +22,20 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define SLAB_SIZE ((size_t)64 * 1024)
 #define SEGMENT_SLABS 32 /* 2 MiB per segment */
 #define HOT_EMPTY_SLABS 8
 #define PAGE ((size_t)4096)
 
-/* 8-byte steps up to 128, then 16-byte steps up to 1024. */
-#define CLASS_COUNT (16 + (WIPPY_HEAP_MAX_SMALL - 128) / 16)
-
-typedef struct slab {
-    struct slab *next;
-    struct slab *prev;
-    void *freelist;   /* freed blocks, linked through their first word */
-    char *bump;       /* first never-used block */
-    char *end;        /* end of the block area */
-    uint32_t live;    /* blocks in use */
-    uint32_t size;    /* block size */
-    uint16_t cls;
-    uint16_t partial; /* in its class's partial list */
-} slab;
-
-#define SLAB_HEADER ((sizeof(slab) + 15) & ~(size_t)15)
-
-typedef struct segment {
-    struct segment *next;
+struct wippy_segment {
+    struct wippy_segment *next;
     char *base;      /* mapping start (for munmap) */
     size_t length;   /* mapping length */
-} segment;
-
-struct wippy_heap {
-    slab *partial[CLASS_COUNT]; /* slabs with at least one free block */
-    slab *hot;                  /* empty slabs, pages still resident */
-    slab *cold;                 /* empty slabs whose pages were returned */
-    int hot_count;
-    char *carve;                /* next uncarved slab of the newest segment */
-    char *carve_end;
-    segment *segments;
-    size_t mapped;              /* bytes of all segments */
 };
-
-static inline int class_of(size_t n) {
-    if (n <= 128) return (int)((n + 7) >> 3) - 1;
-    return 15 + (int)((n - 128 + 15) >> 4);
-}
 
 static inline size_t class_size(int cls) {
     if (cls < 16) return (size_t)(cls + 1) << 3;
     return 128 + ((size_t)(cls - 15) << 4);
 }
-
-static inline slab *slab_of(void *p) { return (slab *)((uintptr_t)p & ~(uintptr_t)(SLAB_SIZE - 1)); }
 
 wippy_heap *wippy_heap_create(void) {
     wippy_heap *heap = calloc(1, sizeof(wippy_heap));
@@ -75,9 +44,9 @@ wippy_heap *wippy_heap_create(void) {
 
 void wippy_heap_destroy(wippy_heap *heap) {
     if (heap == NULL) return;
-    segment *seg = heap->segments;
+    wippy_segment *seg = heap->segments;
     while (seg != NULL) {
-        segment *next = seg->next;
+        wippy_segment *next = seg->next;
         munmap(seg->base, seg->length);
         free(seg);
         seg = next;
@@ -87,18 +56,18 @@ void wippy_heap_destroy(wippy_heap *heap) {
 
 size_t wippy_heap_mapped(const wippy_heap *heap) { return heap != NULL ? heap->mapped : 0; }
 
-/* Maps a new segment aligned to SLAB_SIZE; false when the system refuses. */
+/* Maps a new segment aligned to WIPPY_SLAB_SIZE; false when the system refuses. */
 static int add_segment(wippy_heap *heap) {
-    size_t want = SEGMENT_SLABS * SLAB_SIZE;
-    size_t length = want + SLAB_SIZE;
+    size_t want = SEGMENT_SLABS * WIPPY_SLAB_SIZE;
+    size_t length = want + WIPPY_SLAB_SIZE;
     char *base = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED) return 0;
-    segment *seg = malloc(sizeof(segment));
+    wippy_segment *seg = malloc(sizeof(wippy_segment));
     if (seg == NULL) {
         munmap(base, length);
         return 0;
     }
-    char *aligned = (char *)(((uintptr_t)base + SLAB_SIZE - 1) & ~(uintptr_t)(SLAB_SIZE - 1));
+    char *aligned = (char *)(((uintptr_t)base + WIPPY_SLAB_SIZE - 1) & ~(uintptr_t)(WIPPY_SLAB_SIZE - 1));
     seg->base = base;
     seg->length = length;
     seg->next = heap->segments;
@@ -109,8 +78,8 @@ static int add_segment(wippy_heap *heap) {
     return 1;
 }
 
-static slab *take_empty_slab(wippy_heap *heap) {
-    slab *s = heap->hot;
+static wippy_slab *take_empty_slab(wippy_heap *heap) {
+    wippy_slab *s = heap->hot;
     if (s != NULL) {
         heap->hot = s->next;
         heap->hot_count--;
@@ -122,60 +91,35 @@ static slab *take_empty_slab(wippy_heap *heap) {
         return s;
     }
     if (heap->carve == heap->carve_end && !add_segment(heap)) return NULL;
-    s = (slab *)heap->carve;
-    heap->carve += SLAB_SIZE;
+    s = (wippy_slab *)heap->carve;
+    heap->carve += WIPPY_SLAB_SIZE;
     return s;
 }
 
-static inline void partial_push(wippy_heap *heap, slab *s) {
-    slab *head = heap->partial[s->cls];
-    s->prev = NULL;
-    s->next = head;
-    if (head != NULL) head->prev = s;
-    heap->partial[s->cls] = s;
-    s->partial = 1;
-}
-
-static inline void partial_remove(wippy_heap *heap, slab *s) {
-    if (s->prev != NULL) s->prev->next = s->next;
-    else heap->partial[s->cls] = s->next;
-    if (s->next != NULL) s->next->prev = s->prev;
-    s->next = s->prev = NULL;
-    s->partial = 0;
-}
-
-static slab *new_slab(wippy_heap *heap, int cls) {
-    slab *s = take_empty_slab(heap);
-    if (s == NULL) return NULL;
+/* Lays out slab `s` for blocks of class `cls`: header, one tag per block, the blocks (8-byte aligned). */
+static void format_slab(wippy_slab *s, int cls) {
+    size_t size = class_size(cls);
+    size_t count = (WIPPY_SLAB_SIZE - WIPPY_SLAB_HEADER) / (size + sizeof(uint32_t));
+    while (WIPPY_SLAB_HEADER + ((count * sizeof(uint32_t) + 7) & ~(size_t)7) + count * size > WIPPY_SLAB_SIZE) count--;
     s->freelist = NULL;
-    s->size = (uint32_t)class_size(cls);
+    s->size = (uint32_t)size;
+    s->magic = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
     s->cls = (uint16_t)cls;
     s->live = 0;
-    s->bump = (char *)s + SLAB_HEADER;
-    s->end = (char *)s + SLAB_SIZE;
-    partial_push(heap, s);
+    s->blocks = (char *)s + WIPPY_SLAB_HEADER + ((count * sizeof(uint32_t) + 7) & ~(size_t)7);
+    s->bump = s->blocks;
+    s->end = s->blocks + count * size;
+}
+
+wippy_slab *wippy_heap_new_slab(wippy_heap *heap, int cls) {
+    wippy_slab *s = take_empty_slab(heap);
+    if (s == NULL) return NULL;
+    format_slab(s, cls);
+    wippy_partial_push(heap, s);
     return s;
 }
 
-static inline int slab_full(slab *s) { return s->freelist == NULL && s->bump + s->size > s->end; }
-
-static void *small_alloc(wippy_heap *heap, size_t n) {
-    int cls = class_of(n);
-    slab *s = heap->partial[cls];
-    if (s == NULL && (s = new_slab(heap, cls)) == NULL) return NULL;
-    void *block = s->freelist;
-    if (block != NULL) {
-        s->freelist = *(void **)block;
-    } else {
-        block = s->bump;
-        s->bump += s->size;
-    }
-    s->live++;
-    if (slab_full(s)) partial_remove(heap, s);
-    return block;
-}
-
-static void release_slab(wippy_heap *heap, slab *s) {
+void wippy_heap_release_slab(wippy_heap *heap, wippy_slab *s) {
     if (heap->hot_count < HOT_EMPTY_SLABS) {
         s->next = heap->hot;
         heap->hot = s;
@@ -183,43 +127,44 @@ static void release_slab(wippy_heap *heap, slab *s) {
         return;
     }
     /* Keep the header page (it holds the link); give the rest back. */
-    madvise((char *)s + PAGE, SLAB_SIZE - PAGE, MADV_DONTNEED);
+    madvise((char *)s + PAGE, WIPPY_SLAB_SIZE - PAGE, MADV_DONTNEED);
     s->next = heap->cold;
     heap->cold = s;
 }
 
-static void small_free(wippy_heap *heap, void *block) {
-    slab *s = slab_of(block);
-    *(void **)block = s->freelist;
-    s->freelist = block;
-    s->live--;
-    if (s->live == 0) {
-        if (s->partial) partial_remove(heap, s);
-        release_slab(heap, s);
-        return;
-    }
-    if (!s->partial) partial_push(heap, s);
+/* ---- blocks from malloc, behind a header holding the tag ---- */
+
+void *wippy_heap_large_alloc(size_t n, uint32_t tag) {
+    char *raw = malloc(n + WIPPY_LARGE_HEADER);
+    if (raw == NULL) return NULL;
+    *(uint32_t *)raw = tag;
+    return raw + WIPPY_LARGE_HEADER;
 }
 
-void *wippy_heap_realloc(wippy_heap *heap, void *ptr, size_t osize, size_t nsize) {
-    if (ptr == NULL) {
-        /* osize is Lua's object-type hint here, not a size. */
-        if (nsize <= WIPPY_HEAP_MAX_SMALL) return small_alloc(heap, nsize);
-        return malloc(nsize);
+uint32_t wippy_heap_large_free(void *p) {
+    char *raw = (char *)p - WIPPY_LARGE_HEADER;
+    uint32_t tag = *(uint32_t *)raw;
+    free(raw);
+    return tag;
+}
+
+void *wippy_heap_resize(wippy_heap *heap, void *p, size_t osize, size_t nsize, uint32_t tag) {
+    int old_small = wippy_heap_is_small(heap, osize);
+    int new_small = wippy_heap_is_small(heap, nsize);
+    if (!old_small && !new_small) {
+        char *raw = realloc((char *)p - WIPPY_LARGE_HEADER, nsize + WIPPY_LARGE_HEADER);
+        if (raw == NULL) return NULL;
+        *(uint32_t *)raw = tag;
+        return raw + WIPPY_LARGE_HEADER;
     }
-    int old_small = osize <= WIPPY_HEAP_MAX_SMALL;
-    if (nsize == 0) {
-        if (old_small) small_free(heap, ptr);
-        else free(ptr);
-        return NULL;
+    if (old_small && new_small && wippy_class_of(osize) == wippy_class_of(nsize)) {
+        *wippy_tag_slot(wippy_slab_of(p), p) = tag;
+        return p;
     }
-    int new_small = nsize <= WIPPY_HEAP_MAX_SMALL;
-    if (!old_small && !new_small) return realloc(ptr, nsize);
-    if (old_small && new_small && class_of(osize) == class_of(nsize)) return ptr;
-    void *block = new_small ? small_alloc(heap, nsize) : malloc(nsize);
+    void *block = new_small ? wippy_small_alloc(heap, nsize, tag) : wippy_heap_large_alloc(nsize, tag);
     if (block == NULL) return NULL;
-    memcpy(block, ptr, osize < nsize ? osize : nsize);
-    if (old_small) small_free(heap, ptr);
-    else free(ptr);
+    memcpy(block, p, osize < nsize ? osize : nsize);
+    if (old_small) wippy_small_free(heap, p);
+    else free((char *)p - WIPPY_LARGE_HEADER);
     return block;
 }

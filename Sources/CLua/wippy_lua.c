@@ -2,67 +2,30 @@
  * CLua: trampolines, preemption hook, coroutine wrappers and protected helpers.
  * See include/wippy_lua.h for why these live in C.
  */
-#include "wippy_lua.h"
-#include "wippy_heap.h"
+#include "wippy_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- allocator */
+/* ---------------------------------------------------------------- per-OS-thread state */
 
-#define WIPPY_MAX_ALLOCATION ((size_t)1 << 30)
+_Thread_local lua_State *wippy_running WIPPY_TLS = NULL;
+_Thread_local int wippy_may_fail WIPPY_TLS = 0;
+_Thread_local int wippy_signal WIPPY_TLS = 0;
+_Thread_local char wippy_doom_text[WIPPY_DOOM_MESSAGE_MAX] WIPPY_TLS;
 
-static void *wippy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    wippy_alloc_stats *stats = (wippy_alloc_stats *)ud;
-    wippy_heap *heap = (wippy_heap *)stats->heap;
-    if (nsize == 0) {
-        if (ptr != NULL) {
-            if (heap != NULL) wippy_heap_realloc(heap, ptr, osize, 0);
-            else free(ptr);
-            stats->bytes -= osize;
-        }
-        return NULL;
-    }
-    /* A single request this large is a runaway program, not memory pressure: fail it, and Lua raises "not
-       enough memory" in the C code that asked (Swift code never asks for sizes like this). */
-    if (nsize > WIPPY_MAX_ALLOCATION) return NULL;
-    void *block = heap != NULL ? wippy_heap_realloc(heap, ptr, osize, nsize) : realloc(ptr, nsize);
-    if (block == NULL) {
-        /* An allocation failure would raise a Lua error (a longjmp) from any API call, including calls
-           made from Swift. Running out of memory is fatal instead. */
-        fprintf(stderr, "wippy: out of memory (Lua allocation of %zu bytes)\n", nsize);
-        abort();
-    }
-    stats->bytes += nsize - (ptr != NULL ? osize : 0);
-    if (stats->bytes > stats->peak) stats->peak = stats->bytes;
-    return block;
-}
+lua_State *wippy_running_thread(void) { return wippy_running; }
 
-static int wippy_panic(lua_State *L) {
-    const char *msg = lua_tostring(L, -1);
-    fprintf(stderr, "wippy: unprotected Lua error: %s\n", msg ? msg : "(error object is not a string)");
-    abort();
-    return 0;
-}
-
-lua_State *wippy_newstate(wippy_alloc_stats *stats) {
-    /* WIPPY_LUA_MALLOC=1 sends every Lua allocation to malloc (for memory checkers such as valgrind). */
-    const char *plain = getenv("WIPPY_LUA_MALLOC");
-    stats->heap = (plain != NULL && plain[0] == '1') ? NULL : wippy_heap_create();
-    lua_State *L = lua_newstate(wippy_alloc, stats);
-    if (L != NULL) lua_atpanic(L, wippy_panic);
-    return L;
-}
-
-size_t wippy_heap_mapped_bytes(const wippy_alloc_stats *stats) {
-    return wippy_heap_mapped((const wippy_heap *)stats->heap);
-}
-
-void wippy_close(lua_State *L, wippy_alloc_stats *stats) {
-    lua_close(L);
-    wippy_heap_destroy((wippy_heap *)stats->heap);
-    stats->heap = NULL;
+int wippy_resume(lua_State *L, lua_State *from, int nargs, int *nres) {
+    lua_State *running = wippy_running;
+    int may_fail = wippy_may_fail;
+    wippy_running = L;
+    wippy_may_fail = 1;
+    int status = lua_resume(L, from, nargs, nres);
+    wippy_running = running;
+    wippy_may_fail = may_fail;
+    return status;
 }
 
 /* ---------------------------------------------------------------- natives */
@@ -78,7 +41,11 @@ int wippy_is_system_yield(lua_State *co, int nres) {
 
 static int wippy_trampoline(lua_State *L) {
     wippy_native fn = (wippy_native)lua_touserdata(L, lua_upvalueindex(1));
+    /* While the Swift function runs, no allocation may fail: Lua's memory error would longjmp across it. */
+    int may_fail = wippy_may_fail;
+    wippy_may_fail = 0;
     int n = fn(L);
+    wippy_may_fail = may_fail;
     /* The Swift frame has returned: raising or yielding from here is safe. */
     if (n >= 0) return n;
     if (n == WIPPY_NATIVE_ERROR) return lua_error(L);
@@ -94,18 +61,51 @@ void wippy_push_native(lua_State *L, wippy_native fn, int nup) {
 
 /* ---------------------------------------------------------------- preemption */
 
-/* initial-exec: plain fs-relative access, not a call to __tls_get_addr (the hook reads these every tick). */
-static _Thread_local int32_t wippy_budget __attribute__((tls_model("initial-exec"))) = 0;
-static _Thread_local int wippy_preempted __attribute__((tls_model("initial-exec"))) = 0;
+static _Thread_local int32_t wippy_budget WIPPY_TLS = 0;
+static _Thread_local int wippy_preempted WIPPY_TLS = 0;
 /* Ticks a thread may keep running once its slice is used up while it cannot yield (a callback called from C,
    such as a string.gsub replacement function). Past that, the hook raises an error in it: a process stuck
    there would otherwise hold its worker, and every process on it, forever. About 100M VM instructions. */
 #define WIPPY_STUCK_TICKS 100000
-static _Thread_local int32_t wippy_stuck __attribute__((tls_model("initial-exec"))) = WIPPY_STUCK_TICKS;
+static _Thread_local int32_t wippy_stuck WIPPY_TLS = WIPPY_STUCK_TICKS;
+
+static void wippy_hook(lua_State *L, lua_Debug *ar);
+
+/* A single request this large always reaches the allocator's slow path, which refuses it for a doomed
+   process (while only Lua and C code runs): Lua then raises a memory error without running a handler. */
+#define WIPPY_UNGRANTABLE (((size_t)1 << 30) + 1)
+
+/* The hook found work in wippy_signal: a memory check, a doom, or a thread to give back its normal hook. */
+static void wippy_hook_signal(lua_State *L) {
+    if (wippy_signal & WIPPY_SIGNAL_CHECK) wippy_memory_check(L);
+    if (wippy_is_doomed(L)) {
+        wippy_arm(L); /* again at the next instruction, whatever happens to this one */
+        if (lua_isyieldable(L)) {
+            wippy_preempted = 1;
+            lua_yield(L, 0);
+            return;
+        }
+        /* Cannot yield here: raise a memory error (see wippy_lua.h), by asking for a block the allocator
+           refuses to a doomed process while only Lua runs (which is always the case where a hook runs). */
+        if (wippy_may_fail) lua_newuserdatauv(L, WIPPY_UNGRANTABLE, 0);
+        luaL_error(L, "%s", wippy_doom_text);
+        return;
+    }
+    wippy_signal &= ~(WIPPY_SIGNAL_DOOM | WIPPY_SIGNAL_ARMED);
+    wippy_reset_hook(L);
+}
 
 static void wippy_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
+    if (wippy_signal != 0) {
+        wippy_hook_signal(L);
+        return;
+    }
     if (--wippy_budget > 0) return;
+    if (lua_gethookcount(L) == 1 && wippy_memory_of(L)->hook_count != 1) {
+        /* armed for a signal that was handled elsewhere (a check run by the scheduler): back to normal */
+        wippy_reset_hook(L);
+    }
     if (!lua_isyieldable(L)) {
         /* try again at the next tick, up to a bound */
         if (--wippy_stuck > 0) return;
@@ -119,7 +119,43 @@ static void wippy_hook(lua_State *L, lua_Debug *ar) {
 }
 
 void wippy_install_preemption(lua_State *L, int instructions_per_tick) {
+    wippy_memory_of(L)->hook_count = instructions_per_tick;
     lua_sethook(L, wippy_hook, LUA_MASKCOUNT, instructions_per_tick);
+}
+
+void wippy_reset_hook(lua_State *L) {
+    int count = wippy_memory_of(L)->hook_count;
+    if (count > 0) {
+        if (lua_gethookcount(L) != count || lua_gethook(L) != wippy_hook) lua_sethook(L, wippy_hook, LUA_MASKCOUNT, count);
+    } else if (lua_gethook(L) != NULL) {
+        lua_sethook(L, NULL, 0, 0);
+    }
+}
+
+void wippy_arm(lua_State *L) {
+    if (L == NULL) return;
+    wippy_signal |= WIPPY_SIGNAL_ARMED;
+    lua_sethook(L, wippy_hook, LUA_MASKCOUNT, 1);
+}
+
+void wippy_doom(lua_State *L, const char *message) {
+    if (wippy_doom_text[0] == '\0') {
+        if (message == NULL || message[0] == '\0') message = "process stopped";
+        snprintf(wippy_doom_text, sizeof wippy_doom_text, "%s", message);
+    }
+    wippy_signal |= WIPPY_SIGNAL_DOOM;
+    if (L == NULL) L = wippy_running;
+    if (L == NULL) return;
+    wippy_memory_of(L)->attention = 1;
+    wippy_arm(L);
+    if (wippy_running != NULL && wippy_running != L) wippy_arm(wippy_running);
+}
+
+const char *wippy_doom_message(void) { return wippy_doom_text[0] != '\0' ? wippy_doom_text : NULL; }
+
+void wippy_clear_doom(void) {
+    wippy_doom_text[0] = '\0';
+    wippy_signal &= ~WIPPY_SIGNAL_DOOM;
 }
 
 void wippy_set_budget(int32_t ticks) {
@@ -191,7 +227,19 @@ static int wippy_resume_loop(lua_State *L, lua_State *co, int narg, lua_KContext
         /* A coroutine runs on behalf of whoever resumes it: natives inside it find the resumer's task, never
            a task that made the coroutine and may be gone. */
         wippy_inherit_extraspace(co, L);
+        lua_State *running = wippy_running;
+        wippy_running = co;
         int status = lua_resume(co, L, narg, &nres);
+        wippy_running = running;
+        if (wippy_is_doomed(L)) {
+            /* The process is doomed (perhaps while inside co): L's next instruction goes on with it. */
+            wippy_arm(L);
+            if (status == LUA_YIELD && !wippy_is_system_yield(co, nres) && !lua_isyieldable(L)) {
+                lua_pop(co, nres);
+                lua_pushstring(L, wippy_doom_text);
+                return -1;
+            }
+        }
         if (status == LUA_YIELD) {
             if (wippy_is_system_yield(co, nres)) {
                 /* leave the marker on co: it is busy until the continuation resumes it */
@@ -358,15 +406,24 @@ static int wippy_tostring_body(lua_State *L) {
     return 1;
 }
 
+/* Protected calls catch every error above them, so allocations inside may fail even when Swift called. */
+static int wippy_pcall_may_fail(lua_State *L, int nargs, int nresults) {
+    int may_fail = wippy_may_fail;
+    wippy_may_fail = 1;
+    int status = lua_pcall(L, nargs, nresults, 0);
+    wippy_may_fail = may_fail;
+    return status;
+}
+
 int wippy_protected_tostring(lua_State *L, int idx) {
     idx = lua_absindex(L, idx);
     lua_pushcfunction(L, wippy_tostring_body);
     lua_pushvalue(L, idx);
-    return lua_pcall(L, 1, 1, 0);
+    return wippy_pcall_may_fail(L, 1, 1);
 }
 
 int wippy_pcall(lua_State *L, int nargs, int nresults) {
-    return lua_pcall(L, nargs, nresults, 0);
+    return wippy_pcall_may_fail(L, nargs, nresults);
 }
 
 /* ---------------------------------------------------------------- libraries and helpers */

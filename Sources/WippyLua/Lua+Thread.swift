@@ -20,10 +20,12 @@ extension Lua {
     public var status: LuaStatus { LuaStatus(rawValue: lua_status(pointer)) ?? .runtimeError }
 
     /// Resumes this thread with the top `arguments` values of its stack. On `.ok` or `.yield` the results
-    /// are the top `results` values; on an error the error value is on top.
+    /// are the top `results` values; on an error the error value is on top. While it runs, it is the thread a
+    /// doom or memory check applies to, and allocations made by Lua and C code alone may fail (see
+    /// ``LuaMemory``).
     public func resume(from: Lua?, arguments: Int32) -> (status: LuaStatus, results: Int32) {
         var results: Int32 = 0
-        let status = lua_resume(pointer, from?.pointer, arguments, &results)
+        let status = wippy_resume(pointer, from?.pointer, arguments, &results)
         return (LuaStatus(rawValue: status) ?? .runtimeError, results)
     }
 

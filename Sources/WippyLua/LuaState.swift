@@ -7,40 +7,39 @@ import CLua
 public final class LuaState {
     /// The main thread.
     public let main: Lua
-    private let stats: UnsafeMutablePointer<wippy_alloc_stats>
+    /// The state's allocator record: totals and per-process accounts (see ``LuaMemory``).
+    public let memory: LuaMemory
     private var closed = false
 
     /// Creates a state with the accounting allocator. With `standardLibraries` it opens base, table, string,
     /// math, coroutine, os and utf8 into the main thread's globals (the runtime prunes them to Wippy's subset).
     public init(standardLibraries: Bool = true) {
-        stats = .allocate(capacity: 1)
-        stats.initialize(to: wippy_alloc_stats(bytes: 0, peak: 0, heap: nil))
-        guard let pointer = wippy_newstate(stats) else { fatalError("lua_newstate failed") }
+        guard let pointer = wippy_newstate() else { fatalError("lua_newstate failed") }
         main = Lua(pointer)
+        memory = LuaMemory(wippy_memory_of(pointer))
         main.extraSpace = nil
         if standardLibraries { wippy_open_standard_libraries(pointer) }
     }
 
     deinit {
         close()
-        stats.deallocate()
     }
 
-    /// Closes the state, freeing every object in it.
+    /// Closes the state, freeing every object in it. The state and its ``memory`` must not be used after.
     public func close() {
         guard !closed else { return }
         closed = true
-        wippy_close(main.pointer, stats)
+        wippy_close(main.pointer)
     }
 
     /// Bytes currently allocated by Lua in this state.
-    public var allocatedBytes: Int { Int(stats.pointee.bytes) }
+    public var allocatedBytes: Int { memory.totalBytes }
 
     /// Address space mapped by the state's small-object heap (slabs; larger blocks come from malloc).
-    public var heapMappedBytes: Int { Int(wippy_heap_mapped_bytes(stats)) }
+    public var heapMappedBytes: Int { memory.heapMappedBytes }
 
     /// Highest value of ``allocatedBytes`` so far.
-    public var peakBytes: Int { Int(stats.pointee.peak) }
+    public var peakBytes: Int { memory.peakBytes }
 
     /// Runs a full garbage-collection cycle.
     public func collectGarbage() { _ = wippy_gc(main.pointer, LUA_GCCOLLECT, 0) }
@@ -63,7 +62,8 @@ public final class LuaState {
     /// `minorMultiplier` percent past what the last major collection left (Lua's default: 20, at most 100).
     public func useGenerationalGC(minorMultiplier: Int32 = 0) { _ = wippy_gc(main.pointer, LUA_GCGEN, minorMultiplier) }
 
-    /// Installs the instruction-count hook used for preemption; threads created later inherit it.
+    /// Installs the instruction-count hook used for preemption; threads created later inherit it, and
+    /// ``Lua/resetHook()`` restores it.
     public func installPreemption(instructionsPerTick: Int32) {
         wippy_install_preemption(main.pointer, instructionsPerTick)
     }
@@ -73,6 +73,25 @@ public final class LuaState {
 
     /// Returns and clears the "preempted" flag of this OS thread.
     public static func takePreempted() -> Bool { wippy_take_preempted() != 0 }
+
+    // MARK: - Doom
+
+    /// Dooms the process running on this OS thread: it must end with `message` at the next safe point. Its
+    /// running thread (`thread`, or the one being resumed) stops at its next VM instruction: it yields where it
+    /// can, and raises a memory error at every instruction where it cannot, until it can (see `wippy_lua.h`).
+    /// The first doom wins until ``clearDoom()``.
+    public static func doom(_ message: String, thread: Lua? = nil) {
+        message.withCString { wippy_doom(thread?.pointer, $0) }
+    }
+
+    /// The message the running process was doomed with, if it was (the scheduler checks after each resume).
+    public static var doomMessage: String? {
+        guard let text = wippy_doom_message() else { return nil }
+        return String(cString: text)
+    }
+
+    /// Forgets the doom of this OS thread (once the doomed process is finished).
+    public static func clearDoom() { wippy_clear_doom() }
 }
 
 @available(*, unavailable, message: "LuaState is confined to the thread that owns it")

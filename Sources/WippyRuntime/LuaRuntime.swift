@@ -32,6 +32,8 @@ public final class LuaRuntime: Sendable {
     let exitHandler = Mutex<(@Sendable (Int32) -> Void)?>(nil)
     /// When workers were last asked to collect because the memory limit was exceeded (monotonic ns).
     let lastLimitCollection = Atomic<UInt64>(0)
+    /// The memory settings of each host made by ``makeHost(id:workers:terminal:processMemoryLimit:)``.
+    private let hostMemory = Mutex<[String: HostMemorySettings]>([:])
 
     public init(node: Node, modules: [any LuaModule], logger: Logger, bus: EventBus = EventBus(), registry: Registry? = nil,
                 supervisor: Supervisor? = nil, blockingThreads: Int = BlockingPool.defaultThreadCount) {
@@ -110,17 +112,58 @@ public final class LuaRuntime: Sendable {
 
     // MARK: - Hosts
 
-    /// Creates a process host whose workers each own a Lua state.
-    public func makeHost(id: String, workers: Int, terminal: Bool = false) -> ProcessHost {
+    /// Creates a process host whose workers each own a Lua state. `processMemoryLimit` is the bytes each of
+    /// its processes may hold (nil: no limit); see ``HostMemorySettings``.
+    public func makeHost(
+        id: String, workers: Int, terminal: Bool = false,
+        processMemoryLimit: Int? = HostMemorySettings.defaultProcessLimit
+    ) -> ProcessHost {
         if terminal { terminalHosts.withLock { _ = $0.insert(id) } }
+        let memory = HostMemorySettings(processLimit: processMemoryLimit)
+        hostMemory.withLock { $0[id] = memory }
         return ProcessHost(id: id, node: node, workerCount: workers) { [self] worker in
-            LuaWorkerState(runtime: self, worker: worker)
+            LuaWorkerState(runtime: self, worker: worker, memory: memory)
         }
     }
+
+    /// The memory settings of a host made here (nil for other hosts).
+    public func memorySettings(host id: String) -> HostMemorySettings? { hostMemory.withLock { $0[id] } }
 
     public func isTerminalHost(_ id: String) -> Bool { terminalHosts.withLock { $0.contains(id) } }
 
     // MARK: - Statistics
+
+    /// Memory of every worker of host `id` (and of each of its processes with `includingProcesses`), gathered
+    /// on each worker's thread; `completion` runs on the last worker to answer. nil for an unknown host or one
+    /// not running Lua.
+    public func memoryReport(
+        host id: String, includingProcesses: Bool = false,
+        completion: @escaping @Sendable (HostMemoryReport?) -> Void
+    ) {
+        guard let host = node.host(id), let settings = memorySettings(host: id) else {
+            completion(nil)
+            return
+        }
+        let workers = host.workers
+        let gathered = Mutex<[WorkerMemoryUsage]>([])
+        for worker in workers {
+            worker.perform { worker in
+                let usage = (worker.local as? LuaWorkerState)?.memoryUsage(includingProcesses: includingProcesses)
+                let all = gathered.withLock { list -> [WorkerMemoryUsage]? in
+                    if let usage { list.append(usage) } else {
+                        list.append(WorkerMemoryUsage(
+                            worker: worker.index, luaBytes: 0, peakLuaBytes: 0, heapMappedBytes: 0, processCount: 0,
+                            processBytes: 0, checks: 0, collections: 0, kills: 0, processes: []))
+                    }
+                    return list.count == workers.count ? list : nil
+                }
+                if let all {
+                    completion(HostMemoryReport(
+                        host: id, processLimit: settings.processLimit, workers: all.sorted { $0.worker < $1.worker }))
+                }
+            }
+        }
+    }
 
     /// Bytes held by the Lua states of every worker, as each last published them (at its last full
     /// collection, or when a process on it asked for statistics).

@@ -39,11 +39,20 @@ struct WippyBinary {
         return path
     }()
 
-    /// Runs `wippy arguments...` in `directory`, feeding `input` on stdin, killing it after `timeout`.
-    static func run(_ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 60) async throws -> Run {
+    /// Runs `wippy arguments...` in `directory`, feeding `input` on stdin, killing it after `timeout`; with
+    /// `addressSpaceKB`, under that address-space limit (`ulimit -v`), where the system refuses memory.
+    static func run(
+        _ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 60,
+        addressSpaceKB: Int? = nil
+    ) async throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        if let addressSpaceKB {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -v \(addressSpaceKB) && exec \"$0\" \"$@\"", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out

@@ -35,20 +35,24 @@ final class LuaTestNode: @unchecked Sendable {
     private let collectors = Mutex<[PID]>([])
     private let lockFD: Int32
 
-    private init(workers: Int, modules: [any LuaModule], lockFD: Int32) {
+    private init(workers: Int, modules: [any LuaModule], processMemoryLimit: Int?, lockFD: Int32) {
         self.lockFD = lockFD
         var logger = Logger(label: "lua-test-node") { _ in SilentLogHandler() }
         logger.logLevel = .critical
         runtime = LuaRuntime(node: node, modules: modules, logger: logger)
-        host = runtime.makeHost(id: Self.hostID, workers: workers)
+        host = runtime.makeHost(id: Self.hostID, workers: workers, processMemoryLimit: processMemoryLimit)
         node.register(host: host)
         host.start()
     }
 
     /// Makes a node; holds the shared side of the memory-measurement lock until ``shutdown()``.
-    static func make(workers: Int = 2, modules: [any LuaModule] = []) async -> LuaTestNode {
+    /// `processMemoryLimit`: bytes each process of the host may hold (nil: none).
+    static func make(
+        workers: Int = 2, modules: [any LuaModule] = [],
+        processMemoryLimit: Int? = HostMemorySettings.defaultProcessLimit
+    ) async -> LuaTestNode {
         let fd = await RuntimeTestLock.acquire(exclusive: false)
-        return LuaTestNode(workers: workers, modules: modules, lockFD: fd)
+        return LuaTestNode(workers: workers, modules: modules, processMemoryLimit: processMemoryLimit, lockFD: fd)
     }
 
     /// The host of collector processes (created on first use).

@@ -25,23 +25,184 @@
 /** A native implemented in Swift: returns a result count or one of the statuses above. */
 typedef int (*wippy_native)(lua_State *L);
 
-/* ---- State creation with an accounting allocator that never fails (aborts on OOM) ---- */
+/* ---- States and memory accounts ----
+ *
+ * Every state has a wippy_memory record (the allocator's user data). The allocator charges each block to an
+ * *account*: account 0 is the worker itself (code caches, module tables: no limit); each process opens one
+ * with its limit. Blocks carry their owner's tag (slot | generation << WIPPY_ACCOUNT_SLOT_BITS), so a free
+ * is taken off the right account whatever process runs at the time, and frees of blocks of closed accounts
+ * (a process that ended; its garbage is collected later) are ignored. New blocks go to the *current*
+ * account, which the runtime switches while it runs a process or copies a message into one.
+ *
+ * An account's bytes are what it has allocated and not yet freed (live objects and garbage not yet
+ * collected) plus its queued bytes (the process's mailbox, reported by the runtime). Enforcement:
+ *  - bytes past `check` flag the account; at the next safe point (the count hook, or the scheduler between
+ *    resumes) wippy_memory_check collects garbage (a young collection, then a full one if that was not
+ *    enough) and dooms the account if it is still over its limit;
+ *  - while only Lua and C code runs (no Swift frame on the C stack), a growth past 1.5 times the limit is
+ *    refused: Lua then collects in an emergency and asks again, and a second refusal dooms the account
+ *    (Lua raises its memory error in the C code that asked);
+ *  - with a Swift frame on the stack nothing is ever refused (a Lua error there would longjmp across Swift).
+ * A doomed account's process ends: at once if it is running (wippy_doom, below), else the runtime takes the
+ * owner from wippy_memory_take_doomed and ends it. */
 
-typedef struct wippy_alloc_stats {
-    size_t bytes; /* bytes currently allocated by this state */
-    size_t peak;  /* highest value of bytes */
-    void *heap;   /* the state's small-object heap (set by wippy_newstate; NULL means plain malloc) */
-} wippy_alloc_stats;
+#define WIPPY_ACCOUNT_SLOT_BITS 22
+#define WIPPY_ACCOUNT_SLOTS ((uint32_t)1 << WIPPY_ACCOUNT_SLOT_BITS)
+#define WIPPY_ACCOUNT_PENDING 1u /* flagged for a check */
+#define WIPPY_ACCOUNT_DOOMED 2u  /* over its limit after a collection: its process must end */
+#define WIPPY_ACCOUNT_LISTED 4u  /* in the doomed list, not yet taken by the runtime */
+#define WIPPY_ACCOUNT_OPEN 8u
+#define WIPPY_ACCOUNT_SYSTEM 16u  /* doomed because the system refused memory, not for its limit */
+#define WIPPY_ACCOUNT_STARVED 32u /* the system refused it memory at least once */
 
-/** A new state using `stats` for accounting and a small-object heap of its own; panics abort with a
-    message. Close it with wippy_close. */
-lua_State *wippy_newstate(wippy_alloc_stats *stats);
+typedef struct wippy_account {
+    int64_t bytes;  /* allocated, not yet freed, plus queued (may dip below 0 by a few blocks: see the .c) */
+    int64_t check;  /* growth past this takes the slow path (INT64_MAX: never); free slots chain through it */
+    int64_t limit;  /* 0: none */
+    int64_t queued; /* mailbox bytes reported by the runtime (part of bytes) */
+    void *owner;    /* the runtime's object for the process */
+    uint32_t tag;   /* slot | generation << WIPPY_ACCOUNT_SLOT_BITS; blocks carry it */
+    uint32_t flags;
+} wippy_account;
+
+#define WIPPY_MEMORY_LIST 32
+
+typedef struct wippy_memory {
+    wippy_account *current; /* charged for new blocks */
+    wippy_account *running; /* the process being run (NULL: none): a doom of its account dooms it */
+    uint32_t current_tag;
+    int attention;          /* a check is due, a doomed account waits to be taken, a doom is pending, or the
+                               system refused memory */
+    size_t bytes;           /* all blocks of the state */
+    size_t peak;
+    void *heap;
+    wippy_account *accounts;
+    uint32_t count;         /* slots in use so far (slot 0 is the worker) */
+    uint32_t capacity;
+    int64_t free_slot;      /* first free slot, reused first (0: none) */
+    uint32_t free_tail;     /* last free slot (0: none) */
+    uint32_t pending[WIPPY_MEMORY_LIST];
+    uint32_t pending_count; /* past WIPPY_MEMORY_LIST: scan every account */
+    uint32_t doomed[WIPPY_MEMORY_LIST];
+    uint32_t doomed_count;
+    uint32_t refused_tag;   /* the last growth refused, to recognise Lua's retry after its collection */
+    size_t refused_size;
+    void *reserve;          /* released when the system refuses memory while Swift code is on the stack */
+    int starved;            /* the system refused memory since the last recovery (see wippy_memory_recover) */
+    int hook_count;         /* the state's normal count hook (0: none) */
+    uint64_t checks;        /* checks that ran */
+    uint64_t collections;   /* collections they made */
+    uint64_t kills;         /* accounts doomed */
+} wippy_memory;
+
+/** A new state with its memory record and small-object heap; panics abort with a message. NULL if the
+    system has no memory for it. Close it with wippy_close. */
+lua_State *wippy_newstate(void);
+
+/** Closes a state made by wippy_newstate and frees its heap and memory record. */
+void wippy_close(lua_State *L);
+
+/** The memory record of the state of `L`. */
+wippy_memory *wippy_memory_of(lua_State *L);
 
 /** Address space the state's small-object heap has mapped (0 without one). */
-size_t wippy_heap_mapped_bytes(const wippy_alloc_stats *stats);
+size_t wippy_heap_mapped_bytes(const wippy_memory *m);
 
-/** Closes a state made by wippy_newstate and frees its heap. */
-void wippy_close(lua_State *L, wippy_alloc_stats *stats);
+/** Opens an account with `limit` bytes (0: none) for `owner`; returns its tag, or 0 (the worker's account)
+    when the state has no slot left. */
+uint32_t wippy_account_open(wippy_memory *m, int64_t limit, void *owner);
+
+/** Closes an account: later frees of its blocks are ignored. */
+void wippy_account_close(wippy_memory *m, uint32_t tag);
+
+/** The open account with `tag`, or NULL. */
+static inline wippy_account *wippy_account_get(wippy_memory *m, uint32_t tag) {
+    uint32_t slot = tag & (WIPPY_ACCOUNT_SLOTS - 1);
+    if (slot >= m->count) return NULL;
+    wippy_account *a = &m->accounts[slot];
+    return a->tag == tag ? a : NULL;
+}
+
+/** Charges new blocks to the account `tag` (0: the worker); returns the tag charged before. `tag` must come
+    from wippy_account_open (open or closed since: blocks charged to a closed account are simply never taken
+    off anything), so this needs no lookup: it runs several times per message. */
+static inline uint32_t wippy_account_charge(wippy_memory *m, uint32_t tag) {
+    uint32_t previous = m->current_tag;
+    m->current = &m->accounts[tag & (WIPPY_ACCOUNT_SLOTS - 1)];
+    m->current_tag = tag;
+    return previous;
+}
+
+/** The process with account `tag` runs (0: none does): new blocks are charged to it, and a doom of its account
+    dooms it (wippy_doom). */
+static inline void wippy_account_run(wippy_memory *m, uint32_t tag) {
+    wippy_account_charge(m, tag);
+    m->running = tag != 0 ? m->current : NULL;
+}
+
+/** Changes the limit of account `tag` (0: none); an account already past it is flagged for a check. */
+void wippy_account_set_limit(wippy_memory *m, uint32_t tag, int64_t limit);
+
+/** Flags an account for a check at the next safe point (see wippy_account_set_queued). */
+void wippy_account_flag(wippy_memory *m, wippy_account *a);
+
+/** Sets the queued (mailbox) bytes of account `tag` (from wippy_account_open; a closed one is ignored); a growth
+    past its check flags it (never refused). Runs for every message that waits in a mailbox. */
+static inline void wippy_account_set_queued(wippy_memory *m, uint32_t tag, int64_t queued) {
+    wippy_account *a = &m->accounts[tag & (WIPPY_ACCOUNT_SLOTS - 1)];
+    if (a->tag != tag) return;
+    int64_t delta = queued - a->queued;
+    a->queued = queued;
+    a->bytes += delta;
+    if (delta > 0 && a->bytes > a->check) wippy_account_flag(m, a);
+}
+
+/** Runs the checks flagged since the last one (collecting garbage as needed) and dooms the accounts still
+    over their limit. Call only at a safe point (never inside the allocator). Returns 1 when the running
+    process's account is doomed. */
+int wippy_memory_check(lua_State *L);
+
+/** The owner of a doomed account not yet taken (and unlists it), or NULL. */
+void *wippy_memory_take_doomed(wippy_memory *m);
+
+/** After the system refused memory (or always, with `force`): collects everything (what failed processes
+    left is garbage now) and takes back the emergency reserve. Call at a safe point with any thread of the
+    state. */
+void wippy_memory_recover(lua_State *L, int force);
+
+/* ---- Doom: "end this process with this error at the next safe point" ----
+ * (The same API as the one the preemption of C calls uses.) A doomed process must not run on: the scheduler
+ * ends it after the resume that is running. To get back to the scheduler, the running thread's hook is armed
+ * to fire at its next instruction (count 1, whatever hook is installed otherwise, so this does not rely on
+ * a permanent hook): where the thread can yield it yields (as a preemption), where it cannot (inside a C call
+ * boundary such as a sort comparator or gsub callback, a metamethod, an xpcall message handler) it raises a
+ * memory error, again at every instruction of every thread the error reaches (a pcall cannot keep it), until
+ * it reaches a point that can yield or the error leaves the thread. A memory error, because Lua runs no
+ * message handler for it: an error raised from a hook would run the handler with hooks off, and a handler
+ * that loops would never be stopped. (A pcall in a non-yieldable place therefore sees "not enough memory";
+ * the process still ends with the doom's message.) A thread whose resume ended in that error is dead and
+ * is not reused. The doom is kept per worker thread (one state per worker thread). */
+
+#define WIPPY_DOOM_MESSAGE_MAX 256
+/** Dooms the process running on this worker thread with `message` (the first doom wins; copied). `L` is the
+    running thread if the caller knows it; NULL means the thread running now (wippy_resume). */
+void wippy_doom(lua_State *L, const char *message);
+/** The doom message of this worker thread's running process, or NULL. */
+const char *wippy_doom_message(void);
+/** Forgets the doom (the scheduler, once the doomed process is finished). */
+void wippy_clear_doom(void);
+
+/** Gives `L` the state's normal count hook again (after a doom or a check armed it). */
+void wippy_reset_hook(lua_State *L);
+/** The thread running Lua code on this OS thread (set while wippy_resume and coroutine resumes run), or NULL. */
+lua_State *wippy_running_thread(void);
+
+/** lua_resume that records `L` as the thread running on this worker while it runs (see wippy_doom), and lets
+    allocations made while only Lua and C code runs fail (see the memory accounts above). */
+int wippy_resume(lua_State *L, lua_State *from, int nargs, int *nres);
+
+/** True when the scheduler has work to do after a resume: a check, a doomed account, or a doom. */
+static inline int wippy_memory_needs_attention(const wippy_memory *m) { return m->attention; }
 
 /* ---- Natives ---- */
 
@@ -59,7 +220,8 @@ int wippy_is_system_yield(lua_State *co, int nres);
 
 /* ---- Preemption (per worker thread) ---- */
 
-/** Installs the instruction-count hook on `L` (threads created from it inherit it). */
+/** Installs the instruction-count hook on `L` (threads created from it inherit it) and makes it the state's
+    normal hook (see wippy_reset_hook). */
 void wippy_install_preemption(lua_State *L, int instructions_per_tick);
 /** Sets how many hook ticks the next resume may run before it is preempted. */
 void wippy_set_budget(int32_t ticks);

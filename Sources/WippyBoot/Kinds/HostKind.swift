@@ -19,6 +19,8 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
         var requestedWorkers: Int?
         var terminal: Bool
         var lifecycle: LifecycleConfig
+        /// Bytes each process may hold (`host.process_memory_limit`); nil for no limit.
+        var processMemoryLimit: Int?
     }
 
     /// The most worker threads one host gets: four per CPU core, at least 8. A worker is an OS thread with a
@@ -26,6 +28,9 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
     /// switches, not throughput. Wippy apps written for Go (where a worker is a goroutine) ask for 32 or more
     /// on small machines: they run, on fewer threads.
     static var maxWorkers: Int { max(8, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// The smallest limit accepted: a process needs some memory to start at all.
+    static let minimumProcessMemoryLimit: Int64 = 1 << 20
 
     let runtime: LuaRuntime
     let supervisor: Supervisor
@@ -66,15 +71,19 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
         for (id, config) in staged.sorted(by: { $0.key < $1.key }) {
             let existing = live.withLock { $0[id] }
             if let existing {
-                // same workers: keep the running host; lifecycle changes apply from its next start
+                // same workers: keep the running host; lifecycle changes apply from its next start, a new
+                // memory limit to processes started from now on
                 live.withLock { $0[id] = (existing.service, config) }
+                runtime.memorySettings(host: id.description)?.processLimit = config.processMemoryLimit
                 continue
             }
             if let requested = config.requestedWorkers {
                 runtime.logger.info(
                     "host \(id): \(requested) workers requested, using \(config.workers) (at most \(HostKind.maxWorkers): 4 per CPU core, at least 8)")
             }
-            let host = runtime.makeHost(id: id.description, workers: config.workers, terminal: config.terminal)
+            let host = runtime.makeHost(
+                id: id.description, workers: config.workers, terminal: config.terminal,
+                processMemoryLimit: config.processMemoryLimit)
             runtime.node.register(host: host)
             let service = HostService(host: host, stopTimeout: config.lifecycle.stopTimeout)
             live.withLock { $0[id] = (service, config) }
@@ -111,6 +120,30 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
             }
         }
         let lifecycle = try LifecycleConfig(payload: entry.data["lifecycle"], entry: entry.id)
-        return Config(workers: workers, requestedWorkers: requested, terminal: terminal, lifecycle: lifecycle)
+        return Config(
+            workers: workers, requestedWorkers: requested, terminal: terminal, lifecycle: lifecycle,
+            processMemoryLimit: try processMemoryLimit(entry.data["host"]?["process_memory_limit"]))
+    }
+
+    /// `host.process_memory_limit`: a size as `-m` takes it (`64M`, `1G`, `512MiB`, plain bytes), 0 for no
+    /// limit; absent, the default (``HostMemorySettings/defaultProcessLimit``).
+    static func processMemoryLimit(_ value: Payload?) throws(WippyError) -> Int? {
+        guard let value, !value.isNull else { return HostMemorySettings.defaultProcessLimit }
+        let bytes: Int64?
+        switch value {
+        case .int(let number): bytes = number >= 0 ? number : nil
+        default: bytes = value.stringValue.flatMap(MemorySize.parse)
+        }
+        guard let bytes else {
+            throw WippyError.invalid(
+                "host.process_memory_limit must be a size such as 64M, 1G or a number of bytes (0 for no limit), "
+                    + "got \(value)")
+        }
+        if bytes == 0 { return nil }
+        guard bytes >= minimumProcessMemoryLimit else {
+            throw WippyError.invalid(
+                "host.process_memory_limit must be at least 1M (or 0 for no limit), got \(value)")
+        }
+        return Int(bytes)
     }
 }

@@ -5,11 +5,15 @@ public final class Message: Sendable {
     public let from: PID?
     public let topic: String
     public let payloads: [Payload]
+    /// About how many bytes the message holds (see ``MailboxItem/estimatedBytes``), worked out once: a queued
+    /// message counts toward its receiver's memory limit, and leaving the mailbox takes it off again.
+    public let estimatedBytes: Int
 
     public init(from: PID?, topic: String, payloads: [Payload]) {
         self.from = from
         self.topic = topic
         self.payloads = payloads
+        self.estimatedBytes = MailboxItem.estimate(topic: topic, payloads: payloads)
     }
 }
 

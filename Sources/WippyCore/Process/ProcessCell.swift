@@ -16,7 +16,10 @@ public final class ProcessCell: @unchecked Sendable {
     var onExit: (@Sendable (PID, ProcessResult) -> Void)? { exitHandler?.call }
 
     // Worker-confined state.
-    public var mailbox: Deque<MailboxItem> = []
+    /// Items waiting to be received. Changed only through the methods below, which keep ``mailboxBytes``.
+    public private(set) var mailbox: Deque<MailboxItem> = []
+    /// The estimated bytes of the items in ``mailbox`` (``MailboxItem/estimatedBytes``).
+    public private(set) var mailboxBytes = 0
     public internal(set) var behavior: (any ProcessBehavior)?
     var starter: (any ProcessStarter)?
     var isQueued = false
@@ -45,7 +48,30 @@ public final class ProcessCell: @unchecked Sendable {
     /// Removes and returns the first mailbox item matching `predicate` (worker thread only).
     public func takeFromMailbox(where predicate: (MailboxItem) -> Bool) -> MailboxItem? {
         guard let index = mailbox.firstIndex(where: predicate) else { return nil }
-        return mailbox.remove(at: index)
+        let item = mailbox.remove(at: index)
+        mailboxBytes -= item.estimatedBytes
+        return item
+    }
+
+    /// Appends an item to the mailbox (worker thread only).
+    public func appendToMailbox(_ item: MailboxItem) {
+        mailbox.append(item)
+        mailboxBytes += item.estimatedBytes
+    }
+
+    /// Removes every mailbox item matching `predicate` (worker thread only).
+    public func removeFromMailbox(where predicate: (MailboxItem) -> Bool) {
+        mailbox.removeAll { item in
+            guard predicate(item) else { return false }
+            mailboxBytes -= item.estimatedBytes
+            return true
+        }
+    }
+
+    /// Empties the mailbox (worker thread only).
+    func clearMailbox() {
+        mailbox.removeAll()
+        mailboxBytes = 0
     }
 }
 

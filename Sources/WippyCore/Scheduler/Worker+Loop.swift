@@ -163,7 +163,7 @@ extension Worker {
     func finish(_ process: ProcessCell, _ result: ProcessResult) {
         guard !process.isFinished else { return }
         process.isFinished = true
-        process.mailbox.removeAll()
+        process.clearMailbox()
         let behavior = process.behavior
         process.behavior = nil
         process.starter = nil
@@ -175,7 +175,7 @@ extension Worker {
 
     private func cancel(_ process: ProcessCell, reason: String) {
         guard !process.isFinished else { return }
-        process.mailbox.append(.event(.cancel(from: nil, reason: reason)))
+        process.appendToMailbox(.event(.cancel(from: nil, reason: reason)))
         if let behavior = process.behavior {
             if behavior.mailboxReceived(process) { schedule(process) }
         }

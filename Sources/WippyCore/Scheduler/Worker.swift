@@ -162,14 +162,14 @@ public final class Worker: @unchecked Sendable {
         assertCurrent()
         guard !process.isFinished else { return }
         guard let behavior = process.behavior else {
-            process.mailbox.append(item)
+            process.appendToMailbox(item)
             return
         }
         switch behavior.offer(item, to: process) {
         case .taken(let wake):
             if wake { schedule(process) }
         case .declined(let wake):
-            process.mailbox.append(item)
+            process.appendToMailbox(item)
             if wake { schedule(process) }
         }
     }

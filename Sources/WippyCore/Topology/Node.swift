@@ -65,7 +65,7 @@ public final class Node: Sendable {
         let cell = ProcessCell(pid: pid, worker: worker, options: options, starter: starter)
         // Initial messages go into the mailbox before the cell can be found, so they come before anything
         // else sent to the new process (no other thread can touch the cell yet).
-        for message in initialMessages { cell.mailbox.append(.message(message)) }
+        for message in initialMessages { cell.appendToMailbox(.message(message)) }
         if options.name != nil { cell.topologyFlags.bitwiseOr(Node.hasNames, ordering: .relaxed) }
         table.insert(cell)
         if let parent = options.parent {
@@ -225,8 +225,8 @@ public final class Node: Sendable {
         cell.onExit?(cell.pid, result)
     }
 
-    /// Live processes placed on `worker`.
-    func processes(on worker: Worker) -> [ProcessCell] {
+    /// Live processes placed on `worker` (a scan of every process of the node).
+    public func processes(on worker: Worker) -> [ProcessCell] {
         table.cells { $0.worker === worker }
     }
 }

@@ -66,6 +66,11 @@ extension LuaProcess {
         for receiver: LuaChannel.Waiter, on thread: Lua, channel: LuaChannel, from sender: LuaProcess, source: Lua,
         topicIndex: Int32, firstPayload: Int32, payloadCount: Int32
     ) throws(UnsendableValue) {
+        // The copy is the receiver's: charged to its account (which may go over its limit: the next safe
+        // point checks it).
+        let accounts = workerState.memory
+        let previous = accounts.charge(account)
+        defer { accounts.charge(previous) }
         thread.ensureStack(8)
         if receiver.caseIndex > 0 { thread.push(Int64(receiver.caseIndex)) }
         var copier = LuaCopier(state: workerState)

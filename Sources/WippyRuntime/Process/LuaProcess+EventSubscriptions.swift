@@ -49,7 +49,7 @@ extension LuaProcess {
         guard hasEventSubscriptions, let subscription = eventSubscriptions.removeValue(forKey: id) else { return }
         workerState.runtime.bus.unsubscribe(subscription.subscription)
         close(subscription.channel)
-        cell.mailbox.removeAll { item in
+        cell.removeFromMailbox { item in
             guard case .message(let message) = item else { return false }
             return EventForwarder.subscriptionID(of: message) == id
         }
@@ -61,7 +61,7 @@ extension LuaProcess {
         let bus = workerState.runtime.bus
         for (_, subscription) in eventSubscriptions { bus.unsubscribe(subscription.subscription) }
         eventSubscriptions = [:]
-        cell.mailbox.removeAll { item in
+        cell.removeFromMailbox { item in
             guard case .message(let message) = item else { return false }
             return EventForwarder.subscriptionID(of: message) != nil
         }

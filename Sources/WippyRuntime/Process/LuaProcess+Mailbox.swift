@@ -70,7 +70,10 @@ extension LuaProcess {
 
     /// Takes the oldest item for `source` out of the mailbox and pushes it as a Lua value on `target`.
     func pullMailbox(for source: LuaChannel.Source, channel: LuaChannel, into target: Lua) -> Bool {
-        guard let found = cell.takeFromMailbox(where: { item($0, matches: source) }) else { return false }
+        guard !cell.mailbox.isEmpty, let found = cell.takeFromMailbox(where: { item($0, matches: source) }) else {
+            return false
+        }
+        syncMailboxBytes()
         pushItem(found, for: channel, on: target)
         return true
     }

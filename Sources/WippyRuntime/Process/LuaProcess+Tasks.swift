@@ -12,6 +12,8 @@ extension LuaProcess {
             if case .event(.linkDown(let from, _)) = item, node.takeLinkDown(receiver: pid, from: from) { linkDown = true }
         }
         if linkDown { pendingFailure = WippyError("linked process failed", kind: .internal) }
+        // Items that arrived before it started count toward its memory.
+        if cell.mailboxBytes > 0 { syncMailboxBytes() }
         let imports = try workerState.importPlan(for: program)
         if !imports.isEmpty { plan = imports }
         let task = makeTask(isMain: true)

@@ -30,6 +30,8 @@ public final class LuaProcess: ProcessBehavior {
     var inboxRef = LuaRef.none
     /// This process's PID as a Lua string, once made.
     var pidString = LuaRef.none
+    /// The memory account its Lua objects and mailbox are charged to (see ``LuaMemory``).
+    public internal(set) var account = LuaAccount.worker
     public let mode: Mode
     public var trapLinks = false
 
@@ -157,7 +159,11 @@ public final class LuaProcess: ProcessBehavior {
     public var node: Node { cell.worker.host.node }
     public var lua: Lua { workerState.lua }
 
-    init(cell: ProcessCell, state: LuaWorkerState, program: LuaProgram, mode: Mode, arguments: [Payload], context: ExecutionContext) {
+    /// `memoryLimit`: bytes the process may hold (0: none; nil: its host's limit).
+    init(
+        cell: ProcessCell, state: LuaWorkerState, program: LuaProgram, mode: Mode, arguments: [Payload],
+        context: ExecutionContext, memoryLimit: Int? = nil
+    ) {
         self.cell = cell
         self.workerState = state
         self.program = program
@@ -166,6 +172,7 @@ public final class LuaProcess: ProcessBehavior {
         self.context = context
         state.processSerial &+= 1
         self.serial = state.processSerial
+        account = state.openAccount(for: self, limit: memoryLimit)
     }
 
     /// The process of the calling Lua thread.
@@ -175,6 +182,10 @@ public final class LuaProcess: ProcessBehavior {
     // MARK: - ProcessBehavior
 
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
+        let memory = workerState.memory
+        memory.run(account)
+        defer { memory.run(.worker) }
+        if memory.needsAttention, let outcome = attendToMemory() { return outcome }
         if let failure = pendingFailure { return .finished(.failure(failure)) }
         LuaState.setPreemptionBudget(LuaWorkerState.ticksPerSlice)
         var resumes = 0
@@ -184,6 +195,7 @@ public final class LuaProcess: ProcessBehavior {
             let arguments = task.resumeArguments
             task.resumeArguments = 0
             let (status, results) = task.thread.resume(from: nil, arguments: arguments)
+            if memory.needsAttention, let outcome = attendToMemory() { return outcome }
             switch status {
             case .yield:
                 if task.thread.isSystemYield(results: results) {
@@ -214,7 +226,14 @@ public final class LuaProcess: ProcessBehavior {
     }
 
     public func offer(_ item: MailboxItem, to process: ProcessCell) -> OfferOutcome {
-        offerItem(item)
+        let memory = workerState.memory
+        // A process being ended for its memory takes nothing more; what it holds is freed when it ends.
+        if memory.isDoomed(account) { return .taken(schedule: false) }
+        let previous = memory.charge(account)
+        defer { memory.charge(previous) }
+        let outcome = offerItem(item)
+        if case .declined = outcome { return queue(item, outcome: outcome) }
+        return outcome
     }
 
     /// Items queued before start: `start()` already looked for LINK_DOWNs; subscriptions do not exist yet.
@@ -223,13 +242,17 @@ public final class LuaProcess: ProcessBehavior {
     public func timerFired(_ process: ProcessCell, token: UInt64) -> Bool {
         if !wakeSleeper(token: token) {
             guard extras != nil, let action = pending.removeValue(forKey: token) else { return false }
+            let previous = workerState.memory.charge(account)
             action(nil)
+            workerState.memory.charge(previous)
         }
         return !readyQueue.isEmpty || pendingFailure != nil
     }
 
     public func completed(_ process: ProcessCell, token: UInt64, _ completion: Completion) -> Bool {
         guard extras != nil, let action = pending.removeValue(forKey: token) else { return false }
+        let previous = workerState.memory.charge(account)
+        defer { workerState.memory.charge(previous) }
         action(completion)
         return !readyQueue.isEmpty || pendingFailure != nil
     }
@@ -255,6 +278,16 @@ public final class LuaProcess: ProcessBehavior {
             for (_, ref) in extras.libraryInstances { lua.unref(ref) }
             self.extras = nil
         }
+        // Its objects become garbage; their frees, whenever the collector gets to them, are ignored. A process
+        // ended for its memory leaves up to 1.5 times its limit of garbage, most of it old, which the collector
+        // would only free at its next major collection: free it now (this is rare), and after the system
+        // refused memory take back the emergency reserve too.
+        let memory = workerState.memory
+        let usage = memory.usage(of: account)
+        let collect = usage?.isDoomed == true || usage?.starved == true || memory.isStarved
+        memory.close(account)
+        account = .worker
+        if collect { memory.recover(on: lua, force: true) }
     }
 
     // MARK: - Requests for modules

@@ -1,4 +1,5 @@
 public import WippyCore
+import WippyLua
 
 /// Starts a Lua process or function call on its worker: builds the behaviour in the worker's Lua state.
 public final class LuaProcessStarter: ProcessStarter {
@@ -8,19 +9,24 @@ public final class LuaProcessStarter: ProcessStarter {
     public let context: ExecutionContext
     /// Spawn options from `process.with_options` (string keys), for the host and the process to read.
     public let options: [String: Payload]
+    /// Bytes the process may hold: nil for its host's limit, 0 for none (e.g. from a spawner's
+    /// `memory_limit` option).
+    public let memoryLimit: Int?
     /// Replaces a running process (`process.upgrade`): no `process.start` event.
     let isUpgrade: Bool
 
     public convenience init(
         program: LuaProgram, mode: LuaProcess.Mode = .process, arguments: [Payload], context: ExecutionContext = .empty,
-        options: [String: Payload] = [:]
+        options: [String: Payload] = [:], memoryLimit: Int? = nil
     ) {
-        self.init(program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false, options: options)
+        self.init(
+            program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false, options: options,
+            memoryLimit: memoryLimit)
     }
 
     init(
         program: LuaProgram, mode: LuaProcess.Mode, arguments: [Payload], context: ExecutionContext, isUpgrade: Bool,
-        options: [String: Payload] = [:]
+        options: [String: Payload] = [:], memoryLimit: Int? = nil
     ) {
         self.isUpgrade = isUpgrade
         self.options = options
@@ -28,13 +34,19 @@ public final class LuaProcessStarter: ProcessStarter {
         self.mode = mode
         self.arguments = arguments
         self.context = context
+        self.memoryLimit = memoryLimit
     }
 
     public func makeBehavior(for process: ProcessCell) throws(WippyError) -> any ProcessBehavior {
         guard let state = process.worker.local as? LuaWorkerState else {
             throw WippyError.internal("host \(process.worker.host.id) cannot run Lua processes")
         }
-        let behavior = LuaProcess(cell: process, state: state, program: program, mode: mode, arguments: arguments, context: context)
+        let behavior = LuaProcess(
+            cell: process, state: state, program: program, mode: mode, arguments: arguments, context: context,
+            memoryLimit: memoryLimit)
+        // What start-up makes (the task's thread, its arguments) is the process's.
+        let previous = state.memory.charge(behavior.account)
+        defer { state.memory.charge(previous) }
         do {
             try behavior.start()
         } catch {

@@ -35,7 +35,9 @@ extension ProcessNatives {
             case .failure(let error): return process.workerState.fail(error, on: lua)
             }
         }
-        process.pendingUpgrade = LuaProcessStarter(program: program, mode: .process, arguments: arguments, context: process.context, isUpgrade: true)
+        process.pendingUpgrade = LuaProcessStarter(
+            program: program, mode: .process, arguments: arguments, context: process.context, isUpgrade: true,
+            memoryLimit: process.workerState.memory.usage(of: process.account)?.limit ?? 0)
         return lua.yieldToScheduler()
     }
 }

@@ -9,6 +9,10 @@ public import WippyLua
 public final class LuaWorkerState {
     public let state: LuaState
     public let runtime: LuaRuntime
+    /// The host's per-process memory limit.
+    public let memorySettings: HostMemorySettings
+    /// The allocator record of ``state``: totals and the accounts of the processes.
+    public let memory: LuaMemory
     // unowned(unsafe): the worker creates this state on its thread and drops it before it ends.
     public unowned(unsafe) let worker: Worker
 
@@ -58,11 +62,13 @@ public final class LuaWorkerState {
     static let instructionsPerTick: Int32 = 1000
     static let ticksPerSlice: Int32 = 200
 
-    public init(runtime: LuaRuntime, worker: Worker) {
+    public init(runtime: LuaRuntime, worker: Worker, memory settings: HostMemorySettings? = nil) {
         self.runtime = runtime
         self.worker = worker
         worker.assertCurrent()
+        memorySettings = settings ?? HostMemorySettings(processLimit: HostMemorySettings.defaultProcessLimit)
         state = LuaState(standardLibraries: true)
+        memory = state.memory
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
         state.useGenerationalGC(minorMultiplier: LuaWorkerState.minorCollectionMultiplier)
         lua.extraSpace = nil
@@ -193,7 +199,11 @@ public final class LuaWorkerState {
     func recycle(_ thread: Lua, anchor: LuaRef) {
         assertOnWorker()
         thread.extraSpace = nil
-        guard threadPool.count < LuaWorkerState.threadPoolLimit, thread.reset() == .ok else {
+        thread.resetHook()
+        // A thread that died of an error is not reused (and not reset, which allocates: the error may have
+        // been the system refusing memory).
+        let status = thread.status
+        guard threadPool.count < LuaWorkerState.threadPoolLimit, status == .ok || status == .yield, thread.reset() == .ok else {
             lua.unref(anchor)
             return
         }
