@@ -4,6 +4,7 @@
  */
 #include "wippy_lua.h"
 #include "wippy_heap.h"
+#include "wippy_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,47 +93,6 @@ void wippy_push_native(lua_State *L, wippy_native fn, int nup) {
     lua_pushcclosure(L, wippy_trampoline, nup + 1);
 }
 
-/* ---------------------------------------------------------------- preemption */
-
-/* initial-exec: plain fs-relative access, not a call to __tls_get_addr (the hook reads these every tick). */
-static _Thread_local int32_t wippy_budget __attribute__((tls_model("initial-exec"))) = 0;
-static _Thread_local int wippy_preempted __attribute__((tls_model("initial-exec"))) = 0;
-/* Ticks a thread may keep running once its slice is used up while it cannot yield (a callback called from C,
-   such as a string.gsub replacement function). Past that, the hook raises an error in it: a process stuck
-   there would otherwise hold its worker, and every process on it, forever. About 100M VM instructions. */
-#define WIPPY_STUCK_TICKS 100000
-static _Thread_local int32_t wippy_stuck __attribute__((tls_model("initial-exec"))) = WIPPY_STUCK_TICKS;
-
-static void wippy_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    if (--wippy_budget > 0) return;
-    if (!lua_isyieldable(L)) {
-        /* try again at the next tick, up to a bound */
-        if (--wippy_stuck > 0) return;
-        wippy_stuck = WIPPY_STUCK_TICKS;
-        luaL_error(L, "process ran too long inside a call that cannot be preempted (a callback called from C, "
-                      "such as a string.gsub function)");
-        return;
-    }
-    wippy_preempted = 1;
-    lua_yield(L, 0);
-}
-
-void wippy_install_preemption(lua_State *L, int instructions_per_tick) {
-    lua_sethook(L, wippy_hook, LUA_MASKCOUNT, instructions_per_tick);
-}
-
-void wippy_set_budget(int32_t ticks) {
-    wippy_budget = ticks;
-    wippy_stuck = WIPPY_STUCK_TICKS;
-}
-
-int wippy_take_preempted(void) {
-    int was = wippy_preempted;
-    wippy_preempted = 0;
-    return was;
-}
-
 /* ---------------------------------------------------------------- coroutines */
 
 /*
@@ -191,7 +151,9 @@ static int wippy_resume_loop(lua_State *L, lua_State *co, int narg, lua_KContext
         /* A coroutine runs on behalf of whoever resumes it: natives inside it find the resumer's task, never
            a task that made the coroutine and may be gone. */
         wippy_inherit_extraspace(co, L);
-        int status = lua_resume(co, L, narg, &nres);
+        int status = wippy_resume(co, L, narg, &nres);
+        /* a process doomed while the coroutine ran stops in L too, at its next instruction */
+        if (wippy_is_doomed()) wippy_arm(L);
         if (status == LUA_YIELD) {
             if (wippy_is_system_yield(co, nres)) {
                 /* leave the marker on co: it is busy until the continuation resumes it */
@@ -203,7 +165,9 @@ static int wippy_resume_loop(lua_State *L, lua_State *co, int narg, lua_KContext
                     lua_pushlightuserdata(co, &wippy_marker_storage);
                     return lua_yieldk(L, 0, ctx, k);
                 }
-                wippy_preempted = 0; /* cannot pass it on from here: keep running the coroutine */
+                /* cannot pass it on from here: keep running the coroutine, for a bounded time */
+                wippy_preempted = 0;
+                if (wippy_native_tick(L, 1)) return wippy_raise_doom(L);
                 narg = 0;
                 continue;
             }

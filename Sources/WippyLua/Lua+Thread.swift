@@ -23,7 +23,7 @@ extension Lua {
     /// are the top `results` values; on an error the error value is on top.
     public func resume(from: Lua?, arguments: Int32) -> (status: LuaStatus, results: Int32) {
         var results: Int32 = 0
-        let status = lua_resume(pointer, from?.pointer, arguments, &results)
+        let status = wippy_resume(pointer, from?.pointer, arguments, &results)
         return (LuaStatus(rawValue: status) ?? .runtimeError, results)
     }
 

@@ -66,6 +66,40 @@ public final class LuaState {
 
     /// Returns and clears the "preempted" flag of this OS thread.
     public static func takePreempted() -> Bool { wippy_take_preempted() != 0 }
+
+    // MARK: - Doom
+
+    /// Dooms the process running on this OS thread: it must end with `message` at the next safe point. Its
+    /// running thread (`thread`, or the one resumed last) stops at its next instruction: it yields to the
+    /// scheduler where it can, and raises `message` where it cannot, until it gets back to the scheduler.
+    /// The first doom wins until ``clearDoom()``.
+    public static func doom(_ message: String, thread: Lua? = nil) {
+        message.withCString { wippy_doom(thread?.pointer, $0) }
+    }
+
+    /// The message the running process was doomed with, if it was (the scheduler checks after each resume).
+    @inline(__always)
+    public static var doomMessage: String? {
+        guard let text = wippy_doom_message() else { return nil }
+        return String(cString: text)
+    }
+
+    /// Forgets the doom of this OS thread (once the doomed process is finished).
+    public static func clearDoom() { wippy_clear_doom() }
+
+    /// The message a process is doomed with after running too long where it could not be preempted.
+    public static let stuckMessage = String(cString: wippy_stuck_message())
+
+    /// Caps the work of one string pattern call on this OS thread (about `steps` matcher steps; nil restores
+    /// the default, about 10^9). For tests.
+    public static func setPatternStepLimit(_ steps: UInt64?) { wippy_set_pattern_step_limit(steps ?? 0) }
+
+    // MARK: - Libraries
+
+    /// Replaces, in the global libraries: string.find/match/gmatch/gsub with Wippy's preemptible matcher; the
+    /// other string functions with ones that accept string-like userdata; string.rep; table.insert/remove
+    /// with preemptible shifting; xpcall with one that does not run the message handler of a doomed process.
+    public func openLibraryExtensions() { wippy_open_library_extensions(main.pointer) }
 }
 
 @available(*, unavailable, message: "LuaState is confined to the thread that owns it")

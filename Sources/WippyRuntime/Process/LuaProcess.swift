@@ -32,6 +32,9 @@ public final class LuaProcess: ProcessBehavior {
     var pidString = LuaRef.none
     public let mode: Mode
     public var trapLinks = false
+    /// Ended by a doom (see ``LuaState/doom(_:thread:)``): its threads are not reused (a hook that raised may
+    /// have left them with hooks off).
+    var doomed = false
 
     /// The less common parts of a process.
     private final class Extras {
@@ -176,6 +179,7 @@ public final class LuaProcess: ProcessBehavior {
 
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
         if let failure = pendingFailure { return .finished(.failure(failure)) }
+        LuaState.clearDoom()
         LuaState.setPreemptionBudget(LuaWorkerState.ticksPerSlice)
         var resumes = 0
         while let task = readyQueue.popFirst() {
@@ -184,6 +188,7 @@ public final class LuaProcess: ProcessBehavior {
             let arguments = task.resumeArguments
             task.resumeArguments = 0
             let (status, results) = task.thread.resume(from: nil, arguments: arguments)
+            if let message = LuaState.doomMessage { return finishDoomed(message) }
             switch status {
             case .yield:
                 if task.thread.isSystemYield(results: results) {
@@ -213,6 +218,14 @@ public final class LuaProcess: ProcessBehavior {
         return .blocked
     }
 
+    /// The process was doomed while it ran: it ends with the doom's message, whatever its threads did since.
+    private func finishDoomed(_ message: String) -> ProcessRunOutcome {
+        LuaState.clearDoom()
+        _ = LuaState.takePreempted()
+        doomed = true
+        return .finished(.failure(WippyError(message, kind: .internal, retryable: false)))
+    }
+
     public func offer(_ item: MailboxItem, to process: ProcessCell) -> OfferOutcome {
         offerItem(item)
     }
@@ -237,7 +250,7 @@ public final class LuaProcess: ProcessBehavior {
     public func discard(_ process: ProcessCell) {
         if let main {
             main.state = .dead
-            workerState.recycle(main.thread, anchor: main.anchor)
+            workerState.recycle(main.thread, anchor: main.anchor, reusable: !doomed)
         }
         readyQueue.removeAll()
         if upgradable { workerState.runtime.unregisterUpgradable(cell.pid) }
@@ -248,7 +261,7 @@ public final class LuaProcess: ProcessBehavior {
             endEventSubscriptions()
             for task in extras.tasks {
                 task.state = .dead
-                workerState.recycle(task.thread, anchor: task.anchor)
+                workerState.recycle(task.thread, anchor: task.anchor, reusable: !doomed)
             }
             lua.unref(extras.eventsRef)
             for (_, subscription) in extras.topics { lua.unref(subscription.ref) }

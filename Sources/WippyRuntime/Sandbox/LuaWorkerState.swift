@@ -55,6 +55,7 @@ public final class LuaWorkerState {
         self.runtime = runtime
         self.worker = worker
         state = LuaState(standardLibraries: true)
+        state.openLibraryExtensions()
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
         state.useGenerationalGC(minorMultiplier: 50)
         lua.extraSpace = nil
@@ -167,10 +168,11 @@ public final class LuaWorkerState {
         return (thread, lua.ref())
     }
 
-    /// Returns a finished task's thread: reset and pooled, or released when the pool is full.
-    func recycle(_ thread: Lua, anchor: LuaRef) {
+    /// Returns a finished task's thread: reset and pooled, or released when the pool is full or it must not be
+    /// reused (`reusable` false).
+    func recycle(_ thread: Lua, anchor: LuaRef, reusable: Bool = true) {
         thread.extraSpace = nil
-        guard threadPool.count < LuaWorkerState.threadPoolLimit, thread.reset() == .ok else {
+        guard reusable, threadPool.count < LuaWorkerState.threadPoolLimit, thread.reset() == .ok else {
             lua.unref(anchor)
             return
         }

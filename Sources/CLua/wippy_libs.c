@@ -1,0 +1,175 @@
+/*
+ * CLua: Wippy's changes to Lua's string, table and base libraries.
+ *
+ * - The pattern functions (wippy_pattern.c) replace Lua's, which cannot be preempted.
+ * - The other string functions accept string-like userdata (error objects) as their string argument.
+ * - string.rep of an empty string with an empty separator returns at once (Lua's loops n times for nothing).
+ * - table.insert/remove with a position shift elements in a loop that can be preempted (a __len can claim any
+ *   length; Lua's loops would then hold the worker for ever).
+ * - xpcall is wippy_xpcall (a doomed process does not run its message handler).
+ */
+#include "wippy_internal.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------- string-like userdata */
+
+static char wippy_string_like_key;
+
+void wippy_set_string_like_metatable(lua_State *L) { lua_rawsetp(L, LUA_REGISTRYINDEX, &wippy_string_like_key); }
+
+int wippy_string_like(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return 0;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &wippy_string_like_key);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!same) return 0;
+    if (lua_getiuservalue(L, idx, 1) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_replace(L, idx);
+    return 1;
+}
+
+/* A string function taking its string as argument 1: Lua's (upvalue 1), after turning a string-like
+   userdata there into its text. Lua's function runs in this C frame, so its errors name the same function. */
+static int wippy_string_like_first(lua_State *L) {
+    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
+    if (lua_type(L, 1) == LUA_TUSERDATA) wippy_string_like(L, 1);
+    return original(L);
+}
+
+static int wippy_string_rep(lua_State *L) {
+    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
+    if (lua_type(L, 1) == LUA_TUSERDATA) wippy_string_like(L, 1);
+    size_t length, separator;
+    luaL_checklstring(L, 1, &length);
+    lua_Integer count = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &separator);
+    if (count > 0 && length == 0 && separator == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    return original(L);
+}
+
+static void wippy_wrap_field(lua_State *L, int table, const char *name, lua_CFunction wrapper) {
+    lua_getfield(L, table, name);
+    if (lua_tocfunction(L, -1) == NULL) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushcclosure(L, wrapper, 1);
+    lua_setfield(L, table, name);
+}
+
+void wippy_open_string_extensions(lua_State *L, int table) {
+    static const char *const first[] = {"byte", "format", "len", "lower", "reverse", "sub", "upper", NULL};
+    table = lua_absindex(L, table);
+    for (const char *const *name = first; *name != NULL; name++) wippy_wrap_field(L, table, *name, wippy_string_like_first);
+    wippy_wrap_field(L, table, "rep", wippy_string_rep);
+    wippy_set_pattern_functions(L, table);
+}
+
+/* ---------------------------------------------------------------- table */
+
+/* Argument 1 of insert/remove: a table, or a value whose metatable reads, writes and measures it. */
+static void wippy_check_list(lua_State *L) {
+    if (lua_type(L, 1) == LUA_TTABLE) return;
+    if (lua_getmetatable(L, 1)) {
+        int ok = lua_getfield(L, -1, "__index") != LUA_TNIL;
+        ok = ok && lua_getfield(L, -2, "__newindex") != LUA_TNIL;
+        ok = ok && lua_getfield(L, -3, "__len") != LUA_TNIL;
+        lua_settop(L, lua_gettop(L) - (ok ? 4 : 0));
+        if (ok) return;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+}
+
+/* Steps of shifting between two looks at the budget. */
+#define WIPPY_SHIFT_STEPS 256
+
+/* insert(t, pos, v): stack t, pos, v; shifts t[i-1] to t[i] for i from `i` down to pos + 1, then t[pos] = v. */
+static int wippy_insert_k(lua_State *L, int status, lua_KContext at) {
+    (void)status;
+    lua_Integer i = (lua_Integer)at, pos = lua_tointeger(L, 2);
+    int steps = 0;
+    for (; i > pos; i--) {
+        if (++steps == WIPPY_SHIFT_STEPS) {
+            steps = 0;
+            if (wippy_native_tick(L, 1)) return wippy_native_yield(L, (lua_KContext)i, wippy_insert_k);
+        }
+        lua_geti(L, 1, i - 1);
+        lua_seti(L, 1, i);
+    }
+    lua_seti(L, 1, pos);
+    return 0;
+}
+
+static int wippy_table_insert(lua_State *L) {
+    if (lua_gettop(L) != 3) return lua_tocfunction(L, lua_upvalueindex(1))(L);
+    wippy_check_list(L);
+    lua_Integer end = luaL_len(L, 1) + 1;
+    lua_Integer pos = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, (lua_Unsigned)pos - 1u < (lua_Unsigned)end, 2, "position out of bounds");
+    return wippy_insert_k(L, LUA_OK, (lua_KContext)end);
+}
+
+/* remove(t, pos): stack t, pos, removed value, size; shifts t[pos+1] to t[pos] up to size. */
+static int wippy_remove_k(lua_State *L, int status, lua_KContext at) {
+    (void)status;
+    lua_Integer pos = (lua_Integer)at, size = lua_tointeger(L, 4);
+    int steps = 0;
+    for (; pos < size; pos++) {
+        if (++steps == WIPPY_SHIFT_STEPS) {
+            steps = 0;
+            if (wippy_native_tick(L, 1)) return wippy_native_yield(L, (lua_KContext)pos, wippy_remove_k);
+        }
+        lua_geti(L, 1, pos + 1);
+        lua_seti(L, 1, pos);
+    }
+    lua_pushnil(L);
+    lua_seti(L, 1, pos);
+    lua_settop(L, 3);
+    return 1;
+}
+
+static int wippy_table_remove(lua_State *L) {
+    if (lua_gettop(L) < 2) return lua_tocfunction(L, lua_upvalueindex(1))(L);
+    wippy_check_list(L);
+    lua_Integer size = luaL_len(L, 1);
+    lua_Integer pos = luaL_optinteger(L, 2, size);
+    if (pos != size) luaL_argcheck(L, (lua_Unsigned)pos - 1u <= (lua_Unsigned)size, 2, "position out of bounds");
+    lua_settop(L, 2);
+    lua_geti(L, 1, pos);
+    lua_pushinteger(L, size);
+    return wippy_remove_k(L, LUA_OK, (lua_KContext)pos);
+}
+
+/* `a < b` as the VM compares (table.sort's default order), for the Lua sort used on large arrays. */
+static int wippy_less_than(lua_State *L) {
+    lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+    return 1;
+}
+
+void wippy_open_table_extensions(lua_State *L, int table) {
+    table = lua_absindex(L, table);
+    wippy_wrap_field(L, table, "insert", wippy_table_insert);
+    wippy_wrap_field(L, table, "remove", wippy_table_remove);
+}
+
+void wippy_push_less_than(lua_State *L) { lua_pushcfunction(L, wippy_less_than); }
+
+/* ---------------------------------------------------------------- all of them */
+
+void wippy_open_library_extensions(lua_State *L) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    if (lua_getfield(L, -1, LUA_STRLIBNAME) == LUA_TTABLE) wippy_open_string_extensions(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, LUA_TABLIBNAME) == LUA_TTABLE) wippy_open_table_extensions(L, -1);
+    lua_pop(L, 1);
+    lua_pushcfunction(L, wippy_xpcall);
+    lua_setfield(L, -2, "xpcall");
+    lua_pop(L, 1);
+}
