@@ -140,7 +140,8 @@ static int wippy_table_remove(lua_State *L) {
     wippy_check_list(L);
     lua_Integer size = luaL_len(L, 1);
     lua_Integer pos = luaL_optinteger(L, 2, size);
-    if (pos != size) luaL_argcheck(L, (lua_Unsigned)pos - 1u <= (lua_Unsigned)size, 2, "position out of bounds");
+    /* Lua 5.4.4 names argument 1 in this message; kept for the same text */
+    if (pos != size) luaL_argcheck(L, (lua_Unsigned)pos - 1u <= (lua_Unsigned)size, 1, "position out of bounds");
     lua_settop(L, 2);
     lua_geti(L, 1, pos);
     lua_pushinteger(L, size);

@@ -201,7 +201,7 @@ static int32_t wp_refuel(lua_State *L, wp_state *ms, int32_t fuel) {
     if (ms->ticks > wp_tick_limit)
         luaL_error(L, "pattern too complex (gave up after %d million steps: the pattern backtracks too much "
                       "on this subject)",
-                   (int)(((uint64_t)wp_tick_limit * WIPPY_NATIVE_TICK_STEPS) / 1000000));
+                   (int)(((uint64_t)wp_tick_limit * WIPPY_NATIVE_TICK_STEPS + 500000) / 1000000));
     ms->fuel = WIPPY_NATIVE_TICK_STEPS;
     return wippy_native_tick(L, (int)ticks) ? 0 : WIPPY_NATIVE_TICK_STEPS;
 }
