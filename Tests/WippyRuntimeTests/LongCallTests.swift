@@ -32,7 +32,7 @@ import WippyRuntime
             for i = 1, 20 do
                 process.send(ponger, "ping", i)
                 local m = inbox:receive()
-                eq("pong " .. i, m:topic() .. " " .. tostring(m:payload():data()), "pong " .. i)
+                eq("reply " .. i, m:topic() .. " " .. tostring(m:topic() == "pong" and m:payload():data()), "pong " .. i)
             end
             process.send(ponger, "stop")
             if \(terminate) then
