@@ -40,18 +40,53 @@ static int wippy_string_like_first(lua_State *L) {
     return original(L);
 }
 
+/* Results up to this size are built by Lua's own string.rep; larger ones in chunks between ticks. */
+#define WIPPY_REP_AT_ONCE ((size_t)1 << 20)
+#define WIPPY_REP_CHUNK ((size_t)1 << 16) /* bytes copied per tick */
+
+/* Stack: s, n, sep, the result buffer (userdata); `at` bytes are written. The result is periodic (s then
+   sep), and `at` stays a multiple of the period until the last chunk: each chunk copies from the start. */
+static int wippy_rep_k(lua_State *L, int status, lua_KContext at) {
+    (void)status;
+    size_t length, separator, written = (size_t)at;
+    luaL_checklstring(L, 1, &length);
+    luaL_optlstring(L, 3, "", &separator);
+    size_t period = length + separator, total = (size_t)lua_rawlen(L, 4);
+    char *buffer = (char *)lua_touserdata(L, 4);
+    size_t chunk = period >= WIPPY_REP_CHUNK ? period : (WIPPY_REP_CHUNK / period) * period;
+    while (written < total) {
+        size_t n = written < chunk ? written : chunk;
+        if (n > total - written) n = total - written;
+        memcpy(buffer + written, buffer, n);
+        written += n;
+        if (written < total && wippy_native_tick(L, 1)) return wippy_native_yield(L, (lua_KContext)written, wippy_rep_k);
+    }
+    lua_pushlstring(L, buffer, total);
+    return 1;
+}
+
 static int wippy_string_rep(lua_State *L) {
     lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
     if (lua_type(L, 1) == LUA_TUSERDATA) wippy_string_like(L, 1);
     size_t length, separator;
-    luaL_checklstring(L, 1, &length);
+    const char *text = luaL_checklstring(L, 1, &length);
     lua_Integer count = luaL_checkinteger(L, 2);
-    luaL_optlstring(L, 3, "", &separator);
+    const char *between = luaL_optlstring(L, 3, "", &separator);
     if (count > 0 && length == 0 && separator == 0) {
         lua_pushliteral(L, "");
         return 1;
     }
-    return original(L);
+    size_t period = length + separator;
+    /* small results, and sizes Lua refuses or cannot allocate (with its own errors), go to Lua's rep */
+    if (count <= 0 || period < length || period > ((size_t)-1 >> 2) / (size_t)count ||
+        (size_t)count * period <= WIPPY_REP_AT_ONCE)
+        return original(L);
+    size_t total = (size_t)count * period - separator;
+    lua_settop(L, 3);
+    char *buffer = (char *)lua_newuserdatauv(L, total, 0);
+    memcpy(buffer, text, length);
+    if (period > length && total > length) memcpy(buffer + length, between, separator);
+    return wippy_rep_k(L, LUA_OK, (lua_KContext)(total < period ? total : period));
 }
 
 static void wippy_wrap_field(lua_State *L, int table, const char *name, lua_CFunction wrapper) {

@@ -47,6 +47,8 @@ import WippyLua
         #"return (("ab"):rep(100)):gsub("()b", function(p) for i = 1, 300 do end if p % 3 == 0 then return nil end return p end, 70)"#,
         #"local co = coroutine.wrap(function() return (("a"):rep(200)):find(".-.-b") end) return co()"#,
         #"local co = coroutine.wrap(function() return (("ab"):rep(100)):gsub("b", function() for i = 1, 500 do end return "c" end) end) return co()"#,
+        #"local s = string.rep("ab", 3e6, ",") return #s, s:sub(1, 7), s:sub(-5), s == ("ab,"):rep(3e6 - 1) .. "ab""#,
+        #"local s = ("xyz"):rep(1e6) return #s, s:sub(-4), s:find("zx", 2999990, true)"#,
     ]
 
     @Test(arguments: busy) func longMatchesArePreemptedAndGiveLuasResults(_ source: String) {
