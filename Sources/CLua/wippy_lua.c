@@ -153,7 +153,7 @@ static int wippy_resume_loop(lua_State *L, lua_State *co, int narg, lua_KContext
         wippy_inherit_extraspace(co, L);
         int status = wippy_resume(co, L, narg, &nres);
         /* a process doomed while the coroutine ran stops in L too, at its next instruction */
-        if (wippy_is_doomed()) wippy_arm(L);
+        if (wippy_is_doomed(L)) wippy_arm(L);
         if (status == LUA_YIELD) {
             if (wippy_is_system_yield(co, nres)) {
                 /* leave the marker on co: it is busy until the continuation resumes it */

@@ -24,7 +24,7 @@ static char wippy_preemptive_key;
 /* ---------------------------------------------------------------- doom */
 
 int wippy_raise_doom(lua_State *L) {
-    lua_pushstring(L, wippy_doom_text);
+    lua_pushstring(L, wippy_doom_text_of(L));
     return lua_error(L);
 }
 
@@ -35,13 +35,13 @@ static void wippy_hook_doomed(lua_State *L) {
         lua_yield(L, 0);
         return;
     }
-    lua_pushstring(L, wippy_doom_text);
+    lua_pushstring(L, wippy_doom_text_of(L));
     lua_error(L);
 }
 
 static void wippy_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    if (wippy_is_doomed()) {
+    if (wippy_is_doomed(L)) {
         wippy_hook_doomed(L);
         return;
     }
@@ -62,7 +62,7 @@ void wippy_arm(lua_State *L) {
 }
 
 void wippy_doom(lua_State *L, const char *message) {
-    if (!wippy_is_doomed()) {
+    if (wippy_doom_text[0] == '\0') {
         size_t length = strlen(message);
         if (length == 0) message = "process stopped", length = strlen(message);
         if (length >= WIPPY_DOOM_MESSAGE_MAX) length = WIPPY_DOOM_MESSAGE_MAX - 1;
@@ -73,7 +73,7 @@ void wippy_doom(lua_State *L, const char *message) {
     if (wippy_running != L) wippy_arm(wippy_running);
 }
 
-const char *wippy_doom_message(void) { return wippy_is_doomed() ? wippy_doom_text : NULL; }
+const char *wippy_doom_message(void) { return wippy_doom_text[0] != '\0' ? wippy_doom_text : NULL; }
 
 void wippy_clear_doom(void) { wippy_doom_text[0] = '\0'; }
 
@@ -101,7 +101,7 @@ int wippy_take_preempted(void) {
 int wippy_resume(lua_State *co, lua_State *from, int nargs, int *nres) {
     lua_State *outer = wippy_running;
     wippy_running = co;
-    if (wippy_is_doomed()) wippy_arm(co);
+    if (wippy_is_doomed(co)) wippy_arm(co);
     int status = lua_resume(co, from, nargs, nres);
     wippy_running = outer;
     return status;
@@ -115,7 +115,7 @@ static int wippy_is_preemptive(lua_State *L) {
 
 int wippy_native_tick(lua_State *L, int ticks) {
     if (!wippy_is_preemptive(L)) return 0;
-    if (wippy_is_doomed()) {
+    if (wippy_is_doomed(L)) {
         if (lua_isyieldable(L)) return 1;
         return wippy_raise_doom(L);
     }
@@ -142,7 +142,7 @@ int wippy_native_yield(lua_State *L, lua_KContext ctx, lua_KFunction k) {
  * doom message) passes through unchanged.
  */
 static int wippy_message_handler(lua_State *L) {
-    if (wippy_is_doomed()) {
+    if (wippy_is_doomed(L)) {
         lua_settop(L, 1);
         return 1;
     }

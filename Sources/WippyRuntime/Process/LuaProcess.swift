@@ -179,7 +179,6 @@ public final class LuaProcess: ProcessBehavior {
 
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
         if let failure = pendingFailure { return .finished(.failure(failure)) }
-        LuaState.clearDoom()
         LuaState.setPreemptionBudget(LuaWorkerState.ticksPerSlice)
         var resumes = 0
         while let task = readyQueue.popFirst() {
