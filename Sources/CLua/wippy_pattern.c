@@ -464,6 +464,8 @@ static inline void wp_buffer_add_char(lua_State *L, wp_state *ms, char c) {
 
 /* Makes the state (and, with `choices`, its choice stack) live in userdata, so it survives the C frame. */
 static wp_state *wp_box(lua_State *L, wp_state *ms, int choices) {
+    /* find, match and gmatch make their slots only now (gsub has them from the start) */
+    if (lua_gettop(L) < WP_SLOTS) lua_settop(L, WP_SLOTS);
     if (!ms->boxed) {
         /* gsub's buffer, still in the C frame, moves into the same userdata */
         size_t room = 0;
@@ -596,7 +598,6 @@ static int wp_find_or_match(lua_State *L, int op) {
         lua_pushinteger(L, (lua_Integer)(hit - s) + (lua_Integer)plen);
         return 2;
     }
-    lua_settop(L, WP_SLOTS);
     wp_state ms;
     wp_choice local[WP_MAXCHOICES];
     wp_prepare(&ms, op, s, slen, p, plen, local);
@@ -611,6 +612,8 @@ static int wp_match(lua_State *L) { return wp_find_or_match(L, WP_MATCH); }
 /* ---------------------------------------------------------------- gmatch */
 
 typedef struct wp_gmatch {
+    const char *src, *pat; /* the subject and pattern (upvalues 1 and 2 keep them) */
+    size_t slen, plen;
     size_t next;      /* where the next search starts */
     size_t lastmatch; /* end of the previous match (an empty match there is skipped) */
 } wp_gmatch;
@@ -643,14 +646,10 @@ static int wp_gmatch_run(lua_State *L, wp_state *ms) {
 
 static int wp_gmatch_step(lua_State *L) {
     wp_gmatch *gm = (wp_gmatch *)lua_touserdata(L, lua_upvalueindex(3));
-    size_t slen, plen;
-    const char *s = lua_tolstring(L, lua_upvalueindex(1), &slen);
-    const char *p = lua_tolstring(L, lua_upvalueindex(2), &plen);
-    if (gm->next > slen) return 0;
-    lua_settop(L, WP_SLOTS);
+    if (gm->next > gm->slen) return 0;
     wp_state ms;
     wp_choice local[WP_MAXCHOICES];
-    wp_prepare(&ms, WP_GMATCH, s, slen, p, plen, local);
+    wp_prepare(&ms, WP_GMATCH, gm->src, gm->slen, gm->pat, gm->plen, local);
     ms.lastmatch = gm->lastmatch;
     wp_begin(&ms, gm->next);
     return wp_gmatch_run(L, &ms);
@@ -658,12 +657,16 @@ static int wp_gmatch_step(lua_State *L) {
 
 static int wp_gmatch_new(lua_State *L) {
     size_t slen, plen;
-    wp_check_string(L, 1, &slen);
-    wp_check_string(L, 2, &plen);
+    const char *s = wp_check_string(L, 1, &slen);
+    const char *p = wp_check_string(L, 2, &plen);
     size_t init = wp_start_offset(luaL_optinteger(L, 3, 1), slen);
     if (init > slen) init = slen + 1;
     lua_settop(L, 2);
     wp_gmatch *gm = (wp_gmatch *)lua_newuserdatauv(L, sizeof *gm, 0);
+    gm->src = s;
+    gm->slen = slen;
+    gm->pat = p;
+    gm->plen = plen;
     gm->next = init;
     gm->lastmatch = WP_NONE;
     lua_pushcclosure(L, wp_gmatch_step, 3);
