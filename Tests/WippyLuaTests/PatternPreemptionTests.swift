@@ -65,6 +65,33 @@ import WippyLua
         }
     }
 
+    /// A gsub replacement function may block (a system yield: the scheduler resumes the thread with the
+    /// answer), also inside a user coroutine; the substitution goes on with the answers.
+    @Test func aGsubReplacementFunctionMayBlock() {
+        let state = Self.preemptibleState()
+        Bridge.setGlobal(state, "block", YieldNatives.block)
+        let thread = Bridge.thread(state, """
+            local r, n = string.gsub("a-b-c", "%a", function(c) return block(c) end)
+            local co = coroutine.wrap(function() return (string.gsub("xy", ".", function(c) return block(c) end)) end)
+            return r, n, co()
+            """)
+        var answers: [String] = []
+        var arguments: Int32 = 0
+        while answers.count <= 10 {
+            LuaState.setPreemptionBudget(1_000)
+            let step = Bridge.resume(thread, arguments: arguments)
+            guard step == .systemYield else {
+                #expect(step == .returned(["Aa-Bb-Cc", "3", "XxYy"]))
+                break
+            }
+            let asked = Bridge.global(state, "blocked_with")
+            answers.append(asked)
+            thread.push(asked.uppercased() + asked)
+            arguments = 1
+        }
+        #expect(answers == ["a", "b", "c", "x", "y"])
+    }
+
     /// A match that cannot be preempted (no scheduler here) still ends: after a cap on its steps it fails with
     /// an error that says why.
     @Test func aRunawayMatchGivesUpWithAClearError() {
