@@ -10,6 +10,7 @@
  */
 #include "wippy_internal.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- string-like userdata */
@@ -32,13 +33,29 @@ int wippy_string_like(lua_State *L, int idx) {
     return 1;
 }
 
-/* A string function taking its string as argument 1: Lua's (upvalue 1), after turning a string-like
-   userdata there into its text. Lua's function runs in this C frame, so its errors name the same function. */
-static int wippy_string_like_first(lua_State *L) {
-    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
-    if (lua_type(L, 1) == LUA_TUSERDATA) wippy_string_like(L, 1);
-    return original(L);
+/* String functions taking their string as argument 1: Lua's own, after turning a string-like userdata there
+   into its text. Lua's function runs in this C frame, so its errors name the same function. Lua's functions
+   are the same in every state (one library), kept here once. */
+enum { WIPPY_BYTE, WIPPY_FORMAT, WIPPY_LEN, WIPPY_LOWER, WIPPY_REVERSE, WIPPY_SUB, WIPPY_UPPER, WIPPY_REP, WIPPY_STRING_COUNT };
+static const char *const wippy_string_names[WIPPY_STRING_COUNT] = {"byte", "format", "len", "lower", "reverse", "sub", "upper", "rep"};
+static _Atomic(lua_CFunction) wippy_lua_string[WIPPY_STRING_COUNT];
+
+static inline lua_CFunction wippy_lua_function(int which) {
+    return atomic_load_explicit(&wippy_lua_string[which], memory_order_relaxed);
 }
+
+#define WIPPY_STRING_LIKE_FIRST(which, name)                                                                   \
+    static int name(lua_State *L) {                                                                            \
+        if (lua_type(L, 1) == LUA_TUSERDATA) wippy_string_like(L, 1);                                          \
+        return wippy_lua_function(which)(L);                                                                   \
+    }
+WIPPY_STRING_LIKE_FIRST(WIPPY_BYTE, wippy_string_byte)
+WIPPY_STRING_LIKE_FIRST(WIPPY_FORMAT, wippy_string_format)
+WIPPY_STRING_LIKE_FIRST(WIPPY_LEN, wippy_string_len)
+WIPPY_STRING_LIKE_FIRST(WIPPY_LOWER, wippy_string_lower)
+WIPPY_STRING_LIKE_FIRST(WIPPY_REVERSE, wippy_string_reverse)
+WIPPY_STRING_LIKE_FIRST(WIPPY_SUB, wippy_string_sub)
+WIPPY_STRING_LIKE_FIRST(WIPPY_UPPER, wippy_string_upper)
 
 /* Results up to this size are built by Lua's own string.rep; larger ones in chunks between ticks. */
 #define WIPPY_REP_AT_ONCE ((size_t)1 << 20)
@@ -66,7 +83,7 @@ static int wippy_rep_k(lua_State *L, int status, lua_KContext at) {
 }
 
 static int wippy_string_rep(lua_State *L) {
-    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
+    lua_CFunction original = wippy_lua_function(WIPPY_REP);
     if (lua_type(L, 1) == LUA_TUSERDATA) wippy_string_like(L, 1);
     size_t length, separator;
     const char *text = luaL_checklstring(L, 1, &length);
@@ -89,21 +106,26 @@ static int wippy_string_rep(lua_State *L) {
     return wippy_rep_k(L, LUA_OK, (lua_KContext)(total < period ? total : period));
 }
 
-static void wippy_wrap_field(lua_State *L, int table, const char *name, lua_CFunction wrapper) {
+/* Replaces table[name] (Lua's C function, kept in `original`) with `wrapper`. */
+static void wippy_replace_field(lua_State *L, int table, const char *name, lua_CFunction wrapper,
+                                _Atomic(lua_CFunction) *original) {
     lua_getfield(L, table, name);
-    if (lua_tocfunction(L, -1) == NULL) {
-        lua_pop(L, 1);
-        return;
-    }
-    lua_pushcclosure(L, wrapper, 1);
+    lua_CFunction function = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    if (function == NULL || function == wrapper) return;
+    atomic_store_explicit(original, function, memory_order_relaxed);
+    lua_pushcfunction(L, wrapper);
     lua_setfield(L, table, name);
 }
 
 void wippy_open_string_extensions(lua_State *L, int table) {
-    static const char *const first[] = {"byte", "format", "len", "lower", "reverse", "sub", "upper", NULL};
+    static const lua_CFunction wrappers[WIPPY_STRING_COUNT] = {
+        wippy_string_byte, wippy_string_format, wippy_string_len, wippy_string_lower,
+        wippy_string_reverse, wippy_string_sub, wippy_string_upper, wippy_string_rep,
+    };
     table = lua_absindex(L, table);
-    for (const char *const *name = first; *name != NULL; name++) wippy_wrap_field(L, table, *name, wippy_string_like_first);
-    wippy_wrap_field(L, table, "rep", wippy_string_rep);
+    for (int i = 0; i < WIPPY_STRING_COUNT; i++)
+        wippy_replace_field(L, table, wippy_string_names[i], wrappers[i], &wippy_lua_string[i]);
     wippy_set_pattern_functions(L, table);
 }
 
@@ -142,8 +164,10 @@ static int wippy_insert_k(lua_State *L, int status, lua_KContext at) {
     return 0;
 }
 
+static _Atomic(lua_CFunction) wippy_lua_insert, wippy_lua_remove;
+
 static int wippy_table_insert(lua_State *L) {
-    if (lua_gettop(L) != 3) return lua_tocfunction(L, lua_upvalueindex(1))(L);
+    if (lua_gettop(L) != 3) return atomic_load_explicit(&wippy_lua_insert, memory_order_relaxed)(L);
     wippy_check_list(L);
     lua_Integer end = luaL_len(L, 1) + 1;
     lua_Integer pos = luaL_checkinteger(L, 2);
@@ -171,7 +195,7 @@ static int wippy_remove_k(lua_State *L, int status, lua_KContext at) {
 }
 
 static int wippy_table_remove(lua_State *L) {
-    if (lua_gettop(L) < 2) return lua_tocfunction(L, lua_upvalueindex(1))(L);
+    if (lua_gettop(L) < 2) return atomic_load_explicit(&wippy_lua_remove, memory_order_relaxed)(L);
     wippy_check_list(L);
     lua_Integer size = luaL_len(L, 1);
     lua_Integer pos = luaL_optinteger(L, 2, size);
@@ -191,8 +215,8 @@ static int wippy_less_than(lua_State *L) {
 
 void wippy_open_table_extensions(lua_State *L, int table) {
     table = lua_absindex(L, table);
-    wippy_wrap_field(L, table, "insert", wippy_table_insert);
-    wippy_wrap_field(L, table, "remove", wippy_table_remove);
+    wippy_replace_field(L, table, "insert", wippy_table_insert, &wippy_lua_insert);
+    wippy_replace_field(L, table, "remove", wippy_table_remove, &wippy_lua_remove);
 }
 
 void wippy_push_less_than(lua_State *L) { lua_pushcfunction(L, wippy_less_than); }
