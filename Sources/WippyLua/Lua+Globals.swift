@@ -26,4 +26,11 @@ extension Lua {
 
     /// Pushes `coroutine.status` that reports a coroutine parked on a system yield as "normal".
     public func pushCoroutineStatus() { lua_pushcclosure(pointer, wippy_co_status, 0) }
+
+    /// Pushes a function returning `a < b` as the VM compares (table.sort's default order).
+    public func pushLessThan() { wippy_push_less_than(pointer) }
+
+    /// Registers the metatable on top of the stack (popped) as the one of string-like userdata: userdata whose
+    /// first user value is its text. The string library takes such a value where it wants a string.
+    public func setStringLikeMetatable() { wippy_set_string_like_metatable(pointer) }
 }

@@ -92,6 +92,20 @@ public final class LuaState {
 
     /// Forgets the doom of this OS thread (once the doomed process is finished).
     public static func clearDoom() { wippy_clear_doom() }
+
+    /// The message a process is doomed with after running too long where it could not be preempted.
+    public static let stuckMessage = String(cString: wippy_stuck_message())
+
+    /// Caps the work of one string pattern call on this OS thread (about `steps` matcher steps; nil restores
+    /// the default, about 10^9). For tests.
+    public static func setPatternStepLimit(_ steps: UInt64?) { wippy_set_pattern_step_limit(steps ?? 0) }
+
+    // MARK: - Libraries
+
+    /// Replaces, in the global libraries: string.find/match/gmatch/gsub with Wippy's preemptible matcher; the
+    /// other string functions with ones that accept string-like userdata; string.rep; table.insert/remove
+    /// with preemptible shifting.
+    public func openLibraryExtensions() { wippy_open_library_extensions(main.pointer) }
 }
 
 @available(*, unavailable, message: "LuaState is confined to the thread that owns it")

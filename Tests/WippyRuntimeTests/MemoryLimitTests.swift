@@ -282,7 +282,9 @@ import WippyRuntime
         #expect(report?.processLimit == Self.limit)
         let usage = report?.workers.first?.processes.first { $0.pid == holder }
         #expect(usage?.entry.description.hasSuffix("holder") == true)
-        #expect((usage?.bytes ?? 0) >= 4 << 20 && (usage?.bytes ?? Int.max) < 5 << 20, "\(String(describing: usage))")
+        // A large string.rep is built in a buffer, then copied into the string: until the next collection the
+        // buffer (garbage by then) is charged too.
+        #expect((usage?.bytes ?? 0) >= 4 << 20 && (usage?.bytes ?? Int.max) < 9 << 20, "\(String(describing: usage))")
         #expect(usage?.limit == Self.limit)
         #expect((report?.luaBytes ?? 0) >= (report?.processBytes ?? Int.max))
         node.send(holder, topic: "stop")

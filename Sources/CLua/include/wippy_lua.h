@@ -218,15 +218,59 @@ void *wippy_system_marker(void);
 /** True when a thread that yielded `nres` values made a system yield. */
 int wippy_is_system_yield(lua_State *co, int nres);
 
-/* ---- Preemption (per worker thread) ---- */
+/* ---- Preemption (per worker thread) ----
+ * Lua code is preempted by a count hook: every `instructions_per_tick` VM instructions it takes one tick from
+ * the thread's budget, and yields (with no values, setting the "preempted" flag) once the budget is used up.
+ * Where the running thread cannot yield (Lua code called from C without a continuation: an xpcall message
+ * handler, a metamethod called by a C function), it may run WIPPY_STUCK_TICKS more ticks; then its process
+ * is doomed (see above). Long-running C natives take ticks the same way with wippy_native_tick. */
 
 /** Installs the instruction-count hook on `L` (threads created from it inherit it) and makes it the state's
-    normal hook (see wippy_reset_hook). */
+    normal hook (see wippy_reset_hook); natives of a state with it take ticks from the budget. */
 void wippy_install_preemption(lua_State *L, int instructions_per_tick);
-/** Sets how many hook ticks the next resume may run before it is preempted. */
+/** Sets how many hook ticks the next resume may run before it is preempted (and resets the stuck count). */
 void wippy_set_budget(int32_t ticks);
-/** Returns and clears the flag the hook sets when it preempts a thread. */
+/** Returns and clears the flag set when a thread yields because it was preempted. */
 int wippy_take_preempted(void);
+/** Work a native counts as one tick (about as long as a tick of VM instructions). */
+#define WIPPY_NATIVE_TICK_STEPS 1024
+
+/** Called by a C native every WIPPY_NATIVE_TICK_STEPS steps of its own work (`ticks` = steps / that). Returns
+    1 when the native should stop now and yield with wippy_native_yield (its slice is used up, or its process
+    is doomed), 0 to go on. Where the native cannot yield it keeps going until it has been stuck too long,
+    then dooms the process and raises; a doomed process raises here. Always 0 in a state without preemption.
+    Call only from C code that may raise. */
+int wippy_native_tick(lua_State *L, int ticks);
+/** Yields a preempted native (no values); Lua calls `k` when the scheduler resumes the thread. Use as
+    `return wippy_native_yield(L, ctx, k);` */
+int wippy_native_yield(lua_State *L, lua_KContext ctx, lua_KFunction k);
+
+/** The message a process is doomed with after running too long where it could not yield. */
+#define WIPPY_STUCK_MESSAGE \
+    "process ran too long where it cannot be preempted (inside an xpcall message handler, a metamethod or " \
+    "another function called from C) and was stopped"
+
+/** WIPPY_STUCK_MESSAGE, for Swift. */
+const char *wippy_stuck_message(void);
+
+/* ---- Library extensions (wippy_libs.c, wippy_pattern.c) ---- */
+
+/** Replaces, in the global string and table libraries of L: the pattern functions (find, match,
+    gmatch, gsub: Wippy's preemptible matcher), the other string functions by ones that also accept
+    string-like userdata, string.rep and table.insert/remove (preemptible shifts). */
+void wippy_open_library_extensions(lua_State *L);
+/** Stores string.find/match/gmatch/gsub of Wippy's matcher in the table at `table`. */
+void wippy_set_pattern_functions(lua_State *L, int table);
+/** Caps the work of one pattern function call (about `steps` matcher steps; 0: the default, about 10^9) on
+    this thread; past it the call fails with "pattern too complex". For tests. */
+void wippy_set_pattern_step_limit(uint64_t steps);
+/** Registers the metatable on top of the stack (popped) as the one of string-like userdata: userdata whose
+    first user value is its text (error objects). String functions take such a value as its text. */
+void wippy_set_string_like_metatable(lua_State *L);
+/** If the value at absolute index `idx` is string-like userdata, replaces it with its text and returns 1. */
+int wippy_string_like(lua_State *L, int idx);
+/** Pushes a C function returning `a < b` (table.sort's default order). */
+void wippy_push_less_than(lua_State *L);
 
 /* ---- Coroutine library replacements that pass system yields through user coroutines ---- */
 

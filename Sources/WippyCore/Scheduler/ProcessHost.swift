@@ -19,6 +19,10 @@ public final class ProcessHost: @unchecked Sendable {
     private let roundRobin = Atomic<Int>(0)
     private let makeLocal: @Sendable (Worker) -> AnyObject?
     private let state = Mutex<State>(.initial)
+    /// Signalled by each worker thread as it ends.
+    private let exits = ExitSignal()
+    /// How long `stop` waits past its deadline for a worker that has not ended before leaving it behind.
+    public static let stopGrace: Duration = .seconds(2)
 
     private enum State { case initial, running, stopped }
 
@@ -47,13 +51,15 @@ public final class ProcessHost: @unchecked Sendable {
 
     private func startThread(for worker: Worker) {
         let makeLocal = self.makeLocal
-        let body = ThreadBody {
+        // The thread keeps its host alive: a worker left behind by `stop` may still be running.
+        let body = ThreadBody { [self] in
             // Current from the first moment: the local resources are built (and freed) on the worker's thread.
             Worker.setCurrent(worker)
             worker.local = makeLocal(worker)
             worker.runLoop()
             worker.local = nil
             Worker.setCurrent(nil)
+            exits.signal(worker.index)
         }
         var thread = pthread_t()
         let context = Unmanaged.passRetained(body).toOpaque()
@@ -81,21 +87,30 @@ public final class ProcessHost: @unchecked Sendable {
 
     /// Cancels every process (CANCEL event), waits up to `timeout` for them to end, terminates the rest and
     /// joins the worker threads. Blocks the caller; never call it from one of this host's workers.
+    ///
+    /// A worker can only end a process between two of its slices. Should one be held by a call that never
+    /// returns, `stop` waits for it ``stopGrace`` past the deadline, then leaves that thread running
+    /// (detached) and returns, so that shutdown is never held for ever.
     public func stop(timeout: Duration = .seconds(10)) {
-        let threads = state.withLock { state -> [pthread_t] in
+        let threads = state.withLock { state -> [(index: Int, thread: pthread_t)] in
             defer { state = .stopped }
             guard state == .running else { return [] }
             return workers.compactMap { worker in
                 defer { worker.thread = nil }
-                return worker.thread
+                return worker.thread.map { (worker.index, $0) }
             }
         }
         guard !threads.isEmpty else { return }
-        let nanos = UInt64(timeout.components.seconds) * 1_000_000_000
-            + UInt64(timeout.components.attoseconds / 1_000_000_000)
-        let deadline = MonotonicClock.now() &+ nanos
+        let deadline = MonotonicClock.now() &+ ProcessHost.nanoseconds(timeout)
         for worker in workers { worker.inbox.post(.shutdown(graceful: deadline)) }
-        for thread in threads { pthread_join(thread, nil) }
+        let giveUp = deadline &+ ProcessHost.nanoseconds(ProcessHost.stopGrace)
+        for (index, thread) in threads {
+            if exits.wait(for: index, until: giveUp) { pthread_join(thread, nil) } else { pthread_detach(thread) }
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        UInt64(duration.components.seconds) * 1_000_000_000 + UInt64(duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Live processes across all workers; readable from any thread (each worker publishes its count
@@ -107,4 +122,49 @@ public final class ProcessHost: @unchecked Sendable {
 private final class ThreadBody {
     let run: () -> Void
     init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// Which worker threads of a host have ended; `stop` waits on it with a deadline.
+private final class ExitSignal: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    private var ended: Set<Int> = []
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        #if canImport(Glibc)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        #endif
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        pthread_cond_destroy(condition)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    func signal(_ index: Int) {
+        pthread_mutex_lock(mutex)
+        ended.insert(index)
+        pthread_mutex_unlock(mutex)
+        pthread_cond_broadcast(condition)
+    }
+
+    /// Waits until worker `index` has ended or the monotonic clock reaches `deadline`; true if it ended.
+    func wait(for index: Int, until deadline: UInt64) -> Bool {
+        var spec = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while !ended.contains(index) {
+            if pthread_cond_timedwait(condition, mutex, &spec) == ETIMEDOUT { return ended.contains(index) }
+        }
+        return true
+    }
 }

@@ -17,6 +17,12 @@ extension LuaWorkerState {
             lua.push(native: native)
             lua.rawSet(methods, key: name)
         }
+        // An error object stands for its message where Lua code treats it as a string: the string functions
+        // take it as its message (see setStringLikeMetatable below), and `err:upper()` and the like find them.
+        lua.newTable()
+        lua.rawGet(base, key: "string")
+        lua.rawSet(-2, key: "__index")
+        lua.setMetatable(methods)
         lua.rawSet(meta, key: "__index")
         lua.push(native: ErrorsNatives.message)
         lua.rawSet(meta, key: "__tostring")
@@ -28,6 +34,8 @@ extension LuaWorkerState {
         lua.rawSet(meta, key: "__name")
         lua.push(false)
         lua.rawSet(meta, key: "__metatable")
+        lua.pushValue(at: meta)
+        lua.setStringLikeMetatable()
         registerMetatable(.error, from: lua)
 
         lua.newTable()

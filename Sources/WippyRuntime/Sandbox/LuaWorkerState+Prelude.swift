@@ -16,9 +16,12 @@ extension LuaWorkerState {
         """
 
     /// `table.sort` with a comparator, in Lua so the comparator runs where the scheduler can preempt it (a
-    /// comparator called from C cannot yield). Without a comparator the C sort is used.
+    /// comparator called from C cannot yield). Without a comparator the C sort is used for arrays of up to
+    /// ``cSortLimit`` elements; larger ones are sorted here with `<` (a C function, as Lua's own sort compares),
+    /// so sorting a huge array cannot hold the worker.
+    static let cSortLimit = 4096
     static let sortSource = """
-        local c_sort, error, type = ...
+        local c_sort, error, type, less = ...
         local function check(t, i, v)
             if v == nil then error("invalid order function for sorting", 3) end
             return v
@@ -70,7 +73,10 @@ extension LuaWorkerState {
             insertion(t, lo, hi, lt)
         end
         return function(t, comp)
-            if comp == nil then return c_sort(t) end
+            if comp == nil then
+                if type(t) ~= "table" or #t <= \(cSortLimit) then return c_sort(t) end
+                comp = less
+            end
             if type(t) ~= "table" then error("bad argument #1 to 'sort' (table expected, got " .. type(t) .. ")", 2) end
             if type(comp) ~= "function" then
                 error("bad argument #2 to 'sort' (function expected, got " .. type(comp) .. ")", 2)
@@ -100,65 +106,6 @@ extension LuaWorkerState {
         end
         """
 
-    /// `string.gsub` with a function replacement, in Lua so the function can be preempted (it would run
-    /// inside C otherwise). Same matcher (`string.find`) and the rules of Lua 5.4's gsub: `^` anchors once,
-    /// at most `n` replacements, a false/nil result keeps the match, an empty match right where the previous
-    /// match ended is skipped.
-    static let gsubSource = """
-        local c_gsub, find, sub, concat, unpack, type, tostring, error, select = ...
-        return function(s, pattern, repl, max)
-            if type(repl) ~= "function" then return c_gsub(s, pattern, repl, max) end
-            local ts = type(s)
-            if ts == "number" then s = tostring(s) elseif ts ~= "string" then
-                error("bad argument #1 to 'gsub' (string expected, got " .. (ts == "nil" and "no value" or ts) .. ")", 2)
-            end
-            local tp = type(pattern)
-            if tp == "number" then pattern = tostring(pattern) elseif tp ~= "string" then
-                error("bad argument #2 to 'gsub' (string expected, got " .. (tp == "nil" and "no value" or tp) .. ")", 2)
-            end
-            if max ~= nil and type(max) ~= "number" then
-                error("bad argument #4 to 'gsub' (number expected, got " .. type(max) .. ")", 2)
-            end
-            local limit = max or (#s + 1)
-            local anchored = sub(pattern, 1, 1) == "^"
-            local out, n, pos, length = {}, 0, 1, #s
-            local last_end = -1
-            while n < limit do
-                local r = { find(s, pattern, pos) }
-                local st, en = r[1], r[2]
-                if st == nil or (anchored and st ~= pos) then break end
-                if en < st and st == last_end + 1 and last_end >= 0 then
-                    -- an empty match where the previous match ended: skip one character
-                    if st > length then break end
-                    out[#out + 1] = sub(s, st, st)
-                    pos = st + 1
-                else
-                    n = n + 1
-                    out[#out + 1] = sub(s, pos, st - 1)
-                    local value
-                    if #r > 2 then value = repl(unpack(r, 3)) else value = repl(sub(s, st, en)) end
-                    if value == nil or value == false then
-                        out[#out + 1] = sub(s, st, en)
-                    elseif type(value) == "string" or type(value) == "number" then
-                        out[#out + 1] = value
-                    else
-                        error("invalid replacement value (a " .. type(value) .. ")", 2)
-                    end
-                    last_end = en
-                    if en >= st then
-                        pos = en + 1
-                    else
-                        if st <= length then out[#out + 1] = sub(s, st, st) end
-                        pos = st + 1
-                    end
-                end
-                if anchored or pos > length + 1 then break end
-            end
-            out[#out + 1] = sub(s, pos)
-            return concat(out), n
-        end
-        """
-
     func loadPrelude() {
         loadFrozenIndex()
         let lua = self.lua
@@ -177,35 +124,6 @@ extension LuaWorkerState {
         lua.rawSet(-2, key: "channel")
         lua.pop(2)
         loadSort()
-        loadGsub()
-    }
-
-    /// Replaces `string.gsub` in the (read-only) string library with the preemptible one.
-    private func loadGsub() {
-        let lua = self.lua
-        if let error = lua.load(Array(Self.gsubSource.utf8), name: "=string.gsub") {
-            fatalError("string.gsub does not compile: \(error)")
-        }
-        lua.pushGlobals()
-        let globals = lua.top
-        lua.rawGet(globals, key: "string")
-        let string = lua.top
-        for name in ["gsub", "find", "sub"] { lua.rawGet(string, key: name) }
-        lua.rawGet(globals, key: "table")
-        lua.rawGet(-1, key: "concat")
-        lua.rawGet(-2, key: "unpack")
-        lua.remove(at: -3)
-        for name in ["type", "tostring", "error", "select"] { lua.rawGet(globals, key: name) }
-        lua.remove(at: string)
-        lua.remove(at: globals)
-        if let error = lua.protectedCall(arguments: 9, results: 1) { fatalError("string.gsub failed: \(error)") }
-        lua.push(baseRef)
-        lua.rawGet(-1, key: "string")
-        lua.getMetatable(-1)
-        lua.rawGet(-1, key: "__index")
-        lua.pushValue(at: -5)
-        lua.rawSet(-2, key: "gsub")
-        lua.pop(5)
     }
 
     private func loadFrozenIndex() {
@@ -234,7 +152,8 @@ extension LuaWorkerState {
         lua.rawGet(-2, key: "error")
         lua.rawGet(-3, key: "type")
         lua.remove(at: -4)
-        if let error = lua.protectedCall(arguments: 3, results: 1) { fatalError("table.sort failed: \(error)") }
+        lua.pushLessThan()
+        if let error = lua.protectedCall(arguments: 4, results: 1) { fatalError("table.sort failed: \(error)") }
         // base.table is a read-only proxy; its real table is the proxy's __index.
         lua.push(baseRef)
         lua.rawGet(-1, key: "table")

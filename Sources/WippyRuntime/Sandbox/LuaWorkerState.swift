@@ -69,6 +69,7 @@ public final class LuaWorkerState {
         memorySettings = settings ?? HostMemorySettings(processLimit: HostMemorySettings.defaultProcessLimit)
         state = LuaState(standardLibraries: true)
         memory = state.memory
+        state.openLibraryExtensions()
         state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
         state.useGenerationalGC(minorMultiplier: LuaWorkerState.minorCollectionMultiplier)
         lua.extraSpace = nil

@@ -50,11 +50,19 @@ enum OSNatives {
         }
     }
 
+    /// The longest `os.date` format accepted (real formats are a few dozen bytes).
+    static let maximumFormatLength = 65536
+
     static let date: LuaNativeFunction = { state in
         let lua = Lua(state!)
         var format = "%c"
         if !lua.isNil(at: 1) {
             guard let text = lua.stringCoercing(at: 1) else { return lua.typeError(1, expected: "string") }
+            // Each directive can expand to a few dozen bytes: a format of megabytes would hold the worker
+            // (and build gigabytes) in one call.
+            guard text.utf8.count <= maximumFormatLength else {
+                return lua.argumentError(1, "format too long (\(text.utf8.count) bytes, at most \(maximumFormatLength))")
+            }
             format = text
         }
         var seconds = GoTime.now().seconds
