@@ -79,6 +79,25 @@ import Glibc
         #expect(result.value == .array(["", true, true, true, true, true, true, true, true, true, true, 20000]), "\(result.text)")
     }
 
+    /// `system.memory.process()`: the caller's own figures under its per-process limit, which `stats()`
+    /// reports as `process_limit`.
+    @Test func processMemoryFigures() async {
+        let harness = ModulesHarness()
+        let result = await harness.run("""
+            return function()
+                local before = system.memory.process()
+                local held = string.rep("m", 3 * 1024 * 1024)
+                local after = system.memory.process()
+                return {
+                    after.pid == tostring(process.pid()), type(after.entry) == "string" and #after.entry > 0,
+                    after.bytes - before.bytes >= 3 * 1024 * 1024, after.mailbox >= 0,
+                    after.limit == system.memory.stats().process_limit, after.limit ~= 0, #held,
+                }
+            end
+            """, modules: ["system"])
+        #expect(result.value == .array([true, true, true, true, true, true, 3_145_728]), "\(result.text)")
+    }
+
     /// A limit below what the heaps hold makes every worker collect in full (checked on each worker's own
     /// thread); a limit above it, or none, does not.
     @Test func workersCollectWhenTheHeapsExceedTheLimit() async {

@@ -262,6 +262,49 @@ import WippyRuntime
         #expect(result?.error?.message.contains("limit 4 MiB") == true, "\(result.text)")
     }
 
+    /// `process.with_options{memory_limit = ...}` gives the children of that spawner their own limit: below
+    /// the host's (the child dies at 4 MiB), or none at all (0: the child holds more than the host allows);
+    /// a value that is not a size fails at `with_options`, naming the option.
+    @Test func spawnOptionSetsTheChildsLimit() async {
+        let node = await LuaTestNode.make(workers: 1, processMemoryLimit: Self.limit)
+        defer { node.shutdown() }
+        node.install("test:grower", source: """
+            return { main = function(mb)
+                local t = {}
+                for i = 1, mb do t[i] = string.rep(string.char(64 + i % 26), 1024 * 1024 - 64) .. i end
+                return "held " .. #t
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local events = process.events()
+                local function outcome(options, mb)
+                    local child = process.with_options(options):spawn_monitored("test:grower", "app:processes", mb)
+                    while true do
+                        local ev = events:receive()
+                        if ev.kind == process.event.EXIT and ev.from == child then
+                            return tostring(ev.result.error or ev.result.value)
+                        end
+                    end
+                end
+                local ok, err = pcall(process.with_options, {memory_limit = "lots"})
+                return table.concat({
+                    outcome({memory_limit = "4M"}, 64),
+                    outcome({memory_limit = 0}, 24),
+                    outcome({memory_limit = 8 * 1024 * 1024}, 2),
+                    tostring(ok) .. " " .. tostring(err),
+                }, "\\n")
+            end }
+            """)
+        let lines = result.text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(result.text)")
+        guard lines.count == 4 else { return }
+        #expect(lines[0].contains("memory limit exceeded") && lines[0].contains("limit 4 MiB"), "\(lines[0])")
+        #expect(lines[1] == "held 24")
+        #expect(lines[2] == "held 2")
+        #expect(lines[3].contains("false") && lines[3].contains("options.memory_limit must be a size"), "\(lines[3])")
+    }
+
     /// The figures: a process holding a 4 MiB string is charged for it (and not for its neighbours), and the
     /// host reports its limit.
     @Test func memoryReportShowsWhatAProcessHolds() async {

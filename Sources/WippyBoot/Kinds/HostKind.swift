@@ -29,9 +29,6 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
     /// on small machines: they run, on fewer threads.
     static var maxWorkers: Int { max(8, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    /// The smallest limit accepted: a process needs some memory to start at all.
-    static let minimumProcessMemoryLimit: Int64 = 1 << 20
-
     let runtime: LuaRuntime
     let supervisor: Supervisor
     private let live = Mutex<[EntryID: (service: HostService, config: Config)]>([:])
@@ -129,21 +126,7 @@ final class HostKind: RegistryParticipant, @unchecked Sendable {
     /// limit; absent, the default (``HostMemorySettings/defaultProcessLimit``).
     static func processMemoryLimit(_ value: Payload?) throws(WippyError) -> Int? {
         guard let value, !value.isNull else { return HostMemorySettings.defaultProcessLimit }
-        let bytes: Int64?
-        switch value {
-        case .int(let number): bytes = number >= 0 ? number : nil
-        default: bytes = value.stringValue.flatMap(MemorySize.parse)
-        }
-        guard let bytes else {
-            throw WippyError.invalid(
-                "host.process_memory_limit must be a size such as 64M, 1G or a number of bytes (0 for no limit), "
-                    + "got \(value)")
-        }
-        if bytes == 0 { return nil }
-        guard bytes >= minimumProcessMemoryLimit else {
-            throw WippyError.invalid(
-                "host.process_memory_limit must be at least 1M (or 0 for no limit), got \(value)")
-        }
-        return Int(bytes)
+        let bytes = try MemorySize.processLimit(value, name: "host.process_memory_limit")
+        return bytes == 0 ? nil : Int(bytes)
     }
 }

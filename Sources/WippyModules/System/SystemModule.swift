@@ -9,6 +9,8 @@ public import WippyRuntime
 ///   /proc, plus `rss`, `lua_bytes` and `limit`; see ``SystemNatives/memoryStats``.
 /// - `system.memory.allocated()`, `heap_objects()`, `set_limit(bytes)` / `get_limit()` (the runtime-wide soft
 ///   limit on the Lua heaps; -1 = none; default 1 GiB, `wippy run -m` sets it).
+/// - `system.memory.process()`: the caller's own figures under its per-process limit (`host.process_memory_limit`,
+///   or the `memory_limit` option of `process.with_options`).
 /// - `system.gc.collect()`, `set_percent(p)` / `get_percent()` (applied to every worker through its inbox).
 /// - `system.runtime.goroutines()` (live processes), `max_procs(n?)`, `cpu_count()`.
 /// - `system.process.pid()`, `hostname()`, `cwd()`; `system.exit(code?)`.
@@ -35,7 +37,7 @@ public struct SystemModule: LuaModule {
         group("memory", [
             ("stats", SystemNatives.memoryStats), ("allocated", SystemNatives.allocated),
             ("heap_objects", SystemNatives.heapObjects), ("set_limit", SystemNatives.setLimit),
-            ("get_limit", SystemNatives.getLimit),
+            ("get_limit", SystemNatives.getLimit), ("process", SystemNatives.processMemory),
         ])
         group("gc", [
             ("collect", SystemNatives.collect), ("set_percent", SystemNatives.setPercent),

@@ -51,10 +51,12 @@ enum SystemNatives {
     /// - `mspan_sys`: slabs of the small-object heaps; `mspan_in_use`: the part of them in use at most;
     /// - `num_gc`: collection cycles completed on all workers; `next_gc`: where the next full collections
     ///   are due (what the last cycles left grown by the collector percent, capped by the memory limit);
-    /// - `limit`: the soft memory limit (-1 = none).
+    /// - `limit`: the soft memory limit (-1 = none);
+    /// - `process_limit`: the per-process limit of the caller's host (`host.process_memory_limit`; -1 = none).
     static let memoryStats: LuaNativeFunction = { state in
         let lua = Lua(state!)
         let runtime = LuaWorkerState.of(lua).runtime
+        let processLimit = Int64(LuaWorkerState.of(lua).memorySettings.processLimit ?? -1)
         return onEveryWorker(lua, { worker in
             (worker.local as? LuaWorkerState)?.memoryFigures ?? WorkerMemoryFigures()
         }, finish: { figures, thread in
@@ -73,7 +75,7 @@ enum SystemNatives {
                 ("heap_released", 0), ("heap_objects", 0), ("stack_in_use", stack), ("stack_sys", stack),
                 ("mspan_in_use", min(mapped, heap)), ("mspan_sys", mapped),
                 ("num_gc", figures.reduce(0) { $0 + $1.collections }), ("next_gc", next),
-                ("rss", rss), ("lua_bytes", heap), ("limit", limit),
+                ("rss", rss), ("lua_bytes", heap), ("limit", limit), ("process_limit", processLimit),
             ]
             thread.newTable(arrayCapacity: 0, fieldCapacity: Int32(fields.count))
             for (key, value) in fields {
@@ -82,6 +84,29 @@ enum SystemNatives {
             }
             return 1
         })
+    }
+
+    /// `system.memory.process()`: the calling process's memory as its limit counts it: `{pid, entry, bytes,
+    /// mailbox, limit}` (`bytes`: its Lua objects, live or not yet collected, plus `mailbox`, the estimated
+    /// bytes of what waits in its mailbox; `limit`: -1 for none). Its own figures only: no other process's
+    /// state is read from here.
+    static let processMemory: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let task = LuaTask.current(lua) else { return lua.raise("system.memory.process needs a running process") }
+        let usage = task.process.memoryUsage
+        let fields: [(String, Int64)] = [
+            ("bytes", Int64(usage.bytes)), ("mailbox", Int64(usage.mailboxBytes)), ("limit", Int64(usage.limit ?? -1)),
+        ]
+        lua.newTable(arrayCapacity: 0, fieldCapacity: Int32(fields.count + 2))
+        lua.push(usage.pid.description)
+        lua.rawSet(-2, key: "pid")
+        lua.push(usage.entry.description)
+        lua.rawSet(-2, key: "entry")
+        for (key, value) in fields {
+            lua.push(value)
+            lua.rawSet(-2, key: key)
+        }
+        return 1
     }
 
     /// `system.memory.allocated()`: Lua bytes of all workers, as last published (this worker's is fresh).

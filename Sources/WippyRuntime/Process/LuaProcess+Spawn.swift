@@ -52,7 +52,8 @@ extension LuaProcess {
         }
         let options = SpawnOptions(parent: pid, monitor: monitor, link: link, name: spawner.name)
         let starter = LuaProcessStarter(
-            program: target.program, mode: .process, arguments: arguments, context: spawner.context, options: spawner.options)
+            program: target.program, mode: .process, arguments: arguments, context: spawner.context, options: spawner.options,
+            memoryLimit: spawner.memoryLimit)
         let messages = spawner.messages.map { Message(from: pid, topic: $0.topic, payloads: $0.payloads) }
         return node.spawn(on: target.host, starter: starter, options: options, initialMessages: messages)
     }
@@ -76,7 +77,7 @@ extension LuaProcess {
         let options = SpawnOptions(parent: pid, monitor: monitor, link: link, name: spawner?.name, onExit: onExit)
         let starter = LuaProcessStarter(
             program: target, mode: .process, arguments: arguments, context: spawner?.context ?? context,
-            options: spawner?.options ?? [:])
+            options: spawner?.options ?? [:], memoryLimit: spawner?.memoryLimit)
         let messages = spawner?.messages.map { Message(from: pid, topic: $0.topic, payloads: $0.payloads) } ?? []
         return .success(node.spawn(on: host, starter: starter, options: options, initialMessages: messages))
     }

@@ -78,6 +78,18 @@ extension ProcessNatives {
         return .success(values)
     }
 
+    /// Options a spawner checks when they are given (so a bad one fails at `with_options`, not at spawn):
+    /// `memory_limit`, a size (`16M`) or bytes, 0 for none.
+    static func checkOptions(_ values: [String: Payload], on lua: Lua) -> EarlyStatus? {
+        guard let limit = values["memory_limit"] else { return nil }
+        do throws(WippyError) {
+            _ = try MemorySize.processLimit(limit, name: "options.memory_limit")
+            return nil
+        } catch {
+            return EarlyStatus(lua.raise(error.message))
+        }
+    }
+
     struct EarlyStatus: Error {
         let status: Int32
         init(_ status: Int32) { self.status = status }
@@ -104,6 +116,7 @@ extension ProcessNatives {
         switch stringKeyedValues(lua, at: 1, what: "options", state: process.workerState) {
         case .failure(let early): return early.status
         case .success(let values):
+            if let early = checkOptions(values, on: lua) { return early.status }
             push(Spawner(context: process.context, options: values), state: process.workerState, on: lua)
             return 1
         }
@@ -134,6 +147,7 @@ extension ProcessNatives {
             switch stringKeyedValues(lua, at: 2, what: "options", state: worker) {
             case .failure(let early): return early.status
             case .success(let values):
+                if let early = checkOptions(values, on: lua) { return early.status }
                 push(spawner.with(options: spawner.options.merging(values) { $1 }), state: worker, on: lua)
                 return 1
             }

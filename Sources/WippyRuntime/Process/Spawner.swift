@@ -14,6 +14,8 @@ public final class Spawner: Sendable {
     public let name: String?
     /// `with_message`: delivered to the child before anything else.
     public let messages: [(topic: String, payloads: [Payload])]
+    /// The `memory_limit` option in bytes (0: none), or nil when not given (the host's limit applies).
+    public let memoryLimit: Int?
 
     public init(
         context: ExecutionContext, options: [String: Payload] = [:], name: String? = nil,
@@ -23,6 +25,9 @@ public final class Spawner: Sendable {
         self.options = options
         self.name = name
         self.messages = messages
+        memoryLimit = options["memory_limit"].flatMap { value in
+            (try? MemorySize.processLimit(value, name: "memory_limit")).map { Int($0) }
+        }
     }
 
     func with(

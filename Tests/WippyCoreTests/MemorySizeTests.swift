@@ -1,5 +1,5 @@
 import Testing
-import WippyBoot
+import WippyCore
 
 /// Sizes for `wippy run -m` and GOMEMLIMIT.
 @Suite struct MemorySizeTests {

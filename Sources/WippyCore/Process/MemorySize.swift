@@ -1,5 +1,3 @@
-public import WippyCore
-
 /// Byte sizes as `wippy run -m` and `GOMEMLIMIT` write them: plain bytes, or a number with a suffix `K`, `M`,
 /// `G` or `T` (powers of 1024), optionally followed by `B` or `iB` (`512M`, `1G`, `2048MiB`, `1GB`).
 public enum MemorySize {
@@ -16,6 +14,31 @@ public enum MemorySize {
         guard !rest.isEmpty, rest.allSatisfy(\.isASCIIDigit), let number = Int64(rest) else { return nil }
         let (bytes, overflow) = number.multipliedReportingOverflow(by: Int64(1) << shift)
         return overflow ? nil : bytes
+    }
+
+    /// The smallest per-process limit accepted: a process needs some memory to start at all.
+    public static let minimumProcessLimit: Int64 = 1 << 20
+
+    /// A per-process memory limit as configuration writes it (`host.process_memory_limit`, the
+    /// `memory_limit` spawn option): a size (`64M`, `1G`, `512MiB`) or a number of bytes, at least 1 MiB, or 0
+    /// for no limit. Returns the bytes, 0 for none.
+    ///
+    /// - Parameter name: what to call the value in the error (`host.process_memory_limit`).
+    /// - Throws: `Invalid` naming `name` and the value.
+    public static func processLimit(_ value: Payload, name: String) throws(WippyError) -> Int64 {
+        let bytes: Int64?
+        switch value {
+        case .int(let number): bytes = number >= 0 ? number : nil
+        case .double(let number): bytes = number >= 0 && number.rounded() == number && number < 0x1p62 ? Int64(number) : nil
+        default: bytes = value.stringValue.flatMap(parse)
+        }
+        guard let bytes else {
+            throw WippyError.invalid("\(name) must be a size such as 64M, 1G or a number of bytes (0 for no limit), got \(value)")
+        }
+        guard bytes == 0 || bytes >= minimumProcessLimit else {
+            throw WippyError.invalid("\(name) must be at least 1M (or 0 for no limit), got \(value)")
+        }
+        return bytes
     }
 
     /// The soft memory limit to run with: the `-m` value if given, else `GOMEMLIMIT`, else 1 GiB.
