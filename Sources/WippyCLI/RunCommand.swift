@@ -36,8 +36,21 @@ struct RunCommand: ParsableCommand {
             Hot reload: while `wippy run` runs the application, it watches the source directory, vendored \
             modules and wippy.lock, and applies saved changes (YAML, Lua, other file:// targets) as one \
             registry changeset: new calls use new code, changed services restart, the rest keeps running. \
-            A change with an error is rejected with one log line and the running version stays. \
+            A change with an error is rejected and the running version stays; while a file stays broken, \
+            every later save says again that reloads are refused and names it. If the source directory is \
+            moved away or removed, the watcher says so and follows it when it comes back. An entry changed \
+            at runtime (registry changes from code) keeps its runtime version over a later edit of its file; \
+            boot and reload name each such entry, and `wippy registry reset` goes back to the files. \
             --no-watch turns this off; with -x or a command it is off unless --watch is given.
+
+            One runtime per project: `wippy run` holds .wippy/runtime.lock while it runs. A second \
+            `wippy run` in the same project refuses to start; -x runs and commands wait for another -x run \
+            to finish and refuse while the application runs.
+
+            Memory: each process may hold up to its host's process_memory_limit (a size such as 64M, 0 for \
+            none; default a quarter of the machine's memory, 128M to 1G), its mailbox included; a process \
+            over it ends alone with "memory limit exceeded" and its monitors and links are told. \
+            -m/--memory-limit is the soft limit on all Lua heaps together, past which workers collect.
             """
     )
 
