@@ -126,44 +126,22 @@ private final class ThreadBody {
 
 /// Which worker threads of a host have ended; `stop` waits on it with a deadline.
 private final class ExitSignal: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    private let sync = MonotonicCondition()
     private var ended: Set<Int> = []
 
-    init() {
-        mutex = .allocate(capacity: 1)
-        condition = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        #if canImport(Glibc)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        #endif
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        pthread_cond_destroy(condition)
-        mutex.deallocate()
-        condition.deallocate()
-    }
-
     func signal(_ index: Int) {
-        pthread_mutex_lock(mutex)
+        sync.lock()
         ended.insert(index)
-        pthread_mutex_unlock(mutex)
-        pthread_cond_broadcast(condition)
+        sync.unlock()
+        sync.broadcast()
     }
 
     /// Waits until worker `index` has ended or the monotonic clock reaches `deadline`; true if it ended.
     func wait(for index: Int, until deadline: UInt64) -> Bool {
-        var spec = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        sync.lock()
+        defer { sync.unlock() }
         while !ended.contains(index) {
-            if pthread_cond_timedwait(condition, mutex, &spec) == ETIMEDOUT { return ended.contains(index) }
+            if !sync.wait(until: deadline) { return ended.contains(index) }
         }
         return true
     }
