@@ -53,9 +53,13 @@ extension LuaProcess {
         }
         var text = "memory limit exceeded: \(who)"
         if let usage {
-            text += " holds \(ProcessMemoryUsage.describe(bytes: usage.bytes))"
+            let limit = usage.limit.map(ProcessMemoryUsage.describe(bytes:))
+            var held = ProcessMemoryUsage.describe(bytes: usage.bytes)
+            // One decimal makes a figure just over the limit read as the limit itself.
+            if held == limit, usage.bytes > usage.limit ?? .max { held = "more than " + held }
+            text += " holds \(held)"
             if usage.queuedBytes > 0 { text += " (mailbox \(ProcessMemoryUsage.describe(bytes: usage.queuedBytes)))" }
-            if let limit = usage.limit { text += ", limit \(ProcessMemoryUsage.describe(bytes: limit))" }
+            if let limit { text += ", limit \(limit)" }
         }
         return WippyError(text, kind: .internal, retryable: false)
     }
