@@ -117,6 +117,8 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent("examples/showcase").path
         let copy = WippyBinary.fixtureCopies + "/showcase-\(UUID().uuidString)"
         try FileManager.default.copyItem(atPath: source, toPath: copy)
+        // Runtime state from a `make example` run in the source tree is not part of the example.
+        try? FileManager.default.removeItem(atPath: copy + "/.wippy")
         let first = try await WippyBinary.run(["run", "-x", "app:demo"], in: copy)
         #expect(first.stdout.contains("""
             6. entry.update app:greet made v1; app:greet now returns: Welcome back, Ada!
