@@ -1,5 +1,5 @@
 /*
- * CLua: Wippy's changes to Lua's string, table and base libraries.
+ * CLua: Wippy's changes to Lua's string and table libraries.
  *
  * - The pattern functions (wippy_pattern.c) replace Lua's, which cannot be preempted.
  * - The other string functions accept string-like userdata (error objects) as their string argument.
