@@ -10,21 +10,11 @@ import WippyBoot
     /// Starts a watcher on `<project>/src` (recursive) and the project directory (its own files), as hot
     /// reload does; runs `body`; stops it.
     func watching(_ project: TemporaryProject, _ body: (FileWatcher, Batches) throws -> Void) throws {
-        let batches = Batches()
-        let watcher = try FileWatcher { batches.append($0) }
-        watcher.watch([FileWatcher.Root(path: project.root + "/src"), FileWatcher.Root(path: project.root, recursive: false)])
-        watcher.start()
-        defer { watcher.stop() }
-        try body(watcher, batches)
+        try FileWatcherTests.watching(
+            [FileWatcher.Root(path: project.root + "/src"), FileWatcher.Root(path: project.root, recursive: false)], body)
     }
 
-    func withTree(_ body: (TemporaryProject) throws -> Void) throws {
-        try TemporaryProject.with { project in
-            try project.write("src/_index.yaml", "a: 1\n")
-            try project.write("src/lib/code.lua", "return 1\n")
-            try body(project)
-        }
-    }
+    func withTree(_ body: (TemporaryProject) throws -> Void) throws { try FileWatcherTests.withTree(body) }
 
     @Test func followsTheRootMovedAwayAndBack() throws {
         try withTree { project in

@@ -26,26 +26,37 @@ import WippyBoot
         func waitFor(_ path: String) -> Bool { wait { $0.joined().contains { $0.path == path } } }
     }
 
-    /// Starts a watcher on `root` (recursive), runs `body`, stops it.
-    func watching(
-        _ root: String, quietWindow: Duration = .milliseconds(30), maximumDelay: Duration = .milliseconds(500),
+    /// Starts a watcher on `roots`, runs `body`, stops it.
+    static func watching(
+        _ roots: [FileWatcher.Root], quietWindow: Duration = .milliseconds(30), maximumDelay: Duration = .milliseconds(500),
         _ body: (FileWatcher, Batches) throws -> Void
     ) throws {
         let batches = Batches()
         let watcher = try FileWatcher(quietWindow: quietWindow, maximumDelay: maximumDelay) { batches.append($0) }
-        watcher.watch([FileWatcher.Root(path: root)])
+        watcher.watch(roots)
         watcher.start()
         defer { watcher.stop() }
         try body(watcher, batches)
     }
 
-    func withTree(_ body: (TemporaryProject) throws -> Void) throws {
+    /// Starts a watcher on `root` (recursive), runs `body`, stops it.
+    func watching(
+        _ root: String, quietWindow: Duration = .milliseconds(30), maximumDelay: Duration = .milliseconds(500),
+        _ body: (FileWatcher, Batches) throws -> Void
+    ) throws {
+        try Self.watching([FileWatcher.Root(path: root)], quietWindow: quietWindow, maximumDelay: maximumDelay, body)
+    }
+
+    /// A project with `src/_index.yaml` and `src/lib/code.lua`.
+    static func withTree(_ body: (TemporaryProject) throws -> Void) throws {
         try TemporaryProject.with { project in
             try project.write("src/_index.yaml", "a: 1\n")
             try project.write("src/lib/code.lua", "return 1\n")
             try body(project)
         }
     }
+
+    func withTree(_ body: (TemporaryProject) throws -> Void) throws { try Self.withTree(body) }
 
     @Test func reportsCreatedFile() throws {
         try withTree { project in
