@@ -105,29 +105,9 @@ import WippyModules
             lifecycle: {auto_start: true, stop_timeout: 100ms}
         """
 
-    /// A booted, started application on a temporary project, with its log lines recorded.
-    final class LiveApp {
-        let project: TemporaryProject
-        let app: Application
-        let lines = LogLines()
-
-        init() throws {
-            project = try TemporaryProject()
-            try project.writeLock()
-            try project.write("src/_index.yaml", LiveChangeTests.project)
-            var options = RuntimeOptions()
-            options.projectRoot = project.root
-            options.historyMode = .memory
-            let lines = self.lines
-            let logger = Logger(label: "test") { _ in LinesHandler(lines: lines) }
-            app = try Application(options: options, modules: StandardModules.all(terminal: nil), logger: logger)
-            app.start()
-        }
-
-        deinit {
-            app.shutdown()
-            project.remove()
-        }
+    /// The application of these tests, with history in memory.
+    final class LiveApp: TestApplication {
+        init() throws { try super.init(index: LiveChangeTests.project, history: .memory) }
 
         func pid(of service: String) -> PID? {
             (app.supervisor.service(EntryID(parsing: service)) as? ProcessService)?.pid
@@ -146,7 +126,7 @@ import WippyModules
             try app.registry.apply([.update(entry)])
         }
 
-        func count(_ line: String) -> Int { lines.count(line) }
+        func count(_ line: String) -> Int { log.count(line) }
 
         /// Waits (up to 10 s) until `line` has been logged `times` times.
         func waitFor(_ line: String, times: Int = 1) async -> Bool {
@@ -154,7 +134,7 @@ import WippyModules
                 if count(line) >= times { return true }
                 try? await Task.sleep(for: .milliseconds(10))
             }
-            Issue.record("never logged \(times)× \"\(line)\"; log: \(lines.messages)")
+            Issue.record("never logged \(times)× \"\(line)\"; log: \(log.messages)")
             return false
         }
 
