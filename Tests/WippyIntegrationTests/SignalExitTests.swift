@@ -19,21 +19,7 @@ import Testing
 
     @Test(arguments: [(SIGTERM, Int32(143)), (SIGINT, Int32(130))])
     func execStoppedByASignalExits128PlusTheSignal(signal: Int32, code: Int32) async throws {
-        let project = try TemporaryProject(files: [
-            "src/_index.yaml": """
-                version: "1.0"
-                namespace: app
-                entries:
-                  - name: terminal
-                    kind: terminal.host
-                    lifecycle: {auto_start: true}
-                  - name: main
-                    kind: process.lua
-                    modules: [io]
-                    source: file://main.lua
-                """,
-            "src/main.lua": Self.waiter,
-        ])
+        let project = try TemporaryProject.withMain(Self.waiter, modules: ["io"])
         let run = try RunningWippy(["run", "-x", "app:main"], in: project.root)
         #expect(await run.waitFor("waiting"))
         run.signal(signal)

@@ -106,20 +106,7 @@ import Testing
 
 extension SupervisionTests {
     @Test func luaSeesSupervisorStates() async throws {
-        let project = try TemporaryProject(files: [
-            "src/_index.yaml": """
-                version: "1.0"
-                namespace: app
-                entries:
-                  - name: terminal
-                    kind: terminal.host
-                    lifecycle: {auto_start: true}
-                  - name: main
-                    kind: process.lua
-                    modules: [io, system]
-                    source: file://main.lua
-                """,
-            "src/main.lua": """
+        let project = try TemporaryProject.withMain("""
                 local io = require("io")
                 local system = require("system")
                 return { main = function()
@@ -127,8 +114,7 @@ extension SupervisionTests {
                     io.print(s.id .. " " .. s.status .. " " .. s.desired .. " " .. s.retry_count .. " " .. tostring(s.started_at ~= nil))
                   end
                 end }
-                """,
-        ])
+                """, modules: ["io", "system"])
         let run = try await WippyBinary.run(["run", "-x", "app:main"], in: project.root)
         #expect(run.stdout == "app:terminal running running 0 true\n", "\(run.stderr)")
     }

@@ -4,21 +4,7 @@ import Testing
 /// memory limit Lua reads back.
 @Suite struct SystemExitTests {
     func project(_ lua: String) throws -> TemporaryProject {
-        try TemporaryProject(files: [
-            "src/_index.yaml": """
-                version: "1.0"
-                namespace: app
-                entries:
-                  - name: terminal
-                    kind: terminal.host
-                    lifecycle: {auto_start: true}
-                  - name: main
-                    kind: process.lua
-                    source: file://main.lua
-                    modules: [system, time]
-                """,
-            "src/main.lua": lua,
-        ])
+        try TemporaryProject.withMain(lua, modules: ["system", "time"])
     }
 
     @Test func exitStopsTheRuntimeWithTheCode() async throws {

@@ -19,9 +19,11 @@ final class TemporaryProject {
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
-    /// A project with a terminal host and one process entry `app:main` whose source is `lua`.
-    static func withMain(_ lua: String, extraEntries: String = "") throws -> TemporaryProject {
-        try TemporaryProject(files: [
+    /// A project with a terminal host and one process entry `app:main` whose source is `lua`, importing
+    /// `modules`.
+    static func withMain(_ lua: String, modules: [String] = [], extraEntries: String = "") throws -> TemporaryProject {
+        let moduleLine = modules.isEmpty ? "" : "\n    modules: [\(modules.joined(separator: ", "))]"
+        return try TemporaryProject(files: [
             "src/_index.yaml": """
                 version: "1.0"
                 namespace: app
@@ -31,7 +33,7 @@ final class TemporaryProject {
                     lifecycle: {auto_start: true}
                   - name: main
                     kind: process.lua
-                    source: file://main.lua
+                    source: file://main.lua\(moduleLine)
                 \(extraEntries)
                 """,
             "src/main.lua": lua,
