@@ -9,7 +9,7 @@ import WippyCore
 ///     WIPPY_BENCH_WORKFLOW_STORE=1 swift test -c release --filter WorkflowStoreBenchmark
 ///
 /// Not part of the suite (it measures, it does not check).
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["WIPPY_BENCH_WORKFLOW_STORE"] != nil))
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["WIPPY_BENCH_WORKFLOW_STORE"] != nil))
 struct WorkflowStoreBenchmark {
     /// A closed loop: each workflow submits its next event from the completion of the previous one.
     final class Loop: Sendable {
@@ -63,6 +63,9 @@ struct WorkflowStoreBenchmark {
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let latencies = loop.latencies.withLock { $0 }
+        let log = SQLiteFileCheck.size(of: dir.path + "/workflows.db-wal") ?? 0
+        let file = SQLiteFileCheck.size(of: dir.path + "/workflows.db") ?? 0
+        print("  database \(file / 1024) KiB, write-ahead log \(log / 1024) KiB after the run")
         var stats = store.stats
         stats.commits -= before.commits
         stats.items -= before.items

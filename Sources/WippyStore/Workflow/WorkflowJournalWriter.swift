@@ -45,9 +45,12 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     private static let cachedRunLimit = 100_000
     let stats = Mutex(SQLiteWorkflowStore.Stats())
 
-    init(path: String, connection: DatabaseQueue) {
+    private let checkpointer: WALCheckpointer
+
+    init(path: String, connection: DatabaseQueue, checkpointer: WALCheckpointer) {
         self.path = path
         self.connection = connection
+        self.checkpointer = checkpointer
     }
 
     /// Starts the writer thread.
@@ -137,6 +140,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         let events = zip(batch, outcomes).reduce(0) { count, pair in
             if case .success = pair.1 { count + pair.0.write.events.count } else { count }
         }
+        if commits > 0 { checkpointer.request() }
         stats.withLock { stats in
             stats.commits += commits
             stats.items += batch.count
