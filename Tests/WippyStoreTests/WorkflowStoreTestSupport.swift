@@ -145,3 +145,22 @@ func rawFetch(_ path: String, _ sql: String) throws -> String? {
     defer { try? raw.close() }
     return try raw.read { db in try String.fetchOne(db, sql: sql) }
 }
+
+/// Submits `writes` so that the writer takes them as one batch (it is held in the completion of a first
+/// write while they queue) and waits for their completions. Returns the tally and the commits it took.
+func submitAsOneBatch(_ store: SQLiteWorkflowStore, _ writes: [WorkflowWrite]) async throws -> (CompletionTally, commits: Int) {
+    let gate = DispatchSemaphore(value: 0)
+    let entered = CompletionTally(count: 1)
+    let enter = entered.completion(0)
+    store.submit(.start(workflowRecord("holder-\(UUID().uuidString)"))) { result in
+        enter(result)
+        gate.wait()
+    }
+    try await entered.waitAll()
+    let tally = CompletionTally(count: writes.count)
+    for (index, write) in writes.enumerated() { store.submit(write, completion: tally.completion(index)) }
+    let before = store.stats
+    gate.signal()
+    try await tally.waitAll()
+    return (tally, store.stats.commits - before.commits)
+}

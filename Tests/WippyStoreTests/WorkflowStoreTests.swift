@@ -64,8 +64,6 @@ import WippyCore
         try await store.write(.start(done, events: journalEvents(1, 1)))
         try await store.write(WorkflowWrite(run: done.run, status: .completed))
 
-        // The writer is held in the completion of a first write while the others queue: they are one batch.
-        let gate = DispatchSemaphore(value: 0)
         let writes: [WorkflowWrite] = [
             WorkflowWrite(run: a.run, events: journalEvents(5, 5)),  // 0: a gap
             WorkflowWrite(run: a.run, events: journalEvents(3, 3)),  // 1: a duplicate
@@ -82,21 +80,9 @@ import WippyCore
                 return write
             }(),
         ]
-        let entered = CompletionTally(count: 1)
-        let enter = entered.completion(0)
-        store.submit(.start(workflowRecord("holder"))) { result in
-            enter(result)
-            gate.wait()
-        }
-        try await entered.waitAll()
-        let tally = CompletionTally(count: writes.count)
-        for (index, write) in writes.enumerated() { store.submit(write, completion: tally.completion(index)) }
-        let before = store.stats
-        gate.signal()
-        try await tally.waitAll()
-        let after = store.stats
-        #expect(after.commits - before.commits == 1, "the queued writes were one batch: \(before) → \(after)")
-        #expect(after.largestBatch >= writes.count)
+        let (tally, commits) = try await submitAsOneBatch(store, writes)
+        #expect(commits == 1, "the queued writes were one batch")
+        #expect(store.stats.largestBatch >= writes.count)
         #expect(tally.calls == Array(repeating: 1, count: writes.count))
 
         for index in [3, 4, 8] { #expect(tally.succeeded(index), "write \(index): \(tally.error(index)?.message ?? "")") }
@@ -141,5 +127,44 @@ import WippyCore
             #expect(try await reopened.load(workflowRecord("w\(index)").run)?.events == journalEvents(1, 2))
         }
         #expect(try await reopened.load(workflowRecord("late").run) == nil)
+    }
+
+    @Test func aDatabaseErrorInOneItemFailsOnlyThatItem() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/workflows.db"
+        do {
+            let store = try SQLiteWorkflowStore(path: path)
+            try await store.write(.start(workflowRecord("a")))
+            store.close()
+        }
+        // A trigger stands for an error only SQLite sees (a full disk, a constraint): it refuses one key.
+        try rawExecute(
+            path,
+            """
+            CREATE TRIGGER poison BEFORE INSERT ON workflow_journal WHEN NEW.key = 'poison'
+            BEGIN SELECT RAISE(ABORT, 'poisoned event'); END
+            """)
+        let store = try SQLiteWorkflowStore(path: path)
+        defer { store.close() }
+        let a = workflowRecord("a").run
+        let writes: [WorkflowWrite] = [
+            WorkflowWrite(run: a, events: journalEvents(1, 2)),  // 0: fine
+            .start(workflowRecord("b"), events: [JournalEvent(seq: 1, kind: "call"), JournalEvent(seq: 2, kind: "call", key: "poison")]),
+            WorkflowWrite(run: a, events: journalEvents(3, 3)),  // 2: fine, after 0
+            .start(workflowRecord("c"), events: journalEvents(1, 1)),  // 3: fine
+        ]
+        let (tally, commits) = try await submitAsOneBatch(store, writes)
+        #expect(commits >= 2, "the batch was rolled back and written again item by item")
+        #expect(tally.calls == [1, 1, 1, 1])
+        for index in [0, 2, 3] { #expect(tally.succeeded(index), "write \(index): \(tally.error(index)?.message ?? "")") }
+        #expect(tally.error(1)?.message.contains("poisoned event") == true, "\(tally.error(1)?.message ?? "no error")")
+        #expect(tally.error(1)?.message.contains("b/r1") == true)
+        // Nothing of the failed item was written, not even its run record or its first event.
+        #expect(try await store.load(workflowRecord("b").run) == nil)
+        #expect(try await store.load(a)?.events == journalEvents(1, 3))
+        #expect(try await store.load(workflowRecord("c").run)?.events == journalEvents(1, 1))
+        // The writer goes on.
+        try await store.write(WorkflowWrite(run: a, events: journalEvents(4, 4)))
+        #expect(try await store.load(a)?.events == journalEvents(1, 4))
     }
 }
