@@ -90,10 +90,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Persistent stores on embedded SQLite (GRDB over Debian's libsqlite3-dev): registry history.
+        // Persistent stores on embedded SQLite (GRDB over Debian's libsqlite3-dev): registry history, workflow journals.
         .target(
             name: "WippyStore",
-            dependencies: ["WippyCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "WippyCore", .product(name: "GRDB", package: "GRDB.swift"),
+                // SHA-256 checksums of workflow journal events.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Composition root: project loading, entry kinds, configuration, boot and shutdown.

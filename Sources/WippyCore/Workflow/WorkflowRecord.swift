@@ -1,0 +1,34 @@
+/// The record of one workflow run, without its journal: what started it, the code it is pinned to, and
+/// where it stands.
+public struct WorkflowRecord: Sendable, Equatable {
+    public var run: WorkflowRunID
+    /// The workflow entry whose code the run executes.
+    public var entry: EntryID
+    /// The kind of that entry (`workflow.lua`, or a Temporal-compatible registration).
+    public var entryKind: String
+    /// The registry version the run is pinned to: replays use the code of this version.
+    public var registryVersion: UInt64
+    /// The start arguments, encoded by the engine.
+    public var input: [UInt8]
+    public var status: WorkflowStatus
+    /// The result (or error) once the run has ended, encoded by the engine.
+    public var result: [UInt8]?
+
+    public init(
+        run: WorkflowRunID,
+        entry: EntryID,
+        entryKind: String,
+        registryVersion: UInt64,
+        input: [UInt8],
+        status: WorkflowStatus = .running,
+        result: [UInt8]? = nil
+    ) {
+        self.run = run
+        self.entry = entry
+        self.entryKind = entryKind
+        self.registryVersion = registryVersion
+        self.input = input
+        self.status = status
+        self.result = result
+    }
+}

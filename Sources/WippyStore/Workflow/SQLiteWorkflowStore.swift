@@ -1,0 +1,206 @@
+public import WippyCore
+import Foundation
+import GRDB
+import Synchronization
+
+/// Workflow runs and their journals in an embedded SQLite database: the store of the embedded engine.
+///
+/// The file is opened in WAL mode with `synchronous = FULL`. One writer thread per store commits every
+/// pending ``WorkflowWrite`` in one transaction (``WorkflowJournalWriter``), and calls their completions
+/// after the commit, so an acknowledged write survives a crash of the process or the machine. Loads run on
+/// a second, read-only connection and never wait for a commit.
+///
+/// Each journal event carries a ``JournalChecksum``; a load checks the sequence numbers, the checksums and
+/// the run's recorded last sequence number, and reports a damaged journal as an error naming the run and
+/// the sequence number. A file that is empty, truncated or not a database is refused when opened.
+public final class SQLiteWorkflowStore: WorkflowStore {
+    /// How much the writer has done: commits against items shows how well writes are grouped.
+    public struct Stats: Sendable, Equatable {
+        /// Transactions committed.
+        public var commits = 0
+        /// Writes taken from the queue (stored or refused).
+        public var items = 0
+        /// Writes refused or failed.
+        public var failedItems = 0
+        /// Journal events stored.
+        public var events = 0
+        /// The most writes committed in one transaction.
+        public var largestBatch = 0
+    }
+
+    /// The database file.
+    public let path: String
+    private let writer: WorkflowJournalWriter
+    private let reader: DatabaseQueue
+    private let checkpointer: WALCheckpointer
+
+    /// `<projectRoot>/.wippy/workflows.db`.
+    public static func defaultPath(projectRoot: String) -> String {
+        (projectRoot.isEmpty ? "." : projectRoot) + "/.wippy/workflows.db"
+    }
+
+    /// Opens (or creates, with its directory) the store at `path` and starts its writer thread.
+    ///
+    /// - Throws: `Invalid` naming the file when it cannot be created or opened, is empty, truncated, not a
+    ///   database, not a workflow store, or of a schema version this build does not read.
+    public init(path: String) throws(WippyError) {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        } catch {
+            throw WippyError.invalid("workflow store \(path): cannot create the directory: \(error.localizedDescription)")
+        }
+        let file = SQLiteFileCheck(path: path)
+        if let problem = file.emptyFileProblem() ?? file.truncationProblem() { throw SQLiteWorkflowStore.damaged(path, problem) }
+        var configuration = Configuration()
+        configuration.label = "workflow-store"
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // Set here rather than through GRDB's WAL option, which lowers `synchronous` to NORMAL.
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            guard mode == "wal" else { throw WippyError.invalid("workflow store \(path): cannot use WAL mode (got \(mode ?? "none"))") }
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A batch of a thousand workflows touches as many journal pages: keep them in memory (64 MiB)
+            // rather than read them back from the write-ahead log in every commit.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoints run beside the writer (``WALCheckpointer``); this is the backstop (64 MiB of log).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
+        }
+        let connection: DatabaseQueue
+        do {
+            connection = try DatabaseQueue(path: path, configuration: configuration)
+            let existing = try connection.read { db in try SQLiteWorkflowSchema.check(db, path: path) }
+            if !existing { try connection.write { db in try SQLiteWorkflowSchema.create(db) } }
+            var readOnly = Configuration()
+            readOnly.label = "workflow-store-reader"
+            readOnly.readonly = true
+            readOnly.busyMode = .timeout(5)
+            reader = try DatabaseQueue(path: path, configuration: readOnly)
+            var checkpointing = configuration
+            checkpointing.label = "workflow-store-checkpointer"
+            checkpointer = WALCheckpointer(connection: try DatabaseQueue(path: path, configuration: checkpointing))
+        } catch let error as WippyError {
+            throw error
+        } catch {
+            throw SQLiteWorkflowStore.failure(path, "cannot open", error)
+        }
+        writer = WorkflowJournalWriter(path: path, connection: connection, checkpointer: checkpointer)
+        writer.start()
+    }
+
+    deinit { writer.close() }
+
+    public func submit(_ write: WorkflowWrite, completion: @escaping @Sendable (Result<Void, WippyError>) -> Void) {
+        writer.submit(write, completion: completion)
+    }
+
+    public func load(_ run: WorkflowRunID, completion: @escaping @Sendable (Result<WorkflowRun?, WippyError>) -> Void) {
+        let path = path
+        reader.asyncRead { access in
+            do {
+                let db = try access.get()
+                completion(.success(try SQLiteWorkflowStore.load(run, db, path: path)))
+            } catch let error as WippyError {
+                completion(.failure(error))
+            } catch {
+                completion(.failure(SQLiteWorkflowStore.failure(path, "cannot load \(run)", error)))
+            }
+        }
+    }
+
+    public func close() {
+        writer.close()
+        checkpointer.close()
+        writer.closeConnection()
+        try? reader.close()
+    }
+
+    /// What the writer has done so far.
+    public var stats: Stats { writer.stats.withLock { $0 } }
+
+    /// The value of a pragma on the writer's connection (for tests of the settings).
+    func writerPragma(_ name: String) throws -> String? { try writer.pragma(name) }
+
+    // MARK: - Loading
+
+    private static func load(_ run: WorkflowRunID, _ db: Database, path: String) throws -> WorkflowRun? {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT id, entry, entry_kind, registry_version, input, status, result, last_seq
+                FROM workflow_runs WHERE workflow_id = ? AND run_id = ?
+                """,
+            arguments: [run.workflowID, run.runID])
+        guard let row else { return nil }
+        func damage(_ problem: String) -> WippyError { damaged(path, "run \(run): \(problem)") }
+        let rowID: Int64 = row[0]
+        guard let entry: String = row[1], let kind: String = row[2], let version: Int64 = row[3], let input: Data = row[4],
+            let statusText: String = row[5], let last: Int64 = row[7]
+        else { throw damage("its record has an empty field") }
+        guard let status = WorkflowStatus(rawValue: statusText) else { throw damage("unknown status '\(statusText)'") }
+        let result: Data? = row[6]
+        let record = WorkflowRecord(
+            run: run, entry: EntryID(parsing: entry), entryKind: kind, registryVersion: UInt64(bitPattern: version),
+            input: [UInt8](input), status: status, result: result.map { [UInt8]($0) })
+        let lastSeq = UInt64(bitPattern: last)
+
+        var events: [JournalEvent] = []
+        // Capped: a damaged `last_seq` must not ask for a huge allocation before the journal says it is wrong.
+        events.reserveCapacity(Int(clamping: min(lastSeq, 1 << 22)))
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT seq, kind, key, payload, checksum FROM workflow_journal WHERE run = ? ORDER BY seq",
+            arguments: [rowID])
+        var expected: UInt64 = 1
+        while let row = try rows.next() {
+            let seq = UInt64(bitPattern: row[0] as Int64)
+            guard seq == expected else {
+                guard seq > expected else { throw damaged(path, run: run, seq: seq, "it is not a valid sequence number") }
+                let missing = seq == expected + 1 ? "is missing" : "to \(seq - 1) are missing"
+                throw damaged(path, run: run, seq: expected, "event \(expected) \(missing)")
+            }
+            guard seq <= lastSeq else {
+                throw damaged(path, run: run, seq: seq, "the journal goes past its recorded last event \(lastSeq)")
+            }
+            guard let kind: String = row[1], let key: String = row[2], let payload: Data = row[3],
+                let checksum: Int64 = row[4]
+            else { throw damaged(path, run: run, seq: seq, "the event has an empty field") }
+            guard JournalChecksum.of(run, seq: seq, kind: kind, key: key, payload: payload) == checksum else {
+                throw damaged(path, run: run, seq: seq, "the event does not match its checksum")
+            }
+            events.append(JournalEvent(seq: seq, kind: kind, key: key, payload: [UInt8](payload)))
+            expected += 1
+        }
+        guard expected - 1 == lastSeq else {
+            let missing = expected == lastSeq ? "event \(expected) is missing" : "events \(expected) to \(lastSeq) are missing"
+            throw damaged(path, run: run, seq: expected, "the journal ends early: \(missing)")
+        }
+        return WorkflowRun(record: record, events: events)
+    }
+
+    // MARK: - Errors
+
+    /// `Invalid`: the file is damaged, and what is wrong.
+    static func damaged(_ path: String, _ problem: String) -> WippyError {
+        WippyError.invalid("workflow store \(path) is damaged: \(problem); it is not replayed")
+    }
+
+    /// `Invalid`: a run's journal is damaged at `seq`.
+    static func damaged(_ path: String, run: WorkflowRunID, seq: UInt64, _ problem: String) -> WippyError {
+        WippyError.invalid(
+            "workflow store \(path) is damaged: the journal of workflow \(run.workflowID) (run \(run.runID)) is damaged at "
+                + "seq \(seq): \(problem); it is not replayed")
+    }
+
+    /// A database error: damage (a malformed or truncated file, not a database) is named as such.
+    static func failure(_ path: String, _ what: String, _ error: any Error) -> WippyError {
+        guard let error = error as? DatabaseError else { return WippyError("workflow store \(path): \(what): \(error)", kind: .internal) }
+        let message = error.message ?? "\(error.resultCode)"
+        switch error.resultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_IOERR:
+            return damaged(path, "\(what): \(message)")
+        default:
+            return WippyError("workflow store \(path): \(what): \(message)", kind: .internal)
+        }
+    }
+}

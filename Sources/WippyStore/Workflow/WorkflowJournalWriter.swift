@@ -1,0 +1,270 @@
+import Foundation
+import GRDB
+import Synchronization
+import WippyCore
+
+/// The one thread that writes a ``SQLiteWorkflowStore``: group commit with no timer.
+///
+/// Submitters append to a queue under a lock and return. The writer takes everything queued, validates
+/// each item against the journals, writes the valid ones in one IMMEDIATE transaction and commits
+/// (`synchronous = FULL`: the commit returns once the write-ahead log is on disk), then calls every
+/// completion. What arrives while a commit is in progress is the next batch, so the batch grows with the
+/// load and a lone write is committed at once.
+///
+/// An item that does not continue its run's journal is refused alone, before anything of it is written.
+/// A database error while writing an item (rare: a full disk, a constraint the checks did not foresee)
+/// rolls the batch back; the batch is then written again item by item, so the error reaches only the
+/// items it belongs to.
+///
+/// Thread safety: `submissions` is guarded by `condition`; `runs` and `connection` are touched only by the
+/// writer thread (and by `init`/`close`, before it starts and after it ended); `stats` is a `Mutex`.
+/// Hence `@unchecked Sendable`.
+final class WorkflowJournalWriter: @unchecked Sendable {
+    typealias Completion = @Sendable (Result<Void, WippyError>) -> Void
+
+    private struct Submission {
+        var write: WorkflowWrite
+        var completion: Completion
+    }
+
+    /// What the writer knows of a run it wrote or checked: its row id, last sequence number and status.
+    struct RunState {
+        var rowID: Int64
+        var lastSeq: UInt64
+        var status: WorkflowStatus
+    }
+
+    let path: String
+    private let connection: DatabaseQueue
+    private let condition = NSCondition()
+    private var submissions: [Submission] = []
+    private var closing = false
+    private var finished = false
+    /// Runs seen lately; emptied when it passes `cachedRunLimit` (a miss costs one indexed read).
+    private var runs: [WorkflowRunID: RunState] = [:]
+    private static let cachedRunLimit = 100_000
+    let stats = Mutex(SQLiteWorkflowStore.Stats())
+
+    private let checkpointer: WALCheckpointer
+
+    init(path: String, connection: DatabaseQueue, checkpointer: WALCheckpointer) {
+        self.path = path
+        self.connection = connection
+        self.checkpointer = checkpointer
+    }
+
+    /// Starts the writer thread.
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "wippy-workflow-journal"
+        thread.start()
+    }
+
+    /// Queues a write; the completion is called at once (on this thread) when the writer is closed.
+    func submit(_ write: WorkflowWrite, completion: @escaping Completion) {
+        condition.lock()
+        guard !closing else {
+            condition.unlock()
+            completion(.failure(.unavailable("workflow store \(path) is closed; \(write.run) was not written")))
+            return
+        }
+        submissions.append(Submission(write: write, completion: completion))
+        if submissions.count == 1 { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Commits what is queued, stops the thread and waits for it.
+    func close() {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    /// The value of a pragma on the writer's connection (GRDB serialises the access with the writer's).
+    func pragma(_ name: String) throws -> String? {
+        try connection.read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
+    /// Closes the database connection once the thread has ended (later pragma reads fail).
+    func closeConnection() {
+        condition.lock()
+        let ended = finished
+        condition.unlock()
+        if ended { try? connection.close() }
+    }
+
+    // MARK: - The writer thread
+
+    private func run() {
+        while true {
+            condition.lock()
+            while submissions.isEmpty && !closing { condition.wait() }
+            let batch = submissions
+            submissions = []
+            let done = batch.isEmpty && closing
+            if done {
+                finished = true
+                condition.broadcast()
+            }
+            condition.unlock()
+            if done { return }
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Submission]) {
+        var outcomes: [Result<Void, WippyError>] = []
+        var commits = 0
+        do {
+            outcomes = try write(batch.map(\.write))
+            commits = 1
+        } catch {
+            // Rolled back: each item again in its own transaction, so an error fails only its own item.
+            runs.removeAll()
+            outcomes = batch.map { submission in
+                do {
+                    let outcome = try write([submission.write])[0]
+                    commits += 1
+                    return outcome
+                } catch {
+                    runs.removeAll()
+                    return .failure(failure("cannot write \(submission.write.run)", error))
+                }
+            }
+        }
+        let failed = outcomes.reduce(0) { count, outcome in
+            if case .failure = outcome { count + 1 } else { count }
+        }
+        let events = zip(batch, outcomes).reduce(0) { count, pair in
+            if case .success = pair.1 { count + pair.0.write.events.count } else { count }
+        }
+        if commits > 0 { checkpointer.request() }
+        stats.withLock { stats in
+            stats.commits += commits
+            stats.items += batch.count
+            stats.failedItems += failed
+            stats.events += events
+            stats.largestBatch = max(stats.largestBatch, batch.count)
+        }
+        for (submission, outcome) in zip(batch, outcomes) { submission.completion(outcome) }
+    }
+
+    /// Writes `items` in one transaction and commits it. Returns each item's outcome (refused items were not
+    /// written); throws, with everything rolled back, on a database error.
+    private func write(_ items: [WorkflowWrite]) throws -> [Result<Void, WippyError>] {
+        var outcomes: [Result<Void, WippyError>] = []
+        outcomes.reserveCapacity(items.count)
+        var touched: [WorkflowRunID: RunState] = [:]
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try connection.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                for item in items {
+                    do {
+                        let state = try state(of: item.run, db, touched: touched)
+                        let next = try check(item, state)
+                        touched[item.run] = try apply(item, state: state, next: next, db, now: now)
+                        outcomes.append(.success(()))
+                    } catch let error as WippyError {
+                        outcomes.append(.failure(error))
+                    }
+                }
+                return .commit
+            }
+        }
+        if runs.count + touched.count > WorkflowJournalWriter.cachedRunLimit { runs.removeAll() }
+        runs.merge(touched) { _, new in new }
+        return outcomes
+    }
+
+    private func state(of run: WorkflowRunID, _ db: Database, touched: [WorkflowRunID: RunState]) throws -> RunState? {
+        if let state = touched[run] ?? runs[run] { return state }
+        let statement = try db.cachedStatement(
+            sql: "SELECT id, last_seq, status FROM workflow_runs WHERE workflow_id = ? AND run_id = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [run.workflowID, run.runID]) else { return nil }
+        let text: String? = row[2]
+        guard let text, let status = WorkflowStatus(rawValue: text) else {
+            throw SQLiteWorkflowStore.damaged(path, "run \(run) has the unknown status '\(text ?? "NULL")'")
+        }
+        let last: Int64 = row[1]
+        return RunState(rowID: row[0], lastSeq: UInt64(clamping: last), status: status)
+    }
+
+    /// Refuses an item that does not fit the run as stored; returns the sequence number its events must
+    /// start at.
+    private func check(_ item: WorkflowWrite, _ state: RunState?) throws(WippyError) -> UInt64 {
+        let run = item.run
+        if let start = item.start {
+            guard start.run == run else {
+                throw WippyError.invalid("workflow store: a write for \(run) starts the run \(start.run)")
+            }
+            guard state == nil else { throw WippyError.alreadyExists("workflow store \(path): run \(run) already exists") }
+        } else {
+            guard let state else { throw WippyError.notFound("workflow store \(path): no run \(run)") }
+            guard !state.status.isFinal else {
+                throw WippyError(
+                    "workflow store \(path): run \(run) is \(state.status); nothing more is written to it",
+                    kind: .conflict, retryable: false)
+            }
+        }
+        var expected = (state?.lastSeq ?? 0) + 1
+        let first = expected
+        for event in item.events {
+            guard event.seq == expected else {
+                let what = event.seq < expected ? "is already in the journal or repeated" : "leaves a gap"
+                throw WippyError(
+                    "workflow store \(path): run \(run): event \(event.seq) (\(event.kind)) \(what); the next event must be \(expected)",
+                    kind: .conflict, retryable: false)
+            }
+            expected += 1
+        }
+        return first
+    }
+
+    private func apply(_ item: WorkflowWrite, state: RunState?, next: UInt64, _ db: Database, now: Int64) throws -> RunState {
+        let lastSeq = item.events.last?.seq ?? (next - 1)
+        let rowID: Int64
+        let status: WorkflowStatus
+        if let start = item.start {
+            status = item.status ?? start.status
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO workflow_runs (workflow_id, run_id, entry, entry_kind, registry_version, input, status,
+                        result, last_seq, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            try statement.execute(arguments: [
+                item.run.workflowID, item.run.runID, start.entry.description, start.entryKind,
+                Int64(bitPattern: start.registryVersion), Data(start.input), status.rawValue,
+                (item.result ?? start.result).map { Data($0) }, Int64(bitPattern: lastSeq), now, now,
+            ])
+            rowID = db.lastInsertedRowID
+        } else {
+            guard let state else { preconditionFailure("checked: the run exists") }
+            rowID = state.rowID
+            status = item.status ?? state.status
+            let statement = try db.cachedStatement(
+                sql: "UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ? WHERE id = ?")
+            try statement.execute(arguments: [
+                Int64(bitPattern: lastSeq), status.rawValue, item.result.map { Data($0) }, now, rowID,
+            ])
+        }
+        if !item.events.isEmpty {
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum) VALUES (?, ?, ?, ?, ?, ?)")
+            for event in item.events {
+                let checksum = JournalChecksum.of(item.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload)
+                try insert.execute(arguments: [
+                    rowID, Int64(bitPattern: event.seq), event.kind, event.key, Data(event.payload), checksum,
+                ])
+            }
+        }
+        return RunState(rowID: rowID, lastSeq: lastSeq, status: status)
+    }
+
+    private func failure(_ what: String, _ error: any Error) -> WippyError {
+        if let error = error as? WippyError { return error }
+        return SQLiteWorkflowStore.failure(path, what, error)
+    }
+}
