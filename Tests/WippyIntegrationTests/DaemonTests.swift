@@ -89,7 +89,9 @@ import Testing
         #expect(status == 0)
         let crashes = output.components(separatedBy: "service app:crasher.service is failed").count - 1
         #expect(crashes >= 3)
-        #expect(output.components(separatedBy: "service app:once.service is running").count - 1 == 1)
+        // At most once: a process that returns at once may end before its start is reported, and then the
+        // service goes from starting (not logged) to exited.
+        #expect(output.components(separatedBy: "service app:once.service is running").count - 1 <= 1)
         #expect(output.components(separatedBy: "service app:once.service is exited").count - 1 == 1)
         #expect(!output.contains("app:manual.service"))
     }

@@ -162,14 +162,14 @@ struct GateModule: LuaModule {
                 return {reply, passed}
             end
             """, modules: ["gate"])
-        async let result = harness.runEntry("test:main")
+        let result = harness.startEntry("test:main")
         #expect(await gates.reached("started:slow"))
         // The round trip needs the worker while the work still waits for its gate.
         let echoed = await gates.reached("echoed hello")
         #expect(echoed, "another process of the worker could not run while the work waited")
         #expect(!gates.has("ended:slow"))
         gates.open("slow")
-        let value = await result
+        let value = await result.value
         #expect(value.value == .array(["hello", "passed slow"]), "\(value)")
     }
 

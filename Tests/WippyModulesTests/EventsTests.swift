@@ -184,20 +184,30 @@ struct EventsTests {
                 return report()
             end
             """, modules: Self.modules)
-        async let result = harness.runEntry("test:watcher")
-        // Waited for on a Dispatch thread: blocking this task's thread could keep the `async let` above from
-        // ever starting when the other threads of the shared pool are busy with other suites.
-        let readyEvent = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: ready.next(timeout: .seconds(30))) }
+        // Spawned at once, not from an `async let` that needs a free thread of the shared test pool.
+        let result = harness.startEntry("test:watcher")
+        // The changes are applied on a Dispatch thread as soon as the watcher is ready: this task may wait
+        // long for a thread of the shared test pool, longer than the watcher waits for the events.
+        let applied = await withCheckedContinuation { (continuation: CheckedContinuation<Result<String?, any Error>, Never>) in
+            DispatchQueue.global().async {
+                let readyEvent = ready.next(timeout: .seconds(30))
+                harness.runtime.bus.unsubscribe(readySubscription)
+                continuation.resume(returning: Result {
+                    var data = PayloadTable()
+                    data["port"] = .int(8080)
+                    _ = try registry.apply([
+                        .create(Entry(id: EntryID(parsing: "app:thing"), kind: "registry.entry", data: .table(data)))
+                    ])
+                    data["port"] = .int(9090)
+                    _ = try registry.apply([
+                        .update(Entry(id: EntryID(parsing: "app:thing"), kind: "registry.entry", data: .table(data)))
+                    ])
+                    return readyEvent?.path
+                })
+            }
         }
-        #expect(readyEvent?.path == "watcher")
-        harness.runtime.bus.unsubscribe(readySubscription)
-        var data = PayloadTable()
-        data["port"] = .int(8080)
-        _ = try registry.apply([.create(Entry(id: EntryID(parsing: "app:thing"), kind: "registry.entry", data: .table(data)))])
-        data["port"] = .int(9090)
-        _ = try registry.apply([.update(Entry(id: EntryID(parsing: "app:thing"), kind: "registry.entry", data: .table(data)))])
-        let outcome = await result
+        #expect(try applied.get() == "watcher")
+        let outcome = await result.value
         #expect(outcome.error == nil)
         #expect(outcome.value == "ok")
     }

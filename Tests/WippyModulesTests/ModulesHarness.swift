@@ -60,6 +60,46 @@ final class ModulesHarness: @unchecked Sendable {
         }
     }
 
+    /// Spawns `id` on `host` (default: the process host) at once, on the calling thread; the result is awaited
+    /// later. Unlike an `async let` of ``runEntry(_:_:on:)``, the spawn does not wait for a free thread of the
+    /// shared test pool.
+    func startEntry(_ id: String, _ arguments: [Payload] = [], on host: ProcessHost? = nil) -> PendingResult {
+        let pending = PendingResult()
+        guard let program = runtime.program(EntryID(parsing: id)) else {
+            pending.deliver(.failure(.notFound(id)))
+            return pending
+        }
+        let options = SpawnOptions(onExit: { _, result in pending.deliver(result) })
+        node.spawn(on: host ?? self.host, starter: LuaProcessStarter(program: program, arguments: arguments), options: options)
+        return pending
+    }
+
+    /// The result of a process started with ``startEntry(_:_:on:)``, delivered once.
+    final class PendingResult: Sendable {
+        private let state = Mutex<(result: ProcessResult?, waiter: CheckedContinuation<ProcessResult, Never>?)>((nil, nil))
+
+        func deliver(_ result: ProcessResult) {
+            let waiter = state.withLock { state -> CheckedContinuation<ProcessResult, Never>? in
+                defer { state.waiter = nil }
+                if state.waiter == nil { state.result = result }
+                return state.waiter
+            }
+            waiter?.resume(returning: result)
+        }
+
+        var value: ProcessResult {
+            get async {
+                await withCheckedContinuation { continuation in
+                    let ready = state.withLock { state -> ProcessResult? in
+                        if state.result == nil { state.waiter = continuation }
+                        return state.result
+                    }
+                    if let ready { continuation.resume(returning: ready) }
+                }
+            }
+        }
+    }
+
     /// Installs `source` (a chunk returning the entry function or a table with `main`) as `test:main` with
     /// every standard module listed, and runs it.
     func run(_ source: String, _ arguments: [Payload] = [], on host: ProcessHost? = nil) async -> ProcessResult {

@@ -6,7 +6,7 @@ import WippyCore
 /// No step cap: a run with a very long journal is written and loaded whole, checked (issue 8, item 5).
 @Suite struct WorkflowLongHistoryTests {
     /// Events per test run; `WIPPY_LONG_HISTORY_EVENTS` overrides it (the benchmark sets 1 000 000).
-    static let eventCount = ProcessInfo.processInfo.environment["WIPPY_LONG_HISTORY_EVENTS"].flatMap { UInt64($0) } ?? 200_000
+    static let eventCount = ProcessInfo.processInfo.environment["WIPPY_LONG_HISTORY_EVENTS"].flatMap { UInt64($0) } ?? 50_000
 
     @Test func aLongJournalIsWrittenInBatchesAndLoadedWhole() async throws {
         let dir = try TemporaryDirectory()
