@@ -52,16 +52,7 @@ public final class SQLiteRegistryHistory: RegistryHistory {
             throw WippyError.notFound("registry history \(path): no such file")
         }
         if let problem = file.emptyFileProblem() ?? file.truncationProblem() { throw SQLiteRegistryHistory.damaged(path, problem) }
-        var configuration = Configuration()
-        configuration.label = "registry-history"
-        // Another process (a reader, or a second `wippy` on the same file) may hold the write lock for a moment.
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            // Set here rather than through GRDB's WAL option, which lowers `synchronous` to NORMAL.
-            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-            guard mode == "wal" else { throw WippyError.invalid("registry history \(path): cannot use WAL mode (got \(mode ?? "none"))") }
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
+        let configuration = DurableSQLite.configuration(label: "registry-history", name: "registry history \(path)")
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             let existing = try queue.read { db in try SQLiteRegistrySchema.check(db, path: path) }

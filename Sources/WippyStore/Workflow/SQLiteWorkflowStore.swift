@@ -53,20 +53,15 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
         let file = SQLiteFileCheck(path: path)
         if let problem = file.emptyFileProblem() ?? file.truncationProblem() { throw SQLiteWorkflowStore.damaged(path, problem) }
-        var configuration = Configuration()
-        configuration.label = "workflow-store"
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            // Set here rather than through GRDB's WAL option, which lowers `synchronous` to NORMAL.
-            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-            guard mode == "wal" else { throw WippyError.invalid("workflow store \(path): cannot use WAL mode (got \(mode ?? "none"))") }
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            // A batch of a thousand workflows touches as many journal pages: keep them in memory (64 MiB)
-            // rather than read them back from the write-ahead log in every commit.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-            // Checkpoints run beside the writer (``WALCheckpointer``); this is the backstop (64 MiB of log).
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
-        }
+        let configuration = DurableSQLite.configuration(
+            label: "workflow-store", name: "workflow store \(path)",
+            pragmas: [
+                // A batch of a thousand workflows touches as many journal pages: keep them in memory (64 MiB)
+                // rather than read them back from the write-ahead log in every commit.
+                "PRAGMA cache_size = -65536",
+                // Checkpoints run beside the writer (``WALCheckpointer``); this is the backstop (64 MiB of log).
+                "PRAGMA wal_autocheckpoint = 4096",
+            ])
         let connection: DatabaseQueue
         do {
             connection = try DatabaseQueue(path: path, configuration: configuration)

@@ -1,0 +1,25 @@
+import GRDB
+import WippyCore
+
+/// The GRDB settings of the stores that must not lose an acknowledged write (registry history, workflow
+/// journals): a write-ahead log with `synchronous = FULL`, and a 5 s busy timeout for a write lock another
+/// connection (a reader, a second `wippy` on the file) holds for a moment.
+enum DurableSQLite {
+    /// - Parameters:
+    ///   - label: GRDB's label for the connection.
+    ///   - name: how errors name the file (`registry history <path>`).
+    ///   - pragmas: more statements for each new connection, run after the durability settings.
+    static func configuration(label: String, name: String, pragmas: [String] = []) -> Configuration {
+        var configuration = Configuration()
+        configuration.label = label
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // Set here rather than through GRDB's WAL option, which lowers `synchronous` to NORMAL.
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            guard mode == "wal" else { throw WippyError.invalid("\(name): cannot use WAL mode (got \(mode ?? "none"))") }
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            for pragma in pragmas { try db.execute(sql: pragma) }
+        }
+        return configuration
+    }
+}
