@@ -22,4 +22,28 @@ enum DurableSQLite {
         }
         return configuration
     }
+
+    /// The check both stores begin with: false for a new file (no tables at all); throws for a file of
+    /// another kind (no `metadataTable`, or no schema version in it) or of another schema version.
+    ///
+    /// - Parameters:
+    ///   - name: how errors name the file (`registry history <path>`).
+    ///   - kind: what such a database is called in errors (`registry history`).
+    static func checkSchemaVersion(
+        _ db: Database, metadataTable: String, version: Int, name: String, kind: String
+    ) throws -> Bool {
+        guard try db.tableExists(metadataTable) else {
+            let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+            guard tables == 0 else { throw WippyError.invalid("\(name): no \(metadataTable) table; not a \(kind) database") }
+            return false
+        }
+        let stored = try String.fetchOne(db, sql: "SELECT value FROM \(metadataTable) WHERE key = 'schema_version'")
+        guard let stored else {
+            throw WippyError.invalid("\(name): no schema version in the metadata table; not a \(kind) database")
+        }
+        guard stored == String(version) else {
+            throw WippyError.invalid("\(name): schema version \(stored) is not supported (this build reads version \(version))")
+        }
+        return true
+    }
 }

@@ -17,21 +17,9 @@ enum SQLiteRegistrySchema {
     ///
     /// - Throws: `Invalid` for a database made by another schema version or missing tables.
     static func check(_ db: Database, path: String) throws -> Bool {
-        guard try db.tableExists("metadata") else {
-            let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
-            guard tables == 0 else {
-                throw WippyError.invalid("registry history \(path): no metadata table; not a registry history database")
-            }
-            return false
-        }
-        let stored = try String.fetchOne(db, sql: "SELECT value FROM metadata WHERE key = 'schema_version'")
-        guard let stored else {
-            throw WippyError.invalid("registry history \(path): no schema version in the metadata table; not a registry history database")
-        }
-        guard stored == String(version) else {
-            throw WippyError.invalid(
-                "registry history \(path): schema version \(stored) is not supported (this build reads version \(version))")
-        }
+        guard try DurableSQLite.checkSchemaVersion(
+            db, metadataTable: "metadata", version: version, name: "registry history \(path)", kind: "registry history")
+        else { return false }
         for table in ["versions", "changesets"] where try !db.tableExists(table) {
             throw SQLiteRegistryHistory.damaged(path, "the \(table) table is missing")
         }

@@ -19,21 +19,9 @@ enum SQLiteWorkflowSchema {
     ///
     /// - Throws: `Invalid` for a database of another kind or schema version, or with missing tables.
     static func check(_ db: Database, path: String) throws -> Bool {
-        guard try db.tableExists("workflow_metadata") else {
-            let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
-            guard tables == 0 else {
-                throw WippyError.invalid("workflow store \(path): no workflow_metadata table; not a workflow store database")
-            }
-            return false
-        }
-        let stored = try String.fetchOne(db, sql: "SELECT value FROM workflow_metadata WHERE key = 'schema_version'")
-        guard let stored else {
-            throw WippyError.invalid("workflow store \(path): no schema version in the metadata table; not a workflow store database")
-        }
-        guard stored == String(version) else {
-            throw WippyError.invalid(
-                "workflow store \(path): schema version \(stored) is not supported (this build reads version \(version))")
-        }
+        guard try DurableSQLite.checkSchemaVersion(
+            db, metadataTable: "workflow_metadata", version: version, name: "workflow store \(path)", kind: "workflow store")
+        else { return false }
         for table in ["workflow_runs", "workflow_journal"] where try !db.tableExists(table) {
             throw SQLiteWorkflowStore.damaged(path, "the \(table) table is missing")
         }
