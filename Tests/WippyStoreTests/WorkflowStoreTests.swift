@@ -42,6 +42,21 @@ import WippyCore
         #expect(try await reopened.load(WorkflowRunID(workflowID: "nobody", runID: "r1")) == nil)
     }
 
+    @Test func runsAreListedByStatusOldestFirst() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try SQLiteWorkflowStore(path: dir.path + "/wf.db")
+        defer { store.close() }
+        for name in ["a", "b", "c", "d"] { try await store.write(.start(workflowRecord(name), events: journalEvents(1, 1))) }
+        try await store.write(WorkflowWrite(run: workflowRecord("b").run, status: .completed, result: [1]))
+        try await store.write(WorkflowWrite(run: workflowRecord("d").run, status: .blocked))
+        #expect(try await store.list().map(\.run.workflowID) == ["a", "b", "c", "d"])
+        #expect(try await store.list(statuses: [.running]).map(\.run.workflowID) == ["a", "c"])
+        #expect(try await store.list(statuses: [.running, .blocked], limit: 2).map(\.run.workflowID) == ["a", "c"])
+        let completed = try await store.list(statuses: [.completed])
+        #expect(completed.map(\.run.workflowID) == ["b"])
+        #expect(completed.first?.result == [1])
+    }
+
     @Test func theDatabaseIsInWALModeWithFullSynchronousCommits() async throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/workflows.db"

@@ -19,6 +19,12 @@ public protocol WorkflowStore: Sendable {
     /// `completion` gets nil when no such run is recorded. It runs off the caller's thread.
     func load(_ run: WorkflowRunID, completion: @escaping @Sendable (Result<WorkflowRun?, WippyError>) -> Void)
 
+    /// The records of the runs whose status is in `statuses` (every run when empty), oldest first, at most
+    /// `limit`. Without journals: what recovery at boot and `wippy workflow list` need.
+    func list(
+        statuses: Set<WorkflowStatus>, limit: Int,
+        completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void)
+
     /// Stops accepting writes, commits what is pending (its completions are called) and releases the store.
     /// Blocks until then; later submissions fail with `Unavailable`.
     func close()
@@ -41,6 +47,14 @@ extension WorkflowStore {
     public func load(_ run: WorkflowRunID) async throws(WippyError) -> WorkflowRun? {
         let result = await withCheckedContinuation { continuation in
             load(run) { result in continuation.resume(returning: result) }
+        }
+        return try result.get()
+    }
+
+    /// The records of the runs whose status is in `statuses` (every run when empty), oldest first.
+    public func list(statuses: Set<WorkflowStatus> = [], limit: Int = .max) async throws(WippyError) -> [WorkflowRecord] {
+        let result = await withCheckedContinuation { continuation in
+            list(statuses: statuses, limit: limit) { result in continuation.resume(returning: result) }
         }
         return try result.get()
     }

@@ -104,6 +104,23 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
+    public func list(
+        statuses: Set<WorkflowStatus>, limit: Int,
+        completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void
+    ) {
+        let path = path
+        reader.asyncRead { access in
+            do {
+                let db = try access.get()
+                completion(.success(try SQLiteWorkflowStore.list(statuses, limit: limit, db, path: path)))
+            } catch let error as WippyError {
+                completion(.failure(error))
+            } catch {
+                completion(.failure(SQLiteWorkflowStore.failure(path, "cannot list runs", error)))
+            }
+        }
+    }
+
     public func close() {
         writer.close()
         checkpointer.close()
@@ -118,6 +135,31 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     func writerPragma(_ name: String) throws -> String? { try writer.pragma(name) }
 
     // MARK: - Loading
+
+    private static func list(_ statuses: Set<WorkflowStatus>, limit: Int, _ db: Database, path: String) throws -> [WorkflowRecord] {
+        var sql = "SELECT workflow_id, run_id, entry, entry_kind, registry_version, input, status, result FROM workflow_runs"
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if !statuses.isEmpty {
+            sql += " WHERE status IN (" + Array(repeating: "?", count: statuses.count).joined(separator: ", ") + ")"
+            arguments = statuses.map(\.rawValue).sorted()
+        }
+        sql += " ORDER BY id LIMIT ?"
+        arguments.append(Int64(clamping: limit))
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
+        var records: [WorkflowRecord] = []
+        while let row = try rows.next() {
+            let run = WorkflowRunID(workflowID: row[0], runID: row[1])
+            guard let entry: String = row[2], let kind: String = row[3], let version: Int64 = row[4], let input: Data = row[5],
+                let statusText: String = row[6], let status = WorkflowStatus(rawValue: statusText)
+            else { throw damaged(path, "run \(run): its record has an empty or unknown field") }
+            let result: Data? = row[7]
+            records.append(
+                WorkflowRecord(
+                    run: run, entry: EntryID(parsing: entry), entryKind: kind, registryVersion: UInt64(bitPattern: version),
+                    input: [UInt8](input), status: status, result: result.map { [UInt8]($0) }))
+        }
+        return records
+    }
 
     private static func load(_ run: WorkflowRunID, _ db: Database, path: String) throws -> WorkflowRun? {
         let row = try Row.fetchOne(
