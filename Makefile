@@ -1,7 +1,7 @@
 # Wippy for Swift: set-up, example, tests and benchmarks.
 #
 #   make example   install what is missing, build, run the bundled example app
-#   make test      install what is missing, build, run the whole test suite
+#   make test      install what is missing, build, run the whole test suite (beside a throwaway PostgreSQL)
 #   make bench     release build, then the benchmark workloads (name value unit lines)
 
 SWIFT ?= swift
@@ -11,12 +11,15 @@ WIPPY_DEBUG = .build/debug/wippy
 .PHONY: deps build release example test bench clean
 
 # Debian packages the build and the tests need: Lua 5.4 headers/library, luac5.4 (used by tests), SQLite 3
-# headers/library (registry history, through GRDB).
+# headers/library (registry history, through GRDB), PostgreSQL 15 (the workflow store's tests start a
+# throwaway server: scripts/postgres-test-server.sh) and python3 (the script's free-port probe).
+PG_BIN = /usr/lib/postgresql/15/bin
 deps:
-	@if ! pkg-config --exists lua5.4 2>/dev/null || ! command -v luac5.4 >/dev/null 2>&1 || ! pkg-config --exists sqlite3 2>/dev/null; then \
-		echo "installing liblua5.4-dev lua5.4 libsqlite3-dev (apt-get)"; \
-		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev; fi; \
+	@if ! pkg-config --exists lua5.4 2>/dev/null || ! command -v luac5.4 >/dev/null 2>&1 || ! pkg-config --exists sqlite3 2>/dev/null \
+		|| [ ! -x $(PG_BIN)/initdb ] || ! command -v python3 >/dev/null 2>&1; then \
+		echo "installing liblua5.4-dev lua5.4 libsqlite3-dev postgresql-15 python3 (apt-get)"; \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev postgresql-15 python3; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev postgresql-15 python3; fi; \
 	fi
 
 build: deps
@@ -28,9 +31,11 @@ release: deps
 example: release
 	cd examples/showcase && ../../$(WIPPY_RELEASE) run -x app:demo
 
+# The suite runs beside a throwaway PostgreSQL server (WIPPY_TEST_POSTGRES_URL), stopped and deleted
+# afterwards whatever the tests did.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	sh scripts/postgres-test-server.sh run $(SWIFT) test --skip-build
 
 bench: release
 	@sh bench/run.sh $(WIPPY_RELEASE)

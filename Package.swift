@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     // Each target depends on exactly what it imports.
     targets: [
@@ -90,13 +92,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Persistent stores on embedded SQLite (GRDB over Debian's libsqlite3-dev): registry history, workflow journals.
+        // Persistent stores: embedded SQLite (GRDB over Debian's libsqlite3-dev) for the registry history and
+        // workflow journals; PostgreSQL (postgres-nio) for workflow journals shared by several nodes.
         .target(
             name: "WippyStore",
             dependencies: [
                 "WippyCore", .product(name: "GRDB", package: "GRDB.swift"),
                 // SHA-256 checksums of workflow journal events.
                 .product(name: "Crypto", package: "swift-crypto"),
+                // The PostgreSQL workflow store: postgres-nio's client and pool, NIO's buffers and event loops
+                // (its writer runs on one), NIOSSL for the `sslmode` option.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -160,6 +169,10 @@ let package = Package(
             dependencies: [
                 "WippyStore", "WippyBoot", "WippyCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // A second connection to the PostgreSQL test server: schemas per test, tampering, observing.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -7,12 +7,12 @@ import WippyCore
 @testable import WippyStore
 
 /// One writer per store commits every pending write in one transaction, and acknowledges a write only once
-/// it is durable (issue 8, item 5).
+/// it is durable (issue 8, items 5 and 6: SQLite and PostgreSQL).
 @Suite struct WorkflowGroupCommitTests {
-    @Test func concurrentSubmittersShareCommitsAndEveryWriteIsAcknowledgedOnce() async throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.path + "/workflows.db"
-        let store = try SQLiteWorkflowStore(path: path)
+    @Test(arguments: StoreKind.allCases)
+    func concurrentSubmittersShareCommitsAndEveryWriteIsAcknowledgedOnce(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let store = try fixture.open()
         let workflows = 1000
         let writesPerWorkflow = 4  // the start with event 1, then events 2, 3 and 4 one write each
         let tally = CompletionTally(count: workflows * writesPerWorkflow)
@@ -48,13 +48,13 @@ import WippyCore
         #expect(stats.commits * 10 <= stats.items, "\(stats)")
         store.close()
 
-        let reopened = try SQLiteWorkflowStore(path: path)
+        let reopened = try fixture.open()
         defer { reopened.close() }
         for workflow in 0..<workflows {
             let run = try #require(try await reopened.load(workflowRecord("wf-\(workflow)").run))
             #expect(run.events == journalEvents(1, UInt64(writesPerWorkflow)), "wf-\(workflow)")
         }
-        #expect(try rawFetch(path, "SELECT count(*) FROM workflow_journal") == String(workflows * writesPerWorkflow))
+        #expect(try await fixture.fetch("SELECT count(*) FROM \(fixture.table("journal"))") == String(workflows * writesPerWorkflow))
     }
 
     @Test func aWriteIsAcknowledgedOnlyOnceAnotherConnectionSeesIt() async throws {

@@ -148,7 +148,7 @@ func rawFetch(_ path: String, _ sql: String) throws -> String? {
 
 /// Submits `writes` so that the writer takes them as one batch (it is held in the completion of a first
 /// write while they queue) and waits for their completions. Returns the tally and the commits it took.
-func submitAsOneBatch(_ store: SQLiteWorkflowStore, _ writes: [WorkflowWrite]) async throws -> (CompletionTally, commits: Int) {
+func submitAsOneBatch(_ store: any TestedWorkflowStore, _ writes: [WorkflowWrite]) async throws -> (CompletionTally, commits: Int) {
     let gate = DispatchSemaphore(value: 0)
     let entered = CompletionTally(count: 1)
     let enter = entered.completion(0)

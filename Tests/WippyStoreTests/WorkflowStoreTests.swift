@@ -5,16 +5,16 @@ import Testing
 import WippyCore
 @testable import WippyStore
 
-/// The SQLite workflow store: runs and journals round-trip, survive a reopen, and only continuations of a
-/// journal are accepted (issue 8, item 5).
+/// The workflow store contract, on SQLite and on PostgreSQL: runs and journals round-trip, survive a reopen,
+/// and only continuations of a journal are accepted (issue 8, items 5 and 6).
 @Suite struct WorkflowStoreTests {
-    @Test func aRunAndItsJournalRoundTripAndSurviveAReopen() async throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.path + "/.wippy/workflows.db"
+    @Test(arguments: StoreKind.allCases)
+    func aRunAndItsJournalRoundTripAndSurviveAReopen(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let record = workflowRecord("order-1", input: Array("{\"order\":1}".utf8))
         var stored = record
         do {
-            let store = try SQLiteWorkflowStore(path: path)
+            let store = try fixture.open()
             try await store.write(.start(record, events: journalEvents(1, 3)))
             try await store.write(WorkflowWrite(run: record.run, events: journalEvents(4, 4, kind: "timer")))
             try await store.write(WorkflowWrite(run: record.run, events: [
@@ -29,7 +29,7 @@ import WippyCore
             #expect(loaded.events.map(\.seq) == Array(1...6))
             store.close()
         }
-        let reopened = try SQLiteWorkflowStore(path: path)
+        let reopened = try fixture.open()
         defer { reopened.close() }
         let loaded = try #require(try await reopened.load(record.run))
         #expect(loaded.record == stored)
@@ -42,9 +42,9 @@ import WippyCore
         #expect(try await reopened.load(WorkflowRunID(workflowID: "nobody", runID: "r1")) == nil)
     }
 
-    @Test func runsAreListedByStatusOldestFirst() async throws {
-        let dir = try TemporaryDirectory()
-        let store = try SQLiteWorkflowStore(path: dir.path + "/wf.db")
+    @Test(arguments: StoreKind.allCases)
+    func runsAreListedByStatusOldestFirst(_ kind: StoreKind) async throws {
+        let store = try await StoreFixture(kind).open()
         defer { store.close() }
         for name in ["a", "b", "c", "d"] { try await store.write(.start(workflowRecord(name), events: journalEvents(1, 1))) }
         try await store.write(WorkflowWrite(run: workflowRecord("b").run, status: .completed, result: [1]))
@@ -68,10 +68,9 @@ import WippyCore
         #expect(try store.writerPragma("synchronous") == "2")  // FULL
     }
 
-    @Test func aBadItemFailsAloneAndTheRestOfItsBatchCommits() async throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.path + "/workflows.db"
-        let store = try SQLiteWorkflowStore(path: path)
+    @Test(arguments: StoreKind.allCases)
+    func aBadItemFailsAloneAndTheRestOfItsBatchCommits(_ kind: StoreKind) async throws {
+        let store = try await StoreFixture(kind).open()
         defer { store.close() }
         let a = workflowRecord("a")
         let done = workflowRecord("done")
@@ -101,7 +100,7 @@ import WippyCore
         #expect(tally.calls == Array(repeating: 1, count: writes.count))
 
         for index in [3, 4, 8] { #expect(tally.succeeded(index), "write \(index): \(tally.error(index)?.message ?? "")") }
-        #expect(tally.error(0)?.message.contains("event 5 (call) leaves a gap; the next event must be 4") == true)
+        #expect(tally.error(0)?.message.contains("event 5 (call) leaves a gap; the next event must be 4") == true, "\(tally.error(0)?.message ?? "")")
         #expect(tally.error(1)?.message.contains("event 3 (call) is already in the journal or repeated") == true)
         #expect(tally.error(2)?.kind == .notFound)
         #expect(tally.error(2)?.message.contains("no run a/r9") == true)
@@ -119,10 +118,10 @@ import WippyCore
         #expect(try await store.load(workflowRecord("c").run) == nil)
     }
 
-    @Test func closeCommitsWhatIsQueuedAndLaterWritesAreRefused() async throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.path + "/workflows.db"
-        let store = try SQLiteWorkflowStore(path: path)
+    @Test(arguments: StoreKind.allCases)
+    func closeCommitsWhatIsQueuedAndLaterWritesAreRefused(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let store = try fixture.open()
         let count = 200
         let tally = CompletionTally(count: count + 1)
         for index in 0..<count {
@@ -136,7 +135,7 @@ import WippyCore
         try await tally.waitAll()
         #expect(tally.calls == Array(repeating: 1, count: count + 1))
 
-        let reopened = try SQLiteWorkflowStore(path: path)
+        let reopened = try fixture.open()
         defer { reopened.close() }
         for index in 0..<count {
             #expect(try await reopened.load(workflowRecord("w\(index)").run)?.events == journalEvents(1, 2))
@@ -144,22 +143,31 @@ import WippyCore
         #expect(try await reopened.load(workflowRecord("late").run) == nil)
     }
 
-    @Test func aDatabaseErrorInOneItemFailsOnlyThatItem() async throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.path + "/workflows.db"
+    @Test(arguments: StoreKind.allCases)
+    func aDatabaseErrorInOneItemFailsOnlyThatItem(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         do {
-            let store = try SQLiteWorkflowStore(path: path)
+            let store = try fixture.open()
             try await store.write(.start(workflowRecord("a")))
             store.close()
         }
-        // A trigger stands for an error only SQLite sees (a full disk, a constraint): it refuses one key.
-        try rawExecute(
-            path,
-            """
-            CREATE TRIGGER poison BEFORE INSERT ON workflow_journal WHEN NEW.key = 'poison'
-            BEGIN SELECT RAISE(ABORT, 'poisoned event'); END
-            """)
-        let store = try SQLiteWorkflowStore(path: path)
+        // A trigger stands for an error only the database sees (a full disk, a constraint): it refuses one key.
+        switch kind {
+        case .sqlite:
+            try await fixture.execute(
+                """
+                CREATE TRIGGER poison BEFORE INSERT ON workflow_journal WHEN NEW.key = 'poison'
+                BEGIN SELECT RAISE(ABORT, 'poisoned event'); END
+                """)
+        case .postgres:
+            try await fixture.execute(
+                """
+                CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW.key = 'poison' THEN RAISE EXCEPTION 'poisoned event'; END IF; RETURN NEW; END $$;
+                CREATE TRIGGER poison BEFORE INSERT ON wippy_workflow_journal FOR EACH ROW EXECUTE FUNCTION poison();
+                """)
+        }
+        let store = try fixture.open()
         defer { store.close() }
         let a = workflowRecord("a").run
         let writes: [WorkflowWrite] = [

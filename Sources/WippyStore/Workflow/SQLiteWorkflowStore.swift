@@ -13,26 +13,20 @@ import Synchronization
 /// Each journal event carries a ``JournalChecksum``; a load checks the sequence numbers, the checksums and
 /// the run's recorded last sequence number, and reports a damaged journal as an error naming the run and
 /// the sequence number. A file that is empty, truncated or not a database is refused when opened.
-public final class SQLiteWorkflowStore: WorkflowStore {
+///
+/// Signals and timers are rows too (``WorkflowSignalStore``): a signal is recorded by the same writer, in the
+/// same group commits. The store serves one node: ``WorkflowWrite/fence`` is ignored (no other node can
+/// write the file; the registry's lock keeps a second `wippy run` off the project).
+public final class SQLiteWorkflowStore: WorkflowSignalStore {
     /// How much the writer has done: commits against items shows how well writes are grouped.
-    public struct Stats: Sendable, Equatable {
-        /// Transactions committed.
-        public var commits = 0
-        /// Writes taken from the queue (stored or refused).
-        public var items = 0
-        /// Writes refused or failed.
-        public var failedItems = 0
-        /// Journal events stored.
-        public var events = 0
-        /// The most writes committed in one transaction.
-        public var largestBatch = 0
-    }
+    public typealias Stats = WorkflowStoreStats
 
     /// The database file.
     public let path: String
     private let writer: WorkflowJournalWriter
     private let reader: DatabaseQueue
     private let checkpointer: WALCheckpointer
+    private let hub = WorkflowWakeupHub()
 
     /// `<projectRoot>/.wippy/workflows.db`.
     public static func defaultPath(projectRoot: String) -> String {
@@ -65,8 +59,11 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         let connection: DatabaseQueue
         do {
             connection = try DatabaseQueue(path: path, configuration: configuration)
-            let existing = try connection.read { db in try SQLiteWorkflowSchema.check(db, path: path) }
-            if !existing { try connection.write { db in try SQLiteWorkflowSchema.create(db) } }
+            switch try connection.read({ db in try SQLiteWorkflowSchema.check(db, path: path) }) {
+            case .new: try connection.write { db in try SQLiteWorkflowSchema.create(db) }
+            case .old(let version): try connection.write { db in try SQLiteWorkflowSchema.migrate(db, from: version) }
+            case .current: break
+            }
             var readOnly = Configuration()
             readOnly.label = "workflow-store-reader"
             readOnly.readonly = true
@@ -80,7 +77,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         } catch {
             throw SQLiteWorkflowStore.failure(path, "cannot open", error)
         }
-        writer = WorkflowJournalWriter(path: path, connection: connection, checkpointer: checkpointer)
+        writer = WorkflowJournalWriter(path: path, connection: connection, checkpointer: checkpointer, wakeups: hub)
         writer.start()
     }
 
@@ -121,8 +118,72 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
+    public func signal(
+        workflowID: String, topic: String, sender: String, payload: [UInt8],
+        completion: @escaping @Sendable (Result<UInt64, WippyError>) -> Void
+    ) {
+        writer.submit(.signal(.init(workflowID: workflowID, topic: topic, sender: sender, payload: payload)), completion: completion)
+    }
+
+    public func pendingSignals(
+        workflowID: String, limit: Int, completion: @escaping @Sendable (Result<[WorkflowSignal], WippyError>) -> Void
+    ) {
+        read("cannot read the signals of \(workflowID)", completion) { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, topic, sender, payload FROM workflow_signals WHERE workflow_id = ? ORDER BY id LIMIT ?",
+                arguments: [workflowID, Int64(clamping: limit)])
+            var signals: [WorkflowSignal] = []
+            while let row = try rows.next() {
+                let payload: Data = row[3]
+                signals.append(
+                    WorkflowSignal(
+                        id: UInt64(bitPattern: row[0] as Int64), workflowID: workflowID, topic: row[1], sender: row[2],
+                        payload: [UInt8](payload)))
+            }
+            return signals
+        }
+    }
+
+    public func dueRuns(before: Int64?, limit: Int, completion: @escaping @Sendable (Result<[WorkflowDueRun], WippyError>) -> Void) {
+        let before = before ?? Int64(Date().timeIntervalSince1970 * 1000)
+        read("cannot list due runs", completion) { db in
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT workflow_id, run_id, wake_at FROM workflow_runs
+                    WHERE wake_at IS NOT NULL AND wake_at <= ? AND wake_at < ? ORDER BY wake_at, id LIMIT ?
+                    """,
+                arguments: [before, Int64.max, Int64(clamping: limit)])
+            var due: [WorkflowDueRun] = []
+            while let row = try rows.next() {
+                due.append(WorkflowDueRun(run: WorkflowRunID(workflowID: row[0], runID: row[1]), wakeAt: row[2]))
+            }
+            return due
+        }
+    }
+
+    public func wakeups() -> AsyncStream<WorkflowWakeup> { hub.subscribe() }
+
+    /// Runs `body` on the reader connection and passes its result (or its error) to `completion`.
+    private func read<T: Sendable>(
+        _ what: String, _ completion: @escaping @Sendable (Result<T, WippyError>) -> Void,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) {
+        let path = path
+        reader.asyncRead { access in
+            do {
+                completion(.success(try body(try access.get())))
+            } catch let error as WippyError {
+                completion(.failure(error))
+            } catch {
+                completion(.failure(SQLiteWorkflowStore.failure(path, what, error)))
+            }
+        }
+    }
+
     public func close() {
         writer.close()
+        hub.close()
         checkpointer.close()
         writer.closeConnection()
         try? reader.close()
@@ -180,38 +241,19 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         let record = WorkflowRecord(
             run: run, entry: EntryID(parsing: entry), entryKind: kind, registryVersion: UInt64(bitPattern: version),
             input: [UInt8](input), status: status, result: result.map { [UInt8]($0) })
-        let lastSeq = UInt64(bitPattern: last)
-
-        var events: [JournalEvent] = []
-        // Capped: a damaged `last_seq` must not ask for a huge allocation before the journal says it is wrong.
-        events.reserveCapacity(Int(clamping: min(lastSeq, 1 << 22)))
+        var journal = JournalVerifier(run: run, lastSeq: UInt64(bitPattern: last)) { seq, problem in
+            damaged(path, run: run, seq: seq, problem)
+        }
         let rows = try Row.fetchCursor(
             db, sql: "SELECT seq, kind, key, payload, checksum FROM workflow_journal WHERE run = ? ORDER BY seq",
             arguments: [rowID])
-        var expected: UInt64 = 1
         while let row = try rows.next() {
-            let seq = UInt64(bitPattern: row[0] as Int64)
-            guard seq == expected else {
-                guard seq > expected else { throw damaged(path, run: run, seq: seq, "it is not a valid sequence number") }
-                let missing = seq == expected + 1 ? "is missing" : "to \(seq - 1) are missing"
-                throw damaged(path, run: run, seq: expected, "event \(expected) \(missing)")
-            }
-            guard seq <= lastSeq else {
-                throw damaged(path, run: run, seq: seq, "the journal goes past its recorded last event \(lastSeq)")
-            }
-            guard let kind: String = row[1], let key: String = row[2], let payload: Data = row[3],
-                let checksum: Int64 = row[4]
-            else { throw damaged(path, run: run, seq: seq, "the event has an empty field") }
-            guard JournalChecksum.of(run, seq: seq, kind: kind, key: key, payload: payload) == checksum else {
-                throw damaged(path, run: run, seq: seq, "the event does not match its checksum")
-            }
-            events.append(JournalEvent(seq: seq, kind: kind, key: key, payload: [UInt8](payload)))
-            expected += 1
+            let payload: Data? = row[3]
+            try journal.add(
+                seq: UInt64(bitPattern: row[0] as Int64), kind: row[1], key: row[2], payload: payload.map { [UInt8]($0) },
+                checksum: row[4])
         }
-        guard expected - 1 == lastSeq else {
-            let missing = expected == lastSeq ? "event \(expected) is missing" : "events \(expected) to \(lastSeq) are missing"
-            throw damaged(path, run: run, seq: expected, "the journal ends early: \(missing)")
-        }
+        let events = try journal.finish()
         return WorkflowRun(record: record, events: events)
     }
 

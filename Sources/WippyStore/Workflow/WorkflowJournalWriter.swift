@@ -11,6 +11,9 @@ import WippyCore
 /// completion. What arrives while a commit is in progress is the next batch, so the batch grows with the
 /// load and a lone write is committed at once.
 ///
+/// The queue also takes signals (``SQLiteWorkflowStore/signal(workflowID:topic:sender:payload:completion:)``):
+/// they are recorded in the same transactions as the journal writes.
+///
 /// An item that does not continue its run's journal is refused alone, before anything of it is written.
 /// A database error while writing an item (rare: a full disk, a constraint the checks did not foresee)
 /// rolls the batch back; the batch is then written again item by item, so the error reaches only the
@@ -21,10 +24,15 @@ import WippyCore
 /// Hence `@unchecked Sendable`.
 final class WorkflowJournalWriter: @unchecked Sendable {
     typealias Completion = @Sendable (Result<Void, WippyError>) -> Void
+    /// An item's outcome: a signal's id, 0 for a write.
+    typealias Outcome = Result<UInt64, WippyError>
+
+    typealias Item = WorkflowStoreItem
+    typealias NewSignal = WorkflowStoreItem.NewSignal
 
     private struct Submission {
-        var write: WorkflowWrite
-        var completion: Completion
+        var item: Item
+        var completion: @Sendable (Outcome) -> Void
     }
 
     /// What the writer knows of a run it wrote or checked: its row id, last sequence number and status.
@@ -43,14 +51,16 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     /// Runs seen lately; emptied when it passes `cachedRunLimit` (a miss costs one indexed read).
     private var runs: [WorkflowRunID: RunState] = [:]
     private static let cachedRunLimit = 100_000
-    let stats = Mutex(SQLiteWorkflowStore.Stats())
+    let stats = Mutex(WorkflowStoreStats())
 
     private let checkpointer: WALCheckpointer
+    private let wakeups: WorkflowWakeupHub
 
-    init(path: String, connection: DatabaseQueue, checkpointer: WALCheckpointer) {
+    init(path: String, connection: DatabaseQueue, checkpointer: WALCheckpointer, wakeups: WorkflowWakeupHub) {
         self.path = path
         self.connection = connection
         self.checkpointer = checkpointer
+        self.wakeups = wakeups
     }
 
     /// Starts the writer thread.
@@ -62,13 +72,18 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     /// Queues a write; the completion is called at once (on this thread) when the writer is closed.
     func submit(_ write: WorkflowWrite, completion: @escaping Completion) {
+        submit(.write(write)) { outcome in completion(outcome.map { _ in () }) }
+    }
+
+    /// Queues an item; the completion is called at once (on this thread) when the writer is closed.
+    func submit(_ item: Item, completion: @escaping @Sendable (Outcome) -> Void) {
         condition.lock()
         guard !closing else {
             condition.unlock()
-            completion(.failure(.unavailable("workflow store \(path) is closed; \(write.run) was not written")))
+            completion(.failure(.unavailable("workflow store \(path) is closed; \(item.what) was not written")))
             return
         }
-        submissions.append(Submission(write: write, completion: completion))
+        submissions.append(Submission(item: item, completion: completion))
         if submissions.count == 1 { condition.signal() }
         condition.unlock()
     }
@@ -115,30 +130,37 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     }
 
     private func commit(_ batch: [Submission]) {
-        var outcomes: [Result<Void, WippyError>] = []
+        var outcomes: [Outcome] = []
         var commits = 0
         do {
-            outcomes = try write(batch.map(\.write))
+            outcomes = try write(batch.map(\.item))
             commits = 1
         } catch {
             // Rolled back: each item again in its own transaction, so an error fails only its own item.
             runs.removeAll()
             outcomes = batch.map { submission in
                 do {
-                    let outcome = try write([submission.write])[0]
+                    let outcome = try write([submission.item])[0]
                     commits += 1
                     return outcome
                 } catch {
                     runs.removeAll()
-                    return .failure(failure("cannot write \(submission.write.run)", error))
+                    return .failure(failure("cannot write \(submission.item.what)", error))
                 }
             }
         }
-        let failed = outcomes.reduce(0) { count, outcome in
-            if case .failure = outcome { count + 1 } else { count }
-        }
-        let events = zip(batch, outcomes).reduce(0) { count, pair in
-            if case .success = pair.1 { count + pair.0.write.events.count } else { count }
+        var failed = 0
+        var events = 0
+        var signals = 0
+        for (submission, outcome) in zip(batch, outcomes) {
+            guard case .success = outcome else {
+                failed += 1
+                continue
+            }
+            switch submission.item {
+            case .write(let write): events += write.events.count
+            case .signal: signals += 1
+            }
         }
         if commits > 0 { checkpointer.request() }
         stats.withLock { stats in
@@ -146,15 +168,23 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             stats.items += batch.count
             stats.failedItems += failed
             stats.events += events
+            stats.signals += signals
             stats.largestBatch = max(stats.largestBatch, batch.count)
         }
         for (submission, outcome) in zip(batch, outcomes) { submission.completion(outcome) }
+        if signals > 0 && wakeups.hasSubscribers {
+            for (submission, outcome) in zip(batch, outcomes) {
+                if case .signal(let signal) = submission.item, case .success = outcome {
+                    wakeups.post(WorkflowWakeup(workflowID: signal.workflowID, reason: .signal))
+                }
+            }
+        }
     }
 
     /// Writes `items` in one transaction and commits it. Returns each item's outcome (refused items were not
     /// written); throws, with everything rolled back, on a database error.
-    private func write(_ items: [WorkflowWrite]) throws -> [Result<Void, WippyError>] {
-        var outcomes: [Result<Void, WippyError>] = []
+    private func write(_ items: [Item]) throws -> [Outcome] {
+        var outcomes: [Outcome] = []
         outcomes.reserveCapacity(items.count)
         var touched: [WorkflowRunID: RunState] = [:]
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -162,10 +192,16 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             try db.inTransaction(.immediate) {
                 for item in items {
                     do {
-                        let state = try state(of: item.run, db, touched: touched)
-                        let next = try check(item, state)
-                        touched[item.run] = try apply(item, state: state, next: next, db, now: now)
-                        outcomes.append(.success(()))
+                        switch item {
+                        case .write(let item):
+                            let state = try state(of: item.run, db, touched: touched)
+                            let next = try check(item, state)
+                            try checkSignals(item, db)
+                            touched[item.run] = try apply(item, state: state, next: next, db, now: now)
+                            outcomes.append(.success(0))
+                        case .signal(let signal):
+                            outcomes.append(.success(try record(signal, db, now: now)))
+                        }
                     } catch let error as WippyError {
                         outcomes.append(.failure(error))
                     }
@@ -231,24 +267,36 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO workflow_runs (workflow_id, run_id, entry, entry_kind, registry_version, input, status,
-                        result, last_seq, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        result, last_seq, created_at, updated_at, wake_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             try statement.execute(arguments: [
                 item.run.workflowID, item.run.runID, start.entry.description, start.entryKind,
                 Int64(bitPattern: start.registryVersion), Data(start.input), status.rawValue,
                 (item.result ?? start.result).map { Data($0) }, Int64(bitPattern: lastSeq), now, now,
+                status.isFinal ? nil : item.wake?.storedValue,
             ])
             rowID = db.lastInsertedRowID
         } else {
             guard let state else { preconditionFailure("checked: the run exists") }
             rowID = state.rowID
             status = item.status ?? state.status
+            // The wake time changes when the write sets one or ends the run (a final run has no timer).
+            let setsWake = item.wake != nil || status.isFinal
             let statement = try db.cachedStatement(
-                sql: "UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ? WHERE id = ?")
+                sql: """
+                    UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ?,
+                        wake_at = CASE WHEN ? THEN ? ELSE wake_at END
+                    WHERE id = ?
+                    """)
             try statement.execute(arguments: [
-                Int64(bitPattern: lastSeq), status.rawValue, item.result.map { Data($0) }, now, rowID,
+                Int64(bitPattern: lastSeq), status.rawValue, item.result.map { Data($0) }, now,
+                setsWake, status.isFinal ? nil : item.wake?.storedValue, rowID,
             ])
+        }
+        if !item.takeSignals.isEmpty {
+            let take = try db.cachedStatement(sql: "DELETE FROM workflow_signals WHERE id = ?")
+            for id in item.takeSignals { try take.execute(arguments: [Int64(bitPattern: id)]) }
         }
         if !item.events.isEmpty {
             let insert = try db.cachedStatement(
@@ -261,6 +309,44 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             }
         }
         return RunState(rowID: rowID, lastSeq: lastSeq, status: status)
+    }
+
+    /// Refuses a write that takes a signal not pending for its workflow (taken already, by this write twice,
+    /// or another workflow's).
+    private func checkSignals(_ item: WorkflowWrite, _ db: Database) throws {
+        guard !item.takeSignals.isEmpty else { return }
+        guard Set(item.takeSignals).count == item.takeSignals.count else {
+            throw WippyError(
+                "workflow store \(path): run \(item.run): the write takes a signal twice", kind: .conflict, retryable: false)
+        }
+        let statement = try db.cachedStatement(sql: "SELECT workflow_id FROM workflow_signals WHERE id = ?")
+        for id in item.takeSignals {
+            let owner = try String.fetchOne(statement, arguments: [Int64(bitPattern: id)])
+            guard owner == item.run.workflowID else {
+                throw WippyError(
+                    "workflow store \(path): run \(item.run): signal \(id) is not pending for workflow \(item.run.workflowID)"
+                        + (owner == nil ? " (it was taken already)" : " (it is for workflow \(owner ?? ""))"),
+                    kind: .conflict, retryable: false)
+            }
+        }
+    }
+
+    /// Records a signal for a workflow that has a run not ended; returns its id.
+    private func record(_ signal: NewSignal, _ db: Database, now: Int64) throws -> UInt64 {
+        let statuses = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT status FROM workflow_runs WHERE workflow_id = ?"), arguments: [signal.workflowID])
+        guard !statuses.isEmpty else {
+            throw WippyError.notFound("workflow store \(path): no workflow \(signal.workflowID); the signal '\(signal.topic)' was not recorded")
+        }
+        guard statuses.contains(where: { WorkflowStatus(rawValue: $0)?.isFinal == false }) else {
+            throw WippyError(
+                "workflow store \(path): workflow \(signal.workflowID) has ended; the signal '\(signal.topic)' was not recorded",
+                kind: .conflict, retryable: false)
+        }
+        try db.cachedStatement(
+            sql: "INSERT INTO workflow_signals (workflow_id, topic, sender, payload, created_at) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [signal.workflowID, signal.topic, signal.sender, Data(signal.payload), now])
+        return UInt64(bitPattern: db.lastInsertedRowID)
     }
 
     private func failure(_ what: String, _ error: any Error) -> WippyError {

@@ -1,0 +1,529 @@
+public import Logging
+public import WippyCore
+import Dispatch
+import Foundation
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// Workflow runs, journals, signals and timers in a PostgreSQL database that several nodes share: the
+/// store of a `workflow.host` whose `store` names a `db.sql.postgres` entry.
+///
+/// Writes are group-committed by one writer task (``PostgresJournalWriter``) and acknowledged only after the
+/// commit. Runs are held through leases with fencing generations (``WorkflowLeaseStore``): claims take runs
+/// with `FOR UPDATE SKIP LOCKED`, leases are timed by the server's `now()`, and every write carrying a
+/// ``WorkflowFence`` is checked against the run's current owner and generation in the transaction that
+/// writes it. `LISTEN`/`NOTIFY` carries wake-up hints between nodes (``wakeups()``).
+///
+/// The store runs its own postgres-nio connection pool; its tasks run on one NIO event loop
+/// (``EventLoopTaskExecutor``), so the blocking ``init(settings:startLease:logger:)`` and ``close()`` may be
+/// called from any thread except that event loop's.
+public final class PostgresWorkflowStore: WorkflowLeaseStore {
+    public let settings: PostgresConnectionSettings
+    /// `workflow store postgres://user@host:port/database`, as errors name the store.
+    public let name: String
+    /// The schema the tables are in (the first of the `search_path`).
+    public let schema: String
+    /// The `LISTEN`/`NOTIFY` channel of this schema's store.
+    let channel: String
+
+    private let client: PostgresClient
+    private let executor: EventLoopTaskExecutor
+    private let writer: PostgresJournalWriter
+    private let hub = WorkflowWakeupHub()
+    private let logger: Logger
+    private let clientDone = DispatchSemaphore(value: 0)
+    private let writerDone = DispatchSemaphore(value: 0)
+
+    private struct Lifecycle {
+        var clientTask: Task<Void, Never>?
+        var listenerTask: Task<Void, Never>?
+        var listening = false
+        var listeningWaiters: [CheckedContinuation<Void, Never>] = []
+        var closed = false
+    }
+    private let lifecycle = LockedState(Lifecycle())
+
+    /// Connects to the database, creates the store's tables if the schema has none (or checks their
+    /// version), and starts the pool and the writer. Blocks until then.
+    ///
+    /// - Parameters:
+    ///   - startLease: how long a node holds a run it starts (``WorkflowWrite/start(_:events:owner:)``)
+    ///     before it must renew the lease.
+    /// - Throws: `Invalid` for bad settings or tables of another version, `Unavailable` when the server
+    ///   cannot be reached or refuses the login; the message names the database.
+    public init(
+        settings: PostgresConnectionSettings, startLease: Duration = .seconds(30),
+        logger: Logger = Logger(label: "wippy.workflow.postgres")
+    ) throws(WippyError) {
+        self.settings = settings
+        self.logger = logger
+        let name = "workflow store \(settings.description)"
+        self.name = name
+        let clientConfiguration = try settings.clientConfiguration()
+        let connectionConfiguration = try settings.connectionConfiguration()
+        let group = PostgresClient.defaultEventLoopGroup
+        let eventLoop = group.next()
+        let executor = EventLoopTaskExecutor(eventLoop: eventLoop)
+        self.executor = executor
+        let schema = try Self.blocking(executor) { () async throws(WippyError) -> String in
+            do {
+                let connection = try await PostgresConnection.connect(
+                    on: eventLoop, configuration: connectionConfiguration, id: 0, logger: logger)
+                do {
+                    let schema = try await PostgresWorkflowSchema.prepare(connection, name: name, logger: logger)
+                    try? await connection.close()
+                    return schema
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+            } catch let error as WippyError {
+                throw error
+            } catch {
+                throw Self.failure(name, "cannot open", error)
+            }
+        }
+        self.schema = schema
+        channel = Self.channelName(schema: schema)
+        client = PostgresClient(configuration: clientConfiguration, eventLoopGroup: group, backgroundLogger: logger)
+        writer = PostgresJournalWriter(name: name, channel: channel, client: client, startLease: startLease, hub: hub, logger: logger)
+        let client = client, writer = writer, clientDone = clientDone, writerDone = writerDone
+        let clientTask = Task(executorPreference: executor) {
+            await client.run()
+            clientDone.signal()
+        }
+        lifecycle.withLock { $0.clientTask = clientTask }
+        Task(executorPreference: executor) {
+            await writer.run()
+            writerDone.signal()
+        }
+    }
+
+    deinit { close() }
+
+    // MARK: - WorkflowStore
+
+    public func submit(_ write: WorkflowWrite, completion: @escaping @Sendable (Result<Void, WippyError>) -> Void) {
+        writer.submit(.write(write)) { outcome in completion(outcome.map { _ in () }) }
+    }
+
+    public func load(_ run: WorkflowRunID, completion: @escaping @Sendable (Result<WorkflowRun?, WippyError>) -> Void) {
+        let name = name, logger = logger
+        perform("cannot load \(run)", completion) { connection in
+            // One snapshot for the record and the journal: a commit between the two reads would look like damage.
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let loaded = try await Self.load(run, connection, name: name, logger: logger)
+                try await connection.query("COMMIT", logger: logger)
+                return loaded
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    public func list(
+        statuses: Set<WorkflowStatus>, limit: Int,
+        completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void
+    ) {
+        let name = name, logger = logger
+        perform("cannot list runs", completion) { connection in
+            var binds = PostgresBindings()
+            binds.append(statuses.isEmpty)
+            binds.append(statuses.map(\.rawValue).sorted())
+            binds.append(Int64(clamping: limit))
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT workflow_id, run_id, entry, entry_kind, registry_version, input, status, result
+                        FROM wippy_workflow_runs WHERE $1::bool OR status = ANY($2::text[]) ORDER BY id LIMIT $3::int8
+                        """, binds: binds),
+                logger: logger)
+            var records: [WorkflowRecord] = []
+            for try await (workflowID, runID, entry, kind, version, input, status, result) in rows.decode(
+                (String, String, String, String, Int64, ByteBuffer, String, ByteBuffer?).self)
+            {
+                let run = WorkflowRunID(workflowID: workflowID, runID: runID)
+                records.append(try Self.record(run, entry, kind, version, input, status, result, name: name))
+            }
+            return records
+        }
+    }
+
+    /// Stops taking writes, commits what is queued (its completions are called), stops listening and
+    /// closes the pool. Blocks until then (at most about a minute when the server is unreachable: queued
+    /// writes then fail with `Unavailable`).
+    public func close() {
+        let tasks = lifecycle.withLock { state -> (Task<Void, Never>?, Task<Void, Never>?)? in
+            guard !state.closed else { return nil }
+            state.closed = true
+            defer { state.listeningWaiters = [] }
+            for waiter in state.listeningWaiters { waiter.resume() }
+            return (state.clientTask, state.listenerTask)
+        }
+        guard let (clientTask, listenerTask) = tasks else { return }
+        writer.close()
+        if writerDone.wait(timeout: .now() + 30) == .timedOut {
+            // The server is gone: closing the pool fails the writer's pending connection request.
+            clientTask?.cancel()
+            writerDone.wait()
+        }
+        listenerTask?.cancel()
+        hub.close()
+        clientTask?.cancel()
+        _ = clientDone.wait(timeout: .now() + 30)
+    }
+
+    /// What the writer has done so far.
+    public var stats: WorkflowStoreStats { writer.stats.withLock { $0 } }
+
+    // MARK: - WorkflowSignalStore
+
+    public func signal(
+        workflowID: String, topic: String, sender: String, payload: [UInt8],
+        completion: @escaping @Sendable (Result<UInt64, WippyError>) -> Void
+    ) {
+        writer.submit(.signal(.init(workflowID: workflowID, topic: topic, sender: sender, payload: payload)), completion: completion)
+    }
+
+    public func pendingSignals(
+        workflowID: String, limit: Int, completion: @escaping @Sendable (Result<[WorkflowSignal], WippyError>) -> Void
+    ) {
+        let logger = logger
+        perform("cannot read the signals of \(workflowID)", completion) { connection in
+            var binds = PostgresBindings()
+            binds.append(workflowID)
+            binds.append(Int64(clamping: limit))
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT id, topic, sender, payload FROM wippy_workflow_signals
+                        WHERE workflow_id = $1 ORDER BY id LIMIT $2::int8
+                        """, binds: binds),
+                logger: logger)
+            var signals: [WorkflowSignal] = []
+            for try await (id, topic, sender, payload) in rows.decode((Int64, String, String, ByteBuffer).self) {
+                signals.append(
+                    WorkflowSignal(
+                        id: UInt64(bitPattern: id), workflowID: workflowID, topic: topic, sender: sender,
+                        payload: Array(payload.readableBytesView)))
+            }
+            return signals
+        }
+    }
+
+    public func dueRuns(before: Int64?, limit: Int, completion: @escaping @Sendable (Result<[WorkflowDueRun], WippyError>) -> Void) {
+        let logger = logger
+        perform("cannot list due runs", completion) { connection in
+            var binds = PostgresBindings()
+            binds.append(before)
+            binds.append(Int64(clamping: limit))
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT workflow_id, run_id, wake_at FROM wippy_workflow_runs
+                        WHERE wake_at <= coalesce($1::int8, (extract(epoch FROM now()) * 1000)::int8)
+                            AND wake_at < 9223372036854775807 AND status IN \(PostgresWorkflowSchema.nonFinal)
+                        ORDER BY wake_at, id LIMIT $2::int8
+                        """, binds: binds),
+                logger: logger)
+            var due: [WorkflowDueRun] = []
+            for try await (workflowID, runID, wakeAt) in rows.decode((String, String, Int64).self) {
+                due.append(WorkflowDueRun(run: WorkflowRunID(workflowID: workflowID, runID: runID), wakeAt: wakeAt))
+            }
+            return due
+        }
+    }
+
+    /// Hints from every node sharing the database (`LISTEN` on the store's channel, started by the first
+    /// call, reconnected when its connection drops), and at once for signals this store recorded.
+    public func wakeups() -> AsyncStream<WorkflowWakeup> {
+        let stream = hub.subscribe()
+        startListening()
+        return stream
+    }
+
+    /// Returns once the `LISTEN` of ``wakeups()`` is in place (or the store is closed): from then on, hints
+    /// from other nodes arrive.
+    func listening() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = lifecycle.withLock { state -> Bool in
+                guard !state.listening && !state.closed else { return true }
+                state.listeningWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func startListening() {
+        let client = client, channel = channel, hub = hub, logger = logger, lifecycle = lifecycle
+        lifecycle.withLock { state in
+            guard state.listenerTask == nil && !state.closed else { return }
+            state.listenerTask = Task(executorPreference: executor) {
+                while !Task.isCancelled {
+                    do {
+                        try await client.withConnection { connection in
+                            try await connection.listen(on: channel) { notifications in
+                                let waiters = lifecycle.withLock { state in
+                                    state.listening = true
+                                    defer { state.listeningWaiters = [] }
+                                    return state.listeningWaiters
+                                }
+                                for waiter in waiters { waiter.resume() }
+                                for try await notification in notifications {
+                                    if let wakeup = Self.wakeup(notification.payload) { hub.post(wakeup) }
+                                }
+                            }
+                        }
+                    } catch {
+                        if Task.isCancelled { break }
+                        logger.warning("workflow store: LISTEN \(channel) failed; listening again in 1 s", metadata: ["error": "\(error)"])
+                    }
+                    lifecycle.withLock { $0.listening = false }
+                    // A pause before reconnecting, so a server that is down is not hammered (not a wait for an event).
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    static func wakeup(_ payload: String) -> WorkflowWakeup? {
+        guard payload.count > 2, let colon = payload.firstIndex(of: ":") else { return nil }
+        let workflowID = String(payload[payload.index(after: colon)...])
+        switch payload[..<colon] {
+        case "s": return WorkflowWakeup(workflowID: workflowID, reason: .signal)
+        case "c": return WorkflowWakeup(workflowID: workflowID, reason: .claimable)
+        default: return nil
+        }
+    }
+
+    // MARK: - WorkflowLeaseStore
+
+    public func claim(
+        node: String, limit: Int, lease: Duration, readyWithin: Duration,
+        completion: @escaping @Sendable (Result<[WorkflowClaim], WippyError>) -> Void
+    ) {
+        let name = name, logger = logger
+        perform("node \(node) cannot claim runs", completion) { connection in
+            guard !node.isEmpty else { throw WippyError.invalid("\(name): a claim names its node") }
+            var binds = PostgresBindings()
+            binds.append(node)
+            binds.append(Int64(clamping: limit))
+            binds.append(Self.milliseconds(lease))
+            binds.append(Self.milliseconds(readyWithin))
+            let free = "(r.owner IS NULL OR r.lease_until IS NULL OR r.lease_until < now())"
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        WITH ready AS (
+                            SELECT r.id FROM wippy_workflow_runs r
+                            WHERE r.status IN \(PostgresWorkflowSchema.nonFinal) AND \(free)
+                                AND (r.wake_at IS NULL OR r.wake_at <= (extract(epoch FROM now()) * 1000)::int8 + $4::int8)
+                            UNION
+                            SELECT r.id FROM wippy_workflow_signals s JOIN wippy_workflow_runs r ON r.workflow_id = s.workflow_id
+                            WHERE r.status IN \(PostgresWorkflowSchema.nonFinal) AND \(free)
+                        ), picked AS (
+                            SELECT r.id FROM wippy_workflow_runs r
+                            WHERE r.id IN (SELECT id FROM ready) AND r.status IN \(PostgresWorkflowSchema.nonFinal) AND \(free)
+                            ORDER BY r.id LIMIT $2::int8
+                            FOR UPDATE SKIP LOCKED
+                        )
+                        UPDATE wippy_workflow_runs r
+                        SET owner = $1, generation = r.generation + 1, lease_until = now() + $3::int8 * interval '1 millisecond'
+                        FROM picked WHERE r.id = picked.id
+                        RETURNING r.workflow_id, r.run_id, r.entry, r.entry_kind, r.registry_version, r.input, r.status, r.result,
+                            r.last_seq, r.generation, r.wake_at
+                        """, binds: binds),
+                logger: logger)
+            var claims: [WorkflowClaim] = []
+            for try await (workflowID, runID, entry, kind, version, input, status, result, lastSeq, generation, wake) in rows.decode(
+                (String, String, String, String, Int64, ByteBuffer, String, ByteBuffer?, Int64, Int64, Int64?).self)
+            {
+                let run = WorkflowRunID(workflowID: workflowID, runID: runID)
+                claims.append(
+                    WorkflowClaim(
+                        record: try Self.record(run, entry, kind, version, input, status, result, name: name),
+                        fence: WorkflowFence(owner: node, generation: UInt64(bitPattern: generation)),
+                        lastSeq: UInt64(bitPattern: lastSeq), wake: WorkflowWake(storedValue: wake)))
+            }
+            return claims
+        }
+    }
+
+    public func renew(
+        node: String, _ runs: [WorkflowRunID: WorkflowFence], lease: Duration,
+        completion: @escaping @Sendable (Result<[WorkflowRunID], WippyError>) -> Void
+    ) {
+        let logger = logger
+        perform("node \(node) cannot renew its leases", completion) { connection in
+            let held = try await Self.leaseUpdate(
+                node: node, runs, set: "lease_until = now() + $5::int8 * interval '1 millisecond'", extra: Self.milliseconds(lease),
+                notify: nil, connection, logger: logger)
+            return runs.keys.filter { !held.contains($0) }.sorted { $0.description < $1.description }
+        }
+    }
+
+    public func release(
+        node: String, _ runs: [WorkflowRunID: WorkflowFence],
+        completion: @escaping @Sendable (Result<[WorkflowRunID], WippyError>) -> Void
+    ) {
+        let logger = logger, channel = channel
+        perform("node \(node) cannot release runs", completion) { connection in
+            let held = try await Self.leaseUpdate(
+                node: node, runs, set: "owner = NULL, lease_until = NULL", extra: nil, notify: channel, connection, logger: logger)
+            return runs.keys.filter { !held.contains($0) }.sorted { $0.description < $1.description }
+        }
+    }
+
+    /// Updates the lease columns of the runs `node` holds with the given fences; returns those it held.
+    private static func leaseUpdate(
+        node: String, _ runs: [WorkflowRunID: WorkflowFence], set: String, extra: Int64?, notify channel: String?,
+        _ connection: PostgresConnection, logger: Logger
+    ) async throws -> Set<WorkflowRunID> {
+        let fenced = runs.filter { $0.value.owner == node }.sorted { $0.key.description < $1.key.description }
+        guard !fenced.isEmpty else { return [] }
+        var binds = PostgresBindings()
+        binds.append(node)
+        binds.append(fenced.map(\.key.workflowID))
+        binds.append(fenced.map(\.key.runID))
+        binds.append(fenced.map { Int64(bitPattern: $0.value.generation) })
+        if let extra { binds.append(extra) }
+        var returning = "r.workflow_id, r.run_id"
+        if let channel {
+            binds.append(channel)
+            returning += ", pg_notify($\(binds.count)::text, 'c:' || r.workflow_id)::text"
+        }
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE wippy_workflow_runs r SET \(set)
+                    FROM unnest($2::text[], $3::text[], $4::int8[]) AS u(w, run, g)
+                    WHERE r.workflow_id = u.w AND r.run_id = u.run AND r.owner = $1 AND r.generation = u.g
+                        AND r.status IN \(PostgresWorkflowSchema.nonFinal)
+                    RETURNING \(returning)
+                    """, binds: binds),
+            logger: logger)
+        var held: Set<WorkflowRunID> = []
+        for try await row in rows {
+            let (workflowID, runID) = try row.decode((String, String).self, context: .default)
+            held.insert(WorkflowRunID(workflowID: workflowID, runID: runID))
+        }
+        return held
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `body` on a pooled connection, on the store's executor, and passes its outcome to `completion`.
+    private func perform<T: Sendable>(
+        _ what: String, _ completion: @escaping @Sendable (Result<T, WippyError>) -> Void,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) {
+        let client = client, name = name
+        guard !lifecycle.withLock({ $0.closed }) else {
+            completion(.failure(.unavailable("\(name) is closed: \(what)")))
+            return
+        }
+        Task(executorPreference: executor) {
+            do {
+                let value = try await client.withConnection { connection in try await body(connection) }
+                completion(.success(value))
+            } catch {
+                completion(.failure(Self.failure(name, what, error)))
+            }
+        }
+    }
+
+    private static func load(_ run: WorkflowRunID, _ connection: PostgresConnection, name: String, logger: Logger) async throws -> WorkflowRun? {
+        var binds = PostgresBindings()
+        binds.append(run.workflowID)
+        binds.append(run.runID)
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT id, entry, entry_kind, registry_version, input, status, result, last_seq
+                    FROM wippy_workflow_runs WHERE workflow_id = $1 AND run_id = $2
+                    """, binds: binds),
+            logger: logger)
+        var found: (Int64, WorkflowRecord, Int64)?
+        for try await (id, entry, kind, version, input, status, result, lastSeq) in rows.decode(
+            (Int64, String, String, Int64, ByteBuffer, String, ByteBuffer?, Int64).self)
+        {
+            found = (id, try record(run, entry, kind, version, input, status, result, name: name), lastSeq)
+        }
+        guard let (rowID, record, lastSeq) = found else { return nil }
+        var journal = JournalVerifier(run: run, lastSeq: UInt64(bitPattern: lastSeq)) { seq, problem in
+            WippyError.invalid(
+                "\(name) is damaged: the journal of workflow \(run.workflowID) (run \(run.runID)) is damaged at seq \(seq): "
+                    + "\(problem); it is not replayed")
+        }
+        let events = try await connection.query(
+            "SELECT seq, kind, key, payload, checksum FROM wippy_workflow_journal WHERE run = \(rowID) ORDER BY seq",
+            logger: logger)
+        for try await (seq, kind, key, payload, checksum) in events.decode((Int64, String, String, ByteBuffer, Int64).self) {
+            try journal.add(
+                seq: UInt64(bitPattern: seq), kind: kind, key: key, payload: Array(payload.readableBytesView), checksum: checksum)
+        }
+        return WorkflowRun(record: record, events: try journal.finish())
+    }
+
+    private static func record(
+        _ run: WorkflowRunID, _ entry: String, _ kind: String, _ version: Int64, _ input: ByteBuffer, _ statusText: String,
+        _ result: ByteBuffer?, name: String
+    ) throws(WippyError) -> WorkflowRecord {
+        guard let status = WorkflowStatus(rawValue: statusText) else {
+            throw WippyError.invalid("\(name) is damaged: run \(run): unknown status '\(statusText)'; it is not replayed")
+        }
+        return WorkflowRecord(
+            run: run, entry: EntryID(parsing: entry), entryKind: kind, registryVersion: UInt64(bitPattern: version),
+            input: Array(input.readableBytesView), status: status, result: result.map { Array($0.readableBytesView) })
+    }
+
+    /// Waits, on the calling thread, for `body` run on `executor`.
+    private static func blocking<T: Sendable>(
+        _ executor: EventLoopTaskExecutor, _ body: @escaping @Sendable () async throws(WippyError) -> T
+    ) throws(WippyError) -> T {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = LockedState<Result<T, WippyError>?>(nil)
+        Task(executorPreference: executor) {
+            let result: Result<T, WippyError>
+            do throws(WippyError) { result = .success(try await body()) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0 }!.get()
+    }
+
+    /// The channel of the store in `schema` (channel names are at most 63 bytes).
+    static func channelName(schema: String) -> String {
+        let channel = "wippy_workflow." + schema
+        guard channel.utf8.count > 63 else { return channel }
+        let hash = schema.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+        return "wippy_workflow." + String(hash, radix: 16)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// A database error as a ``WippyError`` naming the store: the server's message and SQLSTATE, or
+    /// `Unavailable` for a connection that could not be made or was lost.
+    static func failure(_ name: String, _ what: String, _ error: any Error) -> WippyError {
+        if let error = error as? WippyError { return error }
+        guard let error = error as? PSQLError else { return WippyError("\(name): \(what): \(error)", kind: .internal) }
+        if let info = error.serverInfo {
+            let message = info[.message] ?? "server error"
+            let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            let detail = info[.detail].map { ": \($0)" } ?? ""
+            // 57P01-03: the server is shutting down or restarting; 08xxx: connection exceptions.
+            let unavailable = info[.sqlState].map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? false
+            return WippyError("\(name): \(what): \(message)\(detail)\(state)", kind: unavailable ? .unavailable : .internal)
+        }
+        let underlying = error.underlying.map { ": \($0)" } ?? ""
+        return WippyError.unavailable("\(name): \(what): \(error.code)\(underlying)")
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+import WippyCore
+@testable import WippyStore
+
+/// The PostgreSQL server the tests use: `WIPPY_TEST_POSTGRES_URL` when set (`make test` starts a throwaway
+/// server with `scripts/postgres-test-server.sh` and sets it); otherwise the tests start one themselves
+/// through the same script, stopped once this test process ends. When neither works the PostgreSQL tests
+/// fail, saying how to run them; they never pass without a server.
+enum PostgresTestServer {
+    static let logger = Logger(label: "wippy.test.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// The server's URL, or why there is none.
+    static let url: Result<String, PostgresServerMissing> = {
+        if let url = ProcessInfo.processInfo.environment["WIPPY_TEST_POSTGRES_URL"], !url.isEmpty { return .success(url) }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/postgres-test-server.sh").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [script, "start", "--owner-pid", String(getpid())]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            return .failure(PostgresServerMissing(detail: "cannot run \(script): \(error)"))
+        }
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        for line in printed.split(separator: "\n") where line.hasPrefix("WIPPY_TEST_POSTGRES_URL=") {
+            return .success(String(line.dropFirst("WIPPY_TEST_POSTGRES_URL=".count)))
+        }
+        return .failure(PostgresServerMissing(detail: "\(script) start failed (status \(process.terminationStatus)): \(complaint)"))
+    }()
+
+    /// Settings for a new, empty schema of the test database: each test gets its own tables.
+    static func freshSchema() async throws -> PostgresConnectionSettings {
+        var settings = try PostgresConnectionSettings(url: try url.get())
+        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try await execute(settings, "CREATE SCHEMA \(schema)")
+        settings.options["search_path"] = schema
+        return settings
+    }
+
+    /// Runs `sql` (one or more statements) on a connection of its own, in the settings' schema.
+    static func execute(_ settings: PostgresConnectionSettings, _ sql: String) async throws {
+        try await withConnection(settings) { connection in _ = try await connection.simpleQuery(sql).get() }
+    }
+
+    /// The first column of the first row of `sql`, as text.
+    static func fetch(_ settings: PostgresConnectionSettings, _ sql: String) async throws -> String? {
+        try await withConnection(settings) { connection in
+            let rows = try await connection.simpleQuery(sql).get()
+            return rows.first.flatMap { $0.first?.bytes.map { String(buffer: $0) } }
+        }
+    }
+
+    static func withConnection<T: Sendable>(
+        _ settings: PostgresConnectionSettings, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await PostgresConnection.connect(
+            configuration: try settings.connectionConfiguration(), id: 1, logger: logger)
+        do {
+            let value = try await body(connection)
+            try await connection.close()
+            return value
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}
+
+struct PostgresServerMissing: Error, CustomStringConvertible {
+    var detail: String
+    var description: String {
+        "the PostgreSQL tests need a server: run them with `make test` (it starts one), or set WIPPY_TEST_POSTGRES_URL="
+            + "postgres://user@host:port/database, or install PostgreSQL 15 (apt-get install postgresql-15) so they can "
+            + "start one through scripts/postgres-test-server.sh. \(detail)"
+    }
+}
+
+/// The two stores the shared contract tests run against.
+enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    var description: String { rawValue }
+}
+
+/// A store under test and what the tests need of it beyond the protocol.
+protocol TestedWorkflowStore: WorkflowSignalStore {
+    var stats: WorkflowStoreStats { get }
+}
+
+extension SQLiteWorkflowStore: TestedWorkflowStore {}
+extension PostgresWorkflowStore: TestedWorkflowStore {}
+
+/// Where a test's store lives: a temporary SQLite file or a fresh PostgreSQL schema. ``open()`` opens a store
+/// on it; opening again after closing reopens the same data.
+final class StoreFixture: Sendable {
+    let kind: StoreKind
+    private let directory: TemporaryDirectory?
+    let postgres: PostgresConnectionSettings?
+
+    init(_ kind: StoreKind) async throws {
+        self.kind = kind
+        switch kind {
+        case .sqlite:
+            directory = try TemporaryDirectory()
+            postgres = nil
+        case .postgres:
+            directory = nil
+            postgres = try await PostgresTestServer.freshSchema()
+        }
+    }
+
+    var path: String { (directory?.path ?? "") + "/.wippy/workflows.db" }
+
+    func open() throws -> any TestedWorkflowStore {
+        switch kind {
+        case .sqlite: try SQLiteWorkflowStore(path: path)
+        case .postgres: try PostgresWorkflowStore(settings: postgres!)
+        }
+    }
+
+    /// The store's name for a table (`journal`, `runs`, `signals`).
+    func table(_ name: String) -> String {
+        switch kind {
+        case .sqlite: "workflow_\(name)"
+        case .postgres: "wippy_workflow_\(name)"
+        }
+    }
+
+    /// Runs `sql` beside the store.
+    func execute(_ sql: String) async throws {
+        switch kind {
+        case .sqlite: try rawExecute(path, sql)
+        case .postgres: try await PostgresTestServer.execute(postgres!, sql)
+        }
+    }
+
+    /// The first column of the first row of `sql`, as text.
+    func fetch(_ sql: String) async throws -> String? {
+        switch kind {
+        case .sqlite: try rawFetch(path, sql)
+        case .postgres: try await PostgresTestServer.fetch(postgres!, sql)
+        }
+    }
+}
+
+extension TemporaryDirectory: @unchecked Sendable {}
