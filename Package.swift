@@ -100,10 +100,11 @@ let package = Package(
                 "WippyCore", .product(name: "GRDB", package: "GRDB.swift"),
                 // SHA-256 checksums of workflow journal events.
                 .product(name: "Crypto", package: "swift-crypto"),
-                // The PostgreSQL workflow store: postgres-nio's client and pool, NIO's buffers and event loops
-                // (its writer runs on one), NIOSSL for the `sslmode` option.
+                // The PostgreSQL workflow store: postgres-nio's client and pool, NIO's buffers and event loop
+                // (each store runs on a thread of its own), NIOSSL for the `sslmode` option.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],

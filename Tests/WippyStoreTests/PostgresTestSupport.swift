@@ -49,16 +49,22 @@ enum PostgresTestServer {
         return settings
     }
 
-    /// Runs `sql` (one or more statements) on a connection of its own, in the settings' schema.
-    static func execute(_ settings: PostgresConnectionSettings, _ sql: String) async throws {
-        try await withConnection(settings) { connection in _ = try await connection.simpleQuery(sql).get() }
+    /// Runs `statements` in order on a connection of its own, in the settings' schema.
+    static func execute(_ settings: PostgresConnectionSettings, _ statements: String...) async throws {
+        try await withConnection(settings) { connection in
+            for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+        }
     }
 
-    /// The first column of the first row of `sql`, as text.
+    /// The first column (text) of the first row of `sql`.
     static func fetch(_ settings: PostgresConnectionSettings, _ sql: String) async throws -> String? {
         try await withConnection(settings) { connection in
-            let rows = try await connection.simpleQuery(sql).get()
-            return rows.first.flatMap { $0.first?.bytes.map { String(buffer: $0) } }
+            var first: String?
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(String?.self)
+            where first == nil {
+                first = value
+            }
+            return first
         }
     }
 
@@ -139,15 +145,17 @@ final class StoreFixture: Sendable {
         }
     }
 
-    /// Runs `sql` beside the store.
-    func execute(_ sql: String) async throws {
-        switch kind {
-        case .sqlite: try rawExecute(path, sql)
-        case .postgres: try await PostgresTestServer.execute(postgres!, sql)
+    /// Runs `statements` beside the store.
+    func execute(_ statements: String...) async throws {
+        for statement in statements {
+            switch kind {
+            case .sqlite: try rawExecute(path, statement)
+            case .postgres: try await PostgresTestServer.execute(postgres!, statement)
+            }
         }
     }
 
-    /// The first column of the first row of `sql`, as text.
+    /// The first column (text) of the first row of `sql`.
     func fetch(_ sql: String) async throws -> String? {
         switch kind {
         case .sqlite: try rawFetch(path, sql)

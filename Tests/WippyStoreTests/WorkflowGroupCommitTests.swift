@@ -54,7 +54,7 @@ import WippyCore
             let run = try #require(try await reopened.load(workflowRecord("wf-\(workflow)").run))
             #expect(run.events == journalEvents(1, UInt64(writesPerWorkflow)), "wf-\(workflow)")
         }
-        #expect(try await fixture.fetch("SELECT count(*) FROM \(fixture.table("journal"))") == String(workflows * writesPerWorkflow))
+        #expect(try await fixture.fetch("SELECT CAST(count(*) AS TEXT) FROM \(fixture.table("journal"))") == String(workflows * writesPerWorkflow))
     }
 
     @Test func aWriteIsAcknowledgedOnlyOnceAnotherConnectionSeesIt() async throws {

@@ -163,9 +163,9 @@ import WippyCore
             try await fixture.execute(
                 """
                 CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN IF NEW.key = 'poison' THEN RAISE EXCEPTION 'poisoned event'; END IF; RETURN NEW; END $$;
-                CREATE TRIGGER poison BEFORE INSERT ON wippy_workflow_journal FOR EACH ROW EXECUTE FUNCTION poison();
-                """)
+                BEGIN IF NEW.key = 'poison' THEN RAISE EXCEPTION 'poisoned event'; END IF; RETURN NEW; END $$
+                """,
+                "CREATE TRIGGER poison BEFORE INSERT ON wippy_workflow_journal FOR EACH ROW EXECUTE FUNCTION poison()")
         }
         let store = try fixture.open()
         defer { store.close() }

@@ -3,6 +3,7 @@ public import WippyCore
 import Dispatch
 import Foundation
 import NIOCore
+import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -15,9 +16,11 @@ import Synchronization
 /// ``WorkflowFence`` is checked against the run's current owner and generation in the transaction that
 /// writes it. `LISTEN`/`NOTIFY` carries wake-up hints between nodes (``wakeups()``).
 ///
-/// The store runs its own postgres-nio connection pool; its tasks run on one NIO event loop
-/// (``EventLoopTaskExecutor``), so the blocking ``init(settings:startLease:logger:)`` and ``close()`` may be
-/// called from any thread except that event loop's.
+/// The store runs its own postgres-nio connection pool on an event loop thread of its own: the pool's
+/// connections, the writer and every query run there (``EventLoopTaskExecutor``), never on Swift's shared
+/// cooperative pool. So the blocking ``init(settings:startLease:logger:)`` and ``close()`` may be called
+/// from any thread but that one (not from a completion), and nothing another store or a caller blocks can
+/// stall this store.
 public final class PostgresWorkflowStore: WorkflowLeaseStore {
     public let settings: PostgresConnectionSettings
     /// `workflow store postgres://user@host:port/database`, as errors name the store.
@@ -28,6 +31,7 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
     let channel: String
 
     private let client: PostgresClient
+    private let group: MultiThreadedEventLoopGroup
     private let executor: EventLoopTaskExecutor
     private let writer: PostgresJournalWriter
     private let hub = WorkflowWakeupHub()
@@ -62,11 +66,12 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
         self.name = name
         let clientConfiguration = try settings.clientConfiguration()
         let connectionConfiguration = try settings.connectionConfiguration()
-        let group = PostgresClient.defaultEventLoopGroup
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.group = group
         let eventLoop = group.next()
         let executor = EventLoopTaskExecutor(eventLoop: eventLoop)
         self.executor = executor
-        let schema = try Self.blocking(executor) { () async throws(WippyError) -> String in
+        let prepared = Self.blocking(executor) { () async throws(WippyError) -> String in
             do {
                 let connection = try await PostgresConnection.connect(
                     on: eventLoop, configuration: connectionConfiguration, id: 0, logger: logger)
@@ -83,6 +88,13 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
             } catch {
                 throw Self.failure(name, "cannot open", error)
             }
+        }
+        let schema: String
+        do {
+            schema = try prepared.get()
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
         }
         self.schema = schema
         channel = Self.channelName(schema: schema)
@@ -153,8 +165,8 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
     }
 
     /// Stops taking writes, commits what is queued (its completions are called), stops listening and
-    /// closes the pool. Blocks until then (at most about a minute when the server is unreachable: queued
-    /// writes then fail with `Unavailable`).
+    /// closes the pool. Blocks until the queue is committed (at most about 30 s when the server is
+    /// unreachable: queued writes then fail with `Unavailable`); the pool's connections close just after.
     public func close() {
         let tasks = lifecycle.withLock { state -> (Task<Void, Never>?, Task<Void, Never>?)? in
             guard !state.closed else { return nil }
@@ -173,7 +185,15 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
         listenerTask?.cancel()
         hub.close()
         clientTask?.cancel()
-        _ = clientDone.wait(timeout: .now() + 30)
+        // The pool winds down on its own (postgres-nio's run() reacts to cancellation through a task on Swift's
+        // shared pool, which the callers of close() may be blocking): a thread of its own waits for it, then
+        // stops the store's event loop. Nothing of the store is used after this point.
+        let clientDone = clientDone, group = group
+        let reaper = Thread {
+            if clientDone.wait(timeout: .now() + 60) == .success { try? group.syncShutdownGracefully() }
+        }
+        reaper.name = "wippy-workflow-postgres-close"
+        reaper.start()
     }
 
     /// What the writer has done so far.
@@ -484,7 +504,7 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
     /// Waits, on the calling thread, for `body` run on `executor`.
     private static func blocking<T: Sendable>(
         _ executor: EventLoopTaskExecutor, _ body: @escaping @Sendable () async throws(WippyError) -> T
-    ) throws(WippyError) -> T {
+    ) -> Result<T, WippyError> {
         let done = DispatchSemaphore(value: 0)
         let outcome = LockedState<Result<T, WippyError>?>(nil)
         Task(executorPreference: executor) {
@@ -494,7 +514,7 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
             done.signal()
         }
         done.wait()
-        return try outcome.withLock { $0 }!.get()
+        return outcome.withLock { $0 }!
     }
 
     /// The channel of the store in `schema` (channel names are at most 63 bytes).
