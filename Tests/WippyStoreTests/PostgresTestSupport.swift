@@ -19,25 +19,30 @@ enum PostgresTestServer {
         if let url = ProcessInfo.processInfo.environment["WIPPY_TEST_POSTGRES_URL"], !url.isEmpty { return .success(url) }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/postgres-test-server.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [script, "start", "--owner-pid", String(getpid())]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            return .failure(PostgresServerMissing(detail: "cannot run \(script): \(error)"))
+        // posix_spawn and waitpid, not Foundation's Process: its exit monitoring needs a Dispatch thread, and
+        // the tests that wait here for this one-time start may be holding all of them.
+        let output = NSTemporaryDirectory() + "wippy-postgres-start-\(UUID().uuidString).txt"
+        defer { unlink(output) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let arguments = ["/bin/sh", script, "start", "--owner-pid", String(getpid())]
+        var argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, environ)
+        guard spawned == 0 else {
+            return .failure(PostgresServerMissing(detail: "cannot run \(script): error \(spawned)"))
         }
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         for line in printed.split(separator: "\n") where line.hasPrefix("WIPPY_TEST_POSTGRES_URL=") {
             return .success(String(line.dropFirst("WIPPY_TEST_POSTGRES_URL=".count)))
         }
-        return .failure(PostgresServerMissing(detail: "\(script) start failed (status \(process.terminationStatus)): \(complaint)"))
+        return .failure(PostgresServerMissing(detail: "\(script) start failed (wait status \(status)): \(printed)"))
     }()
 
     /// Settings for a new, empty schema of the test database: each test gets its own tables.
