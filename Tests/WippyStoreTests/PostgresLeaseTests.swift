@@ -37,7 +37,7 @@ import WippyCore
             a.close()
             b.close()
         }
-        let count = 300
+        let count = 600
         // Started without an owner: every run is claimable.
         let tally = CompletionTally(count: count)
         for index in 0..<count { a.submit(.start(workflowRecord("free-\(index)")), completion: tally.completion(index)) }
@@ -48,7 +48,7 @@ import WippyCore
         @Sendable func drain(_ store: PostgresWorkflowStore, _ node: String) async throws -> [WorkflowClaim] {
             var claims: [WorkflowClaim] = []
             while true {
-                let batch = try await store.claim(node: node, limit: 7, lease: .seconds(60))
+                let batch = try await store.claim(node: node, limit: 5, lease: .seconds(60))
                 if batch.isEmpty { return claims }
                 claims += batch
             }
