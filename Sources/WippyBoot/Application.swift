@@ -37,6 +37,7 @@ public final class Application: Sendable {
     public let logger: Logger
     let code: LuaCodeKind
     let hostKind: HostKind
+    let workflowHostKind: WorkflowHostKind
     let serviceKind: ServiceKind
     /// The control socket of a running `wippy run` (``serveControl()``).
     let control = Mutex<ControlServer?>(nil)
@@ -71,10 +72,12 @@ public final class Application: Sendable {
         runtime.setMemoryLimit(options.memoryLimit)
         code = LuaCodeKind(runtime: runtime)
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
+        workflowHostKind = WorkflowHostKind(runtime: runtime, supervisor: supervisor, projectRoot: options.projectRoot)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
         // Commit order matters: code first, then hosts, then the services that use both.
         registry.add(participant: code)
         registry.add(participant: hostKind)
+        registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)
         registry.add(participant: UnsupportedKinds())
         let report = try registry.boot(baseline: project.entries)

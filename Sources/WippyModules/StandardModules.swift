@@ -13,7 +13,7 @@ public enum StandardModules {
     ///   call fail with `Unavailable` ("no terminal context").
     public static func all(terminal: TerminalDevice?) -> [any LuaModule] {
         [
-            TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(),
+            TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(), WorkflowModule(),
             Base64Module(), SystemModule(), RegistryModule(), EventsModule(),
         ]
     }

@@ -34,6 +34,7 @@ extension TimeNatives {
         switch positiveDuration(lua, process, "sleep", allowsZero: true) {
         case .failure(let early): return early.status
         case .success(let duration):
+            if let session = process.workflow { return session.sleep(task, from: lua, nanoseconds: Int64(duration.nanoseconds)) }
             if duration.nanoseconds <= 0 {
                 process.yieldTask(task)
             } else {

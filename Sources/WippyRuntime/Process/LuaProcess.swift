@@ -49,6 +49,20 @@ public final class LuaProcess: ProcessBehavior {
         var upgradable = false
         var eventSubscriptions: [UInt64: ProcessEventSubscription] = [:]
         var subscribedToEvents = false
+        var workflow: WorkflowSession?
+        var pendingExit: ProcessResult?
+    }
+
+    /// The workflow run this process carries, if it is a workflow's.
+    public internal(set) var workflow: WorkflowSession? {
+        get { extras?.workflow }
+        set { ensuredExtras.workflow = newValue }
+    }
+
+    /// A workflow's result, once its end is durable: the process ends with it.
+    var pendingExit: ProcessResult? {
+        get { extras?.pendingExit }
+        set { ensuredExtras.pendingExit = newValue }
     }
 
     /// Set by `process.upgrade`: the run loop hands this starter to the worker, which replaces the process.
@@ -182,6 +196,22 @@ public final class LuaProcess: ProcessBehavior {
     // MARK: - ProcessBehavior
 
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
+        guard let session = workflow else { return runTasks() }
+        if let exit = pendingExit { return .finished(exit) }
+        while true {
+            let outcome = runTasks()
+            switch outcome {
+            case .finished(let result): return session.isEnding ? .blocked : session.finish(result)
+            case .blocked:
+                // A block point: the run's next events may wake a task.
+                if session.deliverAvailable() { continue }
+                return pendingExit.map { .finished($0) } ?? .blocked
+            default: return outcome
+            }
+        }
+    }
+
+    private func runTasks() -> ProcessRunOutcome {
         let memory = workerState.memory
         memory.run(account)
         defer { memory.run(.worker) }
@@ -229,6 +259,11 @@ public final class LuaProcess: ProcessBehavior {
         let memory = workerState.memory
         // A process being ended for its memory takes nothing more; what it holds is freed when it ends.
         if memory.isDoomed(account) { return .taken(schedule: false) }
+        if let session = extras?.workflow, !session.isDelivering {
+            // A workflow's messages and events are journaled first and handed over at a block point.
+            session.arrived(item)
+            return .taken(schedule: false)
+        }
         let previous = memory.charge(account)
         defer { memory.charge(previous) }
         let outcome = offerItem(item)
@@ -246,7 +281,7 @@ public final class LuaProcess: ProcessBehavior {
             action(nil)
             workerState.memory.charge(previous)
         }
-        return !readyQueue.isEmpty || pendingFailure != nil
+        return !readyQueue.isEmpty || pendingFailure != nil || extras?.pendingExit != nil
     }
 
     public func completed(_ process: ProcessCell, token: UInt64, _ completion: Completion) -> Bool {
@@ -254,7 +289,7 @@ public final class LuaProcess: ProcessBehavior {
         let previous = workerState.memory.charge(account)
         defer { workerState.memory.charge(previous) }
         action(completion)
-        return !readyQueue.isEmpty || pendingFailure != nil
+        return !readyQueue.isEmpty || pendingFailure != nil || extras?.pendingExit != nil
     }
 
     public func discard(_ process: ProcessCell) {

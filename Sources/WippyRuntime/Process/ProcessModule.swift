@@ -1,3 +1,4 @@
+import Synchronization
 import WippyCore
 import WippyLua
 
@@ -108,6 +109,17 @@ enum ProcessNatives {
         if lua.withBytes(at: 2, { $0.first == UInt8(ascii: "@") }) == true {
             return refuse(.invalid("cannot send to @ topics"), process, lua)
         }
+        if let session = process.workflow {
+            let destination = lua.stringCoercing(at: 1) ?? ""
+            var payloads: [Payload] = []
+            if top > 2 {
+                switch LuaValueConverter.export(from: 3, to: top, in: lua, state: process.workerState) {
+                case .success(let values): payloads = values
+                case .failure(let error): return refuse(error, process, lua)
+                }
+            }
+            return session.send(from: lua, to: destination, topic: lua.string(at: 2) ?? "", payloads: payloads)
+        }
         var cell: ProcessCell?
         if destinationType == .string {
             let state = process.workerState
@@ -124,6 +136,7 @@ enum ProcessNatives {
         let node = process.node
         guard let cell else {
             let target = lua.stringCoercing(at: 1) ?? ""
+            if let status = signalWorkflow(target, process: process, lua: lua, top: top) { return status }
             if node.resolve(target) == nil {
                 return refuse(.notFound("could not resolve '\(target)' as PID or registered name"), process, lua)
             }
@@ -151,6 +164,28 @@ enum ProcessNatives {
         }
         let topic = lua.string(at: 2) ?? ""
         node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)), fromWorker: process.cell.worker)
+        lua.push(true)
+        return 1
+    }
+
+    /// A send to a workflow PID whose run has no live process here: handed to its host's engine, which
+    /// journals it. Nil when `target` is not a workflow PID.
+    static func signalWorkflow(_ target: String, process: LuaProcess, lua: Lua, top: Int32) -> Int32? {
+        guard let pid = process.node.resolve(target), let id = pid.workflowID,
+            let gateway = process.node.gateway(forHost: pid.host)
+        else { return nil }
+        var payloads: [Payload] = []
+        if top > 2 {
+            switch LuaValueConverter.export(from: 3, to: top, in: lua, state: process.workerState) {
+            case .success(let values): payloads = values
+            case .failure(let error): return refuse(error, process, lua)
+            }
+        }
+        let result = Mutex<WippyError?>(nil)
+        gateway.signal(workflowID: id, Message(from: process.pid, topic: lua.string(at: 2) ?? "", payloads: payloads)) { error in
+            result.withLock { $0 = error }
+        }
+        if let error = result.withLock({ $0 }) { return refuse(error, process, lua) }
         lua.push(true)
         return 1
     }
@@ -220,6 +255,11 @@ enum ProcessNatives {
                 case .success(let values): arguments = values
                 case .failure(let error): return process.workerState.fail(error, on: lua)
                 }
+            }
+            if let status = WorkflowSpawn.spawnIfWorkflow(
+                lua, process: process, target: target, arguments: arguments, monitor: monitor, link: link, spawner: nil)
+            {
+                return status
             }
             let pid = process.spawn(target, arguments: arguments, monitor: monitor, link: link)
             lua.push(pid: pid)

@@ -197,6 +197,11 @@ extension ProcessNatives {
                 case .failure(let error): return process.workerState.fail(error, on: lua)
                 }
             }
+            if let status = WorkflowSpawn.spawnIfWorkflow(
+                lua, process: process, target: target, arguments: arguments, monitor: monitor, link: link, spawner: spawner)
+            {
+                return status
+            }
             lua.push(pid: process.spawn(target, arguments: arguments, monitor: monitor, link: link, spawner: spawner))
             return 1
         case .failure(let error):

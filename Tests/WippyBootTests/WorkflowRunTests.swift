@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import Testing
+import WippyBoot
+import WippyCore
+import WippyStore
+
+/// Workflows end to end on an embedded store: `process.spawn` to a `workflow.host` starts a durable run with
+/// a workflow PID; activities, durable timers and signals are journaled; EXIT reaches the monitor; the
+/// journal holds each step once (issue 8, items 1-3 and 5).
+@Suite struct WorkflowRunTests {
+    static let project = """
+        version: "1.0"
+        namespace: app
+        entries:
+          - name: processes
+            kind: process.host
+            host: {workers: 1}
+            lifecycle: {auto_start: true}
+          - name: workflows
+            kind: workflow.host
+            host: {workers: 1}
+            lifecycle: {auto_start: true}
+          - name: double
+            kind: function.lua
+            method: main
+            source: |
+              return { main = function(n) return n * 2 end }
+          - name: order
+            kind: workflow.lua
+            method: main
+            modules: [funcs, time]
+            source: |
+              local funcs = require("funcs")
+              local time = require("time")
+              return { main = function(n)
+                local doubled = funcs.call("app:double", n)
+                local missing, err = funcs.call("app:nowhere", 1)
+                time.sleep("20ms")
+                local msg = process.inbox():receive()
+                return { doubled = doubled, approved = msg:payload():data(), from = msg:from(),
+                         missing = tostring(err), me = process.pid() }
+              end }
+          - name: client
+            kind: process.lua
+            method: main
+            modules: [logger, json]
+            source: |
+              local logger = require("logger")
+              local json = require("json")
+              return { main = function()
+                local pid, err = process.with_options({["temporal.workflow.id"] = "order-1"})
+                  :spawn_monitored("app:order", "app:workflows", 21)
+                if not pid then logger:info("spawn failed " .. tostring(err)) return end
+                logger:info("started " .. pid)
+                local again = process.with_options({["temporal.workflow.id"] = "order-1"}):spawn("app:order", "app:workflows", 5)
+                logger:info("again " .. tostring(again))
+                process.send(pid, "approve", "yes")
+                local event = process.events():receive()
+                logger:info("exit " .. event.kind .. " " .. json.encode(event.result.value))
+              end }
+          - name: client.service
+            kind: process.service
+            process: client
+            host: app:processes
+            lifecycle: {auto_start: true, depends_on: [app:workflows]}
+        """
+
+    @Test func aWorkflowRunsItsStepsOnceAndReportsItsExit() async throws {
+        let app = try TestApplication(index: Self.project, history: .memory)
+        let started = await app.log.wait(for: "started ", within: .seconds(30))
+        #expect(started == "started {app:workflows@app:workflows|order-1}")
+        #expect(await app.log.wait(for: "again ", within: .seconds(30)) == "again {app:workflows@app:workflows|order-1}")
+        let exit = try #require(await app.log.wait(for: "exit ", within: .seconds(30)), "\(app.log.messages)")
+        #expect(exit.hasPrefix("exit pid.exit "))
+        let json = try #require(exit.split(separator: " ", maxSplits: 2).last.map(String.init))
+        let value = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(value["doubled"] as? Int == 42)
+        #expect(value["approved"] as? String == "yes")
+        #expect((value["from"] as? String)?.hasPrefix("{app:processes|") == true)
+        #expect((value["missing"] as? String)?.contains("app:nowhere") == true)
+        #expect(value["me"] as? String == "{app:workflows@app:workflows|order-1}")
+
+        // The journal: start, call, result, call, result, timer, fired, signal, each once, and the run completed.
+        let store = try SQLiteWorkflowStore(path: app.project.root + "/.wippy/workflows.db")
+        defer { store.close() }
+        let records = try await store.list()
+        #expect(records.count == 1)
+        let record = try #require(records.first)
+        #expect(record.status == .completed)
+        let run = try #require(try await store.load(record.run))
+        // The signal is journaled when it arrives, wherever that falls; it is delivered at a block point.
+        #expect(run.events.map(\.kind).filter { $0 != "signal" } == ["start", "call", "result", "call", "result", "timer", "fired"])
+        #expect(run.events.filter { $0.kind == "signal" }.map(\.key) == ["approve"])
+        #expect(run.events.filter { $0.kind == "call" }.map(\.key) == ["app:double", "app:nowhere"])
+    }
+}
