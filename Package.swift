@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "WippyIntegrationTests",
             // GRDB: a second connection that holds the registry history's lock while `wippy run` boots.
-            dependencies: ["WippyCLI", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["WippyCLI", "WippyCore", "WippyStore", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
