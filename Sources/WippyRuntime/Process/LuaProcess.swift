@@ -51,6 +51,13 @@ public final class LuaProcess: ProcessBehavior {
         var subscribedToEvents = false
         var workflow: WorkflowSession?
         var pendingExit: ProcessResult?
+        var isRunning = false
+    }
+
+    /// True while a workflow's process runs (its session then leaves delivery to the block point).
+    var isRunning: Bool {
+        get { extras?.isRunning ?? false }
+        set { ensuredExtras.isRunning = newValue }
     }
 
     /// The workflow run this process carries, if it is a workflow's.
@@ -198,6 +205,12 @@ public final class LuaProcess: ProcessBehavior {
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
         guard let session = workflow else { return runTasks() }
         if let exit = pendingExit { return .finished(exit) }
+        isRunning = true
+        defer {
+            isRunning = false
+            // What this activation journaled goes to the store as one write.
+            session.flush()
+        }
         while true {
             let outcome = runTasks()
             switch outcome {

@@ -94,10 +94,18 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
             return completion(.success(pid))
         }
         let now = WorkflowSession.wallClock
+        // The run is pinned to the code it starts with: the entry's fields are kept with the run, so a replay
+        // compiles exactly that code, whatever the registry holds by then (a file reload is not a recorded
+        // registry version, so the version number alone would not find it again).
+        let code = runtime.registry?.snapshot.entry(start.entry)?.data ?? .null
         let record = WorkflowRecord(
             run: run, entry: start.entry, entryKind: program.kind.rawValue,
             registryVersion: runtime.registry?.version ?? 0,
-            input: (try? PayloadArchive.encode(.map([("args", .array(start.arguments)), ("context", .map(start.context.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))]))) ?? [])
+            input: (try? PayloadArchive.encode(.map([
+                ("args", .array(start.arguments)),
+                ("context", .map(start.context.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
+                ("code", code),
+            ]))) ?? [])
         var events = [WorkflowSession.startEvent(time: now, seed: UInt64.random(in: 0...UInt64.max))]
         for message in start.messages {
             events.append(JournalEvent(
@@ -121,8 +129,11 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
     private func launch(
         _ record: WorkflowRecord, journal: [JournalEvent], arguments: [Payload], context: ExecutionContext, parent: PID?, monitor: Bool
     ) {
-        guard let program = runtime.program(record.entry) else {
-            logger.error("workflow \(record.run.workflowID): its code \(record.entry) is not in the registry; it waits")
+        let program: LuaProgram
+        do {
+            program = try pinnedProgram(record)
+        } catch {
+            logger.error("workflow \(record.run.workflowID): its code cannot run: \(error.message)")
             return
         }
         let session = WorkflowSession(record: record, journal: journal, store: store, observer: self)
@@ -130,6 +141,26 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
             inner: LuaProcessStarter(program: program, mode: .process, arguments: arguments, context: context), session: session)
         runtime.node.spawn(
             on: host, starter: starter, options: SpawnOptions(parent: parent, monitor: monitor), pid: pid(of: record.run.workflowID))
+    }
+
+    /// Programs compiled from the code runs are pinned to, when it is no longer the registry's.
+    private let pinned = Mutex<[EntryID: [(code: Payload, program: LuaProgram)]]>([:])
+
+    /// The program of the code `record`'s run started with: the registry's when unchanged, else compiled
+    /// from the fields kept with the run (once per distinct code).
+    func pinnedProgram(_ record: WorkflowRecord) throws(WippyError) -> LuaProgram {
+        let input = (try? PayloadArchive.decode(record.input)) ?? .null
+        let current = runtime.program(record.entry)
+        guard let code = input["code"], !code.isNull else {
+            guard let current else { throw WippyError.notFound("\(record.entry) is not in the registry") }
+            return current
+        }
+        if let current, runtime.registry?.snapshot.entry(record.entry)?.data == code { return current }
+        if let cached = pinned.withLock({ $0[record.entry]?.first { $0.code == code }?.program }) { return cached }
+        let entry = Entry(id: record.entry, kind: record.entryKind, data: code)
+        let program = try LuaEntryCompiler(availableModules: Set(runtime.modules.keys)).compile(entry)
+        pinned.withLock { $0[record.entry, default: []].append((code, program)) }
+        return program
     }
 
     /// Loads and resumes every unfinished run of the store (at boot); `completion` gets how many.
@@ -175,9 +206,14 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
 
     /// Stops routing to this engine (its host is stopping); the host label stays a workflow host.
     public func detach() {
+        stopping.store(true, ordering: .releasing)
         if runtime.node.gateway(forHost: hostID) === self { runtime.node.unregisterGateway(forHost: hostID) }
         WorkflowIdentity.register(host: hostID)
     }
+
+    private let stopping = Atomic<Bool>(false)
+
+    public var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     /// Workflow ids in flight here.
     public var activeWorkflows: [String] { active.withLock { Array($0.keys) } }

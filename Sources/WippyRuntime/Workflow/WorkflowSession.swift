@@ -28,6 +28,9 @@ public final class WorkflowSession {
     private var durableSeq: UInt64
     /// What an answer does, by the sequence number of the command it answers.
     private var resolvers: [UInt64: (Payload) -> Void] = [:]
+    /// Events queued for the next write, and what runs once it is durable.
+    private var unwritten: [JournalEvent] = []
+    private var afterWrite: [() -> Void] = []
     /// Set while the session hands an item to the process itself (so the mailbox does not journal it again).
     var isDelivering = false
     /// Set once the code diverged from its journal: nothing more is journaled or delivered.
@@ -58,6 +61,13 @@ public final class WorkflowSession {
         process.workflow = self
         // The start event is the first event; what follows it is delivered at block points.
         if let first = replayer.nextEvent(), first.kind != "start" { deliver(first) }
+        // Messages that reached the process before it started are journaled like any other.
+        var early: [MailboxItem] = []
+        process.cell.removeFromMailbox { item in
+            early.append(item)
+            return true
+        }
+        for item in early { arrived(item) }
     }
 
     public var historyLength: Int { replayer.historyLength }
@@ -109,9 +119,13 @@ public final class WorkflowSession {
         guard divergence == nil, !isEnding else { return }
         let event = replayer.append(kind: kind, key: key, payload: WorkflowJournalCodec.event(time: WorkflowSession.wallClock, body))
         waiting.append(event)
-        journal([event]) { [unowned(unsafe) self] in
-            if self.process.readyQueue.isEmpty { _ = self.deliverAvailable() }
-        }
+        journal([event]) {}
+        // Delivered now if the code is blocked: the code may run on it before it is durable, because
+        // nothing the code then does acts before its own (later) journal write is durable, and that write
+        // commits after this one. A crash in between replays up to what is durable and runs the rest again.
+        if process.readyQueue.isEmpty && !process.isRunning { _ = deliverAvailable() }
+        // When the event woke nothing, no run of the process will write it: write it now.
+        if process.readyQueue.isEmpty { flush() }
     }
 
     /// A mailbox item for the process: journaled as a signal (a message) or a cancellation (an event).
@@ -119,6 +133,9 @@ public final class WorkflowSession {
         switch item {
         case .message(let message):
             record(kind: "signal", key: message.topic, WorkflowSession.encode(message))
+        case .event(.cancel) where observer.isStopping:
+            // The host is shutting down: the run stays in flight and resumes at the next start.
+            break
         case .event(.cancel(let from, let reason)):
             record(kind: "cancel", .map([("from", .string(from?.description ?? "")), ("reason", .string(reason))]))
         case .event:
@@ -144,7 +161,7 @@ public final class WorkflowSession {
         while process.readyQueue.isEmpty && process.pendingExit == nil {
             if let event = replayer.nextEvent() {
                 deliver(event)
-            } else if let event = waiting.first, event.seq <= durableSeq {
+            } else if let event = waiting.first {
                 waiting.removeFirst()
                 deliver(event)
             } else {
@@ -191,6 +208,8 @@ public final class WorkflowSession {
     /// must end now (a divergence found at the end blocks the run instead).
     func finish(_ result: ProcessResult) -> ProcessRunOutcome {
         guard divergence == nil else { return .blocked }
+        // Ended by the host's shutdown (terminated, or out of time): the run stays in flight.
+        if observer.isStopping && result.error != nil { return .finished(result) }
         if result.error == nil, let unmatched = replayer.unmatchedCommand(actual: "the workflow returned") {
             block("\(unmatched)", at: nil)
             return .blocked
@@ -203,16 +222,7 @@ public final class WorkflowSession {
             status = .completed
         }
         let encoded = (try? PayloadArchive.encode(result.error.map { .error($0) } ?? result.value)) ?? []
-        let cell = process.cell
-        let token = process.expectCompletion { [unowned(unsafe) self] completion in
-            if case .custom(let outcome as WriteOutcome) = completion, case .failure(let error) = outcome.result {
-                self.observer.sessionFailed(self, error: error)
-            }
-            self.process.pendingExit = result
-        }
-        store.submit(WorkflowWrite(run: run, status: status, result: encoded)) { outcome in
-            cell.worker.complete(cell, token: token, .custom(WriteOutcome(result: outcome)))
-        }
+        flush(status: status, result: encoded) { [unowned(unsafe) self] in self.process.pendingExit = result }
         observer.sessionEnding(self, status: status, result: result)
         return .blocked
     }
@@ -224,25 +234,42 @@ public final class WorkflowSession {
         var message = "workflow \(record.run.workflowID) (\(record.entry)) is blocked: \(reason)"
         if let location, !location.isEmpty { message += " at \(location)" }
         divergence = message
+        unwritten = []
+        afterWrite = []
         store.submit(WorkflowWrite(run: run, status: .blocked, result: Array(message.utf8))) { _ in }
         observer.sessionBlocked(self, reason: message)
     }
 
     // MARK: - Writing
 
-    /// Submits `events`; `then` runs on the worker once they are durable. A failed write fails the run.
+    /// Queues `events` for the next journal write; `then` runs on the worker once they are durable. The
+    /// events of one activation (an answer and the commands the code issues on it) go in one write, made by
+    /// ``flush()`` when the process stops running.
     private func journal(_ events: [JournalEvent], then: @escaping () -> Void) {
+        unwritten.append(contentsOf: events)
+        afterWrite.append(then)
+    }
+
+    /// Writes what is queued (one store item); the queued actions run once it is durable. A failed write
+    /// fails the run.
+    func flush(status: WorkflowStatus? = nil, result: [UInt8]? = nil, then final: (() -> Void)? = nil) {
+        guard !unwritten.isEmpty || status != nil else { return }
+        let events = unwritten
+        var actions = afterWrite
+        if let final { actions.append(final) }
+        unwritten = []
+        afterWrite = []
         let cell = process.cell
-        let last = events.last?.seq ?? 0
+        let last = events.last?.seq ?? durableSeq
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
             if case .custom(let outcome as WriteOutcome) = completion, case .failure(let error) = outcome.result {
                 self.observer.sessionFailed(self, error: error)
                 return
             }
             self.durableSeq = max(self.durableSeq, last)
-            then()
+            for action in actions { action() }
         }
-        store.submit(WorkflowWrite(run: run, events: events)) { outcome in
+        store.submit(WorkflowWrite(run: run, events: events, status: status, result: result)) { outcome in
             cell.worker.complete(cell, token: token, .custom(WriteOutcome(result: outcome)))
         }
     }
@@ -255,6 +282,9 @@ struct WriteOutcome: Sendable {
 
 /// What a workflow engine hears from the sessions of its runs (on their workers' threads).
 public protocol WorkflowSessionObserver: AnyObject, Sendable {
+    /// True once the host is stopping: its runs stay in flight (they resume at the next start), so what
+    /// the shutdown does to their processes is not journaled.
+    var isStopping: Bool { get }
     /// The run's end is being written (`status`, `result`).
     func sessionEnding(_ session: WorkflowSession, status: WorkflowStatus, result: ProcessResult)
     func sessionBlocked(_ session: WorkflowSession, reason: String)
