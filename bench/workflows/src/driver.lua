@@ -58,13 +58,23 @@ function workloads.seq(n: integer?): {string}
     }
 end
 
--- 1000 workflows of 10 sequential steps started together
+-- 1000 workflows of 10 sequential steps started together (by 50 starters, so the starts' commits group
+-- like the steps' do; a start returns once it is durable)
 function workloads.concurrent(n: integer?, steps: integer?): {string}
     n = n or 1000
     steps = steps or 10
+    local starters = math.min(50, n)
+    local me = process.pid()
+    local inbox = process.inbox()
     local start = time.now()
-    for _ = 1, n do process.spawn_monitored("wfbench:steps", HOST, steps) end
-    await_exits(n)
+    for i = 1, starters do
+        local count = n // starters + (i <= n % starters and 1 or 0)
+        process.spawn("wfbench:starter", "wfbench:processes", me, count, steps)
+    end
+    for _ = 1, starters do
+        local msg = inbox:receive()
+        if msg:topic() ~= "done" then error(tostring(msg:payload():data())) end
+    end
     local secs = seconds_since(start)
     return { fmt("wf_concurrent_steps_per_s", n * steps / secs, "steps/s") }
 end
@@ -105,6 +115,16 @@ local function main(reply_to: string, workload: string, a: number?, b: number?)
     end
 end
 
+-- Starts `count` workflows of `steps` steps, waits for them all, tells `driver`.
+local function starter(driver: string, count: integer, steps: integer)
+    for _ = 1, count do
+        local pid, err = process.spawn_monitored("wfbench:steps", HOST, steps)
+        if not pid then process.send(driver, "error", tostring(err)) return end
+    end
+    local ok, err = pcall(await_exits, count)
+    if ok then process.send(driver, "done") else process.send(driver, "error", tostring(err)) end
+end
+
 -- The recovery workload's starter: N workflows of 20 steps (ids rec-1..rec-N, idempotent on restart).
 local function start_recovery(n: integer?)
     local logger = require("logger")
@@ -118,4 +138,4 @@ local function start_recovery(n: integer?)
     process.inbox():receive()
 end
 
-return { main = main, start_recovery = start_recovery }
+return { main = main, start_recovery = start_recovery, starter = starter }
