@@ -76,7 +76,7 @@ public final class Application: Sendable {
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
         // Commit order matters: code first, then databases, then hosts, then the services that use them.
         registry.add(participant: code)
-        registry.add(participant: DatabaseKind(catalog: databases, projectRoot: options.projectRoot))
+        registry.add(participant: DatabaseKind(catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot))
         registry.add(participant: hostKind)
         registry.add(participant: serviceKind)
         registry.add(participant: UnsupportedKinds())

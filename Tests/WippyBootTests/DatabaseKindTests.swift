@@ -137,7 +137,7 @@ import WippyCore
             error("db.sql.postgres", postgres(replacing: "x", with: nil, adding: [("pool", .map([("max_idel", 1)]))]))
                 == "unknown field 'pool.max_idel' (known: pool.max_idle, pool.max_lifetime, pool.max_open)")
         #expect(
-            error("db.sql.postgres", postgres(replacing: "x", with: nil, adding: [("options", .map([("a", .map([]))]))]))
+            error("db.sql.postgres", postgres(replacing: "x", with: nil, adding: [("options", .map([("a", .map([("b", 1)]))]))]))
                 == "'options.a' must be text, a number or true/false (got a mapping)")
         #expect(
             error("db.sql.postgres", postgres(replacing: "x", with: nil, adding: [("lifecycle", .map([("auto_start", "yes")]))]))
@@ -254,5 +254,33 @@ import WippyCore
         #expect(updated.host == "other" && updated.port == 5433)
         try app.registry.apply([.delete(id)])
         #expect(app.databases.config(id) == nil)
+    }
+
+    @Test func aServiceThatDependsOnADatabaseStarts() async throws {
+        let app = try TestApplication(
+            index: """
+                version: "1.0"
+                namespace: app
+                entries:
+                  - name: db
+                    kind: db.sql.sqlite
+                    file: ":memory:"
+                  - name: processes
+                    kind: process.host
+                    host: {workers: 1}
+                  - name: worker
+                    kind: process.lua
+                    source: |
+                      return { main = function() process.events():receive() end }
+                  - name: svc
+                    kind: process.service
+                    process: worker
+                    host: processes
+                    lifecycle: {auto_start: true, depends_on: [app:db]}
+                """, history: .memory)
+        let running = await app.log.wait(for: "service app:svc is running")
+        #expect(running != nil, "\(app.log.messages)")
+        #expect(app.log.messages.contains("service app:db is running"))
+        #expect(!app.log.messages.contains { $0.contains("blocked") })
     }
 }

@@ -9,13 +9,13 @@ import WippyCore
         Entry(id: EntryID(namespace: "app", name: name), kind: kind, meta: meta, data: data)
     }
 
-    func message(_ body: () throws(WippyError) -> Void) -> String {
+    func message(_ body: () throws -> Void) -> String {
         do {
             try body()
             Issue.record("accepted")
             return ""
         } catch {
-            return error.message
+            return (error as? WippyError)?.message ?? "\(error)"
         }
     }
 

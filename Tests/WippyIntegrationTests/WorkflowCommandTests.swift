@@ -25,6 +25,13 @@ import WippyStore
         try await WippyBinary.run(["workflow"] + arguments, in: project.root)
     }
 
+    /// Runs `sql` on a raw connection (sync, so async tests do not pick GRDB's async overloads).
+    static func execute(_ path: String, _ sql: String) throws {
+        let raw = try DatabaseQueue(path: path)
+        try raw.writeWithoutTransaction { db in try db.execute(sql: sql) }
+        try raw.close()
+    }
+
     static func archive(_ payload: Payload) -> [UInt8] { (try? PayloadArchive.encode(payload)) ?? [] }
 
     static func record(_ id: String, version: UInt64 = 12, input: Payload = .map([("order", 42)])) -> WorkflowRecord {
@@ -158,11 +165,7 @@ import WippyStore
         let project = try project()
         let path = project.root + "/.wippy/workflows.db"
         try await Self.fill(path)
-        let raw = try DatabaseQueue(path: path)
-        try raw.write { db in
-            try db.execute(sql: "UPDATE workflow_journal SET payload = X'00' WHERE seq = 2 AND run = (SELECT id FROM workflow_runs WHERE workflow_id = 'order-1')")
-        }
-        try raw.close()
+        try Self.execute(path, "UPDATE workflow_journal SET payload = X'00' WHERE seq = 2 AND run = (SELECT id FROM workflow_runs WHERE workflow_id = 'order-1')")
         let show = try await wippy(project, "show", "order-1")
         #expect(show.status == 1)
         #expect(show.stdout.contains("Workflow: order-1") && show.stdout.contains("Journal: damaged"))

@@ -32,8 +32,9 @@ struct ConfigFields {
                 throw WippyError.invalid("\(path.isEmpty ? "" : "'\(path)': ")field names must be text (got \(field.key))")
             }
             guard allowed.contains(key) else {
+                let dotted = { (key: String) in path.isEmpty ? key : "\(path).\(key)" }
                 throw WippyError.invalid(
-                    "unknown field '\(name(key))' (known: \(allowed.sorted().map { name($0) }.joined(separator: ", ")))")
+                    "unknown field '\(dotted(key))' (known: \(allowed.sorted().map(dotted).joined(separator: ", ")))")
             }
         }
         self.table = table

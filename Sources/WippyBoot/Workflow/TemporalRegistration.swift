@@ -36,6 +36,14 @@ public struct TemporalRegistration: Sendable, Equatable {
     /// `meta.temporal.activity.local` (accepted, no effect).
     public var local: Bool
 
+    public init(entry: EntryID, role: Role, worker: EntryID, typeName: String, local: Bool = false) {
+        self.entry = entry
+        self.role = role
+        self.worker = worker
+        self.typeName = typeName
+        self.local = local
+    }
+
     public static let workflowKinds: Set<String> = ["workflow.lua", "workflow.lua.bc"]
     public static let activityKinds: Set<String> = ["function.lua", "function.lua.bc", "process.lua", "process.lua.bc"]
 
