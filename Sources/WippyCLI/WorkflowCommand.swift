@@ -16,7 +16,7 @@ struct WorkflowCommand: ParsableCommand {
 
               wippy workflow list                      every run, oldest first
               wippy workflow list --status running --status blocked
-              wippy workflow show order-123            record, pinned code version and journal with times
+              wippy workflow show order-123            record, code version, journal with times
               wippy workflow show order-123 --json
             """,
         subcommands: [WorkflowListCommand.self, WorkflowShowCommand.self]

@@ -44,7 +44,7 @@ public enum WorkflowFormatter {
             Code: registry version \(record.registryVersion) (pinned when the run started)
             Started: \(time(run.createdAt))
             Updated: \(time(run.updatedAt))
-            Input: \(PayloadText.render(archive: record.input))
+            Input: \(record.input.isEmpty ? "(none)" : PayloadText.render(archive: record.input))
 
             """
         if let result = record.result { text += "Result: \(PayloadText.render(archive: result))\n" }
