@@ -35,6 +35,8 @@ public final class Application: Sendable {
     public let runtime: LuaRuntime
     public let supervisor: Supervisor
     public let logger: Logger
+    /// The `db.sql.*` entries of the committed registry, by entry ID.
+    public let databases = DatabaseCatalog()
     let code: LuaCodeKind
     let hostKind: HostKind
     let workflowHostKind: WorkflowHostKind
@@ -74,8 +76,9 @@ public final class Application: Sendable {
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
         workflowHostKind = WorkflowHostKind(runtime: runtime, supervisor: supervisor, projectRoot: options.projectRoot)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
-        // Commit order matters: code first, then hosts, then the services that use both.
+        // Commit order matters: code first, then databases, then hosts, then the services that use them.
         registry.add(participant: code)
+        registry.add(participant: DatabaseKind(catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot))
         registry.add(participant: hostKind)
         registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)

@@ -6,26 +6,52 @@ import WippyCore
 ///
 /// - `workflow_metadata(key, value)`: `schema_version`, as text.
 /// - `workflow_runs(id, workflow_id, run_id, ...)`: one row per run, with the code it is pinned to, its
-///   status and result, and `last_seq`, the sequence number of its last journal event (what a load checks
-///   the journal against, so a journal cut short at its end is seen too).
-/// - `workflow_journal(run, seq, kind, key, payload, checksum)`: the journals, clustered by run and
+///   status and result, `last_seq`, the sequence number of its last journal event (what a load checks
+///   the journal against, so a journal cut short at its end is seen too), and `history_size`, the bytes
+///   of its journal (``JournalEvent/byteSize`` summed).
+/// - `workflow_journal(run, seq, kind, key, payload, checksum, time)`: the journals, clustered by run and
 ///   sequence number so a run's history is one range scan. `run` is the run's `id`; `checksum` is the
-///   ``JournalChecksum`` of the event.
+///   ``JournalChecksum`` of the event; `time` is when it was written (Unix milliseconds).
+///
+/// Versions: 1 had no `history_size` and no `time`. A version 1 file is migrated when a store opens it for
+/// writing (old events keep a NULL time); a read-only reader reads it as it is.
 enum SQLiteWorkflowSchema {
-    /// The layout this build writes and reads. A database with another number is refused, not guessed at.
-    static let version = 1
+    /// The layout this build writes.
+    static let version = 2
 
-    /// Checks an existing database; false when it has no tables yet (a new file).
+    /// What a file holds.
+    enum Layout: Equatable {
+        /// No tables yet (a new file).
+        case empty
+        /// Version 1: readable, migrated before writing.
+        case version1
+        case current
+
+        /// Whether the journal has a `time` column and runs a `history_size`.
+        var hasTimes: Bool { self == .current }
+    }
+
+    /// Checks an existing database.
     ///
     /// - Throws: `Invalid` for a database of another kind or schema version, or with missing tables.
-    static func check(_ db: Database, path: String) throws -> Bool {
+    static func check(_ db: Database, path: String) throws -> Layout {
+        if try db.tableExists("workflow_metadata"),
+            try String.fetchOne(db, sql: "SELECT value FROM workflow_metadata WHERE key = 'schema_version'") == "1"
+        {
+            try checkTables(db, path: path)
+            return .version1
+        }
         guard try DurableSQLite.checkSchemaVersion(
             db, metadataTable: "workflow_metadata", version: version, name: "workflow store \(path)", kind: "workflow store")
-        else { return false }
+        else { return .empty }
+        try checkTables(db, path: path)
+        return .current
+    }
+
+    private static func checkTables(_ db: Database, path: String) throws {
         for table in ["workflow_runs", "workflow_journal"] where try !db.tableExists(table) {
             throw SQLiteWorkflowStore.damaged(path, "the \(table) table is missing")
         }
-        return true
     }
 
     static func create(_ db: Database) throws {
@@ -45,6 +71,7 @@ enum SQLiteWorkflowSchema {
                     last_seq INTEGER NOT NULL,
                     created_at INTEGER NOT NULL,
                     updated_at INTEGER NOT NULL,
+                    history_size INTEGER NOT NULL DEFAULT 0,
                     UNIQUE (workflow_id, run_id)
                 );
                 CREATE INDEX workflow_runs_status ON workflow_runs (status);
@@ -55,10 +82,30 @@ enum SQLiteWorkflowSchema {
                     key TEXT NOT NULL,
                     payload BLOB NOT NULL,
                     checksum INTEGER NOT NULL,
+                    time INTEGER,
                     PRIMARY KEY (run, seq)
                 ) WITHOUT ROWID;
                 INSERT INTO workflow_metadata (key, value) VALUES ('schema_version', ?);
                 """,
             arguments: [String(version)])
     }
+
+    /// Brings a version 1 file to the current layout, in the caller's transaction: adds the columns and
+    /// computes every run's history size from its journal.
+    static func migrateFromVersion1(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE workflow_runs ADD COLUMN history_size INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE workflow_journal ADD COLUMN time INTEGER;
+                UPDATE workflow_runs SET history_size = \(historySizeExpression);
+                UPDATE workflow_metadata SET value = ? WHERE key = 'schema_version';
+                """,
+            arguments: [String(version)])
+    }
+
+    /// The history size of the `workflow_runs` row in scope, computed from its journal (version 1 files).
+    static let historySizeExpression = """
+        (SELECT coalesce(sum(length(CAST(kind AS BLOB)) + length(CAST(key AS BLOB)) + length(payload)), 0) \
+        FROM workflow_journal WHERE run = workflow_runs.id)
+        """
 }

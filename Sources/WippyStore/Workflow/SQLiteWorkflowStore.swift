@@ -65,8 +65,18 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         let connection: DatabaseQueue
         do {
             connection = try DatabaseQueue(path: path, configuration: configuration)
-            let existing = try connection.read { db in try SQLiteWorkflowSchema.check(db, path: path) }
-            if !existing { try connection.write { db in try SQLiteWorkflowSchema.create(db) } }
+            // Checked and created (or migrated from version 1) in one IMMEDIATE transaction, so two processes
+            // opening the same new or old file do not both do it.
+            try connection.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    switch try SQLiteWorkflowSchema.check(db, path: path) {
+                    case .empty: try SQLiteWorkflowSchema.create(db)
+                    case .version1: try SQLiteWorkflowSchema.migrateFromVersion1(db)
+                    case .current: break
+                    }
+                    return .commit
+                }
+            }
             var readOnly = Configuration()
             readOnly.label = "workflow-store-reader"
             readOnly.readonly = true
@@ -95,7 +105,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         reader.asyncRead { access in
             do {
                 let db = try access.get()
-                completion(.success(try SQLiteWorkflowStore.load(run, db, path: path)))
+                completion(.success(try SQLiteWorkflowStore.load(run, db, path: path, layout: .current)))
             } catch let error as WippyError {
                 completion(.failure(error))
             } catch {
@@ -136,7 +146,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     // MARK: - Loading
 
-    private static func list(_ statuses: Set<WorkflowStatus>, limit: Int, _ db: Database, path: String) throws -> [WorkflowRecord] {
+    static func list(_ statuses: Set<WorkflowStatus>, limit: Int, _ db: Database, path: String) throws -> [WorkflowRecord] {
         var sql = "SELECT workflow_id, run_id, entry, entry_kind, registry_version, input, status, result FROM workflow_runs"
         var arguments: [(any DatabaseValueConvertible)?] = []
         if !statuses.isEmpty {
@@ -161,7 +171,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         return records
     }
 
-    private static func load(_ run: WorkflowRunID, _ db: Database, path: String) throws -> WorkflowRun? {
+    static func load(
+        _ run: WorkflowRunID, _ db: Database, path: String, layout: SQLiteWorkflowSchema.Layout
+    ) throws -> WorkflowRun? {
         let row = try Row.fetchOne(
             db,
             sql: """
@@ -186,7 +198,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         // Capped: a damaged `last_seq` must not ask for a huge allocation before the journal says it is wrong.
         events.reserveCapacity(Int(clamping: min(lastSeq, 1 << 22)))
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT seq, kind, key, payload, checksum FROM workflow_journal WHERE run = ? ORDER BY seq",
+            db,
+            sql: "SELECT seq, kind, key, payload, checksum, \(layout.hasTimes ? "time" : "NULL") FROM workflow_journal "
+                + "WHERE run = ? ORDER BY seq",
             arguments: [rowID])
         var expected: UInt64 = 1
         while let row = try rows.next() {
@@ -205,7 +219,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             guard JournalChecksum.of(run, seq: seq, kind: kind, key: key, payload: payload) == checksum else {
                 throw damaged(path, run: run, seq: seq, "the event does not match its checksum")
             }
-            events.append(JournalEvent(seq: seq, kind: kind, key: key, payload: [UInt8](payload)))
+            events.append(JournalEvent(seq: seq, kind: kind, key: key, payload: [UInt8](payload), time: row[5]))
             expected += 1
         }
         guard expected - 1 == lastSeq else {
