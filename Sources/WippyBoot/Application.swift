@@ -179,7 +179,7 @@ public final class Application: Sendable {
 final class UnsupportedKinds: RegistryParticipant {
     static let prefixes = [
         "http.", "db.", "store.", "queue.", "env.", "fs.", "template.", "security.", "contract.", "exec.",
-        "network.", "config.", "cloudstorage.", "temporal.", "pg.scope", "function.wasm", "function.wat",
+        "network.", "config.", "cloudstorage.", "pg.scope", "function.wasm", "function.wat",
         "process.wasm",
     ]
 

@@ -94,4 +94,63 @@ import WippyStore
         #expect(run.events.filter { $0.kind == "signal" }.map(\.key) == ["approve"])
         #expect(run.events.filter { $0.kind == "call" }.map(\.key) == ["app:double", "app:nowhere"])
     }
+
+    static let temporalProject = """
+        version: "1.0"
+        namespace: app
+        entries:
+          - name: processes
+            kind: process.host
+            host: {workers: 1}
+            lifecycle: {auto_start: true}
+          - name: temporal_client
+            kind: temporal.client
+            address: localhost:7233
+          - name: worker
+            kind: temporal.worker
+            client: app:temporal_client
+            task_queue: orders
+            lifecycle: {auto_start: true}
+          - name: charge
+            kind: function.lua
+            method: main
+            meta: {temporal: {activity: {worker: app:worker}}}
+            source: |
+              return { main = function(order) return "charged " .. order end }
+          - name: order_workflow
+            kind: workflow.lua
+            method: main
+            modules: [funcs]
+            meta: {temporal: {workflow: {worker: app:worker}}}
+            source: |
+              local funcs = require("funcs")
+              return { main = function(order) return funcs.call("app:charge", order) end }
+          - name: client
+            kind: process.lua
+            method: main
+            modules: [logger]
+            source: |
+              local logger = require("logger")
+              return { main = function()
+                local pid = process.with_options({}):with_name("order-123")
+                  :spawn_monitored("app:order_workflow", "app:worker", "o-9")
+                logger:info("pid " .. tostring(pid))
+                local event = process.events():receive()
+                logger:info("result " .. tostring(event.result.value))
+              end }
+          - name: client.service
+            kind: process.service
+            process: client
+            host: app:processes
+            lifecycle: {auto_start: true, depends_on: [app:worker]}
+        """
+
+    /// A Wippy app written for Temporal runs unchanged on the embedded engine: `temporal.client` +
+    /// `temporal.worker` become a workflow host, PIDs keep Temporal's shape, and boot says so.
+    @Test func temporalEntriesAreServedByTheEmbeddedEngine() async throws {
+        let app = try TestApplication(index: Self.temporalProject, history: .memory)
+        #expect(await app.log.wait(for: "pid ", within: .seconds(30)) == "pid {app:temporal_client@app:worker|order-123}")
+        #expect(await app.log.wait(for: "result ", within: .seconds(30)) == "result charged o-9")
+        #expect(app.log.first("temporal.worker app:worker (task queue orders): served by the embedded workflow engine") != nil)
+    }
 }

@@ -5,25 +5,32 @@ import WippyCore
 import WippyRuntime
 import WippyStore
 
-/// The registry handler of `workflow.host`, our kind for durable workflows: a process host whose runs are
-/// journaled in a workflow store (`store`: a `db.sql.sqlite` entry; absent: `.wippy/workflows.db` under the
-/// project). `process.spawn(workflow, "<host id>", ...)` starts a run; the host's service recovers the
-/// unfinished runs of its store when it starts. Workflow PIDs are `{node@host|workflow-id}`, where `node`
-/// is the host's `node` field (default: the host's entry ID).
+/// The registry handler of `workflow.host`, our kind for durable workflows, and of Wippy's
+/// `temporal.client` / `temporal.worker` entries, which the same embedded engine serves (no Temporal server):
+/// each host or worker is a process host whose runs are journaled in a workflow store (`store`: a
+/// `db.sql.sqlite` entry; absent, and always for Temporal workers: `.wippy/workflows.db` under the project).
+/// `process.spawn(workflow, "<host id>", ...)` starts a run; the host's service recovers the unfinished runs
+/// of its store when it starts. Workflow PIDs are `{node@host|workflow-id}`: `node` is the host's `node`
+/// field (default: its entry ID), or for a Temporal worker its client's entry ID, as in Wippy.
 final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
-    static let kind = "workflow.host"
+    static let kinds: Set<String> = [WorkflowHostConfig.kind, TemporalWorkerConfig.kind, TemporalClientConfig.kind]
 
     struct Config: Equatable {
-        var host: HostKind.Config
+        var workers: Int
+        var processMemoryLimit: Int?
+        var lifecycle: LifecycleConfig
         /// The store file.
         var storePath: String
         /// The node part of the host's workflow PIDs.
         var nodeName: String
+        /// Set for a `temporal.worker` (logged once when it is made).
+        var temporalQueue: String?
     }
 
     let runtime: LuaRuntime
     let supervisor: Supervisor
     let projectRoot: String
+    let stores: SharedWorkflowStores
     private let live = Mutex<[EntryID: (service: WorkflowHostService, config: Config)]>([:])
     private var staged: [EntryID: Config] = [:]
     private var removed: Set<EntryID> = []
@@ -32,13 +39,19 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
         self.runtime = runtime
         self.supervisor = supervisor
         self.projectRoot = projectRoot
+        stores = SharedWorkflowStores()
     }
 
-    func handles(kind: String) -> Bool { kind == WorkflowHostKind.kind }
+    func handles(kind: String) -> Bool { WorkflowHostKind.kinds.contains(kind) }
 
     func prepare(_ change: RegistryChange, in transaction: RegistryTransaction) throws(WippyError) {
         switch change.kind {
         case .create, .update:
+            if change.entry.kind == TemporalClientConfig.kind {
+                // Checked, and otherwise only named by workers: the engine needs no connection.
+                _ = try TemporalClientConfig(entry: change.entry)
+                return
+            }
             let config = try config(of: change.entry, in: transaction)
             if change.kind == .update, let current = live.withLock({ $0[change.id]?.config }), current != config {
                 throw WippyError.invalid("a workflow host cannot change while the runtime runs; restart wippy")
@@ -61,14 +74,18 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
         }
         for (id, config) in staged.sorted(by: { $0.key < $1.key }) where live.withLock({ $0[id] }) == nil {
             let host = runtime.makeHost(
-                id: id.description, workers: config.host.workers, terminal: false, processMemoryLimit: config.host.processMemoryLimit)
+                id: id.description, workers: config.workers, terminal: false, processMemoryLimit: config.processMemoryLimit)
             runtime.node.register(host: host)
             WorkflowIdentity.register(host: id.description)
+            if let queue = config.temporalQueue {
+                runtime.logger.info(
+                    "temporal.worker \(id) (task queue \(queue)): served by the embedded workflow engine, no Temporal server; runs journaled in \(config.storePath)")
+            }
             let service = WorkflowHostService(
-                host: host, runtime: runtime, storePath: config.storePath, nodeName: config.nodeName,
-                stopTimeout: config.host.lifecycle.stopTimeout)
+                host: host, runtime: runtime, stores: stores, storePath: config.storePath, nodeName: config.nodeName,
+                stopTimeout: config.lifecycle.stopTimeout)
             live.withLock { $0[id] = (service, config) }
-            supervisor.register(id, service: service, lifecycle: config.host.lifecycle)
+            supervisor.register(id, service: service, lifecycle: config.lifecycle)
         }
         staged = [:]
         removed = []
@@ -84,39 +101,68 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
 
     var hostIDs: [EntryID] { live.withLock { $0.keys.sorted() } }
 
-    /// The store file a `workflow.host` entry names.
+    /// The host a `workflow.host` or `temporal.worker` entry describes.
     func config(of entry: Entry, in transaction: RegistryTransaction?) throws(WippyError) -> Config {
-        let host = try HostKind.config(of: entry)
+        let lookup: (EntryID) -> Entry? = { id in transaction?.entry(id) ?? self.runtime.registry?.snapshot.entry(id) }
+        if entry.kind == TemporalWorkerConfig.kind {
+            let worker = try TemporalWorkerConfig(entry: entry)
+            guard let client = lookup(worker.client), client.kind == TemporalClientConfig.kind else {
+                throw WippyError.notFound("temporal.worker \(entry.id): client \(worker.client) is not a temporal.client entry")
+            }
+            let host = try HostKind.config(of: entry)
+            return Config(
+                workers: host.workers, processMemoryLimit: host.processMemoryLimit, lifecycle: worker.lifecycle,
+                storePath: WorkflowStoreLocation.defaultPath(projectRoot: projectRoot), nodeName: worker.pidNode,
+                temporalQueue: worker.taskQueue)
+        }
+        let host = try WorkflowHostConfig(entry: entry)
         let path: String
-        switch entry.data["store"] {
-        case nil, .null?:
-            path = SQLiteWorkflowStore.defaultPath(projectRoot: projectRoot)
-        case .string(let name)?:
-            let storeID = EntryID.resolve(name, in: entry.id.namespace)
-            guard let store = transaction?.entry(storeID) ?? runtime.registry?.snapshot.entry(storeID) else {
-                throw WippyError.notFound("workflow host \(entry.id): store \(storeID) is not in the registry")
-            }
-            switch store.kind {
-            case "db.sql.sqlite":
-                guard let file = store.data["file"]?.stringValue, !file.isEmpty, file != ":memory:" else {
-                    throw WippyError.invalid("workflow host \(entry.id): store \(storeID) needs a file (not :memory:) to be durable")
-                }
-                path = file.hasPrefix("/") ? file : (projectRoot.isEmpty ? "." : projectRoot) + "/" + file
-            case "db.sql.postgres":
-                throw WippyError.invalid("workflow host \(entry.id): PostgreSQL stores are not available in this build yet")
-            default:
-                throw WippyError.invalid(
-                    "workflow host \(entry.id): store \(storeID) is a \(store.kind) entry; it must be db.sql.sqlite or db.sql.postgres")
-            }
-        default:
-            throw WippyError.invalid("workflow host \(entry.id): store must be an entry ID")
+        switch try host.storeLocation(projectRoot: projectRoot, entry: lookup) {
+        case .embedded(let file), .sqlite(let file, _): path = file
+        case .postgres(_, let database):
+            throw WippyError.invalid("workflow host \(entry.id): store \(database) is PostgreSQL, which this build does not run yet")
         }
-        var node = entry.id.description
-        if let value = entry.data["node"], !value.isNull {
-            guard let text = value.stringValue, !text.isEmpty else { throw WippyError.invalid("workflow host \(entry.id): node must be a string") }
-            node = text
+        return Config(
+            workers: host.workers, processMemoryLimit: host.processMemoryLimit, lifecycle: host.lifecycle, storePath: path,
+            nodeName: host.node, temporalQueue: nil)
+    }
+}
+
+/// One open store per file, shared by the hosts that name it (each store has one writer thread; two on a
+/// file would take turns on its lock). Closed when the last host using it stops.
+final class SharedWorkflowStores: @unchecked Sendable {
+    private let open = Mutex<[String: (store: SQLiteWorkflowStore, users: Int)]>([:])
+
+    func acquire(_ path: String) throws(WippyError) -> SQLiteWorkflowStore {
+        let found = open.withLock { open -> SQLiteWorkflowStore? in
+            guard let entry = open[path] else { return nil }
+            open[path] = (entry.store, entry.users + 1)
+            return entry.store
         }
-        return Config(host: host, storePath: path, nodeName: node)
+        if let found { return found }
+        let store = try SQLiteWorkflowStore(path: path)
+        return open.withLock { open in
+            if let entry = open[path] {
+                open[path] = (entry.store, entry.users + 1)
+                store.close()
+                return entry.store
+            }
+            open[path] = (store, 1)
+            return store
+        }
+    }
+
+    func release(_ path: String) {
+        let closing = open.withLock { open -> SQLiteWorkflowStore? in
+            guard let entry = open[path] else { return nil }
+            if entry.users > 1 {
+                open[path] = (entry.store, entry.users - 1)
+                return nil
+            }
+            open[path] = nil
+            return entry.store
+        }
+        closing?.close()
     }
 }
 
@@ -128,11 +174,16 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
     let storePath: String
     let nodeName: String
     let hostService: HostService
+    let stores: SharedWorkflowStores
     private let state = Mutex<(engine: WorkflowEngine?, store: SQLiteWorkflowStore?)>((nil, nil))
 
-    init(host: ProcessHost, runtime: LuaRuntime, storePath: String, nodeName: String, stopTimeout: Duration) {
+    init(
+        host: ProcessHost, runtime: LuaRuntime, stores: SharedWorkflowStores, storePath: String, nodeName: String,
+        stopTimeout: Duration
+    ) {
         self.host = host
         self.runtime = runtime
+        self.stores = stores
         self.storePath = storePath
         self.nodeName = nodeName
         hostService = HostService(host: host, stopTimeout: stopTimeout)
@@ -145,7 +196,7 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
         guard host.isRunning else { return run.exited(.terminal("host \(host.id) was stopped and cannot start again")) }
         let store: SQLiteWorkflowStore
         do {
-            store = try SQLiteWorkflowStore(path: storePath)
+            store = try stores.acquire(storePath)
         } catch {
             return run.exited(.terminal("workflow host \(host.id): \(error.message)"))
         }
@@ -170,9 +221,11 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
         if let engine { engine.detach() }
         let host = self.host
         let timeout = hostService.stopTimeout
+        let stores = self.stores
+        let path = storePath
         DispatchQueue.global().async {
             host.stop(timeout: timeout)
-            store?.close()
+            if store != nil { stores.release(path) }
             run.exited(.normal)
         }
     }

@@ -104,7 +104,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
             input: (try? PayloadArchive.encode(.map([
                 ("args", .array(start.arguments)),
                 ("context", .map(start.context.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
-                ("code", code),
+                ("code", code), ("host", .string(hostID)),
             ]))) ?? [])
         var events = [WorkflowSession.startEvent(time: now, seed: UInt64.random(in: 0...UInt64.max))]
         for message in start.messages {
@@ -170,15 +170,19 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
             case .failure(let error): completion(.failure(error))
             case .success(let records):
                 let remaining = Atomic<Int>(records.count)
+                let resumed = Atomic<Int>(records.count)
                 if records.isEmpty { return completion(.success(0)) }
                 for record in records {
-                    let claimed = active.withLock { active -> Bool in
+                    // Hosts may share a store: each resumes its own runs.
+                    let host = (try? PayloadArchive.decode(record.input))?["host"]?.stringValue
+                    let claimed = host != nil && host != hostID ? false : active.withLock { active -> Bool in
                         guard active[record.run.workflowID] == nil else { return false }
                         active[record.run.workflowID] = record.run
                         return true
                     }
                     guard claimed else {
-                        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { completion(.success(records.count)) }
+                        resumed.subtract(1, ordering: .relaxed)
+                        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { completion(.success(resumed.load(ordering: .relaxed))) }
                         continue
                     }
                     store.load(record.run) { [self] loaded in
@@ -197,7 +201,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                             logger.error("workflow \(record.run.workflowID) not resumed: \(error.message)")
                             active.withLock { _ = $0.removeValue(forKey: record.run.workflowID) }
                         }
-                        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { completion(.success(records.count)) }
+                        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { completion(.success(resumed.load(ordering: .relaxed))) }
                     }
                 }
             }
