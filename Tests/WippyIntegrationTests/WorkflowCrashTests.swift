@@ -55,7 +55,7 @@ import WippyStore
                 local done = {}
                 for i = 1, 8 do
                   table.insert(done, funcs.call("app:step", i))
-                  time.sleep("40ms")
+                  time.sleep("250ms")
                 end
                 local shipped, err = funcs.call("app:ship", order)
                 if not shipped then

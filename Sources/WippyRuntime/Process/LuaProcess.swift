@@ -275,7 +275,7 @@ public final class LuaProcess: ProcessBehavior {
         if let session = extras?.workflow, !session.isDelivering {
             // A workflow's messages and events are journaled first and handed over at a block point.
             session.arrived(item)
-            return .taken(schedule: false)
+            return .taken(schedule: pendingFailure != nil)
         }
         let previous = memory.charge(account)
         defer { memory.charge(previous) }
@@ -285,7 +285,12 @@ public final class LuaProcess: ProcessBehavior {
     }
 
     /// Items queued before start: `start()` already looked for LINK_DOWNs; subscriptions do not exist yet.
-    public func mailboxReceived(_ process: ProcessCell) -> Bool { false }
+    /// (A workflow's process, when its host stops, ends at once: its run stays in flight.)
+    public func mailboxReceived(_ process: ProcessCell) -> Bool {
+        guard let session = extras?.workflow, session.observer.isStopping else { return false }
+        pendingFailure = WippyError.canceled("workflow host stopping")
+        return true
+    }
 
     public func timerFired(_ process: ProcessCell, token: UInt64) -> Bool {
         if !wakeSleeper(token: token) {

@@ -134,8 +134,9 @@ public final class WorkflowSession {
         case .message(let message):
             record(kind: "signal", key: message.topic, WorkflowSession.encode(message))
         case .event(.cancel) where observer.isStopping:
-            // The host is shutting down: the run stays in flight and resumes at the next start.
-            break
+            // The host is shutting down: the process ends now, and the run stays in flight (it resumes at the
+            // next start, from its journal).
+            process.pendingFailure = WippyError.canceled("workflow host stopping")
         case .event(.cancel(let from, let reason)):
             record(kind: "cancel", .map([("from", .string(from?.description ?? "")), ("reason", .string(reason))]))
         case .event:
@@ -207,9 +208,9 @@ public final class WorkflowSession {
     /// durable (monitors see EXIT only then). Nil while the write is pending; a result when the process
     /// must end now (a divergence found at the end blocks the run instead).
     func finish(_ result: ProcessResult) -> ProcessRunOutcome {
-        guard divergence == nil else { return .blocked }
         // Ended by the host's shutdown (terminated, or out of time): the run stays in flight.
         if observer.isStopping && result.error != nil { return .finished(result) }
+        guard divergence == nil else { return .blocked }
         if result.error == nil, let unmatched = replayer.unmatchedCommand(actual: "the workflow returned") {
             block("\(unmatched)", at: nil)
             return .blocked
