@@ -60,11 +60,20 @@ import WippyStore
         let app = try Application(
             options: options, modules: StandardModules.all(terminal: nil),
             logger: Logger(label: "test") { _ in SignalsHandler(signals: log) })
+        let events = RecordedEvents()
+        let subscription = try app.bus.subscribe(system: "workflow", receiver: events)
+        defer { app.bus.unsubscribe(subscription) }
         app.start()
         let blocked = try #require(await log.wait(for: "workflow diverged-1 (app:flow) is blocked", within: .seconds(30)), "\(log.messages)")
         #expect(blocked.contains("expected call app:triple"), "\(blocked)")
         #expect(blocked.contains("call app:double"), "\(blocked)")
         #expect(blocked.contains(":3"), "names the line: \(blocked)")
+        // Its lifecycle is on the bus (system `workflow`, path the workflow PID).
+        #expect(await events.wait(for: "workflow.blocked"))
+        let seen = events.events
+        #expect(seen.map(\.kind) == ["workflow.resumed", "workflow.blocked"])
+        #expect(seen.allSatisfy { $0.path == "{app:workflows@app:workflows|diverged-1}" })
+        #expect(seen.last?.data["detail"]?.stringValue?.contains("expected call app:triple") == true)
         app.shutdown()
 
         let store = try SQLiteWorkflowStore(path: project.root + "/.wippy/workflows.db")
@@ -73,5 +82,39 @@ import WippyStore
         #expect(loaded.record.status == .blocked)
         // Nothing was journaled past the divergence, and the activity never ran.
         #expect(loaded.events.count == 2)
+    }
+}
+
+/// Bus events as they arrive, for a test that waits for one.
+final class RecordedEvents: EventReceiver, @unchecked Sendable {
+    private let lock = NSCondition()
+    private var received: [BusEvent] = []
+
+    func receive(_ event: BusEvent) -> Bool {
+        lock.lock()
+        received.append(event)
+        lock.broadcast()
+        lock.unlock()
+        return true
+    }
+
+    var events: [BusEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// Waits (on a Dispatch thread) until an event of `kind` arrived, at most `seconds`.
+    func wait(for kind: String, seconds: Double = 20) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = Date(timeIntervalSinceNow: seconds)
+                self.lock.lock()
+                while !self.received.contains(where: { $0.kind == kind }) && self.lock.wait(until: deadline) {}
+                let found = self.received.contains { $0.kind == kind }
+                self.lock.unlock()
+                continuation.resume(returning: found)
+            }
+        }
     }
 }

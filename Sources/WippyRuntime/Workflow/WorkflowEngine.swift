@@ -120,6 +120,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                 completion(.failure(error))
             case .success:
                 launch(record, journal: journal, arguments: start.arguments, context: start.context, parent: start.parent, monitor: start.monitor)
+                publish("workflow.started", record.run, [("entry", .string(record.entry.description))])
                 completion(.success(pid))
             }
         }
@@ -195,6 +196,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                                 if let key = field.key.stringValue { context.values[key] = field.value }
                             }
                             launch(run.record, journal: run.events, arguments: arguments, context: context, parent: nil, monitor: false)
+                            publish("workflow.resumed", run.record.run, [("journal_length", .int(Int64(run.events.count)))])
                         case .success(nil): break
                         case .failure(let error):
                             // A damaged journal is reported and never replayed.
@@ -257,7 +259,16 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
         logger.error("workflow \(session.run.workflowID): a journal write failed: \(error.message)")
     }
 
+    /// A lifecycle event on the bus: system `workflow`, path the workflow PID.
+    private func publish(_ kind: String, _ run: WorkflowRunID, _ fields: [(String, Payload)]) {
+        let data = Payload.map([("workflow_id", .string(run.workflowID)), ("run_id", .string(run.runID))] + fields)
+        runtime.bus.send(BusEvent(system: "workflow", kind: kind, path: pid(of: run.workflowID).description, data: data))
+    }
+
     private func notify(_ run: WorkflowRunID, _ status: WorkflowStatus, _ detail: String?) {
+        var fields: [(String, Payload)] = [("status", .string(status.rawValue))]
+        if let detail { fields.append(("detail", .string(detail))) }
+        publish("workflow.\(status.rawValue)", run, fields)
         for observer in lifecycle.withLock({ $0 }) { observer(run, status, detail) }
     }
 }
