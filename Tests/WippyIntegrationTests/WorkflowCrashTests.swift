@@ -44,14 +44,31 @@ import WippyStore
             source: |
               local logger = require("logger")
               return { main = function(count, reason) logger:info("saga report " .. count .. " " .. reason) return true end }
+          - name: note
+            kind: function.lua
+            method: main
+            source: |
+              return { main = function(text) return #text end }
           - name: saga
             kind: workflow.lua
             method: main
-            modules: [funcs, time]
+            modules: [funcs, time, uuid]
             source: |
               local funcs = require("funcs")
               local time = require("time")
+              local uuid = require("uuid")
+              -- What a replay must compute again exactly: pairs order, random, uuid, clock, tostring.
+              local function fingerprint()
+                local t = {}
+                for i = 1, 30 do t["key" .. i] = i end
+                local order = {}
+                for k in pairs(t) do order[#order + 1] = k end
+                return table.concat(order, ",") .. "|" .. math.random(1000000) .. "|" .. uuid.v4() .. "|"
+                  .. tostring(time.now():unix()) .. "|" .. tostring({})
+              end
               return { main = function(order)
+                local first = fingerprint()
+                funcs.call("app:note", first)
                 local done = {}
                 for i = 1, 8 do
                   table.insert(done, funcs.call("app:step", i))
@@ -62,6 +79,8 @@ import WippyStore
                   for i = #done, 1, -1 do funcs.call("app:undo", done[i]) end
                 end
                 funcs.call("app:report", #done, err and err:message() or "shipped")
+                -- computed again on replay after the restart: must equal what the first run journaled
+                funcs.call("app:note", first)
                 return #done
               end }
           - name: client
@@ -107,7 +126,11 @@ import WippyStore
         #expect(record.status == .completed)
         let run = try #require(try await store.load(record.run))
         let calls = run.events.filter { $0.kind == "call" }
-        #expect(calls.map(\.key) == Array(repeating: "app:step", count: 8) + ["app:ship"] + Array(repeating: "app:undo", count: 8) + ["app:report"])
+        #expect(calls.map(\.key) == ["app:note"] + Array(repeating: "app:step", count: 8) + ["app:ship"]
+            + Array(repeating: "app:undo", count: 8) + ["app:report", "app:note"])
+        // The fingerprint the replay computed after the restart is the one the first run journaled.
+        let notes = try calls.filter { $0.key == "app:note" }.map { try WorkflowJournalCodec.decodeCommand($0.payload)["args"] }
+        #expect(notes.count == 2 && notes[0] == notes[1], "\(notes)")
         // Each call has exactly one result, journaled after it.
         for call in calls {
             let results = run.events.filter { $0.kind == "result" && $0.key == String(call.seq) }

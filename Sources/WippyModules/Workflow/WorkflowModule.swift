@@ -7,6 +7,7 @@ public import WippyRuntime
 /// `max_supported`, the history functions 0, `info` nil, and `attrs`/`exec` an error.
 public struct WorkflowModule: LuaModule {
     public let name = "workflow"
+    public let classes: Set<ModuleClass> = [.workflow]
 
     public init() {}
 

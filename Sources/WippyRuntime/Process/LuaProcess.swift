@@ -52,6 +52,7 @@ public final class LuaProcess: ProcessBehavior {
         var workflow: WorkflowSession?
         var pendingExit: ProcessResult?
         var isRunning = false
+        var determinism: WorkflowDeterminism?
     }
 
     /// True while a workflow's process runs (its session then leaves delivery to the block point).
@@ -70,6 +71,17 @@ public final class LuaProcess: ProcessBehavior {
     var pendingExit: ProcessResult? {
         get { extras?.pendingExit }
         set { ensuredExtras.pendingExit = newValue }
+    }
+
+    /// Set for a workflow run (by ``LuaProcessStarter``, before the process starts): the run's seed, clock
+    /// and object ids, which make its `pairs`, `tostring`, `math.random`, `os.time`, `time.now` and `uuid`
+    /// deterministic. Nil for every other process.
+    public internal(set) var determinism: WorkflowDeterminism? {
+        get { extras?.determinism }
+        set {
+            if newValue == nil && extras == nil { return }
+            ensuredExtras.determinism = newValue
+        }
     }
 
     /// Set by `process.upgrade`: the run loop hands this starter to the worker, which replaces the process.
@@ -227,7 +239,12 @@ public final class LuaProcess: ProcessBehavior {
     private func runTasks() -> ProcessRunOutcome {
         let memory = workerState.memory
         memory.run(account)
-        defer { memory.run(.worker) }
+        let run = extras?.determinism
+        if let run { memory.enterRun(run.record) }
+        defer {
+            memory.run(.worker)
+            if run != nil { memory.enterRun(nil) }
+        }
         if memory.needsAttention, let outcome = attendToMemory() { return outcome }
         if let failure = pendingFailure { return .finished(.failure(failure)) }
         LuaState.setPreemptionBudget(LuaWorkerState.ticksPerSlice)
@@ -329,6 +346,7 @@ public final class LuaProcess: ProcessBehavior {
             lua.unref(extras.eventsRef)
             for (_, subscription) in extras.topics { lua.unref(subscription.ref) }
             for (_, ref) in extras.libraryInstances { lua.unref(ref) }
+            extras.determinism?.record.release(on: lua)
             self.extras = nil
         }
         // Its objects become garbage; their frees, whenever the collector gets to them, are ignored. A process

@@ -5,6 +5,7 @@ import WippyLua
 /// The `process` global of function, process and workflow entries.
 struct ProcessModule: LuaModule {
     let name = "process"
+    let classes: Set<ModuleClass> = [.workflow]
 
     func load(into lua: Lua, state: LuaWorkerState) {
         ProcessNatives.registerSpawnerType(state)

@@ -138,8 +138,11 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
             return
         }
         let session = WorkflowSession(record: record, journal: journal, store: store, observer: self)
+        let determinism = WorkflowDeterminism(seed: session.seed, now: session.now)
         let starter = WorkflowStarter(
-            inner: LuaProcessStarter(program: program, mode: .process, arguments: arguments, context: context), session: session)
+            inner: LuaProcessStarter(
+                program: program, mode: .process, arguments: arguments, context: context, determinism: determinism),
+            session: session)
         runtime.node.spawn(
             on: host, starter: starter, options: SpawnOptions(parent: parent, monitor: monitor), pid: pid(of: record.run.workflowID))
     }

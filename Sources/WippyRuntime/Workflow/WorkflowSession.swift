@@ -178,6 +178,7 @@ public final class WorkflowSession {
             return
         }
         now = max(now, decoded.time)
+        process.determinism?.now = now
         switch event.kind {
         case "result", "fired", "exit":
             guard let seq = UInt64(event.key), let resolve = resolvers.removeValue(forKey: seq) else { return }
