@@ -130,6 +130,6 @@ extension PID {
 
     /// An upper bound for the text of this PID.
     public var maximumTextLength: Int {
-        node.utf8.count + host.utf8.count + (isWorkflow ? (workflowID?.utf8.count ?? 0) + 8 : 24)
+        node.utf8.count + host.utf8.count + max(24, (workflowID?.utf8.count ?? 0) + 8)
     }
 }

@@ -55,5 +55,6 @@ extension PID {
     /// The workflow id of a workflow PID; nil for a process PID.
     public var workflowID: String? { WorkflowIdentity.id(of: uniq) }
 
-    public var isWorkflow: Bool { uniq & WorkflowIdentity.bit != 0 }
+    /// True for the PID of a workflow (a `uniq` with the workflow bit that names an interned id).
+    public var isWorkflow: Bool { uniq & WorkflowIdentity.bit != 0 && workflowID != nil }
 }
