@@ -108,8 +108,8 @@ import WippyStore
         let project = try TemporaryProject(files: ["src/_index.yaml": Self.index])
         do {
             let first = try RunningWippy(["run", "--history", "memory"], in: project.root)
+            first.signal(SIGKILL, when: "step 3")
             #expect(await first.waitFor("step 3", on: .stdout, within: .seconds(60)), "stdout: \(first.stdout)\nstderr: \(first.stderr)")
-            first.signal(SIGKILL)
             _ = await first.exit(within: .seconds(20))
             #expect(!first.stdout.contains("saga report"))
         }

@@ -119,8 +119,9 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                 active.withLock { _ = $0.removeValue(forKey: id) }
                 completion(.failure(error))
             case .success:
-                launch(record, journal: journal, arguments: start.arguments, context: start.context, parent: start.parent, monitor: start.monitor)
+                // Published before the run can end, so a watcher sees started before completed.
                 publish("workflow.started", record.run, [("entry", .string(record.entry.description))])
+                launch(record, journal: journal, arguments: start.arguments, context: start.context, parent: start.parent, monitor: start.monitor)
                 completion(.success(pid))
             }
         }
@@ -198,8 +199,8 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                             for field in input["context"]?.tableValue?.fields ?? [] {
                                 if let key = field.key.stringValue { context.values[key] = field.value }
                             }
-                            launch(run.record, journal: run.events, arguments: arguments, context: context, parent: nil, monitor: false)
                             publish("workflow.resumed", run.record.run, [("journal_length", .int(Int64(run.events.count)))])
+                            launch(run.record, journal: run.events, arguments: arguments, context: context, parent: nil, monitor: false)
                         case .success(nil): break
                         case .failure(let error):
                             // A damaged journal is reported and never replayed.
