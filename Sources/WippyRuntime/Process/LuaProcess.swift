@@ -292,7 +292,8 @@ public final class LuaProcess: ProcessBehavior {
         if let session = extras?.workflow, !session.isDelivering {
             // A workflow's messages and events are journaled first and handed over at a block point.
             session.arrived(item)
-            return .taken(schedule: pendingFailure != nil)
+            // Delivered at once when the code was blocked: it may now run.
+            return .taken(schedule: !readyQueue.isEmpty || pendingFailure != nil)
         }
         let previous = memory.charge(account)
         defer { memory.charge(previous) }

@@ -91,6 +91,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                 return completion(.failure(.alreadyExists("workflow \(id) is already running")))
             }
             for message in start.messages { signal(workflowID: id, message) { _ in } }
+            if start.monitor, let parent = start.parent { monitor(id, watcher: parent) }
             return completion(.success(pid))
         }
         let now = WorkflowSession.wallClock
@@ -144,8 +145,20 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
             inner: LuaProcessStarter(
                 program: program, mode: .process, arguments: arguments, context: context, determinism: determinism),
             session: session)
-        runtime.node.spawn(
-            on: host, starter: starter, options: SpawnOptions(parent: parent, monitor: monitor), pid: pid(of: record.run.workflowID))
+        let id = record.run.workflowID
+        runtime.node.spawn(on: host, starter: starter, options: SpawnOptions(parent: parent, monitor: monitor), pid: pid(of: id))
+        let waiting = pendingMonitors.withLock { $0.removeValue(forKey: id) } ?? []
+        for watcher in waiting { try? runtime.node.monitor(watcher: watcher, target: pid(of: id)) }
+    }
+
+    /// Watchers of runs whose process is not started yet (a start that found the run recovering).
+    private let pendingMonitors = Mutex<[String: [PID]]>([:])
+
+    /// Makes `watcher` a monitor of workflow `id`: now, or as soon as its process starts.
+    private func monitor(_ id: String, watcher: PID) {
+        pendingMonitors.withLock { pending in
+            if (try? runtime.node.monitor(watcher: watcher, target: pid(of: id))) == nil { pending[id, default: []].append(watcher) }
+        }
     }
 
     /// Programs compiled from the code runs are pinned to, when it is no longer the registry's.
