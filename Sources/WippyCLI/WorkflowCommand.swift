@@ -1,5 +1,6 @@
 import ArgumentParser
 import WippyBoot
+import WippyCodecs
 import WippyCore
 import WippyStore
 
@@ -8,7 +9,7 @@ import WippyStore
 struct WorkflowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workflow",
-        abstract: "Inspect durable workflow runs: their status, pinned code version and journal.",
+        abstract: "Inspect and steer durable workflow runs: status, pinned code, journal; signal, cancel, terminate.",
         discussion: """
             Reads the workflow stores the runtime uses: the `store` of each workflow.host entry (a db.sql.sqlite \
             file), and <dir>/.wippy/workflows.db for hosts without one and for temporal.worker entries. A store is \
@@ -18,8 +19,18 @@ struct WorkflowCommand: ParsableCommand {
               wippy workflow list --status running --status blocked
               wippy workflow show order-123            record, code version, journal with times
               wippy workflow show order-123 --json
+
+            signal, cancel and terminate ask the `wippy run` running in the project directory (through \
+            .wippy/control.sock) to act on a run in flight:
+
+              wippy workflow signal order-123 approve '{"by": "ana"}'   a message on topic approve (journaled)
+              wippy workflow cancel order-123                           a CANCEL event the workflow can handle
+              wippy workflow terminate order-123                        ends the run now (status terminated)
             """,
-        subcommands: [WorkflowListCommand.self, WorkflowShowCommand.self]
+        subcommands: [
+            WorkflowListCommand.self, WorkflowShowCommand.self, WorkflowSignalCommand.self, WorkflowCancelCommand.self,
+            WorkflowTerminateCommand.self,
+        ]
     )
 }
 
@@ -225,5 +236,83 @@ struct WorkflowShowCommand: ParsableCommand {
         let workflow = String(id[..<slash])
         let run = String(id[id.index(after: slash)...])
         return try reader.summaries(workflowID: workflow).filter { $0.record.run.runID == run }
+    }
+}
+
+/// Sends a request to the running runtime's control socket and prints its answer; exits 1 on an error.
+private func steer(_ request: Payload, directory: String, json: Bool) {
+    let reply: Payload
+    do throws(WippyError) {
+        let bytes = try ControlClient.request(
+            ControlClient.socketPath(projectRoot: directory), body: try JSONCodec.encode(request))
+        reply = try JSONCodec.decode(bytes)
+    } catch {
+        fail(error.message)
+    }
+    if let error = reply["error"]?.stringValue { fail(error) }
+    if json {
+        Output.write(((try? JSONCodec.encodeString(reply)) ?? "{}") + "\n", to: 1)
+    } else {
+        Output.write("ok: \(request["op"]?.stringValue ?? "") \(reply["pid"]?.stringValue ?? "")\n", to: 1)
+    }
+}
+
+/// `wippy workflow signal ID TOPIC [JSON]`.
+struct WorkflowSignalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signal",
+        abstract: "Send a message (a durable signal) to a running workflow.",
+        discussion: """
+            The workflow reads it with process.inbox() or process.listen(TOPIC); it is journaled before the \
+            workflow sees it. JSON is the message's payload (a string when it is not valid JSON).
+            """)
+
+    @Option(name: [.customShort("d"), .customLong("dir")], help: "Project directory.")
+    var directory = "."
+    @Flag(help: "Print the answer as JSON.")
+    var json = false
+    @Argument(help: "The workflow id.") var id: String
+    @Argument(help: "The message topic.") var topic: String
+    @Argument(help: "The payload, as JSON.") var payload: String?
+
+    func run() throws {
+        var fields: [(String, Payload)] = [("op", "workflow.signal"), ("id", .string(id)), ("topic", .string(topic))]
+        if let payload { fields.append(("payload", (try? JSONCodec.decode(payload)) ?? .string(payload))) }
+        steer(.map(fields), directory: directory, json: json)
+    }
+}
+
+/// `wippy workflow cancel ID [REASON]`.
+struct WorkflowCancelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Ask a running workflow to cancel (a CANCEL event on process.events()).")
+
+    @Option(name: [.customShort("d"), .customLong("dir")], help: "Project directory.")
+    var directory = "."
+    @Flag(help: "Print the answer as JSON.")
+    var json = false
+    @Argument(help: "The workflow id.") var id: String
+    @Argument(help: "Why (given to the workflow).") var reason: String?
+
+    func run() throws {
+        steer(
+            .map([("op", "workflow.cancel"), ("id", .string(id)), ("reason", .string(reason ?? "cancelled by an operator"))]),
+            directory: directory, json: json)
+    }
+}
+
+/// `wippy workflow terminate ID`.
+struct WorkflowTerminateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "terminate", abstract: "End a running workflow now; its status becomes terminated.")
+
+    @Option(name: [.customShort("d"), .customLong("dir")], help: "Project directory.")
+    var directory = "."
+    @Flag(help: "Print the answer as JSON.")
+    var json = false
+    @Argument(help: "The workflow id.") var id: String
+
+    func run() throws {
+        steer(.map([("op", "workflow.terminate"), ("id", .string(id))]), directory: directory, json: json)
     }
 }

@@ -254,8 +254,26 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
         workflowID id: String, from: PID?, reason: String, terminate: Bool, completion: @escaping @Sendable (WippyError?) -> Void
     ) {
         let pid = pid(of: id)
-        let delivered = terminate ? runtime.node.terminate(pid) : runtime.node.cancel(pid, from: from, reason: reason)
-        completion(delivered ? nil : WippyError("workflow not found or not running: \(id)", kind: .notFound, retryable: false))
+        guard terminate else {
+            let delivered = runtime.node.cancel(pid, from: from, reason: reason)
+            return completion(delivered ? nil : WippyError("workflow not found or not running: \(id)", kind: .notFound, retryable: false))
+        }
+        guard let run = active.withLock({ $0[id] }) else {
+            return completion(WippyError("workflow not found or not running: \(id)", kind: .notFound, retryable: false))
+        }
+        // The end is written first, then the process is ended (its monitors get EXIT): a crash in between
+        // leaves a terminated run, never one that comes back.
+        let error = ProcessResult.terminated.error ?? WippyError("process terminated", kind: .internal)
+        let result = (try? PayloadArchive.encode(.error(error))) ?? []
+        store.submit(WorkflowWrite(run: run, status: .terminated, result: result)) { [self] written in
+            if case .failure(let failure) = written { return completion(failure) }
+            active.withLock { active in
+                if active[id] == run { active.removeValue(forKey: id) }
+            }
+            runtime.node.terminate(pid)
+            notify(run, .terminated, reason)
+            completion(nil)
+        }
     }
 
     // MARK: - WorkflowSessionObserver
