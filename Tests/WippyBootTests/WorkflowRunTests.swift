@@ -153,4 +153,78 @@ import WippyStore
         #expect(await app.log.wait(for: "result ", within: .seconds(30)) == "result charged o-9")
         #expect(app.log.first("temporal.worker app:worker (task queue orders): served by the embedded workflow engine") != nil)
     }
+
+    static let restrictedProject = """
+        version: "1.0"
+        namespace: app
+        entries:
+          - name: processes
+            kind: process.host
+            host: {workers: 1}
+            lifecycle: {auto_start: true}
+          - name: workflows
+            kind: workflow.host
+            host: {workers: 1}
+            lifecycle: {auto_start: true}
+          - name: idle
+            kind: process.lua
+            method: main
+            source: |
+              return { main = function() process.inbox():receive() end }
+          - name: restricted
+            kind: workflow.lua
+            method: main
+            modules: [time]
+            source: |
+              local time = require("time")
+              return { main = function(other)
+                local _, spawn_err = process.spawn("app:idle", "app:processes")
+                local _, link_err = process.link(other)
+                local _, monitor_err = process.monitor(other)
+                local _, after_err = time.after("1s")
+                return table.concat({ tostring(spawn_err), tostring(link_err), tostring(monitor_err), tostring(after_err) }, " | ")
+              end }
+          - name: forever
+            kind: workflow.lua
+            method: main
+            source: |
+              return { main = function() process.inbox():receive() end }
+          - name: client
+            kind: process.lua
+            method: main
+            modules: [logger]
+            source: |
+              local logger = require("logger")
+              return { main = function()
+                local pid = process.spawn_monitored("app:restricted", "app:workflows", process.pid())
+                local event = process.events():receive()
+                logger:info("refusals " .. tostring(event.result.value))
+                local long = process.with_options({["workflow.id"] = "forever-1"}):spawn_monitored("app:forever", "app:workflows")
+                process.terminate(long)
+                local ended = process.events():receive()
+                logger:info("terminated " .. tostring(ended.result.error))
+              end }
+          - name: client.service
+            kind: process.service
+            process: client
+            host: app:processes
+            lifecycle: {auto_start: true, depends_on: [app:workflows]}
+        """
+
+    /// Effects a journal cannot hold are refused inside workflows with clear errors; `process.terminate` of
+    /// a workflow PID ends the run as terminated.
+    @Test func unjournaledEffectsAreRefusedAndTerminateEndsTheRun() async throws {
+        let app = try TestApplication(index: Self.restrictedProject, history: .memory)
+        let refusals = try #require(await app.log.wait(for: "refusals", within: .seconds(30)), "\(app.log.messages)")
+        #expect(refusals.contains("spawning from a workflow is not supported yet"))
+        #expect(refusals.contains("workflows cannot be linked"))
+        #expect(refusals.contains("child workflows are monitored automatically"))
+        #expect(refusals.contains("time.after is not supported in workflows yet"))
+        let terminated = try #require(await app.log.wait(for: "terminated ", within: .seconds(30)), "\(app.log.messages)")
+        #expect(terminated.contains("terminated"))
+        let store = try SQLiteWorkflowStore(path: app.project.root + "/.wippy/workflows.db")
+        defer { store.close() }
+        let statuses = try await store.list().map { ($0.run.workflowID, $0.status) }
+        #expect(statuses.first { $0.0 == "forever-1" }?.1 == .terminated)
+    }
 }

@@ -191,6 +191,13 @@ enum ProcessNatives {
         return 1
     }
 
+    /// A spawn from a workflow would be an effect its journal does not hold (it would run again on replay).
+    static func refuseInWorkflow(_ lua: Lua, _ process: LuaProcess) -> Int32 {
+        process.workerState.fail(
+            .invalid("spawning from a workflow is not supported yet (child workflows come later); call an activity with funcs.call"),
+            on: lua)
+    }
+
     /// `false, err`: how `send` reports a failure.
     static func refuse(_ error: WippyError, _ process: LuaProcess, _ lua: Lua) -> Int32 {
         lua.push(false)
@@ -244,6 +251,7 @@ enum ProcessNatives {
 
     static func spawn(_ lua: Lua, function: String, monitor: Bool, link: Bool) -> Int32 {
         guard let (_, process) = context(lua) else { return noProcess(lua) }
+        if process.workflow != nil { return refuseInWorkflow(lua, process) }
         let top = lua.top
         guard top >= 2, lua.type(at: 1) == .string, lua.type(at: 2) == .string else {
             return process.workerState.fail(.invalid("\(function) requires at least id and host arguments"), on: lua)
@@ -285,6 +293,7 @@ enum ProcessNatives {
     /// `exec` with id and host at `first` and `first + 1`, the arguments after them.
     static func exec(_ lua: Lua, first: Int32, spawner: Spawner?) -> Int32 {
         guard let (task, process) = context(lua) else { return noProcess(lua) }
+        if process.workflow != nil { return refuseInWorkflow(lua, process) }
         if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
         let top = lua.top
         guard top >= first + 1, let id = lua.string(at: first), let hostID = lua.string(at: first + 1) else {
@@ -340,6 +349,11 @@ enum ProcessNatives {
         }
         return withTarget(lua, "terminate") { process, pid in
             if process.workerState.runtime.isTerminalHost(pid.host) { return nil }
+            if let id = pid.workflowID, let gateway = process.node.gateway(forHost: pid.host) {
+                // A workflow's end is journaled by its engine before its process ends.
+                gateway.cancel(workflowID: id, from: process.pid, reason: "terminated", terminate: true) { _ in }
+                return nil
+            }
             return process.node.terminate(pid) ? nil : .notFound("process not found")
         }
     }
@@ -353,7 +367,10 @@ enum ProcessNatives {
     }
 
     static let monitor: LuaNativeFunction = { state in
-        withTarget(Lua(state!), "monitor") { process, pid in
+        if let process = LuaProcess.current(Lua(state!)), process.workflow != nil {
+            return process.workerState.fail(.invalid("child workflows are monitored automatically; process.monitor is not available in workflows"), on: Lua(state!))
+        }
+        return withTarget(Lua(state!), "monitor") { process, pid in
             do throws(WippyError) { try process.node.monitor(watcher: process.pid, target: pid) } catch { return error }
             return nil
         }
@@ -367,7 +384,10 @@ enum ProcessNatives {
     }
 
     static let link: LuaNativeFunction = { state in
-        withTarget(Lua(state!), "link") { process, pid in
+        if let process = LuaProcess.current(Lua(state!)), process.workflow != nil {
+            return process.workerState.fail(.invalid("workflows cannot be linked (no bidirectional links across durable runs); process.link is not available in workflows"), on: Lua(state!))
+        }
+        return withTarget(Lua(state!), "link") { process, pid in
             do throws(WippyError) { try process.node.link(process.pid, pid) } catch { return error }
             return nil
         }
