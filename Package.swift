@@ -128,6 +128,8 @@ let package = Package(
             name: "WippyCLI",
             dependencies: [
                 "WippyBoot", "WippyCore", "WippyRuntime", "WippyModules",
+                // The read-only workflow store reader of `wippy workflow list|show`.
+                "WippyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -183,7 +185,8 @@ let package = Package(
         .testTarget(
             name: "WippyIntegrationTests",
             // GRDB: a second connection that holds the registry history's lock while `wippy run` boots.
-            dependencies: ["WippyCLI", .product(name: "GRDB", package: "GRDB.swift")],
+            // WippyStore: fills workflow stores that `wippy workflow list|show` then reads.
+            dependencies: ["WippyCLI", "WippyStore", "WippyCore", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -13,6 +13,12 @@ for workload in $WORKLOADS; do
         reload) python3 ../reload.py "$WIPPY" 20 ;;
         # Boot with 100 000 recorded registry versions, before and after the first checkpoint (bench/history.py).
         history) python3 ../history.py "$WIPPY" 100000 5 ;;
+        # Durable workflows (shared/bench/workflows): latency, sequential and concurrent steps, parked
+        # memory on the embedded engine (bench/workflows), then kill -9 recovery (bench/workflows.py).
+        workflows)
+            (cd ../workflows && rm -rf .wippy && for w in latency seq concurrent park; do
+                "$WIPPY" run --history memory -x wfbench:run $w || exit 1; rm -rf .wippy; done)
+            python3 ../workflows.py "$WIPPY" "${WFBENCH_RECOVERY_N:-100}" ;;
         *) "$WIPPY" run --history memory -x bench:run "$workload" ;;
     esac
 done

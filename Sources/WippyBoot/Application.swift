@@ -35,8 +35,11 @@ public final class Application: Sendable {
     public let runtime: LuaRuntime
     public let supervisor: Supervisor
     public let logger: Logger
+    /// The `db.sql.*` entries of the committed registry, by entry ID.
+    public let databases = DatabaseCatalog()
     let code: LuaCodeKind
     let hostKind: HostKind
+    let workflowHostKind: WorkflowHostKind
     let serviceKind: ServiceKind
     /// The control socket of a running `wippy run` (``serveControl()``).
     let control = Mutex<ControlServer?>(nil)
@@ -71,10 +74,13 @@ public final class Application: Sendable {
         runtime.setMemoryLimit(options.memoryLimit)
         code = LuaCodeKind(runtime: runtime)
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
+        workflowHostKind = WorkflowHostKind(runtime: runtime, supervisor: supervisor, projectRoot: options.projectRoot)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
-        // Commit order matters: code first, then hosts, then the services that use both.
+        // Commit order matters: code first, then databases, then hosts, then the services that use them.
         registry.add(participant: code)
+        registry.add(participant: DatabaseKind(catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot))
         registry.add(participant: hostKind)
+        registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)
         registry.add(participant: UnsupportedKinds())
         let report = try registry.boot(baseline: project.entries)
@@ -173,7 +179,7 @@ public final class Application: Sendable {
 final class UnsupportedKinds: RegistryParticipant {
     static let prefixes = [
         "http.", "db.", "store.", "queue.", "env.", "fs.", "template.", "security.", "contract.", "exec.",
-        "network.", "config.", "cloudstorage.", "temporal.", "pg.scope", "function.wasm", "function.wat",
+        "network.", "config.", "cloudstorage.", "pg.scope", "function.wasm", "function.wat",
         "process.wasm",
     ]
 

@@ -15,6 +15,8 @@ struct Wippy: ParsableCommand {
             Start with `wippy init` in an empty directory, then `wippy run hello`.
             """,
         version: Wippy.version,
-        subcommands: [RunCommand.self, InitCommand.self, StatusCommand.self, RegistryCommand.self, VersionCommand.self]
+        subcommands: [
+            RunCommand.self, InitCommand.self, StatusCommand.self, RegistryCommand.self, WorkflowCommand.self, VersionCommand.self,
+        ]
     )
 }

@@ -111,3 +111,15 @@ public struct LuaRef: Hashable, Sendable {
     public static let none = LuaRef(raw: -2)
     public var isValid: Bool { raw > 0 }
 }
+
+extension Lua {
+    /// `source:line` of the function `level` frames up (1: the Lua code that called the running native), or
+    /// "" when there is none.
+    public func `where`(level: Int32) -> String {
+        luaL_where(pointer, level)
+        defer { pop() }
+        var text = string(at: -1) ?? ""
+        if text.hasSuffix(": ") { text.removeLast(2) }
+        return text
+    }
+}

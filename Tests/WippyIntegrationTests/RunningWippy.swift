@@ -15,6 +15,8 @@ final class RunningWippy: Sendable {
         /// Ended, and everything it wrote has been read.
         var finished: Bool { status != nil && openStreams == 0 }
         var waiters: [UUID: (condition: @Sendable (State) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = [:]
+        /// Signals to send as soon as their text appears on stdout (``signal(_:when:)``).
+        var triggers: [(text: String, signal: Int32)] = []
     }
 
     private let state = Mutex(State())
@@ -72,6 +74,12 @@ final class RunningWippy: Sendable {
     private func update(_ change: (inout State) -> Void) {
         let ready = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             change(&state)
+            if !state.triggers.isEmpty {
+                let stdout = state.stdout
+                let fired = state.triggers.filter { stdout.contains($0.text) }
+                state.triggers.removeAll { stdout.contains($0.text) }
+                for trigger in fired { kill(pid, trigger.signal) }
+            }
             let snapshot = state
             var ready: [CheckedContinuation<Bool, Never>] = []
             for (id, waiter) in state.waiters where waiter.condition(snapshot) {
@@ -88,6 +96,17 @@ final class RunningWippy: Sendable {
     var status: Int32? { state.withLock { $0.status } }
 
     func signal(_ signal: Int32) { kill(pid, signal) }
+
+    /// Sends `signal` from the reader thread the moment `text` appears on stdout: no wait for a task to be
+    /// scheduled (the test pool may be busy), so the signal lands at that point of the run.
+    func signal(_ signal: Int32, when text: String) {
+        let now = state.withLock { state -> Bool in
+            if state.stdout.contains(text) { return true }
+            state.triggers.append((text, signal))
+            return false
+        }
+        if now { kill(pid, signal) }
+    }
 
     /// Waits until `text` appears on `stream`, at most `limit`.
     func waitFor(_ text: String, on stream: Stream = .stdout, within limit: Duration = .seconds(20)) async -> Bool {

@@ -64,7 +64,7 @@ import WippyCore
             try await WorkflowJournalDamageTests.loadAfter(
                 """
                 DELETE FROM workflow_journal WHERE run = \(Self.victimRun) AND seq = 3;
-                INSERT INTO workflow_journal SELECT \(Self.victimRun), seq, kind, key, payload, checksum FROM workflow_journal
+                INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum) SELECT \(Self.victimRun), seq, kind, key, payload, checksum FROM workflow_journal
                 WHERE run = (SELECT id FROM workflow_runs WHERE workflow_id = 'bystander') AND seq = 3;
                 """),
             seq: 3, "does not match its checksum")

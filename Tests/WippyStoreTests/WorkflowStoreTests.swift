@@ -190,4 +190,24 @@ import WippyCore
         try await store.write(WorkflowWrite(run: a, events: journalEvents(4, 4)))
         #expect(try await store.load(a)?.events == journalEvents(1, 4))
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func loadedEventsCarryTheTimeTheyWereStored(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let store = try fixture.open()
+        defer { store.close() }
+        var chosen = journalEvents(3, 3)
+        chosen[0].time = 1_700_000_000_123
+        let before = Int64(Date().timeIntervalSince1970 * 1000)
+        try await store.write(.start(workflowRecord("timed"), events: journalEvents(1, 2)))
+        try await store.write(WorkflowWrite(run: workflowRecord("timed").run, events: chosen))
+        let after = Int64(Date().timeIntervalSince1970 * 1000)
+        let run = try #require(try await store.load(workflowRecord("timed").run))
+        #expect(run.events == journalEvents(1, 3))
+        for event in run.events.prefix(2) {
+            let time = try #require(event.time, "event \(event.seq) has no time")
+            #expect(time >= before && time <= after, "event \(event.seq) at \(time), written between \(before) and \(after)")
+        }
+        #expect(run.events[2].time == 1_700_000_000_123, "a time the engine chose is kept")
+    }
 }

@@ -93,6 +93,7 @@ typedef struct wippy_memory {
     uint64_t checks;        /* checks that ran */
     uint64_t collections;   /* collections they made */
     uint64_t kills;         /* accounts doomed */
+    struct wippy_determinism *determinism; /* the workflow run being run (NULL: none); see wippy_determinism.c */
 } wippy_memory;
 
 /** A new state with its memory record and small-object heap; panics abort with a message. NULL if the
@@ -308,6 +309,28 @@ void wippy_push_stack_frames(lua_State *L, int level, int max);
 int wippy_push_caller_env(lua_State *L, int level);
 /** Loads a chunk from memory; pushes the function or the error message. Never raises. */
 int wippy_load(lua_State *L, const char *buffer, size_t size, const char *name, const char *mode);
+
+/* ---- Deterministic functions of workflow runs (wippy_determinism.c) ----
+ * A workflow run's `pairs`, `next` and `tostring` must give the same results on a replay in another state,
+ * whose string-hash seed (and object addresses) differ. The run's record below is made active while the run's
+ * process runs (wippy_determinism_enter); these functions read it from the state's memory record. */
+
+typedef struct wippy_determinism {
+    int ids;             /* registry reference of the run's table object -> id (weak keys); LUA_NOREF until used */
+    lua_Integer last_id; /* ids handed out so far (the next one is last_id + 1) */
+} wippy_determinism;
+
+/** A record with no ids yet. */
+void wippy_determinism_init(wippy_determinism *d);
+/** Releases the id table of `d` (any thread of the state); `d` can be used again afterwards. */
+void wippy_determinism_release(lua_State *L, wippy_determinism *d);
+/** Makes `d` the run whose ids the deterministic functions use (NULL: none). */
+static inline void wippy_determinism_enter(wippy_memory *m, wippy_determinism *d) { m->determinism = d; }
+/** Pushes `pairs`, `next` and `tostring` of workflow runs. `pairs` and `next` take the table of read-only tables
+    (frozen tables, library proxies: their contents are iterated) from the value at `read_only_set`. */
+void wippy_push_deterministic_pairs(lua_State *L, int read_only_set);
+void wippy_push_deterministic_next(lua_State *L, int read_only_set);
+void wippy_push_deterministic_tostring(lua_State *L);
 
 /* ---- Lua macros as functions Swift can call ---- */
 

@@ -10,10 +10,10 @@ public enum ControlClient {
         (projectRoot.hasSuffix("/") ? projectRoot : projectRoot + "/") + ".wippy/control.sock"
     }
 
-    /// Connects to `path` and returns everything the server sends.
+    /// Connects to `path`, sends `body` (empty: the status report) and returns everything the server sends.
     ///
     /// - Throws: ``ErrorKind/notFound`` when nothing answers there.
-    public static func request(_ path: String) throws(WippyError) -> [UInt8] {
+    public static func request(_ path: String, body: [UInt8] = []) throws(WippyError) -> [UInt8] {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw WippyError.invalid("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -24,6 +24,15 @@ public enum ControlClient {
         guard connected == 0 else {
             throw WippyError.notFound("no running wippy found (nothing answers on \(path)); start one with 'wippy run'")
         }
+        body.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                if written <= 0 { break }
+                offset += written
+            }
+        }
+        shutdown(fd, Int32(SHUT_WR))
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {

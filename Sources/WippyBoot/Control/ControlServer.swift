@@ -4,19 +4,20 @@ public import WippyCore
 import Glibc
 #endif
 
-/// A Unix domain socket a running `wippy run` answers on, so other commands (`wippy status`) can look at
-/// the live system. Every connection gets one reply — the bytes `reply` returns at that moment — and is
-/// closed; nothing is read from clients.
+/// A Unix domain socket a running `wippy run` answers on, so other commands (`wippy status`,
+/// `wippy workflow signal`) can look at and steer the live system. A client sends its request (possibly
+/// empty: the status report) and closes its writing side; it gets one reply — the bytes `reply` returns for
+/// that request — and the connection is closed.
 public final class ControlServer: @unchecked Sendable {
     public let path: String
     private let listener: Int32
-    private let reply: @Sendable () -> [UInt8]
+    private let reply: @Sendable ([UInt8]) -> [UInt8]
     private let done = DispatchSemaphore(value: 0)
 
     /// Binds `path` (replacing a stale socket left by a crashed run) and starts answering.
     ///
     /// - Throws: when another live run answers on `path`, or the socket cannot be made.
-    public init(path: String, reply: @escaping @Sendable () -> [UInt8]) throws(WippyError) {
+    public init(path: String, reply: @escaping @Sendable ([UInt8]) -> [UInt8]) throws(WippyError) {
         self.path = path
         self.reply = reply
         if (try? ControlClient.request(path)) != nil {
@@ -50,7 +51,18 @@ public final class ControlServer: @unchecked Sendable {
                 if errno == EINTR { continue }
                 break
             }
-            let bytes = reply()
+            // The request: what the client sends before closing its side (at most 1 MiB, 5 s).
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var request: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+            while request.count < 1 << 20 {
+                let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 { break }
+                request += chunk[0..<count]
+            }
+            let bytes = reply(request)
             bytes.withUnsafeBytes { buffer in
                 var offset = 0
                 while offset < buffer.count {

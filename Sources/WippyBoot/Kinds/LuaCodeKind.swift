@@ -28,7 +28,7 @@ final class LuaCodeKind: RegistryParticipant, @unchecked Sendable {
     func prepare(_ change: RegistryChange, in transaction: RegistryTransaction) throws(WippyError) {
         switch change.kind {
         case .create, .update:
-            let compiler = LuaEntryCompiler(availableModules: Set(runtime.modules.keys))
+            let compiler = LuaEntryCompiler(modules: runtime.modules)
             let program = try compiler.compile(change.entry)
             for (alias, target) in program.imports {
                 guard let library = transaction.entry(target) else {
@@ -64,6 +64,31 @@ final class LuaCodeKind: RegistryParticipant, @unchecked Sendable {
         for id in staged.keys {
             var visiting: [EntryID] = []
             try checkCycle(from: id, working: transaction.working, visiting: &visiting)
+        }
+        // A workflow may only use allowed modules through its imports too (its own list was checked when it
+        // compiled); a changed library can break a workflow that did not change.
+        for (id, entry) in transaction.working where entry.kind == LuaEntryKind.workflow.rawValue {
+            try checkWorkflowModules(of: id, entry: entry)
+        }
+    }
+
+    /// Refuses a workflow that reaches, through its imported libraries, a module a workflow may not use.
+    private func checkWorkflowModules(of id: EntryID, entry: Entry) throws(WippyError) {
+        guard let program = staged[id] ?? runtime.program(id) else { return }
+        var seen = Set<EntryID>()
+        var pending: [(library: EntryID, chain: [EntryID])] = program.imports.reversed().map { ($0.entry, [$0.entry]) }
+        while let (library, chain) = pending.popLast() {
+            guard seen.insert(library).inserted, let code = staged[library] ?? runtime.program(library) else { continue }
+            for module in code.modules {
+                guard let reason = WorkflowModulePolicy.refusal(of: module, classes: runtime.modules[module]?.classes) else {
+                    continue
+                }
+                let through = chain.map(\.description).joined(separator: " -> ")
+                throw WippyError.invalid(
+                    "\(entryPlace(entry))entry \(id): module '\(module)' (listed by library \(library), imported through \(through)) "
+                        + "is not allowed in a workflow: \(reason)")
+            }
+            for next in code.imports.reversed() { pending.append((next.entry, chain + [next.entry])) }
         }
     }
 

@@ -99,6 +99,12 @@ extension PID {
         }
         append(host)
         (base + length).storeBytes(of: UInt8(ascii: "|"), as: UInt8.self)
+        if let id = workflowID {
+            length += 1
+            append(id)
+            (base + length).storeBytes(of: UInt8(ascii: "}"), as: UInt8.self)
+            return length + 1
+        }
         (base + length + 1).storeBytes(of: UInt8(ascii: "0"), as: UInt8.self)
         (base + length + 2).storeBytes(of: UInt8(ascii: "x"), as: UInt8.self)
         length += 3
@@ -123,5 +129,7 @@ extension PID {
     }
 
     /// An upper bound for the text of this PID.
-    public var maximumTextLength: Int { node.utf8.count + host.utf8.count + 24 }
+    public var maximumTextLength: Int {
+        node.utf8.count + host.utf8.count + max(24, (workflowID?.utf8.count ?? 0) + 8)
+    }
 }

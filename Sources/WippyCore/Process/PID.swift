@@ -27,6 +27,11 @@ public struct PID: Sendable, Hashable, CustomStringConvertible {
             node = String(left[..<at])
             left = left[left.index(after: at)...]
         }
+        if WorkflowIdentity.isWorkflowHost(String(left)) {
+            guard !left.isEmpty, !right.isEmpty else { return nil }
+            self.init(node: node, host: String(left), uniq: WorkflowIdentity.uniq(for: String(right)))
+            return
+        }
         var digits = Substring(right)
         if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
         guard !left.isEmpty, let value = UInt64(digits, radix: 16) else { return nil }
@@ -40,7 +45,8 @@ public struct PID: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        node.isEmpty ? "{\(host)|\(uniqString)}" : "{\(node)@\(host)|\(uniqString)}"
+        if let id = workflowID { return node.isEmpty ? "{\(host)|\(id)}" : "{\(node)@\(host)|\(id)}" }
+        return node.isEmpty ? "{\(host)|\(uniqString)}" : "{\(node)@\(host)|\(uniqString)}"
     }
 
     public static func == (lhs: PID, rhs: PID) -> Bool {

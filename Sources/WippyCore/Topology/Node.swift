@@ -54,9 +54,11 @@ public final class Node: Sendable {
         starter: any ProcessStarter,
         options: SpawnOptions = SpawnOptions(),
         hostLabel: String? = nil,
-        initialMessages: [Message] = []
+        initialMessages: [Message] = [],
+        pid fixedPID: PID? = nil
     ) -> PID {
-        let pid = PID(node: name, host: hostLabel ?? host.id, uniq: counter.add(1, ordering: .relaxed).newValue)
+        // A fixed PID is a workflow's (``WorkflowIdentity``): the same PID whichever process carries the run.
+        let pid = fixedPID ?? PID(node: name, host: hostLabel ?? host.id, uniq: counter.add(1, ordering: .relaxed).newValue)
         if let processName = options.name, let holder = names.registerOrLookup(processName, pid: pid) {
             for message in initialMessages { _ = send(to: holder, .message(message)) }
             return holder
@@ -82,6 +84,24 @@ public final class Node: Sendable {
         worker.post(.start(cell))
         return pid
     }
+
+    // MARK: - Workflow gateways
+
+    private let gateways = Mutex<[String: any WorkflowGateway]>([:])
+
+    /// Routes workflow PIDs of `host` that have no live process to `gateway` (a workflow engine).
+    public func register(gateway: any WorkflowGateway, forHost host: String) {
+        WorkflowIdentity.register(host: host)
+        gateways.withLock { $0[host] = gateway }
+    }
+
+    public func unregisterGateway(forHost host: String) {
+        WorkflowIdentity.unregister(host: host)
+        _ = gateways.withLock { $0.removeValue(forKey: host) }
+    }
+
+    /// The workflow engine serving `host`, if it is a workflow host.
+    public func gateway(forHost host: String) -> (any WorkflowGateway)? { gateways.withLock { $0[host] } }
 
     // MARK: - Routing
 

@@ -7,6 +7,7 @@ public import WippyRuntime
 /// string on success and `nil, err` (`Invalid`) otherwise; numbers are not accepted as strings.
 public struct Base64Module: LuaModule {
     public let name = "base64"
+    public let classes: Set<ModuleClass> = [.deterministic]
 
     public init() {}
 

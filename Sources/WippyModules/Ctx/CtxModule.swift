@@ -10,6 +10,7 @@ public import WippyRuntime
 /// - `ctx.all()` → a table of every value (empty when there are none).
 public struct CtxModule: LuaModule {
     public let name = "ctx"
+    public let classes: Set<ModuleClass> = [.workflow]
 
     public init() {}
 

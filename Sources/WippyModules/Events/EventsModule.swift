@@ -24,6 +24,7 @@ public import WippyRuntime
 /// error}`).
 public struct EventsModule: LuaModule {
     public let name = "events"
+    public let classes: Set<ModuleClass> = [.io]
 
     public init() {}
 

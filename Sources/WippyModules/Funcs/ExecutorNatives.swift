@@ -100,6 +100,16 @@ enum ExecutorNatives {
         }
         lua.getUserValue(1, 2)
         if case .success(let timeout) = timeout(in: lua.top, on: lua) { settings.timeout = timeout }
+        let options = lua.top
+        lua.pushNil()
+        while lua.next(options) {
+            if lua.type(at: -2) == .string, let key = lua.string(at: -2),
+                let value = try? LuaValueConverter.export(at: -1, in: lua, state: state)
+            {
+                settings.options[key] = value
+            }
+            lua.pop()
+        }
         lua.top = context - 1
         return .success(settings)
     }

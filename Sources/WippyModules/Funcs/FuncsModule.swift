@@ -5,6 +5,7 @@ public import WippyRuntime
 /// (`async`), and executors that carry context values and options.
 public struct FuncsModule: LuaModule {
     public let name = "funcs"
+    public let classes: Set<ModuleClass> = [.workflow]
 
     public init() {}
 

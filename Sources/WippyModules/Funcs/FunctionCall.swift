@@ -11,6 +11,8 @@ enum FunctionCall {
         var values: [String: Payload] = [:]
         /// Give up after this many nanoseconds (the `timeout` option).
         var timeout: UInt64?
+        /// Every option of the executor (a workflow's activity options: `activity.*`).
+        var options: [String: Payload] = [:]
     }
 
     /// Reads the target at `index`: `nil`/`""` and malformed IDs are `Invalid`, non-strings raise.
@@ -51,6 +53,11 @@ enum FunctionCall {
         switch LuaValueConverter.export(from: index + 1, to: lua.top, in: lua, state: state) {
         case .success(let values): arguments = values
         case .failure(let error): return state.fail(error, on: lua)
+        }
+        if let session = process.workflow {
+            return session.call(
+                task, from: lua, function: id, arguments: arguments, options: .map(settings.options.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
+                context: context(for: process, settings))
         }
         let token = process.suspend(task) { thread, completion in
             guard let completion else { return state.fail(.timeout("function call timed out"), on: thread) }

@@ -8,6 +8,7 @@ public import WippyRuntime
 /// task: the device's reader thread does the blocking.
 public struct IOModule: LuaModule {
     public let name = "io"
+    public let classes: Set<ModuleClass> = [.io]
     /// The terminal's streams and arguments.
     public let terminal: TerminalDevice?
 

@@ -8,6 +8,7 @@ public import WippyRuntime
 /// same input fails the same way again.
 public struct JSONModule: LuaModule {
     public let name = "json"
+    public let classes: Set<ModuleClass> = [.deterministic]
 
     public init() {}
 

@@ -6,6 +6,7 @@ public import WippyRuntime
 /// (`<entry id>:<line>`) added.
 public struct LoggerModule: LuaModule {
     public let name = "logger"
+    public let classes: Set<ModuleClass> = [.io]
 
     public init() {}
 

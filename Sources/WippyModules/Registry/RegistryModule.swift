@@ -15,6 +15,7 @@ public import WippyRuntime
 /// to every process until the security layer exists.
 public struct RegistryModule: LuaModule {
     public let name = "registry"
+    public let classes: Set<ModuleClass> = [.io]
 
     public init() {}
 

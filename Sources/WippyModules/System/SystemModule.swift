@@ -19,6 +19,7 @@ public import WippyRuntime
 /// Permissions are not modelled yet: every call is allowed.
 public struct SystemModule: LuaModule {
     public let name = "system"
+    public let classes: Set<ModuleClass> = [.io]
 
     public init() {}
 

@@ -8,6 +8,7 @@ public import WippyRuntime
 /// every userdata other than errors they become nil when sent to another process.
 public struct TimeModule: LuaModule {
     public let name = "time"
+    public let classes: Set<ModuleClass> = [.workflow]
 
     public init() {}
 

@@ -21,6 +21,12 @@ extension TimeNatives {
         }
     }
 
+    /// Channel timers are not durable yet: in a workflow they would fire differently on replay.
+    static func notInWorkflows(_ lua: Lua, _ process: LuaProcess, _ function: String) -> Int32 {
+        process.workerState.fail(
+            .invalid("time.\(function) is not supported in workflows yet (it would not be durable); use time.sleep"), on: lua)
+    }
+
     static func noProcess(_ lua: Lua, _ function: String) -> Int32 {
         lua.raise("time.\(function) needs a running process")
     }
@@ -34,6 +40,7 @@ extension TimeNatives {
         switch positiveDuration(lua, process, "sleep", allowsZero: true) {
         case .failure(let early): return early.status
         case .success(let duration):
+            if let session = process.workflow { return session.sleep(task, from: lua, nanoseconds: Int64(duration.nanoseconds)) }
             if duration.nanoseconds <= 0 {
                 process.yieldTask(task)
             } else {
@@ -47,6 +54,7 @@ extension TimeNatives {
     static let after: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let process = LuaProcess.current(lua) else { return noProcess(lua, "after") }
+        if process.workflow != nil { return notInWorkflows(lua, process, "after") }
         switch positiveDuration(lua, process, "after") {
         case .failure(let early): return early.status
         case .success(let duration):
@@ -65,6 +73,7 @@ extension TimeNatives {
     static let timer: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let process = LuaProcess.current(lua) else { return noProcess(lua, "timer") }
+        if process.workflow != nil { return notInWorkflows(lua, process, "timer") }
         switch positiveDuration(lua, process, "timer") {
         case .failure(let early): return early.status
         case .success(let duration):
@@ -80,6 +89,7 @@ extension TimeNatives {
     static let ticker: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let process = LuaProcess.current(lua) else { return noProcess(lua, "ticker") }
+        if process.workflow != nil { return notInWorkflows(lua, process, "ticker") }
         switch positiveDuration(lua, process, "ticker") {
         case .failure(let early): return early.status
         case .success(let duration):

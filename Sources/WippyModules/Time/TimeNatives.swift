@@ -5,9 +5,13 @@ import WippyRuntime
 
 /// Functions of the `time` module that do not block: constructors and parsers.
 enum TimeNatives {
-    /// `time.now()`: the current time in the local zone.
+    /// `time.now()`: the current time in the local zone; in a workflow run, the run's clock.
     static let now: LuaNativeFunction = { state in
         let lua = Lua(state!)
+        if let run = LuaProcess.current(lua)?.determinism {
+            LuaTime.push(GoTime(seconds: 0, nanoseconds: run.now, location: .local), location: .local, state: LuaWorkerState.of(lua), on: lua)
+            return 1
+        }
         LuaTime.pushNow(state: LuaWorkerState.of(lua), on: lua)
         return 1
     }

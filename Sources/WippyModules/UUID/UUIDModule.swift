@@ -9,6 +9,7 @@ public import WippyRuntime
 /// kind `Invalid`; `validate` returns a plain boolean.
 public struct UUIDModule: LuaModule {
     public let name = "uuid"
+    public let classes: Set<ModuleClass> = [.workflow]
 
     public init() {}
 
@@ -22,18 +23,23 @@ public struct UUIDModule: LuaModule {
             ], in: -1)
     }
 
+    // In a workflow run, v1, v4 and v7 take their time and randomness from the run (replayed alike).
+
     static let v1: LuaNativeFunction = { state in
-        Lua(state!).push(UUIDCodec.v1())
+        let lua = Lua(state!)
+        lua.push(LuaProcess.current(lua)?.determinism?.uuidV1() ?? UUIDCodec.v1())
         return 1
     }
 
     static let v4: LuaNativeFunction = { state in
-        Lua(state!).push(UUIDCodec.v4())
+        let lua = Lua(state!)
+        lua.push(LuaProcess.current(lua)?.determinism?.uuidV4() ?? UUIDCodec.v4())
         return 1
     }
 
     static let v7: LuaNativeFunction = { state in
-        Lua(state!).push(UUIDCodec.v7())
+        let lua = Lua(state!)
+        lua.push(LuaProcess.current(lua)?.determinism?.uuidV7() ?? UUIDCodec.v7())
         return 1
     }
 

@@ -8,9 +8,23 @@ import WippyTypedLua
 public struct LuaEntryCompiler {
     /// Names of the built-in modules entries may list in `modules:`.
     public let availableModules: Set<String>
+    /// Their classes: a `workflow.lua` entry compiles only with modules that ``WorkflowModulePolicy`` allows.
+    public let moduleClasses: [String: Set<ModuleClass>]
 
+    /// A compiler for the modules `modules` (name → module), e.g. ``LuaRuntime/modules``.
+    public init(modules: [String: any LuaModule]) {
+        self.init(moduleClasses: modules.mapValues(\.classes))
+    }
+
+    public init(moduleClasses: [String: Set<ModuleClass>]) {
+        self.moduleClasses = moduleClasses
+        availableModules = Set(moduleClasses.keys)
+    }
+
+    /// A compiler for modules whose classes are not known (none is allowed in a workflow but `process` and
+    /// `workflow`).
     public init(availableModules: Set<String>) {
-        self.availableModules = availableModules
+        self.init(moduleClasses: Dictionary(uniqueKeysWithValues: availableModules.map { ($0, []) }))
     }
 
     /// The UTF-8 encoding of U+FEFF, skipped at the start of a source.
@@ -47,7 +61,7 @@ public struct LuaEntryCompiler {
             if method?.isEmpty == true { method = "main" }
         }
 
-        let modules = try moduleList(entry)
+        let modules = try moduleList(entry, kind: kind)
         let imports = try importList(entry)
         let sourceFile = entry.origin?.inlinedFiles["source"]
         let chunkName = sourceFile ?? entry.origin?.file ?? entry.id.description
@@ -70,7 +84,7 @@ public struct LuaEntryCompiler {
         return program
     }
 
-    private func moduleList(_ entry: Entry) throws(WippyError) -> [String] {
+    private func moduleList(_ entry: Entry, kind: LuaEntryKind) throws(WippyError) -> [String] {
         guard let value = entry.data["modules"], !value.isNull else { return [] }
         guard let table = value.tableValue, table.fields.isEmpty else {
             throw problem(entry, "'modules' must be a list of module names")
@@ -79,6 +93,15 @@ public struct LuaEntryCompiler {
         for item in table.array {
             guard let name = item.stringValue, !name.isEmpty else { throw problem(entry, "'modules' must be a list of module names") }
             guard !name.contains(":") else { throw problem(entry, "module '\(name)' must not have a namespace") }
+            if kind == .workflow {
+                if let reason = WorkflowModulePolicy.refusal(of: name, classes: moduleClasses[name]), availableModules.contains(name) {
+                    throw problem(entry, "module '\(name)' is not allowed in a workflow: \(reason)")
+                }
+                if WorkflowModulePolicy.alwaysAllowed.contains(name) {
+                    names.append(name)
+                    continue
+                }
+            }
             guard availableModules.contains(name) else {
                 throw problem(entry, "unknown module '\(name)' (available: \(availableModules.sorted().joined(separator: ", ")))")
             }

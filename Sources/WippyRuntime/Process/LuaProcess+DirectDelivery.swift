@@ -21,7 +21,7 @@ extension LuaProcess {
     func deliverDirect(
         from sender: LuaProcess, source: Lua, topicIndex: Int32, firstPayload: Int32, payloadCount: Int32
     ) -> DirectDelivery {
-        guard !cell.isFinished else { return .notApplicable }
+        guard !cell.isFinished, workflow == nil else { return .notApplicable }
         let channel: LuaChannel?
         if !hasTopics {
             channel = inboxSubscription

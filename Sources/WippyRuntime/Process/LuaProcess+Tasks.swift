@@ -46,7 +46,7 @@ extension LuaProcess {
         let library = plan[index]
         let thread = task.thread
         if let error = workerState.pushChunk(library, on: thread) { throw compileError(error, program: library) }
-        workerState.pushEnvironment(for: library, on: thread)
+        workerState.pushEnvironment(for: library, on: thread, deterministic: determinism != nil)
         bindImports(of: library, environmentAt: -1, on: thread)
         task.phase = .library(Int32(index))
         task.resumeArguments = 1
@@ -55,7 +55,7 @@ extension LuaProcess {
     private func beginEntryChunk(on task: LuaTask) throws(WippyError) {
         let thread = task.thread
         if let error = workerState.pushChunk(program, on: thread) { throw compileError(error, program: program) }
-        workerState.pushEnvironment(for: program, on: thread)
+        workerState.pushEnvironment(for: program, on: thread, deterministic: determinism != nil)
         bindImports(of: program, environmentAt: -1, on: thread)
         task.phase = .chunk
         task.resumeArguments = 1

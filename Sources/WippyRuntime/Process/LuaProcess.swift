@@ -49,6 +49,39 @@ public final class LuaProcess: ProcessBehavior {
         var upgradable = false
         var eventSubscriptions: [UInt64: ProcessEventSubscription] = [:]
         var subscribedToEvents = false
+        var workflow: WorkflowSession?
+        var pendingExit: ProcessResult?
+        var isRunning = false
+        var determinism: WorkflowDeterminism?
+    }
+
+    /// True while a workflow's process runs (its session then leaves delivery to the block point).
+    var isRunning: Bool {
+        get { extras?.isRunning ?? false }
+        set { ensuredExtras.isRunning = newValue }
+    }
+
+    /// The workflow run this process carries, if it is a workflow's.
+    public internal(set) var workflow: WorkflowSession? {
+        get { extras?.workflow }
+        set { ensuredExtras.workflow = newValue }
+    }
+
+    /// A workflow's result, once its end is durable: the process ends with it.
+    var pendingExit: ProcessResult? {
+        get { extras?.pendingExit }
+        set { ensuredExtras.pendingExit = newValue }
+    }
+
+    /// Set for a workflow run (by ``LuaProcessStarter``, before the process starts): the run's seed, clock
+    /// and object ids, which make its `pairs`, `tostring`, `math.random`, `os.time`, `time.now` and `uuid`
+    /// deterministic. Nil for every other process.
+    public internal(set) var determinism: WorkflowDeterminism? {
+        get { extras?.determinism }
+        set {
+            if newValue == nil && extras == nil { return }
+            ensuredExtras.determinism = newValue
+        }
     }
 
     /// Set by `process.upgrade`: the run loop hands this starter to the worker, which replaces the process.
@@ -182,9 +215,36 @@ public final class LuaProcess: ProcessBehavior {
     // MARK: - ProcessBehavior
 
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
+        guard let session = workflow else { return runTasks() }
+        if let exit = pendingExit { return .finished(exit) }
+        isRunning = true
+        defer {
+            isRunning = false
+            // What this activation journaled goes to the store as one write.
+            session.flush()
+        }
+        while true {
+            let outcome = runTasks()
+            switch outcome {
+            case .finished(let result): return session.isEnding ? .blocked : session.finish(result)
+            case .blocked:
+                // A block point: the run's next events may wake a task.
+                if session.deliverAvailable() { continue }
+                return pendingExit.map { .finished($0) } ?? .blocked
+            default: return outcome
+            }
+        }
+    }
+
+    private func runTasks() -> ProcessRunOutcome {
         let memory = workerState.memory
         memory.run(account)
-        defer { memory.run(.worker) }
+        let run = extras?.determinism
+        if let run { memory.enterRun(run.record) }
+        defer {
+            memory.run(.worker)
+            if run != nil { memory.enterRun(nil) }
+        }
         if memory.needsAttention, let outcome = attendToMemory() { return outcome }
         if let failure = pendingFailure { return .finished(.failure(failure)) }
         LuaState.setPreemptionBudget(LuaWorkerState.ticksPerSlice)
@@ -229,6 +289,12 @@ public final class LuaProcess: ProcessBehavior {
         let memory = workerState.memory
         // A process being ended for its memory takes nothing more; what it holds is freed when it ends.
         if memory.isDoomed(account) { return .taken(schedule: false) }
+        if let session = extras?.workflow, !session.isDelivering {
+            // A workflow's messages and events are journaled first and handed over at a block point.
+            session.arrived(item)
+            // Delivered at once when the code was blocked: it may now run.
+            return .taken(schedule: !readyQueue.isEmpty || pendingFailure != nil)
+        }
         let previous = memory.charge(account)
         defer { memory.charge(previous) }
         let outcome = offerItem(item)
@@ -237,7 +303,12 @@ public final class LuaProcess: ProcessBehavior {
     }
 
     /// Items queued before start: `start()` already looked for LINK_DOWNs; subscriptions do not exist yet.
-    public func mailboxReceived(_ process: ProcessCell) -> Bool { false }
+    /// (A workflow's process, when its host stops, ends at once: its run stays in flight.)
+    public func mailboxReceived(_ process: ProcessCell) -> Bool {
+        guard let session = extras?.workflow, session.observer.isStopping else { return false }
+        pendingFailure = WippyError.canceled("workflow host stopping")
+        return true
+    }
 
     public func timerFired(_ process: ProcessCell, token: UInt64) -> Bool {
         if !wakeSleeper(token: token) {
@@ -246,7 +317,7 @@ public final class LuaProcess: ProcessBehavior {
             action(nil)
             workerState.memory.charge(previous)
         }
-        return !readyQueue.isEmpty || pendingFailure != nil
+        return !readyQueue.isEmpty || pendingFailure != nil || extras?.pendingExit != nil
     }
 
     public func completed(_ process: ProcessCell, token: UInt64, _ completion: Completion) -> Bool {
@@ -254,7 +325,7 @@ public final class LuaProcess: ProcessBehavior {
         let previous = workerState.memory.charge(account)
         defer { workerState.memory.charge(previous) }
         action(completion)
-        return !readyQueue.isEmpty || pendingFailure != nil
+        return !readyQueue.isEmpty || pendingFailure != nil || extras?.pendingExit != nil
     }
 
     public func discard(_ process: ProcessCell) {
@@ -276,6 +347,7 @@ public final class LuaProcess: ProcessBehavior {
             lua.unref(extras.eventsRef)
             for (_, subscription) in extras.topics { lua.unref(subscription.ref) }
             for (_, ref) in extras.libraryInstances { lua.unref(ref) }
+            extras.determinism?.record.release(on: lua)
             self.extras = nil
         }
         // Its objects become garbage; their frees, whenever the collector gets to them, are ignored. A process

@@ -14,21 +14,24 @@ public final class LuaProcessStarter: ProcessStarter {
     public let memoryLimit: Int?
     /// Replaces a running process (`process.upgrade`): no `process.start` event.
     let isUpgrade: Bool
+    /// Makes the process a workflow run (``LuaProcess/determinism``): attached before it starts.
+    public let determinism: WorkflowDeterminism?
 
     public convenience init(
         program: LuaProgram, mode: LuaProcess.Mode = .process, arguments: [Payload], context: ExecutionContext = .empty,
-        options: [String: Payload] = [:], memoryLimit: Int? = nil
+        options: [String: Payload] = [:], memoryLimit: Int? = nil, determinism: WorkflowDeterminism? = nil
     ) {
         self.init(
             program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false, options: options,
-            memoryLimit: memoryLimit)
+            memoryLimit: memoryLimit, determinism: determinism)
     }
 
     init(
         program: LuaProgram, mode: LuaProcess.Mode, arguments: [Payload], context: ExecutionContext, isUpgrade: Bool,
-        options: [String: Payload] = [:], memoryLimit: Int? = nil
+        options: [String: Payload] = [:], memoryLimit: Int? = nil, determinism: WorkflowDeterminism? = nil
     ) {
         self.isUpgrade = isUpgrade
+        self.determinism = determinism
         self.options = options
         self.program = program
         self.mode = mode
@@ -44,6 +47,7 @@ public final class LuaProcessStarter: ProcessStarter {
         let behavior = LuaProcess(
             cell: process, state: state, program: program, mode: mode, arguments: arguments, context: context,
             memoryLimit: memoryLimit)
+        if let determinism { behavior.determinism = determinism }
         // What start-up makes (the task's thread, its arguments) is the process's.
         let previous = state.memory.charge(behavior.account)
         defer { state.memory.charge(previous) }

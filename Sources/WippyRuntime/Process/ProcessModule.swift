@@ -1,9 +1,11 @@
+import Synchronization
 import WippyCore
 import WippyLua
 
 /// The `process` global of function, process and workflow entries.
 struct ProcessModule: LuaModule {
     let name = "process"
+    let classes: Set<ModuleClass> = [.workflow]
 
     func load(into lua: Lua, state: LuaWorkerState) {
         ProcessNatives.registerSpawnerType(state)
@@ -108,6 +110,17 @@ enum ProcessNatives {
         if lua.withBytes(at: 2, { $0.first == UInt8(ascii: "@") }) == true {
             return refuse(.invalid("cannot send to @ topics"), process, lua)
         }
+        if let session = process.workflow {
+            let destination = lua.stringCoercing(at: 1) ?? ""
+            var payloads: [Payload] = []
+            if top > 2 {
+                switch LuaValueConverter.export(from: 3, to: top, in: lua, state: process.workerState) {
+                case .success(let values): payloads = values
+                case .failure(let error): return refuse(error, process, lua)
+                }
+            }
+            return session.send(from: lua, to: destination, topic: lua.string(at: 2) ?? "", payloads: payloads)
+        }
         var cell: ProcessCell?
         if destinationType == .string {
             let state = process.workerState
@@ -124,6 +137,7 @@ enum ProcessNatives {
         let node = process.node
         guard let cell else {
             let target = lua.stringCoercing(at: 1) ?? ""
+            if let status = signalWorkflow(target, process: process, lua: lua, top: top) { return status }
             if node.resolve(target) == nil {
                 return refuse(.notFound("could not resolve '\(target)' as PID or registered name"), process, lua)
             }
@@ -153,6 +167,35 @@ enum ProcessNatives {
         node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)), fromWorker: process.cell.worker)
         lua.push(true)
         return 1
+    }
+
+    /// A send to a workflow PID whose run has no live process here: handed to its host's engine, which
+    /// journals it. Nil when `target` is not a workflow PID.
+    static func signalWorkflow(_ target: String, process: LuaProcess, lua: Lua, top: Int32) -> Int32? {
+        guard let pid = process.node.resolve(target), let id = pid.workflowID,
+            let gateway = process.node.gateway(forHost: pid.host)
+        else { return nil }
+        var payloads: [Payload] = []
+        if top > 2 {
+            switch LuaValueConverter.export(from: 3, to: top, in: lua, state: process.workerState) {
+            case .success(let values): payloads = values
+            case .failure(let error): return refuse(error, process, lua)
+            }
+        }
+        let result = Mutex<WippyError?>(nil)
+        gateway.signal(workflowID: id, Message(from: process.pid, topic: lua.string(at: 2) ?? "", payloads: payloads)) { error in
+            result.withLock { $0 = error }
+        }
+        if let error = result.withLock({ $0 }) { return refuse(error, process, lua) }
+        lua.push(true)
+        return 1
+    }
+
+    /// A spawn from a workflow would be an effect its journal does not hold (it would run again on replay).
+    static func refuseInWorkflow(_ lua: Lua, _ process: LuaProcess) -> Int32 {
+        process.workerState.fail(
+            .invalid("spawning from a workflow is not supported yet (child workflows come later); call an activity with funcs.call"),
+            on: lua)
     }
 
     /// `false, err`: how `send` reports a failure.
@@ -208,6 +251,7 @@ enum ProcessNatives {
 
     static func spawn(_ lua: Lua, function: String, monitor: Bool, link: Bool) -> Int32 {
         guard let (_, process) = context(lua) else { return noProcess(lua) }
+        if process.workflow != nil { return refuseInWorkflow(lua, process) }
         let top = lua.top
         guard top >= 2, lua.type(at: 1) == .string, lua.type(at: 2) == .string else {
             return process.workerState.fail(.invalid("\(function) requires at least id and host arguments"), on: lua)
@@ -220,6 +264,11 @@ enum ProcessNatives {
                 case .success(let values): arguments = values
                 case .failure(let error): return process.workerState.fail(error, on: lua)
                 }
+            }
+            if let status = WorkflowSpawn.spawnIfWorkflow(
+                lua, process: process, target: target, arguments: arguments, monitor: monitor, link: link, spawner: nil)
+            {
+                return status
             }
             let pid = process.spawn(target, arguments: arguments, monitor: monitor, link: link)
             lua.push(pid: pid)
@@ -244,6 +293,7 @@ enum ProcessNatives {
     /// `exec` with id and host at `first` and `first + 1`, the arguments after them.
     static func exec(_ lua: Lua, first: Int32, spawner: Spawner?) -> Int32 {
         guard let (task, process) = context(lua) else { return noProcess(lua) }
+        if process.workflow != nil { return refuseInWorkflow(lua, process) }
         if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
         let top = lua.top
         guard top >= first + 1, let id = lua.string(at: first), let hostID = lua.string(at: first + 1) else {
@@ -299,6 +349,11 @@ enum ProcessNatives {
         }
         return withTarget(lua, "terminate") { process, pid in
             if process.workerState.runtime.isTerminalHost(pid.host) { return nil }
+            if let id = pid.workflowID, let gateway = process.node.gateway(forHost: pid.host) {
+                // A workflow's end is journaled by its engine before its process ends.
+                gateway.cancel(workflowID: id, from: process.pid, reason: "terminated", terminate: true) { _ in }
+                return nil
+            }
             return process.node.terminate(pid) ? nil : .notFound("process not found")
         }
     }
@@ -312,7 +367,10 @@ enum ProcessNatives {
     }
 
     static let monitor: LuaNativeFunction = { state in
-        withTarget(Lua(state!), "monitor") { process, pid in
+        if let process = LuaProcess.current(Lua(state!)), process.workflow != nil {
+            return process.workerState.fail(.invalid("child workflows are monitored automatically; process.monitor is not available in workflows"), on: Lua(state!))
+        }
+        return withTarget(Lua(state!), "monitor") { process, pid in
             do throws(WippyError) { try process.node.monitor(watcher: process.pid, target: pid) } catch { return error }
             return nil
         }
@@ -326,7 +384,10 @@ enum ProcessNatives {
     }
 
     static let link: LuaNativeFunction = { state in
-        withTarget(Lua(state!), "link") { process, pid in
+        if let process = LuaProcess.current(Lua(state!)), process.workflow != nil {
+            return process.workerState.fail(.invalid("workflows cannot be linked (no bidirectional links across durable runs); process.link is not available in workflows"), on: Lua(state!))
+        }
+        return withTarget(Lua(state!), "link") { process, pid in
             do throws(WippyError) { try process.node.link(process.pid, pid) } catch { return error }
             return nil
         }

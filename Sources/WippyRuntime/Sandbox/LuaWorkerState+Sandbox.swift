@@ -248,8 +248,9 @@ extension LuaWorkerState {
     }
 
     /// Builds the metatable of instance environments of `program`: `__index` is the entry scope (modules,
-    /// `require`, `process`), whose own misses fall through to the shared base.
-    func buildEnvironmentMetatable(for program: LuaProgram) {
+    /// `require`, `process`), whose own misses fall through to the shared base (the workflow base when
+    /// `deterministic`).
+    func buildEnvironmentMetatable(for program: LuaProgram, deterministic: Bool = false) {
         let lua = self.lua
         lua.newTable(arrayCapacity: 0, fieldCapacity: Int32(program.modules.count + 3))
         let scope = lua.top
@@ -262,7 +263,7 @@ extension LuaWorkerState {
         lua.push(native: SandboxNatives.require)
         lua.rawSet(scope, key: "require")
         lua.newTable()
-        lua.push(baseRef)
+        if deterministic { pushWorkflowBase() } else { lua.push(baseRef) }
         lua.rawSet(-2, key: "__index")
         lua.setMetatable(scope)
 
@@ -271,7 +272,11 @@ extension LuaWorkerState {
         lua.rawSet(-2, key: "__index")
         lua.push(false)
         lua.rawSet(-2, key: "__metatable")
-        environmentMetatables[program.serial] = lua.ref()
+        if deterministic {
+            workflowEnvironmentMetatables[program.serial] = lua.ref()
+        } else {
+            environmentMetatables[program.serial] = lua.ref()
+        }
         lua.pop()  // scope
     }
 }

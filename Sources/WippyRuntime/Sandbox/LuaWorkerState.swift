@@ -23,12 +23,16 @@ public final class LuaWorkerState {
     var baseRef = LuaRef.none
     var readOnlySetRef = LuaRef.none
     var preludeRef = LuaRef.none
+    /// The base of workflow runs (deterministic `pairs`, `tostring`, `math`, `os`), made on first use.
+    var workflowBaseRef = LuaRef.none
     /// Metatables by tag slot (`tag & 0x1FF`): runtime tags use slots 1..255, module tags 256..511.
     var metatables = [LuaRef](repeating: .none, count: 512)
 
     // Caches keyed by program serial.
     var chunks: [UInt64: LuaRef] = [:]
     var environmentMetatables: [UInt64: LuaRef] = [:]
+    /// The same for instances in workflow runs (their scope falls through to the workflow base).
+    var workflowEnvironmentMetatables: [UInt64: LuaRef] = [:]
     var importPlans: [UInt64: [LuaProgram]] = [:]
     var modules: [String: LuaRef] = [:]
     /// Function entries: the chunk runs once per worker and program; the method is reused by later calls.
@@ -174,11 +178,19 @@ public final class LuaWorkerState {
 
     /// Pushes a fresh environment for one instance of `program` on `target`: an empty table whose misses fall
     /// through to the entry's scope (its modules, `require`, `process`) and then to the shared base. (`_G` is
-    /// a local the program's code binds to it; see ``LuaProgram/code``.)
-    func pushEnvironment(for program: LuaProgram, on target: Lua) {
+    /// a local the program's code binds to it; see ``LuaProgram/code``.) In a workflow run (`deterministic`)
+    /// the shared base is the workflow base (``pushWorkflowBase()``).
+    func pushEnvironment(for program: LuaProgram, on target: Lua, deterministic: Bool = false) {
         assertOnWorker()
         target.newTable()
-        if let ref = environmentMetatables[program.serial] {
+        if deterministic {
+            if let ref = workflowEnvironmentMetatables[program.serial] {
+                target.push(ref)
+            } else {
+                buildEnvironmentMetatable(for: program, deterministic: true)
+                target.push(workflowEnvironmentMetatables[program.serial]!)
+            }
+        } else if let ref = environmentMetatables[program.serial] {
             target.push(ref)
         } else {
             buildEnvironmentMetatable(for: program)
@@ -217,6 +229,7 @@ public final class LuaWorkerState {
         assertOnWorker()
         if let ref = chunks.removeValue(forKey: serial) { lua.unref(ref) }
         if let ref = environmentMetatables.removeValue(forKey: serial) { lua.unref(ref) }
+        if let ref = workflowEnvironmentMetatables.removeValue(forKey: serial) { lua.unref(ref) }
         importPlans[serial] = nil
     }
 
@@ -230,6 +243,7 @@ public final class LuaWorkerState {
     func retireCode(keeping current: Set<UInt64>) {
         for serial in Array(chunks.keys) where !current.contains(serial) { evict(serial: serial) }
         for serial in Array(environmentMetatables.keys) where !current.contains(serial) { evict(serial: serial) }
+        for serial in Array(workflowEnvironmentMetatables.keys) where !current.contains(serial) { evict(serial: serial) }
         for serial in Array(importPlans.keys) where !current.contains(serial) { importPlans[serial] = nil }
         for (entry, instance) in functionInstances where !current.contains(instance.serial) {
             lua.unref(instance.method)

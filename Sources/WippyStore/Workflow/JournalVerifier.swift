@@ -22,8 +22,11 @@ struct JournalVerifier {
         events.reserveCapacity(Int(clamping: min(lastSeq, 1 << 22)))
     }
 
-    /// The next stored event; nil fields are an empty column.
-    mutating func add(seq: UInt64, kind: String?, key: String?, payload: [UInt8]?, checksum: Int64?) throws(WippyError) {
+    /// The next stored event; nil fields are an empty column. `time` is when it was stored (nil when the
+    /// store kept no time for it); it is not checked.
+    mutating func add(
+        seq: UInt64, kind: String?, key: String?, payload: [UInt8]?, checksum: Int64?, time: Int64? = nil
+    ) throws(WippyError) {
         guard seq == expected else {
             guard seq > expected else { throw damage(seq, "it is not a valid sequence number") }
             let missing = seq == expected + 1 ? "is missing" : "to \(seq - 1) are missing"
@@ -34,7 +37,7 @@ struct JournalVerifier {
         guard JournalChecksum.of(run, seq: seq, kind: kind, key: key, payload: payload) == checksum else {
             throw damage(seq, "the event does not match its checksum")
         }
-        events.append(JournalEvent(seq: seq, kind: kind, key: key, payload: payload))
+        events.append(JournalEvent(seq: seq, kind: kind, key: key, payload: payload, time: time))
         expected += 1
     }
 

@@ -7,39 +7,54 @@ import WippyCore
 /// - `workflow_metadata(key, value)`: `schema_version`, as text.
 /// - `workflow_runs(id, workflow_id, run_id, ...)`: one row per run, with the code it is pinned to, its
 ///   status and result, `last_seq`, the sequence number of its last journal event (what a load checks
-///   the journal against, so a journal cut short at its end is seen too), and `wake_at`, its timer row
-///   (``WorkflowWake``: NULL when it has work now, Unix milliseconds, or `Int64.max` when it waits for a
-///   signal only).
-/// - `workflow_journal(run, seq, kind, key, payload, checksum)`: the journals, clustered by run and
+///   the journal against, so a journal cut short at its end is seen too), `history_size`, the bytes of its
+///   journal (``JournalEvent/byteSize`` summed), and `wake_at`, its timer row (``WorkflowWake``: NULL
+///   when it has work now, Unix milliseconds, or `Int64.max` when it waits for a signal only).
+/// - `workflow_journal(run, seq, kind, key, payload, checksum, time)`: the journals, clustered by run and
 ///   sequence number so a run's history is one range scan. `run` is the run's `id`; `checksum` is the
-///   ``JournalChecksum`` of the event.
+///   ``JournalChecksum`` of the event; `time` is when it was written (Unix milliseconds).
 /// - `workflow_signals(id, workflow_id, topic, sender, payload, created_at)`: pending signals; a row is
 ///   deleted by the write that journals its delivery (the journal is then its record).
+///
+/// Versions: 1 had no `history_size` and no `time`; 2 added them; 3 adds `wake_at` and `workflow_signals`.
+/// A version 1 or 2 file is migrated when a store opens it for writing (old events keep a NULL time); a
+/// read-only reader reads it as it is (it reads neither timers nor signals).
 enum SQLiteWorkflowSchema {
-    /// The layout this build writes and reads. A database with another number is refused, not guessed at;
-    /// version 1 (no timers, no signals) is brought up to date when opened.
-    static let version = 2
+    /// The layout this build writes.
+    static let version = 3
 
-    enum State {
-        case new
+    /// What a file holds.
+    enum Layout: Equatable {
+        /// No tables yet (a new file).
+        case empty
+        /// Version 1: readable, migrated before writing.
+        case version1
+        /// Version 2 (times and history sizes, no timers or signals): readable, migrated before writing.
+        case version2
         case current
-        /// Of an older version this build migrates.
-        case old(Int)
+
+        /// Whether the journal has a `time` column and runs a `history_size`.
+        var hasTimes: Bool { self == .version2 || self == .current }
     }
 
     /// Checks an existing database.
     ///
     /// - Throws: `Invalid` for a database of another kind or schema version, or with missing tables.
-    static func check(_ db: Database, path: String) throws -> State {
-        if try db.tableExists("workflow_metadata"),
-            try String.fetchOne(db, sql: "SELECT value FROM workflow_metadata WHERE key = 'schema_version'") == "1"
-        {
-            try checkTables(db, path: path, ["workflow_runs", "workflow_journal"])
-            return .old(1)
+    static func check(_ db: Database, path: String) throws -> Layout {
+        if try db.tableExists("workflow_metadata") {
+            switch try String.fetchOne(db, sql: "SELECT value FROM workflow_metadata WHERE key = 'schema_version'") {
+            case "1":
+                try checkTables(db, path: path, ["workflow_runs", "workflow_journal"])
+                return .version1
+            case "2":
+                try checkTables(db, path: path, ["workflow_runs", "workflow_journal"])
+                return .version2
+            default: break
+            }
         }
         guard try DurableSQLite.checkSchemaVersion(
             db, metadataTable: "workflow_metadata", version: version, name: "workflow store \(path)", kind: "workflow store")
-        else { return .new }
+        else { return .empty }
         try checkTables(db, path: path, ["workflow_runs", "workflow_journal", "workflow_signals"])
         return .current
     }
@@ -67,6 +82,7 @@ enum SQLiteWorkflowSchema {
                     last_seq INTEGER NOT NULL,
                     created_at INTEGER NOT NULL,
                     updated_at INTEGER NOT NULL,
+                    history_size INTEGER NOT NULL DEFAULT 0,
                     wake_at INTEGER,
                     UNIQUE (workflow_id, run_id)
                 );
@@ -78,33 +94,56 @@ enum SQLiteWorkflowSchema {
                     key TEXT NOT NULL,
                     payload BLOB NOT NULL,
                     checksum INTEGER NOT NULL,
+                    time INTEGER,
                     PRIMARY KEY (run, seq)
                 ) WITHOUT ROWID;
-                INSERT INTO workflow_metadata (key, value) VALUES ('schema_version', '1');
-                """)
-        try migrate(db, from: 1)
+                \(timersAndSignals)
+                INSERT INTO workflow_metadata (key, value) VALUES ('schema_version', ?);
+                """,
+            arguments: [String(version)])
     }
 
-    /// Brings a database of schema version `from` to ``version``, in the caller's transaction.
-    static func migrate(_ db: Database, from: Int) throws {
-        if from < 2 {
-            if try !db.columns(in: "workflow_runs").contains(where: { $0.name == "wake_at" }) {
-                try db.execute(sql: "ALTER TABLE workflow_runs ADD COLUMN wake_at INTEGER")
-            }
-            try db.execute(
-                sql: """
-                    CREATE INDEX workflow_runs_wake ON workflow_runs (wake_at) WHERE wake_at IS NOT NULL;
-                    CREATE TABLE workflow_signals (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        workflow_id TEXT NOT NULL,
-                        topic TEXT NOT NULL,
-                        sender TEXT NOT NULL,
-                        payload BLOB NOT NULL,
-                        created_at INTEGER NOT NULL
-                    );
-                    CREATE INDEX workflow_signals_workflow ON workflow_signals (workflow_id, id);
-                    """)
-        }
-        try db.execute(sql: "UPDATE workflow_metadata SET value = ? WHERE key = 'schema_version'", arguments: [String(version)])
+    /// Brings a version 1 file to the current layout, in the caller's transaction: adds the columns,
+    /// computes every run's history size from its journal, then does what ``migrateFromVersion2(_:)`` does.
+    static func migrateFromVersion1(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE workflow_runs ADD COLUMN history_size INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE workflow_journal ADD COLUMN time INTEGER;
+                UPDATE workflow_runs SET history_size = \(historySizeExpression);
+                """)
+        try migrateFromVersion2(db)
     }
+
+    /// Brings a version 2 file to the current layout, in the caller's transaction: adds the timer column
+    /// (NULL: every run in flight has work now, so a host looks at it once) and the signal table.
+    static func migrateFromVersion2(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE workflow_runs ADD COLUMN wake_at INTEGER;
+                \(timersAndSignals)
+                UPDATE workflow_metadata SET value = ? WHERE key = 'schema_version';
+                """,
+            arguments: [String(version)])
+    }
+
+    /// What version 3 added: the index of the timer rows and the table of pending signals.
+    private static let timersAndSignals = """
+        CREATE INDEX workflow_runs_wake ON workflow_runs (wake_at) WHERE wake_at IS NOT NULL;
+        CREATE TABLE workflow_signals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            workflow_id TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX workflow_signals_workflow ON workflow_signals (workflow_id, id);
+        """
+
+    /// The history size of the `workflow_runs` row in scope, computed from its journal (version 1 files).
+    static let historySizeExpression = """
+        (SELECT coalesce(sum(length(CAST(kind AS BLOB)) + length(CAST(key AS BLOB)) + length(payload)), 0) \
+        FROM workflow_journal WHERE run = workflow_runs.id)
+        """
 }

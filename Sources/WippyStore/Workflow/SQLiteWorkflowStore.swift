@@ -59,10 +59,18 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
         let connection: DatabaseQueue
         do {
             connection = try DatabaseQueue(path: path, configuration: configuration)
-            switch try connection.read({ db in try SQLiteWorkflowSchema.check(db, path: path) }) {
-            case .new: try connection.write { db in try SQLiteWorkflowSchema.create(db) }
-            case .old(let version): try connection.write { db in try SQLiteWorkflowSchema.migrate(db, from: version) }
-            case .current: break
+            // Checked and created (or migrated from an older version) in one IMMEDIATE transaction, so two
+            // processes opening the same new or old file do not both do it.
+            try connection.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    switch try SQLiteWorkflowSchema.check(db, path: path) {
+                    case .empty: try SQLiteWorkflowSchema.create(db)
+                    case .version1: try SQLiteWorkflowSchema.migrateFromVersion1(db)
+                    case .version2: try SQLiteWorkflowSchema.migrateFromVersion2(db)
+                    case .current: break
+                    }
+                    return .commit
+                }
             }
             var readOnly = Configuration()
             readOnly.label = "workflow-store-reader"
@@ -92,7 +100,7 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
         reader.asyncRead { access in
             do {
                 let db = try access.get()
-                completion(.success(try SQLiteWorkflowStore.load(run, db, path: path)))
+                completion(.success(try SQLiteWorkflowStore.load(run, db, path: path, layout: .current)))
             } catch let error as WippyError {
                 completion(.failure(error))
             } catch {
@@ -197,7 +205,7 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
 
     // MARK: - Loading
 
-    private static func list(_ statuses: Set<WorkflowStatus>, limit: Int, _ db: Database, path: String) throws -> [WorkflowRecord] {
+    static func list(_ statuses: Set<WorkflowStatus>, limit: Int, _ db: Database, path: String) throws -> [WorkflowRecord] {
         var sql = "SELECT workflow_id, run_id, entry, entry_kind, registry_version, input, status, result FROM workflow_runs"
         var arguments: [(any DatabaseValueConvertible)?] = []
         if !statuses.isEmpty {
@@ -222,7 +230,9 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
         return records
     }
 
-    private static func load(_ run: WorkflowRunID, _ db: Database, path: String) throws -> WorkflowRun? {
+    static func load(
+        _ run: WorkflowRunID, _ db: Database, path: String, layout: SQLiteWorkflowSchema.Layout
+    ) throws -> WorkflowRun? {
         let row = try Row.fetchOne(
             db,
             sql: """
@@ -245,13 +255,15 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
             damaged(path, run: run, seq: seq, problem)
         }
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT seq, kind, key, payload, checksum FROM workflow_journal WHERE run = ? ORDER BY seq",
+            db,
+            sql: "SELECT seq, kind, key, payload, checksum, \(layout.hasTimes ? "time" : "NULL") FROM workflow_journal "
+                + "WHERE run = ? ORDER BY seq",
             arguments: [rowID])
         while let row = try rows.next() {
             let payload: Data? = row[3]
             try journal.add(
                 seq: UInt64(bitPattern: row[0] as Int64), kind: row[1], key: row[2], payload: payload.map { [UInt8]($0) },
-                checksum: row[4])
+                checksum: row[4], time: row[5])
         }
         let events = try journal.finish()
         return WorkflowRun(record: record, events: events)

@@ -260,6 +260,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     private func apply(_ item: WorkflowWrite, state: RunState?, next: UInt64, _ db: Database, now: Int64) throws -> RunState {
         let lastSeq = item.events.last?.seq ?? (next - 1)
+        let addedSize = Int64(item.events.reduce(0) { $0 + $1.byteSize })
         let rowID: Int64
         let status: WorkflowStatus
         if let start = item.start {
@@ -267,13 +268,13 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO workflow_runs (workflow_id, run_id, entry, entry_kind, registry_version, input, status,
-                        result, last_seq, created_at, updated_at, wake_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        result, last_seq, created_at, updated_at, history_size, wake_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             try statement.execute(arguments: [
                 item.run.workflowID, item.run.runID, start.entry.description, start.entryKind,
                 Int64(bitPattern: start.registryVersion), Data(start.input), status.rawValue,
-                (item.result ?? start.result).map { Data($0) }, Int64(bitPattern: lastSeq), now, now,
+                (item.result ?? start.result).map { Data($0) }, Int64(bitPattern: lastSeq), now, now, addedSize,
                 status.isFinal ? nil : item.wake?.storedValue,
             ])
             rowID = db.lastInsertedRowID
@@ -286,11 +287,11 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             let statement = try db.cachedStatement(
                 sql: """
                     UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ?,
-                        wake_at = CASE WHEN ? THEN ? ELSE wake_at END
+                        history_size = history_size + ?, wake_at = CASE WHEN ? THEN ? ELSE wake_at END
                     WHERE id = ?
                     """)
             try statement.execute(arguments: [
-                Int64(bitPattern: lastSeq), status.rawValue, item.result.map { Data($0) }, now,
+                Int64(bitPattern: lastSeq), status.rawValue, item.result.map { Data($0) }, now, addedSize,
                 setsWake, status.isFinal ? nil : item.wake?.storedValue, rowID,
             ])
         }
@@ -300,11 +301,11 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         }
         if !item.events.isEmpty {
             let insert = try db.cachedStatement(
-                sql: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum) VALUES (?, ?, ?, ?, ?, ?)")
+                sql: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
             for event in item.events {
                 let checksum = JournalChecksum.of(item.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload)
                 try insert.execute(arguments: [
-                    rowID, Int64(bitPattern: event.seq), event.kind, event.key, Data(event.payload), checksum,
+                    rowID, Int64(bitPattern: event.seq), event.kind, event.key, Data(event.payload), checksum, event.time ?? now,
                 ])
             }
         }

@@ -517,13 +517,15 @@ final class PostgresJournalWriter: Sendable {
         _ journal: [(run: WorkflowRunID, event: JournalEvent)], rowIDs: [WorkflowRunID: Int64], _ connection: PostgresConnection
     ) async throws {
         var runs: [Int64] = [], seqs: [Int64] = [], kinds: [String] = [], keys: [String] = []
-        var payloads: [ByteBuffer] = [], checksums: [Int64] = []
+        var payloads: [ByteBuffer] = [], checksums: [Int64] = [], hasTimes: [Bool] = [], times: [Int64] = []
         runs.reserveCapacity(journal.count)
         seqs.reserveCapacity(journal.count)
         kinds.reserveCapacity(journal.count)
         keys.reserveCapacity(journal.count)
         payloads.reserveCapacity(journal.count)
         checksums.reserveCapacity(journal.count)
+        hasTimes.reserveCapacity(journal.count)
+        times.reserveCapacity(journal.count)
         for (run, event) in journal {
             guard let id = rowIDs[run] else { preconditionFailure("a journal event of a run the batch does not hold") }
             runs.append(id)
@@ -532,6 +534,8 @@ final class PostgresJournalWriter: Sendable {
             keys.append(event.key)
             payloads.append(ByteBuffer(bytes: event.payload))
             checksums.append(JournalChecksum.of(run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
+            hasTimes.append(event.time != nil)
+            times.append(event.time ?? 0)
         }
         var binds = PostgresBindings()
         binds.append(runs)
@@ -540,11 +544,16 @@ final class PostgresJournalWriter: Sendable {
         binds.append(keys)
         binds.append(payloads)
         binds.append(checksums)
+        binds.append(hasTimes)
+        binds.append(times)
+        // An event's time is the one the engine chose, or the database's clock at the commit.
         try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    INSERT INTO wippy_workflow_journal (run, seq, kind, key, payload, checksum)
-                    SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::bytea[], $6::int8[])
+                    INSERT INTO wippy_workflow_journal (run, seq, kind, key, payload, checksum, time)
+                    SELECT r, s, k, ke, p, c, CASE WHEN ht THEN t ELSE floor(extract(epoch FROM now()) * 1000)::int8 END
+                    FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::bytea[], $6::int8[], $7::bool[], $8::int8[])
+                        AS u(r, s, k, ke, p, c, ht, t)
                     """, binds: binds),
             logger: logger)
     }

@@ -11,7 +11,8 @@ import WippyCore
 ///   none), `generation` (raised by every claim; the fence of writes), `lease_until` (timed by the server's
 ///   `now()`), and `wake_at` (its timer row, Unix milliseconds; NULL when it has work now, `Int64.max` when it
 ///   waits for a signal only).
-/// - `wippy_workflow_journal(run, seq, kind, key, payload, checksum)`: the journals, keyed by run and seq.
+/// - `wippy_workflow_journal(run, seq, kind, key, payload, checksum, time)`: the journals, keyed by run and
+///   seq; `time` is when the event was written (Unix milliseconds), as in the SQLite store.
 /// - `wippy_workflow_signals(id, workflow_id, topic, sender, payload, created_at)`: pending signals.
 ///
 /// Nodes that start together create the tables once: the set-up runs under a transaction-scoped advisory
@@ -57,6 +58,7 @@ enum PostgresWorkflowSchema {
             key text NOT NULL,
             payload bytea NOT NULL,
             checksum bigint NOT NULL,
+            time bigint,
             PRIMARY KEY (run, seq)
         )
         """,

@@ -480,11 +480,12 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
                     + "\(problem); it is not replayed")
         }
         let events = try await connection.query(
-            "SELECT seq, kind, key, payload, checksum FROM wippy_workflow_journal WHERE run = \(rowID) ORDER BY seq",
+            "SELECT seq, kind, key, payload, checksum, time FROM wippy_workflow_journal WHERE run = \(rowID) ORDER BY seq",
             logger: logger)
-        for try await (seq, kind, key, payload, checksum) in events.decode((Int64, String, String, ByteBuffer, Int64).self) {
+        for try await (seq, kind, key, payload, checksum, time) in events.decode((Int64, String, String, ByteBuffer, Int64, Int64?).self) {
             try journal.add(
-                seq: UInt64(bitPattern: seq), kind: kind, key: key, payload: Array(payload.readableBytesView), checksum: checksum)
+                seq: UInt64(bitPattern: seq), kind: kind, key: key, payload: Array(payload.readableBytesView), checksum: checksum,
+                time: time)
         }
         return WorkflowRun(record: record, events: try journal.finish())
     }

@@ -1,0 +1,29 @@
+/// How the engine encodes journal payloads: every event carries the workflow time it happened at (what
+/// `time.now()` reads after it is delivered) and a body; commands carry their payload. Both are
+/// ``PayloadArchive`` bytes, so tools can print them.
+public enum WorkflowJournalCodec {
+    /// An event's payload: `{t = time, v = body}`.
+    public static func event(time: Int64, _ body: Payload) -> [UInt8] {
+        (try? PayloadArchive.encode(.map([("t", .int(time)), ("v", body)]))) ?? []
+    }
+
+    /// The time and body of an event's payload.
+    ///
+    /// - Throws: `Invalid` when the bytes are not an event payload.
+    public static func decodeEvent(_ bytes: [UInt8]) throws(WippyError) -> (time: Int64, body: Payload) {
+        let payload = try PayloadArchive.decode(bytes)
+        guard let table = payload.tableValue, let time = table["t"]?.intValue else {
+            throw WippyError.invalid("journal event payload is not {t, v}")
+        }
+        return (time, table["v"] ?? .null)
+    }
+
+    public static func command(_ command: WorkflowCommand) -> [UInt8] {
+        (try? PayloadArchive.encode(command.payload)) ?? []
+    }
+
+    /// A journaled command's payload.
+    public static func decodeCommand(_ bytes: [UInt8]) throws(WippyError) -> Payload {
+        try PayloadArchive.decode(bytes)
+    }
+}

@@ -1,0 +1,98 @@
+import WippyCore
+public import WippyLua
+public import WippyRuntime
+
+/// The `workflow` module (durable-cluster-ai §1.3-1.4): `version`, `info`, `history_length`,
+/// `history_size`, `attrs`, `exec`. Outside a workflow they behave as Wippy's do: `version` returns
+/// `max_supported`, the history functions 0, `info` nil, and `attrs`/`exec` an error.
+public struct WorkflowModule: LuaModule {
+    public let name = "workflow"
+    public let classes: Set<ModuleClass> = [.workflow]
+
+    public init() {}
+
+    public func load(into lua: Lua, state: LuaWorkerState) {
+        lua.newTable(arrayCapacity: 0, fieldCapacity: 6)
+        lua.setFunctions(
+            [
+                ("version", Self.version), ("info", Self.info), ("history_length", Self.historyLength),
+                ("history_size", Self.historySize), ("attrs", Self.attrs), ("exec", Self.exec),
+            ], in: -1)
+    }
+
+    static func session(_ lua: Lua) -> WorkflowSession? { LuaProcess.current(lua)?.workflow }
+
+    /// `workflow.version(change_id, min_supported, max_supported)`.
+    static let version: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let change = lua.string(at: 1), !change.isEmpty else { return lua.typeError(1, expected: "string") }
+        guard let minimum = lua.integer(at: 2), let maximum = lua.integer(at: 3) else {
+            return lua.raise("workflow.version(change_id, min_supported, max_supported) needs two integers")
+        }
+        guard minimum <= maximum else { return lua.raise("workflow.version: min_supported \(minimum) > max_supported \(maximum)") }
+        guard let session = session(lua) else {
+            lua.push(maximum)
+            return 1
+        }
+        guard let recorded = session.version(from: lua, change: change, min: minimum, max: maximum) else {
+            return lua.yieldToScheduler()
+        }
+        guard recorded >= minimum && recorded <= maximum else {
+            return LuaWorkerState.of(lua).fail(
+                .invalid("workflow.version \(change): recorded version \(recorded) is outside \(minimum)...\(maximum)"), on: lua)
+        }
+        lua.push(recorded)
+        return 1
+    }
+
+    /// `workflow.info()`: `{workflow_id, run_id, entry, registry_version, history_length, history_size, replaying}`.
+    static let info: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let session = session(lua) else {
+            lua.pushNil()
+            return 1
+        }
+        lua.newTable(arrayCapacity: 0, fieldCapacity: 8)
+        let fields: [(String, Payload)] = [
+            ("workflow_id", .string(session.run.workflowID)), ("run_id", .string(session.run.runID)),
+            ("workflow_type", .string(session.record.entry.description)), ("entry", .string(session.record.entry.description)),
+            ("registry_version", .int(Int64(session.record.registryVersion))),
+            ("history_length", .int(Int64(session.historyLength))), ("history_size", .int(Int64(session.historySize))),
+            ("replaying", .bool(session.isReplaying)),
+        ]
+        let worker = LuaWorkerState.of(lua)
+        for (key, value) in fields {
+            LuaValueConverter.push(value, on: lua, state: worker)
+            lua.rawSet(-2, key: key)
+        }
+        return 1
+    }
+
+    static let historyLength: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        lua.push(Int64(session(lua)?.historyLength ?? 0))
+        return 1
+    }
+
+    static let historySize: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        lua.push(Int64(session(lua)?.historySize ?? 0))
+        return 1
+    }
+
+    static let attrs: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard session(lua) != nil else {
+            return LuaWorkerState.of(lua).fail(.invalid("workflow.attrs can only be used inside a workflow"), on: lua)
+        }
+        return LuaWorkerState.of(lua).fail(.invalid("workflow.attrs is not supported yet"), on: lua)
+    }
+
+    static let exec: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard session(lua) != nil else {
+            return LuaWorkerState.of(lua).fail(.invalid("workflow.exec is not yet supported outside a workflow"), on: lua)
+        }
+        return LuaWorkerState.of(lua).fail(.invalid("child workflows (workflow.exec) are not supported yet"), on: lua)
+    }
+}
