@@ -173,7 +173,7 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
     let runtime: LuaRuntime
     let storePath: String
     let nodeName: String
-    let hostService: HostService
+    let stopTimeout: Duration
     let stores: SharedWorkflowStores
     private let state = Mutex<(engine: WorkflowEngine?, store: SQLiteWorkflowStore?)>((nil, nil))
 
@@ -186,7 +186,7 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
         self.stores = stores
         self.storePath = storePath
         self.nodeName = nodeName
-        hostService = HostService(host: host, stopTimeout: stopTimeout)
+        self.stopTimeout = stopTimeout
     }
 
     var engine: WorkflowEngine? { state.withLock { $0.engine } }
@@ -220,7 +220,7 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
         let store = state.withLock { $0.store }
         if let engine { engine.detach() }
         let host = self.host
-        let timeout = hostService.stopTimeout
+        let timeout = stopTimeout
         let stores = self.stores
         let path = storePath
         DispatchQueue.global().async {

@@ -22,10 +22,8 @@ public final class WorkflowSession {
     public private(set) var now: Int64 = 0
     /// The run's recorded random seed.
     public private(set) var seed: UInt64 = 0
-    /// Live events journaled (submitted) in sequence order, waiting for their commit and then a block point.
+    /// Live events journaled (queued or submitted) in sequence order, waiting for a block point.
     private var waiting = Deque<JournalEvent>()
-    /// The highest sequence number known durable.
-    private var durableSeq: UInt64
     /// What an answer does, by the sequence number of the command it answers.
     private var resolvers: [UInt64: (Payload) -> Void] = [:]
     /// Events queued for the next write, and what runs once it is durable.
@@ -43,7 +41,6 @@ public final class WorkflowSession {
         self.store = store
         self.observer = observer
         replayer = WorkflowReplayer(journal: journal)
-        durableSeq = journal.last?.seq ?? 0
         if let first = journal.first, first.kind == "start", let decoded = try? WorkflowJournalCodec.decodeEvent(first.payload) {
             now = decoded.time
             seed = UInt64(bitPattern: decoded.body["seed"]?.intValue ?? 0)
@@ -262,13 +259,11 @@ public final class WorkflowSession {
         unwritten = []
         afterWrite = []
         let cell = process.cell
-        let last = events.last?.seq ?? durableSeq
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
             if case .custom(let outcome as WriteOutcome) = completion, case .failure(let error) = outcome.result {
                 self.observer.sessionFailed(self, error: error)
                 return
             }
-            self.durableSeq = max(self.durableSeq, last)
             for action in actions { action() }
         }
         store.submit(WorkflowWrite(run: run, events: events, status: status, result: result)) { outcome in
