@@ -8,7 +8,9 @@ import WippyStore
 /// The registry handler of `workflow.host`, our kind for durable workflows, and of Wippy's
 /// `temporal.client` / `temporal.worker` entries, which the same embedded engine serves (no Temporal server):
 /// each host or worker is a process host whose runs are journaled in a workflow store (`store`: a
-/// `db.sql.sqlite` entry; absent, and always for Temporal workers: `.wippy/workflows.db` under the project).
+/// `db.sql.sqlite` or `db.sql.postgres` entry; absent, and always for Temporal workers:
+/// `.wippy/workflows.db` under the project). On PostgreSQL, every node running the app shares the runs:
+/// each holds its runs through leases and takes over those of a node that died.
 /// `process.spawn(workflow, "<host id>", ...)` starts a run; the host's service recovers the unfinished runs
 /// of its store when it starts. Workflow PIDs are `{node@host|workflow-id}`: `node` is the host's `node`
 /// field (default: its entry ID), or for a Temporal worker its client's entry ID, as in Wippy.
@@ -19,8 +21,10 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
         var workers: Int
         var processMemoryLimit: Int?
         var lifecycle: LifecycleConfig
-        /// The store file.
-        var storePath: String
+        /// Where the runs are kept.
+        var store: WorkflowStoreLocation
+        var evictAfter: Duration?
+        var lease: Duration
         /// The node part of the host's workflow PIDs.
         var nodeName: String
         /// Set for a `temporal.worker` (logged once when it is made).
@@ -79,11 +83,12 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
             WorkflowIdentity.register(host: id.description)
             if let queue = config.temporalQueue {
                 runtime.logger.info(
-                    "temporal.worker \(id) (task queue \(queue)): served by the embedded workflow engine, no Temporal server; runs journaled in \(config.storePath)")
+                    "temporal.worker \(id) (task queue \(queue)): served by the embedded workflow engine, no Temporal server; runs journaled in \(config.store)")
             }
+            let settings = WorkflowEngine.Settings(evictAfter: config.evictAfter, lease: config.lease)
             let service = WorkflowHostService(
-                host: host, runtime: runtime, stores: stores, storePath: config.storePath, nodeName: config.nodeName,
-                stopTimeout: config.lifecycle.stopTimeout)
+                host: host, runtime: runtime, stores: stores, location: config.store, nodeName: config.nodeName,
+                settings: settings, stopTimeout: config.lifecycle.stopTimeout)
             live.withLock { $0[id] = (service, config) }
             supervisor.register(id, service: service, lifecycle: config.lifecycle)
         }
@@ -112,54 +117,62 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
             let host = try HostKind.config(of: entry)
             return Config(
                 workers: host.workers, processMemoryLimit: host.processMemoryLimit, lifecycle: worker.lifecycle,
-                storePath: WorkflowStoreLocation.defaultPath(projectRoot: projectRoot), nodeName: worker.pidNode,
+                store: .embedded(path: WorkflowStoreLocation.defaultPath(projectRoot: projectRoot)),
+                evictAfter: WorkflowHostConfig.defaultEvictAfter, lease: WorkflowHostConfig.defaultLease, nodeName: worker.pidNode,
                 temporalQueue: worker.taskQueue)
         }
         let host = try WorkflowHostConfig(entry: entry)
-        let path: String
-        switch try host.storeLocation(projectRoot: projectRoot, entry: lookup) {
-        case .embedded(let file), .sqlite(let file, _): path = file
-        case .postgres(_, let database):
-            throw WippyError.invalid("workflow host \(entry.id): store \(database) is PostgreSQL, which this build does not run yet")
-        }
         return Config(
-            workers: host.workers, processMemoryLimit: host.processMemoryLimit, lifecycle: host.lifecycle, storePath: path,
+            workers: host.workers, processMemoryLimit: host.processMemoryLimit, lifecycle: host.lifecycle,
+            store: try host.storeLocation(projectRoot: projectRoot, entry: lookup), evictAfter: host.evictAfter, lease: host.lease,
             nodeName: host.node, temporalQueue: nil)
     }
 }
 
-/// One open store per file, shared by the hosts that name it (each store has one writer thread; two on a
-/// file would take turns on its lock). Closed when the last host using it stops.
+/// One open store per file or database, shared by the hosts that name it (each store has one writer; two
+/// on a SQLite file would take turns on its lock). Closed when the last host using it stops.
 final class SharedWorkflowStores: @unchecked Sendable {
-    private let open = Mutex<[String: (store: SQLiteWorkflowStore, users: Int)]>([:])
+    private let open = Mutex<[String: (store: any WorkflowStore, users: Int)]>([:])
 
-    func acquire(_ path: String) throws(WippyError) -> SQLiteWorkflowStore {
-        let found = open.withLock { open -> SQLiteWorkflowStore? in
-            guard let entry = open[path] else { return nil }
-            open[path] = (entry.store, entry.users + 1)
+    func acquire(_ location: WorkflowStoreLocation, lease: Duration) throws(WippyError) -> any WorkflowStore {
+        let key = location.description
+        let found = open.withLock { open -> (any WorkflowStore)? in
+            guard let entry = open[key] else { return nil }
+            open[key] = (entry.store, entry.users + 1)
             return entry.store
         }
         if let found { return found }
-        let store = try SQLiteWorkflowStore(path: path)
+        let store: any WorkflowStore
+        switch location {
+        case .embedded(let path), .sqlite(let path, _):
+            store = try SQLiteWorkflowStore(path: path)
+        case .postgres(let config, _):
+            let settings = PostgresConnectionSettings(
+                host: config.host, port: config.port, database: config.database, username: config.username,
+                password: config.password.isEmpty ? nil : config.password, options: config.options,
+                maxConnections: config.pool.maxOpen)
+            store = try PostgresWorkflowStore(settings: settings, startLease: lease)
+        }
         return open.withLock { open in
-            if let entry = open[path] {
-                open[path] = (entry.store, entry.users + 1)
+            if let entry = open[key] {
+                open[key] = (entry.store, entry.users + 1)
                 store.close()
                 return entry.store
             }
-            open[path] = (store, 1)
+            open[key] = (store, 1)
             return store
         }
     }
 
-    func release(_ path: String) {
-        let closing = open.withLock { open -> SQLiteWorkflowStore? in
-            guard let entry = open[path] else { return nil }
+    func release(_ location: WorkflowStoreLocation) {
+        let key = location.description
+        let closing = open.withLock { open -> (any WorkflowStore)? in
+            guard let entry = open[key] else { return nil }
             if entry.users > 1 {
-                open[path] = (entry.store, entry.users - 1)
+                open[key] = (entry.store, entry.users - 1)
                 return nil
             }
-            open[path] = nil
+            open[key] = nil
             return entry.store
         }
         closing?.close()
@@ -171,21 +184,23 @@ final class SharedWorkflowStores: @unchecked Sendable {
 final class WorkflowHostService: SupervisedService, @unchecked Sendable {
     let host: ProcessHost
     let runtime: LuaRuntime
-    let storePath: String
+    let location: WorkflowStoreLocation
     let nodeName: String
+    let settings: WorkflowEngine.Settings
     let stopTimeout: Duration
     let stores: SharedWorkflowStores
-    private let state = Mutex<(engine: WorkflowEngine?, store: SQLiteWorkflowStore?)>((nil, nil))
+    private let state = Mutex<(engine: WorkflowEngine?, store: (any WorkflowStore)?)>((nil, nil))
 
     init(
-        host: ProcessHost, runtime: LuaRuntime, stores: SharedWorkflowStores, storePath: String, nodeName: String,
-        stopTimeout: Duration
+        host: ProcessHost, runtime: LuaRuntime, stores: SharedWorkflowStores, location: WorkflowStoreLocation, nodeName: String,
+        settings: WorkflowEngine.Settings, stopTimeout: Duration
     ) {
         self.host = host
         self.runtime = runtime
         self.stores = stores
-        self.storePath = storePath
+        self.location = location
         self.nodeName = nodeName
+        self.settings = settings
         self.stopTimeout = stopTimeout
     }
 
@@ -194,38 +209,46 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
     func start(_ run: ServiceRun) {
         host.start()
         guard host.isRunning else { return run.exited(.terminal("host \(host.id) was stopped and cannot start again")) }
-        let store: SQLiteWorkflowStore
-        do {
-            store = try stores.acquire(storePath)
-        } catch {
-            return run.exited(.terminal("workflow host \(host.id): \(error.message)"))
-        }
-        let engine = WorkflowEngine(hostID: host.id, nodeName: nodeName, store: store, runtime: runtime, host: host)
-        state.withLock { $0 = (engine, store) }
-        runtime.node.register(gateway: engine, forHost: host.id)
-        let logger = runtime.logger
-        let hostID = host.id
-        engine.recover { result in
-            switch result {
-            case .success(let count):
-                if count > 0 { logger.info("workflow host \(hostID): resumed \(count) unfinished workflow runs") }
-                run.started()
-            case .failure(let error):
-                run.exited(.terminal("workflow host \(hostID): cannot read its store: \(error.message)"))
+        let location = self.location, lease = settings.lease, stores = self.stores, hostID = host.id
+        // Opening a PostgreSQL store waits for the server: off the caller's thread.
+        DispatchQueue.global().async { [self] in
+            let store: any WorkflowStore
+            switch Result(catching: { () throws(WippyError) in try stores.acquire(location, lease: lease) }) {
+            case .success(let opened): store = opened
+            case .failure(let error): return run.exited(.terminal("workflow host \(hostID): \(error.message)"))
+            }
+            let engine = WorkflowEngine(
+                hostID: host.id, nodeName: nodeName, store: store, runtime: runtime, host: host, settings: settings)
+            state.withLock { $0 = (engine, store) }
+            runtime.node.register(gateway: engine, forHost: host.id)
+            let logger = runtime.logger
+            if case .postgres = location {
+                logger.info("workflow host \(hostID): runs kept in \(location), shared with other nodes (this node: \(engine.leaseOwner))")
+            }
+            engine.recover { result in
+                switch result {
+                case .success(let count):
+                    if count > 0 { logger.info("workflow host \(hostID): resumed \(count) unfinished workflow runs") }
+                    run.started()
+                case .failure(let error):
+                    run.exited(.terminal("workflow host \(hostID): cannot read its store: \(error.message)"))
+                }
             }
         }
     }
 
     func stop(_ run: ServiceRun) {
-        let store = state.withLock { $0.store }
-        if let engine { engine.detach() }
+        let (engine, store) = state.withLock { ($0.engine, $0.store) }
+        engine?.detach()
         let host = self.host
         let timeout = stopTimeout
         let stores = self.stores
-        let path = storePath
+        let location = self.location
         DispatchQueue.global().async {
             host.stop(timeout: timeout)
-            if store != nil { stores.release(path) }
+            // The processes are gone: what they held goes back to the other nodes at once.
+            engine?.releaseLeases()
+            if store != nil { stores.release(location) }
             run.exited(.normal)
         }
     }

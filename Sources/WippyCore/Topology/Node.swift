@@ -196,6 +196,12 @@ public final class Node: Sendable {
         topology.unmonitor(watcher: watcher, target: target)
     }
 
+    /// Removes and returns the monitors of `target` (a workflow run leaving memory keeps its watchers with
+    /// its engine, which attaches them again when the run comes back, so they see EXIT only when it ends).
+    public func takeWatchers(of target: PID) -> [PID] {
+        topology.takeWatchers(of: target)
+    }
+
     /// Links two live processes; `NotFound` ("pid not registered") when either has exited or is exiting, so
     /// a link is either reported as failed or its LINK_DOWN comes, never neither.
     public func link(_ a: PID, _ b: PID) throws(WippyError) {

@@ -30,6 +30,10 @@ final class Topology: Sendable {
         }
     }
 
+    func takeWatchers(of target: PID) -> [PID] {
+        state.withLock { $0.watchers.removeValue(forKey: target) ?? [] }
+    }
+
     func link(_ a: PID, _ b: PID) {
         state.withLock { state in
             state.links[a, default: []].insert(b)

@@ -1,18 +1,18 @@
 /// A ``WorkflowSignalStore`` shared by several nodes (PostgreSQL): each non-final run is held by at most one
 /// node at a time, through a lease timed by the store's clock and a fencing generation.
 ///
-/// A node claims runs (``claim(node:limit:lease:readyWithin:completion:)``), renews its leases well within
+/// A node claims runs (``claim(node:host:limit:lease:readyWithin:completion:)``), renews its leases well within
 /// their duration, and writes with the ``WorkflowFence`` its claim returned. When a node stops renewing
 /// (killed, partitioned), its leases expire and another node's claim takes the runs over with a higher
 /// generation; the stalled node's later writes are refused ("lease lost"), so two nodes never extend one
 /// journal.
 public protocol WorkflowLeaseStore: WorkflowSignalStore {
-    /// Claims up to `limit` runs for `node`: non-final runs that no node holds (no owner, or a lease that
+    /// Claims up to `limit` runs for `node` (of workflow host `host` only, when given): running runs that no node holds (no owner, or a lease that
     /// has expired) and that are ready: no wake time, a wake time at or before now + `readyWithin`, or a
     /// pending signal. Each claimed run's generation is raised by one and its lease runs for `lease` from
     /// the store's clock now. Concurrent claims (`FOR UPDATE SKIP LOCKED`) never return a run twice.
     func claim(
-        node: String, limit: Int, lease: Duration, readyWithin: Duration,
+        node: String, host: String?, limit: Int, lease: Duration, readyWithin: Duration,
         completion: @escaping @Sendable (Result<[WorkflowClaim], WippyError>) -> Void)
 
     /// Extends to now + `lease` the leases `node` holds on `runs` (with the given fences); returns the runs
@@ -48,10 +48,10 @@ public struct WorkflowClaim: Sendable, Equatable {
 extension WorkflowLeaseStore {
     /// Claims up to `limit` ready runs for `node`.
     public func claim(
-        node: String, limit: Int, lease: Duration, readyWithin: Duration = .zero
+        node: String, host: String? = nil, limit: Int, lease: Duration, readyWithin: Duration = .zero
     ) async throws(WippyError) -> [WorkflowClaim] {
         let result = await withCheckedContinuation { continuation in
-            claim(node: node, limit: limit, lease: lease, readyWithin: readyWithin) { continuation.resume(returning: $0) }
+            claim(node: node, host: host, limit: limit, lease: lease, readyWithin: readyWithin) { continuation.resume(returning: $0) }
         }
         return try result.get()
     }

@@ -13,6 +13,10 @@ public struct WorkflowRecord: Sendable, Equatable {
     public var status: WorkflowStatus
     /// The result (or error) once the run has ended, encoded by the engine.
     public var result: [UInt8]?
+    /// The workflow host that runs it (its entry ID): hosts sharing a store each take their own runs.
+    /// Empty when the store does not keep it (records read from a SQLite store: the engine reads the host
+    /// from `input` there).
+    public var host: String
 
     public init(
         run: WorkflowRunID,
@@ -21,7 +25,8 @@ public struct WorkflowRecord: Sendable, Equatable {
         registryVersion: UInt64,
         input: [UInt8],
         status: WorkflowStatus = .running,
-        result: [UInt8]? = nil
+        result: [UInt8]? = nil,
+        host: String = ""
     ) {
         self.run = run
         self.entry = entry
@@ -30,5 +35,6 @@ public struct WorkflowRecord: Sendable, Equatable {
         self.input = input
         self.status = status
         self.result = result
+        self.host = host
     }
 }

@@ -21,6 +21,13 @@ public protocol WorkflowSignalStore: WorkflowStore {
     /// `limit`. Runs parked on signals only (``WorkflowWake/onSignal``) are never due.
     func dueRuns(before: Int64?, limit: Int, completion: @escaping @Sendable (Result<[WorkflowDueRun], WippyError>) -> Void)
 
+    /// The runs that need a node now: status `running`, and a wake time that is absent (work now) or at or
+    /// before `before` (Unix milliseconds; nil: the store's clock now), or a pending signal. With
+    /// `workflowIDs`, only runs of those workflows. Oldest first, at most `limit`.
+    func readyRuns(
+        before: Int64?, workflowIDs: [String]?, limit: Int,
+        completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void)
+
     /// Hints that workflows have new work (a new stream per call; it ends when the store closes). A hint may
     /// be lost: poll as well.
     func wakeups() -> AsyncStream<WorkflowWakeup>
@@ -39,6 +46,14 @@ extension WorkflowSignalStore {
     public func pendingSignals(workflowID: String, limit: Int = .max) async throws(WippyError) -> [WorkflowSignal] {
         let result = await withCheckedContinuation { continuation in
             pendingSignals(workflowID: workflowID, limit: limit) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// The runs that need a node now (see ``readyRuns(before:workflowIDs:limit:completion:)``).
+    public func readyRuns(before: Int64? = nil, workflowIDs: [String]? = nil, limit: Int = .max) async throws(WippyError) -> [WorkflowRecord] {
+        let result = await withCheckedContinuation { continuation in
+            readyRuns(before: before, workflowIDs: workflowIDs, limit: limit) { continuation.resume(returning: $0) }
         }
         return try result.get()
     }

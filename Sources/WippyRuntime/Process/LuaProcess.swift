@@ -339,6 +339,7 @@ public final class LuaProcess: ProcessBehavior {
         lua.unref(inboxRef)
         inbox = nil
         if let extras {
+            extras.workflow?.discarded()
             endEventSubscriptions()
             for task in extras.tasks {
                 task.state = .dead

@@ -41,7 +41,8 @@ extension WorkflowSession {
         _ seq: UInt64, function: EntryID, arguments: [Payload], context: ExecutionContext?, policy: WorkflowActivityPolicy,
         attempt: Int
     ) {
-        guard divergence == nil, !isEnding else { return }
+        guard divergence == nil, !isEnding, !isLeaving else { return }
+        parking.activityStarted(seq)
         let cell = process.cell
         var callee: PID?
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
@@ -100,6 +101,7 @@ extension WorkflowSession {
 
     /// Arms the real timer of the durable timer at `seq`; its firing is journaled.
     func armTimer(_ seq: UInt64, fireAt: Int64) {
+        parking.timerArmed(seq, fireAt: fireAt)
         let delay = max(fireAt - WorkflowSession.wallClock, 0)
         _ = process.armTimer(after: UInt64(delay)) { [unowned(unsafe) self] _ in
             self.record(kind: "fired", key: String(seq), .null)

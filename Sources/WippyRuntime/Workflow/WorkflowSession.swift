@@ -35,6 +35,23 @@ public final class WorkflowSession {
     public private(set) var divergence: String?
     /// Set once the run's end is being written.
     private(set) var isEnding = false
+    /// The node's hold on the run in a store shared by several nodes (carried by every write).
+    public var fence: WorkflowFence?
+    /// What the run waits for: the wake time of its writes, and when it may leave memory.
+    var parking = WorkflowParking()
+    /// The wake time last written (nil: not written by this session; the store's is kept).
+    private var writtenWake: WorkflowWake?
+    /// Store writes submitted and not yet acknowledged.
+    private var writesInFlight = 0
+    /// Signals recorded in the store (while the run was not in memory here) that the next write takes.
+    private var takes: [UInt64] = []
+    /// The highest store signal id journaled by this session: a signal is taken once.
+    private var lastTakenSignal: UInt64 = 0
+    /// Set once the run leaves memory (evicted, its lease lost) or its host stops: nothing more is written
+    /// here, and what reaches the process is handed back to the engine.
+    private(set) var isLeaving = false
+    /// Set while the eviction check's timer is armed.
+    private var evictionArmed = false
 
     public init(record: WorkflowRecord, journal: [JournalEvent], store: any WorkflowStore, observer: any WorkflowSessionObserver) {
         self.record = record
@@ -65,6 +82,58 @@ public final class WorkflowSession {
             return true
         }
         for item in early { arrived(item) }
+        parking.active(at: WorkflowSession.wallClock)
+        armPoke()
+        if fetchSignalsAtStart { takeStoreSignals() }
+    }
+
+    /// Set by the engine for a run resumed from the store: signals may have been recorded while it was away.
+    var fetchSignalsAtStart = false
+
+    /// Gives the engine a way to wake this session from any thread: it then reads the store's pending
+    /// signals of the workflow (a hint that some were recorded for it).
+    private func armPoke() {
+        guard !isLeaving, store is any WorkflowSignalStore else { return }
+        let cell = process.cell
+        let token = process.expectCompletion { [unowned(unsafe) self] completion in
+            if case .custom(let poke as WorkflowPoke)? = completion, poke == .leave {
+                self.leave(reason: "lease lost")
+                return
+            }
+            self.takeStoreSignals()
+            self.armPoke()
+        }
+        observer.sessionPokable(self) { poke in cell.worker.complete(cell, token: token, .custom(poke)) }
+    }
+
+    /// Reads the workflow's pending store signals and journals those not journaled yet; the write that
+    /// holds them takes them from the store.
+    func takeStoreSignals() {
+        guard let signals = store as? any WorkflowSignalStore, !isLeaving, divergence == nil, !isEnding else { return }
+        let cell = process.cell
+        let token = process.expectCompletion { [unowned(unsafe) self] completion in
+            guard case .custom(let read as SignalRead) = completion, case .success(let found) = read.result else { return }
+            self.journalStoreSignals(found)
+        }
+        signals.pendingSignals(workflowID: run.workflowID, limit: 1000) { result in
+            cell.worker.complete(cell, token: token, .custom(SignalRead(result: result)))
+        }
+    }
+
+    private func journalStoreSignals(_ found: [WorkflowSignal]) {
+        guard !isLeaving, divergence == nil, !isEnding else { return }
+        for signal in found where signal.id > lastTakenSignal {
+            lastTakenSignal = signal.id
+            takes.append(signal.id)
+            switch WorkflowSignalEnvelope.decode(signal) {
+            case .message(let message): record(kind: "signal", key: message.topic, WorkflowSession.encode(message))
+            case .cancel(let from, let reason):
+                record(kind: "cancel", .map([("from", .string(from?.description ?? "")), ("reason", .string(reason))]))
+            case .terminate: observer.sessionAskedToTerminate(self)
+            }
+        }
+        if found.count == 1000 { takeStoreSignals() }
+        if takes.count > 0 { flush() }
     }
 
     public var historyLength: Int { replayer.historyLength }
@@ -97,6 +166,14 @@ public final class WorkflowSession {
             if !answered { act(event.seq, recorded) }
             return .replayed(seq: event.seq, recorded: recorded, answered: answered)
         case .new(let event):
+            // What the run now waits for counts from the moment the command is issued (its wake time is
+            // written with it), not from when it acts.
+            switch command {
+            case .timer(_, let fireAt): parking.timerArmed(event.seq, fireAt: fireAt)
+            case .cancelTimer(let seq): parking.timerEnded(seq)
+            case .call, .spawn: parking.activityStarted(event.seq)
+            default: break
+            }
             journal([event]) { act(event.seq, nil) }
             return .new(seq: event.seq)
         case .diverged(let found):
@@ -113,7 +190,10 @@ public final class WorkflowSession {
     /// Journals an event that arrived now (an activity's result, a fired timer, a message); it is delivered
     /// at the first block point after it is durable.
     func record(kind: String, key: String = "", _ body: Payload) {
-        guard divergence == nil, !isEnding else { return }
+        guard divergence == nil, !isEnding, !isLeaving else { return }
+        if let seq = UInt64(key) {
+            if kind == "fired" { parking.timerEnded(seq) } else if kind != "signal" { parking.activityEnded(seq) }
+        }
         let event = replayer.append(kind: kind, key: key, payload: WorkflowJournalCodec.event(time: WorkflowSession.wallClock, body))
         waiting.append(event)
         journal([event]) {}
@@ -127,6 +207,11 @@ public final class WorkflowSession {
 
     /// A mailbox item for the process: journaled as a signal (a message) or a cancellation (an event).
     func arrived(_ item: MailboxItem) {
+        if isLeaving {
+            // The run is leaving memory: its engine records the item in the store for the next node.
+            observer.sessionRerouted(self, item)
+            return
+        }
         switch item {
         case .message(let message):
             record(kind: "signal", key: message.topic, WorkflowSession.encode(message))
@@ -207,7 +292,7 @@ public final class WorkflowSession {
     /// must end now (a divergence found at the end blocks the run instead).
     func finish(_ result: ProcessResult) -> ProcessRunOutcome {
         // Ended by the host's shutdown (terminated, or out of time): the run stays in flight.
-        if observer.isStopping && result.error != nil { return .finished(result) }
+        if (observer.isStopping && result.error != nil) || isLeaving { return .finished(result) }
         guard divergence == nil else { return .blocked }
         if result.error == nil, let unmatched = replayer.unmatchedCommand(actual: "the workflow returned") {
             block("\(unmatched)", at: nil)
@@ -235,7 +320,7 @@ public final class WorkflowSession {
         divergence = message
         unwritten = []
         afterWrite = []
-        store.submit(WorkflowWrite(run: run, status: .blocked, result: Array(message.utf8))) { _ in }
+        store.submit(WorkflowWrite(run: run, status: .blocked, result: Array(message.utf8), fence: fence)) { _ in }
         observer.sessionBlocked(self, reason: message)
     }
 
@@ -252,39 +337,100 @@ public final class WorkflowSession {
     /// Writes what is queued (one store item); the queued actions run once it is durable. A failed write
     /// fails the run.
     func flush(status: WorkflowStatus? = nil, result: [UInt8]? = nil, then final: (() -> Void)? = nil) {
-        guard !unwritten.isEmpty || status != nil else { return }
+        guard !isLeaving else { return }
+        if !unwritten.isEmpty || status != nil { parking.active(at: WorkflowSession.wallClock) }
+        let wake = status == nil ? parking.wake(hasWork: hasWork) : nil
+        let wakeChanged = wake != nil && wake != writtenWake
+        guard !unwritten.isEmpty || status != nil || wakeChanged else {
+            armEvictionCheck()
+            return
+        }
         let events = unwritten
         var actions = afterWrite
         if let final { actions.append(final) }
         unwritten = []
         afterWrite = []
+        let taken = takes
+        takes = []
+        if wakeChanged { writtenWake = wake }
+        writesInFlight += 1
         let cell = process.cell
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
+            self.writesInFlight -= 1
             if case .custom(let outcome as WriteOutcome) = completion, case .failure(let error) = outcome.result {
                 self.observer.sessionFailed(self, error: error)
                 return
             }
             for action in actions { action() }
+            self.armEvictionCheck()
         }
-        store.submit(WorkflowWrite(run: run, events: events, status: status, result: result)) { outcome in
+        let write = WorkflowWrite(
+            run: run, events: events, status: status, result: result, wake: wakeChanged ? wake : nil, fence: fence,
+            takeSignals: taken)
+        store.submit(write) { outcome in
             cell.worker.complete(cell, token: token, .custom(WriteOutcome(result: outcome)))
         }
     }
+
+    /// True while the run has work in memory: a task that can run, or an event not yet delivered.
+    private var hasWork: Bool {
+        !process.readyQueue.isEmpty || !waiting.isEmpty || replayer.isReplayingEvents
+    }
+
+    /// True while the run has work or writes not yet durable: it stays in memory.
+    private var isBusy: Bool { hasWork || writesInFlight > 0 || !unwritten.isEmpty || !takes.isEmpty }
+
+    // MARK: - Leaving memory
+
+    /// Arms the check that evicts the run once it has been parked for its host's `evict_after`.
+    private func armEvictionCheck() {
+        guard !evictionArmed, !isLeaving, !isEnding, divergence == nil, let idle = observer.evictAfter,
+            let remaining = parking.untilEvictable(now: WorkflowSession.wallClock, idle: idle, hasWork: isBusy)
+        else { return }
+        evictionArmed = true
+        _ = process.armTimer(after: UInt64(max(remaining, 0))) { [unowned(unsafe) self] _ in
+            self.evictionArmed = false
+            self.evictIfParked()
+        }
+    }
+
+    private func evictIfParked() {
+        guard !isLeaving, !isEnding, divergence == nil, process.pendingExit == nil, let idle = observer.evictAfter,
+            let remaining = parking.untilEvictable(now: WorkflowSession.wallClock, idle: idle, hasWork: isBusy)
+        else { return }
+        guard remaining <= 0 else { return armEvictionCheck() }
+        // The wake time the run leaves with must be durable first.
+        if parking.wake(hasWork: false) != writtenWake { return flush() }
+        leave(reason: "evicted")
+    }
+
+    /// Ends the process without ending the run (its journal and wake time are durable): the run comes back
+    /// from the store when it is woken.
+    func leave(reason: String) {
+        guard !isLeaving, !isEnding else { return }
+        isLeaving = true
+        observer.sessionLeaving(self, reason: reason)
+        process.pendingExit = ProcessResult(value: .null)
+    }
+
+    /// The carrier process is gone (ended, evicted or stopped).
+    func discarded() { observer.sessionGone(self) }
+}
+
+/// A wake-up for a session from another thread (``WorkflowSession/armPoke()``).
+public enum WorkflowPoke: Sendable {
+    /// Signals may have been recorded in the store for the run.
+    case signals
+    /// The node no longer holds the run: its process ends without writing.
+    case leave
+}
+
+/// The store's pending signals, on their way to the worker.
+struct SignalRead: Sendable {
+    let result: Result<[WorkflowSignal], WippyError>
 }
 
 /// A store write's result on its way back to the worker.
 struct WriteOutcome: Sendable {
     let result: Result<Void, WippyError>
-}
-
-/// What a workflow engine hears from the sessions of its runs (on their workers' threads).
-public protocol WorkflowSessionObserver: AnyObject, Sendable {
-    /// True once the host is stopping: its runs stay in flight (they resume at the next start), so what
-    /// the shutdown does to their processes is not journaled.
-    var isStopping: Bool { get }
-    /// The run's end is being written (`status`, `result`).
-    func sessionEnding(_ session: WorkflowSession, status: WorkflowStatus, result: ProcessResult)
-    func sessionBlocked(_ session: WorkflowSession, reason: String)
-    /// A journal write failed: the run cannot go on here.
-    func sessionFailed(_ session: WorkflowSession, error: WippyError)
 }

@@ -170,6 +170,18 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
         }
     }
 
+    public func readyRuns(
+        before: Int64?, workflowIDs: [String]?, limit: Int,
+        completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void
+    ) {
+        let before = before ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let path = path
+        if workflowIDs?.isEmpty == true { return completion(.success([])) }
+        read("cannot list ready runs", completion) { db in
+            try SQLiteWorkflowStore.ready(before: before, workflowIDs: workflowIDs, limit: limit, db, path: path)
+        }
+    }
+
     public func wakeups() -> AsyncStream<WorkflowWakeup> { hub.subscribe() }
 
     /// Runs `body` on the reader connection and passes its result (or its error) to `completion`.
@@ -214,7 +226,30 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
         }
         sql += " ORDER BY id LIMIT ?"
         arguments.append(Int64(clamping: limit))
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
+        return try records(db, sql: sql, arguments: StatementArguments(arguments), path: path)
+    }
+
+    /// The running runs that need a node: no wake time, one at or before `before`, or a pending signal.
+    static func ready(before: Int64, workflowIDs: [String]?, limit: Int, _ db: Database, path: String) throws -> [WorkflowRecord] {
+        var sql = """
+            SELECT workflow_id, run_id, entry, entry_kind, registry_version, input, status, result FROM workflow_runs r
+            WHERE status = 'running'
+                AND (wake_at IS NULL OR wake_at <= ? OR EXISTS (SELECT 1 FROM workflow_signals s WHERE s.workflow_id = r.workflow_id))
+            """
+        var arguments: [(any DatabaseValueConvertible)?] = [before]
+        if let workflowIDs {
+            sql += " AND workflow_id IN (" + Array(repeating: "?", count: workflowIDs.count).joined(separator: ", ") + ")"
+            arguments += workflowIDs.map { $0 }
+        }
+        sql += " ORDER BY id LIMIT ?"
+        arguments.append(Int64(clamping: limit))
+        return try records(db, sql: sql, arguments: StatementArguments(arguments), path: path)
+    }
+
+    /// The records of the rows `sql` selects (workflow_id, run_id, entry, entry_kind, registry_version,
+    /// input, status, result).
+    private static func records(_ db: Database, sql: String, arguments: StatementArguments, path: String) throws -> [WorkflowRecord] {
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         var records: [WorkflowRecord] = []
         while let row = try rows.next() {
             let run = WorkflowRunID(workflowID: row[0], runID: row[1])

@@ -413,9 +413,10 @@ final class PostgresJournalWriter: Sendable {
         var workflowIDs: [String] = [], runIDs: [String] = [], entries: [String] = [], kinds: [String] = []
         var versions: [Int64] = [], inputs: [ByteBuffer] = [], statuses: [String] = [], hasResults: [Bool] = []
         var results: [ByteBuffer] = [], lastSeqs: [Int64] = [], owners: [String] = [], generations: [Int64] = []
-        var hasWakes: [Bool] = [], wakes: [Int64] = []
+        var hasWakes: [Bool] = [], wakes: [Int64] = [], hosts: [String] = []
         for run in runs {
             guard let state = states[run], let start = state.start else { continue }
+            hosts.append(start.host)
             workflowIDs.append(run.workflowID)
             runIDs.append(run.runID)
             entries.append(start.entry.description)
@@ -448,16 +449,17 @@ final class PostgresJournalWriter: Sendable {
         binds.append(hasWakes)
         binds.append(wakes)
         binds.append(startLeaseMilliseconds)
+        binds.append(hosts)
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO wippy_workflow_runs (workflow_id, run_id, entry, entry_kind, registry_version, input, status,
-                        result, last_seq, owner, generation, lease_until, wake_at)
+                        result, last_seq, owner, generation, lease_until, wake_at, host)
                     SELECT w, r, e, k, v, i, s, CASE WHEN hr THEN res END, l, nullif(o, ''), g,
-                        CASE WHEN o <> '' THEN now() + $15::int8 * interval '1 millisecond' END, CASE WHEN hw THEN wa END
+                        CASE WHEN o <> '' THEN now() + $15::int8 * interval '1 millisecond' END, CASE WHEN hw THEN wa END, h
                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::bytea[], $7::text[],
-                        $8::bool[], $9::bytea[], $10::int8[], $11::text[], $12::int8[], $13::bool[], $14::int8[])
-                        AS u(w, r, e, k, v, i, s, hr, res, l, o, g, hw, wa)
+                        $8::bool[], $9::bytea[], $10::int8[], $11::text[], $12::int8[], $13::bool[], $14::int8[], $16::text[])
+                        AS u(w, r, e, k, v, i, s, hr, res, l, o, g, hw, wa, h)
                     ON CONFLICT (workflow_id, run_id) DO NOTHING
                     RETURNING id, workflow_id, run_id
                     """, binds: binds),

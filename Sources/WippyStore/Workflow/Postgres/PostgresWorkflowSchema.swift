@@ -7,7 +7,7 @@ import WippyCore
 /// SQLite store's, plus the lease of each run:
 ///
 /// - `wippy_workflow_metadata(key, value)`: `schema_version`.
-/// - `wippy_workflow_runs`: one row per run: its record, `last_seq`, `owner` (the node holding it, NULL for
+/// - `wippy_workflow_runs`: one row per run: its record (with `host`, the workflow host that runs it), `last_seq`, `owner` (the node holding it, NULL for
 ///   none), `generation` (raised by every claim; the fence of writes), `lease_until` (timed by the server's
 ///   `now()`), and `wake_at` (its timer row, Unix milliseconds; NULL when it has work now, `Int64.max` when it
 ///   waits for a signal only).
@@ -18,7 +18,7 @@ import WippyCore
 /// Nodes that start together create the tables once: the set-up runs under a transaction-scoped advisory
 /// lock.
 enum PostgresWorkflowSchema {
-    static let version = 1
+    static let version = 2
     /// The advisory lock key of the set-up ("wippy-wf" in ASCII).
     static let lockKey: Int64 = 0x7769_7070_792d_7766
 
@@ -42,6 +42,7 @@ enum PostgresWorkflowSchema {
             generation bigint NOT NULL DEFAULT 0,
             lease_until timestamptz,
             wake_at bigint,
+            host text NOT NULL DEFAULT '',
             created_at timestamptz NOT NULL DEFAULT now(),
             updated_at timestamptz NOT NULL DEFAULT now(),
             UNIQUE (workflow_id, run_id)
@@ -76,6 +77,12 @@ enum PostgresWorkflowSchema {
         "INSERT INTO wippy_workflow_metadata (key, value) VALUES ('schema_version', '\(version)')",
     ]
 
+    /// From version 1 to 2.
+    static let migration1 = [
+        "ALTER TABLE wippy_workflow_runs ADD COLUMN host text NOT NULL DEFAULT ''",
+        "UPDATE wippy_workflow_metadata SET value = '2' WHERE key = 'schema_version'",
+    ]
+
     /// Creates the tables when the schema has none, checks their version otherwise; returns the schema's
     /// name (`current_schema()`).
     ///
@@ -102,8 +109,13 @@ enum PostgresWorkflowSchema {
                 ).decode(String.self) {
                     stored = value
                 }
-                guard let stored else {
+                guard var stored else {
                     throw WippyError.invalid("\(name): no schema version in wippy_workflow_metadata; not a workflow store")
+                }
+                if stored == "1" {
+                    // Version 2 added the host of each run (claims take a host's runs only).
+                    for statement in migration1 { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                    stored = String(version)
                 }
                 guard stored == String(version) else {
                     throw WippyError.invalid("\(name): schema version \(stored) is not supported (this build reads version \(version))")

@@ -257,6 +257,42 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
         }
     }
 
+    public func readyRuns(
+        before: Int64?, workflowIDs: [String]?, limit: Int,
+        completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void
+    ) {
+        let name = name, logger = logger
+        perform("cannot list ready runs", completion) { connection in
+            var binds = PostgresBindings()
+            binds.append(before)
+            binds.append(workflowIDs == nil)
+            binds.append(workflowIDs ?? [])
+            binds.append(Int64(clamping: limit))
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT r.workflow_id, r.run_id, r.entry, r.entry_kind, r.registry_version, r.input, r.status, r.result, r.host
+                        FROM wippy_workflow_runs r
+                        WHERE r.status = 'running' AND ($2::bool OR r.workflow_id = ANY($3::text[]))
+                            AND (r.wake_at IS NULL
+                                OR r.wake_at <= coalesce($1::int8, (extract(epoch FROM now()) * 1000)::int8)
+                                OR EXISTS (SELECT 1 FROM wippy_workflow_signals s WHERE s.workflow_id = r.workflow_id))
+                        ORDER BY r.id LIMIT $4::int8
+                        """, binds: binds),
+                logger: logger)
+            var records: [WorkflowRecord] = []
+            for try await (workflowID, runID, entry, kind, version, input, status, result, host) in rows.decode(
+                (String, String, String, String, Int64, ByteBuffer, String, ByteBuffer?, String).self)
+            {
+                var record = try Self.record(
+                    WorkflowRunID(workflowID: workflowID, runID: runID), entry, kind, version, input, status, result, name: name)
+                record.host = host
+                records.append(record)
+            }
+            return records
+        }
+    }
+
     /// Hints from every node sharing the database (`LISTEN` on the store's channel, started by the first
     /// call, reconnected when its connection drops), and at once for signals this store recorded.
     public func wakeups() -> AsyncStream<WorkflowWakeup> {
@@ -323,7 +359,7 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
     // MARK: - WorkflowLeaseStore
 
     public func claim(
-        node: String, limit: Int, lease: Duration, readyWithin: Duration,
+        node: String, host: String?, limit: Int, lease: Duration, readyWithin: Duration,
         completion: @escaping @Sendable (Result<[WorkflowClaim], WippyError>) -> Void
     ) {
         let name = name, logger = logger
@@ -334,20 +370,22 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
             binds.append(Int64(clamping: limit))
             binds.append(Self.milliseconds(lease))
             binds.append(Self.milliseconds(readyWithin))
-            let free = "(r.owner IS NULL OR r.lease_until IS NULL OR r.lease_until < now())"
+            binds.append(host)
+            // Only running runs are claimed: a blocked or paused run waits for an operator, not for a node.
+            let free = "(r.owner IS NULL OR r.lease_until IS NULL OR r.lease_until < now()) AND ($5::text IS NULL OR r.host = $5::text)"
             let rows = try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
                         WITH ready AS (
                             SELECT r.id FROM wippy_workflow_runs r
-                            WHERE r.status IN \(PostgresWorkflowSchema.nonFinal) AND \(free)
+                            WHERE r.status = 'running' AND \(free)
                                 AND (r.wake_at IS NULL OR r.wake_at <= (extract(epoch FROM now()) * 1000)::int8 + $4::int8)
                             UNION
                             SELECT r.id FROM wippy_workflow_signals s JOIN wippy_workflow_runs r ON r.workflow_id = s.workflow_id
-                            WHERE r.status IN \(PostgresWorkflowSchema.nonFinal) AND \(free)
+                            WHERE r.status = 'running' AND \(free)
                         ), picked AS (
                             SELECT r.id FROM wippy_workflow_runs r
-                            WHERE r.id IN (SELECT id FROM ready) AND r.status IN \(PostgresWorkflowSchema.nonFinal) AND \(free)
+                            WHERE r.id IN (SELECT id FROM ready) AND r.status = 'running' AND \(free)
                             ORDER BY r.id LIMIT $2::int8
                             FOR UPDATE SKIP LOCKED
                         )
@@ -355,17 +393,19 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
                         SET owner = $1, generation = r.generation + 1, lease_until = now() + $3::int8 * interval '1 millisecond'
                         FROM picked WHERE r.id = picked.id
                         RETURNING r.workflow_id, r.run_id, r.entry, r.entry_kind, r.registry_version, r.input, r.status, r.result,
-                            r.last_seq, r.generation, r.wake_at
+                            r.last_seq, r.generation, r.wake_at, r.host
                         """, binds: binds),
                 logger: logger)
             var claims: [WorkflowClaim] = []
-            for try await (workflowID, runID, entry, kind, version, input, status, result, lastSeq, generation, wake) in rows.decode(
-                (String, String, String, String, Int64, ByteBuffer, String, ByteBuffer?, Int64, Int64, Int64?).self)
+            for try await (workflowID, runID, entry, kind, version, input, status, result, lastSeq, generation, wake, host) in rows.decode(
+                (String, String, String, String, Int64, ByteBuffer, String, ByteBuffer?, Int64, Int64, Int64?, String).self)
             {
                 let run = WorkflowRunID(workflowID: workflowID, runID: runID)
+                var record = try Self.record(run, entry, kind, version, input, status, result, name: name)
+                record.host = host
                 claims.append(
                     WorkflowClaim(
-                        record: try Self.record(run, entry, kind, version, input, status, result, name: name),
+                        record: record,
                         fence: WorkflowFence(owner: node, generation: UInt64(bitPattern: generation)),
                         lastSeq: UInt64(bitPattern: lastSeq), wake: WorkflowWake(storedValue: wake)))
             }
@@ -463,15 +503,17 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT id, entry, entry_kind, registry_version, input, status, result, last_seq
+                    SELECT id, entry, entry_kind, registry_version, input, status, result, last_seq, host
                     FROM wippy_workflow_runs WHERE workflow_id = $1 AND run_id = $2
                     """, binds: binds),
             logger: logger)
         var found: (Int64, WorkflowRecord, Int64)?
-        for try await (id, entry, kind, version, input, status, result, lastSeq) in rows.decode(
-            (Int64, String, String, Int64, ByteBuffer, String, ByteBuffer?, Int64).self)
+        for try await (id, entry, kind, version, input, status, result, lastSeq, host) in rows.decode(
+            (Int64, String, String, Int64, ByteBuffer, String, ByteBuffer?, Int64, String).self)
         {
-            found = (id, try record(run, entry, kind, version, input, status, result, name: name), lastSeq)
+            var loaded = try record(run, entry, kind, version, input, status, result, name: name)
+            loaded.host = host
+            found = (id, loaded, lastSeq)
         }
         guard let (rowID, record, lastSeq) = found else { return nil }
         var journal = JournalVerifier(run: run, lastSeq: UInt64(bitPattern: lastSeq)) { seq, problem in
