@@ -89,7 +89,13 @@ final class WorkflowResidency: @unchecked Sendable {
         let renewEvery = Self.nanoseconds(engine.settings.lease) / 3
         var lastRenew = DispatchTime.now().uptimeNanoseconds
         while !isStopped {
-            _ = wakeup.wait(timeout: .now() + .nanoseconds(Int(intervalNanos)))
+            // Until the next poll, or the earliest timer of a run out of memory, whichever comes first.
+            var wait = intervalNanos
+            if let next = nextDue() {
+                let untilNext = (next - Int64(Date().timeIntervalSince1970 * 1000)) * 1_000_000
+                wait = max(min(wait, untilNext), 1_000_000)
+            }
+            _ = wakeup.wait(timeout: .now() + .nanoseconds(Int(wait)))
             if isStopped { break }
             if engine.leaseStore != nil, DispatchTime.now().uptimeNanoseconds - lastRenew >= UInt64(renewEvery) {
                 lastRenew = DispatchTime.now().uptimeNanoseconds
@@ -118,14 +124,16 @@ final class WorkflowResidency: @unchecked Sendable {
         }
         // How far ahead a parked run is taken now: at boot, every run a live node would still hold in memory
         // (due within the eviction time; all of them when runs are never evicted).
-        var horizon = Self.nanoseconds(engine.settings.pollInterval) / 1_000_000
+        // Otherwise only what is due (the loop wakes at the next timer), or a little ahead on a shared store,
+        // which is polled.
+        var horizon: Int64 = engine.leaseStore == nil ? 1 : min(Self.nanoseconds(engine.settings.pollInterval), (engine.evictAfter ?? Int64.max) / 2) / 1_000_000
         if initial { horizon = engine.evictAfter.map { max(horizon, $0 / 1_000_000) } ?? Int64.max / 2 }
         let before = Int64(Date().timeIntervalSince1970 * 1000) &+ horizon
         if let leaseStore = engine.leaseStore {
             while !isStopped {
                 let claimed = Self.wait { leaseStore.claim(
                     node: self.engine.leaseOwner, host: self.engine.hostID, limit: Self.batch, lease: self.engine.settings.lease,
-                    readyWithin: self.engine.settings.pollInterval, completion: $0) }
+                    readyWithin: .milliseconds(horizon), completion: $0) }
                 switch claimed {
                 case .failure(let error):
                     if initial { return .failure(error) }
@@ -180,6 +188,14 @@ final class WorkflowResidency: @unchecked Sendable {
             for record in records where engine.isOwnHost(record) && engine.resume(record, fence: nil) { resumed += 1 }
         }
         return .success(resumed)
+    }
+
+    /// The earliest wake time (Unix milliseconds) of a run of a single-node store that is out of memory.
+    private func nextDue() -> Int64? {
+        guard engine.leaseStore == nil, let signals else { return nil }
+        guard case .success(let due) = Self.wait({ signals.dueRuns(before: Int64.max - 1, limit: 64, completion: $0) }) else { return nil }
+        let resident = engine.residents.withLock { residents in Set(residents.keys) }
+        return due.first { !resident.contains($0.run.workflowID) }?.wakeAt
     }
 
     /// Renews this node's leases; the runs it lost leave memory.
