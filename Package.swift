@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "WippyStoreTests",
             dependencies: [
-                "WippyStore", "WippyBoot", "WippyCore",
+                "WippyStore", "WippyBoot", "WippyCore", "WippyTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // A second connection to the PostgreSQL test server: schemas per test, tampering, observing.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -181,12 +181,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What several test targets share: the throwaway PostgreSQL server of the tests.
+        .target(
+            name: "WippyTestSupport",
+            dependencies: [
+                "WippyStore", "WippyCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/WippyTestSupport",
+            swiftSettings: swiftSettings
+        ),
         // Runs the built `wippy` binary (the dependency makes sure it is built first).
         .testTarget(
             name: "WippyIntegrationTests",
             // GRDB: a second connection that holds the registry history's lock while `wippy run` boots.
             // WippyStore: fills workflow stores that `wippy workflow list|show` then reads.
-            dependencies: ["WippyCLI", "WippyStore", "WippyCore", .product(name: "GRDB", package: "GRDB.swift")],
+            // WippyTestSupport: the PostgreSQL server that several nodes share.
+            dependencies: [
+                "WippyCLI", "WippyStore", "WippyCore", "WippyTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

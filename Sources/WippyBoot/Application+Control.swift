@@ -35,32 +35,43 @@ extension Application {
         guard op.hasPrefix("workflow.") else { return failure("unknown request '\(op)'") }
         guard let id = body["id"]?.stringValue, !id.isEmpty else { return failure("\(op) needs a workflow id") }
         let engines = workflowHostKind.hostIDs.compactMap { workflowHostKind.engine($0) }
-        guard let engine = engines.first(where: { $0.activeWorkflows.contains(id) }) else {
-            return failure("workflow \(id) is not running in this runtime")
-        }
-        let outcome = Mutex<WippyError?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let finish: @Sendable (WippyError?) -> Void = { error in
-            outcome.withLock { $0 = error }
-            done.signal()
-        }
-        switch op {
-        case "workflow.signal":
-            guard let topic = body["topic"]?.stringValue, !topic.isEmpty, !topic.hasPrefix("@") else {
-                return failure("workflow.signal needs a topic (not starting with @)")
+        // The engine that runs it here first; a run out of memory (parked, or held by another node of a shared
+        // store) is reached through the store of whichever engine knows it.
+        let candidates = engines.filter { $0.activeWorkflows.contains(id) } + engines.filter { !$0.activeWorkflows.contains(id) }
+        guard !candidates.isEmpty else { return failure("workflow \(id) is not running in this runtime") }
+        var lastError: WippyError?
+        for engine in candidates {
+            let outcome = Mutex<WippyError?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            let finish: @Sendable (WippyError?) -> Void = { error in
+                outcome.withLock { $0 = error }
+                done.signal()
             }
-            let payloads = body["payload"].map { [$0] } ?? []
-            engine.signal(workflowID: id, Message(from: nil, topic: topic, payloads: payloads), completion: finish)
-        case "workflow.cancel":
-            engine.cancel(workflowID: id, from: nil, reason: body["reason"]?.stringValue ?? "cancelled by an operator", terminate: false, completion: finish)
-        case "workflow.terminate":
-            engine.cancel(workflowID: id, from: nil, reason: "terminated by an operator", terminate: true, completion: finish)
-        default:
-            return failure("unknown request '\(op)'")
+            switch op {
+            case "workflow.signal":
+                guard let topic = body["topic"]?.stringValue, !topic.isEmpty, !topic.hasPrefix("@") else {
+                    return failure("workflow.signal needs a topic (not starting with @)")
+                }
+                let payloads = body["payload"].map { [$0] } ?? []
+                engine.signal(workflowID: id, Message(from: nil, topic: topic, payloads: payloads), completion: finish)
+            case "workflow.cancel":
+                engine.cancel(
+                    workflowID: id, from: nil, reason: body["reason"]?.stringValue ?? "cancelled by an operator", terminate: false,
+                    completion: finish)
+            case "workflow.terminate":
+                engine.cancel(workflowID: id, from: nil, reason: "terminated by an operator", terminate: true, completion: finish)
+            default:
+                return failure("unknown request '\(op)'")
+            }
+            guard done.wait(timeout: .now() + 10) == .success else { return failure("\(op) \(id): no answer within 10 s") }
+            guard let error = outcome.withLock({ $0 }) else {
+                return .map([("ok", .bool(true)), ("id", .string(id)), ("pid", .string(engine.pid(of: id).description))])
+            }
+            lastError = error
+            if error.kind != .notFound { break }
         }
-        guard done.wait(timeout: .now() + 10) == .success else { return failure("\(op) \(id): no answer within 10 s") }
-        if let error = outcome.withLock({ $0 }) { return failure(error.message) }
-        return .map([("ok", .bool(true)), ("id", .string(id)), ("pid", .string(engine.pid(of: id).description))])
+        if let lastError, lastError.kind != .notFound { return failure(lastError.message) }
+        return failure("workflow \(id) is not running in this runtime")
     }
 
     /// Stops the control socket, if one is served.

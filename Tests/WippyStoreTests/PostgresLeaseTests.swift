@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import WippyCore
+import WippyTestSupport
 @testable import WippyStore
 
 /// Several nodes share one PostgreSQL store: runs are claimed with `FOR UPDATE SKIP LOCKED`, held through

@@ -3,6 +3,7 @@ import PostgresNIO
 import Synchronization
 import Testing
 import WippyCore
+import WippyTestSupport
 @testable import WippyStore
 
 /// What is particular to the PostgreSQL store: a damaged journal is reported with the run and the seq,

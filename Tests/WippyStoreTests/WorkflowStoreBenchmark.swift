@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import WippyCore
+import WippyTestSupport
 @testable import WippyStore
 
 /// Durable appends per second and the latency of one append, on SQLite and on PostgreSQL, and the claim and

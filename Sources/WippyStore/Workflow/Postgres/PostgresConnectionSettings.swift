@@ -1,7 +1,7 @@
 public import WippyCore
 import Foundation
 import NIOSSL
-import PostgresNIO
+public import PostgresNIO
 
 /// Where a PostgreSQL database is and how to log in: the fields of a `db.sql.postgres` entry (`host`, `port`,
 /// `database`, `username`, `password`, `options`, `pool.max_open`), resolved (no `${env:...}` left).
@@ -57,7 +57,7 @@ public struct PostgresConnectionSettings: Sendable, Equatable {
     /// The postgres-nio client configuration.
     ///
     /// - Throws: `Invalid` for an unknown `sslmode`, an unreadable `sslrootcert`, or a bad `connect_timeout`.
-    func clientConfiguration() throws(WippyError) -> PostgresClient.Configuration {
+    public func clientConfiguration() throws(WippyError) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: try tls())
         configuration.options.maximumConnections = maxConnections > 0 ? maxConnections : 16
@@ -80,7 +80,7 @@ public struct PostgresConnectionSettings: Sendable, Equatable {
     }
 
     /// The connection configuration of a single connection (schema set-up), with the same parameters.
-    func connectionConfiguration() throws(WippyError) -> PostgresConnection.Configuration {
+    public func connectionConfiguration() throws(WippyError) -> PostgresConnection.Configuration {
         let client = try clientConfiguration()
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: try connectionTLS())
