@@ -16,7 +16,7 @@ for workload in $WORKLOADS; do
         # Durable workflows (shared/bench/workflows): latency, sequential and concurrent steps, parked
         # memory on the embedded engine (bench/workflows), then kill -9 recovery (bench/workflows.py).
         workflows)
-            (cd ../workflows && rm -rf .wippy && for w in latency seq concurrent park; do
+            (cd ../workflows && rm -rf .wippy && for w in latency seq concurrent park evicted; do
                 "$WIPPY" run --history memory -x wfbench:run $w || exit 1; rm -rf .wippy; done)
             python3 ../workflows.py "$WIPPY" "${WFBENCH_RECOVERY_N:-100}" ;;
         *) "$WIPPY" run --history memory -x bench:run "$workload" ;;

@@ -2,8 +2,10 @@
 -- with the unprefixed metric names of that README.
 local time = require("time")
 local system = require("system")
+local events = require("events")
 
 local HOST = "wfbench:workflows"
+local EVICTING = "wfbench:evicting"
 
 local function seconds_since(start): number
     return time.now():sub(start):seconds()
@@ -98,6 +100,39 @@ function workloads.park(n: integer?): {string}
     return {
         fmt("wf_sleeping_rss_per_wf_bytes", (after - before) // n, "bytes"),
         fmt("wf_sleeping_park_s", secs, "s"),
+    }
+end
+
+-- park N workflows in a 1 h durable sleep on a host that evicts parked runs (evict_after: 200ms), in
+-- batches, each waited for until its runs have left memory: what a parked run costs once evicted
+function workloads.evicted(n: integer?, batch: integer?): {string}
+    n = n or 100000
+    batch = batch or 5000
+    process.spawn_monitored("wfbench:one", EVICTING, 1)
+    await_exits(1)
+    local sub = events.subscribe("workflow", "workflow.evicted")
+    local evictions = sub:channel()
+    system.gc.collect()
+    local before = system.memory.stats().rss
+    local start = time.now()
+    local started = 0
+    while started < n do
+        local count = math.min(batch, n - started)
+        for _ = 1, count do
+            local pid, err = process.spawn("wfbench:sleeper", EVICTING)
+            if not pid then error(tostring(err)) end
+        end
+        for _ = 1, count do evictions:receive() end
+        started = started + count
+    end
+    local secs = seconds_since(start)
+    system.gc.collect()
+    local after = system.memory.stats().rss
+    sub:close()
+    return {
+        fmt("wf_evicted_rss_per_wf_bytes", (after - before) // n, "bytes"),
+        fmt("wf_evicted_park_s", secs, "s"),
+        fmt("wf_evicted_n", n, "workflows"),
     }
 end
 
