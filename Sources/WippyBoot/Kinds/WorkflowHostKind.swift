@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Logging
 import Synchronization
 import WippyCore
@@ -133,8 +134,13 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
 /// on a SQLite file would take turns on its lock). Closed when the last host using it stops.
 final class SharedWorkflowStores: @unchecked Sendable {
     private let open = Mutex<[String: (store: any WorkflowStore, users: Int)]>([:])
+    /// Held while a store opens: hosts naming one file start together, and a second open of a file being
+    /// created would find it empty.
+    private let opening = NSLock()
 
     func acquire(_ location: WorkflowStoreLocation, lease: Duration) throws(WippyError) -> any WorkflowStore {
+        opening.lock()
+        defer { opening.unlock() }
         let key = location.description
         let found = open.withLock { open -> (any WorkflowStore)? in
             guard let entry = open[key] else { return nil }
@@ -210,8 +216,7 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
         host.start()
         guard host.isRunning else { return run.exited(.terminal("host \(host.id) was stopped and cannot start again")) }
         let location = self.location, lease = settings.lease, stores = self.stores, hostID = host.id
-        // Opening a PostgreSQL store waits for the server: off the caller's thread.
-        DispatchQueue.global().async { [self] in
+        let open: @Sendable () -> Void = { [self] in
             let store: any WorkflowStore
             switch Result(catching: { () throws(WippyError) in try stores.acquire(location, lease: lease) }) {
             case .success(let opened): store = opened
@@ -235,6 +240,9 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
                 }
             }
         }
+        // A SQLite store opens at once, so the host routes starts as soon as it runs; a PostgreSQL store waits
+        // for the server, off the caller's thread.
+        if case .postgres = location { DispatchQueue.global().async(execute: open) } else { open() }
     }
 
     func stop(_ run: ServiceRun) {
