@@ -35,6 +35,8 @@ public final class WorkflowSession {
     public private(set) var divergence: String?
     /// Set once the run's end is being written.
     private(set) var isEnding = false
+    /// What the effects of `WorkflowSession+Async`/`+Timers`/`+Children` keep between calls.
+    var effects = WorkflowEffects()
 
     public init(record: WorkflowRecord, journal: [JournalEvent], store: any WorkflowStore, observer: any WorkflowSessionObserver) {
         self.record = record
@@ -88,7 +90,8 @@ public final class WorkflowSession {
     /// Issues `command` from `lua` (for the line in a divergence). A new command's `act` runs after its
     /// journal write is durable; a replayed one with no answer yet runs `act` now (it was durable before the
     /// restart, but its effect may never have completed).
-    func issue(_ command: WorkflowCommand, from lua: Lua, act: @escaping (UInt64, Payload?) -> Void) -> Issue {
+    /// `lua` is nil for a command the session issues itself at a block point (a ticker's next tick).
+    func issue(_ command: WorkflowCommand, from lua: Lua?, act: @escaping (UInt64, Payload?) -> Void) -> Issue {
         guard divergence == nil else { return .blocked }
         switch replayer.issue(command, payload: WorkflowJournalCodec.command(command)) {
         case .replayed(let event):
@@ -100,13 +103,19 @@ public final class WorkflowSession {
             journal([event]) { act(event.seq, nil) }
             return .new(seq: event.seq)
         case .diverged(let found):
-            block("\(found)", at: lua.where(level: 1))
+            block("\(found)", at: lua?.where(level: 1))
             return .blocked
         }
     }
 
     /// Registers what the answer to the command at `seq` does when it is delivered.
     func onAnswer(_ seq: UInt64, _ resolve: @escaping (Payload) -> Void) { resolvers[seq] = resolve }
+
+    /// Forgets what the answer to the command at `seq` would do (the code canceled it): it is ignored.
+    func dropAnswer(_ seq: UInt64) { resolvers[seq] = nil }
+
+    /// True when the journal being replayed holds the answer to the command at `seq`.
+    func isAnsweredInJournal(_ seq: UInt64) -> Bool { replayer.isAnswered(seq) }
 
     // MARK: - Events arriving live
 
