@@ -215,7 +215,7 @@ import WippyStore
     @Test func unjournaledEffectsAreRefusedAndTerminateEndsTheRun() async throws {
         let app = try TestApplication(index: Self.restrictedProject, history: .memory)
         let refusals = try #require(await app.log.wait(for: "refusals", within: .seconds(30)), "\(app.log.messages)")
-        #expect(refusals.contains("spawning from a workflow is not supported yet"))
+        #expect(refusals.contains("a workflow can only start child workflows"))
         #expect(refusals.contains("workflows cannot be linked"))
         #expect(refusals.contains("child workflows are monitored automatically"))
         let terminated = try #require(await app.log.wait(for: "terminated ", within: .seconds(30)), "\(app.log.messages)")

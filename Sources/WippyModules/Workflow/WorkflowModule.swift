@@ -88,11 +88,29 @@ public struct WorkflowModule: LuaModule {
         return LuaWorkerState.of(lua).fail(.invalid("workflow.attrs is not supported yet"), on: lua)
     }
 
+    /// `workflow.exec(id, ...)`: runs workflow `id` as a child on this run's host and waits for its result
+    /// (`value` or `nil, err`).
     static let exec: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        guard session(lua) != nil else {
-            return LuaWorkerState.of(lua).fail(.invalid("workflow.exec is not yet supported outside a workflow"), on: lua)
+        let worker = LuaWorkerState.of(lua)
+        guard let task = LuaTask.current(lua), let session = task.process.workflow else {
+            return worker.fail(.invalid("workflow.exec is not yet supported outside a workflow"), on: lua)
         }
-        return LuaWorkerState.of(lua).fail(.invalid("child workflows (workflow.exec) are not supported yet"), on: lua)
+        let process = task.process
+        guard let text = lua.string(at: 1), !text.isEmpty else { return lua.typeError(1, expected: "string") }
+        let id = EntryID.resolve(text, in: process.program.entryID.namespace)
+        guard let program = worker.runtime.program(id) else {
+            return worker.fail(WippyError("workflow not found: \(id)", kind: .notFound, retryable: false), on: lua)
+        }
+        guard program.kind == .workflow || program.kind == .process else {
+            return worker.fail(.invalid("\(id) is a \(program.kind.rawValue) entry, not a workflow"), on: lua)
+        }
+        let arguments: [Payload]
+        switch LuaValueConverter.export(from: 2, to: lua.top, in: lua, state: worker) {
+        case .success(let values): arguments = values
+        case .failure(let error): return worker.fail(error, on: lua)
+        }
+        return session.spawnChild(
+            task, from: lua, program: program, host: process.cell.worker.host, arguments: arguments, spawner: nil, wait: true)
     }
 }

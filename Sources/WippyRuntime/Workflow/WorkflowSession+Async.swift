@@ -11,6 +11,14 @@ struct WorkflowEffects {
     var callees: [UInt64: PID] = [:]
     /// Timers stopped by the code (by the seq of their `timer`): their firing is not journaled.
     var stoppedTimers: Set<UInt64> = []
+    /// Child workflows by PID: the seq of their `spawn`.
+    var children: [PID: UInt64] = [:]
+    /// Children whose start (`started_child`) this session journaled.
+    var started: Set<UInt64> = []
+    /// Children whose end (`exit`) this session journaled.
+    var exited: Set<UInt64> = []
+    /// Ends of children that arrived before their start was journaled.
+    var earlyExits: [UInt64: ProcessResult] = [:]
 }
 
 /// `funcs.async` inside a workflow: an activity like `funcs.call`'s, whose answer is handed to the future

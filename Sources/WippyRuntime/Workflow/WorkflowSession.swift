@@ -117,6 +117,12 @@ public final class WorkflowSession {
     /// True when the journal being replayed holds the answer to the command at `seq`.
     func isAnsweredInJournal(_ seq: UInt64) -> Bool { replayer.isAnswered(seq) }
 
+    /// True when the journal being replayed holds the end of the child workflow started at `seq`.
+    func isExitInJournal(_ seq: UInt64) -> Bool { replayer.isExited(seq) }
+
+    /// The seq the next new command or event gets.
+    var nextSeq: UInt64 { replayer.lastSeq + 1 }
+
     // MARK: - Events arriving live
 
     /// Journals an event that arrived now (an activity's result, a fired timer, a message); it is delivered
@@ -145,9 +151,12 @@ public final class WorkflowSession {
             process.pendingFailure = WippyError.canceled("workflow host stopping")
         case .event(.cancel(let from, let reason)):
             record(kind: "cancel", .map([("from", .string(from?.description ?? "")), ("reason", .string(reason))]))
+        case .event(.exit(let from, let result)) where effects.children[from] != nil:
+            // A child workflow ended: journaled as the `exit` of its `spawn`.
+            childEnded(from, result)
         case .event:
-            // Lifecycle events of other processes (EXIT of a monitored process) are not part of a run's
-            // history yet: they are dropped rather than delivered where a replay would not see them.
+            // Other lifecycle events (EXIT of a process that is not a child workflow) are not part of a
+            // run's history: they are dropped rather than delivered where a replay would not see them.
             break
         }
     }
@@ -186,7 +195,7 @@ public final class WorkflowSession {
         now = max(now, decoded.time)
         process.determinism?.now = now
         switch event.kind {
-        case "result", "fired", "exit":
+        case "result", "fired", "exit", "started_child":
             guard let seq = UInt64(event.key), let resolve = resolvers.removeValue(forKey: seq) else { return }
             resolve(decoded.body)
         case "signal":
@@ -203,7 +212,7 @@ public final class WorkflowSession {
     }
 
     /// Gives a delivered item to the process as if it had just arrived.
-    private func hand(_ item: MailboxItem) {
+    func hand(_ item: MailboxItem) {
         isDelivering = true
         defer { isDelivering = false }
         if case .declined = process.offer(item, to: process.cell) { process.cell.appendToMailbox(item) }
