@@ -93,7 +93,7 @@ import WippyStore
               return { main = function()
                 local pid, err = process.with_options({["workflow.id"] = "fx-1"}):spawn("app:effects", "app:workflows", 20, "3s")
                 logger:info("client got " .. tostring(pid or err))
-                process.inbox():receive()
+                process.events():receive()
               end }
           - name: client.service
             kind: process.service

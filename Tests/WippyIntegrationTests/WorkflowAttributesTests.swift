@@ -51,7 +51,7 @@ import WippyStore
             source: |
               return { main = function()
                 process.with_options({["workflow.id"] = "w-attrs"}):spawn("app:approval", "app:workflows", "ana")
-                process.inbox():receive()
+                process.events():receive()
               end }
           - name: client.service
             kind: process.service

@@ -68,7 +68,7 @@ import WippyStore
               return { main = function()
                 local pid, err = process.with_options({["workflow.id"] = "par-1"}):spawn("app:parent", "app:workflows")
                 logger:info("client got " .. tostring(pid or err))
-                process.inbox():receive()
+                process.events():receive()
               end }
           - name: client.service
             kind: process.service
@@ -96,11 +96,13 @@ import WippyStore
         second.signal(SIGTERM)
         _ = await second.exit(within: .seconds(30))
         #expect(second.stdout.contains("mark parent done " + Self.summary), "\(second.stdout)")
-        // Every child ran its first step once, before the kill; the replay started none again.
-        for n in 1...4 {
+        // The children the parent waited for ran their step once, before the kill; the replay started none
+        // of them again. (Child 3 was mid-run at the kill: its step may run again, as any activity whose
+        // result was not durable yet; its run is still started once, checked below.)
+        for n in [1, 2, 4] {
             #expect(firstOutput.components(separatedBy: "mark child \(n) {").count - 1 == 1, "\(firstOutput)")
+            #expect(!second.stdout.contains("mark child \(n) {"), "\(second.stdout)")
         }
-        #expect(!second.stdout.contains("mark child"), "\(second.stdout)")
 
         let store = try SQLiteWorkflowStore(path: project.root + "/.wippy/workflows.db")
         defer { store.close() }
