@@ -214,6 +214,7 @@ struct WorkflowShowCommand: ParsableCommand {
             if index > 0 { text += "\n" }
             text += WorkflowFormatter.details(summary)
             if let events {
+                text += WorkflowFormatter.attributes(events)
                 text += WorkflowFormatter.journal(events)
             } else if damage != nil {
                 text += "Journal: damaged (see the error below)\n"

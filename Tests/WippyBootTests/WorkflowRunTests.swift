@@ -181,8 +181,7 @@ import WippyStore
                 local _, spawn_err = process.spawn("app:idle", "app:processes")
                 local _, link_err = process.link(other)
                 local _, monitor_err = process.monitor(other)
-                local _, after_err = time.after("1s")
-                return table.concat({ tostring(spawn_err), tostring(link_err), tostring(monitor_err), tostring(after_err) }, " | ")
+                return table.concat({ tostring(spawn_err), tostring(link_err), tostring(monitor_err) }, " | ")
               end }
           - name: forever
             kind: workflow.lua
@@ -216,10 +215,9 @@ import WippyStore
     @Test func unjournaledEffectsAreRefusedAndTerminateEndsTheRun() async throws {
         let app = try TestApplication(index: Self.restrictedProject, history: .memory)
         let refusals = try #require(await app.log.wait(for: "refusals", within: .seconds(30)), "\(app.log.messages)")
-        #expect(refusals.contains("spawning from a workflow is not supported yet"))
+        #expect(refusals.contains("a workflow can only start child workflows"))
         #expect(refusals.contains("workflows cannot be linked"))
         #expect(refusals.contains("child workflows are monitored automatically"))
-        #expect(refusals.contains("time.after is not supported in workflows yet"))
         let terminated = try #require(await app.log.wait(for: "terminated ", within: .seconds(30)), "\(app.log.messages)")
         #expect(terminated.contains("terminated"))
         let store = try SQLiteWorkflowStore(path: app.project.root + "/.wippy/workflows.db")

@@ -52,6 +52,21 @@ public enum WorkflowFormatter {
         return text
     }
 
+    /// What the run recorded with `workflow.attrs` and `workflow.expose` (the latest value of each key),
+    /// one line per key under its section; nothing when it recorded none.
+    public static func attributes(_ events: [JournalEvent]) -> String {
+        let attributes = WorkflowAttributes(journal: events)
+        guard !attributes.isEmpty else { return "" }
+        let titles = ["search": "Search attributes", "memo": "Memo", "query": "Query state (workflow.expose)"]
+        var text = ""
+        for section in WorkflowAttributes.sections {
+            guard let fields = attributes.values[section], !fields.isEmpty else { continue }
+            text += "\(titles[section] ?? section):\n"
+            for field in fields { text += "  \(field.key): \(PayloadText.render(field.value))\n" }
+        }
+        return text
+    }
+
     /// The journal as rows: seq, time, kind, key, payload.
     public static func journal(_ events: [JournalEvent]) -> String {
         guard !events.isEmpty else { return "Journal: empty\n" }
@@ -68,6 +83,10 @@ public enum WorkflowFormatter {
         table["input"] = PayloadText.jsonValue(archive: run.record.input)
         table["result"] = run.record.result.map { PayloadText.jsonValue(archive: $0) } ?? .null
         if let events {
+            let attributes = WorkflowAttributes(journal: events)
+            if !attributes.isEmpty, let archive = try? PayloadArchive.encode(attributes.payload) {
+                table["attributes"] = PayloadText.jsonValue(archive: archive)
+            }
             table["events"] = .array(
                 events.map { event in
                     .map([

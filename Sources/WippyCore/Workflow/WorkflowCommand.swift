@@ -10,6 +10,8 @@ public enum WorkflowCommand: Sendable, Equatable {
     case timer(duration: Int64, fireAt: Int64)
     /// Stops the timer journaled at `seq`.
     case cancelTimer(seq: UInt64)
+    /// `future:cancel()`: stops the activity journaled at `seq` (`funcs.async`); its answer is a canceled error.
+    case cancelCall(seq: UInt64)
     /// `process.send` from the workflow: sent once, after the command is durable.
     case send(destination: String, topic: String, payloads: Payload)
     /// `workflow.version(change, min, max)`: live runs record `version`; replay returns the recorded one.
@@ -21,13 +23,14 @@ public enum WorkflowCommand: Sendable, Equatable {
 
     /// The journal kinds of commands: replay matches these against the code; the other kinds are events
     /// delivered to it.
-    public static let journalKinds: Set<String> = ["call", "timer", "cancel_timer", "send", "version", "attrs", "spawn"]
+    public static let journalKinds: Set<String> = ["call", "timer", "cancel_timer", "cancel_call", "send", "version", "attrs", "spawn"]
 
     public var journalKind: String {
         switch self {
         case .call: "call"
         case .timer: "timer"
         case .cancelTimer: "cancel_timer"
+        case .cancelCall: "cancel_call"
         case .send: "send"
         case .version: "version"
         case .attributes: "attrs"
@@ -41,7 +44,7 @@ public enum WorkflowCommand: Sendable, Equatable {
         switch self {
         case .call(let function, _, _): function
         case .timer: ""
-        case .cancelTimer(let seq): String(seq)
+        case .cancelTimer(let seq), .cancelCall(let seq): String(seq)
         case .send(let destination, let topic, _): destination + " " + topic
         case .version(let change, _): change
         case .attributes: ""
@@ -54,7 +57,7 @@ public enum WorkflowCommand: Sendable, Equatable {
         switch self {
         case .call(_, let arguments, let options): .map([("args", arguments), ("options", options)])
         case .timer(let duration, let fireAt): .map([("duration", .int(duration)), ("fire_at", .int(fireAt))])
-        case .cancelTimer: .null
+        case .cancelTimer, .cancelCall: .null
         case .send(_, let topic, let payloads): .map([("topic", .string(topic)), ("payloads", payloads)])
         case .version(_, let version): .int(version)
         case .attributes(let attributes): attributes

@@ -15,6 +15,8 @@ public struct WorkflowReplayer: Sendable {
     public private(set) var lastSeq: UInt64
     /// Commands (by seq) whose answer (`result`, `fired`, `exit`) is in the journal.
     private var answered: Set<UInt64> = []
+    /// Child workflows (by the seq of their `spawn`) whose `exit` is in the journal.
+    private var exited: Set<UInt64> = []
     /// Journal events replayed so far, and all events of the run: what `workflow.history_length` reports.
     public private(set) var historyLength: Int
     /// Bytes of payload in the history: what `workflow.history_size` reports.
@@ -29,7 +31,10 @@ public struct WorkflowReplayer: Sendable {
         historyLength = journal.count
         historySize = journal.reduce(0) { $0 + $1.payload.count + $1.key.utf8.count }
         for event in journal where WorkflowReplayer.answerKinds.contains(event.kind) {
-            if let seq = UInt64(event.key) { answered.insert(seq) }
+            if let seq = UInt64(event.key) {
+                answered.insert(seq)
+                if event.kind == "exit" { exited.insert(seq) }
+            }
         }
         commandCursor = WorkflowReplayer.skip(in: journal, from: 0, commands: true)
         eventCursor = WorkflowReplayer.skip(in: journal, from: 0, commands: false)
@@ -83,6 +88,9 @@ public struct WorkflowReplayer: Sendable {
 
     /// True when the journal holds the answer of the command at `seq` (so its effect need not be restarted).
     public func isAnswered(_ seq: UInt64) -> Bool { answered.contains(seq) }
+
+    /// True when the journal holds the `exit` of the child workflow started at `seq`.
+    public func isExited(_ seq: UInt64) -> Bool { exited.contains(seq) }
 
     /// The first journaled command not yet matched, when the code ended or blocked for good with it left.
     public func unmatchedCommand(actual: String) -> WorkflowDivergence? {

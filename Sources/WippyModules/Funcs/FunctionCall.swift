@@ -91,6 +91,17 @@ enum FunctionCall {
         case .failure(let error): return state.fail(error, on: lua)
         }
         let future = FutureState(process: process, channel: LuaChannel(capacity: 1, owner: process))
+        if let session = process.workflow {
+            // An activity journaled like funcs.call's; its answer reaches the future at a block point.
+            let options = Payload.map(settings.options.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            guard let seq = session.startAsync(
+                from: lua, function: id, arguments: arguments, options: options, context: context(for: process, settings),
+                resolve: { result in future.complete(with: .result(result)) })
+            else { return lua.yieldToScheduler() }
+            future.workflowCall = seq
+            FutureNatives.push(future, state: state, on: lua)
+            return 1
+        }
         let token = process.expectCompletion { completion in future.complete(with: completion) }
         future.token = token
         let cell = process.cell

@@ -92,6 +92,10 @@ enum FutureNatives {
             guard let process = LuaProcess.current(lua), future.process === process else {
                 return lua.raise("future belongs to another process")
             }
+            if let seq = future.workflowCall, let session = process.workflow, !future.isComplete, !future.isCanceled {
+                // A workflow's activity is stopped through its journal.
+                guard session.cancelAsync(seq, from: lua) else { return lua.yieldToScheduler() }
+            }
             future.cancel()
             lua.push(true)
             return 1

@@ -13,6 +13,8 @@ final class FutureState {
     var token: UInt64 = 0
     /// The process running the call, terminated by ``cancel()`` if it has not finished.
     var callee: PID?
+    /// In a workflow: the seq of the journaled `call` whose answer completes this future.
+    var workflowCall: UInt64?
     /// The call's outcome, once delivered into the channel.
     private(set) var result: ProcessResult?
     private(set) var isCanceled = false

@@ -21,10 +21,14 @@ extension TimeNatives {
         }
     }
 
-    /// Channel timers are not durable yet: in a workflow they would fire differently on replay.
-    static func notInWorkflows(_ lua: Lua, _ process: LuaProcess, _ function: String) -> Int32 {
-        process.workerState.fail(
-            .invalid("time.\(function) is not supported in workflows yet (it would not be durable); use time.sleep"), on: lua)
+    /// A durable timer in a workflow (`after`, `timer`, `ticker`): armed through the run's journal; its
+    /// firings reach `handle`'s channel at block points.
+    static func durable(
+        _ lua: Lua, _ session: WorkflowSession, _ handle: TimerHandle, after nanoseconds: Int64
+    ) -> Bool {
+        let timer = WorkflowTimer(period: Int64(handle.period)) { handle.fireDurable() }
+        handle.durable = timer
+        return session.startTimer(timer, after: nanoseconds, from: lua)
     }
 
     static func noProcess(_ lua: Lua, _ function: String) -> Int32 {
@@ -54,12 +58,18 @@ extension TimeNatives {
     static let after: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let process = LuaProcess.current(lua) else { return noProcess(lua, "after") }
-        if process.workflow != nil { return notInWorkflows(lua, process, "after") }
         switch positiveDuration(lua, process, "after") {
         case .failure(let early): return early.status
         case .success(let duration):
             let channel = LuaChannel(capacity: 1, owner: process)
             let worker = process.workerState
+            if let session = process.workflow {
+                // The handle lives as long as its pending firing (held by the session's answer).
+                let handle = TimerHandle(process: process, channel: channel)
+                guard durable(lua, session, handle, after: Int64(duration.nanoseconds)) else { return lua.yieldToScheduler() }
+                worker.push(channel, on: lua)
+                return 1
+            }
             worker.push(channel, on: lua)
             _ = process.armTimer(after: UInt64(duration.nanoseconds)) { [unowned process] _ in
                 process.deliver(into: channel) { lua in LuaTime.pushNow(state: worker, on: lua) }
@@ -73,12 +83,15 @@ extension TimeNatives {
     static let timer: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let process = LuaProcess.current(lua) else { return noProcess(lua, "timer") }
-        if process.workflow != nil { return notInWorkflows(lua, process, "timer") }
         switch positiveDuration(lua, process, "timer") {
         case .failure(let early): return early.status
         case .success(let duration):
             let handle = TimerHandle(process: process, channel: LuaChannel(capacity: 1, owner: process))
-            handle.arm(after: UInt64(duration.nanoseconds))
+            if let session = process.workflow {
+                guard durable(lua, session, handle, after: Int64(duration.nanoseconds)) else { return lua.yieldToScheduler() }
+            } else {
+                handle.arm(after: UInt64(duration.nanoseconds))
+            }
             TimerNatives.push(handle, tag: ModuleTags.timer, state: process.workerState, on: lua)
             return 1
         }
@@ -89,13 +102,16 @@ extension TimeNatives {
     static let ticker: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let process = LuaProcess.current(lua) else { return noProcess(lua, "ticker") }
-        if process.workflow != nil { return notInWorkflows(lua, process, "ticker") }
         switch positiveDuration(lua, process, "ticker") {
         case .failure(let early): return early.status
         case .success(let duration):
             let period = UInt64(duration.nanoseconds)
             let handle = TimerHandle(process: process, channel: LuaChannel(capacity: 16, owner: process), period: period)
-            handle.arm(after: period)
+            if let session = process.workflow {
+                guard durable(lua, session, handle, after: Int64(period)) else { return lua.yieldToScheduler() }
+            } else {
+                handle.arm(after: period)
+            }
             TimerNatives.push(handle, tag: ModuleTags.ticker, state: process.workerState, on: lua)
             return 1
         }

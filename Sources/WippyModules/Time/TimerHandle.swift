@@ -17,6 +17,9 @@ final class TimerHandle {
     private(set) var token: UInt64 = 0
     /// Monotonic deadline of the next tick (tickers).
     private var deadline: UInt64 = 0
+    /// In a workflow: the durable timer behind this handle while a firing is pending (its firings come
+    /// through the run's journal). The session holds it while pending, and it holds this handle.
+    weak var durable: WorkflowTimer?
 
     init(process: LuaProcess, channel: LuaChannel, period: UInt64 = 0) {
         self.process = process
@@ -43,6 +46,19 @@ final class TimerHandle {
         guard token != 0 else { return false }
         process?.cancelPending(token)
         token = 0
+        return true
+    }
+
+    /// A durable firing, at a block point: the workflow clock into the channel (dropped when a ticker's
+    /// buffer is full); a one-shot timer then closes its channel. Returns whether a ticker goes on.
+    func fireDurable() -> Bool {
+        guard let process, !channel.isClosed else { return false }
+        let state = process.workerState
+        process.deliver(into: channel) { lua in LuaTime.pushNow(state: state, on: lua) }
+        guard period > 0 else {
+            process.closeChannel(channel)
+            return false
+        }
         return true
     }
 

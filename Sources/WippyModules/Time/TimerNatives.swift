@@ -44,7 +44,11 @@ enum TimerNatives {
         switch operands(lua, ModuleTags.timer) {
         case .failure(let early): return early.status
         case .success(let (handle, process)):
-            let wasPending = handle.cancel()
+            var wasPending = handle.cancel()
+            if let timer = handle.durable, let session = process.workflow {
+                guard let stopped = session.stopTimer(timer, from: lua) else { return lua.yieldToScheduler() }
+                wasPending = stopped
+            }
             process.closeChannel(handle.channel)
             lua.push(wasPending)
             return 1
@@ -58,6 +62,9 @@ enum TimerNatives {
         case .failure(let early): return early.status
         case .success(let (handle, process)):
             _ = handle.cancel()
+            if let timer = handle.durable, let session = process.workflow {
+                guard session.stopTimer(timer, from: lua) != nil else { return lua.yieldToScheduler() }
+            }
             process.closeChannel(handle.channel)
             lua.push(true)
             return 1
@@ -71,13 +78,27 @@ enum TimerNatives {
         let lua = Lua(state!)
         switch operands(lua, ModuleTags.timer) {
         case .failure(let early): return early.status
-        case .success(let (handle, _)):
+        case .success(let (handle, process)):
             let duration: GoDuration
             switch LuaDuration.argument(lua, at: 2) {
             case .success(let value): duration = value
             case .failure(let error): return lua.argumentError(2, error.message)
             }
             guard duration.nanoseconds > 0 else { return lua.argumentError(2, "duration must be > 0") }
+            if let timer = handle.durable, let session = process.workflow {
+                // Journaled: the pending firing is canceled, and (unless the channel is closed) a new timer armed.
+                guard let wasPending = session.stopTimer(timer, from: lua) else { return lua.yieldToScheduler() }
+                if !handle.channel.isClosed, !session.startTimer(timer, after: Int64(duration.nanoseconds), from: lua) {
+                    return lua.yieldToScheduler()
+                }
+                lua.push(wasPending)
+                return 1
+            }
+            if process.workflow != nil {
+                // A workflow's timer that fired or was stopped: its channel is closed, it stays silent.
+                lua.push(false)
+                return 1
+            }
             let wasPending = handle.cancel()
             handle.arm(after: UInt64(duration.nanoseconds))
             lua.push(wasPending)

@@ -3,7 +3,7 @@ public import WippyLua
 public import WippyRuntime
 
 /// The `workflow` module (durable-cluster-ai §1.3-1.4): `version`, `info`, `history_length`,
-/// `history_size`, `attrs`, `exec`. Outside a workflow they behave as Wippy's do: `version` returns
+/// `history_size`, `attrs`, `exec`, and ours: `expose` (query state). Outside a workflow they behave as Wippy's do: `version` returns
 /// `max_supported`, the history functions 0, `info` nil, and `attrs`/`exec` an error.
 public struct WorkflowModule: LuaModule {
     public let name = "workflow"
@@ -12,11 +12,11 @@ public struct WorkflowModule: LuaModule {
     public init() {}
 
     public func load(into lua: Lua, state: LuaWorkerState) {
-        lua.newTable(arrayCapacity: 0, fieldCapacity: 6)
+        lua.newTable(arrayCapacity: 0, fieldCapacity: 7)
         lua.setFunctions(
             [
                 ("version", Self.version), ("info", Self.info), ("history_length", Self.historyLength),
-                ("history_size", Self.historySize), ("attrs", Self.attrs), ("exec", Self.exec),
+                ("history_size", Self.historySize), ("attrs", Self.attrs), ("exec", Self.exec), ("expose", Self.expose),
             ], in: -1)
     }
 
@@ -80,19 +80,80 @@ public struct WorkflowModule: LuaModule {
         return 1
     }
 
+    /// `workflow.attrs{search = {...}, memo = {...}}`: recorded with the run (a journaled `attrs` command;
+    /// `wippy workflow show` prints the latest value of each key). Returns true.
     static let attrs: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        guard session(lua) != nil else {
-            return LuaWorkerState.of(lua).fail(.invalid("workflow.attrs can only be used inside a workflow"), on: lua)
+        let worker = LuaWorkerState.of(lua)
+        guard let session = session(lua) else {
+            return worker.fail(.invalid("workflow.attrs can only be used inside a workflow"), on: lua)
         }
-        return LuaWorkerState.of(lua).fail(.invalid("workflow.attrs is not supported yet"), on: lua)
+        guard lua.type(at: 1) == .table else { return lua.typeError(1, expected: "table") }
+        let value: Payload
+        do throws(UnsendableValue) {
+            value = try LuaValueConverter.export(at: 1, in: lua, state: worker)
+        } catch {
+            return worker.fail(error.error(root: "attrs"), on: lua)
+        }
+        var sections: [(String, Payload)] = []
+        for field in value.tableValue?.fields ?? [] {
+            guard let name = field.key.stringValue, name == "search" || name == "memo" else {
+                return worker.fail(.invalid("workflow.attrs: unknown field \(field.key.stringValue ?? "(not a string)") (use search and memo)"), on: lua)
+            }
+            guard let table = field.value.tableValue, table.array.isEmpty, table.fields.allSatisfy({ $0.key.stringValue != nil }) else {
+                return worker.fail(.invalid("workflow.attrs: \(name) must be a table with string keys"), on: lua)
+            }
+            sections.append((name, field.value))
+        }
+        guard session.recordAttributes(from: lua, .map(sections)) else { return lua.yieldToScheduler() }
+        lua.push(true)
+        return 1
     }
 
+    /// `workflow.expose(name, value)`: the run's query state. The latest value of each name is recorded with
+    /// the run (a journaled `attrs` command) and printed by `wippy workflow show`, also after the run was
+    /// evicted or restarted. Returns true.
+    static let expose: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        let worker = LuaWorkerState.of(lua)
+        guard let session = session(lua) else {
+            return worker.fail(.invalid("workflow.expose can only be used inside a workflow"), on: lua)
+        }
+        guard let name = lua.string(at: 1), !name.isEmpty else { return lua.typeError(1, expected: "string") }
+        let value: Payload
+        do throws(UnsendableValue) {
+            value = lua.type(at: 2) == .none ? .null : try LuaValueConverter.export(at: 2, in: lua, state: worker)
+        } catch {
+            return worker.fail(error.error(root: name), on: lua)
+        }
+        guard session.recordAttributes(from: lua, .map([("query", .map([(name, value)]))])) else { return lua.yieldToScheduler() }
+        lua.push(true)
+        return 1
+    }
+
+    /// `workflow.exec(id, ...)`: runs workflow `id` as a child on this run's host and waits for its result
+    /// (`value` or `nil, err`).
     static let exec: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        guard session(lua) != nil else {
-            return LuaWorkerState.of(lua).fail(.invalid("workflow.exec is not yet supported outside a workflow"), on: lua)
+        let worker = LuaWorkerState.of(lua)
+        guard let task = LuaTask.current(lua), let session = task.process.workflow else {
+            return worker.fail(.invalid("workflow.exec is not yet supported outside a workflow"), on: lua)
         }
-        return LuaWorkerState.of(lua).fail(.invalid("child workflows (workflow.exec) are not supported yet"), on: lua)
+        let process = task.process
+        guard let text = lua.string(at: 1), !text.isEmpty else { return lua.typeError(1, expected: "string") }
+        let id = EntryID.resolve(text, in: process.program.entryID.namespace)
+        guard let program = worker.runtime.program(id) else {
+            return worker.fail(WippyError("workflow not found: \(id)", kind: .notFound, retryable: false), on: lua)
+        }
+        guard program.kind == .workflow || program.kind == .process else {
+            return worker.fail(.invalid("\(id) is a \(program.kind.rawValue) entry, not a workflow"), on: lua)
+        }
+        let arguments: [Payload]
+        switch LuaValueConverter.export(from: 2, to: lua.top, in: lua, state: worker) {
+        case .success(let values): arguments = values
+        case .failure(let error): return worker.fail(error, on: lua)
+        }
+        return session.spawnChild(
+            task, from: lua, program: program, host: process.cell.worker.host, arguments: arguments, spawner: nil, wait: true)
     }
 }

@@ -191,11 +191,10 @@ enum ProcessNatives {
         return 1
     }
 
-    /// A spawn from a workflow would be an effect its journal does not hold (it would run again on replay).
-    static func refuseInWorkflow(_ lua: Lua, _ process: LuaProcess) -> Int32 {
+    /// A linked spawn from a workflow: child workflows are monitored, never linked.
+    static func refuseLinkInWorkflow(_ lua: Lua, _ process: LuaProcess) -> Int32 {
         process.workerState.fail(
-            .invalid("spawning from a workflow is not supported yet (child workflows come later); call an activity with funcs.call"),
-            on: lua)
+            .invalid("workflows cannot be linked; child workflows are monitored automatically (use spawn or spawn_monitored)"), on: lua)
     }
 
     /// `false, err`: how `send` reports a failure.
@@ -250,8 +249,7 @@ enum ProcessNatives {
     }
 
     static func spawn(_ lua: Lua, function: String, monitor: Bool, link: Bool) -> Int32 {
-        guard let (_, process) = context(lua) else { return noProcess(lua) }
-        if process.workflow != nil { return refuseInWorkflow(lua, process) }
+        guard let (task, process) = context(lua) else { return noProcess(lua) }
         let top = lua.top
         guard top >= 2, lua.type(at: 1) == .string, lua.type(at: 2) == .string else {
             return process.workerState.fail(.invalid("\(function) requires at least id and host arguments"), on: lua)
@@ -264,6 +262,12 @@ enum ProcessNatives {
                 case .success(let values): arguments = values
                 case .failure(let error): return process.workerState.fail(error, on: lua)
                 }
+            }
+            if let session = process.workflow {
+                // From a workflow, a spawn starts a child workflow (journaled).
+                if link { return refuseLinkInWorkflow(lua, process) }
+                return session.spawnChild(
+                    task, from: lua, program: target.program, host: target.host, arguments: arguments, spawner: nil, wait: false)
             }
             if let status = WorkflowSpawn.spawnIfWorkflow(
                 lua, process: process, target: target, arguments: arguments, monitor: monitor, link: link, spawner: nil)
@@ -293,7 +297,6 @@ enum ProcessNatives {
     /// `exec` with id and host at `first` and `first + 1`, the arguments after them.
     static func exec(_ lua: Lua, first: Int32, spawner: Spawner?) -> Int32 {
         guard let (task, process) = context(lua) else { return noProcess(lua) }
-        if process.workflow != nil { return refuseInWorkflow(lua, process) }
         if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
         let top = lua.top
         guard top >= first + 1, let id = lua.string(at: first), let hostID = lua.string(at: first + 1) else {
@@ -308,6 +311,15 @@ enum ProcessNatives {
         switch LuaValueConverter.export(from: first + 2, to: top, in: lua, state: process.workerState) {
         case .success(let values): arguments = values
         case .failure(let error): return process.workerState.fail(error, on: lua)
+        }
+        if let session = process.workflow {
+            // From a workflow, exec runs a child workflow and waits for its result (journaled).
+            switch process.spawnTarget(idAt: first, hostAt: first + 1, in: lua) {
+            case .success(let target):
+                return session.spawnChild(
+                    task, from: lua, program: target.program, host: target.host, arguments: arguments, spawner: spawner, wait: true)
+            case .failure(let error): return process.workerState.fail(error, on: lua)
+            }
         }
         let worker = process.workerState
         let token = process.suspend(task) { thread, completion in

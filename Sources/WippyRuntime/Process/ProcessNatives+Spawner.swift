@@ -183,8 +183,7 @@ extension ProcessNatives {
 
     private static func spawnerSpawn(_ lua: Lua, function: String, monitor: Bool, link: Bool) -> Int32 {
         guard let spawner = spawner(at: 1, in: lua) else { return lua.typeError(1, expected: "process.Spawner") }
-        guard let (_, process) = context(lua) else { return noProcess(lua) }
-        if process.workflow != nil { return refuseInWorkflow(lua, process) }
+        guard let (task, process) = context(lua) else { return noProcess(lua) }
         let top = lua.top
         guard top >= 3, lua.type(at: 2) == .string, lua.type(at: 3) == .string else {
             return lua.raise("\(function) requires at least id and host arguments")
@@ -197,6 +196,11 @@ extension ProcessNatives {
                 case .success(let values): arguments = values
                 case .failure(let error): return process.workerState.fail(error, on: lua)
                 }
+            }
+            if let session = process.workflow {
+                if link { return refuseLinkInWorkflow(lua, process) }
+                return session.spawnChild(
+                    task, from: lua, program: target.program, host: target.host, arguments: arguments, spawner: spawner, wait: false)
             }
             if let status = WorkflowSpawn.spawnIfWorkflow(
                 lua, process: process, target: target, arguments: arguments, monitor: monitor, link: link, spawner: spawner)

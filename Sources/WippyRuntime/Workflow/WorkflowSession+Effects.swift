@@ -46,6 +46,9 @@ extension WorkflowSession {
         let cell = process.cell
         var callee: PID?
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
+            self.effects.callees[seq] = nil
+            // Canceled by its future (`funcs.async`): the cancel journals the answer.
+            if self.effects.canceledCalls.contains(seq) { return }
             let result: ProcessResult
             switch completion {
             case .result(let value): result = value
@@ -56,14 +59,15 @@ extension WorkflowSession {
             }
             if let error = result.error, let delay = policy.retryDelay(after: error, attempt: attempt) {
                 _ = self.process.armTimer(after: UInt64(delay)) { [unowned(unsafe) self] _ in
+                    if self.effects.canceledCalls.contains(seq) { return }
                     self.startActivity(seq, function: function, arguments: arguments, context: context, policy: policy, attempt: attempt + 1)
                 }
                 return
             }
             if let error = result.error {
-                self.record(kind: "result", key: String(seq), .map([("error", .error(error)), ("attempts", .int(Int64(attempt)))]))
+                self.recordAnswer(seq, .map([("error", .error(error)), ("attempts", .int(Int64(attempt)))]))
             } else {
-                self.record(kind: "result", key: String(seq), .map([("value", result.value)]))
+                self.recordAnswer(seq, .map([("value", result.value)]))
             }
         }
         switch process.callFunction(id: function, arguments: arguments, context: context, completion: { result in
@@ -71,10 +75,11 @@ extension WorkflowSession {
         }) {
         case .success(let pid):
             callee = pid
+            effects.callees[seq] = pid
             cell.worker.arm(cell, after: UInt64(policy.startToClose), token: token)
         case .failure(let error):
             process.cancelPending(token)
-            record(kind: "result", key: String(seq), .map([("error", .error(error)), ("attempts", .int(Int64(attempt)))]))
+            recordAnswer(seq, .map([("error", .error(error)), ("attempts", .int(Int64(attempt)))]))
         }
     }
 
@@ -104,6 +109,8 @@ extension WorkflowSession {
         parking.timerArmed(seq, fireAt: fireAt)
         let delay = max(fireAt - WorkflowSession.wallClock, 0)
         _ = process.armTimer(after: UInt64(delay)) { [unowned(unsafe) self] _ in
+            // Stopped by the code (`timer:stop()`): its cancel is journaled instead.
+            if self.effects.stoppedTimers.contains(seq) { return }
             self.record(kind: "fired", key: String(seq), .null)
         }
     }

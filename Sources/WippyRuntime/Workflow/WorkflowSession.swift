@@ -52,6 +52,8 @@ public final class WorkflowSession {
     private(set) var isLeaving = false
     /// Set while the eviction check's timer is armed.
     private var evictionArmed = false
+    /// What the effects of `WorkflowSession+Async`/`+Timers`/`+Children` keep between calls.
+    var effects = WorkflowEffects()
 
     public init(record: WorkflowRecord, journal: [JournalEvent], store: any WorkflowStore, observer: any WorkflowSessionObserver) {
         self.record = record
@@ -157,12 +159,18 @@ public final class WorkflowSession {
     /// Issues `command` from `lua` (for the line in a divergence). A new command's `act` runs after its
     /// journal write is durable; a replayed one with no answer yet runs `act` now (it was durable before the
     /// restart, but its effect may never have completed).
-    func issue(_ command: WorkflowCommand, from lua: Lua, act: @escaping (UInt64, Payload?) -> Void) -> Issue {
+    /// `lua` is nil for a command the session issues itself at a block point (a ticker's next tick).
+    func issue(_ command: WorkflowCommand, from lua: Lua?, act: @escaping (UInt64, Payload?) -> Void) -> Issue {
         guard divergence == nil else { return .blocked }
         switch replayer.issue(command, payload: WorkflowJournalCodec.command(command)) {
         case .replayed(let event):
             let recorded = (try? WorkflowJournalCodec.decodeCommand(event.payload)) ?? .null
             let answered = replayer.isAnswered(event.seq)
+            switch command {
+            case .cancelTimer(let seq): parking.timerEnded(seq)
+            case .spawn where !replayer.isExited(event.seq): parking.activityStarted(event.seq)
+            default: break
+            }
             if !answered { act(event.seq, recorded) }
             return .replayed(seq: event.seq, recorded: recorded, answered: answered)
         case .new(let event):
@@ -177,13 +185,25 @@ public final class WorkflowSession {
             journal([event]) { act(event.seq, nil) }
             return .new(seq: event.seq)
         case .diverged(let found):
-            block("\(found)", at: lua.where(level: 1))
+            block("\(found)", at: lua?.where(level: 1))
             return .blocked
         }
     }
 
     /// Registers what the answer to the command at `seq` does when it is delivered.
     func onAnswer(_ seq: UInt64, _ resolve: @escaping (Payload) -> Void) { resolvers[seq] = resolve }
+
+    /// Forgets what the answer to the command at `seq` would do (the code canceled it): it is ignored.
+    func dropAnswer(_ seq: UInt64) { resolvers[seq] = nil }
+
+    /// True when the journal being replayed holds the answer to the command at `seq`.
+    func isAnsweredInJournal(_ seq: UInt64) -> Bool { replayer.isAnswered(seq) }
+
+    /// True when the journal being replayed holds the end of the child workflow started at `seq`.
+    func isExitInJournal(_ seq: UInt64) -> Bool { replayer.isExited(seq) }
+
+    /// The seq the next new command or event gets.
+    var nextSeq: UInt64 { replayer.lastSeq + 1 }
 
     // MARK: - Events arriving live
 
@@ -192,7 +212,7 @@ public final class WorkflowSession {
     func record(kind: String, key: String = "", _ body: Payload) {
         guard divergence == nil, !isEnding, !isLeaving else { return }
         if let seq = UInt64(key) {
-            if kind == "fired" { parking.timerEnded(seq) } else if kind != "signal" { parking.activityEnded(seq) }
+            if kind == "fired" { parking.timerEnded(seq) } else if kind == "result" || kind == "exit" { parking.activityEnded(seq) }
         }
         let event = replayer.append(kind: kind, key: key, payload: WorkflowJournalCodec.event(time: WorkflowSession.wallClock, body))
         waiting.append(event)
@@ -221,9 +241,12 @@ public final class WorkflowSession {
             process.pendingFailure = WippyError.canceled("workflow host stopping")
         case .event(.cancel(let from, let reason)):
             record(kind: "cancel", .map([("from", .string(from?.description ?? "")), ("reason", .string(reason))]))
+        case .event(.exit(let from, let result)) where effects.children[from] != nil:
+            // A child workflow ended: journaled as the `exit` of its `spawn`.
+            childEnded(from, result)
         case .event:
-            // Lifecycle events of other processes (EXIT of a monitored process) are not part of a run's
-            // history yet: they are dropped rather than delivered where a replay would not see them.
+            // Other lifecycle events (EXIT of a process that is not a child workflow) are not part of a
+            // run's history: they are dropped rather than delivered where a replay would not see them.
             break
         }
     }
@@ -262,7 +285,7 @@ public final class WorkflowSession {
         now = max(now, decoded.time)
         process.determinism?.now = now
         switch event.kind {
-        case "result", "fired", "exit":
+        case "result", "fired", "exit", "started_child":
             guard let seq = UInt64(event.key), let resolve = resolvers.removeValue(forKey: seq) else { return }
             resolve(decoded.body)
         case "signal":
@@ -279,7 +302,7 @@ public final class WorkflowSession {
     }
 
     /// Gives a delivered item to the process as if it had just arrived.
-    private func hand(_ item: MailboxItem) {
+    func hand(_ item: MailboxItem) {
         isDelivering = true
         defer { isDelivering = false }
         if case .declined = process.offer(item, to: process.cell) { process.cell.appendToMailbox(item) }

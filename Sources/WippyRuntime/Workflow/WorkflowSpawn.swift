@@ -18,9 +18,6 @@ enum WorkflowSpawn {
         if link {
             return state.fail(.invalid("workflows cannot be linked; use spawn_monitored to get their EXIT"), on: lua)
         }
-        if process.workflow != nil {
-            return state.fail(.invalid("child workflows are not supported yet: start it from a process"), on: lua)
-        }
         guard let task = LuaTask.current(lua) else { return lua.raise("process.spawn needs a running process") }
         if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
         let options = spawner?.options ?? [:]
