@@ -2,7 +2,6 @@
 -- with the unprefixed metric names of that README.
 local time = require("time")
 local system = require("system")
-local events = require("events")
 
 local HOST = "wfbench:workflows"
 local EVICTING = "wfbench:evicting"
@@ -104,15 +103,15 @@ function workloads.park(n: integer?): {string}
 end
 
 -- park N workflows in a 1 h durable sleep on a host that evicts parked runs (evict_after: 200ms), in
--- batches, each waited for until its runs have left memory: what a parked run costs once evicted
+-- batches, each waited for until its runs have left memory (the live process count is back to where it
+-- was): what a parked run costs once evicted
 function workloads.evicted(n: integer?, batch: integer?): {string}
     n = n or 100000
     batch = batch or 5000
     process.spawn_monitored("wfbench:one", EVICTING, 1)
     await_exits(1)
-    local sub = events.subscribe("workflow", "workflow.evicted")
-    local evictions = sub:channel()
     system.gc.collect()
+    local baseline = system.runtime.goroutines()
     local before = system.memory.stats().rss
     local start = time.now()
     local started = 0
@@ -122,13 +121,12 @@ function workloads.evicted(n: integer?, batch: integer?): {string}
             local pid, err = process.spawn("wfbench:sleeper", EVICTING)
             if not pid then error(tostring(err)) end
         end
-        for _ = 1, count do evictions:receive() end
         started = started + count
+        while system.runtime.goroutines() > baseline do time.sleep("20ms") end
     end
     local secs = seconds_since(start)
     system.gc.collect()
     local after = system.memory.stats().rss
-    sub:close()
     return {
         fmt("wf_evicted_rss_per_wf_bytes", (after - before) // n, "bytes"),
         fmt("wf_evicted_park_s", secs, "s"),
