@@ -66,21 +66,21 @@ struct WorkflowStoreOptions: ParsableArguments {
         }
     }
 
-    /// The readers of the SQLite stores that exist, with their locations; a note on stderr for each store
-    /// that cannot be read here (PostgreSQL). Exits 1 with the error when a store is damaged or of another
-    /// kind.
-    func readers() -> (readers: [(WorkflowStoreLocation, SQLiteWorkflowReader)], missing: [String]) {
-        var readers: [(WorkflowStoreLocation, SQLiteWorkflowReader)] = []
+    /// The readers of the stores that exist (SQLite files, PostgreSQL databases), with their locations.
+    /// Exits 1 with the error when a store is damaged, of another kind, or its server cannot be reached.
+    func readers() -> (readers: [(WorkflowStoreLocation, any WorkflowReader)], missing: [String]) {
+        var readers: [(WorkflowStoreLocation, any WorkflowReader)] = []
         var missing: [String] = []
         for location in locations() {
-            guard let path = location.sqlitePath else {
-                Output.write("Note: \(location): reading a PostgreSQL workflow store is not supported yet\n", to: 2)
-                continue
-            }
             do {
-                readers.append((location, try SQLiteWorkflowReader(path: path)))
-            } catch where error.kind == .notFound {
-                missing.append(path)
+                switch location {
+                case .embedded(let path), .sqlite(let path, _):
+                    readers.append((location, try SQLiteWorkflowReader(path: path)))
+                case .postgres(let config, _):
+                    readers.append((location, try PostgresWorkflowReader(settings: config.connectionSettings)))
+                }
+            } catch where error.kind == .notFound && location.sqlitePath != nil {
+                missing.append(location.sqlitePath ?? "")
             } catch {
                 fail(error.message)
             }
@@ -185,7 +185,7 @@ struct WorkflowShowCommand: ParsableCommand {
 
     func run() throws {
         let (readers, missing) = options.readers()
-        var found: [(SQLiteWorkflowReader, WorkflowRunSummary)] = []
+        var found: [(any WorkflowReader, WorkflowRunSummary)] = []
         for (_, reader) in readers {
             do {
                 found += try matches(reader).map { (reader, $0) }
@@ -230,7 +230,7 @@ struct WorkflowShowCommand: ParsableCommand {
     }
 
     /// The runs `id` names in one store.
-    private func matches(_ reader: SQLiteWorkflowReader) throws(WippyError) -> [WorkflowRunSummary] {
+    private func matches(_ reader: any WorkflowReader) throws(WippyError) -> [WorkflowRunSummary] {
         let runs = try reader.summaries(workflowID: id)
         if !runs.isEmpty { return runs }
         guard let slash = id.lastIndex(of: "/") else { return [] }

@@ -120,5 +120,13 @@ import WippyTestSupport
         #expect(run.events.filter { $0.kind == "result" }.count == 5)
         #expect(run.events.filter { $0.kind == "signal" }.map(\.key) == ["approve"])
         #expect(try await store.pendingSignals(workflowID: "job-1").isEmpty)
+
+        // The command-line tools read the shared store too.
+        let list = try await WippyBinary.run(["workflow", "list"], in: projectB.root)
+        #expect(list.status == 0, "\(list.stdout)\(list.stderr)")
+        #expect(list.stdout.contains("job-1") && list.stdout.contains("completed"), "\(list.stdout)")
+        let show = try await WippyBinary.run(["workflow", "show", "job-1"], in: projectB.root)
+        #expect(show.status == 0, "\(show.stdout)\(show.stderr)")
+        #expect(show.stdout.contains("approve") && show.stdout.contains("app:finish"), "\(show.stdout)")
     }
 }

@@ -1,4 +1,5 @@
 public import WippyCore
+public import WippyStore
 
 /// A `db.sql.postgres` entry: where the server is and how to log in.
 ///
@@ -82,5 +83,14 @@ public struct PostgresDatabaseConfig: Sendable, Equatable, CustomStringConvertib
     public var description: String {
         let options = self.options.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
         return "postgres host=\(host) port=\(port) dbname=\(database) user=\(username) password=***\(options)"
+    }
+}
+
+extension PostgresDatabaseConfig {
+    /// The settings a workflow store connects with.
+    public var connectionSettings: PostgresConnectionSettings {
+        PostgresConnectionSettings(
+            host: host, port: port, database: database, username: username, password: password.isEmpty ? nil : password,
+            options: options, maxConnections: pool.maxOpen)
     }
 }

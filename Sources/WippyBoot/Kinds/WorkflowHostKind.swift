@@ -153,11 +153,7 @@ final class SharedWorkflowStores: @unchecked Sendable {
         case .embedded(let path), .sqlite(let path, _):
             store = try SQLiteWorkflowStore(path: path)
         case .postgres(let config, _):
-            let settings = PostgresConnectionSettings(
-                host: config.host, port: config.port, database: config.database, username: config.username,
-                password: config.password.isEmpty ? nil : config.password, options: config.options,
-                maxConnections: config.pool.maxOpen)
-            store = try PostgresWorkflowStore(settings: settings, startLease: lease)
+            store = try PostgresWorkflowStore(settings: config.connectionSettings, startLease: lease)
         }
         return open.withLock { open in
             if let entry = open[key] {

@@ -257,6 +257,49 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
         }
     }
 
+    /// Run summaries for `wippy workflow list|show`: the runs whose status is in `statuses` (every run when
+    /// empty), of `workflowID` only when given, oldest first, at most `limit`.
+    public func summaries(
+        statuses: Set<WorkflowStatus>, workflowID: String?, limit: Int,
+        completion: @escaping @Sendable (Result<[WorkflowRunSummary], WippyError>) -> Void
+    ) {
+        let name = name, logger = logger
+        perform("cannot list runs", completion) { connection in
+            var binds = PostgresBindings()
+            binds.append(statuses.isEmpty)
+            binds.append(statuses.map(\.rawValue).sorted())
+            binds.append(workflowID)
+            binds.append(Int64(clamping: limit))
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT r.workflow_id, r.run_id, r.entry, r.entry_kind, r.registry_version, r.input, r.status, r.result,
+                            r.host, r.last_seq,
+                            (SELECT coalesce(sum(octet_length(j.kind) + octet_length(j.key) + octet_length(j.payload)), 0)::int8
+                                FROM wippy_workflow_journal j WHERE j.run = r.id),
+                            (extract(epoch FROM r.created_at) * 1000)::int8, (extract(epoch FROM r.updated_at) * 1000)::int8
+                        FROM wippy_workflow_runs r
+                        WHERE ($1::bool OR r.status = ANY($2::text[])) AND ($3::text IS NULL OR r.workflow_id = $3::text)
+                        ORDER BY r.id LIMIT $4::int8
+                        """, binds: binds),
+                logger: logger)
+            var summaries: [WorkflowRunSummary] = []
+            for try await (workflowID, runID, entry, kind, version, input, status, result, host, last, size, created, updated)
+                in rows.decode(
+                    (String, String, String, String, Int64, ByteBuffer, String, ByteBuffer?, String, Int64, Int64, Int64, Int64).self)
+            {
+                var record = try Self.record(
+                    WorkflowRunID(workflowID: workflowID, runID: runID), entry, kind, version, input, status, result, name: name)
+                record.host = host
+                summaries.append(
+                    WorkflowRunSummary(
+                        record: record, historyLength: UInt64(bitPattern: last), historySize: UInt64(bitPattern: size),
+                        createdAt: created, updatedAt: updated))
+            }
+            return summaries
+        }
+    }
+
     public func readyRuns(
         before: Int64?, workflowIDs: [String]?, limit: Int,
         completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void
