@@ -1,7 +1,10 @@
 import ArgumentParser
+import Foundation
+import Synchronization
 import WippyBoot
 import WippyCodecs
 import WippyCore
+import WippyRuntime
 import WippyStore
 
 /// `wippy workflow list|show`: the durable workflow runs recorded in the project's workflow stores, read
@@ -54,6 +57,12 @@ struct WorkflowStoreOptions: ParsableArguments {
             let path = store.hasPrefix("/") ? store : (directory == "." ? store : directory + "/" + store)
             return [.embedded(path: path)]
         }
+        return Self.locations(directory: directory, lockFile: lockFile)
+    }
+
+    /// The workflow stores of the project in `directory`, as its runtime would pick them; exits 1 with the
+    /// error when its entries cannot be read.
+    static func locations(directory: String, lockFile: String = "wippy.lock") -> [WorkflowStoreLocation] {
         var options = RuntimeOptions()
         options.projectRoot = directory
         options.lockFile = lockFile
@@ -241,14 +250,17 @@ struct WorkflowShowCommand: ParsableCommand {
 }
 
 /// Sends a request to the running runtime's control socket and prints its answer; exits 1 on an error.
-private func steer(_ request: Payload, directory: String, json: Bool) {
+/// When no runtime runs in the project and the request can wait (`later`), it is kept in the workflow's
+/// store instead: the run takes it when a runtime resumes it.
+private func steer(_ request: Payload, directory: String, json: Bool, later: WorkflowSignalEnvelope? = nil) {
     let reply: Payload
     do throws(WippyError) {
         let bytes = try ControlClient.request(
             ControlClient.socketPath(projectRoot: directory), body: try JSONCodec.encode(request))
         reply = try JSONCodec.decode(bytes)
     } catch {
-        fail(error.message)
+        guard error.kind == .notFound, let later, let id = request["id"]?.stringValue else { fail(error.message) }
+        return keep(later, for: id, directory: directory, json: json)
     }
     if let error = reply["error"]?.stringValue { fail(error) }
     if json {
@@ -258,6 +270,49 @@ private func steer(_ request: Payload, directory: String, json: Bool) {
     }
 }
 
+/// Records `envelope` for workflow `id` in the first of the project's stores that has a run of it not
+/// ended; exits 1 when none has.
+private func keep(_ envelope: WorkflowSignalEnvelope, for id: String, directory: String, json: Bool) {
+    let row = envelope.row
+    var reasons: [String] = []
+    for location in WorkflowStoreOptions.locations(directory: directory) {
+        let store: any WorkflowSignalStore
+        do throws(WippyError) {
+            switch location {
+            case .embedded(let path), .sqlite(let path, _):
+                guard FileManager.default.fileExists(atPath: path) else { continue }
+                store = try SQLiteWorkflowStore(path: path)
+            case .postgres(let config, _):
+                store = try PostgresWorkflowStore(settings: config.connectionSettings)
+            }
+        } catch {
+            fail(error.message)
+        }
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<UInt64, WippyError>?>(nil)
+        store.signal(workflowID: id, topic: row.topic, sender: row.sender, payload: row.payload) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        store.close()
+        switch outcome.withLock({ $0 })! {
+        case .success(let signalID):
+            if json {
+                Output.write(#"{"ok":true,"id":"\#(id)","kept":\#(signalID)}"# + "\n", to: 1)
+            } else {
+                Output.write("kept: no runtime is running here; workflow \(id) gets it when it resumes (\(location))\n", to: 1)
+            }
+            return
+        case .failure(let error) where error.kind == .notFound || error.kind == .conflict:
+            reasons.append(error.message)
+        case .failure(let error):
+            fail(error.message)
+        }
+    }
+    fail("no running wippy here, and no run of workflow \(id) to keep the request for" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")))
+}
+
 /// `wippy workflow signal ID TOPIC [JSON]`.
 struct WorkflowSignalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -265,7 +320,8 @@ struct WorkflowSignalCommand: ParsableCommand {
         abstract: "Send a message (a durable signal) to a running workflow.",
         discussion: """
             The workflow reads it with process.inbox() or process.listen(TOPIC); it is journaled before the \
-            workflow sees it. JSON is the message's payload (a string when it is not valid JSON).
+            workflow sees it. JSON is the message's payload (a string when it is not valid JSON). When no runtime \
+            runs in the project, the signal is kept in the workflow's store and delivered when the run resumes.
             """)
 
     @Option(name: [.customShort("d"), .customLong("dir")], help: "Project directory.")
@@ -278,8 +334,10 @@ struct WorkflowSignalCommand: ParsableCommand {
 
     func run() throws {
         var fields: [(String, Payload)] = [("op", "workflow.signal"), ("id", .string(id)), ("topic", .string(topic))]
-        if let payload { fields.append(("payload", (try? JSONCodec.decode(payload)) ?? .string(payload))) }
-        steer(.map(fields), directory: directory, json: json)
+        let value = payload.map { (try? JSONCodec.decode($0)) ?? .string($0) }
+        if let value { fields.append(("payload", value)) }
+        let message = Message(from: nil, topic: topic, payloads: value.map { [$0] } ?? [])
+        steer(.map(fields), directory: directory, json: json, later: .message(message))
     }
 }
 
@@ -296,9 +354,10 @@ struct WorkflowCancelCommand: ParsableCommand {
     @Argument(help: "Why (given to the workflow).") var reason: String?
 
     func run() throws {
+        let reason = reason ?? "cancelled by an operator"
         steer(
-            .map([("op", "workflow.cancel"), ("id", .string(id)), ("reason", .string(reason ?? "cancelled by an operator"))]),
-            directory: directory, json: json)
+            .map([("op", "workflow.cancel"), ("id", .string(id)), ("reason", .string(reason))]), directory: directory, json: json,
+            later: .cancel(from: nil, reason: reason))
     }
 }
 

@@ -100,4 +100,36 @@ import WippyStore
         let journal = try #require(try await store.load(first.run))
         #expect(journal.events.filter { $0.kind == "signal" }.map(\.key) == ["approve"])
     }
+
+    /// With no runtime running, `signal` and `cancel` are kept in the store (signal rows) and reach the runs
+    /// when a runtime resumes them (issue 8, item 8c on one machine).
+    @Test func signalsSentWhileTheRuntimeIsDownAreDeliveredAfterTheRestart() async throws {
+        let project = try TemporaryProject(files: ["src/_index.yaml": Self.index])
+        do {
+            let first = try RunningWippy(["run", "--history", "memory"], in: project.root)
+            first.signal(SIGKILL, when: "all started")
+            #expect(await first.waitFor("all started", within: .seconds(60)), "\(first.stdout)\n\(first.stderr)")
+            _ = await first.exit(within: .seconds(20))
+        }
+        let signal = try await WippyBinary.run(["workflow", "signal", "w-1", "approve", #"{"by":"bo"}"#], in: project.root)
+        #expect(signal.status == 0, "\(signal.stderr)")
+        #expect(signal.stdout.contains("kept"), "\(signal.stdout)")
+        let cancel = try await WippyBinary.run(["workflow", "cancel", "w-2", "while down"], in: project.root)
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        let unknown = try await WippyBinary.run(["workflow", "signal", "nobody", "x"], in: project.root)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no run of workflow nobody"), "\(unknown.stderr)")
+
+        let second = try RunningWippy(["run", "--history", "memory"], in: project.root)
+        defer { second.signal(SIGKILL) }
+        #expect(await second.waitFor(#"noted approve {"by":"bo"}"#, within: .seconds(60)), "\(second.stdout)\n\(second.stderr)")
+        #expect(await second.waitFor("noted cancel while down", within: .seconds(60)), "\(second.stdout)")
+        second.signal(SIGTERM)
+        _ = await second.exit(within: .seconds(30))
+        let store = try SQLiteWorkflowStore(path: project.root + "/.wippy/workflows.db")
+        defer { store.close() }
+        let statuses = Dictionary(uniqueKeysWithValues: try await store.list().map { ($0.run.workflowID, $0.status) })
+        #expect(statuses["w-1"] == .completed && statuses["w-2"] == .completed, "\(statuses)")
+        #expect(try await store.pendingSignals(workflowID: "w-1").isEmpty)
+    }
 }
