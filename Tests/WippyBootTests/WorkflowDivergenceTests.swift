@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import Testing
 import WippyBoot
@@ -82,6 +83,58 @@ import WippyStore
         #expect(loaded.record.status == .blocked)
         // Nothing was journaled past the divergence, and the activity never ran.
         #expect(loaded.events.count == 2)
+    }
+
+    /// A journal altered on disk (an event's payload changed behind the store's back) is reported with the
+    /// run and the seq; the run is blocked and its code never runs (issue 8, item 8d).
+    @Test func aDamagedJournalBlocksTheRunInsteadOfReplayingIt() async throws {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.writeLock()
+        try project.write("src/_index.yaml", Self.index)
+        let path = project.root + "/.wippy/workflows.db"
+        let run = WorkflowRunID(workflowID: "damaged-1", runID: "r1")
+        do {
+            let store = try SQLiteWorkflowStore(path: path)
+            let input = try PayloadArchive.encode(.map([("args", .array([.int(4)])), ("host", .string("app:workflows"))]))
+            let record = WorkflowRecord(
+                run: run, entry: EntryID(parsing: "app:flow"), entryKind: "workflow.lua", registryVersion: 0, input: input)
+            let command = WorkflowCommand.call(function: "app:double", arguments: .array([.int(4)]), options: .null)
+            try await store.write(.start(record, events: [
+                WorkflowSession.startEvent(time: 1_700_000_000_000_000_000, seed: 7),
+                JournalEvent(seq: 2, kind: "call", key: "app:double", payload: WorkflowJournalCodec.command(command)),
+            ]))
+            store.close()
+        }
+        // The call's recorded arguments are changed without the checksum: a replay would see other data.
+        let database = try DatabaseQueue(path: path)
+        try await database.write { db in
+            try db.execute(sql: "UPDATE workflow_journal SET payload = x'00' || payload WHERE seq = 2")
+        }
+        try database.close()
+
+        let log = LogSignals()
+        var options = RuntimeOptions()
+        options.projectRoot = project.root
+        options.historyMode = .memory
+        let app = try Application(
+            options: options, modules: StandardModules.all(terminal: nil),
+            logger: Logger(label: "test") { _ in SignalsHandler(signals: log) })
+        let events = RecordedEvents()
+        let subscription = try app.bus.subscribe(system: "workflow", receiver: events)
+        defer { app.bus.unsubscribe(subscription) }
+        app.start()
+        let reported = try #require(await log.wait(for: "workflow damaged-1 not resumed", within: .seconds(30)), "\(log.messages)")
+        #expect(reported.contains("seq 2"), "\(reported)")
+        #expect(await events.wait(for: "workflow.blocked"))
+        #expect(!events.events.contains { $0.kind == "workflow.resumed" })
+        app.shutdown()
+
+        let store = try SQLiteWorkflowStore(path: path)
+        defer { store.close() }
+        let blocked = try #require(try await store.list().first)
+        #expect(blocked.status == .blocked)
+        #expect(String(decoding: blocked.result ?? [], as: UTF8.self).contains("seq 2"))
     }
 }
 

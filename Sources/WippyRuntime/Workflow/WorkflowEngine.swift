@@ -295,8 +295,14 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                 dropResident(record.run)
                 completion?(false)
             case .failure(let error):
-                // A damaged journal is reported and never replayed.
+                // A damaged journal is reported and never replayed: the run is blocked (visible to operators,
+                // and no node takes it again), unless the store could not be read at all.
                 logger.error("workflow \(record.run.workflowID) not resumed: \(error.message)")
+                if error.kind == .invalid {
+                    let reason = "workflow \(record.run.workflowID) (\(record.entry)) is blocked: \(error.message)"
+                    store.submit(WorkflowWrite(run: record.run, status: .blocked, result: Array(reason.utf8), fence: fence)) { _ in }
+                    notify(record.run, .blocked, reason)
+                }
                 dropResident(record.run)
                 completion?(false)
             }
