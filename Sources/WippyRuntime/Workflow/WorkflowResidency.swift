@@ -27,6 +27,8 @@ final class WorkflowResidency: @unchecked Sendable {
 
     /// How many runs one claim or one wake query takes at most.
     static let batch = 500
+    /// How often (nanoseconds) pending signals are swept for runs no hint woke.
+    static let sweepEvery: Int64 = 5_000_000_000
 
     init(engine: WorkflowEngine) {
         self.engine = engine
@@ -88,6 +90,7 @@ final class WorkflowResidency: @unchecked Sendable {
         let intervalNanos = Self.nanoseconds(interval)
         let renewEvery = Self.nanoseconds(engine.settings.lease) / 3
         var lastRenew = DispatchTime.now().uptimeNanoseconds
+        var lastSweep = lastRenew
         while !isStopped {
             // Until the next poll, or the earliest timer of a run out of memory, whichever comes first.
             var wait = intervalNanos
@@ -97,6 +100,15 @@ final class WorkflowResidency: @unchecked Sendable {
             }
             _ = wakeup.wait(timeout: .now() + .nanoseconds(Int(wait)))
             if isStopped { break }
+            // Hints can be lost (a dropped connection, a start racing the subscription): now and then, every
+            // workflow with pending signals is looked at as if it had been hinted.
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now - lastSweep >= UInt64(Self.sweepEvery), let signals,
+                case .success(let ids) = Self.wait({ signals.signaledWorkflows(limit: Self.batch, completion: $0) })
+            {
+                lastSweep = now
+                state.withLock { $0.woken.formUnion(ids) }
+            }
             if engine.leaseStore != nil, DispatchTime.now().uptimeNanoseconds - lastRenew >= UInt64(renewEvery) {
                 lastRenew = DispatchTime.now().uptimeNanoseconds
                 renew()

@@ -182,6 +182,12 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
         }
     }
 
+    public func signaledWorkflows(limit: Int, completion: @escaping @Sendable (Result<[String], WippyError>) -> Void) {
+        read("cannot list signaled workflows", completion) { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT workflow_id FROM workflow_signals LIMIT ?", arguments: [Int64(clamping: limit)])
+        }
+    }
+
     public func wakeups() -> AsyncStream<WorkflowWakeup> { hub.subscribe() }
 
     /// Runs `body` on the reader connection and passes its result (or its error) to `completion`.

@@ -257,6 +257,20 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
         }
     }
 
+    public func signaledWorkflows(limit: Int, completion: @escaping @Sendable (Result<[String], WippyError>) -> Void) {
+        let logger = logger
+        perform("cannot list signaled workflows", completion) { connection in
+            var binds = PostgresBindings()
+            binds.append(Int64(clamping: limit))
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT DISTINCT workflow_id FROM wippy_workflow_signals LIMIT $1::int8", binds: binds),
+                logger: logger)
+            var ids: [String] = []
+            for try await id in rows.decode(String.self) { ids.append(id) }
+            return ids
+        }
+    }
+
     /// Run summaries for `wippy workflow list|show`: the runs whose status is in `statuses` (every run when
     /// empty), of `workflowID` only when given, oldest first, at most `limit`.
     public func summaries(
