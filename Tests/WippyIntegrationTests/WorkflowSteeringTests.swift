@@ -68,8 +68,13 @@ import WippyStore
             lifecycle: {auto_start: true, depends_on: [app:workflows]}
         """
 
-    @Test func signalCancelAndTerminateReachRunsInFlight() async throws {
-        let project = try TemporaryProject(files: ["src/_index.yaml": Self.index])
+    /// With the default `evict_after` the runs are in memory when the requests come; with 10ms they have
+    /// left memory, and the requests reach them through the store.
+    @Test(arguments: ["30s", "10ms"]) func signalCancelAndTerminateReachRunsInFlight(evictAfter: String) async throws {
+        let index = Self.index.replacingOccurrences(
+            of: "kind: workflow.host\n", with: "kind: workflow.host\n    evict_after: \(evictAfter)\n")
+        #expect(index.contains("evict_after: \(evictAfter)"))
+        let project = try TemporaryProject(files: ["src/_index.yaml": index])
         let running = try RunningWippy(["run", "--history", "memory"], in: project.root)
         defer { running.signal(SIGKILL) }
         #expect(await running.waitFor("all started", within: .seconds(60)), "\(running.stdout)\n\(running.stderr)")
