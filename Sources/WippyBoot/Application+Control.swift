@@ -26,7 +26,8 @@ extension Application {
 
     /// Answers a request of the control socket: `{op, ...}` → `{ok: true, ...}` or `{error}`.
     /// - `workflow.signal {id, topic, payload}`: a message to a running workflow (journaled);
-    /// - `workflow.cancel {id, reason}`, `workflow.terminate {id}`.
+    /// - `workflow.cancel {id, reason}`, `workflow.terminate {id}`;
+    /// - `workflow.resume {id}`: a paused run tries its activity again.
     func control(_ request: [UInt8]) -> Payload {
         func failure(_ message: String) -> Payload { .map([("error", .string(message))]) }
         guard let body = try? JSONCodec.decode(request), let op = body["op"]?.stringValue else {
@@ -55,6 +56,8 @@ extension Application {
             engine.cancel(workflowID: id, from: nil, reason: body["reason"]?.stringValue ?? "cancelled by an operator", terminate: false, completion: finish)
         case "workflow.terminate":
             engine.cancel(workflowID: id, from: nil, reason: "terminated by an operator", terminate: true, completion: finish)
+        case "workflow.resume":
+            engine.resume(workflowID: id, completion: finish)
         default:
             return failure("unknown request '\(op)'")
         }

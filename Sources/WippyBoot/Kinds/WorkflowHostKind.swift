@@ -89,6 +89,15 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
         }
         staged = [:]
         removed = []
+        checkRunsInFlight(transaction)
+    }
+
+    /// Workflow code that changed: each engine replays its runs of it in flight against the new code, in the
+    /// background, and reports the runs that would diverge.
+    private func checkRunsInFlight(_ transaction: RegistryTransaction) {
+        let changed = Set(transaction.applied.filter { $0.kind == .update && LuaCodeKind.kinds.contains($0.entry.kind) }.map(\.id))
+        guard !changed.isEmpty else { return }
+        for id in hostIDs { engine(id)?.codeChanged(changed) }
     }
 
     func discard(_ transaction: RegistryTransaction) {
@@ -223,7 +232,8 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
         let timeout = stopTimeout
         let stores = self.stores
         let path = storePath
-        DispatchQueue.global().async {
+        DispatchQueue.global().async { [engine] in
+            engine?.replayChecks.stop()
             host.stop(timeout: timeout)
             if store != nil { stores.release(path) }
             run.exited(.normal)

@@ -20,6 +20,8 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
     private let prefix = UUID().uuidString.prefix(8).lowercased()
     public typealias LifecycleObserver = @Sendable (WorkflowRunID, WorkflowStatus, String?) -> Void
     private let lifecycle = Mutex<[LifecycleObserver]>([])
+    /// Replays of in-flight runs against changed code (``codeChanged(_:)``).
+    public let replayChecks = WorkflowReplayChecker()
 
     /// Calls `observer` (on the run's worker) when a run ends or blocks: its status and detail.
     public func onLifecycle(_ observer: @escaping LifecycleObserver) { lifecycle.withLock { $0.append(observer) } }
@@ -288,6 +290,11 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
     public func sessionBlocked(_ session: WorkflowSession, reason: String) {
         logger.error("\(reason)")
         notify(session.run, .blocked, reason)
+    }
+
+    public func sessionPaused(_ session: WorkflowSession, reason: String?) {
+        if let reason { logger.warning("\(reason)") }
+        notify(session.run, reason == nil ? .running : .paused, reason ?? "resumed by an operator")
     }
 
     public func sessionFailed(_ session: WorkflowSession, error: WippyError) {

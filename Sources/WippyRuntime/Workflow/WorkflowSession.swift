@@ -35,8 +35,19 @@ public final class WorkflowSession {
     public private(set) var divergence: String?
     /// Set once the run's end is being written.
     private(set) var isEnding = false
+    /// Set for a replay check (``WorkflowReplayCheck``): the code runs against its journal and nothing acts.
+    let check: WorkflowReplayCheck?
+    /// Set while the run is paused (an activity ran out of retries under `on_exhausted: pause`): what an
+    /// operator's resume runs.
+    var pausedActivity: (() -> Void)?
+    /// The divergence found (structured), and the code location that diverged.
+    public private(set) var divergenceFound: (divergence: WorkflowDivergence, location: String?)?
 
-    public init(record: WorkflowRecord, journal: [JournalEvent], store: any WorkflowStore, observer: any WorkflowSessionObserver) {
+    public init(
+        record: WorkflowRecord, journal: [JournalEvent], store: any WorkflowStore, observer: any WorkflowSessionObserver,
+        check: WorkflowReplayCheck? = nil
+    ) {
+        self.check = check
         self.record = record
         self.store = store
         self.observer = observer
@@ -67,6 +78,13 @@ public final class WorkflowSession {
         for item in early { arrived(item) }
     }
 
+    /// The first journaled command the code has not issued (nil when every one was matched): `actual` says
+    /// what the code did instead.
+    func unmatchedCommand(actual: String) -> WorkflowDivergence? { replayer.unmatchedCommand(actual: actual) }
+
+    /// True while journaled events remain to be delivered.
+    var hasJournaledEvents: Bool { replayer.isReplayingEvents }
+
     public var historyLength: Int { replayer.historyLength }
     public var historySize: Int { replayer.historySize }
     public var isReplaying: Bool { replayer.isReplayingCommands || replayer.isReplayingEvents }
@@ -94,13 +112,16 @@ public final class WorkflowSession {
         case .replayed(let event):
             let recorded = (try? WorkflowJournalCodec.decodeCommand(event.payload)) ?? .null
             let answered = replayer.isAnswered(event.seq)
-            if !answered { act(event.seq, recorded) }
+            if !answered && check == nil { act(event.seq, recorded) }
             return .replayed(seq: event.seq, recorded: recorded, answered: answered)
         case .new(let event):
-            journal([event]) { act(event.seq, nil) }
+            // A check past the end of the journal: the command is neither journaled nor acted on.
+            if check == nil { journal([event]) { act(event.seq, nil) } }
             return .new(seq: event.seq)
         case .diverged(let found):
-            block("\(found)", at: lua.where(level: 1))
+            let location = lua.where(level: 1)
+            divergenceFound = (found, location)
+            block("\(found)", at: location)
             return .blocked
         }
     }
@@ -113,7 +134,7 @@ public final class WorkflowSession {
     /// Journals an event that arrived now (an activity's result, a fired timer, a message); it is delivered
     /// at the first block point after it is durable.
     func record(kind: String, key: String = "", _ body: Payload) {
-        guard divergence == nil, !isEnding else { return }
+        guard divergence == nil, !isEnding, check == nil else { return }
         let event = replayer.append(kind: kind, key: key, payload: WorkflowJournalCodec.event(time: WorkflowSession.wallClock, body))
         waiting.append(event)
         journal([event]) {}
@@ -128,6 +149,8 @@ public final class WorkflowSession {
     /// A mailbox item for the process: journaled as a signal (a message) or a cancellation (an event).
     func arrived(_ item: MailboxItem) {
         switch item {
+        case .message(let message) where message.topic == WorkflowSession.resumeTopic && message.from == nil:
+            resume()
         case .message(let message):
             record(kind: "signal", key: message.topic, WorkflowSession.encode(message))
         case .event(.cancel) where observer.isStopping:
@@ -156,6 +179,7 @@ public final class WorkflowSession {
     /// until a task can run. True when one can.
     func deliverAvailable() -> Bool {
         guard divergence == nil else { return false }
+        defer { if let check, process.readyQueue.isEmpty { check.reachedBlockPoint(self) } }
         while process.readyQueue.isEmpty && process.pendingExit == nil {
             if let event = replayer.nextEvent() {
                 deliver(event)
@@ -208,8 +232,13 @@ public final class WorkflowSession {
     func finish(_ result: ProcessResult) -> ProcessRunOutcome {
         // Ended by the host's shutdown (terminated, or out of time): the run stays in flight.
         if observer.isStopping && result.error != nil { return .finished(result) }
+        if let check {
+            check.reachedEnd(self, result: result)
+            return .finished(result)
+        }
         guard divergence == nil else { return .blocked }
         if result.error == nil, let unmatched = replayer.unmatchedCommand(actual: "the workflow returned") {
+            divergenceFound = (unmatched, nil)
             block("\(unmatched)", at: nil)
             return .blocked
         }
@@ -235,7 +264,7 @@ public final class WorkflowSession {
         divergence = message
         unwritten = []
         afterWrite = []
-        store.submit(WorkflowWrite(run: run, status: .blocked, result: Array(message.utf8))) { _ in }
+        if check == nil { store.submit(WorkflowWrite(run: run, status: .blocked, result: Array(message.utf8))) { _ in } }
         observer.sessionBlocked(self, reason: message)
     }
 
@@ -285,6 +314,12 @@ public protocol WorkflowSessionObserver: AnyObject, Sendable {
     /// The run's end is being written (`status`, `result`).
     func sessionEnding(_ session: WorkflowSession, status: WorkflowStatus, result: ProcessResult)
     func sessionBlocked(_ session: WorkflowSession, reason: String)
+    /// The run paused for an operator (`reason`), or resumed (`reason` nil).
+    func sessionPaused(_ session: WorkflowSession, reason: String?)
     /// A journal write failed: the run cannot go on here.
     func sessionFailed(_ session: WorkflowSession, error: WippyError)
+}
+
+extension WorkflowSessionObserver {
+    public func sessionPaused(_ session: WorkflowSession, reason: String?) {}
 }
