@@ -261,7 +261,9 @@ public final class LuaProcess: ProcessBehavior {
         }
     }
 
-    /// Runs ready tasks; `run` is a workflow's determinism (nil for every other process).
+    /// Runs ready tasks; `run` is a workflow's determinism (nil for every other process). Inlined: the run
+    /// loop of every process.
+    @inline(__always)
     private func runTasks(_ run: WorkflowDeterminism?) -> ProcessRunOutcome {
         let memory = workerState.memory
         memory.run(account)
