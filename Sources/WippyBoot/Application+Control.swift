@@ -26,7 +26,8 @@ extension Application {
 
     /// Answers a request of the control socket: `{op, ...}` → `{ok: true, ...}` or `{error}`.
     /// - `workflow.signal {id, topic, payload}`: a message to a running workflow (journaled);
-    /// - `workflow.cancel {id, reason}`, `workflow.terminate {id}`.
+    /// - `workflow.cancel {id, reason}`, `workflow.terminate {id}`;
+    /// - `workflow.resume {id}`: a paused run tries its activity again.
     func control(_ request: [UInt8]) -> Payload {
         func failure(_ message: String) -> Payload { .map([("error", .string(message))]) }
         guard let body = try? JSONCodec.decode(request), let op = body["op"]?.stringValue else {
@@ -60,6 +61,8 @@ extension Application {
                     completion: finish)
             case "workflow.terminate":
                 engine.cancel(workflowID: id, from: nil, reason: "terminated by an operator", terminate: true, completion: finish)
+            case "workflow.resume":
+                engine.resume(workflowID: id, completion: finish)
             default:
                 return failure("unknown request '\(op)'")
             }

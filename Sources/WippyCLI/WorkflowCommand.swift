@@ -29,10 +29,16 @@ struct WorkflowCommand: ParsableCommand {
               wippy workflow signal order-123 approve '{"by": "ana"}'   a message on topic approve (journaled)
               wippy workflow cancel order-123                           a CANCEL event the workflow can handle
               wippy workflow terminate order-123                        ends the run now (status terminated)
+              wippy workflow resume order-123                           retries the activity a paused run waits on
+
+            replay runs a recorded journal against the project's current code (no effect: nothing runs, nothing \
+            is written) and says whether it replays cleanly or where it diverges:
+
+              wippy workflow replay order-123
             """,
         subcommands: [
             WorkflowListCommand.self, WorkflowShowCommand.self, WorkflowSignalCommand.self, WorkflowCancelCommand.self,
-            WorkflowTerminateCommand.self,
+            WorkflowTerminateCommand.self, WorkflowResumeCommand.self, WorkflowReplayCommand.self,
         ]
     )
 }
@@ -374,5 +380,22 @@ struct WorkflowTerminateCommand: ParsableCommand {
 
     func run() throws {
         steer(.map([("op", "workflow.terminate"), ("id", .string(id))]), directory: directory, json: json)
+    }
+}
+
+/// `wippy workflow resume ID`.
+struct WorkflowResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Resume a paused workflow: the activity whose retries ran out (retry_policy.on_exhausted: pause) is tried again.")
+
+    @Option(name: [.customShort("d"), .customLong("dir")], help: "Project directory.")
+    var directory = "."
+    @Flag(help: "Print the answer as JSON.")
+    var json = false
+    @Argument(help: "The workflow id.") var id: String
+
+    func run() throws {
+        steer(.map([("op", "workflow.resume"), ("id", .string(id))]), directory: directory, json: json)
     }
 }

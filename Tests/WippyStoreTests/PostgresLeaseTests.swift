@@ -70,7 +70,8 @@ import WippyTestSupport
     }
 
     @Test func anExpiredLeaseIsTakenOverAndTheStaleNodeCannotWrite() async throws {
-        let (a, b, _) = try await Self.twoNodes(startLease: .seconds(2))
+        // Long enough that a loaded machine still makes the first checks within it.
+        let (a, b, _) = try await Self.twoNodes(startLease: .seconds(6))
         defer {
             a.close()
             b.close()

@@ -95,6 +95,15 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
         }
         staged = [:]
         removed = []
+        checkRunsInFlight(transaction)
+    }
+
+    /// Workflow code that changed: each engine replays its runs of it in flight against the new code, in the
+    /// background, and reports the runs that would diverge.
+    private func checkRunsInFlight(_ transaction: RegistryTransaction) {
+        let changed = Set(transaction.applied.filter { $0.kind == .update && LuaCodeKind.kinds.contains($0.entry.kind) }.map(\.id))
+        guard !changed.isEmpty else { return }
+        for id in hostIDs { engine(id)?.codeChanged(changed) }
     }
 
     func discard(_ transaction: RegistryTransaction) {
@@ -249,6 +258,7 @@ final class WorkflowHostService: SupervisedService, @unchecked Sendable {
         let stores = self.stores
         let location = self.location
         DispatchQueue.global().async {
+            engine?.replayChecks.stop()
             host.stop(timeout: timeout)
             // The processes are gone: what they held goes back to the other nodes at once.
             engine?.releaseLeases()

@@ -99,7 +99,7 @@ extension PID {
         }
         append(host)
         (base + length).storeBytes(of: UInt8(ascii: "|"), as: UInt8.self)
-        if let id = workflowID {
+        if uniq & WorkflowIdentity.bit != 0, let id = workflowID {
             length += 1
             append(id)
             (base + length).storeBytes(of: UInt8(ascii: "}"), as: UInt8.self)
@@ -130,6 +130,8 @@ extension PID {
 
     /// An upper bound for the text of this PID.
     public var maximumTextLength: Int {
-        node.utf8.count + host.utf8.count + max(24, (workflowID?.utf8.count ?? 0) + 8)
+        // An ordinary PID (the common case) never looks the workflow id up.
+        guard uniq & WorkflowIdentity.bit != 0 else { return node.utf8.count + host.utf8.count + 24 }
+        return node.utf8.count + host.utf8.count + max(24, (workflowID?.utf8.count ?? 0) + 8)
     }
 }

@@ -17,6 +17,9 @@ public enum WorkflowIdentity {
     }
 
     private static let table = Mutex(Table())
+    /// How many workflow hosts are registered: while none is, PID parsing and spawns skip the table (its
+    /// lock and a string hash) with one atomic load.
+    private static let hostCount = Atomic<Int>(0)
 
     /// The `uniq` of workflow id `id` (interned on first use).
     public static func uniq(for id: String) -> UInt64 {
@@ -39,11 +42,22 @@ public enum WorkflowIdentity {
     }
 
     /// Declares `host` a workflow host: PID text naming it parses as a workflow PID.
-    public static func register(host: String) { _ = table.withLock { $0.hosts.insert(host) } }
+    public static func register(host: String) {
+        table.withLock { table in
+            if table.hosts.insert(host).inserted { hostCount.add(1, ordering: .releasing) }
+        }
+    }
 
-    public static func unregister(host: String) { _ = table.withLock { $0.hosts.remove(host) } }
+    public static func unregister(host: String) {
+        table.withLock { table in
+            if table.hosts.remove(host) != nil { hostCount.subtract(1, ordering: .releasing) }
+        }
+    }
 
-    public static func isWorkflowHost(_ host: String) -> Bool { table.withLock { $0.hosts.contains(host) } }
+    public static func isWorkflowHost(_ host: String) -> Bool {
+        guard hostCount.load(ordering: .acquiring) > 0 else { return false }
+        return table.withLock { $0.hosts.contains(host) }
+    }
 }
 
 extension PID {
@@ -53,7 +67,7 @@ extension PID {
     }
 
     /// The workflow id of a workflow PID; nil for a process PID.
-    public var workflowID: String? { WorkflowIdentity.id(of: uniq) }
+    public var workflowID: String? { uniq & WorkflowIdentity.bit == 0 ? nil : WorkflowIdentity.id(of: uniq) }
 
     /// True for the PID of a workflow (a `uniq` with the workflow bit that names an interned id).
     public var isWorkflow: Bool { uniq & WorkflowIdentity.bit != 0 && workflowID != nil }

@@ -28,6 +28,9 @@ public protocol WorkflowSignalStore: WorkflowStore {
         before: Int64?, workflowIDs: [String]?, limit: Int,
         completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void)
 
+    /// Every run of workflow `workflowID` (any status), oldest first.
+    func runs(workflowID: String, completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void)
+
     /// The workflows that have pending signals, at most `limit` (a sweep that finds what a lost hint missed).
     func signaledWorkflows(limit: Int, completion: @escaping @Sendable (Result<[String], WippyError>) -> Void)
 

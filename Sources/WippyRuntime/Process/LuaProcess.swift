@@ -49,38 +49,61 @@ public final class LuaProcess: ProcessBehavior {
         var upgradable = false
         var eventSubscriptions: [UInt64: ProcessEventSubscription] = [:]
         var subscribedToEvents = false
-        var workflow: WorkflowSession?
+        /// Set only for a workflow run: one reference, so other processes pay one nil check (and 8 bytes
+        /// of their extras) for workflows.
+        var workflow: WorkflowParts?
+    }
+
+    /// What only a workflow run's process has.
+    final class WorkflowParts {
+        var session: WorkflowSession?
         var pendingExit: ProcessResult?
         var isRunning = false
         var determinism: WorkflowDeterminism?
     }
 
+    private var workflowParts: WorkflowParts? { extras?.workflow }
+
+    private var ensuredWorkflowParts: WorkflowParts {
+        let extras = ensuredExtras
+        if let parts = extras.workflow { return parts }
+        let made = WorkflowParts()
+        extras.workflow = made
+        return made
+    }
+
     /// True while a workflow's process runs (its session then leaves delivery to the block point).
     var isRunning: Bool {
-        get { extras?.isRunning ?? false }
-        set { ensuredExtras.isRunning = newValue }
+        get { workflowParts?.isRunning ?? false }
+        set { ensuredWorkflowParts.isRunning = newValue }
     }
 
     /// The workflow run this process carries, if it is a workflow's.
     public internal(set) var workflow: WorkflowSession? {
-        get { extras?.workflow }
-        set { ensuredExtras.workflow = newValue }
+        get { workflowParts?.session }
+        set {
+            if newValue == nil && workflowParts == nil { return }
+            ensuredWorkflowParts.session = newValue
+        }
     }
 
     /// A workflow's result, once its end is durable: the process ends with it.
     var pendingExit: ProcessResult? {
-        get { extras?.pendingExit }
-        set { ensuredExtras.pendingExit = newValue }
+        get { workflowParts?.pendingExit }
+        set {
+            if newValue == nil && workflowParts == nil { return }
+            ensuredWorkflowParts.pendingExit = newValue
+        }
     }
 
     /// Set for a workflow run (by ``LuaProcessStarter``, before the process starts): the run's seed, clock
     /// and object ids, which make its `pairs`, `tostring`, `math.random`, `os.time`, `time.now` and `uuid`
     /// deterministic. Nil for every other process.
     public internal(set) var determinism: WorkflowDeterminism? {
-        get { extras?.determinism }
+        get { workflowParts?.determinism }
         set {
-            if newValue == nil && extras == nil { return }
-            ensuredExtras.determinism = newValue
+            if newValue == nil && workflowParts == nil { return }
+            ensuredWorkflowParts.determinism = newValue
         }
     }
 
@@ -215,31 +238,35 @@ public final class LuaProcess: ProcessBehavior {
     // MARK: - ProcessBehavior
 
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
-        guard let session = workflow else { return runTasks() }
-        if let exit = pendingExit { return .finished(exit) }
-        isRunning = true
+        guard let parts = extras?.workflow else { return runTasks(nil) }
+        // Deterministic without a session: a workflow VM run directly (tests of the determinism).
+        guard let session = parts.session else { return runTasks(parts.determinism) }
+        if let exit = parts.pendingExit { return .finished(exit) }
+        parts.isRunning = true
         defer {
-            isRunning = false
+            parts.isRunning = false
             // What this activation journaled goes to the store as one write.
             session.flush()
         }
         while true {
-            let outcome = runTasks()
+            let outcome = runTasks(parts.determinism)
             switch outcome {
             case .finished(let result): return session.isEnding ? .blocked : session.finish(result)
             case .blocked:
                 // A block point: the run's next events may wake a task.
                 if session.deliverAvailable() { continue }
-                return pendingExit.map { .finished($0) } ?? .blocked
+                return parts.pendingExit.map { .finished($0) } ?? .blocked
             default: return outcome
             }
         }
     }
 
-    private func runTasks() -> ProcessRunOutcome {
+    /// Runs ready tasks; `run` is a workflow's determinism (nil for every other process). Inlined: the run
+    /// loop of every process.
+    @inline(__always)
+    private func runTasks(_ run: WorkflowDeterminism?) -> ProcessRunOutcome {
         let memory = workerState.memory
         memory.run(account)
-        let run = extras?.determinism
         if let run { memory.enterRun(run.record) }
         defer {
             memory.run(.worker)
@@ -289,7 +316,7 @@ public final class LuaProcess: ProcessBehavior {
         let memory = workerState.memory
         // A process being ended for its memory takes nothing more; what it holds is freed when it ends.
         if memory.isDoomed(account) { return .taken(schedule: false) }
-        if let session = extras?.workflow, !session.isDelivering {
+        if let session = extras?.workflow?.session, !session.isDelivering {
             // A workflow's messages and events are journaled first and handed over at a block point.
             session.arrived(item)
             // Delivered at once when the code was blocked: it may now run.
@@ -305,7 +332,7 @@ public final class LuaProcess: ProcessBehavior {
     /// Items queued before start: `start()` already looked for LINK_DOWNs; subscriptions do not exist yet.
     /// (A workflow's process, when its host stops, ends at once: its run stays in flight.)
     public func mailboxReceived(_ process: ProcessCell) -> Bool {
-        guard let session = extras?.workflow, session.observer.isStopping else { return false }
+        guard let session = extras?.workflow?.session, session.observer.isStopping else { return false }
         pendingFailure = WippyError.canceled("workflow host stopping")
         return true
     }
@@ -317,7 +344,7 @@ public final class LuaProcess: ProcessBehavior {
             action(nil)
             workerState.memory.charge(previous)
         }
-        return !readyQueue.isEmpty || pendingFailure != nil || extras?.pendingExit != nil
+        return !readyQueue.isEmpty || pendingFailure != nil || extras?.workflow?.pendingExit != nil
     }
 
     public func completed(_ process: ProcessCell, token: UInt64, _ completion: Completion) -> Bool {
@@ -325,7 +352,7 @@ public final class LuaProcess: ProcessBehavior {
         let previous = workerState.memory.charge(account)
         defer { workerState.memory.charge(previous) }
         action(completion)
-        return !readyQueue.isEmpty || pendingFailure != nil || extras?.pendingExit != nil
+        return !readyQueue.isEmpty || pendingFailure != nil || extras?.workflow?.pendingExit != nil
     }
 
     public func discard(_ process: ProcessCell) {
@@ -339,7 +366,7 @@ public final class LuaProcess: ProcessBehavior {
         lua.unref(inboxRef)
         inbox = nil
         if let extras {
-            extras.workflow?.discarded()
+            extras.workflow?.session?.discarded()
             endEventSubscriptions()
             for task in extras.tasks {
                 task.state = .dead
@@ -348,7 +375,7 @@ public final class LuaProcess: ProcessBehavior {
             lua.unref(extras.eventsRef)
             for (_, subscription) in extras.topics { lua.unref(subscription.ref) }
             for (_, ref) in extras.libraryInstances { lua.unref(ref) }
-            extras.determinism?.record.release(on: lua)
+            extras.workflow?.determinism?.record.release(on: lua)
             self.extras = nil
         }
         // Its objects become garbage; their frees, whenever the collector gets to them, are ignored. A process

@@ -50,6 +50,12 @@ public struct WorkflowActivityPolicy: Sendable, Equatable {
         return min(Int64(min(delay, 9e18)), cap)
     }
 
+    /// True when the final failure `error` (no retry left) pauses the run: under `on_exhausted: pause`, for
+    /// an error that was retried until the attempts ran out (a non-retryable error goes to the workflow).
+    public func pauses(after error: WippyError) -> Bool {
+        pauseWhenExhausted && error.retryable == true && !nonRetryableKinds.contains(error.kind.rawValue)
+    }
+
     /// A duration given as milliseconds (number) or a Go duration string.
     static func nanoseconds(_ value: Payload) -> Int64? {
         if let number = value.doubleValue, value.stringValue == nil { return number > 0 ? Int64(number * 1_000_000) : nil }

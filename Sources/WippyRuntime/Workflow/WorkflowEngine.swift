@@ -20,11 +20,13 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
     /// The runs this engine holds in memory, by workflow id.
     let residents = Mutex<[String: Resident]>([:])
     /// Claims, lease renewals and wakes of parked runs (started by ``recover(completion:)``).
-    private var residency: WorkflowResidency?
+    var residency: WorkflowResidency?
     private let counter = Atomic<UInt64>(0)
     private let prefix = UUID().uuidString.prefix(8).lowercased()
     public typealias LifecycleObserver = @Sendable (WorkflowRunID, WorkflowStatus, String?) -> Void
     private let lifecycle = Mutex<[LifecycleObserver]>([])
+    /// Replays of in-flight runs against changed code (``codeChanged(_:)``).
+    public let replayChecks = WorkflowReplayChecker()
 
     /// Calls `observer` (on the run's worker) when a run ends or blocks: its status and detail.
     public func onLifecycle(_ observer: @escaping LifecycleObserver) { lifecycle.withLock { $0.append(observer) } }
@@ -123,10 +125,10 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
         guard chosen != nil, let signals = store as? any WorkflowSignalStore else {
             return begin(start, id: id, run: run, program: program, fence: fence, completion: completion)
         }
-        // A chosen id may name a run that is not in memory here (parked, or held by another node).
-        signals.readyRuns(before: Int64.max, workflowIDs: [id], limit: 1) { [self] found in
+        // A chosen id may name a run that is not in memory here (parked, paused, blocked, or held by another node).
+        signals.runs(workflowID: id) { [self] found in
             switch found {
-            case .success(let records) where !records.isEmpty:
+            case .success(let records) where records.contains(where: { !$0.status.isFinal }):
                 residents.withLock { residents in
                     if residents[id]?.run == run { residents.removeValue(forKey: id) }
                 }
@@ -524,6 +526,11 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
     public func sessionBlocked(_ session: WorkflowSession, reason: String) {
         logger.error("\(reason)")
         notify(session.run, .blocked, reason)
+    }
+
+    public func sessionPaused(_ session: WorkflowSession, reason: String?) {
+        if let reason { logger.warning("\(reason)") }
+        notify(session.run, reason == nil ? .running : .paused, reason ?? "resumed by an operator")
     }
 
     public func sessionFailed(_ session: WorkflowSession, error: WippyError) {

@@ -177,6 +177,9 @@ extension WorkflowSession {
 
     /// The latest run of workflow `id` in `store` (nil when it has none), on the store's thread.
     static func latestRun(of id: String, in store: any WorkflowStore, completion: @escaping @Sendable (WorkflowRecord?) -> Void) {
+        if let signals = store as? any WorkflowSignalStore {
+            return signals.runs(workflowID: id) { found in completion((try? found.get())?.last) }
+        }
         store.list(statuses: [], limit: .max) { listed in
             completion((try? listed.get())?.last { $0.run.workflowID == id })
         }

@@ -64,7 +64,12 @@ extension WorkflowSession {
                 }
                 return
             }
-            if let error = result.error {
+            if let error = result.error, policy.pauses(after: error) {
+                // Out of retries under `on_exhausted: pause`: the run waits for an operator's resume.
+                self.pause("activity \(function) failed after \(attempt) attempts: \(error.message)") { [unowned(unsafe) self] in
+                    self.startActivity(seq, function: function, arguments: arguments, context: context, policy: policy, attempt: 1)
+                }
+            } else if let error = result.error {
                 self.recordAnswer(seq, .map([("error", .error(error)), ("attempts", .int(Int64(attempt)))]))
             } else {
                 self.recordAnswer(seq, .map([("value", result.value)]))

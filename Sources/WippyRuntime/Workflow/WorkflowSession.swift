@@ -54,8 +54,19 @@ public final class WorkflowSession {
     private var evictionArmed = false
     /// What the effects of `WorkflowSession+Async`/`+Timers`/`+Children` keep between calls.
     var effects = WorkflowEffects()
+    /// Set for a replay check (``WorkflowReplayCheck``): the code runs against its journal and nothing acts.
+    let check: WorkflowReplayCheck?
+    /// Set while the run is paused (an activity ran out of retries under `on_exhausted: pause`): what an
+    /// operator's resume runs.
+    var pausedActivity: (() -> Void)?
+    /// The divergence found (structured), and the code location that diverged.
+    public private(set) var divergenceFound: (divergence: WorkflowDivergence, location: String?)?
 
-    public init(record: WorkflowRecord, journal: [JournalEvent], store: any WorkflowStore, observer: any WorkflowSessionObserver) {
+    public init(
+        record: WorkflowRecord, journal: [JournalEvent], store: any WorkflowStore, observer: any WorkflowSessionObserver,
+        check: WorkflowReplayCheck? = nil
+    ) {
+        self.check = check
         self.record = record
         self.store = store
         self.observer = observer
@@ -138,6 +149,13 @@ public final class WorkflowSession {
         if takes.count > 0 { flush() }
     }
 
+    /// The first journaled command the code has not issued (nil when every one was matched): `actual` says
+    /// what the code did instead.
+    func unmatchedCommand(actual: String) -> WorkflowDivergence? { replayer.unmatchedCommand(actual: actual) }
+
+    /// True while journaled events remain to be delivered.
+    var hasJournaledEvents: Bool { replayer.isReplayingEvents }
+
     public var historyLength: Int { replayer.historyLength }
     public var historySize: Int { replayer.historySize }
     public var isReplaying: Bool { replayer.isReplayingCommands || replayer.isReplayingEvents }
@@ -171,9 +189,11 @@ public final class WorkflowSession {
             case .spawn where !replayer.isExited(event.seq): parking.activityStarted(event.seq)
             default: break
             }
-            if !answered { act(event.seq, recorded) }
+            if !answered && check == nil { act(event.seq, recorded) }
             return .replayed(seq: event.seq, recorded: recorded, answered: answered)
         case .new(let event):
+            // A check past the end of the journal: the command is neither journaled nor acted on.
+            guard check == nil else { return .new(seq: event.seq) }
             // What the run now waits for counts from the moment the command is issued (its wake time is
             // written with it), not from when it acts.
             switch command {
@@ -185,7 +205,9 @@ public final class WorkflowSession {
             journal([event]) { act(event.seq, nil) }
             return .new(seq: event.seq)
         case .diverged(let found):
-            block("\(found)", at: lua?.where(level: 1))
+            let location = lua?.where(level: 1)
+            divergenceFound = (found, location)
+            block("\(found)", at: location)
             return .blocked
         }
     }
@@ -210,7 +232,7 @@ public final class WorkflowSession {
     /// Journals an event that arrived now (an activity's result, a fired timer, a message); it is delivered
     /// at the first block point after it is durable.
     func record(kind: String, key: String = "", _ body: Payload) {
-        guard divergence == nil, !isEnding, !isLeaving else { return }
+        guard divergence == nil, !isEnding, !isLeaving, check == nil else { return }
         if let seq = UInt64(key) {
             if kind == "fired" { parking.timerEnded(seq) } else if kind == "result" || kind == "exit" { parking.activityEnded(seq) }
         }
@@ -233,6 +255,8 @@ public final class WorkflowSession {
             return
         }
         switch item {
+        case .message(let message) where message.topic == WorkflowSession.resumeTopic && message.from == nil:
+            resume()
         case .message(let message):
             record(kind: "signal", key: message.topic, WorkflowSession.encode(message))
         case .event(.cancel) where observer.isStopping:
@@ -264,6 +288,7 @@ public final class WorkflowSession {
     /// until a task can run. True when one can.
     func deliverAvailable() -> Bool {
         guard divergence == nil else { return false }
+        defer { if let check, process.readyQueue.isEmpty { check.reachedBlockPoint(self) } }
         while process.readyQueue.isEmpty && process.pendingExit == nil {
             if let event = replayer.nextEvent() {
                 deliver(event)
@@ -316,8 +341,13 @@ public final class WorkflowSession {
     func finish(_ result: ProcessResult) -> ProcessRunOutcome {
         // Ended by the host's shutdown (terminated, or out of time): the run stays in flight.
         if (observer.isStopping && result.error != nil) || isLeaving { return .finished(result) }
+        if let check {
+            check.reachedEnd(self, result: result)
+            return .finished(result)
+        }
         guard divergence == nil else { return .blocked }
         if result.error == nil, let unmatched = replayer.unmatchedCommand(actual: "the workflow returned") {
+            divergenceFound = (unmatched, nil)
             block("\(unmatched)", at: nil)
             return .blocked
         }
@@ -343,7 +373,7 @@ public final class WorkflowSession {
         divergence = message
         unwritten = []
         afterWrite = []
-        store.submit(WorkflowWrite(run: run, status: .blocked, result: Array(message.utf8), fence: fence)) { _ in }
+        if check == nil { store.submit(WorkflowWrite(run: run, status: .blocked, result: Array(message.utf8), fence: fence)) { _ in } }
         observer.sessionBlocked(self, reason: message)
     }
 

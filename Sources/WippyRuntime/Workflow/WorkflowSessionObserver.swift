@@ -10,6 +10,8 @@ public protocol WorkflowSessionObserver: AnyObject, Sendable {
     /// The run's end is being written (`status`, `result`).
     func sessionEnding(_ session: WorkflowSession, status: WorkflowStatus, result: ProcessResult)
     func sessionBlocked(_ session: WorkflowSession, reason: String)
+    /// The run paused for an operator (`reason`), or resumed (`reason` nil).
+    func sessionPaused(_ session: WorkflowSession, reason: String?)
     /// A journal write failed: the run cannot go on here.
     func sessionFailed(_ session: WorkflowSession, error: WippyError)
     /// `poke` (callable from any thread) makes the session read the workflow's pending store signals, or leave.
@@ -26,6 +28,7 @@ public protocol WorkflowSessionObserver: AnyObject, Sendable {
 
 extension WorkflowSessionObserver {
     public var evictAfter: Int64? { nil }
+    public func sessionPaused(_ session: WorkflowSession, reason: String?) {}
     public func sessionPokable(_ session: WorkflowSession, poke: @escaping @Sendable (WorkflowPoke) -> Void) {}
     public func sessionLeaving(_ session: WorkflowSession, reason: String) {}
     public func sessionRerouted(_ session: WorkflowSession, _ item: MailboxItem) {}

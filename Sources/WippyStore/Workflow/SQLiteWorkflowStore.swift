@@ -182,6 +182,17 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
         }
     }
 
+    public func runs(workflowID: String, completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void) {
+        let path = path
+        read("cannot read the runs of \(workflowID)", completion) { db in
+            try SQLiteWorkflowStore.records(
+                db, sql: """
+                    SELECT workflow_id, run_id, entry, entry_kind, registry_version, input, status, result FROM workflow_runs
+                    WHERE workflow_id = ? ORDER BY id
+                    """, arguments: [workflowID], path: path)
+        }
+    }
+
     public func signaledWorkflows(limit: Int, completion: @escaping @Sendable (Result<[String], WippyError>) -> Void) {
         read("cannot list signaled workflows", completion) { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT workflow_id FROM workflow_signals LIMIT ?", arguments: [Int64(clamping: limit)])
@@ -254,7 +265,7 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
 
     /// The records of the rows `sql` selects (workflow_id, run_id, entry, entry_kind, registry_version,
     /// input, status, result).
-    private static func records(_ db: Database, sql: String, arguments: StatementArguments, path: String) throws -> [WorkflowRecord] {
+    static func records(_ db: Database, sql: String, arguments: StatementArguments, path: String) throws -> [WorkflowRecord] {
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         var records: [WorkflowRecord] = []
         while let row = try rows.next() {

@@ -257,6 +257,10 @@ public final class PostgresWorkflowStore: WorkflowLeaseStore {
         }
     }
 
+    public func runs(workflowID: String, completion: @escaping @Sendable (Result<[WorkflowRecord], WippyError>) -> Void) {
+        summaries(statuses: [], workflowID: workflowID, limit: .max) { result in completion(result.map { $0.map(\.record) }) }
+    }
+
     public func signaledWorkflows(limit: Int, completion: @escaping @Sendable (Result<[String], WippyError>) -> Void) {
         let logger = logger
         perform("cannot list signaled workflows", completion) { connection in
