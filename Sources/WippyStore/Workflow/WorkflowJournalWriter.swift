@@ -284,29 +284,58 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             status = item.status ?? state.status
             // The wake time changes when the write sets one or ends the run (a final run has no timer).
             let setsWake = item.wake != nil || status.isFinal
-            let statement = try db.cachedStatement(
-                sql: """
-                    UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ?,
-                        history_size = history_size + ?, wake_at = CASE WHEN ? THEN ? ELSE wake_at END
-                    WHERE id = ?
-                    """)
-            try statement.execute(arguments: [
-                Int64(bitPattern: lastSeq), status.rawValue, item.result.map { Data($0) }, now, addedSize,
-                setsWake, status.isFinal ? nil : item.wake?.storedValue, rowID,
-            ])
+            if status == state.status && item.result == nil && !setsWake {
+                // The common write (a step): only the progress columns, so no index of the table changes.
+                var update = SQLiteRawStatement(
+                    try db.cachedStatement(
+                        sql: "UPDATE workflow_runs SET last_seq = ?, updated_at = ?, history_size = history_size + ? WHERE id = ?"),
+                    db)
+                update.bind(Int64(bitPattern: lastSeq))
+                update.bind(now)
+                update.bind(addedSize)
+                update.bind(rowID)
+                try update.execute()
+            } else {
+                var update = SQLiteRawStatement(
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ?,
+                                history_size = history_size + ?, wake_at = CASE WHEN ? THEN ? ELSE wake_at END
+                            WHERE id = ?
+                            """),
+                    db)
+                update.bind(Int64(bitPattern: lastSeq))
+                update.bind(status.rawValue)
+                update.bind(item.result)
+                update.bind(now)
+                update.bind(addedSize)
+                update.bind(setsWake)
+                update.bind(status.isFinal ? nil : item.wake?.storedValue)
+                update.bind(rowID)
+                try update.execute()
+            }
         }
         if !item.takeSignals.isEmpty {
-            let take = try db.cachedStatement(sql: "DELETE FROM workflow_signals WHERE id = ?")
-            for id in item.takeSignals { try take.execute(arguments: [Int64(bitPattern: id)]) }
+            var take = SQLiteRawStatement(try db.cachedStatement(sql: "DELETE FROM workflow_signals WHERE id = ?"), db)
+            for id in item.takeSignals {
+                take.bind(Int64(bitPattern: id))
+                try take.execute()
+            }
         }
         if !item.events.isEmpty {
-            let insert = try db.cachedStatement(
-                sql: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            var insert = SQLiteRawStatement(
+                try db.cachedStatement(
+                    sql: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                db)
             for event in item.events {
-                let checksum = JournalChecksum.of(item.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload)
-                try insert.execute(arguments: [
-                    rowID, Int64(bitPattern: event.seq), event.kind, event.key, Data(event.payload), checksum, event.time ?? now,
-                ])
+                insert.bind(rowID)
+                insert.bind(Int64(bitPattern: event.seq))
+                insert.bind(event.kind)
+                insert.bind(event.key)
+                insert.bind(event.payload)
+                insert.bind(JournalChecksum.of(item.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
+                insert.bind(event.time ?? now)
+                try insert.execute()
             }
         }
         return RunState(rowID: rowID, lastSeq: lastSeq, status: status)
