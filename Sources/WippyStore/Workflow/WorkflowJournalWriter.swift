@@ -186,7 +186,10 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     private func write(_ items: [Item]) throws -> [Outcome] {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(items.count)
-        var touched: [WorkflowRunID: RunState] = [:]
+        // `runs` takes each item's new state at once (one hash per item, not a second map merged after the
+        // commit): a batch that throws is rolled back, and `commit` then empties `runs` before anything else
+        // reads it, so no state of an uncommitted write outlives its transaction.
+        if runs.count > WorkflowJournalWriter.cachedRunLimit { runs.removeAll() }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try connection.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
@@ -194,10 +197,10 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                     do {
                         switch item {
                         case .write(let item):
-                            let state = try state(of: item.run, db, touched: touched)
+                            let state = try state(of: item.run, db)
                             let next = try check(item, state)
                             try checkSignals(item, db)
-                            touched[item.run] = try apply(item, state: state, next: next, db, now: now)
+                            runs[item.run] = try apply(item, state: state, next: next, db, now: now)
                             outcomes.append(.success(0))
                         case .signal(let signal):
                             outcomes.append(.success(try record(signal, db, now: now)))
@@ -209,13 +212,11 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                 return .commit
             }
         }
-        if runs.count + touched.count > WorkflowJournalWriter.cachedRunLimit { runs.removeAll() }
-        runs.merge(touched) { _, new in new }
         return outcomes
     }
 
-    private func state(of run: WorkflowRunID, _ db: Database, touched: [WorkflowRunID: RunState]) throws -> RunState? {
-        if let state = touched[run] ?? runs[run] { return state }
+    private func state(of run: WorkflowRunID, _ db: Database) throws -> RunState? {
+        if let state = runs[run] { return state }
         let statement = try db.cachedStatement(
             sql: "SELECT id, last_seq, status FROM workflow_runs WHERE workflow_id = ? AND run_id = ?")
         guard let row = try Row.fetchOne(statement, arguments: [run.workflowID, run.runID]) else { return nil }
