@@ -220,7 +220,10 @@ public final class WorkflowSession {
         // The body is handed over as it is only when its encoding round-trips exactly (a replay decodes the
         // journaled bytes): not when encoding failed, nor for errors (their archive keeps only some fields).
         let exact = !event.payload.isEmpty && !LiveEvent.holdsError(body)
-        waiting.append(LiveEvent(event: event, time: time, body: exact ? body : nil))
+        // Spelled out: in a ternary, `nil` would become `Payload.null` (Payload is nil-literal expressible).
+        var kept: Payload? = nil
+        if exact { kept = body }
+        waiting.append(LiveEvent(event: event, time: time, body: kept))
         journal([event]) {}
         // Delivered now if the code is blocked: the code may run on it before it is durable, because
         // nothing the code then does acts before its own (later) journal write is durable, and that write
