@@ -29,13 +29,19 @@ with open(index_path, "a") as index:
 
 step_line = re.compile(r"wfstep (rec-\d+) (\d+)")
 done_line = re.compile(r"wfdone (rec-\d+) (\d+)")
+started_line = re.compile(r"wfstarted \d+")
 
 
 class Run:
-    """wippy run in the project, its merged output read line by line on a thread."""
+    """wippy run in the project, its merged output read line by line on a thread. The lines are matched once,
+    as they arrive (the waits look at counts: rescanning every line per new line is quadratic, and with
+    10 000 workflows the harness, not the runtime, was what took minutes)."""
 
     def __init__(self):
         self.lines = []
+        self.steps = 0
+        self.started = 0
+        self.done = set()
         self.cond = threading.Condition()
         self.proc = subprocess.Popen([wippy, "run", "--history", "memory"], cwd=root,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -43,8 +49,13 @@ class Run:
 
     def read(self):
         for line in self.proc.stdout:
+            step, done, started = step_line.search(line), done_line.search(line), started_line.search(line)
             with self.cond:
                 self.lines.append(line)
+                self.steps += 1 if step else 0
+                self.started += 1 if started else 0
+                if done:
+                    self.done.add(done.group(1))
                 self.cond.notify_all()
         with self.cond:
             self.cond.notify_all()
@@ -52,22 +63,17 @@ class Run:
     def wait(self, predicate, limit):
         deadline = time.monotonic() + limit
         with self.cond:
-            while not predicate(self.lines):
+            while not predicate(self):
                 left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None and not predicate(self.lines):
+                if left <= 0 or self.proc.poll() is not None and not predicate(self):
                     return False
                 self.cond.wait(min(left, 1.0))
         return True
 
 
-def count(lines, pattern):
-    return sum(1 for line in lines if pattern.search(line))
-
-
 first = Run()
 half = n * steps // 2
-started = re.compile(r"wfstarted \d+")
-if not first.wait(lambda lines: count(lines, started) >= 1 and count(lines, step_line) >= half, 300):
+if not first.wait(lambda run: run.started >= 1 and run.steps >= half, 300):
     sys.stderr.write("# recovery: the first run never reached half its steps\n" + "".join(first.lines[-20:]))
     first.proc.kill()
     sys.exit(1)
@@ -76,11 +82,11 @@ first.proc.wait()
 # The restarted runtime only recovers: the starter ran once (as the anchors' drivers start workflows once).
 with open(index_path, "w") as index:
     index.write(base_index)
-done_before = {m.group(1) for line in first.lines for m in [done_line.search(line)] if m}
+done_before = set(first.done)
 
 start = time.monotonic()
 second = Run()
-finished = second.wait(lambda lines: len(done_before | {m.group(1) for line in lines for m in [done_line.search(line)] if m}) >= n, 120)
+finished = second.wait(lambda run: len(done_before | run.done) >= n, 120)
 elapsed = time.monotonic() - start
 second.proc.send_signal(signal.SIGTERM)
 try:
@@ -89,6 +95,7 @@ except subprocess.TimeoutExpired:
     second.proc.kill()
 
 executions = [(m.group(1), int(m.group(2))) for run in (first, second) for line in run.lines for m in [step_line.search(line)] if m]
+executed = set(executions)
 ok = finished
 db = sqlite3.connect(os.path.join(root, ".wippy", "workflows.db"))
 rows = db.execute("SELECT workflow_id, status, COUNT(*) FROM workflow_runs GROUP BY workflow_id, status").fetchall()
@@ -98,7 +105,7 @@ for wf in (f"rec-{i}" for i in range(1, n + 1)):
     run_id = db.execute("SELECT id FROM workflow_runs WHERE workflow_id = ?", (wf,)).fetchone()
     results = db.execute("SELECT COUNT(*) FROM workflow_journal WHERE run = ? AND kind = 'result'", (run_id[0],)).fetchone()[0] if run_id else 0
     # 20 logged steps and the final report, each answered once
-    ok = ok and results == steps + 1 and all((wf, i) in set(executions) for i in range(1, steps + 1))
+    ok = ok and results == steps + 1 and all((wf, i) in executed for i in range(1, steps + 1))
 db.close()
 print(f"wf_recovery_s {elapsed:.3f} s")
 print(f"wf_recovery_ok {1 if ok else 0} bool")

@@ -6,7 +6,10 @@ public struct PayloadArchiveWriter: Sendable {
     public private(set) var bytes: [UInt8]
 
     public init() {
-        bytes = PayloadArchive.magic
+        // Room for a small payload (a journal event, a call's arguments) without growing the array step by step.
+        bytes = []
+        bytes.reserveCapacity(96)
+        bytes.append(contentsOf: PayloadArchive.magic)
         bytes.append(PayloadArchive.formatVersion)
     }
 

@@ -13,7 +13,9 @@ public struct EntryID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses `ns:name` (split at the first `:`); no `:` gives an empty namespace.
     public init(parsing string: String) {
-        if let colon = string.firstIndex(of: ":") {
+        // Looked for in the UTF-8 view (":" is ASCII, so its index splits the string there): a Character
+        // search walks grapheme clusters, and this runs on every `funcs.call`.
+        if let colon = string.utf8.firstIndex(of: UInt8(ascii: ":")) {
             namespace = String(string[..<colon])
             name = String(string[string.index(after: colon)...])
         } else {

@@ -195,20 +195,21 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                 publish("workflow.started", record.run, [("entry", .string(record.entry.description))])
                 launch(
                     record, journal: journal, fence: fence, arguments: start.arguments, context: start.context, parent: start.parent,
-                    monitor: start.monitor)
+                    monitor: start.monitor, program: program)
                 completion(.success(pid))
             }
         }
     }
 
-    /// Spawns the process that carries `record`'s run, replaying `journal`.
+    /// Spawns the process that carries `record`'s run, replaying `journal`. `current` is the program a new
+    /// run starts with (the one its record pins): a start does not decode the code it just encoded to find it.
     private func launch(
         _ record: WorkflowRecord, journal: [JournalEvent], fence: WorkflowFence?, resumed: Bool = false, arguments: [Payload],
-        context: ExecutionContext, parent: PID?, monitor: Bool
+        context: ExecutionContext, parent: PID?, monitor: Bool, program current: LuaProgram? = nil
     ) {
         let program: LuaProgram
-        do {
-            program = try pinnedProgram(record)
+        do throws(WippyError) {
+            if let current { program = current } else { program = try pinnedProgram(record) }
         } catch {
             logger.error("workflow \(record.run.workflowID): its code cannot run: \(error.message)")
             dropResident(record.run)

@@ -22,8 +22,9 @@ public final class WorkflowSession {
     public private(set) var now: Int64 = 0
     /// The run's recorded random seed.
     public private(set) var seed: UInt64 = 0
-    /// Live events journaled (queued or submitted) in sequence order, waiting for a block point.
-    private var waiting = Deque<JournalEvent>()
+    /// Live events journaled (queued or submitted) in sequence order, waiting for a block point; each with
+    /// the time and body its payload encodes, so delivering it does not decode what the session just encoded.
+    private var waiting = Deque<LiveEvent>()
     /// What an answer does, by the sequence number of the command it answers.
     private var resolvers: [UInt64: (Payload) -> Void] = [:]
     /// Events queued for the next write, and what runs once it is durable.
@@ -236,8 +237,15 @@ public final class WorkflowSession {
         if let seq = UInt64(key) {
             if kind == "fired" { parking.timerEnded(seq) } else if kind == "result" || kind == "exit" { parking.activityEnded(seq) }
         }
-        let event = replayer.append(kind: kind, key: key, payload: WorkflowJournalCodec.event(time: WorkflowSession.wallClock, body))
-        waiting.append(event)
+        let time = WorkflowSession.wallClock
+        let event = replayer.append(kind: kind, key: key, payload: WorkflowJournalCodec.event(time: time, body))
+        // The body is handed over as it is only when its encoding round-trips exactly (a replay decodes the
+        // journaled bytes): not when encoding failed, nor for errors (their archive keeps only some fields).
+        let exact = !event.payload.isEmpty && !LiveEvent.holdsError(body)
+        // Spelled out: in a ternary, `nil` would become `Payload.null` (Payload is nil-literal expressible).
+        var kept: Payload? = nil
+        if exact { kept = body }
+        waiting.append(LiveEvent(event: event, time: time, body: kept))
         journal([event]) {}
         // Delivered now if the code is blocked: the code may run on it before it is durable, because
         // nothing the code then does acts before its own (later) journal write is durable, and that write
@@ -292,9 +300,9 @@ public final class WorkflowSession {
         while process.readyQueue.isEmpty && process.pendingExit == nil {
             if let event = replayer.nextEvent() {
                 deliver(event)
-            } else if let event = waiting.first {
+            } else if let live = waiting.first {
                 waiting.removeFirst()
-                deliver(event)
+                if let body = live.body { deliver(live.event, time: live.time, body: body) } else { deliver(live.event) }
             } else {
                 break
             }
@@ -307,6 +315,11 @@ public final class WorkflowSession {
             block("journal event \(event.seq) (\(event.kind)) cannot be decoded", at: nil)
             return
         }
+        deliver(event, time: decoded.time, body: decoded.body)
+    }
+
+    private func deliver(_ event: JournalEvent, time: Int64, body: Payload) {
+        let decoded = (time: time, body: body)
         now = max(now, decoded.time)
         process.determinism?.now = now
         switch event.kind {
@@ -481,6 +494,21 @@ public enum WorkflowPoke: Sendable {
 /// The store's pending signals, on their way to the worker.
 struct SignalRead: Sendable {
     let result: Result<[WorkflowSignal], WippyError>
+}
+
+/// A live event waiting for a block point, with the time and body its payload encodes (nil: decode it).
+struct LiveEvent {
+    let event: JournalEvent
+    let time: Int64
+    let body: Payload?
+
+    static func holdsError(_ payload: Payload) -> Bool {
+        switch payload {
+        case .error: return true
+        case .table(let table): return table.array.contains(where: holdsError) || table.fields.contains { holdsError($0.key) || holdsError($0.value) }
+        default: return false
+        }
+    }
 }
 
 /// A store write's result on its way back to the worker.

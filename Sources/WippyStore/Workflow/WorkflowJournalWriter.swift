@@ -186,7 +186,10 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     private func write(_ items: [Item]) throws -> [Outcome] {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(items.count)
-        var touched: [WorkflowRunID: RunState] = [:]
+        // `runs` takes each item's new state at once (one hash per item, not a second map merged after the
+        // commit): a batch that throws is rolled back, and `commit` then empties `runs` before anything else
+        // reads it, so no state of an uncommitted write outlives its transaction.
+        if runs.count > WorkflowJournalWriter.cachedRunLimit { runs.removeAll() }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try connection.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
@@ -194,10 +197,10 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                     do {
                         switch item {
                         case .write(let item):
-                            let state = try state(of: item.run, db, touched: touched)
+                            let state = try state(of: item.run, db)
                             let next = try check(item, state)
                             try checkSignals(item, db)
-                            touched[item.run] = try apply(item, state: state, next: next, db, now: now)
+                            runs[item.run] = try apply(item, state: state, next: next, db, now: now)
                             outcomes.append(.success(0))
                         case .signal(let signal):
                             outcomes.append(.success(try record(signal, db, now: now)))
@@ -209,13 +212,11 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                 return .commit
             }
         }
-        if runs.count + touched.count > WorkflowJournalWriter.cachedRunLimit { runs.removeAll() }
-        runs.merge(touched) { _, new in new }
         return outcomes
     }
 
-    private func state(of run: WorkflowRunID, _ db: Database, touched: [WorkflowRunID: RunState]) throws -> RunState? {
-        if let state = touched[run] ?? runs[run] { return state }
+    private func state(of run: WorkflowRunID, _ db: Database) throws -> RunState? {
+        if let state = runs[run] { return state }
         let statement = try db.cachedStatement(
             sql: "SELECT id, last_seq, status FROM workflow_runs WHERE workflow_id = ? AND run_id = ?")
         guard let row = try Row.fetchOne(statement, arguments: [run.workflowID, run.runID]) else { return nil }
@@ -284,29 +285,58 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             status = item.status ?? state.status
             // The wake time changes when the write sets one or ends the run (a final run has no timer).
             let setsWake = item.wake != nil || status.isFinal
-            let statement = try db.cachedStatement(
-                sql: """
-                    UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ?,
-                        history_size = history_size + ?, wake_at = CASE WHEN ? THEN ? ELSE wake_at END
-                    WHERE id = ?
-                    """)
-            try statement.execute(arguments: [
-                Int64(bitPattern: lastSeq), status.rawValue, item.result.map { Data($0) }, now, addedSize,
-                setsWake, status.isFinal ? nil : item.wake?.storedValue, rowID,
-            ])
+            if status == state.status && item.result == nil && !setsWake {
+                // The common write (a step): only the progress columns, so no index of the table changes.
+                var update = SQLiteRawStatement(
+                    try db.cachedStatement(
+                        sql: "UPDATE workflow_runs SET last_seq = ?, updated_at = ?, history_size = history_size + ? WHERE id = ?"),
+                    db)
+                update.bind(Int64(bitPattern: lastSeq))
+                update.bind(now)
+                update.bind(addedSize)
+                update.bind(rowID)
+                try update.execute()
+            } else {
+                var update = SQLiteRawStatement(
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ?,
+                                history_size = history_size + ?, wake_at = CASE WHEN ? THEN ? ELSE wake_at END
+                            WHERE id = ?
+                            """),
+                    db)
+                update.bind(Int64(bitPattern: lastSeq))
+                update.bind(status.rawValue)
+                update.bind(item.result)
+                update.bind(now)
+                update.bind(addedSize)
+                update.bind(setsWake)
+                update.bind(status.isFinal ? nil : item.wake?.storedValue)
+                update.bind(rowID)
+                try update.execute()
+            }
         }
         if !item.takeSignals.isEmpty {
-            let take = try db.cachedStatement(sql: "DELETE FROM workflow_signals WHERE id = ?")
-            for id in item.takeSignals { try take.execute(arguments: [Int64(bitPattern: id)]) }
+            var take = SQLiteRawStatement(try db.cachedStatement(sql: "DELETE FROM workflow_signals WHERE id = ?"), db)
+            for id in item.takeSignals {
+                take.bind(Int64(bitPattern: id))
+                try take.execute()
+            }
         }
         if !item.events.isEmpty {
-            let insert = try db.cachedStatement(
-                sql: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            var insert = SQLiteRawStatement(
+                try db.cachedStatement(
+                    sql: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                db)
             for event in item.events {
-                let checksum = JournalChecksum.of(item.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload)
-                try insert.execute(arguments: [
-                    rowID, Int64(bitPattern: event.seq), event.kind, event.key, Data(event.payload), checksum, event.time ?? now,
-                ])
+                insert.bind(rowID)
+                insert.bind(Int64(bitPattern: event.seq))
+                insert.bind(event.kind)
+                insert.bind(event.key)
+                insert.bind(event.payload)
+                insert.bind(JournalChecksum.of(item.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
+                insert.bind(event.time ?? now)
+                try insert.execute()
             }
         }
         return RunState(rowID: rowID, lastSeq: lastSeq, status: status)

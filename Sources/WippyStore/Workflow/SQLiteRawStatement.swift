@@ -1,0 +1,86 @@
+import GRDB
+import GRDBSQLite
+
+/// Binds and runs a prepared GRDB statement through SQLite's C interface: the journal writer's hot
+/// statements (one or two per event, thousands per commit) without building `StatementArguments` (an array
+/// of boxed values per execution) or copying payloads into `Data` first.
+///
+/// Only the journal writer's thread uses it, on statements it alone prepares; values are bound as copies
+/// (`SQLITE_TRANSIENT`), so nothing has to outlive a call.
+struct SQLiteRawStatement {
+    private let statement: OpaquePointer
+    private let db: Database
+    private var index: Int32 = 0
+
+    init(_ statement: Statement, _ db: Database) {
+        self.statement = statement.sqliteStatement
+        self.db = db
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    mutating func bind(_ value: Int64) {
+        index += 1
+        sqlite3_bind_int64(statement, index, value)
+    }
+
+    mutating func bind(_ value: Int64?) {
+        guard let value else { return bindNull() }
+        bind(value)
+    }
+
+    mutating func bind(_ value: Bool) { bind(value ? 1 as Int64 : 0) }
+
+    mutating func bind(_ value: String) {
+        index += 1
+        var value = value
+        value.withUTF8 { text in
+            guard let base = text.baseAddress else {
+                // A zero-length text must not be bound from a nil pointer (that binds NULL).
+                _ = sqlite3_bind_text(statement, index, "", 0, SQLiteRawStatement.transient)
+                return
+            }
+            base.withMemoryRebound(to: CChar.self, capacity: text.count) { pointer in
+                _ = sqlite3_bind_text(statement, index, pointer, Int32(text.count), SQLiteRawStatement.transient)
+            }
+        }
+    }
+
+    mutating func bind(_ bytes: [UInt8]) {
+        index += 1
+        // A zero-length blob is bound as one (SQLite would take a nil pointer for NULL).
+        guard !bytes.isEmpty else {
+            sqlite3_bind_zeroblob(statement, index, 0)
+            return
+        }
+        bytes.withUnsafeBytes { raw in
+            _ = sqlite3_bind_blob(statement, index, raw.baseAddress, Int32(raw.count), SQLiteRawStatement.transient)
+        }
+    }
+
+    mutating func bind(_ bytes: [UInt8]?) {
+        guard let bytes else { return bindNull() }
+        bind(bytes)
+    }
+
+    mutating func bindNull() {
+        index += 1
+        sqlite3_bind_null(statement, index)
+    }
+
+    /// Runs the statement to its end with what was bound, then resets it for the next execution.
+    mutating func execute() throws {
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            index = 0
+        }
+        var code = sqlite3_step(statement)
+        while code == SQLITE_ROW { code = sqlite3_step(statement) }
+        guard code == SQLITE_DONE else {
+            let message = db.sqliteConnection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+            let sql = sqlite3_sql(statement).map { String(cString: $0) }
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        }
+    }
+}
