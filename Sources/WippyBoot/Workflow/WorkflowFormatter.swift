@@ -48,8 +48,21 @@ public enum WorkflowFormatter {
 
             """
         if let result = record.result { text += "Result: \(PayloadText.render(archive: result))\n" }
+        if let previous = continuedFrom(record) { text += "Continues: run \(previous) (process.upgrade)\n" }
+        if let next = continuedAs(record) { text += "Continued as: run \(next)\n" }
         text += "History: \(run.historyLength) \(run.historyLength == 1 ? "event" : "events"), \(run.historySize) bytes\n"
         return text
+    }
+
+    /// The run that continues `record`'s (continue-as-new), named by its result.
+    public static func continuedAs(_ record: WorkflowRecord) -> String? {
+        guard record.status == .continued, let result = record.result else { return nil }
+        return (try? PayloadArchive.decode(result))?["continued_as"]?.stringValue
+    }
+
+    /// The run `record`'s continues, named in its input.
+    public static func continuedFrom(_ record: WorkflowRecord) -> String? {
+        (try? PayloadArchive.decode(record.input))?["continued_from"]?.stringValue
     }
 
     /// What the run recorded with `workflow.attrs` and `workflow.expose` (the latest value of each key),
@@ -82,6 +95,8 @@ public enum WorkflowFormatter {
         guard case .table(var table) = summary(run) else { return .null }
         table["input"] = PayloadText.jsonValue(archive: run.record.input)
         table["result"] = run.record.result.map { PayloadText.jsonValue(archive: $0) } ?? .null
+        if let next = continuedAs(run.record) { table["continued_as"] = .string(next) }
+        if let previous = continuedFrom(run.record) { table["continued_from"] = .string(previous) }
         if let events {
             let attributes = WorkflowAttributes(journal: events)
             if !attributes.isEmpty, let archive = try? PayloadArchive.encode(attributes.payload) {
