@@ -423,7 +423,8 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
         guard let signals = store as? any WorkflowSignalStore else {
             return completion(WippyError("workflow not found or not running: \(id)", kind: .notFound, retryable: false))
         }
-        signals.readyRuns(before: Int64.max - 1, workflowIDs: [id], limit: 1) { [self] found in
+        // Every running run of the id, parked on a signal (wake `Int64.max`) included.
+        signals.readyRuns(before: Int64.max, workflowIDs: [id], limit: 1) { [self] found in
             guard case .success(let records) = found, let away = records.first else {
                 return completion(WippyError("workflow not found or not running: \(id)", kind: .notFound, retryable: false))
             }
