@@ -144,7 +144,10 @@ import WippyStore
         #expect(app.log.messages.filter { $0.hasPrefix("exit ") }.count == 1)
         let reader = try SQLiteWorkflowReader(path: app.project.root + "/.wippy/workflows.db")
         defer { reader.close() }
-        let shown = try reader.summaries(workflowID: "loop-1").map(WorkflowFormatter.details)
+        let summaries = try reader.summaries(workflowID: "loop-1")
+        #expect(WorkflowFormatter.summary(summaries[0])["continued_as"]?.stringValue == records[1].run.runID)
+        #expect(WorkflowFormatter.summary(summaries[1])["continued_from"]?.stringValue == records[0].run.runID)
+        let shown = summaries.map(WorkflowFormatter.details)
         #expect(shown.first?.contains("Status: continued\n") == true)
         #expect(shown.first?.contains("Continued as: run \(records[1].run.runID)\n") == true, "\(shown.first ?? "")")
         #expect(shown.last?.contains("Continues: run \(records[records.count - 2].run.runID)") == true, "\(shown.last ?? "")")

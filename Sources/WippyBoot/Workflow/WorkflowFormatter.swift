@@ -20,16 +20,19 @@ public enum WorkflowFormatter {
         return text
     }
 
-    /// The `list --json` item.
+    /// The `list --json` item (with `continued_from`/`continued_as` for the runs of a continue-as-new chain).
     public static func summary(_ run: WorkflowRunSummary) -> Payload {
         let record = run.record
+        var chain: [(String, Payload)] = []
+        if let previous = continuedFrom(record) { chain.append(("continued_from", .string(previous))) }
+        if let next = continuedAs(record) { chain.append(("continued_as", .string(next))) }
         return .map([
             ("workflow_id", .string(record.run.workflowID)), ("run_id", .string(record.run.runID)),
             ("entry", .string(record.entry.description)), ("entry_kind", .string(record.entryKind)),
             ("status", .string(record.status.rawValue)), ("registry_version", .int(Int64(bitPattern: record.registryVersion))),
             ("history_length", .int(Int64(clamping: run.historyLength))), ("history_size", .int(Int64(clamping: run.historySize))),
             ("created_at", .string(time(run.createdAt))), ("updated_at", .string(time(run.updatedAt))),
-        ])
+        ] + chain)
     }
 
     /// The record of a run: ids, entry, status, the registry version its code is pinned to, times, input,
@@ -95,8 +98,6 @@ public enum WorkflowFormatter {
         guard case .table(var table) = summary(run) else { return .null }
         table["input"] = PayloadText.jsonValue(archive: run.record.input)
         table["result"] = run.record.result.map { PayloadText.jsonValue(archive: $0) } ?? .null
-        if let next = continuedAs(run.record) { table["continued_as"] = .string(next) }
-        if let previous = continuedFrom(run.record) { table["continued_from"] = .string(previous) }
         if let events {
             let attributes = WorkflowAttributes(journal: events)
             if !attributes.isEmpty, let archive = try? PayloadArchive.encode(attributes.payload) {
