@@ -12,10 +12,13 @@ class TestApplication {
     let app: Application
     let log = LogSignals()
 
-    init(index: String, history: RegistryHistoryMode) throws {
+    /// `prepare` runs on the project before the application boots (e.g. to leave a store behind, as a
+    /// runtime killed earlier would).
+    init(index: String, history: RegistryHistoryMode, prepare: (TemporaryProject) throws -> Void = { _ in }) throws {
         project = try TemporaryProject()
         try project.writeLock()
         try project.write("src/_index.yaml", index)
+        try prepare(project)
         var options = RuntimeOptions()
         options.projectRoot = project.root
         options.historyMode = history

@@ -20,16 +20,19 @@ public enum WorkflowFormatter {
         return text
     }
 
-    /// The `list --json` item.
+    /// The `list --json` item (with `continued_from`/`continued_as` for the runs of a continue-as-new chain).
     public static func summary(_ run: WorkflowRunSummary) -> Payload {
         let record = run.record
+        var chain: [(String, Payload)] = []
+        if let previous = continuedFrom(record) { chain.append(("continued_from", .string(previous))) }
+        if let next = continuedAs(record) { chain.append(("continued_as", .string(next))) }
         return .map([
             ("workflow_id", .string(record.run.workflowID)), ("run_id", .string(record.run.runID)),
             ("entry", .string(record.entry.description)), ("entry_kind", .string(record.entryKind)),
             ("status", .string(record.status.rawValue)), ("registry_version", .int(Int64(bitPattern: record.registryVersion))),
             ("history_length", .int(Int64(clamping: run.historyLength))), ("history_size", .int(Int64(clamping: run.historySize))),
             ("created_at", .string(time(run.createdAt))), ("updated_at", .string(time(run.updatedAt))),
-        ])
+        ] + chain)
     }
 
     /// The record of a run: ids, entry, status, the registry version its code is pinned to, times, input,
@@ -48,8 +51,21 @@ public enum WorkflowFormatter {
 
             """
         if let result = record.result { text += "Result: \(PayloadText.render(archive: result))\n" }
+        if let previous = continuedFrom(record) { text += "Continues: run \(previous) (process.upgrade)\n" }
+        if let next = continuedAs(record) { text += "Continued as: run \(next)\n" }
         text += "History: \(run.historyLength) \(run.historyLength == 1 ? "event" : "events"), \(run.historySize) bytes\n"
         return text
+    }
+
+    /// The run that continues `record`'s (continue-as-new), named by its result.
+    public static func continuedAs(_ record: WorkflowRecord) -> String? {
+        guard record.status == .continued, let result = record.result else { return nil }
+        return (try? PayloadArchive.decode(result))?["continued_as"]?.stringValue
+    }
+
+    /// The run `record`'s continues, named in its input.
+    public static func continuedFrom(_ record: WorkflowRecord) -> String? {
+        (try? PayloadArchive.decode(record.input))?["continued_from"]?.stringValue
     }
 
     /// What the run recorded with `workflow.attrs` and `workflow.expose` (the latest value of each key),

@@ -23,6 +23,11 @@ public struct WorkflowWrite: Sendable, Equatable {
     /// record their delivery, and the store takes them in the same transaction, so a signal is delivered
     /// exactly once. The write is refused whole (`Conflict`) when one of them is not pending for the workflow.
     public var takeSignals: [UInt64]
+    /// Continue-as-new: the run this write ends (its `status` must be ``WorkflowStatus/continued``) is followed
+    /// by a new run of the same workflow, created in the same transaction with its first events (held by
+    /// `fence`'s node with generation 1 when the write has a fence). The write is refused whole when the
+    /// successor cannot be created, so a store never holds a continued run without its successor.
+    public var successor: WorkflowSuccessor?
 
     public init(
         run: WorkflowRunID,
@@ -40,6 +45,12 @@ public struct WorkflowWrite: Sendable, Equatable {
         self.fence = fence
         self.wake = wake
         self.takeSignals = takeSignals
+    }
+
+    /// The write that creates ``successor`` (nil without one).
+    public var successorStart: WorkflowWrite? {
+        guard let successor else { return nil }
+        return .start(successor.record, events: successor.events, owner: fence?.owner)
     }
 
     /// Creates `record`'s run (with its status) and appends `events` to it; with `owner`, the run is held by

@@ -45,7 +45,7 @@ public final class LuaProcess: ProcessBehavior {
         var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
         var pendingFailure: WippyError?
         var pending: [UInt64: (Completion?) -> Void] = [:]
-        var upgrade: LuaProcessStarter?
+        var upgrade: (any ProcessStarter)?
         var upgradable = false
         var eventSubscriptions: [UInt64: ProcessEventSubscription] = [:]
         var subscribedToEvents = false
@@ -107,8 +107,9 @@ public final class LuaProcess: ProcessBehavior {
         }
     }
 
-    /// Set by `process.upgrade`: the run loop hands this starter to the worker, which replaces the process.
-    var pendingUpgrade: LuaProcessStarter? {
+    /// Set by `process.upgrade`: the run loop hands this starter to the worker, which replaces the process
+    /// (a workflow's successor run, once its continue is durable).
+    var pendingUpgrade: (any ProcessStarter)? {
         get { extras?.upgrade }
         set {
             if newValue == nil && extras == nil { return }
@@ -242,6 +243,9 @@ public final class LuaProcess: ProcessBehavior {
         // Deterministic without a session: a workflow VM run directly (tests of the determinism).
         guard let session = parts.session else { return runTasks(parts.determinism) }
         if let exit = parts.pendingExit { return .finished(exit) }
+        if let successor = pendingUpgrade { return .replace(successor) }
+        // Continued as new: nothing runs until the successor replaces the process.
+        if session.isContinuing { return .blocked }
         parts.isRunning = true
         defer {
             parts.isRunning = false
@@ -344,7 +348,7 @@ public final class LuaProcess: ProcessBehavior {
             action(nil)
             workerState.memory.charge(previous)
         }
-        return !readyQueue.isEmpty || pendingFailure != nil || extras?.workflow?.pendingExit != nil
+        return !readyQueue.isEmpty || pendingFailure != nil || extras?.workflow?.pendingExit != nil || extras?.upgrade != nil
     }
 
     public func completed(_ process: ProcessCell, token: UInt64, _ completion: Completion) -> Bool {
@@ -352,7 +356,7 @@ public final class LuaProcess: ProcessBehavior {
         let previous = workerState.memory.charge(account)
         defer { workerState.memory.charge(previous) }
         action(completion)
-        return !readyQueue.isEmpty || pendingFailure != nil || extras?.workflow?.pendingExit != nil
+        return !readyQueue.isEmpty || pendingFailure != nil || extras?.workflow?.pendingExit != nil || extras?.upgrade != nil
     }
 
     public func discard(_ process: ProcessCell) {

@@ -26,11 +26,16 @@ public final class LuaProcessStarter: ProcessStarter {
             memoryLimit: memoryLimit, determinism: determinism)
     }
 
+    /// For a replacement: where the new process's request tokens start (after the replaced one's, so a
+    /// completion or timer of the old instance still in flight matches nothing in the new one).
+    let firstToken: UInt64
+
     init(
         program: LuaProgram, mode: LuaProcess.Mode, arguments: [Payload], context: ExecutionContext, isUpgrade: Bool,
-        options: [String: Payload] = [:], memoryLimit: Int? = nil, determinism: WorkflowDeterminism? = nil
+        options: [String: Payload] = [:], memoryLimit: Int? = nil, firstToken: UInt64 = 0, determinism: WorkflowDeterminism? = nil
     ) {
         self.isUpgrade = isUpgrade
+        self.firstToken = firstToken
         self.determinism = determinism
         self.options = options
         self.program = program
@@ -47,6 +52,7 @@ public final class LuaProcessStarter: ProcessStarter {
         let behavior = LuaProcess(
             cell: process, state: state, program: program, mode: mode, arguments: arguments, context: context,
             memoryLimit: memoryLimit)
+        behavior.nextToken = firstToken
         if let determinism { behavior.determinism = determinism }
         // What start-up makes (the task's thread, its arguments) is the process's.
         let previous = state.memory.charge(behavior.account)

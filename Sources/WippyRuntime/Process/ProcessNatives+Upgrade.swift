@@ -8,9 +8,10 @@ extension ProcessNatives {
     /// received), links, monitors and registered names stay; Lua state, coroutines and channels do not (the
     /// new code calls `inbox()` etc. again). Messages already handed to a coroutine of the old instance but
     /// not yet taken are dropped. Does not return on success; returns nil, err when the entry cannot be used.
+    /// Inside a workflow it continues the run as new (``WorkflowSession/continueAsNew(_:from:entry:arguments:)``).
     static let upgrade: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        guard let (_, process) = context(lua) else { return noProcess(lua) }
+        guard let (task, process) = context(lua) else { return noProcess(lua) }
         if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
         let entryID: EntryID
         switch lua.type(at: 1) {
@@ -35,9 +36,11 @@ extension ProcessNatives {
             case .failure(let error): return process.workerState.fail(error, on: lua)
             }
         }
+        // Inside a workflow: continue-as-new (the run ends as continued, a new run of the workflow id starts).
+        if let session = process.workflow { return session.continueAsNew(task, from: lua, entry: entryID, arguments: arguments) }
         process.pendingUpgrade = LuaProcessStarter(
             program: program, mode: .process, arguments: arguments, context: process.context, isUpgrade: true,
-            memoryLimit: process.workerState.memory.usage(of: process.account)?.limit ?? 0)
+            memoryLimit: process.workerState.memory.usage(of: process.account)?.limit ?? 0, firstToken: process.nextToken)
         return lua.yieldToScheduler()
     }
 }

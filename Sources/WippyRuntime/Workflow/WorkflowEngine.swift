@@ -164,18 +164,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
     ) {
         let pid = self.pid(of: id)
         let now = WorkflowSession.wallClock
-        // The run is pinned to the code it starts with: the entry's fields are kept with the run, so a replay
-        // compiles exactly that code, whatever the registry holds by then (a file reload is not a recorded
-        // registry version, so the version number alone would not find it again).
-        let code = runtime.registry?.snapshot.entry(start.entry)?.data ?? .null
-        let record = WorkflowRecord(
-            run: run, entry: start.entry, entryKind: program.kind.rawValue,
-            registryVersion: runtime.registry?.version ?? 0,
-            input: (try? PayloadArchive.encode(.map([
-                ("args", .array(start.arguments)),
-                ("context", .map(start.context.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
-                ("code", code), ("host", .string(hostID)),
-            ]))) ?? [], host: hostID)
+        let record = newRecord(run, entry: start.entry, program: program, arguments: start.arguments, context: start.context)
         var events = [WorkflowSession.startEvent(time: now, seed: UInt64.random(in: 0...UInt64.max))]
         for message in start.messages {
             events.append(JournalEvent(
@@ -199,6 +188,25 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                 completion(.success(pid))
             }
         }
+    }
+
+    /// The record of a new run of `entry` on this host. The run is pinned to the code it starts with: the
+    /// entry's fields are kept with the run, so a replay compiles exactly that code, whatever the registry
+    /// holds by then (a file reload is not a recorded registry version, so the version number alone would not
+    /// find it again). `extra` fields go into its input too.
+    func newRecord(
+        _ run: WorkflowRunID, entry: EntryID, program: LuaProgram, arguments: [Payload], context: ExecutionContext,
+        extra: [(String, Payload)] = []
+    ) -> WorkflowRecord {
+        let code = runtime.registry?.snapshot.entry(entry)?.data ?? .null
+        return WorkflowRecord(
+            run: run, entry: entry, entryKind: program.kind.rawValue,
+            registryVersion: runtime.registry?.version ?? 0,
+            input: (try? PayloadArchive.encode(.map([
+                ("args", .array(arguments)),
+                ("context", .map(context.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
+                ("code", code), ("host", .string(hostID)),
+            ] + extra))) ?? [], host: hostID)
     }
 
     /// Spawns the process that carries `record`'s run, replaying `journal`. `current` is the program a new
@@ -424,6 +432,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
         guard let signals = store as? any WorkflowSignalStore else {
             return completion(WippyError("workflow not found or not running: \(id)", kind: .notFound, retryable: false))
         }
+        // Every running run of the id, parked on a signal (wake `Int64.max`) included.
         signals.readyRuns(before: Int64.max, workflowIDs: [id], limit: 1) { [self] found in
             guard case .success(let records) = found, let away = records.first else {
                 return completion(WippyError("workflow not found or not running: \(id)", kind: .notFound, retryable: false))

@@ -127,7 +127,28 @@ public final class WorkflowReplayCheck: WorkflowSessionObserver, @unchecked Send
 
     public func sessionFailed(_ session: WorkflowSession, error: WippyError) { conclude(.failed(error.message)) }
 
+    /// The code continued as new where its journal did (every journaled command matched): the journal
+    /// replays cleanly up to its end, and the check stops there.
+    public func sessionSuccessor(
+        _ session: WorkflowSession, entry: EntryID, arguments: [Payload], context: ExecutionContext, inherited: [JournalEvent]
+    ) throws(WippyError) -> WorkflowSuccessor {
+        conclude(.clean(events: events))
+        session.process.pendingExit = ProcessResult()
+        throw WippyError.canceled("a replay check ends at continue-as-new")
+    }
+
+    public func sessionContinued(_ session: WorkflowSession, as successor: WorkflowSuccessor, from process: LuaProcess) -> any ProcessStarter {
+        EndedStarter()
+    }
+
     fileprivate func startFailed(_ error: WippyError) { conclude(.failed("the code cannot start: \(error.message)")) }
+}
+
+/// A starter that never makes a process (a check never continues a run).
+private final class EndedStarter: ProcessStarter, @unchecked Sendable {
+    func makeBehavior(for process: ProcessCell) throws(WippyError) -> any ProcessBehavior {
+        throw WippyError.canceled("a replay check does not continue runs")
+    }
 }
 
 /// Reports a process that cannot start (its code fails to load) as the check's outcome.

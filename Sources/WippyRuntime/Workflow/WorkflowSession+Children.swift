@@ -162,7 +162,8 @@ extension WorkflowSession {
         let cell = process.cell
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
             guard case .custom(let found as ChildLookup)? = completion else { return }
-            if let record = found.record, record.status.isFinal {
+            // A run that continued as new is not the workflow's end: its successor (a later run) is.
+            if let record = found.record, record.status.isFinal, record.status != .continued {
                 let value = record.result.flatMap { try? PayloadArchive.decode($0) } ?? .null
                 if case .error(let error) = value { self.childEnded(pid, .failure(error)) } else { self.childEnded(pid, ProcessResult(value: value)) }
                 return

@@ -35,7 +35,10 @@ public final class WorkflowSession {
     /// Set once the code diverged from its journal: nothing more is journaled or delivered.
     public private(set) var divergence: String?
     /// Set once the run's end is being written.
-    private(set) var isEnding = false
+    var isEnding = false
+    /// Set once the run continues as new (`process.upgrade`): its end and its successor are being written;
+    /// what reaches the process meanwhile waits in its mailbox for the successor.
+    var isContinuing = false
     /// The node's hold on the run in a store shared by several nodes (carried by every write).
     public var fence: WorkflowFence?
     /// What the run waits for: the wake time of its writes, and when it may leave memory.
@@ -257,6 +260,11 @@ public final class WorkflowSession {
 
     /// A mailbox item for the process: journaled as a signal (a message) or a cancellation (an event).
     func arrived(_ item: MailboxItem) {
+        if isContinuing {
+            // The successor replaces the process once the continue is durable: it journals the item.
+            process.cell.appendToMailbox(item)
+            return
+        }
         if isLeaving {
             // The run is leaving memory: its engine records the item in the store for the next node.
             observer.sessionRerouted(self, item)
@@ -377,6 +385,20 @@ public final class WorkflowSession {
         return .blocked
     }
 
+    /// The events journaled and not delivered yet (the rest of a replayed journal, then live ones); `take`
+    /// removes them (the run ends without seeing them).
+    func undelivered(take: Bool) -> [JournalEvent] {
+        var cursor = replayer
+        var events: [JournalEvent] = []
+        while let event = cursor.nextEvent() { events.append(event) }
+        events.append(contentsOf: waiting.map(\.event))
+        if take {
+            replayer = cursor
+            waiting.removeAll()
+        }
+        return events
+    }
+
     /// Puts the run in `blocked`: its code no longer matches its journal. Nothing more is journaled or
     /// delivered; the process stays parked until an operator acts.
     func block(_ reason: String, at location: String?) {
@@ -402,8 +424,11 @@ public final class WorkflowSession {
 
     /// Writes what is queued (one store item); the queued actions run once it is durable. A failed write
     /// fails the run.
-    func flush(status: WorkflowStatus? = nil, result: [UInt8]? = nil, then final: (() -> Void)? = nil) {
-        guard !isLeaving else { return }
+    func flush(
+        status: WorkflowStatus? = nil, result: [UInt8]? = nil, successor: WorkflowSuccessor? = nil, then final: (() -> Void)? = nil
+    ) {
+        // Nothing is written after the run's end (its wake time is the store's business then).
+        guard !isLeaving, !(isContinuing && status == nil) else { return }
         if !unwritten.isEmpty || status != nil { parking.active(at: WorkflowSession.wallClock) }
         let wake = status == nil ? parking.wake(hasWork: hasWork) : nil
         let wakeChanged = wake != nil && wake != writtenWake
@@ -424,15 +449,21 @@ public final class WorkflowSession {
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
             self.writesInFlight -= 1
             if case .custom(let outcome as WriteOutcome) = completion, case .failure(let error) = outcome.result {
+                if self.isContinuing {
+                    // The run did not end: it stays in flight in the store, and leaves memory here.
+                    self.isContinuing = false
+                    self.isEnding = false
+                }
                 self.observer.sessionFailed(self, error: error)
                 return
             }
             for action in actions { action() }
             self.armEvictionCheck()
         }
-        let write = WorkflowWrite(
+        var write = WorkflowWrite(
             run: run, events: events, status: status, result: result, wake: wakeChanged ? wake : nil, fence: fence,
             takeSignals: taken)
+        write.successor = successor
         store.submit(write) { outcome in
             cell.worker.complete(cell, token: token, .custom(WriteOutcome(result: outcome)))
         }

@@ -24,6 +24,15 @@ public protocol WorkflowSessionObserver: AnyObject, Sendable {
     func sessionAskedToTerminate(_ session: WorkflowSession)
     /// The run's process is gone.
     func sessionGone(_ session: WorkflowSession)
+    /// `process.upgrade` in the run (continue-as-new): the successor of `session`'s run, a new run of the same
+    /// workflow with `entry`'s current code, `arguments` and `context`, starting with the `inherited` events
+    /// (numbered from 2, after its start).
+    func sessionSuccessor(
+        _ session: WorkflowSession, entry: EntryID, arguments: [Payload], context: ExecutionContext, inherited: [JournalEvent]
+    ) throws(WippyError) -> WorkflowSuccessor
+    /// The write that ends `session`'s run as continued and creates `successor` is durable: the starter of the
+    /// behaviour that replaces the run's process (same PID, mailbox and monitors) and carries the successor.
+    func sessionContinued(_ session: WorkflowSession, as successor: WorkflowSuccessor, from process: LuaProcess) -> any ProcessStarter
 }
 
 extension WorkflowSessionObserver {

@@ -158,7 +158,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                 continue
             }
             switch submission.item {
-            case .write(let write): events += write.events.count
+            case .write(let write): events += write.events.count + (write.successor?.events.count ?? 0)
             case .signal: signals += 1
             }
         }
@@ -199,8 +199,15 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                         case .write(let item):
                             let state = try state(of: item.run, db)
                             let next = try check(item, state)
+                            // Continue-as-new: the successor is checked with the write, and both are applied or neither.
+                            let successor = item.successorStart
+                            if let successor {
+                                try checkSuccessor(item, successor)
+                                _ = try check(successor, try self.state(of: successor.run, db))
+                            }
                             try checkSignals(item, db)
                             runs[item.run] = try apply(item, state: state, next: next, db, now: now)
+                            if let successor { runs[successor.run] = try apply(successor, state: nil, next: 1, db, now: now) }
                             outcomes.append(.success(0))
                         case .signal(let signal):
                             outcomes.append(.success(try record(signal, db, now: now)))
@@ -340,6 +347,17 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             }
         }
         return RunState(rowID: rowID, lastSeq: lastSeq, status: status)
+    }
+
+    /// Refuses a successor (continue-as-new) that is not a new run of the same workflow following a run
+    /// this write ends as `continued`.
+    private func checkSuccessor(_ item: WorkflowWrite, _ successor: WorkflowWrite) throws(WippyError) {
+        guard item.status == .continued, item.start == nil else {
+            throw WippyError.invalid("workflow store \(path): run \(item.run): a successor run needs a write that ends the run as continued")
+        }
+        guard successor.run.workflowID == item.run.workflowID, successor.run != item.run else {
+            throw WippyError.invalid("workflow store \(path): run \(item.run) cannot be continued by run \(successor.run)")
+        }
     }
 
     /// Refuses a write that takes a signal not pending for its workflow (taken already, by this write twice,

@@ -125,7 +125,7 @@ final class PostgresJournalWriter: Sendable {
                 continue
             }
             switch submission.item {
-            case .write(let write): events += write.events.count
+            case .write(let write): events += write.events.count + (write.successor?.events.count ?? 0)
             case .signal: signals += 1
             }
         }
@@ -193,6 +193,7 @@ final class PostgresJournalWriter: Sendable {
             switch item {
             case .write(let write):
                 if seen.insert(write.run).inserted { keys.append(write.run) }
+                if let successor = write.successor?.record.run, seen.insert(successor).inserted { keys.append(successor) }
                 takeIDs.formUnion(write.takeSignals)
             case .signal(let signal):
                 signalled.insert(signal.workflowID)
@@ -211,18 +212,29 @@ final class PostgresJournalWriter: Sendable {
         for (index, item) in items.enumerated() {
             switch item {
             case .write(let write):
-                do {
-                    let state = try accept(write, states[write.run], pending: pending)
-                    if states[write.run] == nil {
-                        created.append(write.run)
-                        runsOf[write.run.workflowID, default: []].append(write.run)
-                        if write.fence == nil { hints.append("c:" + write.run.workflowID) }
+                do throws(WippyError) {
+                    var accepted = [(write, try accept(write, states[write.run], pending: pending))]
+                    // Continue-as-new: the successor run is created with the write, or the write is refused whole.
+                    if let successor = write.successorStart {
+                        guard write.status == .continued, write.start == nil, successor.run.workflowID == write.run.workflowID,
+                            successor.run != write.run
+                        else {
+                            throw WippyError.invalid("\(name): run \(write.run) cannot be continued by run \(successor.run)")
+                        }
+                        accepted.append((successor, try accept(successor, states[successor.run], pending: [:])))
                     }
-                    states[write.run] = state
-                    for event in write.events { journal.append((write.run, event)) }
-                    for id in write.takeSignals {
-                        pending[id] = nil
-                        taken.append(Int64(bitPattern: id))
+                    for (write, state) in accepted {
+                        if states[write.run] == nil {
+                            created.append(write.run)
+                            runsOf[write.run.workflowID, default: []].append(write.run)
+                            if write.fence == nil { hints.append("c:" + write.run.workflowID) }
+                        }
+                        states[write.run] = state
+                        for event in write.events { journal.append((write.run, event)) }
+                        for id in write.takeSignals {
+                            pending[id] = nil
+                            taken.append(Int64(bitPattern: id))
+                        }
                     }
                     outcomes.append(.success(0))
                 } catch {
