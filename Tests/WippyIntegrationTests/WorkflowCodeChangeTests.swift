@@ -19,6 +19,7 @@ import WippyStore
             lifecycle: {auto_start: true}
           - name: workflows
             kind: workflow.host
+            evict_after: 50ms
             host: {workers: 2}
             lifecycle: {auto_start: true}
           - name: step

@@ -7,12 +7,11 @@ extension WorkflowEngine {
     /// would diverge are reported (``WorkflowReplayChecker``). The runs keep their pinned code.
     public func codeChanged(_ entries: Set<EntryID>) {
         guard !entries.isEmpty, !isStopping else { return }
-        let inFlight = Set(activeWorkflows)
-        guard !inFlight.isEmpty else { return }
+        // Every run of this host in flight: in memory here or parked out of it.
         store.list(statuses: [.running], limit: .max) { [self] listed in
             guard case .success(let records) = listed else { return }
             var byEntry: [EntryID: [WorkflowRecord]] = [:]
-            for record in records where entries.contains(record.entry) && inFlight.contains(record.run.workflowID) {
+            for record in records where entries.contains(record.entry) && isOwnHost(record) {
                 byEntry[record.entry, default: []].append(record)
             }
             for (entry, records) in byEntry.sorted(by: { $0.key < $1.key }) {

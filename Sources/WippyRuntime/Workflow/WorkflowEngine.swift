@@ -219,7 +219,12 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
         do throws(WippyError) {
             if let current { program = current } else { program = try pinnedProgram(record) }
         } catch {
-            logger.error("workflow \(record.run.workflowID): its code cannot run: \(error.message)")
+            // The code it is pinned to cannot run here: it never will, so the run is blocked for an operator
+            // (not retried at every wake).
+            let reason = "workflow \(record.run.workflowID) (\(record.entry)) is blocked: its code cannot run: \(error.message)"
+            logger.error("\(reason)")
+            store.submit(WorkflowWrite(run: record.run, status: .blocked, result: Array(reason.utf8), fence: fence)) { _ in }
+            notify(record.run, .blocked, reason)
             dropResident(record.run)
             return
         }
@@ -262,7 +267,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
         if let current, runtime.registry?.snapshot.entry(record.entry)?.data == code { return current }
         if let cached = pinned.withLock({ $0[record.entry]?.first { $0.code == code }?.program }) { return cached }
         let entry = Entry(id: record.entry, kind: record.entryKind, data: code)
-        let program = try LuaEntryCompiler(availableModules: Set(runtime.modules.keys)).compile(entry)
+        let program = try LuaEntryCompiler(modules: runtime.modules).compile(entry)
         pinned.withLock { $0[record.entry, default: []].append((code, program)) }
         return program
     }
