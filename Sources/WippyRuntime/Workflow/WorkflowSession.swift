@@ -427,8 +427,9 @@ public final class WorkflowSession {
     func flush(
         status: WorkflowStatus? = nil, result: [UInt8]? = nil, successor: WorkflowSuccessor? = nil, then final: (() -> Void)? = nil
     ) {
-        // Nothing is written after the run's end (its wake time is the store's business then).
-        guard !isLeaving, !(isContinuing && status == nil) else { return }
+        // Nothing is written after the write of the run's end (or continue) is made: a later wake-only write
+        // would be refused by the store, and the refusal would make the run leave memory without its EXIT.
+        guard !isLeaving, !(isEnding && status == nil) else { return }
         if !unwritten.isEmpty || status != nil { parking.active(at: WorkflowSession.wallClock) }
         let wake = status == nil ? parking.wake(hasWork: hasWork) : nil
         let wakeChanged = wake != nil && wake != writtenWake
