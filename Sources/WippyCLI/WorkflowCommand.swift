@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 import WippyBoot
 import WippyCodecs
 import WippyCore
@@ -294,15 +293,9 @@ private func keep(_ envelope: WorkflowSignalEnvelope, for id: String, directory:
         } catch {
             fail(error.message)
         }
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<UInt64, WippyError>?>(nil)
-        store.signal(workflowID: id, topic: row.topic, sender: row.sender, payload: row.payload) { result in
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
+        let outcome = waitForCompletion { store.signal(workflowID: id, topic: row.topic, sender: row.sender, payload: row.payload, completion: $0) }
         store.close()
-        switch outcome.withLock({ $0 })! {
+        switch outcome {
         case .success(let signalID):
             if json {
                 Output.write(#"{"ok":true,"id":"\#(id)","kept":\#(signalID)}"# + "\n", to: 1)

@@ -59,7 +59,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
         self.settings = settings
         logger = runtime.logger
         leaseOwner = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(prefix)"
-        evictAfter = settings.evictAfter.map { Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
+        evictAfter = settings.evictAfter.map(WorkflowResidency.nanoseconds)
     }
 
     /// The store as a cluster store, when it is one.

@@ -104,7 +104,7 @@ final class WorkflowResidency: @unchecked Sendable {
             // workflow with pending signals is looked at as if it had been hinted.
             let now = DispatchTime.now().uptimeNanoseconds
             if now - lastSweep >= UInt64(Self.sweepEvery), let signals,
-                case .success(let ids) = Self.wait({ signals.signaledWorkflows(limit: Self.batch, completion: $0) })
+                case .success(let ids) = waitForCompletion({ signals.signaledWorkflows(limit: Self.batch, completion: $0) })
             {
                 lastSweep = now
                 state.withLock { $0.woken.formUnion(ids) }
@@ -143,7 +143,7 @@ final class WorkflowResidency: @unchecked Sendable {
         let before = Int64(Date().timeIntervalSince1970 * 1000) &+ horizon
         if let leaseStore = engine.leaseStore {
             while !isStopped {
-                let claimed = Self.wait { leaseStore.claim(
+                let claimed = waitForCompletion { leaseStore.claim(
                     node: self.engine.leaseOwner, host: self.engine.hostID, limit: Self.batch, lease: self.engine.settings.lease,
                     readyWithin: .milliseconds(horizon), completion: $0) }
                 switch claimed {
@@ -172,7 +172,7 @@ final class WorkflowResidency: @unchecked Sendable {
         guard let signals else {
             guard initial else { return .success(0) }
             // A store without timer and signal rows: every unfinished run resumes at boot.
-            switch Self.wait({ self.engine.store.list(statuses: [.running], limit: .max, completion: $0) }) {
+            switch waitForCompletion({ self.engine.store.list(statuses: [.running], limit: .max, completion: $0) }) {
             case .failure(let error): return .failure(error)
             case .success(let records):
                 for record in records where engine.isOwnHost(record) && engine.resume(record, fence: nil) { resumed += 1 }
@@ -182,7 +182,7 @@ final class WorkflowResidency: @unchecked Sendable {
         var ids: [String]? = nil
         if !initial {
             // Due timers (an indexed read) and woken workflows; the full look is for the boot.
-            switch Self.wait({ signals.dueRuns(before: before, limit: Self.batch, completion: $0) }) {
+            switch waitForCompletion({ signals.dueRuns(before: before, limit: Self.batch, completion: $0) }) {
             case .failure(let error):
                 engine.logger.warning("workflow host \(engine.hostID): cannot read due runs: \(error.message)")
                 return .success(0)
@@ -192,7 +192,7 @@ final class WorkflowResidency: @unchecked Sendable {
             }
             if ids?.isEmpty ?? true { return .success(0) }
         }
-        switch Self.wait({ signals.readyRuns(before: before, workflowIDs: ids, limit: .max, completion: $0) }) {
+        switch waitForCompletion({ signals.readyRuns(before: before, workflowIDs: ids, limit: .max, completion: $0) }) {
         case .failure(let error):
             if initial { return .failure(error) }
             engine.logger.warning("workflow host \(engine.hostID): cannot read ready runs: \(error.message)")
@@ -205,7 +205,7 @@ final class WorkflowResidency: @unchecked Sendable {
     /// The earliest wake time (Unix milliseconds) of a run of a single-node store that is out of memory.
     private func nextDue() -> Int64? {
         guard engine.leaseStore == nil, let signals else { return nil }
-        guard case .success(let due) = Self.wait({ signals.dueRuns(before: Int64.max - 1, limit: 64, completion: $0) }) else { return nil }
+        guard case .success(let due) = waitForCompletion({ signals.dueRuns(before: Int64.max - 1, limit: 64, completion: $0) }) else { return nil }
         let resident = engine.residents.withLock { residents in Set(residents.keys) }
         return due.first { !resident.contains($0.run.workflowID) }?.wakeAt
     }
@@ -219,23 +219,11 @@ final class WorkflowResidency: @unchecked Sendable {
             return held
         }
         guard !held.isEmpty else { return }
-        switch Self.wait({ leaseStore.renew(node: self.engine.leaseOwner, held, lease: self.engine.settings.lease, completion: $0) }) {
+        switch waitForCompletion({ leaseStore.renew(node: self.engine.leaseOwner, held, lease: self.engine.settings.lease, completion: $0) }) {
         case .success(let lost): if !lost.isEmpty { engine.lost(lost) }
         case .failure(let error):
             engine.logger.warning("workflow host \(engine.hostID): cannot renew its leases: \(error.message)")
         }
-    }
-
-    /// Waits on this thread for a store call's completion.
-    private static func wait<T: Sendable>(_ call: (@escaping @Sendable (Result<T, WippyError>) -> Void) -> Void) -> Result<T, WippyError> {
-        let done = DispatchSemaphore(value: 0)
-        let result = Mutex<Result<T, WippyError>?>(nil)
-        call { outcome in
-            result.withLock { $0 = outcome }
-            done.signal()
-        }
-        done.wait()
-        return result.withLock { $0! }
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -1,6 +1,4 @@
-import Dispatch
 public import WippyCore
-import Synchronization
 
 /// Reads a PostgreSQL workflow store for `wippy workflow list|show`: the store's own queries, waited for on
 /// the calling thread (the store runs them on its event loop thread, never the caller's).
@@ -15,29 +13,16 @@ public final class PostgresWorkflowReader: WorkflowReader {
     }
 
     public func summaries(statuses: Set<WorkflowStatus>, limit: Int) throws(WippyError) -> [WorkflowRunSummary] {
-        try wait { self.store.summaries(statuses: statuses, workflowID: nil, limit: limit, completion: $0) }
+        try waitForCompletion { self.store.summaries(statuses: statuses, workflowID: nil, limit: limit, completion: $0) }.get()
     }
 
     public func summaries(workflowID: String) throws(WippyError) -> [WorkflowRunSummary] {
-        try wait { self.store.summaries(statuses: [], workflowID: workflowID, limit: .max, completion: $0) }
+        try waitForCompletion { self.store.summaries(statuses: [], workflowID: workflowID, limit: .max, completion: $0) }.get()
     }
 
     public func load(_ run: WorkflowRunID) throws(WippyError) -> WorkflowRun? {
-        try wait { self.store.load(run, completion: $0) }
+        try waitForCompletion { self.store.load(run, completion: $0) }.get()
     }
 
     public func close() { store.close() }
-
-    private func wait<T: Sendable>(
-        _ call: (@escaping @Sendable (Result<T, WippyError>) -> Void) -> Void
-    ) throws(WippyError) -> T {
-        let done = DispatchSemaphore(value: 0)
-        let result = Mutex<Result<T, WippyError>?>(nil)
-        call { outcome in
-            result.withLock { $0 = outcome }
-            done.signal()
-        }
-        done.wait()
-        return try result.withLock { $0! }.get()
-    }
 }
