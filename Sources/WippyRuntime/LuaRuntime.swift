@@ -22,6 +22,9 @@ public final class LuaRuntime: Sendable {
     private let terminalHosts = Mutex<Set<String>>([])
     /// Processes that asked for `pid.outdated` events, by the entry they run.
     private let upgradableProcesses = Mutex<[PID: EntryID]>([:])
+    /// The open resources (databases, stores, queues, directories) by entry ID, which the resource kinds
+    /// keep in step with the registry and modules acquire from.
+    public let resources: ResourceTable
     /// Where natives run work that waits (``LuaProcess/performBlocking(_:from:work:resume:)``); its threads
     /// start on first use and stop with ``shutdown(timeout:)`` (or when the runtime is freed).
     public let blockingPool: BlockingPool
@@ -36,8 +39,10 @@ public final class LuaRuntime: Sendable {
     private let hostMemory = Mutex<[String: HostMemorySettings]>([:])
 
     public init(node: Node, modules: [any LuaModule], logger: Logger, bus: EventBus = EventBus(), registry: Registry? = nil,
-                supervisor: Supervisor? = nil, blockingThreads: Int = BlockingPool.defaultThreadCount) {
+                supervisor: Supervisor? = nil, resources: ResourceTable = ResourceTable(),
+                blockingThreads: Int = BlockingPool.defaultThreadCount) {
         self.node = node
+        self.resources = resources
         self.blockingPool = BlockingPool(threads: blockingThreads)
         self.supervisor = supervisor
         self.bus = bus
@@ -53,7 +58,11 @@ public final class LuaRuntime: Sendable {
     /// Stops the blocking pool (after the hosts stopped): queued work is refused, running work gets up to
     /// `timeout` to end. False when some was still running.
     @discardableResult
-    public func shutdown(timeout: Duration) -> Bool { blockingPool.shutdown(timeout: timeout) }
+    /// The resources are taken out of service first: each closes once its last lease is released.
+    public func shutdown(timeout: Duration) -> Bool {
+        resources.removeAll()
+        return blockingPool.shutdown(timeout: timeout)
+    }
 
     // MARK: - Code
 

@@ -52,6 +52,9 @@ public final class LuaProcess: ProcessBehavior {
         /// Set only for a workflow run: one reference, so other processes pay one nil check (and 8 bytes
         /// of their extras) for workflows.
         var workflow: WorkflowParts?
+        /// What runs when the process ends (``addCleanup(_:)``): resource leases, open transactions.
+        var cleanups: [UInt64: () -> Void] = [:]
+        var nextCleanup: UInt64 = 0
     }
 
     /// What only a workflow run's process has.
@@ -137,6 +140,31 @@ public final class LuaProcess: ProcessBehavior {
         let made = Extras()
         extras = made
         return made
+    }
+
+    // MARK: - Cleanups
+
+    /// Registers `action` to run on this worker when the process (or function call) ends, however it ends:
+    /// how a resource handle (`sql.get`, `store.get`) is released and an open transaction rolled back at the
+    /// end of the invocation. Returns a key for ``cancelCleanup(_:)`` (an explicit `release()`).
+    /// `action` must not wait: hand slow work (a rollback round trip) to another thread.
+    public func addCleanup(_ action: @escaping () -> Void) -> UInt64 {
+        let extras = ensuredExtras
+        extras.nextCleanup += 1
+        extras.cleanups[extras.nextCleanup] = action
+        return extras.nextCleanup
+    }
+
+    /// Forgets the cleanup registered under `key` without running it.
+    public func cancelCleanup(_ key: UInt64) {
+        extras?.cleanups[key] = nil
+    }
+
+    private func runCleanups(_ extras: Extras) {
+        // Latest first, as handles are usually taken in order (a transaction after its database).
+        while let key = extras.cleanups.keys.max(), let action = extras.cleanups.removeValue(forKey: key) {
+            action()
+        }
     }
 
     /// Tasks besides `main` (`coroutine.spawn`).
@@ -370,6 +398,7 @@ public final class LuaProcess: ProcessBehavior {
         lua.unref(inboxRef)
         inbox = nil
         if let extras {
+            runCleanups(extras)
             extras.workflow?.session?.discarded()
             endEventSubscriptions()
             for task in extras.tasks {
