@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "WippyModules",
             dependencies: [
-                "WippyCore", "WippyLua", "WippyRuntime", "WippyCodecs",
+                "WippyCore", "WippyLua", "WippyRuntime", "WippyCodecs", "WippyResources",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,11 +110,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What resource entries open, with no Lua in it: SQL connections and pools (GRDB, postgres-nio),
+        // key-value stores, queues, confined directories, child processes, environment variables.
+        .target(
+            name: "WippyResources",
+            dependencies: [
+                "WippyCore", "WippyStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Composition root: project loading, entry kinds, configuration, boot and shutdown.
         .target(
             name: "WippyBoot",
             dependencies: [
-                "WippyCore", "WippyRuntime", "WippyCodecs", "WippyStore",
+                "WippyCore", "WippyRuntime", "WippyCodecs", "WippyStore", "WippyResources",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "WippyBootTests",
             dependencies: [
-                "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime",
+                "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime", "WippyResources",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,5 +1,6 @@
 import WippyCodecs
 public import WippyCore
+import WippyResources
 
 /// Typed reads of one mapping of an entry's settings, with errors that name the field (`pool.max_open`)
 /// and what was found. Keys outside the mapping's known set are refused when it is opened, so a misspelt

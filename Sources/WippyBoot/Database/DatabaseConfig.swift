@@ -1,4 +1,5 @@
 public import WippyCore
+public import WippyResources
 
 /// Connection pool settings of a `db.sql.*` entry (`pool:`).
 public struct DatabasePoolConfig: Sendable, Equatable {

@@ -1,4 +1,5 @@
 public import WippyCore
+public import WippyResources
 public import WippyStore
 
 /// A `db.sql.postgres` entry: where the server is and how to log in.

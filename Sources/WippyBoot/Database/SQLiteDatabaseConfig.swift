@@ -1,4 +1,5 @@
 public import WippyCore
+public import WippyResources
 
 /// A `db.sql.sqlite` entry: a database file (or `:memory:`), with one connection in WAL mode.
 ///

@@ -1,4 +1,5 @@
 import WippyCore
+import WippyResources
 
 /// The registry handler of `db.sql.sqlite` and `db.sql.postgres`: checks each entry's settings when it is
 /// created or changed (a bad one rejects the changeset, naming the file, the entry and the field; the

@@ -1,4 +1,5 @@
 public import WippyCore
+public import WippyResources
 
 /// A Wippy `temporal.client` entry, as the embedded engine reads it: no connection is made (there is no
 /// Temporal server), but the settings are checked as Wippy checks them, so an app written for Temporal

@@ -1,4 +1,5 @@
 public import WippyCore
+import WippyResources
 
 /// A workflow or activity registered with a `temporal.worker` through its entry's metadata, as Wippy apps
 /// written for Temporal do:

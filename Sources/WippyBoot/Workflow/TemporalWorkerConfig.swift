@@ -1,4 +1,5 @@
 public import WippyCore
+public import WippyResources
 
 /// A Wippy `temporal.worker` entry, served by the embedded engine: the worker is a workflow host whose
 /// entry ID is the host part of its workflows' PIDs, and whose client's entry ID is the node part

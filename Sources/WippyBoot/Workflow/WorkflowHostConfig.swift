@@ -1,4 +1,5 @@
 public import WippyCore
+public import WippyResources
 
 /// A `workflow.host` entry: a process host whose processes are durable workflows, with the store that keeps
 /// their journals.

@@ -1,4 +1,5 @@
 public import WippyCore
+public import WippyResources
 
 /// Finds the workflow stores of a project the way the runtime picks them: the `store` of each
 /// `workflow.host` entry, and the default file (`.wippy/workflows.db`) for hosts without one, for
