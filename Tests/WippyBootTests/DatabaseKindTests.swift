@@ -2,6 +2,7 @@ import Logging
 import Testing
 import WippyBoot
 import WippyCore
+import WippyResources
 
 /// `db.sql.sqlite` and `db.sql.postgres` entries (lua-api-io §7.1): decoded with `${env:...}` placeholders
 /// and the deprecated `<field>_env` siblings, refused with errors naming file, entry and field, kept in the
