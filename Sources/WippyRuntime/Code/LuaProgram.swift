@@ -35,6 +35,9 @@ public final class LuaProgram: Sendable {
     public let sourceFile: String?
     /// Unique per program instance.
     public let serial: UInt64
+    /// The host part of function-call PIDs, `<entry id>#lua.<serial>`: made once, as every call's PID
+    /// carries it.
+    public let hostLabel: String
 
     private static let counter = Atomic<UInt64>(0)
 
@@ -51,6 +54,7 @@ public final class LuaProgram: Sendable {
         self.imports = imports
         self.sourceFile = sourceFile
         self.serial = LuaProgram.counter.add(1, ordering: .relaxed).newValue
+        self.hostLabel = "\(entryID)#lua.\(serial)"
     }
 
     private init(renewing program: LuaProgram) {
@@ -63,6 +67,7 @@ public final class LuaProgram: Sendable {
         imports = program.imports
         sourceFile = program.sourceFile
         serial = LuaProgram.counter.add(1, ordering: .relaxed).newValue
+        hostLabel = "\(entryID)#lua.\(serial)"
     }
 
     /// The same code under a new serial: what importers of a changed library become, so every per-worker

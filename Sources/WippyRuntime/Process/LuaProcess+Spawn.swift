@@ -107,11 +107,6 @@ extension LuaProcess {
     }
 }
 
-extension LuaProgram {
-    /// The host part of function-call PIDs: `<entry id>#lua.<serial>`.
-    var hostLabel: String { "\(entryID)#lua.\(serial)" }
-}
-
 extension LuaWorkerState {
     /// Pushes a completion's result the way call-style functions return it: `value` or `nil, err`.
     public func pushResult(_ completion: Completion?, on lua: Lua) -> Int32 {

@@ -24,6 +24,8 @@ public struct WorkflowActivityPolicy: Sendable, Equatable {
 
     /// Reads the options payload of an executor (`activity.*` keys, flat or nested).
     public init(options: Payload) {
+        // No options (the common `funcs.call`): the defaults, without building the keys looked up below.
+        guard let table = options.tableValue, !table.isEmpty else { return }
         func field(_ name: String) -> Payload? {
             options["activity.\(name)"] ?? options["activity"]?[name]
         }

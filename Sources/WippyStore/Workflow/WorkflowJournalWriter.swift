@@ -55,6 +55,39 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     private let checkpointer: WALCheckpointer
     private let wakeups: WorkflowWakeupHub
+    /// The hot statements, prepared once on the writer's connection and kept: GRDB's statement cache looks
+    /// each one up by hashing its SQL text, thousands of times per commit.
+    private var prepared: [Query: Statement] = [:]
+
+    /// The statements the writer runs for every write.
+    private enum Query: CaseIterable {
+        case state, stepUpdate, update, takeSignal, insertEvent, insertTwoEvents
+
+        var sql: String {
+            switch self {
+            case .state: "SELECT id, last_seq, status FROM workflow_runs WHERE workflow_id = ? AND run_id = ?"
+            case .stepUpdate: "UPDATE workflow_runs SET last_seq = ?, updated_at = ?, history_size = history_size + ? WHERE id = ?"
+            case .update:
+                """
+                UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ?,
+                    history_size = history_size + ?, wake_at = CASE WHEN ? THEN ? ELSE wake_at END
+                WHERE id = ?
+                """
+            case .takeSignal: "DELETE FROM workflow_signals WHERE id = ?"
+            case .insertEvent: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            // A step's write holds two events (an answer and the next command): one statement for both.
+            case .insertTwoEvents:
+                "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)"
+            }
+        }
+    }
+
+    private func statement(_ query: Query, _ db: Database) throws -> Statement {
+        if let statement = prepared[query] { return statement }
+        let statement = try db.makeStatement(sql: query.sql)
+        prepared[query] = statement
+        return statement
+    }
 
     init(path: String, connection: DatabaseQueue, checkpointer: WALCheckpointer, wakeups: WorkflowWakeupHub) {
         self.path = path
@@ -107,7 +140,10 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         condition.lock()
         let ended = finished
         condition.unlock()
-        if ended { try? connection.close() }
+        if ended {
+            prepared = [:]
+            try? connection.close()
+        }
     }
 
     // MARK: - The writer thread
@@ -224,8 +260,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     private func state(of run: WorkflowRunID, _ db: Database) throws -> RunState? {
         if let state = runs[run] { return state }
-        let statement = try db.cachedStatement(
-            sql: "SELECT id, last_seq, status FROM workflow_runs WHERE workflow_id = ? AND run_id = ?")
+        let statement = try statement(.state, db)
         guard let row = try Row.fetchOne(statement, arguments: [run.workflowID, run.runID]) else { return nil }
         let text: String? = row[2]
         guard let text, let status = WorkflowStatus(rawValue: text) else {
@@ -294,24 +329,14 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             let setsWake = item.wake != nil || status.isFinal
             if status == state.status && item.result == nil && !setsWake {
                 // The common write (a step): only the progress columns, so no index of the table changes.
-                var update = SQLiteRawStatement(
-                    try db.cachedStatement(
-                        sql: "UPDATE workflow_runs SET last_seq = ?, updated_at = ?, history_size = history_size + ? WHERE id = ?"),
-                    db)
+                var update = SQLiteRawStatement(try statement(.stepUpdate, db), db)
                 update.bind(Int64(bitPattern: lastSeq))
                 update.bind(now)
                 update.bind(addedSize)
                 update.bind(rowID)
                 try update.execute()
             } else {
-                var update = SQLiteRawStatement(
-                    try db.cachedStatement(
-                        sql: """
-                            UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ?,
-                                history_size = history_size + ?, wake_at = CASE WHEN ? THEN ? ELSE wake_at END
-                            WHERE id = ?
-                            """),
-                    db)
+                var update = SQLiteRawStatement(try statement(.update, db), db)
                 update.bind(Int64(bitPattern: lastSeq))
                 update.bind(status.rawValue)
                 update.bind(item.result)
@@ -324,29 +349,35 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             }
         }
         if !item.takeSignals.isEmpty {
-            var take = SQLiteRawStatement(try db.cachedStatement(sql: "DELETE FROM workflow_signals WHERE id = ?"), db)
+            var take = SQLiteRawStatement(try statement(.takeSignal, db), db)
             for id in item.takeSignals {
                 take.bind(Int64(bitPattern: id))
                 try take.execute()
             }
         }
-        if !item.events.isEmpty {
-            var insert = SQLiteRawStatement(
-                try db.cachedStatement(
-                    sql: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-                db)
+        if item.events.count == 2 {
+            var insert = SQLiteRawStatement(try statement(.insertTwoEvents, db), db)
+            for event in item.events { bind(event, of: item.run, rowID: rowID, now: now, to: &insert) }
+            try insert.execute()
+        } else if !item.events.isEmpty {
+            var insert = SQLiteRawStatement(try statement(.insertEvent, db), db)
             for event in item.events {
-                insert.bind(rowID)
-                insert.bind(Int64(bitPattern: event.seq))
-                insert.bind(event.kind)
-                insert.bind(event.key)
-                insert.bind(event.payload)
-                insert.bind(JournalChecksum.of(item.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
-                insert.bind(event.time ?? now)
+                bind(event, of: item.run, rowID: rowID, now: now, to: &insert)
                 try insert.execute()
             }
         }
         return RunState(rowID: rowID, lastSeq: lastSeq, status: status)
+    }
+
+    /// Binds the seven columns of one journal row.
+    private func bind(_ event: JournalEvent, of run: WorkflowRunID, rowID: Int64, now: Int64, to insert: inout SQLiteRawStatement) {
+        insert.bind(rowID)
+        insert.bind(Int64(bitPattern: event.seq))
+        insert.bind(event.kind)
+        insert.bind(event.key)
+        insert.bind(event.payload)
+        insert.bind(JournalChecksum.of(run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
+        insert.bind(event.time ?? now)
     }
 
     /// Refuses a successor (continue-as-new) that is not a new run of the same workflow following a run
