@@ -359,13 +359,26 @@ enum ProcessNatives {
             _ = task.block()
             return lua.yieldToScheduler()
         }
+        if let (task, process) = context(lua), let target = destination(lua, 1), let pid = process.node.resolve(target),
+            let id = pid.workflowID, let gateway = process.node.gateway(forHost: pid.host)
+        {
+            // A workflow's end is journaled by its engine before its process ends: the caller waits for that
+            // write and gets `true`, or `nil, err` when the run could not be terminated (it has ended, or the
+            // store refused the write).
+            if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
+            let worker = process.workerState
+            let token = process.suspend(task) { thread, completion in worker.pushResult(completion, on: thread) }
+            let cell = process.cell
+            // Held until the answer is posted: the host owns the worker the cell points to.
+            let host = cell.worker.host
+            gateway.cancel(workflowID: id, from: process.pid, reason: "terminated", terminate: true) { error in
+                let result = error.map { ProcessResult.failure($0) } ?? ProcessResult(value: .bool(true))
+                withExtendedLifetime(host) { cell.worker.complete(cell, token: token, .result(result)) }
+            }
+            return lua.yieldToScheduler()
+        }
         return withTarget(lua, "terminate") { process, pid in
             if process.workerState.runtime.isTerminalHost(pid.host) { return nil }
-            if let id = pid.workflowID, let gateway = process.node.gateway(forHost: pid.host) {
-                // A workflow's end is journaled by its engine before its process ends.
-                gateway.cancel(workflowID: id, from: process.pid, reason: "terminated", terminate: true) { _ in }
-                return nil
-            }
             return process.node.terminate(pid) ? nil : .notFound("process not found")
         }
     }
