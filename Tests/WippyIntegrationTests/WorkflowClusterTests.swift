@@ -111,7 +111,13 @@ import WippyTestSupport
 
         let store = try PostgresWorkflowStore(settings: settings)
         defer { store.close() }
-        let records = try await store.list()
+        // "job done" is the last activity's line: the run's end is written just after it.
+        var records = try await store.list()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while records.first?.status == .running, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            records = try await store.list()
+        }
         #expect(records.map(\.run.workflowID) == ["job-1"])
         let record = try #require(records.first)
         #expect(record.status == .completed)

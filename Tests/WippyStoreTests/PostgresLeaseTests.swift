@@ -32,6 +32,41 @@ import WippyTestSupport
         throw DeadlineExceeded(what: "node \(node) to claim \(run)")
     }
 
+    /// Two nodes start the same chosen workflow ID at once, each with its own run ID: one run is created,
+    /// the other start is refused as `AlreadyExists` (the engine then joins the run). A run that ends lets a
+    /// new run of the ID start.
+    @Test func twoNodesStartingOneWorkflowIDCreateOneRun() async throws {
+        let (a, b, settings) = try await Self.twoNodes()
+        defer {
+            a.close()
+            b.close()
+        }
+        for round in 0..<20 {
+            let id = "chosen-\(round)"
+            let tally = CompletionTally(count: 2)
+            a.submit(.start(workflowRecord(id, run: "from-a")), completion: tally.completion(0))
+            b.submit(.start(workflowRecord(id, run: "from-b")), completion: tally.completion(1))
+            try await tally.waitAll()
+            #expect(tally.succeeded(0) != tally.succeeded(1), "round \(round): \(String(describing: tally.error(0))) \(String(describing: tally.error(1)))")
+            let refused = tally.error(tally.succeeded(0) ? 1 : 0)
+            #expect(refused?.kind == .alreadyExists, "round \(round): \(String(describing: refused))")
+            let open = try await PostgresTestServer.fetch(
+                settings, "SELECT count(*)::text FROM wippy_workflow_runs WHERE workflow_id = '\(id)'")
+            #expect(open == "1")
+        }
+        // Once the run has ended, the ID starts again.
+        let winner = try await PostgresTestServer.fetch(settings, "SELECT run_id FROM wippy_workflow_runs WHERE workflow_id = 'chosen-0'")
+        let ended = CompletionTally(count: 1)
+        a.submit(WorkflowWrite(run: WorkflowRunID(workflowID: "chosen-0", runID: winner ?? ""), status: .completed, result: []),
+                 completion: ended.completion(0))
+        try await ended.waitAll()
+        #expect(ended.succeeded(0), "\(String(describing: ended.error(0)))")
+        let again = CompletionTally(count: 1)
+        b.submit(.start(workflowRecord("chosen-0", run: "second")), completion: again.completion(0))
+        try await again.waitAll()
+        #expect(again.succeeded(0), "\(String(describing: again.error(0)))")
+    }
+
     @Test func concurrentClaimsNeverGiveARunToTwoNodes() async throws {
         let (a, b, _) = try await Self.twoNodes()
         defer {

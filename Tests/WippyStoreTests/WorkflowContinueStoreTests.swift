@@ -60,12 +60,13 @@ import WippyCore
     func aRefusedSuccessorRefusesTheWholeWrite(_ kind: StoreKind) async throws {
         let store = try await StoreFixture(kind).open()
         defer { store.close() }
-        let first = workflowRecord("loop-2")
-        try await store.write(.start(first, events: journalEvents(1, 1)))
-        // Its successor's run id is taken already (by a run of the same workflow).
+        // The successor's run id is taken already, by an earlier run of the same workflow (ended: a store
+        // on PostgreSQL holds one open run per workflow ID).
         let taken = workflowRecord("loop-2", run: "r9")
         try await store.write(.start(taken))
         try await store.write(WorkflowWrite(run: taken.run, status: .completed))
+        let first = workflowRecord("loop-2")
+        try await store.write(.start(first, events: journalEvents(1, 1)))
         var write = WorkflowWrite(run: first.run, events: journalEvents(2, 2), status: .continued, result: [1])
         write.successor = Self.successor("loop-2", run: "r9")
         do {

@@ -123,7 +123,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
         let pid = self.pid(of: id)
         if existing != nil { return joinExisting(id, start, policy: policy, completion: completion) }
         guard chosen != nil, let signals = store as? any WorkflowSignalStore else {
-            return begin(start, id: id, run: run, program: program, fence: fence, completion: completion)
+            return begin(start, id: id, run: run, program: program, fence: fence, policy: policy, completion: completion)
         }
         // A chosen id may name a run that is not in memory here (parked, paused, blocked, or held by another node).
         signals.runs(workflowID: id) { [self] found in
@@ -134,7 +134,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
                 }
                 joinExisting(id, start, policy: policy, completion: completion)
             case .success:
-                begin(start, id: id, run: run, program: program, fence: fence, completion: completion)
+                begin(start, id: id, run: run, program: program, fence: fence, policy: policy, completion: completion)
             case .failure(let error):
                 residents.withLock { residents in
                     if residents[id]?.run == run { residents.removeValue(forKey: id) }
@@ -159,7 +159,7 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
 
     /// Records and launches a new run (its id is held here already).
     private func begin(
-        _ start: Start, id: String, run: WorkflowRunID, program: LuaProgram, fence: WorkflowFence?,
+        _ start: Start, id: String, run: WorkflowRunID, program: LuaProgram, fence: WorkflowFence?, policy: ConflictPolicy,
         completion: @escaping @Sendable (Result<PID, WippyError>) -> Void
     ) {
         let pid = self.pid(of: id)
@@ -177,6 +177,11 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
             case .failure(let error):
                 residents.withLock { residents in
                     if residents[id]?.run == run { residents.removeValue(forKey: id) }
+                }
+                // A chosen id that another node started between the look and the write (the store allows one
+                // open run per workflow ID): joined like one found by the look.
+                if start.workflowID != nil, error.kind == .alreadyExists {
+                    return joinExisting(id, start, policy: policy, completion: completion)
                 }
                 completion(.failure(error))
             case .success:

@@ -259,11 +259,13 @@ final class PostgresJournalWriter: Sendable {
 
         var rowIDs: [WorkflowRunID: Int64] = [:]
         for (run, state) in states { if let id = state.rowID { rowIDs[run] = id } }
+        // Updates first: a run ended as `continued` must be final before its successor is created (one open
+        // run per workflow ID).
+        let updated = states.filter { $0.value.changed && $0.value.start == nil }
+        if !updated.isEmpty { try await updateRuns(updated, connection) }
         if !created.isEmpty {
             for (run, id) in try await insertRuns(created, states, connection) { rowIDs[run] = id }
         }
-        let updated = states.filter { $0.value.changed && $0.value.start == nil }
-        if !updated.isEmpty { try await updateRuns(updated, connection) }
         if !journal.isEmpty { try await insertJournal(journal, rowIDs: rowIDs, connection) }
         if !taken.isEmpty {
             var binds = PostgresBindings()
@@ -472,7 +474,7 @@ final class PostgresJournalWriter: Sendable {
                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::bytea[], $7::text[],
                         $8::bool[], $9::bytea[], $10::int8[], $11::text[], $12::int8[], $13::bool[], $14::int8[], $16::text[])
                         AS u(w, r, e, k, v, i, s, hr, res, l, o, g, hw, wa, h)
-                    ON CONFLICT (workflow_id, run_id) DO NOTHING
+                    ON CONFLICT DO NOTHING
                     RETURNING id, workflow_id, run_id
                     """, binds: binds),
             logger: logger)
@@ -481,8 +483,11 @@ final class PostgresJournalWriter: Sendable {
             ids[WorkflowRunID(workflowID: workflowID, runID: runID)] = id
         }
         guard ids.count == workflowIDs.count else {
-            // Another node created one of these runs since the batch looked: write again item by item, and
-            // the check then refuses the start.
+            // Another node created one of these runs, or another open run of one of these workflow IDs, since
+            // the batch looked: the batch is written again item by item, and the start that lost is refused.
+            if workflowIDs.count == 1 {
+                throw WippyError.alreadyExists("workflow \(workflowIDs[0]) is already running (started meanwhile by another node)")
+            }
             throw WippyError("\(name): a run of the batch was created meanwhile by another node", kind: .conflict)
         }
         return ids

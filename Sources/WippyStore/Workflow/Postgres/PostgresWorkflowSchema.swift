@@ -18,7 +18,7 @@ import WippyCore
 /// Nodes that start together create the tables once: the set-up runs under a transaction-scoped advisory
 /// lock.
 enum PostgresWorkflowSchema {
-    static let version = 2
+    static let version = 3
     /// The advisory lock key of the set-up ("wippy-wf" in ASCII).
     static let lockKey: Int64 = 0x7769_7070_792d_7766
 
@@ -51,6 +51,7 @@ enum PostgresWorkflowSchema {
         "CREATE INDEX wippy_workflow_runs_status ON wippy_workflow_runs (status, id)",
         "CREATE INDEX wippy_workflow_runs_claimable ON wippy_workflow_runs (id) WHERE status IN \(nonFinal)",
         "CREATE INDEX wippy_workflow_runs_wake ON wippy_workflow_runs (wake_at) WHERE wake_at IS NOT NULL",
+        openRunIndex,
         """
         CREATE TABLE wippy_workflow_journal (
             run bigint NOT NULL,
@@ -77,10 +78,21 @@ enum PostgresWorkflowSchema {
         "INSERT INTO wippy_workflow_metadata (key, value) VALUES ('schema_version', '\(version)')",
     ]
 
+    /// At most one run of a workflow ID is not final: two nodes that start the same chosen ID at once cannot
+    /// both create a run (the second insert finds the first and joins it). Version 3.
+    static let openRunIndex =
+        "CREATE UNIQUE INDEX wippy_workflow_runs_one_open ON wippy_workflow_runs (workflow_id) WHERE status IN \(nonFinal)"
+
     /// From version 1 to 2.
     static let migration1 = [
         "ALTER TABLE wippy_workflow_runs ADD COLUMN host text NOT NULL DEFAULT ''",
         "UPDATE wippy_workflow_metadata SET value = '2' WHERE key = 'schema_version'",
+    ]
+
+    /// From version 2 to 3.
+    static let migration2 = [
+        openRunIndex,
+        "UPDATE wippy_workflow_metadata SET value = '3' WHERE key = 'schema_version'",
     ]
 
     /// Creates the tables when the schema has none, checks their version otherwise; returns the schema's
@@ -115,6 +127,11 @@ enum PostgresWorkflowSchema {
                 if stored == "1" {
                     // Version 2 added the host of each run (claims take a host's runs only).
                     for statement in migration1 { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                    stored = "2"
+                }
+                if stored == "2" {
+                    // Version 3 allows one open run per workflow ID.
+                    for statement in migration2 { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
                     stored = String(version)
                 }
                 guard stored == String(version) else {
