@@ -154,7 +154,7 @@ import WippyCore
         let path = dir.path + "/workflows.db"
         try Self.makeVersion1Store(path)
         let store = try SQLiteWorkflowStore(path: path)
-        #expect(try rawFetch(path, "SELECT value FROM workflow_metadata WHERE key = 'schema_version'") == "3")
+        #expect(try rawFetch(path, "SELECT value FROM workflow_metadata WHERE key = 'schema_version'") == "4")
         let loaded = try #require(try await store.load(workflowRecord("old").run))
         #expect(loaded.events == journalEvents(1, 3))
         #expect(loaded.events.allSatisfy { $0.time == nil }, "events written before times were kept have none")
@@ -176,7 +176,7 @@ import WippyCore
         let path = dir.path + "/workflows.db"
         try Self.makeVersion1Store(path)
         try rawExecute(path, "UPDATE workflow_metadata SET value = '9' WHERE key = 'schema_version'")
-        #expect(openError(path)?.contains("schema version 9 is not supported (this build reads version 3)") == true)
+        #expect(openError(path)?.contains("schema version 9 is not supported (this build reads version 4)") == true)
         #expect(throws: WippyError.self) { try SQLiteWorkflowReader(path: path) }
     }
 
@@ -215,7 +215,7 @@ import WippyCore
         let path = dir.path + "/workflows.db"
         try Self.makeVersion2Store(path)
         let store = try SQLiteWorkflowStore(path: path)
-        #expect(try rawFetch(path, "SELECT value FROM workflow_metadata WHERE key = 'schema_version'") == "3")
+        #expect(try rawFetch(path, "SELECT value FROM workflow_metadata WHERE key = 'schema_version'") == "4")
         let run = workflowRecord("old").run
         let loaded = try #require(try await store.load(run))
         #expect(loaded.events == journalEvents(1, 3))
@@ -236,5 +236,51 @@ import WippyCore
         let summary = try #require(try reader.summaries().first)
         #expect(summary.historyLength == 4)
         #expect(summary.historySize == Self.version1Size + UInt64(journalEvents(4, 4, kind: "signal")[0].byteSize))
+    }
+
+    // MARK: - Schema version 3
+
+    /// A store file in the version 3 layout (the journal clustered by run, WITHOUT ROWID): a version 2 file
+    /// with the timer column and the signal table added.
+    static func makeVersion3Store(_ path: String) throws {
+        try makeVersion2Store(path)
+        try rawExecute(
+            path,
+            """
+            ALTER TABLE workflow_runs ADD COLUMN wake_at INTEGER;
+            CREATE TABLE workflow_signals (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, workflow_id TEXT NOT NULL, topic TEXT NOT NULL,
+                sender TEXT NOT NULL, payload BLOB NOT NULL, created_at INTEGER NOT NULL);
+            UPDATE workflow_metadata SET value = '3' WHERE key = 'schema_version';
+            """)
+    }
+
+    @Test func aStoreMigratesAVersion3FileToTheJournalInWriteOrder() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/workflows.db"
+        try Self.makeVersion3Store(path)
+        #expect(try rawFetch(path, "SELECT sql FROM sqlite_master WHERE name = 'workflow_journal'")?.contains("WITHOUT ROWID") == true)
+        let reader = try SQLiteWorkflowReader(path: path)
+        #expect(try reader.load(workflowRecord("old").run)?.events == journalEvents(1, 3))
+        reader.close()
+
+        let store = try SQLiteWorkflowStore(path: path)
+        #expect(try rawFetch(path, "SELECT value FROM workflow_metadata WHERE key = 'schema_version'") == "4")
+        #expect(try rawFetch(path, "SELECT sql FROM sqlite_master WHERE name = 'workflow_journal'")?.contains("WITHOUT ROWID") == false)
+        #expect(try rawFetch(path, "SELECT name FROM sqlite_master WHERE name = 'workflow_journal_run_seq'") == "workflow_journal_run_seq")
+        let run = workflowRecord("old").run
+        let loaded = try #require(try await store.load(run))
+        #expect(loaded.events == journalEvents(1, 3))
+        #expect(loaded.events.map(\.time) == [1000, 1001, 1002])
+        // The journal goes on; a repeated seq is still refused.
+        try await store.write(WorkflowWrite(run: run, events: journalEvents(4, 5)))
+        do {
+            try await store.write(WorkflowWrite(run: run, events: journalEvents(5, 5)))
+            Issue.record("a repeated seq was written")
+        } catch {
+            #expect(error.kind == .conflict)
+        }
+        #expect(try await store.load(run)?.events == journalEvents(1, 5))
+        store.close()
     }
 }

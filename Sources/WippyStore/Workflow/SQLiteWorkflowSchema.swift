@@ -10,18 +10,21 @@ import WippyCore
 ///   the journal against, so a journal cut short at its end is seen too), `history_size`, the bytes of its
 ///   journal (``JournalEvent/byteSize`` summed), and `wake_at`, its timer row (``WorkflowWake``: NULL
 ///   when it has work now, Unix milliseconds, or `Int64.max` when it waits for a signal only).
-/// - `workflow_journal(run, seq, kind, key, payload, checksum, time)`: the journals, clustered by run and
-///   sequence number so a run's history is one range scan. `run` is the run's `id`; `checksum` is the
-///   ``JournalChecksum`` of the event; `time` is when it was written (Unix milliseconds).
+/// - `workflow_journal(id, run, seq, kind, key, payload, checksum, time)`: the journals, in the order they
+///   were written, with a unique index on `(run, seq)` through which a run's history is read. `run` is the
+///   run's `id`; `checksum` is the ``JournalChecksum`` of the event; `time` is when it was written (Unix
+///   milliseconds). Appended in write order rather than clustered by run: a commit of many runs' steps then
+///   changes a few table pages at the end plus the small index pages, instead of one table page per run
+///   (with a thousand runs in flight, clustering wrote about 13 KB of pages to the write-ahead log per step).
 /// - `workflow_signals(id, workflow_id, topic, sender, payload, created_at)`: pending signals; a row is
 ///   deleted by the write that journals its delivery (the journal is then its record).
 ///
-/// Versions: 1 had no `history_size` and no `time`; 2 added them; 3 adds `wake_at` and `workflow_signals`.
-/// A version 1 or 2 file is migrated when a store opens it for writing (old events keep a NULL time); a
+/// Versions: 1 had no `history_size` and no `time`; 2 added them; 3 added `wake_at` and `workflow_signals`;
+/// 4 stores the journal in write order (3 clustered it by run). A version 1, 2 or 3 file is migrated when a store opens it for writing (old events keep a NULL time); a
 /// read-only reader reads it as it is (it reads neither timers nor signals).
 enum SQLiteWorkflowSchema {
     /// The layout this build writes.
-    static let version = 3
+    static let version = 4
 
     /// What a file holds.
     enum Layout: Equatable {
@@ -31,10 +34,12 @@ enum SQLiteWorkflowSchema {
         case version1
         /// Version 2 (times and history sizes, no timers or signals): readable, migrated before writing.
         case version2
+        /// Version 3 (the journal clustered by run): readable, migrated before writing.
+        case version3
         case current
 
         /// Whether the journal has a `time` column and runs a `history_size`.
-        var hasTimes: Bool { self == .version2 || self == .current }
+        var hasTimes: Bool { self != .version1 && self != .empty }
     }
 
     /// Checks an existing database.
@@ -49,6 +54,9 @@ enum SQLiteWorkflowSchema {
             case "2":
                 try checkTables(db, path: path, ["workflow_runs", "workflow_journal"])
                 return .version2
+            case "3":
+                try checkTables(db, path: path, ["workflow_runs", "workflow_journal", "workflow_signals"])
+                return .version3
             default: break
             }
         }
@@ -87,16 +95,7 @@ enum SQLiteWorkflowSchema {
                     UNIQUE (workflow_id, run_id)
                 );
                 CREATE INDEX workflow_runs_status ON workflow_runs (status);
-                CREATE TABLE workflow_journal (
-                    run INTEGER NOT NULL,
-                    seq INTEGER NOT NULL,
-                    kind TEXT NOT NULL,
-                    key TEXT NOT NULL,
-                    payload BLOB NOT NULL,
-                    checksum INTEGER NOT NULL,
-                    time INTEGER,
-                    PRIMARY KEY (run, seq)
-                ) WITHOUT ROWID;
+                \(journalTable)
                 \(timersAndSignals)
                 INSERT INTO workflow_metadata (key, value) VALUES ('schema_version', ?);
                 """,
@@ -116,16 +115,46 @@ enum SQLiteWorkflowSchema {
     }
 
     /// Brings a version 2 file to the current layout, in the caller's transaction: adds the timer column
-    /// (NULL: every run in flight has work now, so a host looks at it once) and the signal table.
+    /// (NULL: every run in flight has work now, so a host looks at it once) and the signal table, then does
+    /// what ``migrateFromVersion3(_:)`` does.
     static func migrateFromVersion2(_ db: Database) throws {
         try db.execute(
             sql: """
                 ALTER TABLE workflow_runs ADD COLUMN wake_at INTEGER;
                 \(timersAndSignals)
+                """)
+        try migrateFromVersion3(db)
+    }
+
+    /// Brings a version 3 file to the current layout, in the caller's transaction: the journal, clustered
+    /// by run there, is copied into a table in write order (run by run, in sequence).
+    static func migrateFromVersion3(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE workflow_journal RENAME TO workflow_journal_v3;
+                \(journalTable)
+                INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time)
+                    SELECT run, seq, kind, key, payload, checksum, time FROM workflow_journal_v3 ORDER BY run, seq;
+                DROP TABLE workflow_journal_v3;
                 UPDATE workflow_metadata SET value = ? WHERE key = 'schema_version';
                 """,
             arguments: [String(version)])
     }
+
+    /// The journal of version 4: rows in write order, found by run and sequence number through the index.
+    private static let journalTable = """
+        CREATE TABLE workflow_journal (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            checksum INTEGER NOT NULL,
+            time INTEGER
+        );
+        CREATE UNIQUE INDEX workflow_journal_run_seq ON workflow_journal (run, seq);
+        """
 
     /// What version 3 added: the index of the timer rows and the table of pending signals.
     private static let timersAndSignals = """

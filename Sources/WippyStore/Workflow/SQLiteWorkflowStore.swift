@@ -67,6 +67,7 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
                     case .empty: try SQLiteWorkflowSchema.create(db)
                     case .version1: try SQLiteWorkflowSchema.migrateFromVersion1(db)
                     case .version2: try SQLiteWorkflowSchema.migrateFromVersion2(db)
+                    case .version3: try SQLiteWorkflowSchema.migrateFromVersion3(db)
                     case .current: break
                     }
                     return .commit
