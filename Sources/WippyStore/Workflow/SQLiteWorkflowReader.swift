@@ -88,7 +88,7 @@ public final class SQLiteWorkflowReader: Sendable {
         let sql = """
             SELECT workflow_id, run_id, entry, entry_kind, registry_version, input, status, result, last_seq, \(size),
                 created_at, updated_at
-            FROM workflow_runs
+            FROM \(layout.runsWithProgress)
             """ + clause
         let path = path
         do {

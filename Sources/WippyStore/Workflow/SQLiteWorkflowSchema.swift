@@ -6,10 +6,13 @@ import WippyCore
 ///
 /// - `workflow_metadata(key, value)`: `schema_version`, as text.
 /// - `workflow_runs(id, workflow_id, run_id, ...)`: one row per run, with the code it is pinned to, its
-///   status and result, `last_seq`, the sequence number of its last journal event (what a load checks
-///   the journal against, so a journal cut short at its end is seen too), `history_size`, the bytes of its
-///   journal (``JournalEvent/byteSize`` summed), and `wake_at`, its timer row (``WorkflowWake``: NULL
-///   when it has work now, Unix milliseconds, or `Int64.max` when it waits for a signal only).
+///   status and result, and `wake_at`, its timer row (``WorkflowWake``: NULL when it has work now, Unix
+///   milliseconds, or `Int64.max` when it waits for a signal only).
+/// - `workflow_progress(run, last_seq, updated_at, history_size)`: what every step of a run changes:
+///   `last_seq`, the sequence number of its last journal event (what a load checks the journal against,
+///   so a journal cut short at its end is seen too), when it was last written, and `history_size`, the
+///   bytes of its journal (``JournalEvent/byteSize`` summed). A narrow table of its own (version 4): a
+///   step then changes a row among hundreds per page, not the run's wide row with its pinned code.
 /// - `workflow_journal(id, run, seq, kind, key, payload, checksum, time)`: the journals, in the order they
 ///   were written, with a unique index on `(run, seq)` through which a run's history is read. `run` is the
 ///   run's `id`; `checksum` is the ``JournalChecksum`` of the event; `time` is when it was written (Unix
@@ -20,7 +23,8 @@ import WippyCore
 ///   deleted by the write that journals its delivery (the journal is then its record).
 ///
 /// Versions: 1 had no `history_size` and no `time`; 2 added them; 3 added `wake_at` and `workflow_signals`;
-/// 4 stores the journal in write order (3 clustered it by run). A version 1, 2 or 3 file is migrated when a store opens it for writing (old events keep a NULL time); a
+/// 4 stores the journal in write order (3 clustered it by run) and moves the progress columns of
+/// `workflow_runs` to `workflow_progress`. A version 1, 2 or 3 file is migrated when a store opens it for writing (old events keep a NULL time); a
 /// read-only reader reads it as it is (it reads neither timers nor signals).
 enum SQLiteWorkflowSchema {
     /// The layout this build writes.
@@ -40,6 +44,15 @@ enum SQLiteWorkflowSchema {
 
         /// Whether the journal has a `time` column and runs a `history_size`.
         var hasTimes: Bool { self != .version1 && self != .empty }
+
+        /// Where the runs' rows are read from, with their progress columns (`last_seq`, `updated_at`,
+        /// `history_size`): joined from `workflow_progress` since version 4.
+        var runsWithProgress: String {
+            switch self {
+            case .current, .empty: "workflow_runs JOIN workflow_progress ON workflow_progress.run = workflow_runs.id"
+            default: "workflow_runs"
+            }
+        }
     }
 
     /// Checks an existing database.
@@ -87,14 +100,12 @@ enum SQLiteWorkflowSchema {
                     input BLOB NOT NULL,
                     status TEXT NOT NULL,
                     result BLOB,
-                    last_seq INTEGER NOT NULL,
                     created_at INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL,
-                    history_size INTEGER NOT NULL DEFAULT 0,
                     wake_at INTEGER,
                     UNIQUE (workflow_id, run_id)
                 );
                 CREATE INDEX workflow_runs_status ON workflow_runs (status);
+                \(progressTable)
                 \(journalTable)
                 \(timersAndSignals)
                 INSERT INTO workflow_metadata (key, value) VALUES ('schema_version', ?);
@@ -127,7 +138,8 @@ enum SQLiteWorkflowSchema {
     }
 
     /// Brings a version 3 file to the current layout, in the caller's transaction: the journal, clustered
-    /// by run there, is copied into a table in write order (run by run, in sequence).
+    /// by run there, is copied into a table in write order (run by run, in sequence), and the progress
+    /// columns move from `workflow_runs` to `workflow_progress`.
     static func migrateFromVersion3(_ db: Database) throws {
         try db.execute(
             sql: """
@@ -136,10 +148,26 @@ enum SQLiteWorkflowSchema {
                 INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time)
                     SELECT run, seq, kind, key, payload, checksum, time FROM workflow_journal_v3 ORDER BY run, seq;
                 DROP TABLE workflow_journal_v3;
+                \(progressTable)
+                INSERT INTO workflow_progress (run, last_seq, updated_at, history_size)
+                    SELECT id, last_seq, updated_at, history_size FROM workflow_runs;
+                ALTER TABLE workflow_runs DROP COLUMN last_seq;
+                ALTER TABLE workflow_runs DROP COLUMN updated_at;
+                ALTER TABLE workflow_runs DROP COLUMN history_size;
                 UPDATE workflow_metadata SET value = ? WHERE key = 'schema_version';
                 """,
             arguments: [String(version)])
     }
+
+    /// The progress of each run (version 4).
+    private static let progressTable = """
+        CREATE TABLE workflow_progress (
+            run INTEGER PRIMARY KEY,
+            last_seq INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            history_size INTEGER NOT NULL DEFAULT 0
+        );
+        """
 
     /// The journal of version 4: rows in write order, found by run and sequence number through the index.
     private static let journalTable = """

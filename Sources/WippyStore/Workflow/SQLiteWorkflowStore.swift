@@ -290,7 +290,7 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
             db,
             sql: """
                 SELECT id, entry, entry_kind, registry_version, input, status, result, last_seq
-                FROM workflow_runs WHERE workflow_id = ? AND run_id = ?
+                FROM \(layout.runsWithProgress) WHERE workflow_id = ? AND run_id = ?
                 """,
             arguments: [run.workflowID, run.runID])
         guard let row else { return nil }

@@ -61,18 +61,25 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     /// The statements the writer runs for every write.
     private enum Query: CaseIterable {
-        case state, stepUpdate, update, takeSignal, insertEvent, insertTwoEvents
+        case state, stepUpdate, update, insertRun, insertProgress, takeSignal, insertEvent, insertTwoEvents
 
         var sql: String {
             switch self {
-            case .state: "SELECT id, last_seq, status FROM workflow_runs WHERE workflow_id = ? AND run_id = ?"
-            case .stepUpdate: "UPDATE workflow_runs SET last_seq = ?, updated_at = ?, history_size = history_size + ? WHERE id = ?"
+            case .state:
+                """
+                SELECT id, last_seq, status FROM workflow_runs JOIN workflow_progress ON workflow_progress.run = workflow_runs.id
+                WHERE workflow_id = ? AND run_id = ?
+                """
+            case .stepUpdate: "UPDATE workflow_progress SET last_seq = ?, updated_at = ?, history_size = history_size + ? WHERE run = ?"
             case .update:
+                "UPDATE workflow_runs SET status = ?, result = coalesce(?, result), wake_at = CASE WHEN ? THEN ? ELSE wake_at END WHERE id = ?"
+            case .insertRun:
                 """
-                UPDATE workflow_runs SET last_seq = ?, status = ?, result = coalesce(?, result), updated_at = ?,
-                    history_size = history_size + ?, wake_at = CASE WHEN ? THEN ? ELSE wake_at END
-                WHERE id = ?
+                INSERT INTO workflow_runs (workflow_id, run_id, entry, entry_kind, registry_version, input, status, result,
+                    created_at, wake_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
+            case .insertProgress: "INSERT INTO workflow_progress (run, last_seq, updated_at, history_size) VALUES (?, ?, ?, ?)"
             case .takeSignal: "DELETE FROM workflow_signals WHERE id = ?"
             case .insertEvent: "INSERT INTO workflow_journal (run, seq, kind, key, payload, checksum, time) VALUES (?, ?, ?, ?, ?, ?, ?)"
             // A step's write holds two events (an answer and the next command): one statement for both.
@@ -308,45 +315,47 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         let status: WorkflowStatus
         if let start = item.start {
             status = item.status ?? start.status
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO workflow_runs (workflow_id, run_id, entry, entry_kind, registry_version, input, status,
-                        result, last_seq, created_at, updated_at, history_size, wake_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            try statement.execute(arguments: [
-                item.run.workflowID, item.run.runID, start.entry.description, start.entryKind,
-                Int64(bitPattern: start.registryVersion), Data(start.input), status.rawValue,
-                (item.result ?? start.result).map { Data($0) }, Int64(bitPattern: lastSeq), now, now, addedSize,
-                status.isFinal ? nil : item.wake?.storedValue,
-            ])
+            var insert = SQLiteRawStatement(try statement(.insertRun, db), db)
+            insert.bind(item.run.workflowID)
+            insert.bind(item.run.runID)
+            insert.bind(start.entry.description)
+            insert.bind(start.entryKind)
+            insert.bind(Int64(bitPattern: start.registryVersion))
+            insert.bind(start.input)
+            insert.bind(status.rawValue)
+            insert.bind(item.result ?? start.result)
+            insert.bind(now)
+            insert.bind(status.isFinal ? nil : item.wake?.storedValue)
+            try insert.execute()
             rowID = db.lastInsertedRowID
+            var progress = SQLiteRawStatement(try statement(.insertProgress, db), db)
+            progress.bind(rowID)
+            progress.bind(Int64(bitPattern: lastSeq))
+            progress.bind(now)
+            progress.bind(addedSize)
+            try progress.execute()
         } else {
             guard let state else { preconditionFailure("checked: the run exists") }
             rowID = state.rowID
             status = item.status ?? state.status
             // The wake time changes when the write sets one or ends the run (a final run has no timer).
             let setsWake = item.wake != nil || status.isFinal
-            if status == state.status && item.result == nil && !setsWake {
-                // The common write (a step): only the progress columns, so no index of the table changes.
-                var update = SQLiteRawStatement(try statement(.stepUpdate, db), db)
-                update.bind(Int64(bitPattern: lastSeq))
-                update.bind(now)
-                update.bind(addedSize)
-                update.bind(rowID)
-                try update.execute()
-            } else {
+            if status != state.status || item.result != nil || setsWake {
                 var update = SQLiteRawStatement(try statement(.update, db), db)
-                update.bind(Int64(bitPattern: lastSeq))
                 update.bind(status.rawValue)
                 update.bind(item.result)
-                update.bind(now)
-                update.bind(addedSize)
                 update.bind(setsWake)
                 update.bind(status.isFinal ? nil : item.wake?.storedValue)
                 update.bind(rowID)
                 try update.execute()
             }
+            // Every write: the progress row (narrow, so a step changes little).
+            var progress = SQLiteRawStatement(try statement(.stepUpdate, db), db)
+            progress.bind(Int64(bitPattern: lastSeq))
+            progress.bind(now)
+            progress.bind(addedSize)
+            progress.bind(rowID)
+            try progress.execute()
         }
         if !item.takeSignals.isEmpty {
             var take = SQLiteRawStatement(try statement(.takeSignal, db), db)
