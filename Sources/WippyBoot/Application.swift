@@ -74,7 +74,7 @@ public final class Application: Sendable {
         runtime.setMemoryLimit(options.memoryLimit)
         code = LuaCodeKind(runtime: runtime)
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
-        workflowHostKind = WorkflowHostKind(runtime: runtime, supervisor: supervisor, projectRoot: options.projectRoot)
+        workflowHostKind = WorkflowHostKind(runtime: runtime, supervisor: supervisor, projectRoot: options.projectRoot, code: code)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
         // Commit order matters: code first, then databases, then hosts, then the services that use them.
         registry.add(participant: code)

@@ -133,4 +133,54 @@ import WippyRuntime
         // Neither the checks nor the runs blocked.
         #expect(!recorded.events.contains { $0.kind == "workflow.blocked" })
     }
+
+    /// A library a workflow imports changes: the workflow's code as it now runs changed too, so its runs in
+    /// flight are replayed against it, and a library that changes what the workflow does is reported.
+    @Test func aChangedLibraryIsReplayedAgainstTheRunsOfItsImporters() async throws {
+        let index = Self.index
+            .replacingOccurrences(of: """
+              - name: flow
+                kind: workflow.lua
+                method: main
+                modules: [funcs]
+            """, with: """
+              - name: names
+                kind: library.lua
+                source: |
+                  return { target = function() return "app:step" end }
+              - name: flow
+                kind: workflow.lua
+                method: main
+                modules: [funcs]
+                imports: {names: app:names}
+            """)
+            .replacingOccurrences(of: "funcs.call(\"app:step\", i)", with: "funcs.call(names.target(), i)")
+        #expect(index.contains("names.target()"))
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.writeLock()
+        try project.write("src/_index.yaml", index)
+        let log = LogSignals()
+        var options = RuntimeOptions()
+        options.projectRoot = project.root
+        options.historyMode = .memory
+        let app = try Application(
+            options: options, modules: StandardModules.all(terminal: nil),
+            logger: Logger(label: "test") { _ in SignalsHandler(signals: log) })
+        let recorded = RecordedEvents()
+        let subscription = try app.bus.subscribe(system: "workflow", receiver: recorded)
+        defer { app.bus.unsubscribe(subscription) }
+        app.start()
+        defer { app.shutdown() }
+        #expect(await log.wait(for: "step 1", within: .seconds(30)) != nil, "\(log.messages)")
+        #expect(await log.wait(for: "step 2", within: .seconds(30)) != nil, "\(log.messages)")
+
+        try app.registry.apply([.update(Entry(
+            id: EntryID(parsing: "app:names"), kind: "library.lua",
+            data: .map([("source", .string("return { target = function() return \"app:audit\" end }"))])))])
+        let check = try #require(try await Self.events(recorded, "workflow.replay_check", count: 1).first)
+        #expect(check.path == "app:flow")
+        #expect(check.data["runs"]?.intValue == 2)
+        #expect(check.data["diverged"]?.intValue == 2, "\(check.data)")
+    }
 }

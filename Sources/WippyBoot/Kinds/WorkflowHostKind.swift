@@ -36,14 +36,17 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
     let supervisor: Supervisor
     let projectRoot: String
     let stores: SharedWorkflowStores
+    /// The code kind, which commits first: what code changed, the importers of a changed library included.
+    let code: LuaCodeKind?
     private let live = Mutex<[EntryID: (service: WorkflowHostService, config: Config)]>([:])
     private var staged: [EntryID: Config] = [:]
     private var removed: Set<EntryID> = []
 
-    init(runtime: LuaRuntime, supervisor: Supervisor, projectRoot: String) {
+    init(runtime: LuaRuntime, supervisor: Supervisor, projectRoot: String, code: LuaCodeKind? = nil) {
         self.runtime = runtime
         self.supervisor = supervisor
         self.projectRoot = projectRoot
+        self.code = code
         stores = SharedWorkflowStores()
     }
 
@@ -99,9 +102,11 @@ final class WorkflowHostKind: RegistryParticipant, @unchecked Sendable {
     }
 
     /// Workflow code that changed: each engine replays its runs of it in flight against the new code, in the
-    /// background, and reports the runs that would diverge.
+    /// background, and reports the runs that would diverge. A workflow whose imported library changed (at any
+    /// depth) counts as changed: its code as it now runs is different.
     private func checkRunsInFlight(_ transaction: RegistryTransaction) {
-        let changed = Set(transaction.applied.filter { $0.kind == .update && LuaCodeKind.kinds.contains($0.entry.kind) }.map(\.id))
+        var changed = Set(transaction.applied.filter { $0.kind == .update && LuaCodeKind.kinds.contains($0.entry.kind) }.map(\.id))
+        if let code { changed.formUnion(code.changedInLastCommit) }
         guard !changed.isEmpty else { return }
         for id in hostIDs { engine(id)?.codeChanged(changed) }
     }
