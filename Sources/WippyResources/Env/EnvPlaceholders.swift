@@ -6,8 +6,8 @@ import Glibc
 /// Where `${env:NAME}` placeholders and legacy `<field>_env` settings read their values: a function from
 /// a variable name to its value (nil when unset).
 ///
-/// Wippy resolves them through its env registry (`env.variable` and `env.storage.*` entries). Those kinds
-/// are not implemented yet, so ``process`` reads the OS environment; tests pass a dictionary.
+/// The application resolves them through its env registry (``EnvRegistry/lookup``: declared `env.variable`
+/// entries first, then the OS environment); ``process`` reads the OS environment only; tests pass a dictionary.
 public struct EnvironmentLookup: Sendable {
     public let value: @Sendable (String) -> String?
 
