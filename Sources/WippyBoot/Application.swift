@@ -88,6 +88,9 @@ public final class Application: Sendable {
         registry.add(
             participant: DatabaseKind(
                 catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot, environment: environment.lookup))
+        for kind in Application.localResourceKinds(resources: runtime.resources, supervisor: supervisor, projectRoot: options.projectRoot) {
+            registry.add(participant: kind)
+        }
         registry.add(participant: hostKind)
         registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)

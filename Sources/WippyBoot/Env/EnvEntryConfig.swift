@@ -16,7 +16,7 @@ enum EnvEntryConfig: Sendable, Equatable {
     ]
 
     /// Placeholders are already expanded; this lookup answers nothing so a leftover `${...}` stays text.
-    private static let expanded = EnvironmentLookup { _ in nil }
+    static let expanded = EnvironmentLookup { _ in nil }
 
     static func decode(_ entry: Entry, projectRoot: String) throws(WippyError) -> EnvEntryConfig {
         let namespace = entry.id.namespace

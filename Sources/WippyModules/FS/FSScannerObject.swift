@@ -1,0 +1,99 @@
+import Synchronization
+import WippyCore
+import WippyLua
+import WippyRuntime
+import WippyResources
+
+/// A Scanner over a File: tokens come from ``WippyResources/FSScanner``; reading more of the file happens
+/// on the blocking pool only when the buffered bytes hold no complete token.
+final class FSScannerState: Sendable {
+    let file: FSFile
+    private let state: Mutex<(scanner: FSScanner, token: [UInt8]?, error: String?)>
+
+    init(file: FSFile, split: FSScanner.Split) {
+        self.file = file
+        state = Mutex((FSScanner(split: split), nil, nil))
+    }
+
+    /// The next token from what is buffered; nil when more input is needed.
+    func bufferedToken() -> Bool? {
+        state.withLock { state in
+            if let token = state.scanner.next() {
+                state.token = token
+                return true
+            }
+            if state.scanner.ended || state.error != nil {
+                state.token = nil
+                return false
+            }
+            return nil
+        }
+    }
+
+    /// Reads until a token or the end (off the worker).
+    func advance() -> Bool {
+        while true {
+            if let found = bufferedToken() { return found }
+            do throws(WippyError) {
+                let chunk = try file.read(1 << 16)
+                state.withLock { state in
+                    if chunk.isEmpty { state.scanner.finish() } else { state.scanner.feed(chunk) }
+                }
+            } catch {
+                state.withLock { state in
+                    state.error = error.message
+                    state.scanner.finish()
+                }
+            }
+        }
+    }
+
+    var token: [UInt8]? { state.withLock { $0.token } }
+    var error: String? { state.withLock { $0.error } }
+}
+
+/// The methods of an `fs` Scanner: `scan()` → boolean, `text()` → the token, `err()` → message or nil.
+enum FSScannerObject {
+    static let methods: [(String, LuaNativeFunction)] = [("scan", scan), ("text", text), ("err", error)]
+
+    static let collect: LuaNativeFunction = { state in
+        RetainedObject.release(Lua(state!), tag: ModuleTags.fsScanner, as: FSScannerState.self)
+    }
+
+    static func scanner(_ lua: Lua, _ method: String) -> Result<FSScannerState, EarlyReturn> {
+        guard let scanner = RetainedObject.object(at: 1, tag: ModuleTags.fsScanner, in: lua, as: FSScannerState.self) else {
+            return .failure(EarlyReturn(status: lua.raise("fs: \(method) must be called on a Scanner (use sc:\(method)())")))
+        }
+        return .success(scanner)
+    }
+
+    static let scan: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        let parsed = scanner(lua, "scan")
+        guard case .success(let scanner) = parsed else { return parsed.status }
+        if let found = scanner.bufferedToken() {
+            lua.push(found)
+            return 1
+        }
+        return runBlocking(lua, work: { () throws(WippyError) in scanner.advance() }) { lua, found in
+            lua.push(found)
+            return 1
+        }
+    }
+
+    static let text: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        let parsed = scanner(lua, "text")
+        guard case .success(let scanner) = parsed else { return parsed.status }
+        lua.push(bytes: scanner.token ?? [])
+        return 1
+    }
+
+    static let error: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        let parsed = scanner(lua, "err")
+        guard case .success(let scanner) = parsed else { return parsed.status }
+        if let message = scanner.error { lua.push(message) } else { lua.pushNil() }
+        return 1
+    }
+}
