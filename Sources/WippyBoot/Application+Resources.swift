@@ -12,6 +12,10 @@ extension Application {
                 try FSDirectory(id: id, path: config.path, autoInit: config.autoInit, mode: config.mode)
             }, config.lifecycle)
         }
-        return [directories]
+        let executors = ResourceKind(kinds: ["exec.native", "exec.docker"], resources: resources, supervisor: supervisor) {
+            (entry: Entry) throws(WippyError) -> (opener: ResourceService.Opener, lifecycle: LifecycleConfig) in
+            try ExecutorConfig.decode(entry, projectRoot: projectRoot)
+        }
+        return [directories, executors]
     }
 }

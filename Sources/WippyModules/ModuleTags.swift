@@ -41,4 +41,6 @@ public enum ModuleTags {
     public static let execExecutor = UserdataTag.module(93)
     /// `exec` Process: a retained `ExecProcessHandle`.
     public static let execProcess = UserdataTag.module(94)
+    /// `exec` stdout/stderr Stream: a retained `ExecStreamHandle`.
+    public static let execStream = UserdataTag.module(95)
 }

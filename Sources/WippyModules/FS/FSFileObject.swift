@@ -147,7 +147,7 @@ enum FSFileObject {
             return worker.fail(.invalid("scanner: split must be \"lines\", \"words\", \"bytes\" or \"runes\", got \"\(text)\""), on: lua)
         }
         RetainedObject.push(
-            FSScannerState(file: handle.file, split: split), tag: ModuleTags.fsScanner, userValues: 0, state: worker, on: lua)
+            FSScannerState(source: .file(handle.file), split: split), tag: ModuleTags.fsScanner, userValues: 0, state: worker, on: lua)
         return 1
     }
 }

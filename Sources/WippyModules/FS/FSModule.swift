@@ -18,8 +18,11 @@ public struct FSModule: LuaModule {
     public func load(into lua: Lua, state: LuaWorkerState) {
         state.registerType(ModuleTags.fsVolume, name: "fs.FS", methods: FSVolumeObject.methods, metamethods: [("__gc", FSVolumeObject.collect)])
         state.registerType(ModuleTags.fsFile, name: "fs.File", methods: FSFileObject.methods, metamethods: [("__gc", FSFileObject.collect)])
-        state.registerType(
-            ModuleTags.fsScanner, name: "fs.Scanner", methods: FSScannerObject.methods, metamethods: [("__gc", FSScannerObject.collect)])
+        if !state.hasMetatable(ModuleTags.fsScanner) {
+            state.registerType(
+                ModuleTags.fsScanner, name: "fs.Scanner", methods: FSScannerObject.methods,
+                metamethods: [("__gc", FSScannerObject.collect)])
+        }
         lua.newTable(arrayCapacity: 0, fieldCapacity: 3)
         lua.setFunctions([("get", Self.get)], in: -1)
         lua.newTable(arrayCapacity: 0, fieldCapacity: 2)

@@ -4,14 +4,34 @@ import WippyLua
 import WippyRuntime
 import WippyResources
 
-/// A Scanner over a File: tokens come from ``WippyResources/FSScanner``; reading more of the file happens
-/// on the blocking pool only when the buffered bytes hold no complete token.
+/// A Scanner over a File (or an `exec` output Stream): tokens come from ``WippyResources/FSScanner``;
+/// reading more happens on the blocking pool only when the buffered bytes hold no complete token.
 final class FSScannerState: Sendable {
-    let file: FSFile
+    enum Source: Sendable {
+        case file(FSFile)
+        case stream(ExecStreamHandle)
+
+        /// The next bytes (empty at the end); may wait.
+        func next() throws(WippyError) -> [UInt8] {
+            switch self {
+            case .file(let file): return try file.read(1 << 16)
+            case .stream(let stream):
+                while true {
+                    switch stream.output.read(max: 1 << 16) {
+                    case .data(let bytes)?: return bytes
+                    case .end?: return []
+                    case nil: stream.waitReadable()
+                    }
+                }
+            }
+        }
+    }
+
+    let source: Source
     private let state: Mutex<(scanner: FSScanner, token: [UInt8]?, error: String?)>
 
-    init(file: FSFile, split: FSScanner.Split) {
-        self.file = file
+    init(source: Source, split: FSScanner.Split) {
+        self.source = source
         state = Mutex((FSScanner(split: split), nil, nil))
     }
 
@@ -35,7 +55,7 @@ final class FSScannerState: Sendable {
         while true {
             if let found = bufferedToken() { return found }
             do throws(WippyError) {
-                let chunk = try file.read(1 << 16)
+                let chunk = try source.next()
                 state.withLock { state in
                     if chunk.isEmpty { state.scanner.finish() } else { state.scanner.feed(chunk) }
                 }
