@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WippyBoot
 import WippyCore
+import WippyResources
+import WippyRuntime
 
 /// The `fs` module from Lua (lua-api-io §7.4) on an `fs.directory` entry: every volume method, File
 /// handles, scanners, the constants, refusals of bad input, and a directory that cannot open (reported
@@ -145,5 +147,38 @@ import WippyCore
         #expect(try app.project.read("data/leak.txt") == "kept")
         #expect(try app.project.read("samples/hello.txt") == "hi")
         #expect(messages.contains { $0.hasPrefix("service app:gone is failed") || $0.contains("app:gone") })
+    }
+}
+
+/// An `fs.directory` entry changed at runtime swaps its resource live; a deleted one is gone; a bad one is
+/// refused naming the entry and field while the running one stays.
+@Suite struct FSDirectoryEntryTests {
+    @Test func liveSwapDeleteAndRefusal() throws {
+        let app = try TestApplication(index: """
+            version: "1.0"
+            namespace: app
+            entries:
+              - {name: files, kind: fs.directory, directory: ./one, auto_init: true}
+            """, history: .memory)
+        let id = EntryID(namespace: "app", name: "files")
+        let first = try #require(app.app.runtime.resources.current(id) as? FSDirectory)
+        #expect(first.root.hasSuffix("/one"))
+        let held = try app.app.runtime.resources.acquire(id)
+        _ = try app.app.registry.apply([
+            .update(Entry(id: id, kind: "fs.directory", data: .map([("directory", "./two"), ("auto_init", true)])))
+        ])
+        let second = try #require(app.app.runtime.resources.current(id) as? FSDirectory)
+        #expect(second.root.hasSuffix("/two"))
+        #expect((held.resource as? FSDirectory)?.root == first.root)
+        held.release()
+        do {
+            _ = try app.app.registry.apply([.update(Entry(id: id, kind: "fs.directory", data: .map([("directory", 5)])))])
+            Issue.record("a bad entry was accepted")
+        } catch {
+            #expect(error.message.contains("entry app:files: 'directory' must be text"))
+        }
+        #expect((app.app.runtime.resources.current(id) as? FSDirectory)?.root == second.root)
+        _ = try app.app.registry.apply([.delete(id)])
+        #expect(throws: WippyError.self) { try app.app.runtime.resources.acquire(id) }
     }
 }

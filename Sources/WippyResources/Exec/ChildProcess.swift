@@ -28,6 +28,9 @@ public final class ChildProcess: Sendable {
         var closed = false
     }
 
+    /// Unread output kept per pipe before the child is made to wait.
+    static let bufferLimit = 4 << 20
+
     public let command: String
     public let workDir: String?
     public let environment: [String: String]
@@ -137,14 +140,17 @@ public final class ChildProcess: Sendable {
         if err >= 0, let stderr { open.append((err, stderr)) }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while !open.isEmpty {
-            var polled = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&polled, nfds_t(polled.count), -1)
+            // Back pressure: a pipe whose unread output passed the limit is not read until the reader
+            // catches up (the child then blocks on its full pipe); such pipes are looked at again every 20 ms.
+            let active = open.filter { $0.output.buffered < ChildProcess.bufferLimit }
+            var polled = active.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&polled, nfds_t(polled.count), active.count < open.count ? 20 : -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 break
             }
-            var still: [(fd: Int32, output: ChildOutput)] = []
-            for (index, item) in open.enumerated() {
+            var still = open.filter { item in !active.contains { $0.fd == item.fd } }
+            for (index, item) in active.enumerated() {
                 guard polled[index].revents != 0 else {
                     still.append(item)
                     continue
