@@ -87,7 +87,7 @@ public final class Application: Sendable {
         registry.add(participant: code)
         registry.add(
             participant: DatabaseKind(
-                catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot, environment: environment.lookup))
+                catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot, environment: environment.lookup.afterExpansion))
         for kind in Application.localResourceKinds(resources: runtime.resources, supervisor: supervisor, projectRoot: options.projectRoot) {
             registry.add(participant: kind)
         }

@@ -47,9 +47,14 @@ import Glibc
           - {name: region, kind: env.variable, variable: REGION, storage: fixed}
           - {name: secret, kind: env.variable, variable: API_SECRET, storage: file, readonly: true}
           - {name: nope, kind: env.variable, variable: NOPE, storage: mem}
+          # Wippy example 15 writes `read_only`; Wippy reads `readonly` only, so this one stays writable.
+          - {name: version, kind: env.variable, variable: APP_VERSION, storage: mem, default: "1.0.0", read_only: true}
           - name: db
             kind: db.sql.sqlite
             file: "data/${env:APP_NAME}-${REGION|x}-${env:\(osName)}.db"
+          - name: escaped
+            kind: db.sql.sqlite
+            file: "data/$${env:APP_NAME}.db"
           - name: main
             kind: process.lua
             modules: [env, logger]
@@ -85,6 +90,9 @@ import Glibc
                 show("set_empty", env.set("NOPE", ""))
                 show("nope_empty", env.get("NOPE"))
                 show("bad_value", (pcall(env.set, "APP_PORT", {})))
+                show("version", env.get("APP_VERSION"))
+                show("set_version", env.set("APP_VERSION", "2.0.0"))
+                show("version2", env.get("APP_VERSION"))
                 local all = env.get_all()
                 show("all_region", all.REGION)
                 show("all_os", all["\(osName)"])
@@ -115,6 +123,7 @@ import Glibc
             "set_secret=nil err=PermissionDenied", "set_os=nil err=PermissionDenied", "set_static=nil err=PermissionDenied",
             "set_unknown=nil err=NotFound", "set_level=true", "level2=warn", "set_name=true", "name2=renamed",
             "set_port=true", "port2=9090", "set_empty=true", "nope_empty=nil err=NotFound", "bad_value=false",
+            "version=1.0.0", "set_version=true", "version2=2.0.0",
             "all_region=eu-west", "all_os=tester", "all_name=renamed", "all_level=warn",
         ]
         for line in expected {
@@ -138,6 +147,11 @@ import Glibc
             return
         }
         #expect(sqlite.path == app.project.root + "/data/wippy-app-eu-west-tester.db")
+        guard case .sqlite(let escaped)? = app.app.databases.config(EntryID(namespace: "app", name: "escaped")) else {
+            Issue.record("no escaped sqlite database decoded")
+            return
+        }
+        #expect(escaped.path == app.project.root + "/data/${env:APP_NAME}.db")
         #expect(app.app.registry.snapshot.entry(id)?.data["file"]?.stringValue == "data/${env:APP_NAME}-${REGION|x}-${env:\(Self.osName)}.db")
     }
 }

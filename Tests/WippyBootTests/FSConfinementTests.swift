@@ -86,7 +86,11 @@ import WippyResources
         #expect(kind { _ = try directory.directoryPath("out") } == .permissionDenied)
         #expect(kind { try directory.remove("out/secret.txt") } == .permissionDenied)
         #expect(!FileManager.default.fileExists(atPath: sandbox.outside + "/new.txt"))
+        // Removing a link removes the link, not what it points to.
+        try directory.remove("secret.txt")
+        try directory.remove("out")
         #expect(FileManager.default.fileExists(atPath: sandbox.outside + "/secret.txt"))
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: sandbox.root + "/out")) == nil)
         #expect(try directory.readFile("inner/file.txt") == Array("inside".utf8))
     }
 

@@ -15,8 +15,8 @@ enum EnvEntryConfig: Sendable, Equatable {
         "env.storage.memory", "env.storage.file", "env.storage.os", "env.storage.static", "env.storage.router", "env.variable",
     ]
 
-    /// Placeholders are already expanded; this lookup answers nothing so a leftover `${...}` stays text.
-    static let expanded = EnvironmentLookup { _ in nil }
+    /// Placeholders are already expanded (the registry's ``WippyResources/EnvEntryExpander``): text stays as it is.
+    static let expanded = EnvironmentLookup({ _ in nil }, expandsPlaceholders: false)
 
     static func decode(_ entry: Entry, projectRoot: String) throws(WippyError) -> EnvEntryConfig {
         let namespace = entry.id.namespace

@@ -145,7 +145,12 @@ public final class FSDirectory: Resource {
         try checkWritable(path)
         let virtual = try FSPath.virtual(path, cwd: cwd)
         guard virtual != "/" else { throw WippyError.invalid("cannot remove the root of \(id)") }
-        let real = try FSPath.real(virtual, root: root)
+        // The parent is resolved and confined; the last component is removed as it is (a symbolic link
+        // is removed, never what it points to).
+        let slash = virtual.lastIndex(of: "/")!
+        let parent = try FSPath.real(slash == virtual.startIndex ? "/" : String(virtual[..<slash]), root: root)
+        let name = virtual[virtual.index(after: slash)...]
+        let real = parent == "/" ? "/\(name)" : "\(parent)/\(name)"
         var info = Glibc.stat()
         guard lstat(real, &info) == 0 else { throw FSPath.error("remove \(path)") }
         let failed = (info.st_mode & S_IFMT) == S_IFDIR ? rmdir(real) != 0 : unlink(real) != 0
