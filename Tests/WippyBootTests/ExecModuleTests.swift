@@ -206,3 +206,45 @@ import Glibc
         #expect(kill(waiterChild, 0) != 0, "child \(waiterChild) still runs after its process was stopped")
     }
 }
+
+/// A child that writes far more than the unread-output limit (4 MiB) is held back, not dropped: every
+/// byte arrives, in order, and it exits normally.
+@Suite struct ExecLargeOutputTests {
+    @Test func largeOutputArrivesWhole() async throws {
+        let app = try TestApplication(index: """
+            version: "1.0"
+            namespace: app
+            entries:
+              - name: processes
+                kind: process.host
+                lifecycle: {auto_start: true}
+              - {name: shell, kind: exec.native}
+              - name: main
+                kind: process.lua
+                modules: [exec, logger]
+                source: |
+                  local exec = require("exec")
+                  local logger = require("logger")
+                  return { main = function()
+                    local p = exec.get("app:shell"):exec("i=0; while [ $i -lt 200 ]; do head -c 65536 /dev/zero | tr '\\\\0' x; i=$((i+1)); done; echo end")
+                    local out = p:stdout_stream()
+                    p:start()
+                    local total, last = 0, ""
+                    while true do
+                      local chunk = out:read(1000000)
+                      if not chunk then break end
+                      total = total + #chunk
+                      last = chunk:sub(-4)
+                    end
+                    logger:info("bytes " .. total .. " " .. last:gsub("\\n", "|") .. " exit " .. p:wait())
+                  end }
+              - name: main.service
+                kind: process.service
+                process: main
+                host: processes
+                lifecycle: {auto_start: true}
+            """, history: .memory)
+        let line = await app.log.wait(for: "bytes ", within: .seconds(60))
+        #expect(line == "bytes \(200 * 65536 + 4) end| exit 0")
+    }
+}
