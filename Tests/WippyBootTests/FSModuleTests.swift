@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import WippyModules
 import Testing
 import WippyBoot
 import WippyCore
@@ -180,5 +182,36 @@ import WippyRuntime
         #expect((app.app.runtime.resources.current(id) as? FSDirectory)?.root == second.root)
         _ = try app.app.registry.apply([.delete(id)])
         #expect(throws: WippyError.self) { try app.app.runtime.resources.acquire(id) }
+    }
+}
+
+/// Bad `fs.directory` and `exec.*` entries stop the boot with the file, entry and field.
+@Suite struct ResourceEntryErrorTests {
+    func bootError(_ entries: String) throws -> String {
+        let project = try TemporaryProject()
+        defer { project.remove() }
+        try project.writeLock()
+        try project.write("src/_index.yaml", "version: \"1.0\"\nnamespace: app\nentries:\n" + entries)
+        var options = RuntimeOptions()
+        options.projectRoot = project.root
+        options.historyMode = .memory
+        do {
+            _ = try Application(options: options, modules: StandardModules.all(terminal: nil), logger: Logger(label: "test"))
+            Issue.record("booted")
+            return ""
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func refusals() throws {
+        #expect(try bootError("  - {name: d, kind: fs.directory}\n").contains("src/_index.yaml:4: entry app:d: 'directory' is required"))
+        #expect(try bootError("  - {name: d, kind: fs.directory, directory: x, mode: rwx}\n").contains("entry app:d: 'mode' must be an octal file mode"))
+        #expect(try bootError("  - {name: d, kind: fs.directory, directory: x, base: elsewhere}\n").contains("entry app:d: 'base' must be \"project\" or \"module\""))
+        #expect(try bootError("  - {name: d, kind: fs.directory, directory: x, root: y}\n").contains("entry app:d: unknown field 'root'"))
+        #expect(try bootError("  - {name: e, kind: exec.docker}\n").contains("entry app:e: 'image' is required"))
+        #expect(try bootError("  - {name: e, kind: exec.native, default_env: [a, b]}\n").contains("entry app:e: 'default_env'"))
+        #expect(try bootError("  - {name: e, kind: exec.native, command_whitelist: ls}\n").contains("entry app:e: 'command_whitelist' must be a list of commands"))
+        #expect(try bootError("  - {name: e, kind: exec.native, image: x}\n").contains("entry app:e: unknown field 'image'"))
     }
 }

@@ -138,7 +138,9 @@ public final class FSDirectory: Resource {
     public func makeDirectory(_ path: String, cwd: String = "/") throws(WippyError) {
         try checkWritable(path)
         let real = try resolve(path, cwd: cwd)
-        guard mkdir(real, mode_t(0o755 & mode)) == 0 else { throw FSPath.error("mkdir \(path)") }
+        // Directories get execute bits wherever `mode` has read bits.
+        let directoryMode = (0o755 & (mode | (mode & 0o444) >> 2))
+        guard mkdir(real, mode_t(directoryMode)) == 0 else { throw FSPath.error("mkdir \(path)") }
     }
 
     public func remove(_ path: String, cwd: String = "/") throws(WippyError) {
