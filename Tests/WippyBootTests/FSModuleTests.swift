@@ -215,3 +215,33 @@ import WippyRuntime
         #expect(try bootError("  - {name: e, kind: exec.native, image: x}\n").contains("entry app:e: unknown field 'image'"))
     }
 }
+
+/// A directory that cannot open is reported with its reason, retried under the entry's lifecycle, and
+/// served once it can open; the application runs on meanwhile.
+@Suite struct ResourceRetryTests {
+    @Test func missingDirectoryIsRetriedUntilItExists() async throws {
+        let app = try TestApplication(index: """
+            version: "1.0"
+            namespace: app
+            entries:
+              - name: later
+                kind: fs.directory
+                directory: ./later
+                lifecycle: {restart: {initial_delay: 50ms, max_delay: 200ms}}
+            """, history: .memory)
+        let id = EntryID(namespace: "app", name: "later")
+        do {
+            _ = try app.app.runtime.resources.acquire(id)
+            Issue.record("a missing directory was served")
+        } catch {
+            #expect(error.kind == .unavailable)
+            #expect(error.message.contains("later"))
+        }
+        #expect(await app.log.wait(for: "service app:later is failed", within: .seconds(20)) != nil)
+        try FileManager.default.createDirectory(atPath: app.project.root + "/later", withIntermediateDirectories: true)
+        #expect(await app.log.wait(for: "service app:later is running", within: .seconds(20)) != nil)
+        let lease = try app.app.runtime.resources.acquire(id)
+        #expect((lease.resource as? FSDirectory)?.root.hasSuffix("/later") == true)
+        lease.release()
+    }
+}
