@@ -219,9 +219,10 @@ import Glibc
                 kind: process.host
                 lifecycle: {auto_start: true}
               - {name: shell, kind: exec.native}
+              - {name: out, kind: fs.directory, directory: ./out, auto_init: true}
               - name: main
                 kind: process.lua
-                modules: [exec, logger]
+                modules: [exec, logger, fs]
                 source: |
                   local exec = require("exec")
                   local logger = require("logger")
@@ -237,6 +238,12 @@ import Glibc
                       last = chunk:sub(-4)
                     end
                     logger:info("bytes " .. total .. " " .. last:gsub("\\n", "|") .. " exit " .. p:wait())
+                    -- A stream as the data of writefile.
+                    local q = exec.get("app:shell"):exec("printf 'one\\ntwo\\n'")
+                    local qout = q:stdout_stream()
+                    q:start()
+                    local vol = fs.get("app:out")
+                    logger:info("saved " .. tostring(vol:writefile("copy.txt", qout)) .. " " .. vol:readfile("copy.txt"):gsub("\\n", "|"))
                   end }
               - name: main.service
                 kind: process.service
@@ -246,5 +253,6 @@ import Glibc
             """, history: .memory)
         let line = await app.log.wait(for: "bytes ", within: .seconds(60))
         #expect(line == "bytes \(200 * 65536 + 4) end| exit 0")
+        #expect(await app.log.wait(for: "saved ", within: .seconds(30)) == "saved true one|two|")
     }
 }

@@ -57,23 +57,32 @@ enum FSVolumeObject {
             }
             mode = given
         }
-        enum Source: @unchecked Sendable {
+        enum Source: Sendable {
             case bytes([UInt8])
-            case file(FSFile)
+            case reader(FSScannerState.Source)
         }
         let source: Source
         if lua.type(at: 3) == .string || lua.type(at: 3) == .number, let bytes = lua.bytes(at: 3) {
             source = .bytes(bytes)
         } else if let handle = RetainedObject.object(at: 3, tag: ModuleTags.fsFile, in: lua, as: FSFileHandle.self) {
-            source = .file(handle.file)
+            source = .reader(.file(handle.file))
+        } else if let stream = RetainedObject.object(at: 3, tag: ModuleTags.execStream, in: lua, as: ExecStreamHandle.self) {
+            source = .reader(.stream(stream))
         } else {
-            return lua.typeError(3, expected: "string or file")
+            return lua.typeError(3, expected: "string, File or Stream")
         }
         let writeMode = mode
         return run(lua, "writefile", failure: .falseError, work: { directory, path, cwd throws(WippyError) in
             switch source {
             case .bytes(let bytes): try directory.writeFile(path, bytes, mode: writeMode, cwd: cwd)
-            case .file(let file): try directory.writeFile(path, try file.readAll(), mode: writeMode, cwd: cwd)
+            case .reader(let reader):
+                var bytes: [UInt8] = []
+                while true {
+                    let chunk = try reader.next()
+                    if chunk.isEmpty { break }
+                    bytes += chunk
+                }
+                try directory.writeFile(path, bytes, mode: writeMode, cwd: cwd)
             }
         }) { lua, _ in
             lua.push(true)
