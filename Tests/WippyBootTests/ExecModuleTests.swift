@@ -76,7 +76,7 @@ import Glibc
                 show("stdin_close", cat:write_stdin(""))
                 show("cat", collect(catout))
                 show("cat_exit", cat:wait())
-                local lines = sh:exec("for i in 1 2 3; do echo line$i; done")
+                local lines = sh:exec("for i in 1 2 3; do printf line; sleep 0.02; echo $i; done")
                 local sc = lines:stdout_stream():scanner("lines")
                 lines:start()
                 local got = {}

@@ -68,6 +68,22 @@ final class FSScannerState: Sendable {
         }
     }
 
+    /// For a stream source: calls `done` (on the child's reader thread, or at once) when a token is ready
+    /// or the stream ended, feeding the scanner as output arrives. No thread waits meanwhile.
+    func whenTokenReady(_ done: @escaping @Sendable (Bool) -> Void) {
+        guard case .stream(let stream) = source else { return done(advance()) }
+        while true {
+            if let found = bufferedToken() { return done(found) }
+            switch stream.output.read(max: 1 << 16) {
+            case .data(let bytes)?: state.withLock { $0.scanner.feed(bytes) }
+            case .end?: state.withLock { $0.scanner.finish() }
+            case nil:
+                stream.output.whenReadable { [self] in self.whenTokenReady(done) }
+                return
+            }
+        }
+    }
+
     var token: [UInt8]? { state.withLock { $0.token } }
     var error: String? { state.withLock { $0.error } }
 }
@@ -94,6 +110,15 @@ enum FSScannerObject {
         if let found = scanner.bufferedToken() {
             lua.push(found)
             return 1
+        }
+        if case .stream = scanner.source {
+            // A child's output: wait for it without holding any thread.
+            return awaitValue(lua, register: { (done: @escaping @Sendable (Bool) -> Void) throws(WippyError) in
+                scanner.whenTokenReady(done)
+            }) { thread, found in
+                thread.push(found)
+                return 1
+            }
         }
         return runBlocking(lua, work: { () throws(WippyError) in scanner.advance() }) { lua, found in
             lua.push(found)
