@@ -104,6 +104,7 @@ import WippyRuntime
                 show("bad_arg", (pcall(vol.readfile, vol, 5)))
                 show("bad_self", (pcall(vol.readfile, "x", "a")))
                 show("consts", fs.type.FILE .. "," .. fs.type.DIR .. "," .. fs.seek.END)
+                show("consts_frozen", (pcall(function() fs.type.FILE = "x" end)) or (pcall(function() fs.seek.SET = 1 end)) or (pcall(function() fs.get = nil end)))
                 local ro = fs.get("app:samples")
                 show("ro_read", ro:readfile("hello.txt"))
                 show("ro_write", ro:writefile("hello.txt", "changed"))
@@ -139,7 +140,7 @@ import WippyRuntime
             "fw_empty=nil err=Invalid", "fw_sync=true", "words=one,two,three", "open_badmode=nil err=Invalid",
             "open_missing=nil err=NotFound", "open_wx=nil err=AlreadyExists", "remove_nonempty=false err=Invalid",
             "remove=true", "remove_dir=true", "remove_missing=false err=NotFound", "nul=nil err=Invalid",
-            "empty_path=nil err=Invalid", "bad_arg=false", "bad_self=false", "consts=file,directory,end", "ro_read=hi",
+            "empty_path=nil err=Invalid", "bad_arg=false", "bad_self=false", "consts=file,directory,end", "consts_frozen=false", "ro_read=hi",
             "ro_write=false err=PermissionDenied",
         ]
         let messages = app.log.messages

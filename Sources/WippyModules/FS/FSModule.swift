@@ -30,12 +30,14 @@ public struct FSModule: LuaModule {
         lua.rawSet(-2, key: "FILE")
         lua.push("directory")
         lua.rawSet(-2, key: "DIR")
+        state.makeReadOnly()
         lua.rawSet(-2, key: "type")
         lua.newTable(arrayCapacity: 0, fieldCapacity: 3)
         for (key, value) in [("SET", "set"), ("CUR", "cur"), ("END", "end")] {
             lua.push(value)
             lua.rawSet(-2, key: key)
         }
+        state.makeReadOnly()
         lua.rawSet(-2, key: "seek")
     }
 
