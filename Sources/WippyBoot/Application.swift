@@ -1,6 +1,7 @@
 public import Logging
 public import WippyCore
 public import WippyRuntime
+public import WippyResources
 import Synchronization
 import Dispatch
 #if canImport(Glibc)
@@ -37,6 +38,8 @@ public final class Application: Sendable {
     public let logger: Logger
     /// The `db.sql.*` entries of the committed registry, by entry ID.
     public let databases = DatabaseCatalog()
+    /// The env storages and variables (`env.*` entries), which also resolve every entry's `${env:...}`.
+    public let environment = EnvRegistry()
     let code: LuaCodeKind
     let hostKind: HostKind
     let workflowHostKind: WorkflowHostKind
@@ -76,9 +79,18 @@ public final class Application: Sendable {
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
         workflowHostKind = WorkflowHostKind(runtime: runtime, supervisor: supervisor, projectRoot: options.projectRoot, code: code)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
-        // Commit order matters: code first, then databases, then hosts, then the services that use them.
+        runtime.resources.install(EnvRegistry.tableID, environment)
+        let envKind = EnvKind(registry: environment, projectRoot: options.projectRoot)
+        registry.set(expander: envKind)
+        // Commit order matters: env and code first, then databases, then hosts, then the services that use them.
+        registry.add(participant: envKind)
         registry.add(participant: code)
-        registry.add(participant: DatabaseKind(catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot))
+        registry.add(
+            participant: DatabaseKind(
+                catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot, environment: environment.lookup.afterExpansion))
+        for kind in Application.localResourceKinds(resources: runtime.resources, supervisor: supervisor, projectRoot: options.projectRoot) {
+            registry.add(participant: kind)
+        }
         registry.add(participant: hostKind)
         registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)

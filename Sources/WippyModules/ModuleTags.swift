@@ -31,4 +31,16 @@ public enum ModuleTags {
     public static let registryHistory = UserdataTag.module(43)
     /// `events` Subscription: the subscription ID (`UInt64`); user value 1 is its channel.
     public static let eventSubscription = UserdataTag.module(16)
+    /// `fs` FS (volume): a retained `FSVolume`.
+    public static let fsVolume = UserdataTag.module(90)
+    /// `fs` File: a retained `FSFileHandle`.
+    public static let fsFile = UserdataTag.module(91)
+    /// `fs` Scanner: a retained `FSScannerState`.
+    public static let fsScanner = UserdataTag.module(92)
+    /// `exec` Executor: a retained `ExecExecutorHandle`.
+    public static let execExecutor = UserdataTag.module(93)
+    /// `exec` Process: a retained `ExecProcessHandle`.
+    public static let execProcess = UserdataTag.module(94)
+    /// `exec` stdout/stderr Stream: a retained `ExecStreamHandle`.
+    public static let execStream = UserdataTag.module(95)
 }

@@ -14,6 +14,30 @@ import Testing
         #expect(exec.status == 0)
     }
 
+    /// An app configured only through `env`: a `.env` file, the OS environment (set here, inherited by the
+    /// binary), memory overrides through a router, defaults, a read-only variable, and an `fs.directory`
+    /// whose path comes from the `.env` file through a placeholder. `env.set` rewrites the file.
+    @Test func appConfiguredThroughEnv() async throws {
+        setenv("WIPPY_FIXTURE_GREETING", "hello from the OS", 1)
+        let dir = WippyBinary.fixture("envconfig")
+        let run = try await WippyBinary.run(["run", "-x", "app:main"], in: dir)
+        #expect(run.stdout == """
+            app: envconfig
+            greeting: hello from the OS
+            workers: 4
+            port: 8080
+            set port: nil PermissionDenied
+            log level: info
+            log level now: debug
+            all has os greeting: true
+            data: greetings from the data directory
+
+            """)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let file = try String(contentsOfFile: dir + "/config.env", encoding: .utf8)
+        #expect(file == "# settings of the envconfig fixture\nAPP_NAME=renamed\nDATA_DIR=files\nLOG_LEVEL=info\n")
+    }
+
     @Test func functionsCallingFunctions() async throws {
         let run = try await WippyBinary.run(["run", "-x", "app:main"], in: WippyBinary.fixture("functions"))
         #expect(run.stdout == """

@@ -29,7 +29,60 @@ public struct DependencyResolver: Sendable {
         for reference in references(of: entry) {
             for id in resolve(reference, from: entry, in: state) where id != entry.id { found.insert(id) }
         }
+        for name in DependencyResolver.placeholderNames(in: entry.data) {
+            for id in resolvePlaceholder(name, from: entry, in: state) where id != entry.id { found.insert(id) }
+        }
         return found.sorted()
+    }
+
+    /// The variable names of the `${env:NAME}`, `${env:NAME|default}` and `${NAME|default}` placeholders in
+    /// the strings of `value` (an entry that uses one is applied after the `env.variable` it names).
+    public static func placeholderNames(in value: Payload) -> [String] {
+        var names: [String] = []
+        func scan(_ value: Payload) {
+            switch value {
+            case .string(let text):
+                guard text.contains("${") else { return }
+                var rest = Substring(text)
+                while let dollar = rest.firstIndex(of: "$") {
+                    let after = rest[rest.index(after: dollar)...]
+                    if after.hasPrefix("${") {
+                        rest = after.dropFirst(2)
+                        continue
+                    }
+                    guard after.hasPrefix("{") else {
+                        rest = after
+                        continue
+                    }
+                    let body = after.dropFirst()
+                    guard let close = body.firstIndex(of: "}") else { return }
+                    rest = body[body.index(after: close)...]
+                    var inner = body[..<close]
+                    let hasDefault = inner.contains("|")
+                    if let bar = inner.firstIndex(of: "|") { inner = inner[..<bar] }
+                    if inner.hasPrefix("env:") {
+                        if inner.count > 4 { names.append(String(inner.dropFirst(4))) }
+                    } else if hasDefault, !inner.isEmpty {
+                        names.append(String(inner))
+                    }
+                }
+            case .table(let table):
+                table.array.forEach(scan)
+                table.fields.forEach { scan($0.value) }
+            default: break
+            }
+        }
+        scan(value)
+        return names
+    }
+
+    /// The `env.variable` entries a placeholder name designates: an entry ID, or the public `variable` name.
+    private func resolvePlaceholder(_ name: String, from entry: Entry, in state: RegistryEntries) -> [EntryID] {
+        if name.contains(":") {
+            let id = EntryID.resolve(name, in: entry.id.namespace)
+            return state[id] != nil ? [id] : []
+        }
+        return state.values.filter { $0.kind == "env.variable" && $0.data["variable"]?.stringValue == name }.map(\.id)
     }
 
     /// The raw reference strings of `entry`.

@@ -4,8 +4,10 @@ import HashTreeCollections
 /// publishing the events.
 extension Registry {
     /// Validates, orders and prepares every change, deferring `NotFound` rejections to later passes.
-    func prepareAll(_ changes: [RegistryChange], transaction: RegistryTransaction, handlers: [any RegistryParticipant])
-        throws(WippyError)
+    func prepareAll(
+        _ changes: [RegistryChange], transaction: RegistryTransaction, handlers: [any RegistryParticipant],
+        expander: (any RegistryEntryExpander)? = nil
+    ) throws(WippyError)
     {
         var pending = changes
         if changes.count > 1 {
@@ -27,7 +29,9 @@ extension Registry {
                 let prepared = try validate(change, against: transaction.working)
                 if let handler = handlers.first(where: { $0.handles(kind: prepared.entry.kind) }) {
                     do {
-                        try handler.prepare(prepared, in: transaction)
+                        var handed = prepared
+                        if let expander, prepared.kind != .delete { handed.entry = try expander.expand(prepared.entry, in: transaction) }
+                        try handler.prepare(handed, in: transaction)
                     } catch where error.kind == .notFound {
                         deferred.append((change, error))
                         continue

@@ -32,6 +32,7 @@ public final class Registry: Sendable {
     /// A checkpoint is saved with every this many recorded versions (and by ``saveCheckpoint()``).
     public let checkpointInterval: Int
     private let participants = Mutex<[any RegistryParticipant]>([])
+    private let entryExpander = Mutex<(any RegistryEntryExpander)?>(nil)
     private let current = Mutex<RegistrySnapshot>(.empty)
     /// The entries from definition files: the baseline history is replayed onto.
     private let baselineEntries = Mutex<RegistryEntries>([:])
@@ -54,6 +55,11 @@ public final class Registry: Sendable {
 
     public func add(participant: any RegistryParticipant) {
         participants.withLock { $0.append(participant) }
+    }
+
+    /// Sets what rewrites entries before their handlers prepare them (``RegistryEntryExpander``).
+    public func set(expander: any RegistryEntryExpander) {
+        entryExpander.withLock { $0 = expander }
     }
 
     // MARK: - Reading
@@ -282,7 +288,7 @@ public final class Registry: Sendable {
             number: transactionCounter.add(1, ordering: .relaxed).newValue, origin: origin, base: base)
         let handlers = participants.withLock { $0 }
         do {
-            try prepareAll(changes, transaction: transaction, handlers: handlers)
+            try prepareAll(changes, transaction: transaction, handlers: handlers, expander: entryExpander.withLock { $0 })
             for handler in handlers { try handler.finish(transaction) }
         } catch {
             for handler in handlers { handler.discard(transaction) }

@@ -70,3 +70,11 @@ public final class RegistryTransaction: @unchecked Sendable {
         applied.filter { kinds.contains($0.entry.kind) || ($0.original.map { kinds.contains($0.kind) } ?? false) }
     }
 }
+
+/// Rewrites an entry just before its kind handler prepares it, without changing what the registry keeps
+/// (the env kind resolves `${env:NAME}` placeholders this way, so secrets never reach `registry.get` or the
+/// history). Called on the applying thread for creates and updates of entries that have a handler; an error
+/// rejects the change as a ``RegistryParticipant/prepare(_:in:)`` error would (`NotFound` defers it).
+public protocol RegistryEntryExpander: AnyObject, Sendable {
+    func expand(_ entry: Entry, in transaction: RegistryTransaction) throws(WippyError) -> Entry
+}

@@ -6,14 +6,23 @@ import Glibc
 /// Where `${env:NAME}` placeholders and legacy `<field>_env` settings read their values: a function from
 /// a variable name to its value (nil when unset).
 ///
-/// Wippy resolves them through its env registry (`env.variable` and `env.storage.*` entries). Those kinds
-/// are not implemented yet, so ``process`` reads the OS environment; tests pass a dictionary.
+/// The application resolves them through its env registry (``EnvRegistry/lookup``: declared `env.variable`
+/// entries first, then the OS environment); ``process`` reads the OS environment only; tests pass a dictionary.
 public struct EnvironmentLookup: Sendable {
     public let value: @Sendable (String) -> String?
+    /// False when the registry already expanded the entry's placeholders (``EnvEntryExpander``): then
+    /// ``EnvPlaceholders/expand(_:environment:)`` leaves text as it is (a second pass would turn a `$${`
+    /// escape, or a value holding `${`, into something else), and the lookup serves only the legacy
+    /// `<field>_env` settings.
+    public let expandsPlaceholders: Bool
 
-    public init(_ value: @escaping @Sendable (String) -> String?) {
+    public init(_ value: @escaping @Sendable (String) -> String?, expandsPlaceholders: Bool = true) {
         self.value = value
+        self.expandsPlaceholders = expandsPlaceholders
     }
+
+    /// The same variables, for entries whose placeholders were expanded already.
+    public var afterExpansion: EnvironmentLookup { EnvironmentLookup(value, expandsPlaceholders: false) }
 
     /// The environment of this process.
     public static let process = EnvironmentLookup { name in
@@ -43,7 +52,7 @@ public enum EnvPlaceholders {
     /// - Throws: `Invalid` naming the variable when `${env:NAME}` has no value and no default, or for a
     ///   placeholder that is not closed.
     public static func expand(_ text: String, environment: EnvironmentLookup) throws(WippyError) -> String {
-        guard text.contains("${") else { return text }
+        guard environment.expandsPlaceholders, text.contains("${") else { return text }
         var output = ""
         var rest = Substring(text)
         while let dollar = rest.firstIndex(of: "$") {
