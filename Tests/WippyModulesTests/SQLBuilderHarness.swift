@@ -24,10 +24,10 @@ extension ModulesHarness {
     /// A harness whose `sql` module is ``BuilderOnlySQLModule``.
     static func sqlBuilder() -> ModulesHarness { ModulesHarness(extraModules: [BuilderOnlySQLModule()]) }
 
-    /// Runs `body` (the statements of a function returning the test's value) with `sql`, `time`, `b`
+    /// Runs `body` (the statements of a function returning the test's value) with `sql`, `time`, `system`, `b`
     /// (`sql.builder`) and the helpers of ``sqlBuilderPrelude`` in scope.
     func runBuilder(_ body: String) async -> ProcessResult {
-        install("test:main", source: Self.sqlBuilderPrelude + "\nreturn function()\n" + body + "\nend\n", modules: ["sql", "time"])
+        install("test:main", source: Self.sqlBuilderPrelude + "\nreturn function()\n" + body + "\nend\n", modules: ["sql", "time", "system"])
         return await runEntry("test:main")
     }
 

@@ -6,15 +6,17 @@ import WippyCore
 @Suite struct SQLBuilderLuaTests {
     @Test func theTaskQueueExampleForms() async {
         let result = await ModulesHarness.sqlBuilder().runBuilder("""
-            local query = b.select("id", "status"):from("tasks")
+            local query = b.select("id", "status"):from("tasks"):order_by("created_at DESC"):limit(100)
+            local unfiltered = S(query)
             query = query:where({status = "done"})
             return {
-                S(query:order_by("created_at DESC"):limit(100)),
+                unfiltered, S(query),
                 S(b.insert("tasks"):columns("id", "title", "status", "n"):values("a1", "Title", sql.NULL, 2.5)),
                 S(b.insert("tasks"):columns("id", "n"):values("x", 1):values("y", nil)),
             }
             """)
         #expect(result.value == .array([
+            "SELECT id, status FROM tasks ORDER BY created_at DESC LIMIT 100 | ",
             "SELECT id, status FROM tasks WHERE status = ? ORDER BY created_at DESC LIMIT 100 | 'done'",
             "INSERT INTO tasks (id,title,status,n) VALUES (?,?,?,?) | 'a1', 'Title', NULL, f2.5",
             "INSERT INTO tasks (id,n) VALUES (?,?),(?,?) | 'x', 1, 'y', NULL",
@@ -44,6 +46,28 @@ import WippyCore
             "INSERT INTO t (a) VALUES (?) | 1", "INSERT INTO t (a) VALUES (?) | 2", false,
             "SELECT a FROM t WHERE q = $1 | 9", "SELECT a FROM t | ",
         ]))
+    }
+
+    /// A base builder reused in a loop does not keep what its derived builders bound (typed values, userdata).
+    @Test func derivedBuildersDoNotGrowTheirBase() async {
+        let result = await ModulesHarness.sqlBuilder().runBuilder("""
+            local base = b.select("a"):from("t"):where("k = ?", function() end)
+            local cond = b.expr("c = ?", function() end)
+            local alive = setmetatable({}, {__mode = "k"})
+            for i = 1, 200 do
+                local value = function() end
+                alive[value] = true
+                local derived = base:where("x = ?", value):where(cond)
+                assert(select(2, derived:to_sql())[2] == value)
+            end
+            system.gc.collect()          -- builders have finalizers: what they hold goes in the next cycle
+            system.gc.collect()
+            local left = 0
+            for _ in pairs(alive) do left = left + 1 end
+            local text, args = base:to_sql()
+            return {left < 5 or left, text, #args, type(args[1])}
+            """)
+        #expect(result.value == .array([true, "SELECT a FROM t WHERE k = ?", 1, "function"]), "\(result)")
     }
 
     @Test func selectClausesAndPlaceholderFormats() async {

@@ -24,28 +24,60 @@ public enum SQLBuilderValue: Sendable, Equatable {
 
 /// Reads a builder native's Lua arguments into the model and pushes models' values back.
 ///
-/// `references` is the stack index of the references table the new object will have (shared with the
-/// builder it derives from: ids are unique and entries are never removed, so sharing is safe); `null`
-/// holds `sql.NULL` (the value the `sql` module handed to ``SQLBuilderTable``).
-struct SQLValueReader {
+/// `references` is the stack index of the references table of the object being made. A method starts with
+/// its builder's table there and copies it on the first write (a new reference or a merged condition), so
+/// a builder never grows the table of the one it was made from: a base builder reused in a loop does not
+/// keep every value its derived builders bound. `null` holds `sql.NULL` (the value the `sql` module handed
+/// to ``SQLBuilderTable``).
+final class SQLValueReader {
     let lua: Lua
     let references: Int32
     let null: Int32
+    /// False while `references` is still the source object's table.
+    private var owned: Bool
 
     /// Registry key of the `sql.NULL` value.
     static let nullKey = "wippy.sql.builder.null"
 
-    /// Pushes the references table (user value 1 of the object at `source`, or a new table) and `sql.NULL`.
+    private init(lua: Lua, references: Int32, null: Int32, owned: Bool) {
+        self.lua = lua
+        self.references = references
+        self.null = null
+        self.owned = owned
+    }
+
+    /// Pushes the references table (user value 1 of the object at `source`, copied on first write, or a new
+    /// table) and `sql.NULL`.
     static func begin(_ lua: Lua, sharingWith source: Int32?) -> SQLValueReader {
+        var owned = false
         if let source, lua.getUserValue(source, 1) == .table {
-            // shared
+            // the source's table, until the first write
         } else {
             if source != nil { lua.pop() }
             lua.newTable()
+            owned = true
         }
         let references = lua.top
         lua.rawGet(Lua.registryIndex, key: nullKey)
-        return SQLValueReader(lua: lua, references: references, null: lua.top)
+        return SQLValueReader(lua: lua, references: references, null: lua.top, owned: owned)
+    }
+
+    /// Replaces the source's table at `references` with a copy the new object owns.
+    private func own() {
+        guard !owned else { return }
+        owned = true
+        lua.newTable()
+        copyEntries(from: references, to: lua.top)
+        lua.replace(at: references)
+    }
+
+    private func copyEntries(from source: Int32, to target: Int32) {
+        lua.pushNil()
+        while lua.next(source) {
+            lua.pushValue(at: -2)
+            lua.insert(at: -2)
+            lua.rawSet(target)
+        }
     }
 
     /// True for nil, no value and `sql.NULL`.
@@ -65,6 +97,7 @@ struct SQLValueReader {
         case .table: return .null
         default:
             if lua.rawEqual(index, null) { return nil }
+            own()
             let id = SQLBuilderValue.nextReference.add(1, ordering: .relaxed).newValue
             lua.pushValue(at: index)
             lua.rawSet(references, index: id)
@@ -129,14 +162,15 @@ struct SQLValueReader {
             return
         }
         let source = lua.top
-        defer { lua.pop() }
-        if lua.rawEqual(source, references) { return }
-        lua.pushNil()
-        while lua.next(source) {
-            lua.pushValue(at: -2)
-            lua.insert(at: -2)
-            lua.rawSet(references)
+        if !lua.rawEqual(source, references) {
+            lua.pushNil()
+            if lua.next(source) {
+                lua.pop(2)
+                own()
+                copyEntries(from: source, to: references)
+            }
         }
+        lua.pop()
     }
 
     // MARK: - Back to Lua
