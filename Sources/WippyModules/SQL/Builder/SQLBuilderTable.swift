@@ -20,6 +20,7 @@ public enum SQLBuilderTable {
     /// main thread, where modules load). `null` is the stack index of `sql.NULL`: a NULL in equality maps
     /// (`IS NULL`) and what NULL arguments are handed to the database as.
     public static func push(on lua: Lua, state: LuaWorkerState, null: Int32) {
+        assert(lua.pointer == state.lua.pointer, "sql.builder is built on the worker's main thread")
         lua.pushValue(at: null)
         lua.rawSet(Lua.registryIndex, key: SQLValueReader.nullKey)
         pushWrappers(on: lua)

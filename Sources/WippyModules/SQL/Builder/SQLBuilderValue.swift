@@ -80,13 +80,9 @@ final class SQLValueReader {
         }
     }
 
-    /// True for nil, no value and `sql.NULL`.
-    func isNull(at index: Int32) -> Bool {
-        lua.isNil(at: index) || lua.rawEqual(index, null)
-    }
-
     /// A bound value: `nil` for nil and `sql.NULL`.
     func value(at index: Int32) -> SQLBuilderValue? {
+        if lua.rawEqual(index, null) { return nil }
         switch lua.type(at: index) {
         case .nil, .none: return nil
         case .boolean: return .boolean(lua.bool(at: index))
@@ -96,7 +92,6 @@ final class SQLValueReader {
         case .string: return .string(lua.bytes(at: index) ?? [])
         case .table: return .null
         default:
-            if lua.rawEqual(index, null) { return nil }
             own()
             let id = SQLBuilderValue.nextReference.add(1, ordering: .relaxed).newValue
             lua.pushValue(at: index)
