@@ -43,4 +43,16 @@ public enum ModuleTags {
     public static let execProcess = UserdataTag.module(94)
     /// `exec` stdout/stderr Stream: a retained `ExecStreamHandle`.
     public static let execStream = UserdataTag.module(95)
+    /// `sql.builder` select, insert, update and delete builders: a retained `SQLStatementBox`; user value 1
+    /// is the references table of the values it binds.
+    public static let sqlSelectBuilder = UserdataTag.module(80)
+    public static let sqlInsertBuilder = UserdataTag.module(81)
+    public static let sqlUpdateBuilder = UserdataTag.module(82)
+    public static let sqlDeleteBuilder = UserdataTag.module(83)
+    /// `sql.builder` condition (Sqlizer): a retained `SQLConditionBox`; user value 1 as for builders.
+    public static let sqlCondition = UserdataTag.module(84)
+    /// `sql.builder` placeholder format: one byte, the format's index.
+    public static let sqlPlaceholderFormat = UserdataTag.module(85)
+    /// `run_with` QueryExecutor: user values 1 (the DB or Tx handle), 2 (SQL text) and 3 (arguments array).
+    public static let sqlQueryExecutor = UserdataTag.module(86)
 }
