@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "WippyResources",
             dependencies: [
-                "WippyCore", "WippyStore",
+                "WippyCore", "WippyStore", "WippyCodecs",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

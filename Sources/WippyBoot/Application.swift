@@ -41,6 +41,8 @@ public final class Application: Sendable {
     let hostKind: HostKind
     let workflowHostKind: WorkflowHostKind
     let serviceKind: ServiceKind
+    let storeKind: StoreKind
+    let queueKind: QueueKind
     /// The control socket of a running `wippy run` (``serveControl()``).
     let control = Mutex<ControlServer?>(nil)
     /// The exit code Lua asked for with `system.exit` (once it did), and what to call then (the run's
@@ -76,10 +78,14 @@ public final class Application: Sendable {
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
         workflowHostKind = WorkflowHostKind(runtime: runtime, supervisor: supervisor, projectRoot: options.projectRoot)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
+        storeKind = StoreKind(resources: runtime.resources, supervisor: supervisor, databases: databases)
+        queueKind = QueueKind(runtime: runtime, supervisor: supervisor)
         // Commit order matters: code first, then databases, then hosts, then the services that use them.
         registry.add(participant: code)
         registry.add(participant: DatabaseKind(catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot))
         registry.add(participant: hostKind)
+        registry.add(participant: storeKind)
+        registry.add(participant: queueKind)
         registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)
         registry.add(participant: UnsupportedKinds())
@@ -104,6 +110,8 @@ public final class Application: Sendable {
     /// parallel); from then on, `auto_start` services added to the registry start when committed.
     public func start() {
         serviceKind.markRunning()
+        storeKind.markRunning()
+        queueKind.markRunning()
         supervisor.start(supervisor.serviceIDs.filter { supervisor.lifecycle(of: $0)?.autoStart == true })
     }
 

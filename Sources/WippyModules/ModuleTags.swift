@@ -31,4 +31,8 @@ public enum ModuleTags {
     public static let registryHistory = UserdataTag.module(43)
     /// `events` Subscription: the subscription ID (`UInt64`); user value 1 is its channel.
     public static let eventSubscription = UserdataTag.module(16)
+    /// `store` Store: a retained `StoreHandle`.
+    public static let store = UserdataTag.module(70)
+    /// `queue` Message: a retained `ActiveDelivery`.
+    public static let queueMessage = UserdataTag.module(71)
 }

@@ -23,7 +23,7 @@ public enum StandardModules {
     public static func all(terminal: TerminalDevice?) -> [any LuaModule] {
         [
             TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(), WorkflowModule(),
-            Base64Module(), SystemModule(), RegistryModule(), EventsModule(),
+            Base64Module(), SystemModule(), RegistryModule(), EventsModule(), StoreModule(), QueueModule(),
         ]
     }
 }
