@@ -31,7 +31,7 @@ import WippyTestSupport
         }
         let settings = try await PostgresTestServer.freshSchema()
         try await PostgresTestServer.execute(settings, "CREATE TABLE cache (key TEXT PRIMARY KEY, value BYTEA, expires_at TIMESTAMPTZ)")
-        return (PostgresStoreConnection(configuration: try settings.clientConfiguration(), name: "test"), settings)
+        return (try PostgresStoreConnection(settings: settings, name: "test"), settings)
     }
 
     func kind(_ body: () throws -> Void) -> ErrorKind? {

@@ -98,8 +98,7 @@ final class StoreKind: RegistryParticipant, @unchecked Sendable {
                 case .sqlite(let sqlite):
                     connection = try SQLiteStoreConnection(path: sqlite.path)
                 case .postgres(let postgres):
-                    let client = try postgres.connectionSettings.clientConfiguration()
-                    let pg = PostgresStoreConnection(configuration: client, name: "\(database)")
+                    let pg = try PostgresStoreConnection(settings: postgres.connectionSettings, name: "\(database)")
                     do throws(WippyError) {
                         try pg.check()
                     } catch {
