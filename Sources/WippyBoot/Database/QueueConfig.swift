@@ -73,7 +73,8 @@ enum QueueConfig: Sendable, Equatable {
                 host = try reference(fields, "host", "a process.host entry", kinds: { $0 == "process.host" })
             } else {
                 guard let first = hosts().first else {
-                    throw WippyError.invalid("queue.consumer needs a process.host entry to run its handler on (none is declared)")
+                    // NotFound: the registry retries once the rest of the changeset is in.
+                    throw WippyError.notFound("queue.consumer needs a process.host entry to run its handler on (none is declared)")
                 }
                 host = first
             }

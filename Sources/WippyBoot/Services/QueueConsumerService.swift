@@ -89,7 +89,9 @@ final class QueueConsumerService: SupervisedService {
             }
             completion(settle)
         })
-        let starter = LuaProcessStarter(program: program, mode: .function, arguments: [delivery.message.body])
+        // A function.lua runs as a function call; a process.lua handler as a short process (as funcs.call does).
+        let mode: LuaProcess.Mode = program.kind == .function ? .function : .process
+        let starter = LuaProcessStarter(program: program, mode: mode, arguments: [delivery.message.body])
         node.spawn(on: host, starter: starter, options: options, pid: pid)
     }
 
