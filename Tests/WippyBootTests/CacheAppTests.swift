@@ -29,12 +29,12 @@ import WippyRuntime
             modules: [store]
             source: |
               local store = require("store")
-              return { square = function(n)
+              return { square = function(n, ttl)
                 local s = store.get("app:cache")
                 local cached = s:get("square:" .. n)
                 if cached ~= nil then return {value = cached.value, hit = true} end
                 local value = n * n
-                local ok, err = s:set("square:" .. n, {value = value}, 0.3)
+                local ok, err = s:set("square:" .. n, {value = value}, ttl)
                 if not ok then error(err) end
                 return {value = value, hit = false}
               end }
@@ -47,17 +47,19 @@ import WippyRuntime
               local time = require("time")
               return { main = function()
                 local out = {}
-                local function ask(n)
-                  local r = assert(funcs.call("app:square", n))
+                -- ttl 60 s: long enough to hit on a loaded machine; 0.05 s: surely gone after a 300 ms sleep
+                local function ask(n, ttl)
+                  local r = assert(funcs.call("app:square", n, ttl or 60))
                   out[#out + 1] = n .. "=" .. r.value .. (r.hit and " hit" or " miss")
                 end
                 ask(3) ask(4) ask(3) ask(4)
                 local s = store.get("app:cache")
                 local page = s:list({prefix = "square:"})
                 out[#out + 1] = "listed " .. #page.items .. " " .. page.items[1].key .. " " .. page.items[2].value.value
-                time.sleep("400ms")
-                out[#out + 1] = "after ttl " .. tostring(s:has("square:3"))
-                ask(3)
+                ask(5, 0.05)
+                time.sleep("300ms")
+                out[#out + 1] = "after ttl " .. tostring(s:has("square:5"))
+                ask(5, 0.05)
                 s:set("permanent", {1, 2, 3})
                 out[#out + 1] = "permanent " .. #s:get("permanent") .. " " .. tostring(s:delete("permanent")) .. " " .. tostring(s:delete("permanent"))
                 local _, err = s:get(false)
@@ -67,7 +69,7 @@ import WippyRuntime
         """
     }
 
-    static let expected = "3=9 miss, 4=16 miss, 3=9 hit, 4=16 hit, listed 2 square:3 16, after ttl false, 3=9 miss, "
+    static let expected = "3=9 miss, 4=16 miss, 3=9 hit, 4=16 hit, listed 2 square:3 16, 5=25 miss, after ttl false, 5=25 miss, "
         + "permanent 3 true false, bad key Invalid"
 
     final class App: TestApplication {
@@ -91,7 +93,7 @@ import WippyRuntime
     }
 
     @Test func cacheOnSQLiteStore() async throws {
-        let store = "    kind: store.sql\n    database: app:db\n    table_name: cache_entries\n    cleanup_interval: 50ms"
+        let store = "    kind: store.sql\n    database: app:db\n    table_name: cache_entries"
         let app = try App(index: Self.project(store: store), history: .memory) { project in
             try project.write("data/.keep", "")
             let queue = try DatabaseQueue(path: project.root + "/data/cache.db")

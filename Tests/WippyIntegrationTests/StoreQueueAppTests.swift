@@ -13,7 +13,7 @@ import Testing
             redelivered: retried:10 retried:15 retried:20 retried:25 retried:30 retried:5
             not data: cannot publish a function (at data)
             bad key: store key must be a string (got number)
-            ADA, ADA (cached), BOB, ADA (expired, recomputed)
+            ADA, ADA (cached), BOB, EVE, EVE (expired, recomputed)
 
             """)
         #expect(run.status == 0)

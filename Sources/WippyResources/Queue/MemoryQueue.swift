@@ -98,30 +98,37 @@ public final class MemoryQueue: Sendable {
     /// to run once the lock is released.
     private func dispatch(_ state: inout State) -> [() -> Void] {
         var work: [() -> Void] = []
-        while !state.ready.isEmpty, !state.order.isEmpty {
-            var chosen: UInt64?
-            for step in 0..<state.order.count {
-                let id = state.order[(state.turn + step) % state.order.count]
-                if let subscriber = state.subscribers[id], subscriber.credit > 0 {
-                    chosen = id
-                    state.turn = (state.turn + step + 1) % state.order.count
-                    break
-                }
-            }
-            guard let id = chosen, let message = state.ready.popFirst() else { break }
-            state.subscribers[id]!.credit -= 1
-            state.inFlight += 1
-            let delivery = QueueDelivery(message: message, queue: self, subscriber: id)
-            let deliver = state.subscribers[id]!.deliver
-            work.append { deliver(delivery) }
-        }
         let limit = maxLength
-        while state.ready.count < limit, let (message, published) = state.parked.popFirst() {
-            state.ready.append(message)
-            work.append { published(.success(())) }
-            if !state.order.isEmpty { work.append(contentsOf: dispatch(&state)) }
+        while true {
+            while !state.ready.isEmpty, let id = nextWithCredit(&state), let message = state.ready.popFirst() {
+                state.subscribers[id]!.credit -= 1
+                state.inFlight += 1
+                let delivery = QueueDelivery(message: message, queue: self, subscriber: id)
+                let deliver = state.subscribers[id]!.deliver
+                work.append { deliver(delivery) }
+            }
+            // Room made by the deliveries lets parked publishers in; their messages may go out at once.
+            var admitted = false
+            while state.ready.count < limit, let (message, published) = state.parked.popFirst() {
+                state.ready.append(message)
+                work.append { published(.success(())) }
+                admitted = true
+            }
+            if !admitted || state.order.isEmpty { return work }
         }
-        return work
+    }
+
+    /// The next subscriber in turn that has credit, nil when none has.
+    private func nextWithCredit(_ state: inout State) -> UInt64? {
+        let count = state.order.count
+        for step in 0..<count {
+            let id = state.order[(state.turn + step) % count]
+            if let subscriber = state.subscribers[id], subscriber.credit > 0 {
+                state.turn = (state.turn + step + 1) % count
+                return id
+            }
+        }
+        return nil
     }
 
     /// Refuses further publishes and fails parked ones.

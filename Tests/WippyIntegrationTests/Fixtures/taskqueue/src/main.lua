@@ -30,13 +30,14 @@ local function main(): integer
     local _, badkey = results:get(12)
     io.print("bad key: " .. tostring(badkey))
 
+    -- a minute: still cached on a loaded machine; 50 ms: surely gone after a 300 ms sleep
     local seen = {}
-    for _, key in ipairs({"ada", "ada", "bob"}) do
-        local r = assert(funcs.call("app:lookup", key))
+    for _, key in ipairs({"ada", "ada", "bob", "eve"}) do
+        local r = assert(funcs.call("app:lookup", key, key == "eve" and 0.05 or 60))
         seen[#seen + 1] = r.value .. (r.cached and " (cached)" or "")
     end
     time.sleep("300ms")
-    local r = assert(funcs.call("app:lookup", "ada"))
+    local r = assert(funcs.call("app:lookup", "eve", 0.05))
     seen[#seen + 1] = r.value .. (r.cached and " (cached)" or " (expired, recomputed)")
     io.print(table.concat(seen, ", "))
     return 0

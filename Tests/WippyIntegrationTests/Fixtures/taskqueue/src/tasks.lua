@@ -19,13 +19,13 @@ function M.process_task(task: {id: integer, values: {integer}, reply: string}): 
     return true
 end
 
--- A "slow" computation cached for 200 ms.
-function M.lookup(key: string): {value: string, cached: boolean}
+-- A "slow" computation cached for `ttl` seconds.
+function M.lookup(key: string, ttl: number): {value: string, cached: boolean}
     local cache = store.get("app:cache")
     local hit = cache:get(key)
     if hit then return {value = hit, cached = true} end
     local value = string.upper(key)
-    cache:set(key, value, 0.2)
+    cache:set(key, value, ttl)
     return {value = value, cached = false}
 end
 
