@@ -32,8 +32,9 @@ import WippyRuntime
               local logger = require("logger")
               local time = require("time")
               return { handle = function(job)
-                time.sleep("20ms")
                 local s = store.get("app:seen")
+                -- holds every handler until the test says go
+                while not s:has("go") do time.sleep("5ms") end
                 local first = s:put("job:" .. job.n, true, {only_if_absent = true})
                 logger:info((first and "handled " or "handled again ") .. job.n)
                 if #s:list({prefix = "job:"}).items == job.total then logger:info("every job handled") end
@@ -61,20 +62,34 @@ import WippyRuntime
         #expect(await test.log.wait(for: "service app:workers is running") != nil)
         let total = 30
         _ = try await test.run("app:producer", [.int(Int64(total))])
-        #expect(await test.log.wait(for: "handled 3") != nil)
+        let (lease, queue) = try app.runtime.resources.acquire(EntryID(parsing: "app:jobs"), as: MessageQueue.self, what: "a queue")
+        // Two handlers running (held), five buffered: seven taken from the queue.
+        var deadline = ContinuousClock.now + .seconds(20)
+        while queue.buffer.stats.inFlight < 7 {
+            try #require(ContinuousClock.now < deadline, "the consumer did not take its messages")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(queue.buffer.stats.inFlight == 7 && queue.buffer.stats.ready == total - 7)
         let consumer = try #require(app.registry.entry(EntryID(parsing: "app:workers")))
         _ = try app.registry.apply([.delete(consumer.id)])
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Stopping: the buffered five go back at once, the two running go on.
+        deadline = ContinuousClock.now + .seconds(20)
+        while queue.buffer.stats.inFlight > 2 {
+            try #require(ContinuousClock.now < deadline, "the buffered messages did not go back")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(app.supervisor.service(consumer.id) != nil)
+        let (storeLease, seen) = try app.runtime.resources.acquire(EntryID(parsing: "app:seen"), as: MemoryKeyValueStore.self, what: "a store")
+        try seen.set("go", true, ttl: nil)
+        storeLease.release()
+        deadline = ContinuousClock.now + .seconds(20)
         while app.supervisor.service(consumer.id) != nil {
             try #require(ContinuousClock.now < deadline, "the consumer did not stop")
             try await Task.sleep(for: .milliseconds(5))
         }
-        let (lease, queue) = try app.runtime.resources.acquire(EntryID(parsing: "app:jobs"), as: MessageQueue.self, what: "a queue")
-        let handled = test.log.messages.filter { $0.hasPrefix("handled ") }.count
-        #expect(queue.buffer.stats.inFlight == 0)
-        #expect(queue.buffer.stats.consumers == 0)
-        #expect(handled + queue.buffer.stats.ready == total)
-        #expect(handled < total)
+        #expect(test.log.messages.filter { $0.hasPrefix("handled ") }.count == 2)
+        #expect(queue.buffer.stats.inFlight == 0 && queue.buffer.stats.consumers == 0)
+        #expect(queue.buffer.stats.ready == total - 2)
         lease.release()
         _ = try app.registry.apply([.create(consumer)])
         #expect(await test.log.wait(for: "every job handled", within: .seconds(30)) != nil)
