@@ -134,3 +134,50 @@ import WippyRuntime
         #expect(app.app.runtime.resources.leaseCount(EntryID(parsing: "app:cache")) == 0)
     }
 }
+
+/// A store or queue used while its entry is still opening (a `-x` entry point runs as soon as the runtime
+/// starts) is waited for, off the worker, instead of failing.
+@Suite struct ResourceStartWaitTests {
+    static let project = """
+        version: "1.0"
+        namespace: app
+        entries:
+          - name: processes
+            kind: process.host
+            host: {workers: 1}
+            lifecycle: {auto_start: true}
+          - name: late
+            kind: store.memory
+            lifecycle: {auto_start: false}
+          - name: mem
+            kind: queue.driver.memory
+          - name: late_queue
+            kind: queue.queue
+            driver: app:mem
+            lifecycle: {auto_start: false}
+          - name: user
+            kind: process.lua
+            modules: [store, queue, logger]
+            source: |
+              local store = require("store")
+              local queue = require("queue")
+              local logger = require("logger")
+              return { main = function()
+                logger:info("asking")
+                local s, err = store.get("app:late")
+                if not s then return "store: " .. tostring(err) end
+                local ok, perr = queue.publish("app:late_queue", {x = 1})
+                return tostring(s:set("k", 1)) .. " " .. tostring(ok) .. " " .. tostring(perr)
+              end }
+        """
+
+    @Test func waitsForAStartingStoreAndQueue() async throws {
+        let app = try CacheAppTests.App(index: Self.project, history: .memory)
+        #expect(await app.log.wait(for: "service app:processes is running") != nil)
+        #expect(app.app.runtime.resources.current(EntryID(parsing: "app:late")) == nil)
+        async let result = app.run("app:user")
+        #expect(await app.log.wait(for: "asking") != nil)
+        app.app.supervisor.start([EntryID(parsing: "app:late"), EntryID(parsing: "app:late_queue")])
+        #expect(try await result.value.stringValue == "true true nil")
+    }
+}

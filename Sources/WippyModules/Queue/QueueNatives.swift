@@ -69,9 +69,33 @@ enum QueueNatives {
         }
         let queue: MessageQueue
         let lease: ResourceLease
+        let table = worker.runtime.resources
         do throws(WippyError) {
-            (lease, queue) = try worker.runtime.resources.acquire(id, as: MessageQueue.self, what: "a queue")
+            (lease, queue) = try table.acquire(id, as: MessageQueue.self, what: "a queue")
         } catch {
+            if ResourceStartWait.isStarting(error, id: id, in: table) {
+                // The queue is still opening (the application is starting): wait for it, and for room in
+                // it, off the worker.
+                return process.performBlocking(task, from: lua) { () throws(WippyError) in
+                    ResourceStartWait.wait(for: id, in: table)
+                    let (lease, queue) = try table.acquire(id, as: MessageQueue.self, what: "a queue")
+                    defer { lease.release() }
+                    try waitForCompletion { (done: @escaping @Sendable (Result<Void, WippyError>) -> Void) in
+                        do throws(WippyError) {
+                            if try queue.publish(body, headers: headers, published: done) { done(.success(())) }
+                        } catch {
+                            done(.failure(error))
+                        }
+                    }.get()
+                } resume: { thread, result in
+                    if case .failure(var failure) = result {
+                        if failure.kind != .invalid { failure.kind = .internal }
+                        return worker.fail(failure, context: "publish failed", on: thread)
+                    }
+                    thread.push(true)
+                    return 1
+                }
+            }
             var failure = error
             if failure.kind != .invalid { failure.kind = .internal }
             return worker.fail(failure, context: "publish failed", on: lua)

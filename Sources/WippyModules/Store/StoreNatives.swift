@@ -20,15 +20,33 @@ enum StoreNatives {
         guard lua.type(at: 1) == .string, let text = lua.string(at: 1) else { return lua.typeError(1, expected: "string") }
         guard !text.isEmpty else { return worker.fail(.invalid("store ID required"), on: lua) }
         let id = EntryID.resolve(text, in: process.program.entryID.namespace)
-        do throws(WippyError) {
-            let (lease, store) = try worker.runtime.resources.acquire(id, as: (any KeyValueStore).self, what: "a store")
+        let table = worker.runtime.resources
+        func push(_ lease: ResourceLease, _ store: any KeyValueStore, on thread: Lua) -> Int32 {
             let handle = StoreHandle(id: id, store: store, lease: lease, process: process)
-            RetainedObject.push(handle, tag: ModuleTags.store, userValues: 0, state: worker, on: lua)
+            RetainedObject.push(handle, tag: ModuleTags.store, userValues: 0, state: worker, on: thread)
             return 1
-        } catch {
+        }
+        func fail(_ error: WippyError, on thread: Lua) -> Int32 {
             var failure = error
             if failure.kind != .invalid { failure.kind = .internal }
-            return worker.fail(failure, context: "store.get", on: lua)
+            return worker.fail(failure, context: "store.get", on: thread)
+        }
+        do throws(WippyError) {
+            let (lease, store) = try table.acquire(id, as: (any KeyValueStore).self, what: "a store")
+            return push(lease, store, on: lua)
+        } catch {
+            // A store still opening (the application is starting): wait for it off the worker.
+            guard ResourceStartWait.isStarting(error, id: id, in: table), let task = LuaTask.current(lua) else { return fail(error, on: lua) }
+            return process.performBlocking(task, from: lua) { () throws(WippyError) in
+                ResourceStartWait.wait(for: id, in: table)
+            } resume: { thread, _ in
+                do throws(WippyError) {
+                    let (lease, store) = try table.acquire(id, as: (any KeyValueStore).self, what: "a store")
+                    return push(lease, store, on: thread)
+                } catch {
+                    return fail(error, on: thread)
+                }
+            }
         }
     }
 
