@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "WippyResources",
             dependencies: [
-                "WippyCore", "WippyStore",
+                "WippyCore", "WippyStore", "WippyCodecs",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "WippyStoreTests",
             dependencies: [
-                "WippyStore", "WippyBoot", "WippyCore", "WippyTestSupport",
+                "WippyStore", "WippyBoot", "WippyCore", "WippyTestSupport", "WippyResources", "WippyModules", "WippyRuntime",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // A second connection to the PostgreSQL test server: schemas per test, tampering, observing.
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -6,7 +6,7 @@ set -eu
 WIPPY=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 cd "$(dirname "$0")/app"
-WORKLOADS=${*:-"spawn_wait ring pingpong timers churn registry_find registry_event reload history"}
+WORKLOADS=${*:-"spawn_wait ring pingpong timers churn registry_find registry_event reload history store_queue"}
 for workload in $WORKLOADS; do
     case $workload in
         # Hot reload: save a Lua file, time until the first call served by the new code (bench/reload.py).
@@ -19,6 +19,8 @@ for workload in $WORKLOADS; do
             (cd ../workflows && rm -rf .wippy && for w in latency seq concurrent park evicted; do
                 "$WIPPY" run --history memory -x wfbench:run $w || exit 1; rm -rf .wippy; done)
             python3 ../workflows.py "$WIPPY" "${WFBENCH_RECOVERY_N:-100}" ;;
+        # store.memory get/set and queue publish -> consume throughput (bench/storequeue).
+        store_queue) (cd ../storequeue && "$WIPPY" run --history memory -x sqbench:run) ;;
         *) "$WIPPY" run --history memory -x bench:run "$workload" ;;
     esac
 done

@@ -44,6 +44,8 @@ public final class Application: Sendable {
     let hostKind: HostKind
     let workflowHostKind: WorkflowHostKind
     let serviceKind: ServiceKind
+    let storeKind: StoreKind
+    let queueKind: QueueKind
     /// The control socket of a running `wippy run` (``serveControl()``).
     let control = Mutex<ControlServer?>(nil)
     /// The exit code Lua asked for with `system.exit` (once it did), and what to call then (the run's
@@ -79,6 +81,8 @@ public final class Application: Sendable {
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
         workflowHostKind = WorkflowHostKind(runtime: runtime, supervisor: supervisor, projectRoot: options.projectRoot, code: code)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
+        storeKind = StoreKind(resources: runtime.resources, supervisor: supervisor, databases: databases)
+        queueKind = QueueKind(runtime: runtime, supervisor: supervisor)
         runtime.resources.install(EnvRegistry.tableID, environment)
         let envKind = EnvKind(registry: environment, projectRoot: options.projectRoot)
         registry.set(expander: envKind)
@@ -92,6 +96,8 @@ public final class Application: Sendable {
             registry.add(participant: kind)
         }
         registry.add(participant: hostKind)
+        registry.add(participant: storeKind)
+        registry.add(participant: queueKind)
         registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)
         registry.add(participant: UnsupportedKinds())
@@ -116,6 +122,8 @@ public final class Application: Sendable {
     /// parallel); from then on, `auto_start` services added to the registry start when committed.
     public func start() {
         serviceKind.markRunning()
+        storeKind.markRunning()
+        queueKind.markRunning()
         supervisor.start(supervisor.serviceIDs.filter { supervisor.lifecycle(of: $0)?.autoStart == true })
     }
 

@@ -55,4 +55,8 @@ public enum ModuleTags {
     public static let sqlPlaceholderFormat = UserdataTag.module(85)
     /// `run_with` QueryExecutor: user values 1 (the DB or Tx handle), 2 (SQL text) and 3 (arguments array).
     public static let sqlQueryExecutor = UserdataTag.module(86)
+    /// `store` Store: a retained `StoreHandle`.
+    public static let store = UserdataTag.module(76)
+    /// `queue` Message: a retained `ActiveDelivery`.
+    public static let queueMessage = UserdataTag.module(77)
 }

@@ -24,6 +24,7 @@ public enum StandardModules {
         [
             TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(), WorkflowModule(),
             Base64Module(), SystemModule(), RegistryModule(), EventsModule(), EnvModule(), FSModule(), ExecModule(),
+            StoreModule(), QueueModule(),
         ]
     }
 }

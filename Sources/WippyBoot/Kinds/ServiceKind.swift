@@ -67,7 +67,10 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
                 }
             }
         }
-        graphMayChange = !staged.isEmpty || !removed.isEmpty || transaction.applied.contains { graphWatch.covers($0.id) }
+        graphMayChange = !staged.isEmpty || !removed.isEmpty || transaction.applied.contains { change in
+            graphWatch.covers(change.id) || ServiceKind.resourceKinds.contains(change.entry.kind)
+                || change.original.map { ServiceKind.resourceKinds.contains($0.kind) } ?? false
+        }
         if graphMayChange { try checkAcyclic(transaction) }
     }
 
@@ -146,6 +149,9 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
         supervisor.setGraph(finder.graph(services: services, entries: transaction.working, previous: supervisor.graph))
         graphWatch = GraphWatch(services: ids, requires: services, entries: transaction.working, resolver: finder.resolver)
     }
+
+    /// Supervised resource kinds registered by other handlers: adding or removing one changes the graph.
+    static let resourceKinds: Set<String> = StoreConfig.kinds.union(QueueConfig.kinds)
 
     /// Kinds a service's validity depends on: the service itself, its process, its host.
     static let validationKinds: Set<String> = HostKind.kinds.union(["process.service", "process.lua", "workflow.lua"])

@@ -1,0 +1,119 @@
+import Synchronization
+import WippyCore
+import WippyResources
+import WippyRuntime
+import WippyStore
+
+/// The registry handler of `store.memory` and `store.sql`: checks each entry when it is created or changed
+/// (a bad one rejects the changeset naming the entry and the field), and keeps one ``ResourceService`` per
+/// entry under the supervisor, which opens the store and installs it in the runtime's ``ResourceTable``.
+/// A changed entry is swapped live (new `store.get` calls get the new store; handles already taken finish
+/// on the old one); a deleted one stops being served. `store.kv.raft` / `store.kv.crdt` are refused by name.
+///
+/// `store.sql` opens its own connections to the database the entry names, from the decoded `db.sql.*`
+/// configuration (``DatabaseCatalog``); when the `sql` module's live database resources exist, it should
+/// run on those instead (``SQLStoreConnection`` is the seam).
+final class StoreKind: RegistryParticipant, @unchecked Sendable {
+    let resources: ResourceTable
+    let supervisor: Supervisor
+    let databases: DatabaseCatalog
+    let environment: EnvironmentLookup
+    private let live = Mutex<[EntryID: StoreConfig]>([:])
+    private let running = Atomic<Bool>(false)
+    // Staged by the running transaction.
+    private var staged: [EntryID: StoreConfig] = [:]
+    private var removed: Set<EntryID> = []
+
+    init(resources: ResourceTable, supervisor: Supervisor, databases: DatabaseCatalog, environment: EnvironmentLookup = .process) {
+        self.resources = resources
+        self.supervisor = supervisor
+        self.databases = databases
+        self.environment = environment
+    }
+
+    func handles(kind: String) -> Bool { StoreConfig.kinds.contains(kind) || StoreConfig.unsupportedKinds.contains(kind) }
+
+    func prepare(_ change: RegistryChange, in transaction: RegistryTransaction) throws(WippyError) {
+        switch change.kind {
+        case .create, .update:
+            staged[change.id] = try StoreConfig.decode(change.entry, environment: environment) { transaction.entry($0)?.kind }
+            removed.remove(change.id)
+        case .delete:
+            staged[change.id] = nil
+            removed.insert(change.id)
+        }
+    }
+
+    func commit(_ transaction: RegistryTransaction) {
+        for id in removed.sorted() where live.withLock({ $0.removeValue(forKey: id) }) != nil {
+            supervisor.remove(id)
+            resources.remove(id)
+        }
+        var toStart: [EntryID] = []
+        for (id, config) in staged.sorted(by: { $0.key < $1.key }) {
+            let service = ResourceService(id: id, kind: kindName(config), table: resources, open: opener(id, config))
+            let existed = live.withLock { live -> Bool in
+                defer { live[id] = config }
+                return live[id] != nil
+            }
+            if existed {
+                supervisor.replace(id, service: service, lifecycle: config.lifecycle)
+            } else {
+                supervisor.register(id, service: service, lifecycle: config.lifecycle)
+                if config.lifecycle.autoStart { toStart.append(id) }
+            }
+        }
+        staged = [:]
+        removed = []
+        if running.load(ordering: .acquiring) { supervisor.start(toStart) }
+    }
+
+    func discard(_ transaction: RegistryTransaction) {
+        staged = [:]
+        removed = []
+    }
+
+    /// From now on, new `auto_start` stores open when they are committed.
+    func markRunning() { running.store(true, ordering: .releasing) }
+
+    private func kindName(_ config: StoreConfig) -> String {
+        switch config {
+        case .memory: MemoryKeyValueStore.kindName
+        case .sql: SQLKeyValueStore.kindName
+        }
+    }
+
+    private func opener(_ id: EntryID, _ config: StoreConfig) -> ResourceService.Opener {
+        let databases = databases
+        switch config {
+        case .memory(let maxSize, let interval, _):
+            return { () throws(WippyError) in MemoryKeyValueStore(maxSize: maxSize, cleanupInterval: interval) }
+        case .sql(let database, let layout, let interval, _):
+            return { () throws(WippyError) in
+                guard let databaseConfig = databases.config(database) else {
+                    throw WippyError.notFound("database \(database) is not declared")
+                }
+                let connection: any SQLStoreConnection
+                switch databaseConfig {
+                case .sqlite(let sqlite):
+                    connection = try SQLiteStoreConnection(path: sqlite.path)
+                case .postgres(let postgres):
+                    let pg = try PostgresStoreConnection(settings: postgres.connectionSettings, name: "\(database)")
+                    do throws(WippyError) {
+                        try pg.check()
+                    } catch {
+                        pg.close()
+                        throw error
+                    }
+                    connection = pg
+                }
+                do throws(WippyError) {
+                    return try SQLKeyValueStore(connection: connection, layout: layout, cleanupInterval: interval)
+                } catch {
+                    connection.close()
+                    throw error
+                }
+            }
+        }
+    }
+}

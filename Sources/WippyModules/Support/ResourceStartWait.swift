@@ -1,0 +1,22 @@
+import Foundation
+import WippyCore
+
+/// Waiting for a resource entry that is declared but still opening (a `wippy run -x` entry point may run
+/// before the stores and queues it uses have started). Runs on the blocking pool only: it sleeps.
+enum ResourceStartWait {
+    /// How long a call waits for a starting resource before it fails with "not started yet".
+    static let limit: Duration = .seconds(30)
+
+    /// True when `error` (from acquiring `id`) means it is starting: not open and not failed.
+    static func isStarting(_ error: WippyError, id: EntryID, in table: ResourceTable) -> Bool {
+        error.kind == .unavailable && table.failure(id) == nil && table.current(id) == nil && table.ids.contains(id)
+    }
+
+    /// Waits until `id` is open or failed, or `limit` passed.
+    static func wait(for id: EntryID, in table: ResourceTable) {
+        let deadline = ContinuousClock.now + limit
+        while table.current(id) == nil && table.failure(id) == nil && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+    }
+}

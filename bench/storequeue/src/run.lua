@@ -1,0 +1,17 @@
+-- Starts the driver on the process host and prints its `name value unit` lines.
+local io = require("io")
+
+local function main(): integer
+    process.spawn("sqbench:driver", "sqbench:processes", process.pid())
+    local reply = process.inbox():receive()
+    if reply:topic() == "error" then
+        io.eprint("benchmark failed: " .. tostring(reply:payload():data()))
+        return 1
+    end
+    for _, line in ipairs(reply:payload():data()) do
+        io.print(line)
+    end
+    return 0
+end
+
+return { main = main }
