@@ -78,7 +78,8 @@ public final class Application: Sendable {
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
         // Commit order matters: code first, then databases, then hosts, then the services that use them.
         registry.add(participant: code)
-        registry.add(participant: DatabaseKind(catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot))
+        registry.add(participant: DatabaseKind(
+            catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot, resources: runtime.resources))
         registry.add(participant: hostKind)
         registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)

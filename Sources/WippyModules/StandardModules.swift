@@ -7,7 +7,7 @@ public import WippyRuntime
 /// let runtime = LuaRuntime(node: node, modules: StandardModules.all(terminal: terminal), logger: logger)
 /// ```
 public enum StandardModules {
-    /// `time`, `funcs`, `ctx`, `io`, `logger`, `json`, `uuid`, `base64`, `system`, `registry` and `events`.
+    /// `time`, `funcs`, `ctx`, `io`, `logger`, `json`, `uuid`, `base64`, `system`, `registry`, `events` and `sql`.
     ///
     /// Their classes (``WippyRuntime/LuaModule/classes``; a `workflow.lua` may list only deterministic and
     /// workflow modules, spec durable-cluster-ai.md §1.4):
@@ -16,14 +16,14 @@ public enum StandardModules {
     /// |---|---|
     /// | deterministic | `json`, `base64` |
     /// | workflow | `time`, `funcs`, `ctx`, `uuid` (and `process`, given to every executable entry) |
-    /// | io | `io`, `logger`, `system`, `registry`, `events` |
+    /// | io | `io`, `logger`, `system`, `registry`, `events`, `sql` |
     ///
     /// - Parameter terminal: the device `io` reads and writes on a `terminal.host`; `nil` makes every `io`
     ///   call fail with `Unavailable` ("no terminal context").
     public static func all(terminal: TerminalDevice?) -> [any LuaModule] {
         [
             TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(), WorkflowModule(),
-            Base64Module(), SystemModule(), RegistryModule(), EventsModule(),
+            Base64Module(), SystemModule(), RegistryModule(), EventsModule(), SQLModule(),
         ]
     }
 }
