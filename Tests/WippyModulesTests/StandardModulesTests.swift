@@ -7,7 +7,7 @@ import WippyRuntime
 @Suite struct StandardModulesTests {
     @Test func listsEveryModuleOnce() {
         let names = StandardModules.all(terminal: nil).map(\.name)
-        #expect(names.sorted() == ["base64", "ctx", "events", "funcs", "io", "json", "logger", "registry", "system", "time", "uuid", "workflow"])
+        #expect(names.sorted() == ["base64", "ctx", "events", "funcs", "io", "json", "logger", "registry", "sql", "system", "time", "uuid", "workflow"])
     }
 
     @Test func requireReturnsTheSameValueAsTheGlobal() async {
