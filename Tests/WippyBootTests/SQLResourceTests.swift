@@ -48,7 +48,7 @@ import WippyRuntime
             kind: process.service
             process: writer
             host: app:processes
-            lifecycle: {auto_start: true, depends_on: [app:db]}
+            lifecycle: {auto_start: true, depends_on: [app:db], stop_timeout: 100ms}
         """
 
     static func count(_ path: String) throws -> Int {
