@@ -173,6 +173,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WippyResourcesTests",
+            dependencies: [
+                "WippyResources", "WippyCore", "WippyStore", "WippyTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WippyBootTests",
             dependencies: [
                 "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime", "WippyResources",

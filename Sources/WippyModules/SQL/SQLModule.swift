@@ -72,23 +72,39 @@ public struct SQLModule: LuaModule {
         }
     }
 
-    /// `sql.get(id)`: `DB, nil` or `nil, err`.
+    /// `sql.get(id)`: `DB, nil` or `nil, err`. A database that is still opening (the application is
+    /// starting, or its entry was just added) is waited for, suspending only the calling process.
     static let get: LuaNativeFunction = { state in
         let lua = Lua(state!)
         let worker = LuaWorkerState.of(lua)
         guard lua.type(at: 1) == .string, let text = lua.string(at: 1) else { return lua.typeError(1, expected: "string") }
         guard !text.isEmpty else { return worker.fail(.invalid("sql.get: database ID is empty"), on: lua) }
-        guard let process = LuaProcess.current(lua) else { return lua.raise("sql.get needs a running process") }
+        guard LuaProcess.current(lua) != nil else { return lua.raise("sql.get needs a running process") }
         let id = EntryID(parsing: text)
-        let acquired: (lease: ResourceLease, resource: any SQLDatabase)
+        let resources = worker.runtime.resources
         do throws(WippyError) {
-            acquired = try worker.runtime.resources.acquire(id, as: (any SQLDatabase).self, what: "a SQL database")
+            return push(try resources.acquire(id, as: (any SQLDatabase).self, what: "a SQL database"), on: lua)
         } catch {
-            return worker.fail(error, context: "acquire resource", on: lua)
+            guard error.kind == .unavailable else { return worker.fail(error, context: "acquire resource", on: lua) }
+        }
+        // Not open (yet): wait until its start settles, then try once more.
+        return SQLCall.run(lua, { completion in resources.whenStarted(id) { completion(.success(())) } }) { thread, _ in
+            do throws(WippyError) {
+                return push(try resources.acquire(id, as: (any SQLDatabase).self, what: "a SQL database"), on: thread)
+            } catch {
+                return LuaWorkerState.of(thread).fail(error, context: "acquire resource", on: thread)
+            }
+        }
+    }
+
+    private static func push(_ acquired: (lease: ResourceLease, resource: any SQLDatabase), on lua: Lua) -> Int32 {
+        guard let process = LuaProcess.current(lua) else {
+            acquired.lease.release()
+            return lua.raise("sql.get needs a running process")
         }
         let handle = SQLDatabaseHandle(lease: acquired.lease, database: acquired.resource, process: process)
         handle.cleanup = process.addCleanup { [handle] in handle.release() }
-        RetainedObject.push(handle, tag: ModuleTags.sqlDatabase, userValues: 0, state: worker, on: lua)
+        RetainedObject.push(handle, tag: ModuleTags.sqlDatabase, userValues: 0, state: LuaWorkerState.of(lua), on: lua)
         return 1
     }
 

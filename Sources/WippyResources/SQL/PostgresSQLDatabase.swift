@@ -49,20 +49,20 @@ public final class PostgresSQLDatabase: SQLDatabase {
         } catch {
             throw PostgresSQLDatabase.connectFailure(name, settings, error)
         }
-        let pending = Mutex<PostgresConnection?>(first)
         pool = SQLConnectionPool(
             limits: .init(
                 maxOpen: maxOpen, maxIdle: maxIdle > 0 ? maxIdle : PostgresSQLDatabase.defaultMaxIdle, maxLifetime: maxLifetime),
             open: { completion in
-                if let ready = pending.withLock({ (value: inout PostgresConnection?) -> PostgresConnection? in defer { value = nil }; return value }) {
-                    return completion(.success(ready))
-                }
                 connect().whenComplete { result in
                     completion(result.mapError { PostgresSQLDatabase.connectFailure(name, settings, $0) })
                 }
             },
-            close: { connection in _ = connection.close() as EventLoopFuture<Void> },
+            close: { connection in
+                // Kept until closed: postgres-nio insists a connection is closed before it is freed.
+                (connection.close() as EventLoopFuture<Void>).whenComplete { _ in withExtendedLifetime(connection) {} }
+            },
             isBroken: { $0.isClosed })
+        pool.seed(first)
     }
 
     static func connectFailure(_ name: String, _ settings: PostgresConnectionSettings, _ error: any Error) -> WippyError {

@@ -74,6 +74,17 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
         return now - pooled.opened >= lifetime
     }
 
+    /// Adds a connection opened beforehand (the one a database opens to check its settings) as idle.
+    public func seed(_ connection: Connection) {
+        let kept = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.open += 1
+            state.idle.append(Pooled(connection, opened: .now))
+            return true
+        }
+        if !kept { closeConnection(connection) }
+    }
+
     /// An idle connection at once, or nil when none is idle (nothing is opened and nobody waits).
     public func acquireIdle() -> Pooled? {
         let now = ContinuousClock.now

@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 public import WippyCore
 import Synchronization
 
@@ -36,13 +39,9 @@ public final class SQLiteSQLDatabase: SQLDatabase {
             first.close()
             throw error
         }
-        let pending = Mutex<SQLiteConnection?>(first)
         pool = SQLConnectionPool(
             limits: .init(maxOpen: 1, maxIdle: 1, maxLifetime: path == nil ? nil : maxLifetime),
             open: { completion in
-                if let ready = pending.withLock({ (value: inout SQLiteConnection?) -> SQLiteConnection? in defer { value = nil }; return value }) {
-                    return completion(.success(ready))
-                }
                 executor.async {
                     do throws(WippyError) {
                         completion(.success(try SQLiteConnection(path: path, name: label)))
@@ -52,6 +51,7 @@ public final class SQLiteSQLDatabase: SQLDatabase {
                 }
             },
             close: { connection in executor.async { connection.close() } })
+        pool.seed(first)
     }
 
     public func close() { pool.close() }
@@ -76,8 +76,15 @@ public final class SQLiteSQLDatabase: SQLDatabase {
         }
     }
 
+    /// Whether reads may run inline (``queryIfImmediate(_:_:)``); `WIPPY_SQLITE_INLINE_READS=0` sends
+    /// every read through the executor (to measure what the hand-off costs).
+    public static let inlineReads: Bool = {
+        guard let raw = getenv("WIPPY_SQLITE_INLINE_READS") else { return true }
+        return String(cString: raw) != "0"
+    }()
+
     public func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>? {
-        guard let pooled = pool.acquireIdle() else { return nil }
+        guard Self.inlineReads, let pooled = pool.acquireIdle() else { return nil }
         defer { pool.release(pooled) }
         return pooled.connection.query(sql, arguments, immediate: true)
     }
