@@ -39,6 +39,8 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     func close() {
+        hot = nil
+        columns = [:]
         try? queue.close()
     }
 
@@ -62,11 +64,33 @@ final class SQLiteConnection: @unchecked Sendable {
 
     // MARK: - Running statements (the holder of the connection calls these)
 
+    /// The last read run inline: the next inline run of the same SQL skips GRDB's statement cache and
+    /// queue (the connection is this caller's alone, lent by the pool).
+    private final class HotRead {
+        let sql: String
+        let statement: Statement
+        var columns: [SQLiteColumn]
+        init(sql: String, statement: Statement, columns: [SQLiteColumn]) {
+            self.sql = sql
+            self.statement = statement
+            self.columns = columns
+        }
+    }
+    private var hot: HotRead?
+    /// The `sqlite3` handle (GRDB opens it in multi-thread mode; the pool lends it to one user at a time).
+    private lazy var handle: OpaquePointer? = queue.inDatabase { $0.sqliteConnection }
+
     /// Runs `sql` and reads every row.
     ///
     /// - Parameter immediate: the inline path: nil is returned (nothing was done) when the statement could
     ///   change data, or when SQLite would have to wait for a lock.
     func query(_ sql: String, _ arguments: [SQLValue], immediate: Bool = false) -> Result<SQLRows, WippyError>? {
+        if immediate, let hot, hot.sql == sql {
+            let statement = hot.statement.sqliteStatement
+            let count = sqlite3_column_count(statement)
+            if count != Int32(hot.columns.count) { hot.columns = Self.columns(of: statement, count: count) }
+            return Self.read(statement, db: handle, arguments, columns: hot.columns, immediate: true)
+        }
         do {
             return try queue.inDatabase { db -> Result<SQLRows, WippyError>? in
                 let statement = try db.cachedStatement(sql: sql)
@@ -74,34 +98,43 @@ final class SQLiteConnection: @unchecked Sendable {
                 let count = sqlite3_column_count(handle)
                 if immediate {
                     guard sqlite3_stmt_readonly(handle) != 0, count > 0 else { return nil }
-                    sqlite3_busy_timeout(db.sqliteConnection, 0)
                 }
-                defer {
-                    sqlite3_reset(handle)
-                    sqlite3_clear_bindings(handle)
-                    if immediate { sqlite3_busy_timeout(db.sqliteConnection, SQLiteConnection.busyTimeoutMilliseconds) }
-                }
-                if let error = bind(arguments, to: handle, db: db.sqliteConnection) { return .failure(error) }
                 let columns = self.columns(of: statement, handle: handle, count: count)
-                var rows: [[SQLValue]] = []
-                while true {
-                    let code = sqlite3_step(handle)
-                    if code == SQLITE_ROW {
-                        var row: [SQLValue] = []
-                        row.reserveCapacity(Int(count))
-                        for index in 0..<count { row.append(Self.read(handle, index, columns[Int(index)])) }
-                        rows.append(row)
-                        continue
-                    }
-                    if code == SQLITE_DONE { break }
-                    if immediate && (code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED) { return nil }
-                    return .failure(Self.failure("query", code: code, message: String(cString: sqlite3_errmsg(db.sqliteConnection))))
-                }
-                return .success(SQLRows(columns: columns.map(\.name), rows: rows))
+                if immediate { hot = HotRead(sql: sql, statement: statement, columns: columns) }
+                return Self.read(handle, db: db.sqliteConnection, arguments, columns: columns, immediate: immediate)
             }
         } catch {
             return .failure(Self.failure("query", error))
         }
+    }
+
+    /// Binds, steps to the end and resets `statement`; nil on the inline path when SQLite reports a lock.
+    private static func read(
+        _ statement: OpaquePointer, db: OpaquePointer?, _ arguments: [SQLValue], columns: [SQLiteColumn], immediate: Bool
+    ) -> Result<SQLRows, WippyError>? {
+        if immediate { sqlite3_busy_timeout(db, 0) }
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            if immediate { sqlite3_busy_timeout(db, SQLiteConnection.busyTimeoutMilliseconds) }
+        }
+        if let error = bind(arguments, to: statement, db: db) { return .failure(error) }
+        let count = Int32(columns.count)
+        var rows: [[SQLValue]] = []
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_ROW {
+                var row: [SQLValue] = []
+                row.reserveCapacity(Int(count))
+                for index in 0..<count { row.append(Self.read(statement, index, columns[Int(index)])) }
+                rows.append(row)
+                continue
+            }
+            if code == SQLITE_DONE { break }
+            if immediate && (code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED) { return nil }
+            return .failure(Self.failure("query", code: code, message: String(cString: sqlite3_errmsg(db))))
+        }
+        return .success(SQLRows(columns: columns.map(\.name), rows: rows))
     }
 
     /// Runs `sql` (several statements when there are no arguments) and reports the changes.
@@ -118,7 +151,7 @@ final class SQLiteConnection: @unchecked Sendable {
                         sqlite3_reset(handle)
                         sqlite3_clear_bindings(handle)
                     }
-                    if let error = bind(arguments, to: handle, db: connection) { return .failure(error) }
+                    if let error = Self.bind(arguments, to: handle, db: connection) { return .failure(error) }
                     var code = sqlite3_step(handle)
                     while code == SQLITE_ROW { code = sqlite3_step(handle) }
                     guard code == SQLITE_DONE else {
@@ -159,7 +192,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    private func bind(_ arguments: [SQLValue], to handle: OpaquePointer, db: OpaquePointer?) -> WippyError? {
+    private static func bind(_ arguments: [SQLValue], to handle: OpaquePointer, db: OpaquePointer?) -> WippyError? {
         let expected = Int(sqlite3_bind_parameter_count(handle))
         guard arguments.count <= expected else {
             return WippyError.invalid("query: \(arguments.count) arguments given, the statement takes \(expected)")
@@ -194,14 +227,17 @@ final class SQLiteConnection: @unchecked Sendable {
     private func columns(of statement: Statement, handle: OpaquePointer, count: Int32) -> [SQLiteColumn] {
         let key = ObjectIdentifier(statement)
         if let known = columns[key], known.count == Int(count) { return known }
-        var found: [SQLiteColumn] = []
-        for index in 0..<count {
-            let name = sqlite3_column_name(handle, index).map { String(cString: $0) } ?? ""
-            let declared = sqlite3_column_decltype(handle, index).map { String(cString: $0).lowercased() } ?? ""
-            found.append(SQLiteColumn(name: name, declared: declared))
-        }
+        let found = Self.columns(of: handle, count: count)
         columns[key] = found
         return found
+    }
+
+    private static func columns(of handle: OpaquePointer, count: Int32) -> [SQLiteColumn] {
+        (0..<count).map { index in
+            SQLiteColumn(
+                name: sqlite3_column_name(handle, index).map { String(cString: $0) } ?? "",
+                declared: sqlite3_column_decltype(handle, index).map { String(cString: $0).lowercased() } ?? "")
+        }
     }
 
     private static func read(_ handle: OpaquePointer, _ index: Int32, _ column: SQLiteColumn) -> SQLValue {
