@@ -35,8 +35,10 @@ enum SQLCall {
         }
     }
 
+    /// - Parameter timeout: when given, the wait ends with `Timeout` (`timeoutMessage`) after it.
     static func run<Value: Sendable>(
-        _ lua: Lua, _ start: (@escaping SQLCompletion<Value>) -> Void, push: @escaping (Lua, Value) -> Int32
+        _ lua: Lua, timeout: Duration? = nil, timeoutMessage: String = "timed out",
+        _ start: (@escaping SQLCompletion<Value>) -> Void, push: @escaping (Lua, Value) -> Int32
     ) -> Int32 {
         let worker = LuaWorkerState.of(lua)
         func finish(_ result: Result<Value, WippyError>, on thread: Lua) -> Int32 {
@@ -53,7 +55,8 @@ enum SQLCall {
         let process = task.process
         let token = process.suspend(task) { thread, completion in
             guard case .custom(let value)? = completion, let outcome = value as? Outcome<Value> else {
-                return finish(.failure(.internal("sql: the call ended without a result")), on: thread)
+                // The timer of `timeout` (the only other completion this token gets).
+                return finish(.failure(timeout == nil ? .internal("sql: the call ended without a result") : .timeout(timeoutMessage)), on: thread)
             }
             return finish(outcome.result, on: thread)
         }
@@ -66,6 +69,10 @@ enum SQLCall {
         if let early {
             process.cancelSuspension(task, token: token)
             return finish(early, on: lua)
+        }
+        if let timeout {
+            let (seconds, attoseconds) = timeout.components
+            cell.worker.arm(cell, after: UInt64(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)), token: token)
         }
         return lua.yieldToScheduler()
     }

@@ -87,8 +87,11 @@ public struct SQLModule: LuaModule {
         } catch {
             guard error.kind == .unavailable else { return worker.fail(error, context: "acquire resource", on: lua) }
         }
-        // Not open (yet): wait until its start settles, then try once more.
-        return SQLCall.run(lua, { completion in resources.whenStarted(id) { completion(.success(())) } }) { thread, _ in
+        // Not open (yet): wait until its start settles (at most `startWait`), then try once more.
+        return SQLCall.run(
+            lua, timeout: startWait, timeoutMessage: "sql.get: \(id) did not start within \(startWait)",
+            { completion in resources.whenStarted(id) { completion(.success(())) } }
+        ) { thread, _ in
             do throws(WippyError) {
                 return push(try resources.acquire(id, as: (any SQLDatabase).self, what: "a SQL database"), on: thread)
             } catch {
@@ -96,6 +99,9 @@ public struct SQLModule: LuaModule {
             }
         }
     }
+
+    /// How long `sql.get` waits for a database that is still opening.
+    static let startWait: Duration = .seconds(30)
 
     private static func push(_ acquired: (lease: ResourceLease, resource: any SQLDatabase), on lua: Lua) -> Int32 {
         guard let process = LuaProcess.current(lua) else {
