@@ -178,4 +178,49 @@ let portableExpected: Payload = .array([
         #expect(result.error == nil, "\(String(describing: result.error))")
         #expect(result.value == .array(["integer", "real", "text", "blob", "null", "12", "null"]))
     }
+
+    @Test func badInputIsAClearErrorAndTheProcessGoesOn() async throws {
+        let sql = SQLHarness()
+        _ = try sql.sqlite()
+        let result = await sql.run("""
+            local sql = require("sql")
+            local db = sql.get("app:db")
+            local out = {}
+            local function add(v) out[#out + 1] = v end
+            assert(db:execute("CREATE TABLE t (v INTEGER NOT NULL)"))
+            -- raised: the SQL is not a string, the receiver is not a DB, binary of a number
+            add((pcall(db.query, db, 42)))
+            add((pcall(db.query, {}, "SELECT 1")))
+            add((pcall(sql.as.binary, 12)))
+            -- returned: a NOT NULL column given a function (bound as NULL), bad options
+            local _, nn = db:execute("INSERT INTO t VALUES (?)", {function() end})
+            add(nn:kind())
+            local _, opt = db:begin("fast")
+            add(opt:kind())
+            -- a statement of a transaction closes with it; a failed statement leaves the transaction usable
+            local tx = assert(db:begin())
+            local st = assert(tx:prepare("INSERT INTO t VALUES (?)"))
+            assert(st:execute({1}))
+            local _, bad = tx:execute("INSERT INTO nowhere VALUES (1)")
+            add(bad:message())
+            assert(tx:commit())
+            local _, closed = st:execute({2})
+            add(closed:message())
+            local _, sp = tx:savepoint("x")
+            add(sp:message())
+            local rows = assert(db:query("SELECT v FROM t"))
+            add(#rows)
+            -- savepoint names are checked
+            tx = assert(db:begin())
+            local _, name = tx:savepoint("a-b")
+            add(name:kind())
+            assert(tx:rollback())
+            return out
+            """)
+        #expect(result.error == nil, "\(String(describing: result.error))")
+        #expect(result.value == .array([
+            false, false, false, "Conflict", "Invalid", "execute: no such table: nowhere", "statement is closed",
+            "transaction is not active", 1, "Invalid",
+        ]))
+    }
 }
