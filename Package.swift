@@ -116,6 +116,7 @@ let package = Package(
             name: "WippyResources",
             dependencies: [
                 "WippyCore", "WippyStore", "WippyCodecs",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -166,8 +167,16 @@ let package = Package(
         .testTarget(
             name: "WippyModulesTests",
             dependencies: [
-                "WippyModules", "WippyRuntime", "WippyCore", "WippyLua",
+                "WippyModules", "WippyRuntime", "WippyCore", "WippyLua", "WippyResources", "WippyStore", "WippyTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WippyResourcesTests",
+            dependencies: [
+                "WippyResources", "WippyCore", "WippyStore", "WippyTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -21,6 +21,22 @@ for workload in $WORKLOADS; do
             python3 ../workflows.py "$WIPPY" "${WFBENCH_RECOVERY_N:-100}" ;;
         # store.memory get/set and queue publish -> consume throughput (bench/storequeue).
         store_queue) (cd ../storequeue && "$WIPPY" run --history memory -x sqbench:run) ;;
+        # SQL (shared/bench/sql): SQLite point selects and inserts, then PostgreSQL when PGHOST is set (that
+        # script's throwaway server). SKIP_SQLITE_PROJECT / SKIP_PG_PROJECT leave one group out.
+        sql)
+            (cd ../sql && rm -rf .wippy
+             dir=${SQLBENCH_SQLITE_DIR:-$(mktemp -d)}
+             if [ "${SKIP_SQLITE_PROJECT:-0}" != 1 ]; then
+                 SQLBENCH_SQLITE_DIR="$dir" "$WIPPY" run --history memory -x sqlbench:run sqlite "${SQLITE_SECS:-3}" || exit 1
+             fi
+             if [ "${SKIP_PG_PROJECT:-0}" != 1 ]; then
+                 if [ -n "${PGHOST:-}" ]; then
+                     SQLBENCH_SQLITE_DIR="$dir" "$WIPPY" run --history memory -x sqlbench:run pg "${SQLBENCH_PG_SECS:-5}" || exit 1
+                 else
+                     echo "# lua_pg_*: skipped (no PGHOST; run through shared/bench/sql/run.sh)"
+                 fi
+             fi
+             [ -n "${SQLBENCH_SQLITE_DIR:-}" ] || rm -rf "$dir"; rm -rf .wippy) ;;
         *) "$WIPPY" run --history memory -x bench:run "$workload" ;;
     esac
 done

@@ -91,7 +91,8 @@ public final class Application: Sendable {
         registry.add(participant: code)
         registry.add(
             participant: DatabaseKind(
-                catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot, environment: environment.lookup.afterExpansion))
+                catalog: databases, supervisor: supervisor, projectRoot: options.projectRoot, environment: environment.lookup.afterExpansion,
+                resources: runtime.resources))
         for kind in Application.localResourceKinds(resources: runtime.resources, supervisor: supervisor, projectRoot: options.projectRoot) {
             registry.add(participant: kind)
         }

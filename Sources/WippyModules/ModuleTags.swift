@@ -29,6 +29,14 @@ public enum ModuleTags {
     public static let registryVersion = UserdataTag.module(42)
     /// `registry` History: no memory (it reads the runtime's registry).
     public static let registryHistory = UserdataTag.module(43)
+    /// `sql` DB handle: a retained `SQLDatabaseHandle`.
+    public static let sqlDatabase = UserdataTag.module(70)
+    /// `sql` Transaction: a retained `SQLTransactionHandle`.
+    public static let sqlTransaction = UserdataTag.module(71)
+    /// `sql` Statement: a retained `SQLStatementHandle`.
+    public static let sqlStatement = UserdataTag.module(72)
+    /// `sql.NULL` and `sql.as.*` typed values: a retained `SQLTypedValue`.
+    public static let sqlValue = UserdataTag.module(73)
     /// `events` Subscription: the subscription ID (`UInt64`); user value 1 is its channel.
     public static let eventSubscription = UserdataTag.module(16)
     /// `fs` FS (volume): a retained `FSVolume`.

@@ -7,7 +7,8 @@ public import WippyRuntime
 /// let runtime = LuaRuntime(node: node, modules: StandardModules.all(terminal: terminal), logger: logger)
 /// ```
 public enum StandardModules {
-    /// `time`, `funcs`, `ctx`, `io`, `logger`, `json`, `uuid`, `base64`, `system`, `registry`, `events`, `env`, `fs` and `exec`.
+    /// `time`, `funcs`, `ctx`, `io`, `logger`, `json`, `uuid`, `base64`, `system`, `registry`, `events`, `env`, `fs`, `exec`,
+    /// `store`, `queue` and `sql`.
     ///
     /// Their classes (``WippyRuntime/LuaModule/classes``; a `workflow.lua` may list only deterministic and
     /// workflow modules, spec durable-cluster-ai.md §1.4):
@@ -16,7 +17,7 @@ public enum StandardModules {
     /// |---|---|
     /// | deterministic | `json`, `base64` |
     /// | workflow | `time`, `funcs`, `ctx`, `uuid` (and `process`, given to every executable entry) |
-    /// | io | `io`, `logger`, `system`, `registry`, `events`, `env`, `fs`, `exec` |
+    /// | io | `io`, `logger`, `system`, `registry`, `events`, `env`, `fs`, `exec`, `store`, `queue`, `sql` |
     ///
     /// - Parameter terminal: the device `io` reads and writes on a `terminal.host`; `nil` makes every `io`
     ///   call fail with `Unavailable` ("no terminal context").
@@ -24,7 +25,7 @@ public enum StandardModules {
         [
             TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(), WorkflowModule(),
             Base64Module(), SystemModule(), RegistryModule(), EventsModule(), EnvModule(), FSModule(), ExecModule(),
-            StoreModule(), QueueModule(),
+            StoreModule(), QueueModule(), SQLModule(builder: { lua, state in SQLBuilderTable.push(on: lua, state: state, null: -1) }),
         ]
     }
 }

@@ -90,4 +90,24 @@ import Testing
         #expect(table.leaseCount(id) == 1)
         lease.release()
     }
+
+    @Test func whenStartedWaitsForTheStartToSettle() {
+        let table = ResourceTable()
+        let calls = Mutex<[String]>([])
+        table.whenStarted(id) { calls.withLock { $0.append("undeclared") } }
+        table.declare(id, kind: "test.kind")
+        table.whenStarted(id) { calls.withLock { $0.append("installed") } }
+        #expect(calls.withLock { $0 } == ["undeclared"])
+        table.install(id, Counted("x"))
+        #expect(calls.withLock { $0 } == ["undeclared", "installed"])
+        let other = EntryID(parsing: "app:other")
+        table.declare(other, kind: "test.kind")
+        table.whenStarted(other) { calls.withLock { $0.append("failed") } }
+        table.fail(other, kind: "test.kind", reason: "no")
+        let third = EntryID(parsing: "app:third")
+        table.declare(third, kind: "test.kind")
+        table.whenStarted(third) { calls.withLock { $0.append("removed") } }
+        table.remove(third)
+        #expect(calls.withLock { $0 } == ["undeclared", "installed", "failed", "removed"])
+    }
 }

@@ -6,7 +6,7 @@ import WippyModules
 @Suite struct SQLBuilderModelTests {
     typealias Expression = SQLExpression<Int>
 
-    private func render(_ statement: SQLStatement<Int>, _ format: SQLPlaceholderFormat? = nil) throws -> (String, [Int?]) {
+    private func render(_ statement: BuiltStatement<Int>, _ format: SQLPlaceholderFormat? = nil) throws -> (String, [Int?]) {
         let query = try statement.render(format: format)
         return (query.sql, query.arguments)
     }
@@ -157,7 +157,7 @@ import WippyModules
     }
 
     @Test func incompleteStatementsAreErrors() {
-        let incomplete: [SQLStatement<Int>] = [
+        let incomplete: [BuiltStatement<Int>] = [
             .select(SQLSelect()), .insert(SQLInsert()), .insert(SQLInsert(table: "t")), .update(SQLUpdate()),
             .update(SQLUpdate(table: "t")), .delete(SQLDelete()), .delete(SQLDelete(table: "")),
         ]

@@ -70,6 +70,14 @@ public enum DatabaseConfig: Sendable, Equatable {
         }
     }
 
+    /// The entry kind (`db.sql.sqlite`, `db.sql.postgres`).
+    public var kind: String {
+        switch self {
+        case .sqlite: "db.sql.sqlite"
+        case .postgres: "db.sql.postgres"
+        }
+    }
+
     /// `sqlite` or `postgres`, as the `sql` module's `sql.type` names them.
     public var typeName: String {
         switch self {

@@ -5,21 +5,30 @@ import WippyResources
 /// created or changed (a bad one rejects the changeset, naming the file, the entry and the field; the
 /// running configuration stays as it was) and keeps ``DatabaseCatalog`` in step at commit.
 ///
-/// Here the entries are configuration only: the workflow store of a `workflow.host` names one, and nothing
-/// is connected (the `sql` Lua module comes later). Each is registered with the supervisor as a
-/// ``DatabaseService`` so services that `depends_on` a database start as in Wippy; an update changes the
-/// configuration in place (Wippy swaps the pool live), without a restart. `db.sql.mysql` (and the other
-/// Wippy SQL kinds) are refused by name.
+/// Each entry is a live resource (what `sql.get` acquires): registered with the supervisor as a
+/// ``ResourceService`` that opens it (``SQLDatabaseOpener``) and installs it in the runtime's
+/// ``ResourceTable``; a start that fails is reported with the entry and the reason and retried under the
+/// entry's `lifecycle` (resources always start: `auto_start` is taken as true). A changed entry replaces
+/// the service: the new database is swapped in when it opens, work in flight finishes on the old one, which
+/// is then closed. The workflow store of a `workflow.host` reads the configuration from the catalog.
+/// `db.sql.mysql` (and the other Wippy SQL kinds) are refused by name.
+///
+/// Without a resource table (some tests) the entries are configuration only (``DatabaseService``).
 final class DatabaseKind: RegistryParticipant, @unchecked Sendable {
     let catalog: DatabaseCatalog
     let supervisor: Supervisor
     let projectRoot: String
     let environment: EnvironmentLookup
+    let resources: ResourceTable?
     // Staged by the running transaction (only the applying thread touches these).
     private var staged: [EntryID: DatabaseConfig] = [:]
     private var removed: Set<EntryID> = []
 
-    init(catalog: DatabaseCatalog, supervisor: Supervisor, projectRoot: String, environment: EnvironmentLookup = .process) {
+    init(
+        catalog: DatabaseCatalog, supervisor: Supervisor, projectRoot: String, environment: EnvironmentLookup = .process,
+        resources: ResourceTable? = nil
+    ) {
+        self.resources = resources
         self.catalog = catalog
         self.supervisor = supervisor
         self.projectRoot = projectRoot
@@ -44,10 +53,31 @@ final class DatabaseKind: RegistryParticipant, @unchecked Sendable {
     func commit(_ transaction: RegistryTransaction) {
         let known = catalog.all
         catalog.apply(staged: staged, removed: removed)
-        for id in removed.sorted() where known[id] != nil { supervisor.remove(id) }
-        for (id, config) in staged.sorted(by: { $0.key < $1.key }) where known[id] == nil {
-            supervisor.register(id, service: DatabaseService(), lifecycle: config.lifecycle)
+        for id in removed.sorted() where known[id] != nil {
+            supervisor.remove(id)
+            resources?.remove(id)
         }
+        var toStart: [EntryID] = []
+        for (id, config) in staged.sorted(by: { $0.key < $1.key }) {
+            guard let resources else {
+                if known[id] == nil { supervisor.register(id, service: DatabaseService(), lifecycle: config.lifecycle) }
+                continue
+            }
+            guard known[id] != config else { continue }
+            var lifecycle = config.lifecycle
+            lifecycle.autoStart = true
+            let kind = config.kind
+            let service = ResourceService(id: id, kind: kind, table: resources) { () throws(WippyError) -> any Resource in
+                try SQLDatabaseOpener.open(id, config)
+            }
+            if known[id] == nil {
+                supervisor.register(id, service: service, lifecycle: lifecycle)
+            } else {
+                supervisor.replace(id, service: service, lifecycle: lifecycle)
+            }
+            toStart.append(id)
+        }
+        supervisor.start(toStart)
         staged = [:]
         removed = []
     }

@@ -18,6 +18,25 @@ public final class ResourceTable: Sendable {
     private struct State {
         var slots: [EntryID: Slot] = [:]
         var generations: [EntryID: UInt64] = [:]
+        /// Called once the entry's slot is no longer `starting` (``whenStarted(_:_:)``).
+        var startWaiters: [EntryID: [@Sendable () -> Void]] = [:]
+    }
+
+    /// Takes the waiters of `id` when its slot left `starting`; call them outside the lock.
+    private static func settledWaiters(_ id: EntryID, _ state: inout State) -> [@Sendable () -> Void] {
+        if case .starting? = state.slots[id] { return [] }
+        return state.startWaiters.removeValue(forKey: id) ?? []
+    }
+
+    /// Calls `action` (on any thread) once `id` is no longer starting: opened, failed or removed; at once
+    /// when it is not starting now. How a caller waits for a resource that is being opened.
+    public func whenStarted(_ id: EntryID, _ action: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            guard case .starting? = state.slots[id] else { return true }
+            state.startWaiters[id, default: []].append(action)
+            return false
+        }
+        if now { action() }
     }
 
     private let state = Mutex(State())
@@ -27,15 +46,17 @@ public final class ResourceTable: Sendable {
     /// Makes `resource` the one served under `id`. A resource installed before is retired: it closes once
     /// the leases on it are released.
     public func install(_ id: EntryID, _ resource: any Resource) {
-        let previous = state.withLock { state -> ResourceHolder? in
+        let (previous, waiters) = state.withLock { state -> (ResourceHolder?, [@Sendable () -> Void]) in
             let generation = (state.generations[id] ?? 0) + 1
             state.generations[id] = generation
             let previous = state.slots[id]
             state.slots[id] = .ready(ResourceHolder(resource, generation: generation))
-            if case .ready(let holder)? = previous { return holder }
-            return nil
+            let waiters = Self.settledWaiters(id, &state)
+            if case .ready(let holder)? = previous { return (holder, waiters) }
+            return (nil, waiters)
         }
         previous?.retire()
+        for waiter in waiters { waiter() }
     }
 
     /// Records that `id` is declared but has no open resource yet (its service is starting). Keeps a
@@ -52,23 +73,28 @@ public final class ResourceTable: Sendable {
     /// Records that `id` could not be opened, and why. A resource already open under `id` is retired (its
     /// entry changed to settings that do not work: new acquisitions get the failure).
     public func fail(_ id: EntryID, kind: String, reason: String) {
-        let previous = state.withLock { state -> ResourceHolder? in
+        let (previous, waiters) = state.withLock { state -> (ResourceHolder?, [@Sendable () -> Void]) in
             let previous = state.slots[id]
             state.slots[id] = .failed(kind: kind, reason: reason)
-            if case .ready(let holder)? = previous { return holder }
-            return nil
+            let waiters = Self.settledWaiters(id, &state)
+            if case .ready(let holder)? = previous { return (holder, waiters) }
+            return (nil, waiters)
         }
         previous?.retire()
+        for waiter in waiters { waiter() }
     }
 
     /// Stops serving `id`: later acquisitions fail with `NotFound`; the resource closes when its leases are
     /// released.
     public func remove(_ id: EntryID) {
-        let previous = state.withLock { state -> ResourceHolder? in
-            guard case .ready(let holder)? = state.slots.removeValue(forKey: id) else { return nil }
-            return holder
+        let (previous, waiters) = state.withLock { state -> (ResourceHolder?, [@Sendable () -> Void]) in
+            let removed = state.slots.removeValue(forKey: id)
+            let waiters = Self.settledWaiters(id, &state)
+            guard case .ready(let holder)? = removed else { return (nil, waiters) }
+            return (holder, waiters)
         }
         previous?.retire()
+        for waiter in waiters { waiter() }
     }
 
     /// Acquires the resource of `id`; release the lease when done with it.

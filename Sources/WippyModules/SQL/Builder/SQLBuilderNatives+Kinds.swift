@@ -198,7 +198,7 @@ extension SQLBuilderNatives {
     }
 }
 
-extension SQLStatement {
+extension BuiltStatement {
     /// Runs `body` on the select this statement is, if it is one.
     mutating func editSelect(_ body: (inout SQLSelect<Value>) -> Void) {
         if case .select(var s) = self {

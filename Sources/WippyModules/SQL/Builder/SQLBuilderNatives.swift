@@ -128,7 +128,7 @@ enum SQLBuilderNatives {
     // MARK: - Helpers
 
     /// Pushes a new builder of `statement` with a new references table.
-    static func construct(_ lua: Lua, _ statement: SQLStatement<SQLBuilderValue>) -> Int32 {
+    static func construct(_ lua: Lua, _ statement: BuiltStatement<SQLBuilderValue>) -> Int32 {
         lua.newTable()
         SQLBuilderObjects.push(statement, references: -1, state: LuaWorkerState.of(lua), on: lua)
         return 1
@@ -138,7 +138,7 @@ enum SQLBuilderNatives {
     /// arguments 2...`last` with the reader) and pushes the new builder, which shares the references table.
     /// A `change` that returns an early return has raised.
     static func derive(
-        _ lua: Lua, _ change: (inout SQLStatement<SQLBuilderValue>, SQLValueReader, Int32) -> EarlyReturn?
+        _ lua: Lua, _ change: (inout BuiltStatement<SQLBuilderValue>, SQLValueReader, Int32) -> EarlyReturn?
     ) -> Int32 {
         guard var statement = SQLBuilderObjects.statement(at: 1, in: lua) else { return lua.typeError(1, expected: "query builder") }
         let last = lua.top

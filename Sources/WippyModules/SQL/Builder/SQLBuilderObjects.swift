@@ -3,8 +3,8 @@ import WippyRuntime
 
 /// The statement a builder userdata holds (never changed: every method makes a new builder).
 final class SQLStatementBox: Sendable {
-    let statement: SQLStatement<SQLBuilderValue>
-    init(_ statement: SQLStatement<SQLBuilderValue>) { self.statement = statement }
+    let statement: BuiltStatement<SQLBuilderValue>
+    init(_ statement: BuiltStatement<SQLBuilderValue>) { self.statement = statement }
 }
 
 /// The expression a condition (Sqlizer) userdata holds.
@@ -19,7 +19,7 @@ enum SQLBuilderObjects {
         ModuleTags.sqlSelectBuilder, ModuleTags.sqlInsertBuilder, ModuleTags.sqlUpdateBuilder, ModuleTags.sqlDeleteBuilder,
     ]
 
-    static func tag(of statement: SQLStatement<SQLBuilderValue>) -> UserdataTag {
+    static func tag(of statement: BuiltStatement<SQLBuilderValue>) -> UserdataTag {
         switch statement {
         case .select: ModuleTags.sqlSelectBuilder
         case .insert: ModuleTags.sqlInsertBuilder
@@ -29,13 +29,13 @@ enum SQLBuilderObjects {
     }
 
     /// The statement of the builder at `index`, if it is one.
-    static func statement(at index: Int32, in lua: Lua) -> SQLStatement<SQLBuilderValue>? {
+    static func statement(at index: Int32, in lua: Lua) -> BuiltStatement<SQLBuilderValue>? {
         guard let tag = lua.userdataTag(at: index), builderTags.contains(tag) else { return nil }
         return RetainedObject.object(at: index, tag: tag, in: lua, as: SQLStatementBox.self)?.statement
     }
 
     /// Pushes a builder of `statement` whose references table is the one at `references`.
-    static func push(_ statement: SQLStatement<SQLBuilderValue>, references: Int32, state: LuaWorkerState, on lua: Lua) {
+    static func push(_ statement: BuiltStatement<SQLBuilderValue>, references: Int32, state: LuaWorkerState, on lua: Lua) {
         let references = lua.absolute(references)
         RetainedObject.push(SQLStatementBox(statement), tag: tag(of: statement), userValues: 1, state: state, on: lua)
         lua.pushValue(at: references)

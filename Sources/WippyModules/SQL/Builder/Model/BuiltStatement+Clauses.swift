@@ -1,7 +1,7 @@
 /// The clauses several statement kinds share, read and written through the statement, so one builder
 /// method serves every kind that has the clause. A kind without the clause reads it as empty and ignores
 /// writes (the Lua layer only offers a method on the kinds that have it).
-extension SQLStatement {
+extension BuiltStatement {
     /// WHERE parts (select, update, delete).
     public var wheres: [SQLExpression<Value>] {
         get {

@@ -1,5 +1,5 @@
 /// Any of the four built statements (what a builder userdata holds).
-public enum SQLStatement<Value: Sendable>: Sendable {
+public enum BuiltStatement<Value: Sendable>: Sendable {
     case select(SQLSelect<Value>)
     case insert(SQLInsert<Value>)
     case update(SQLUpdate<Value>)

@@ -1,0 +1,171 @@
+import WippyCodecs
+import WippyCore
+import WippyLua
+import WippyResources
+import WippyRuntime
+
+/// `DB` handles (`sql.get`): `type`, `query`, `execute`, `prepare`, `begin`, `release`, `stats`.
+enum SQLDatabaseObject {
+    static let methods: [(String, LuaNativeFunction)] = [
+        ("type", type), ("query", query), ("execute", execute), ("prepare", prepare), ("begin", begin),
+        ("release", release), ("stats", stats),
+    ]
+
+    static func handle(_ lua: Lua) -> SQLDatabaseHandle? {
+        RetainedObject.object(at: 1, tag: ModuleTags.sqlDatabase, in: lua, as: SQLDatabaseHandle.self)
+    }
+
+    static let released = WippyError.invalid("database handle is released")
+
+    /// Runs `body` with the open handle; raises for a non-DB receiver, `nil, err` for a released one.
+    static func withHandle(_ lua: Lua, _ body: (SQLDatabaseHandle, LuaWorkerState) -> Int32) -> Int32 {
+        guard let handle = handle(lua) else { return lua.typeError(1, expected: "sql.DB") }
+        let worker = LuaWorkerState.of(lua)
+        guard !handle.isReleased else { return worker.fail(released, on: lua) }
+        return body(handle, worker)
+    }
+
+    /// The SQL text at `index` and the parameters after it.
+    static func statement(_ lua: Lua, at index: Int32) -> Result<(String, [SQLValue]), EarlyReturn> {
+        guard lua.type(at: index) == .string, let sql = lua.string(at: index) else {
+            return .failure(EarlyReturn(status: lua.typeError(index, expected: "string")))
+        }
+        do throws(WippyError) {
+            return .success((sql, try SQLLuaValues.parameters(lua, at: index + 1)))
+        } catch {
+            return .failure(EarlyReturn(status: LuaWorkerState.of(lua).fail(error, on: lua)))
+        }
+    }
+
+    static let type: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let handle = handle(lua) else { return lua.typeError(1, expected: "sql.DB") }
+        lua.push(handle.database.databaseType)
+        return 1
+    }
+
+    static let query: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        return withHandle(lua) { handle, _ in
+            switch statement(lua, at: 2) {
+            case .failure(let early): return early.status
+            case .success(let (sql, parameters)):
+                let database = handle.database
+                if let immediate = database.queryIfImmediate(sql, parameters) {
+                    switch immediate {
+                    case .success(let rows):
+                        SQLLuaValues.push(rows, on: lua)
+                        return 1
+                    case .failure(let error):
+                        return LuaWorkerState.of(lua).fail(error, on: lua)
+                    }
+                }
+                return SQLCall.run(lua, { database.query(sql, parameters, completion: $0) }) { thread, rows in
+                    SQLLuaValues.push(rows, on: thread)
+                    return 1
+                }
+            }
+        }
+    }
+
+    static let execute: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        return withHandle(lua) { handle, _ in
+            switch statement(lua, at: 2) {
+            case .failure(let early): return early.status
+            case .success(let (sql, parameters)):
+                let database = handle.database
+                return SQLCall.run(lua, { database.execute(sql, parameters, completion: $0) }) { thread, result in
+                    SQLLuaValues.push(result, on: thread)
+                    return 1
+                }
+            }
+        }
+    }
+
+    static let prepare: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        return withHandle(lua) { handle, _ in
+            guard lua.type(at: 2) == .string, let sql = lua.string(at: 2) else { return lua.typeError(2, expected: "string") }
+            let database = handle.database
+            return SQLCall.run(lua, { database.prepare(sql, completion: $0) }) { thread, statement in
+                SQLStatementObject.push(statement, on: thread)
+                return 1
+            }
+        }
+    }
+
+    static let begin: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        return withHandle(lua) { handle, worker in
+            var isolation = SQLIsolation.default
+            var readOnly = false
+            switch lua.type(at: 2) {
+            case .nil, .none: break
+            case .table:
+                if lua.rawGet(2, key: "isolation") != .nil {
+                    guard let name = lua.string(at: -1) else {
+                        return worker.fail(.invalid("begin: isolation must be a string, got \(lua.typeName(at: -1))"), on: lua)
+                    }
+                    do throws(WippyError) {
+                        isolation = try SQLIsolation.named(name)
+                    } catch {
+                        return worker.fail(error, on: lua)
+                    }
+                }
+                lua.pop()
+                if lua.rawGet(2, key: "read_only") != .nil { readOnly = lua.bool(at: -1) }
+                lua.pop()
+            default:
+                return worker.fail(.invalid("begin: options must be a table, got \(lua.typeName(at: 2))"), on: lua)
+            }
+            let database = handle.database
+            return SQLCall.run(lua, { database.begin(isolation: isolation, readOnly: readOnly, completion: $0) }) { thread, transaction in
+                SQLTransactionObject.push(transaction, owner: handle, on: thread)
+                return 1
+            }
+        }
+    }
+
+    /// `db:release()`: `true`; idempotent. Later calls on the handle fail ("database handle is released").
+    static let release: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let handle = handle(lua) else { return lua.typeError(1, expected: "sql.DB") }
+        handle.release()
+        lua.push(true)
+        return 1
+    }
+
+    static let stats: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        return withHandle(lua) { handle, _ in
+            let stats = handle.database.stats()
+            lua.newTable(arrayCapacity: 0, fieldCapacity: 9)
+            let fields: [(String, Int64)] = [
+                ("max_open_connections", Int64(stats.maxOpenConnections)), ("open_connections", Int64(stats.openConnections)),
+                ("in_use", Int64(stats.inUse)), ("idle", Int64(stats.idle)), ("wait_count", stats.waitCount),
+                ("max_idle_closed", stats.maxIdleClosed), ("max_idle_time_closed", stats.maxIdleTimeClosed),
+                ("max_lifetime_closed", stats.maxLifetimeClosed),
+            ]
+            for (key, value) in fields {
+                lua.push(value)
+                lua.rawSet(-2, key: key)
+            }
+            let (seconds, attoseconds) = stats.waitDuration.components
+            lua.push(GoDuration(nanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000).description)
+            lua.rawSet(-2, key: "wait_duration")
+            return 1
+        }
+    }
+
+    static let toString: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        guard let handle = handle(lua) else { return lua.typeError(1, expected: "sql.DB") }
+        lua.push("sql.DB{\(handle.lease.id), \(handle.database.databaseType)\(handle.isReleased ? ", released" : "")}")
+        return 1
+    }
+
+    static let collect: LuaNativeFunction = { state in
+        RetainedObject.release(Lua(state!), tag: ModuleTags.sqlDatabase, as: SQLDatabaseHandle.self)
+    }
+}

@@ -1,0 +1,266 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+public import WippyCore
+public import WippyStore
+import Synchronization
+
+/// A `db.sql.postgres` database: a pool of postgres-nio connections with the entry's `pool` limits
+/// (`max_open`, 0 for no limit; `max_idle`, 0 for Go's default of 2; `max_lifetime`). Every statement is a
+/// round trip on an event loop that reports through a completion: no caller thread waits.
+///
+/// `last_insert_id` is always 0 (use `RETURNING`); placeholders are `$1, $2, ...`.
+public final class PostgresSQLDatabase: SQLDatabase {
+    public let kind = "db.sql.postgres"
+    public let databaseType = "postgres"
+    let pool: SQLConnectionPool<PostgresConnection>
+    let name: String
+    static let logger = Logger(label: "wippy.sql.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// Go's `database/sql` keeps 2 idle connections when no `max_idle` is set.
+    public static let defaultMaxIdle = 2
+
+    /// Connects once (so a wrong password or an unreachable server fails here) and keeps that connection
+    /// as the pool's first.
+    ///
+    /// - Parameters:
+    ///   - name: how errors name the database (its entry ID).
+    /// - Throws: `Unavailable` (or `PermissionDenied` for a refused login) with the server's reason.
+    public init(
+        settings: PostgresConnectionSettings, name: String, maxOpen: Int, maxIdle: Int, maxLifetime: Duration?
+    ) throws(WippyError) {
+        self.name = name
+        let configuration: PostgresConnection.Configuration
+        do {
+            configuration = try settings.connectionConfiguration()
+        } catch {
+            throw error
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let ids = Atomic<Int>(1)
+        let connect: @Sendable () -> EventLoopFuture<PostgresConnection> = {
+            PostgresConnection.connect(
+                on: group.next(), configuration: configuration, id: ids.add(1, ordering: .relaxed).newValue,
+                logger: PostgresSQLDatabase.logger)
+        }
+        let first: PostgresConnection
+        do {
+            first = try connect().wait()
+        } catch {
+            throw PostgresSQLDatabase.connectFailure(name, settings, error)
+        }
+        pool = SQLConnectionPool(
+            limits: .init(
+                maxOpen: maxOpen, maxIdle: maxIdle > 0 ? maxIdle : PostgresSQLDatabase.defaultMaxIdle, maxLifetime: maxLifetime),
+            open: { completion in
+                connect().whenComplete { result in
+                    completion(result.mapError { PostgresSQLDatabase.connectFailure(name, settings, $0) })
+                }
+            },
+            close: { connection in
+                // Kept until closed: postgres-nio insists a connection is closed before it is freed.
+                (connection.close() as EventLoopFuture<Void>).whenComplete { _ in withExtendedLifetime(connection) {} }
+            },
+            isBroken: { $0.isClosed })
+        pool.seed(first)
+    }
+
+    static func connectFailure(_ name: String, _ settings: PostgresConnectionSettings, _ error: any Error) -> WippyError {
+        let failure = PostgresSQLValues.failure("connect to \(settings.description)", error)
+        return WippyError(failure.message, kind: failure.kind == .internal ? .unavailable : failure.kind, retryable: true)
+    }
+
+    public func close() {
+        pool.close()
+    }
+
+    public func stats() -> SQLStats { pool.stats() }
+
+    /// Runs `body` on a pooled connection and gives it back when the future completes (closed when the
+    /// connection was lost meanwhile).
+    func withConnection<Value: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) -> EventLoopFuture<Value>, what: String,
+        completion: @escaping SQLCompletion<Value>
+    ) {
+        let pool = self.pool
+        pool.acquire { acquired in
+            switch acquired {
+            case .failure(let error): completion(.failure(error))
+            case .success(let pooled):
+                body(pooled.connection).whenComplete { result in
+                    pool.release(pooled, broken: pooled.connection.isClosed)
+                    completion(result.mapError { PostgresSQLValues.failure(what, $0) })
+                }
+            }
+        }
+    }
+
+    static func query(_ connection: PostgresConnection, _ sql: String, _ arguments: [SQLValue]) -> EventLoopFuture<SQLRows> {
+        connection.query(PostgresQuery(unsafeSQL: sql, binds: PostgresSQLValues.bindings(arguments)), logger: logger)
+            .map(PostgresSQLValues.rows)
+    }
+
+    static func execute(_ connection: PostgresConnection, _ sql: String, _ arguments: [SQLValue]) -> EventLoopFuture<SQLExecResult> {
+        connection.query(PostgresQuery(unsafeSQL: sql, binds: PostgresSQLValues.bindings(arguments)), logger: logger)
+            .map { SQLExecResult(lastInsertID: 0, rowsAffected: Int64($0.metadata.rows ?? 0)) }
+    }
+
+    public func query(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
+        withConnection({ Self.query($0, sql, arguments) }, what: "query", completion: completion)
+    }
+
+    public func execute(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>) {
+        withConnection({ Self.execute($0, sql, arguments) }, what: "execute", completion: completion)
+    }
+
+    public func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>) {
+        // Checked by the server when first run (each run is a parse-bind-execute round trip).
+        completion(.success(PostgresSQLStatement(sql: sql, owner: .database(self))))
+    }
+
+    static func beginStatement(_ isolation: SQLIsolation, readOnly: Bool) throws(WippyError) -> String {
+        var statement = "BEGIN"
+        switch isolation {
+        case .default: break
+        case .readUncommitted: statement += " ISOLATION LEVEL READ UNCOMMITTED"
+        case .readCommitted: statement += " ISOLATION LEVEL READ COMMITTED"
+        case .repeatableRead: statement += " ISOLATION LEVEL REPEATABLE READ"
+        case .serializable: statement += " ISOLATION LEVEL SERIALIZABLE"
+        case .writeCommitted: throw WippyError.invalid("begin: isolation level write_committed is not supported by PostgreSQL")
+        }
+        if readOnly { statement += " READ ONLY" }
+        return statement
+    }
+
+    public func begin(isolation: SQLIsolation, readOnly: Bool, completion: @escaping SQLCompletion<any SQLTransaction>) {
+        let statement: String
+        do throws(WippyError) {
+            statement = try Self.beginStatement(isolation, readOnly: readOnly)
+        } catch {
+            return completion(.failure(error))
+        }
+        let pool = self.pool
+        pool.acquire { acquired in
+            switch acquired {
+            case .failure(let error): completion(.failure(error))
+            case .success(let pooled):
+                Self.execute(pooled.connection, statement, []).whenComplete { result in
+                    switch result {
+                    case .success: completion(.success(PostgresSQLTransaction(pool: pool, pooled: pooled)))
+                    case .failure(let error):
+                        pool.release(pooled, broken: true)
+                        completion(.failure(PostgresSQLValues.failure("begin", error)))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A transaction on one pooled connection, held until it ends.
+final class PostgresSQLTransaction: SQLTransaction {
+    typealias Pool = SQLConnectionPool<PostgresConnection>
+    let databaseType = "postgres"
+    let pool: Pool
+    private let pooled: Mutex<Pool.Pooled?>
+
+    init(pool: Pool, pooled: Pool.Pooled) {
+        self.pool = pool
+        self.pooled = Mutex(pooled)
+    }
+
+    var isActive: Bool { pooled.withLock { $0 != nil } }
+
+    private func run<Value: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) -> EventLoopFuture<Value>, what: String,
+        completion: @escaping SQLCompletion<Value>
+    ) {
+        guard let pooled = pooled.withLock({ $0 }) else { return completion(.failure(SQLErrors.transactionNotActive)) }
+        body(pooled.connection).whenComplete { completion($0.mapError { PostgresSQLValues.failure(what, $0) }) }
+    }
+
+    func query(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
+        run({ PostgresSQLDatabase.query($0, sql, arguments) }, what: "query", completion: completion)
+    }
+
+    func execute(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>) {
+        run({ PostgresSQLDatabase.execute($0, sql, arguments) }, what: "execute", completion: completion)
+    }
+
+    func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>) {
+        guard isActive else { return completion(.failure(SQLErrors.transactionNotActive)) }
+        completion(.success(PostgresSQLStatement(sql: sql, owner: .transaction(self))))
+    }
+
+    func savepoint(_ action: SQLSavepoint.Action, name: String, completion: @escaping SQLCompletion<Void>) {
+        let statement: String
+        do throws(WippyError) {
+            statement = try SQLSavepoint.statement(action, name: name)
+        } catch {
+            return completion(.failure(error))
+        }
+        run({ PostgresSQLDatabase.execute($0, statement, []).map { _ in () } }, what: "savepoint", completion: completion)
+    }
+
+    func commit(completion: @escaping SQLCompletion<Void>) { end("COMMIT", completion: completion) }
+    func rollback(completion: @escaping SQLCompletion<Void>) { end("ROLLBACK", completion: completion) }
+
+    private func end(_ statement: String, completion: @escaping SQLCompletion<Void>) {
+        guard let pooled = pooled.withLock({ value in defer { value = nil }; return value }) else {
+            return completion(.failure(SQLErrors.transactionNotActive))
+        }
+        let pool = self.pool
+        PostgresSQLDatabase.execute(pooled.connection, statement, []).whenComplete { result in
+            // A COMMIT that failed on the server leaves the connection out of the transaction (the server
+            // rolls back); one whose answer was lost leaves it unknown: close it.
+            pool.release(pooled, broken: pooled.connection.isClosed || (try? result.get()) == nil)
+            completion(result.map { _ in () }.mapError { PostgresSQLValues.failure(statement.lowercased(), $0) })
+        }
+    }
+}
+
+/// A statement of a PostgreSQL database or transaction: its SQL, run as one extended-protocol round trip.
+final class PostgresSQLStatement: SQLStatement {
+    enum Owner: Sendable {
+        case database(PostgresSQLDatabase)
+        case transaction(PostgresSQLTransaction)
+    }
+
+    let sql: String
+    let owner: Owner
+    private let closed = Atomic<Bool>(false)
+
+    init(sql: String, owner: Owner) {
+        self.sql = sql
+        self.owner = owner
+    }
+
+    var isClosed: Bool {
+        if closed.load(ordering: .acquiring) { return true }
+        if case .transaction(let transaction) = owner { return !transaction.isActive }
+        return false
+    }
+
+    func query(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
+        guard !isClosed else { return completion(.failure(SQLErrors.statementClosed)) }
+        switch owner {
+        case .database(let database): database.query(sql, arguments, completion: completion)
+        case .transaction(let transaction): transaction.query(sql, arguments, completion: completion)
+        }
+    }
+
+    func execute(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>) {
+        guard !isClosed else { return completion(.failure(SQLErrors.statementClosed)) }
+        switch owner {
+        case .database(let database): database.execute(sql, arguments, completion: completion)
+        case .transaction(let transaction): transaction.execute(sql, arguments, completion: completion)
+        }
+    }
+
+    func close(completion: @escaping SQLCompletion<Void>) {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else {
+            return completion(.failure(SQLErrors.statementAlreadyClosed))
+        }
+        completion(.success(()))
+    }
+}

@@ -1,0 +1,56 @@
+public import WippyCore
+
+/// An SQL database resource (`db.sql.sqlite`, `db.sql.postgres`): runs statements on its connections and
+/// reports back through completions, on any thread, so no caller thread ever waits for the disk, a lock or
+/// the network.
+///
+/// Placeholders are the driver's own (`?` on SQLite, `$1` on PostgreSQL); the SQL text is not rewritten.
+public protocol SQLDatabase: Resource {
+    /// `sqlite` or `postgres` (what `db:type()` returns).
+    var databaseType: String { get }
+
+    func query(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>)
+    func execute(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>)
+    /// Checks `sql` and gives a statement to run it again with other arguments.
+    func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>)
+    /// Starts a transaction on a connection of its own (held until commit or rollback).
+    func begin(isolation: SQLIsolation, readOnly: Bool, completion: @escaping SQLCompletion<any SQLTransaction>)
+    func stats() -> SQLStats
+
+    /// Runs a read at once on the calling thread when that cannot wait (an idle connection, a read-only
+    /// statement, nothing to lock); nil when the read must go through ``query(_:_:completion:)``.
+    func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>?
+}
+
+extension SQLDatabase {
+    public func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>? { nil }
+}
+
+/// A transaction: its own connection until ``commit(completion:)`` or ``rollback(completion:)``; after
+/// either (even a failed one) every call fails with `Invalid` "transaction is not active".
+public protocol SQLTransaction: AnyObject, Sendable {
+    var databaseType: String { get }
+    var isActive: Bool { get }
+    func query(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>)
+    func execute(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>)
+    func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>)
+    func savepoint(_ action: SQLSavepoint.Action, name: String, completion: @escaping SQLCompletion<Void>)
+    func commit(completion: @escaping SQLCompletion<Void>)
+    func rollback(completion: @escaping SQLCompletion<Void>)
+}
+
+/// A prepared statement, of a database (any connection) or of a transaction (its connection). After
+/// ``close(completion:)`` every call fails with `Invalid` "statement is closed".
+public protocol SQLStatement: AnyObject, Sendable {
+    var isClosed: Bool { get }
+    func query(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>)
+    func execute(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>)
+    func close(completion: @escaping SQLCompletion<Void>)
+}
+
+public enum SQLErrors {
+    public static let transactionNotActive = WippyError.invalid("transaction is not active")
+    public static let statementClosed = WippyError.invalid("statement is closed")
+    public static let statementAlreadyClosed = WippyError.invalid("statement is already closed")
+    public static func databaseClosed(_ kind: String) -> WippyError { WippyError.unavailable("\(kind): the database is closed") }
+}

@@ -1,0 +1,290 @@
+import GRDB
+import GRDBSQLite
+public import WippyCore
+
+/// The one connection of an SQLite database: a GRDB `DatabaseQueue` in WAL mode, with statements run
+/// through SQLite's C interface on GRDB's cached statements (the bind-step-read loop of a point select
+/// without boxing each value).
+///
+/// Not thread-safe by itself: the database's pool hands it to one user at a time.
+final class SQLiteConnection: @unchecked Sendable {
+    let queue: DatabaseQueue
+    /// How errors name the database.
+    let name: String
+    /// Column names and declared types by statement (GRDB keeps cached statements alive).
+    private var columns: [ObjectIdentifier: [SQLiteColumn]] = [:]
+    static let busyTimeoutMilliseconds: Int32 = 5000
+
+    init(path: String?, name: String) throws(WippyError) {
+        self.name = name
+        var configuration = Configuration()
+        configuration.label = name
+        // The busy timeout is set on the handle (below), so inline reads can switch it off.
+        configuration.busyMode = .immediateError
+        // A transaction spans several calls (`db:begin` ... `tx:commit`), each its own database access.
+        configuration.allowsUnsafeTransactions = true
+        do {
+            if let path {
+                queue = try DatabaseQueue(path: path, configuration: configuration)
+                try queue.inDatabase { db in
+                    _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                    sqlite3_busy_timeout(db.sqliteConnection, SQLiteConnection.busyTimeoutMilliseconds)
+                }
+            } else {
+                queue = try DatabaseQueue(configuration: configuration)
+            }
+        } catch {
+            throw SQLiteConnection.failure("open \(name)", error)
+        }
+    }
+
+    func close() {
+        hot = nil
+        columns = [:]
+        try? queue.close()
+    }
+
+    /// A GRDB or SQLite error as a ``WippyError``: `<what>: <SQLite's message>`.
+    static func failure(_ what: String, _ error: any Error) -> WippyError {
+        if let error = error as? WippyError { return error }
+        if let error = error as? DatabaseError {
+            return failure(what, code: error.resultCode.primaryResultCode.rawValue, message: error.message ?? "\(error)")
+        }
+        return WippyError.internal("\(what): \(error)")
+    }
+
+    static func failure(_ what: String, code: Int32, message: String) -> WippyError {
+        switch code & 0xff {
+        case SQLITE_CONSTRAINT: return WippyError("\(what): \(message)", kind: .conflict, retryable: false)
+        case SQLITE_BUSY, SQLITE_LOCKED: return WippyError("\(what): \(message)", kind: .unavailable, retryable: true)
+        case SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_FULL, SQLITE_READONLY: return WippyError.unavailable("\(what): \(message)")
+        default: return WippyError("\(what): \(message)", kind: .internal, retryable: false)
+        }
+    }
+
+    // MARK: - Running statements (the holder of the connection calls these)
+
+    /// The last read run inline: the next inline run of the same SQL skips GRDB's statement cache and
+    /// queue (the connection is this caller's alone, lent by the pool).
+    private final class HotRead {
+        let sql: String
+        let statement: Statement
+        var columns: [SQLiteColumn]
+        init(sql: String, statement: Statement, columns: [SQLiteColumn]) {
+            self.sql = sql
+            self.statement = statement
+            self.columns = columns
+        }
+    }
+    private var hot: HotRead?
+    /// The `sqlite3` handle (GRDB opens it in multi-thread mode; the pool lends it to one user at a time).
+    private lazy var handle: OpaquePointer? = queue.inDatabase { $0.sqliteConnection }
+
+    /// Runs `sql` and reads every row.
+    ///
+    /// - Parameter immediate: the inline path: nil is returned (nothing was done) when the statement could
+    ///   change data, or when SQLite would have to wait for a lock.
+    func query(_ sql: String, _ arguments: [SQLValue], immediate: Bool = false) -> Result<SQLRows, WippyError>? {
+        if immediate, let hot, hot.sql == sql {
+            let statement = hot.statement.sqliteStatement
+            let count = sqlite3_column_count(statement)
+            if count != Int32(hot.columns.count) { hot.columns = Self.columns(of: statement, count: count) }
+            return Self.read(statement, db: handle, arguments, columns: hot.columns, immediate: true)
+        }
+        do {
+            return try queue.inDatabase { db -> Result<SQLRows, WippyError>? in
+                let statement = try db.cachedStatement(sql: sql)
+                let handle = statement.sqliteStatement
+                let count = sqlite3_column_count(handle)
+                if immediate {
+                    guard sqlite3_stmt_readonly(handle) != 0, count > 0 else { return nil }
+                }
+                let columns = self.columns(of: statement, handle: handle, count: count)
+                if immediate { hot = HotRead(sql: sql, statement: statement, columns: columns) }
+                return Self.read(handle, db: db.sqliteConnection, arguments, columns: columns, immediate: immediate)
+            }
+        } catch {
+            return .failure(Self.failure("query", error))
+        }
+    }
+
+    /// Binds, steps to the end and resets `statement`; nil on the inline path when SQLite reports a lock.
+    private static func read(
+        _ statement: OpaquePointer, db: OpaquePointer?, _ arguments: [SQLValue], columns: [SQLiteColumn], immediate: Bool
+    ) -> Result<SQLRows, WippyError>? {
+        if immediate { sqlite3_busy_timeout(db, 0) }
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            if immediate { sqlite3_busy_timeout(db, SQLiteConnection.busyTimeoutMilliseconds) }
+        }
+        if let error = bind(arguments, to: statement, db: db) { return .failure(error) }
+        let count = Int32(columns.count)
+        var rows: [[SQLValue]] = []
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_ROW {
+                var row: [SQLValue] = []
+                row.reserveCapacity(Int(count))
+                for index in 0..<count { row.append(Self.read(statement, index, columns[Int(index)])) }
+                rows.append(row)
+                continue
+            }
+            if code == SQLITE_DONE { break }
+            if immediate && (code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED) { return nil }
+            return .failure(Self.failure("query", code: code, message: String(cString: sqlite3_errmsg(db))))
+        }
+        return .success(SQLRows(columns: columns.map(\.name), rows: rows))
+    }
+
+    /// Runs `sql` (several statements when there are no arguments) and reports the changes.
+    func execute(_ sql: String, _ arguments: [SQLValue], what: String = "execute") -> Result<SQLExecResult, WippyError> {
+        do {
+            return try queue.inDatabase { db -> Result<SQLExecResult, WippyError> in
+                let connection = db.sqliteConnection
+                if arguments.isEmpty && Self.mayHoldSeveral(sql) {
+                    try db.execute(sql: sql)
+                } else {
+                    let statement = try db.cachedStatement(sql: sql)
+                    let handle = statement.sqliteStatement
+                    defer {
+                        sqlite3_reset(handle)
+                        sqlite3_clear_bindings(handle)
+                    }
+                    if let error = Self.bind(arguments, to: handle, db: connection) { return .failure(error) }
+                    var code = sqlite3_step(handle)
+                    while code == SQLITE_ROW { code = sqlite3_step(handle) }
+                    guard code == SQLITE_DONE else {
+                        return .failure(Self.failure(what, code: code, message: String(cString: sqlite3_errmsg(connection))))
+                    }
+                }
+                return .success(SQLExecResult(
+                    lastInsertID: sqlite3_last_insert_rowid(connection), rowsAffected: Int64(sqlite3_changes(connection))))
+            }
+        } catch {
+            return .failure(Self.failure(what, error))
+        }
+    }
+
+    /// Compiles `sql` (syntax and names checked) without running it.
+    func check(_ sql: String) -> Result<Void, WippyError> {
+        do {
+            return try queue.inDatabase { db in
+                _ = try db.cachedStatement(sql: sql)
+                return .success(())
+            }
+        } catch {
+            return .failure(Self.failure("prepare", error))
+        }
+    }
+
+    /// True inside an open transaction.
+    var inTransaction: Bool {
+        queue.inDatabase { db in sqlite3_get_autocommit(db.sqliteConnection) == 0 }
+    }
+
+    /// A `;` before the end (beyond trailing blanks) may start a second statement: GRDB's `execute` runs
+    /// them all, as Go's driver does.
+    static func mayHoldSeveral(_ sql: String) -> Bool {
+        guard let semicolon = sql.utf8.firstIndex(of: UInt8(ascii: ";")) else { return false }
+        return sql.utf8[sql.utf8.index(after: semicolon)...].contains { $0 > 32 }
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private static func bind(_ arguments: [SQLValue], to handle: OpaquePointer, db: OpaquePointer?) -> WippyError? {
+        let expected = Int(sqlite3_bind_parameter_count(handle))
+        guard arguments.count <= expected else {
+            return WippyError.invalid("query: \(arguments.count) arguments given, the statement takes \(expected)")
+        }
+        for (offset, value) in arguments.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
+            switch value {
+            case .null: code = sqlite3_bind_null(handle, index)
+            case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
+            case .real(let number): code = sqlite3_bind_double(handle, index, number)
+            case .bool(let flag): code = sqlite3_bind_int64(handle, index, flag ? 1 : 0)
+            case .text(var text):
+                code = text.withUTF8 { bytes in
+                    guard let base = bytes.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, Self.transient) }
+                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
+                        sqlite3_bind_text(handle, index, chars, Int32(bytes.count), Self.transient)
+                    }
+                }
+            case .blob(let bytes):
+                code = bytes.isEmpty
+                    ? sqlite3_bind_zeroblob(handle, index, 0)
+                    : bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+            }
+            guard code == SQLITE_OK else {
+                return Self.failure("bind argument \(index)", code: code, message: String(cString: sqlite3_errmsg(db)))
+            }
+        }
+        return nil
+    }
+
+    private func columns(of statement: Statement, handle: OpaquePointer, count: Int32) -> [SQLiteColumn] {
+        let key = ObjectIdentifier(statement)
+        if let known = columns[key], known.count == Int(count) { return known }
+        let found = Self.columns(of: handle, count: count)
+        columns[key] = found
+        return found
+    }
+
+    private static func columns(of handle: OpaquePointer, count: Int32) -> [SQLiteColumn] {
+        (0..<count).map { index in
+            SQLiteColumn(
+                name: sqlite3_column_name(handle, index).map { String(cString: $0) } ?? "",
+                declared: sqlite3_column_decltype(handle, index).map { String(cString: $0).lowercased() } ?? "")
+        }
+    }
+
+    private static func read(_ handle: OpaquePointer, _ index: Int32, _ column: SQLiteColumn) -> SQLValue {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_INTEGER:
+            let number = sqlite3_column_int64(handle, index)
+            switch column.affinity {
+            case .bool: return .bool(number != 0)
+            case .time: return .text(SQLTime.format(seconds: number))
+            case .plain: return .integer(number)
+            }
+        case SQLITE_FLOAT:
+            let number = sqlite3_column_double(handle, index)
+            if column.affinity == .time, number.isFinite {
+                let seconds = number.rounded(.down)
+                return .text(SQLTime.format(seconds: Int64(seconds), nanoseconds: Int64((number - seconds) * 1e9)))
+            }
+            return .real(number)
+        case SQLITE_TEXT:
+            let length = Int(sqlite3_column_bytes(handle, index))
+            let text = sqlite3_column_text(handle, index).map {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            } ?? ""
+            if column.affinity == .time, let time = SQLTime.normalize(text) { return .text(time) }
+            return .text(text)
+        case SQLITE_BLOB:
+            let length = Int(sqlite3_column_bytes(handle, index))
+            guard length > 0, let bytes = sqlite3_column_blob(handle, index) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: length)))
+        default:
+            return .null
+        }
+    }
+}
+
+/// A result column: its name and how its declared type makes values read.
+struct SQLiteColumn {
+    enum Affinity { case plain, bool, time }
+    let name: String
+    let affinity: Affinity
+
+    init(name: String, declared: String) {
+        self.name = name
+        switch declared {
+        case "boolean", "bool": affinity = .bool
+        case "date", "datetime", "timestamp": affinity = .time
+        default: affinity = .plain
+        }
+    }
+}

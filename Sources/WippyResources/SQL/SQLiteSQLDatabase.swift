@@ -1,0 +1,234 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+public import WippyCore
+import Synchronization
+
+/// A `db.sql.sqlite` database: one connection (as Wippy keeps it), in WAL mode.
+///
+/// Where statements run:
+/// - reads that cannot wait (the connection idle, a read-only statement, no lock to wait for: SQLite's
+///   busy handler is off for them and a busy answer sends them the slow way) run inline on the caller's
+///   thread through ``queryIfImmediate(_:_:)``: microseconds of CPU work, cheaper than any hand-off;
+/// - everything else runs on the database's own serial queue and reports through a completion, so the
+///   caller never waits on the disk or a lock. A transaction holds the connection until it ends; other
+///   users wait in the pool's line meanwhile (never a thread).
+public final class SQLiteSQLDatabase: SQLDatabase {
+    public let kind = "db.sql.sqlite"
+    public let databaseType = "sqlite"
+    /// The file, nil for `:memory:`.
+    public let path: String?
+    let pool: SQLConnectionPool<SQLiteConnection>
+    let executor: DispatchQueue
+
+    /// Opens the database (the first connection is opened here, so a bad path fails at once).
+    ///
+    /// - Parameters:
+    ///   - path: the file; nil for a private in-memory database.
+    ///   - name: how errors name the database (its entry ID).
+    ///   - maxLifetime: connections are reopened once this old (never for `:memory:`, whose data would go).
+    /// - Throws: `Unavailable` when the file cannot be opened or is not a database.
+    public init(path: String?, name: String, maxLifetime: Duration? = nil) throws(WippyError) {
+        self.path = path
+        let label = "\(name) (\(path ?? ":memory:"))"
+        let executor = DispatchQueue(label: "wippy.sql.sqlite.\(name)")
+        self.executor = executor
+        let first = try SQLiteConnection(path: path, name: label)
+        if case .failure(let error) = first.execute("SELECT 1 FROM sqlite_master LIMIT 1", [], what: "open \(label)") {
+            first.close()
+            throw error
+        }
+        pool = SQLConnectionPool(
+            limits: .init(maxOpen: 1, maxIdle: 1, maxLifetime: path == nil ? nil : maxLifetime),
+            open: { completion in
+                executor.async {
+                    do throws(WippyError) {
+                        completion(.success(try SQLiteConnection(path: path, name: label)))
+                    } catch {
+                        completion(.failure(error))
+                    }
+                }
+            },
+            close: { connection in executor.async { connection.close() } })
+        pool.seed(first)
+    }
+
+    public func close() { pool.close() }
+
+    public func stats() -> SQLStats { pool.stats() }
+
+    /// Runs `body` with the connection on the executor, then gives it back.
+    func withConnection<Value: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection) -> Result<Value, WippyError>, completion: @escaping SQLCompletion<Value>
+    ) {
+        let (pool, executor) = (pool, executor)
+        pool.acquire { acquired in
+            switch acquired {
+            case .failure(let error): completion(.failure(error))
+            case .success(let pooled):
+                executor.async {
+                    let result = body(pooled.connection)
+                    pool.release(pooled)
+                    completion(result)
+                }
+            }
+        }
+    }
+
+    /// Whether reads may run inline (``queryIfImmediate(_:_:)``); `WIPPY_SQLITE_INLINE_READS=0` sends
+    /// every read through the executor (to measure what the hand-off costs).
+    public static let inlineReads: Bool = {
+        guard let raw = getenv("WIPPY_SQLITE_INLINE_READS") else { return true }
+        return String(cString: raw) != "0"
+    }()
+
+    public func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>? {
+        guard Self.inlineReads, let pooled = pool.acquireIdle() else { return nil }
+        defer { pool.release(pooled) }
+        return pooled.connection.query(sql, arguments, immediate: true)
+    }
+
+    public func query(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
+        withConnection({ $0.query(sql, arguments) ?? .failure(.internal("query did not run")) }, completion: completion)
+    }
+
+    public func execute(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>) {
+        withConnection({ $0.execute(sql, arguments) }, completion: completion)
+    }
+
+    public func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>) {
+        withConnection({ $0.check(sql) }) { [self] result in
+            completion(result.map { SQLiteStatement(sql: sql, owner: .database(self)) })
+        }
+    }
+
+    public func begin(isolation: SQLIsolation, readOnly: Bool, completion: @escaping SQLCompletion<any SQLTransaction>) {
+        // SQLite transactions are serializable whatever is asked (Go's driver ignores the options too).
+        let (pool, executor) = (pool, executor)
+        pool.acquire { [self] acquired in
+            switch acquired {
+            case .failure(let error): completion(.failure(error))
+            case .success(let pooled):
+                executor.async {
+                    switch pooled.connection.execute("BEGIN", [], what: "begin") {
+                    case .success:
+                        completion(.success(SQLiteTransaction(database: self, pooled: pooled)))
+                    case .failure(let error):
+                        pool.release(pooled)
+                        completion(.failure(error))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A transaction on the SQLite connection, which it holds until it ends.
+final class SQLiteTransaction: SQLTransaction {
+    let databaseType = "sqlite"
+    let database: SQLiteSQLDatabase
+    private let pooled: Mutex<SQLConnectionPool<SQLiteConnection>.Pooled?>
+
+    init(database: SQLiteSQLDatabase, pooled: SQLConnectionPool<SQLiteConnection>.Pooled) {
+        self.database = database
+        self.pooled = Mutex(pooled)
+    }
+
+    var isActive: Bool { pooled.withLock { $0 != nil } }
+
+    private func run<Value: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection) -> Result<Value, WippyError>, completion: @escaping SQLCompletion<Value>
+    ) {
+        guard let pooled = pooled.withLock({ $0 }) else { return completion(.failure(SQLErrors.transactionNotActive)) }
+        database.executor.async { completion(body(pooled.connection)) }
+    }
+
+    func query(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
+        run({ $0.query(sql, arguments) ?? .failure(.internal("query did not run")) }, completion: completion)
+    }
+
+    func execute(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>) {
+        run({ $0.execute(sql, arguments) }, completion: completion)
+    }
+
+    func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>) {
+        run({ $0.check(sql) }) { [self] result in
+            completion(result.map { SQLiteStatement(sql: sql, owner: .transaction(self)) })
+        }
+    }
+
+    func savepoint(_ action: SQLSavepoint.Action, name: String, completion: @escaping SQLCompletion<Void>) {
+        let statement: String
+        do throws(WippyError) {
+            statement = try SQLSavepoint.statement(action, name: name)
+        } catch {
+            return completion(.failure(error))
+        }
+        run({ $0.execute(statement, [], what: "savepoint").map { _ in () } }, completion: completion)
+    }
+
+    func commit(completion: @escaping SQLCompletion<Void>) { end("COMMIT", completion: completion) }
+    func rollback(completion: @escaping SQLCompletion<Void>) { end("ROLLBACK", completion: completion) }
+
+    /// Ends the transaction whatever the outcome; a failed COMMIT is rolled back so the connection goes
+    /// back clean.
+    private func end(_ statement: String, completion: @escaping SQLCompletion<Void>) {
+        guard let pooled = pooled.withLock({ value in defer { value = nil }; return value }) else {
+            return completion(.failure(SQLErrors.transactionNotActive))
+        }
+        let pool = database.pool
+        database.executor.async {
+            let result = pooled.connection.execute(statement, [], what: statement.lowercased()).map { _ in () }
+            if pooled.connection.inTransaction { _ = pooled.connection.execute("ROLLBACK", []) }
+            pool.release(pooled)
+            completion(result)
+        }
+    }
+}
+
+/// A prepared statement: its SQL, checked when prepared, run on the database or on its transaction.
+final class SQLiteStatement: SQLStatement {
+    enum Owner: Sendable {
+        case database(SQLiteSQLDatabase)
+        case transaction(SQLiteTransaction)
+    }
+
+    let sql: String
+    let owner: Owner
+    private let closed = Atomic<Bool>(false)
+
+    init(sql: String, owner: Owner) {
+        self.sql = sql
+        self.owner = owner
+    }
+
+    var isClosed: Bool {
+        if closed.load(ordering: .acquiring) { return true }
+        if case .transaction(let transaction) = owner { return !transaction.isActive }
+        return false
+    }
+
+    func query(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
+        guard !isClosed else { return completion(.failure(SQLErrors.statementClosed)) }
+        switch owner {
+        case .database(let database): database.query(sql, arguments, completion: completion)
+        case .transaction(let transaction): transaction.query(sql, arguments, completion: completion)
+        }
+    }
+
+    func execute(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>) {
+        guard !isClosed else { return completion(.failure(SQLErrors.statementClosed)) }
+        switch owner {
+        case .database(let database): database.execute(sql, arguments, completion: completion)
+        case .transaction(let transaction): transaction.execute(sql, arguments, completion: completion)
+        }
+    }
+
+    func close(completion: @escaping SQLCompletion<Void>) {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else {
+            return completion(.failure(SQLErrors.statementAlreadyClosed))
+        }
+        completion(.success(()))
+    }
+}

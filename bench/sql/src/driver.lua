@@ -1,0 +1,132 @@
+-- The workloads of shared/bench/sql from Lua through the `sql` module; sends back `name value unit` lines
+-- with the metric names of that README prefixed `lua_`.
+local sql = require("sql")
+local time = require("time")
+
+local PAYLOAD = "payload 0123456789abcdef0123456789abcdef"
+
+local function fmt(name, value, unit)
+    return string.format("%s %.0f %s", name, value, unit)
+end
+
+local function must(value, err)
+    if err then error(tostring(err)) end
+    return value
+end
+
+-- Runs `body(i)` until `secs` seconds have passed; the operations per second.
+local function rate(secs, body)
+    local start = time.now()
+    local n = 0
+    while true do
+        for _ = 1, 64 do
+            n = n + 1
+            body(n)
+        end
+        local elapsed = time.now():sub(start):seconds()
+        if elapsed >= secs then return n / elapsed end
+    end
+end
+
+local function sqlite(secs, only_select)
+    local db = must(sql.get("sqlbench:sqlite"))
+    must(db:execute("DROP TABLE IF EXISTS t"))
+    must(db:execute("DROP TABLE IF EXISTS ins"))
+    must(db:execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)"))
+    must(db:execute("CREATE TABLE ins(id INTEGER PRIMARY KEY, k INTEGER NOT NULL, v TEXT NOT NULL)"))
+    local tx = must(db:begin())
+    for id = 1, 10000 do must(tx:execute("INSERT INTO t(id, v) VALUES (?, ?)", {id, "row " .. id .. " " .. PAYLOAD})) end
+    must(tx:commit())
+    must(db:execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+    local seed = 12345
+    local lines = {}
+    local select_rate = rate(secs, function()
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        local rows = db:query("SELECT v FROM t WHERE id = ?", {seed % 10000 + 1})
+        if not rows or not rows[1] then error("point select found nothing") end
+    end)
+    lines[#lines + 1] = fmt("lua_sqlite_point_select_per_s", select_rate, "ops/s")
+    for _, mode in ipairs(only_select and {} or {"NORMAL", "FULL"}) do
+        must(db:execute("PRAGMA synchronous=" .. mode))
+        local insert_rate = rate(secs, function(i)
+            must(db:execute("INSERT INTO ins(k, v) VALUES (?, ?)", {i, PAYLOAD}))
+        end)
+        lines[#lines + 1] = fmt("lua_sqlite_insert_" .. string.lower(mode) .. "_per_s", insert_rate, "ops/s")
+    end
+    must(db:execute("DROP TABLE t"))
+    must(db:execute("DROP TABLE ins"))
+    db:release()
+    return lines
+end
+
+-- One PostgreSQL client: `what` for `secs` seconds; sends its count and time to `reply_to`.
+local function client(reply_to, what, secs, seed)
+    local db, err = sql.get("sqlbench:pg")
+    if not db then process.send(reply_to, "error", tostring(err)) return end
+    local ok, result = pcall(function()
+        local start = time.now()
+        local n = 0
+        while true do
+            for _ = 1, 16 do
+                n = n + 1
+                seed = (seed * 1103515245 + 12345) % 2147483648
+                if what == "select" then
+                    local rows = must(db:query("SELECT abalance FROM pgbench_accounts WHERE aid = $1", {seed % 100000 + 1}))
+                    if not rows[1] then error("select found nothing") end
+                else
+                    must(db:execute("INSERT INTO ins(k, v) VALUES ($1, $2)", {seed, PAYLOAD}))
+                end
+            end
+            local elapsed = time.now():sub(start):seconds()
+            if elapsed >= secs then return {n, elapsed} end
+        end
+    end)
+    if ok then process.send(reply_to, "done", result) else process.send(reply_to, "error", tostring(result)) end
+end
+
+-- `clients` processes doing `what` at once; the total transactions per second.
+local function clients(what, count, secs)
+    for c = 1, count do
+        process.spawn("sqlbench:client", "sqlbench:processes", process.pid(), what, secs, 7919 * c)
+    end
+    local total, longest = 0, 0
+    local inbox = process.inbox()
+    for _ = 1, count do
+        local msg = inbox:receive()
+        if msg:topic() == "error" then error(msg:payload():data()) end
+        local r = msg:payload():data()
+        total = total + r[1]
+        if r[2] > longest then longest = r[2] end
+    end
+    return total / longest
+end
+
+local function pg(secs)
+    local db = must(sql.get("sqlbench:pg"))
+    must(db:query("SELECT 1"))
+    db:release()
+    return {
+        fmt("lua_pg_select_1c_tps", clients("select", 1, secs), "tps"),
+        fmt("lua_pg_select_8c_tps", clients("select", 8, secs), "tps"),
+        fmt("lua_pg_insert_1c_tps", clients("insert", 1, secs), "tps"),
+    }
+end
+
+-- sqlite_select: the point selects alone (for profiling)
+local groups = { sqlite = sqlite, pg = pg, sqlite_select = function(secs) return sqlite(secs, true) end }
+
+local function main(reply_to, group, secs)
+    local run = groups[group]
+    if not run then
+        process.send(reply_to, "error", "unknown workload group " .. tostring(group))
+        return
+    end
+    local ok, lines = pcall(run, secs)
+    if ok then
+        process.send(reply_to, "lines", lines)
+    else
+        process.send(reply_to, "error", tostring(lines))
+    end
+end
+
+return { main = main, client = client }
