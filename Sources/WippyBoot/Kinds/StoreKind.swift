@@ -51,7 +51,9 @@ final class StoreKind: RegistryParticipant, @unchecked Sendable {
         }
         var toStart: [EntryID] = []
         for (id, config) in staged.sorted(by: { $0.key < $1.key }) {
-            let service = ResourceService(id: id, kind: kindName(config), table: resources, open: opener(id, config))
+            var needs: EntryID?
+            if case .sql(let database, _, _, _) = config { needs = database }
+            let service = ResourceService(id: id, kind: kindName(config), table: resources, needs: needs, open: opener(id, config))
             let existed = live.withLock { live -> Bool in
                 defer { live[id] = config }
                 return live[id] != nil

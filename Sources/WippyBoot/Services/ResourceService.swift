@@ -19,12 +19,14 @@ final class ResourceService: SupervisedService {
     let table: ResourceTable
     let open: Opener
 
-    init(id: EntryID, kind: String, table: ResourceTable, open: @escaping Opener) {
+    /// `needs`: the resource this one opens on (a store's database), named when acquiring it is refused
+    /// because that one could not start.
+    init(id: EntryID, kind: String, table: ResourceTable, needs: EntryID? = nil, open: @escaping Opener) {
         self.id = id
         self.kind = kind
         self.table = table
         self.open = open
-        table.declare(id, kind: kind)
+        table.declare(id, kind: kind, needs: needs)
     }
 
     func start(_ run: ServiceRun) {

@@ -11,8 +11,9 @@ public final class ResourceTable: Sendable {
     private enum Slot {
         case ready(ResourceHolder)
         case failed(kind: String, reason: String)
-        /// Declared, and not started yet (or restarting with no resource to serve meanwhile).
-        case starting(kind: String)
+        /// Declared, and not started yet (or restarting with no resource to serve meanwhile); `needs` is the
+        /// resource it opens on (a store's database), whose failure explains the wait.
+        case starting(kind: String, needs: EntryID?)
     }
 
     private struct State {
@@ -61,11 +62,11 @@ public final class ResourceTable: Sendable {
 
     /// Records that `id` is declared but has no open resource yet (its service is starting). Keeps a
     /// resource that is already open: it goes on serving until it is replaced.
-    public func declare(_ id: EntryID, kind: String) {
+    public func declare(_ id: EntryID, kind: String, needs: EntryID? = nil) {
         state.withLock { state in
             switch state.slots[id] {
             case .ready?: break
-            default: state.slots[id] = .starting(kind: kind)
+            default: state.slots[id] = .starting(kind: kind, needs: needs)
             }
         }
     }
@@ -111,7 +112,10 @@ public final class ResourceTable: Sendable {
                 continue
             case .failed(let kind, let reason)?:
                 throw WippyError.unavailable("resource \(id) (\(kind)) is not available: \(reason)")
-            case .starting(let kind)?:
+            case .starting(let kind, let needs)?:
+                if let needs, let reason = failure(needs) {
+                    throw WippyError.unavailable("resource \(id) (\(kind)) is not available: \(needs) could not start: \(reason)")
+                }
                 throw WippyError.unavailable("resource \(id) (\(kind)) is not started yet")
             case nil:
                 throw WippyError.notFound("resource not found: \(id)")
