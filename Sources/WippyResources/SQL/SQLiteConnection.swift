@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 public import WippyCore
@@ -25,6 +26,9 @@ final class SQLiteConnection: @unchecked Sendable {
         configuration.allowsUnsafeTransactions = true
         do {
             if let path {
+                // `file: ./data/app.db` in a fresh project: the folder is made, as the file would be.
+                let folder = (path as NSString).deletingLastPathComponent
+                if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
                 queue = try DatabaseQueue(path: path, configuration: configuration)
                 try queue.inDatabase { db in
                     _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
