@@ -54,11 +54,8 @@ extension Worker {
     }
 
     /// How long an idle worker polls its inbox before parking: a message from another worker then costs no
-    /// wake-up syscall on either side. Short, so an idle runtime still sleeps, and so a worker waiting for a
-    /// journal commit or a database reply does not take the core the writer or the driver needs: on 2 cores,
-    /// 50 µs spent 14% of the 1000-workflow benchmark's CPU spinning; 10 µs keeps message round trips as fast
-    /// (pingpong, ring) and gives that benchmark about 7% more.
-    static let spinNanoseconds: UInt64 = 10_000
+    /// wake-up syscall on either side. Short, so an idle runtime still sleeps.
+    static let spinNanoseconds: UInt64 = 50_000
 
     /// Polls the inbox for a short while; true when work arrived (or the next timer is due).
     private func spinForWork(until deadline: UInt64?) -> Bool {
