@@ -115,7 +115,7 @@ public final class PostgresSQLDatabase: SQLDatabase {
 
     public func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>) {
         // Checked by the server when first run (each run is a parse-bind-execute round trip).
-        completion(.success(PostgresSQLStatement(sql: sql, owner: .database(self))))
+        completion(.success(SQLOwnedStatement(sql: sql, owner: .database(self))))
     }
 
     static func beginStatement(_ isolation: SQLIsolation, readOnly: Bool) throws(WippyError) -> String {
@@ -189,7 +189,7 @@ final class PostgresSQLTransaction: SQLTransaction {
 
     func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>) {
         guard isActive else { return completion(.failure(SQLErrors.transactionNotActive)) }
-        completion(.success(PostgresSQLStatement(sql: sql, owner: .transaction(self))))
+        completion(.success(SQLOwnedStatement(sql: sql, owner: .transaction(self))))
     }
 
     func savepoint(_ action: SQLSavepoint.Action, name: String, completion: @escaping SQLCompletion<Void>) {
@@ -216,51 +216,5 @@ final class PostgresSQLTransaction: SQLTransaction {
             pool.release(pooled, broken: pooled.connection.isClosed || (try? result.get()) == nil)
             completion(result.map { _ in () }.mapError { PostgresSQLValues.failure(statement.lowercased(), $0) })
         }
-    }
-}
-
-/// A statement of a PostgreSQL database or transaction: its SQL, run as one extended-protocol round trip.
-final class PostgresSQLStatement: SQLStatement {
-    enum Owner: Sendable {
-        case database(PostgresSQLDatabase)
-        case transaction(PostgresSQLTransaction)
-    }
-
-    let sql: String
-    let owner: Owner
-    private let closed = Atomic<Bool>(false)
-
-    init(sql: String, owner: Owner) {
-        self.sql = sql
-        self.owner = owner
-    }
-
-    var isClosed: Bool {
-        if closed.load(ordering: .acquiring) { return true }
-        if case .transaction(let transaction) = owner { return !transaction.isActive }
-        return false
-    }
-
-    func query(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
-        guard !isClosed else { return completion(.failure(SQLErrors.statementClosed)) }
-        switch owner {
-        case .database(let database): database.query(sql, arguments, completion: completion)
-        case .transaction(let transaction): transaction.query(sql, arguments, completion: completion)
-        }
-    }
-
-    func execute(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>) {
-        guard !isClosed else { return completion(.failure(SQLErrors.statementClosed)) }
-        switch owner {
-        case .database(let database): database.execute(sql, arguments, completion: completion)
-        case .transaction(let transaction): transaction.execute(sql, arguments, completion: completion)
-        }
-    }
-
-    func close(completion: @escaping SQLCompletion<Void>) {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else {
-            return completion(.failure(SQLErrors.statementAlreadyClosed))
-        }
-        completion(.success(()))
     }
 }

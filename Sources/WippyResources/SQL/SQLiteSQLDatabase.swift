@@ -99,7 +99,7 @@ public final class SQLiteSQLDatabase: SQLDatabase {
 
     public func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>) {
         withConnection({ $0.check(sql) }) { [self] result in
-            completion(result.map { SQLiteStatement(sql: sql, owner: .database(self)) })
+            completion(result.map { SQLOwnedStatement(sql: sql, owner: .database(self)) })
         }
     }
 
@@ -154,7 +154,7 @@ final class SQLiteTransaction: SQLTransaction {
 
     func prepare(_ sql: String, completion: @escaping SQLCompletion<any SQLStatement>) {
         run({ $0.check(sql) }) { [self] result in
-            completion(result.map { SQLiteStatement(sql: sql, owner: .transaction(self)) })
+            completion(result.map { SQLOwnedStatement(sql: sql, owner: .transaction(self)) })
         }
     }
 
@@ -184,51 +184,5 @@ final class SQLiteTransaction: SQLTransaction {
             pool.release(pooled)
             completion(result)
         }
-    }
-}
-
-/// A prepared statement: its SQL, checked when prepared, run on the database or on its transaction.
-final class SQLiteStatement: SQLStatement {
-    enum Owner: Sendable {
-        case database(SQLiteSQLDatabase)
-        case transaction(SQLiteTransaction)
-    }
-
-    let sql: String
-    let owner: Owner
-    private let closed = Atomic<Bool>(false)
-
-    init(sql: String, owner: Owner) {
-        self.sql = sql
-        self.owner = owner
-    }
-
-    var isClosed: Bool {
-        if closed.load(ordering: .acquiring) { return true }
-        if case .transaction(let transaction) = owner { return !transaction.isActive }
-        return false
-    }
-
-    func query(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
-        guard !isClosed else { return completion(.failure(SQLErrors.statementClosed)) }
-        switch owner {
-        case .database(let database): database.query(sql, arguments, completion: completion)
-        case .transaction(let transaction): transaction.query(sql, arguments, completion: completion)
-        }
-    }
-
-    func execute(_ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>) {
-        guard !isClosed else { return completion(.failure(SQLErrors.statementClosed)) }
-        switch owner {
-        case .database(let database): database.execute(sql, arguments, completion: completion)
-        case .transaction(let transaction): transaction.execute(sql, arguments, completion: completion)
-        }
-    }
-
-    func close(completion: @escaping SQLCompletion<Void>) {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else {
-            return completion(.failure(SQLErrors.statementAlreadyClosed))
-        }
-        completion(.success(()))
     }
 }
