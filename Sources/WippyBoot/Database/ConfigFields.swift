@@ -1,5 +1,5 @@
 import WippyCodecs
-public import WippyCore
+import WippyCore
 import WippyResources
 
 /// Typed reads of one mapping of an entry's settings, with errors that name the field (`pool.max_open`)

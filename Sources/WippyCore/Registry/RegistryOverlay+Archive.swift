@@ -1,4 +1,4 @@
-public import HashTreeCollections
+import HashTreeCollections
 
 /// Overlays in a ``PayloadArchive``: the checkpoints a registry history keeps.
 ///

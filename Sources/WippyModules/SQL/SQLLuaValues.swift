@@ -1,7 +1,7 @@
 public import WippyCore
 public import WippyLua
 public import WippyResources
-public import WippyRuntime
+import WippyRuntime
 
 /// A value of `sql.NULL` or `sql.as.*`: bound as it is, whatever Lua would make of it.
 final class SQLTypedValue: Sendable {

@@ -1,4 +1,4 @@
-public import WippyCore
+import WippyCore
 import Synchronization
 
 /// What a handler's run asks for its message when it ends.

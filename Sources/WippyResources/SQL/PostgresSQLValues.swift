@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 import PostgresNIO
-public import WippyCore
+import WippyCore
 
 /// Arguments and result values between ``SQLValue`` and PostgreSQL's wire formats.
 ///

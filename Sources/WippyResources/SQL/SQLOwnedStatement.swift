@@ -1,5 +1,5 @@
 import Synchronization
-public import WippyCore
+import WippyCore
 
 /// A prepared statement of either backend: its SQL, run on the database or the transaction that prepared it
 /// at each call. Closed by ``close(completion:)``, or with its transaction once that ends.

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-public import WippyCore
+import WippyCore
 
 /// The one connection of an SQLite database: a GRDB `DatabaseQueue` in WAL mode, with statements run
 /// through SQLite's C interface on GRDB's cached statements (the bind-step-read loop of a point select

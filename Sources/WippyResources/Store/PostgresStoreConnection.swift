@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
-public import PostgresNIO
+import PostgresNIO
 public import WippyCore
 import Synchronization
 public import WippyStore

@@ -1,5 +1,5 @@
 public import WippyCore
-public import WippyLua
+import WippyLua
 
 /// One `events.subscribe` subscription of a process: the bus side and the channel its events surface on.
 final class ProcessEventSubscription {

@@ -1,6 +1,6 @@
 import DequeModule
 import WippyCore
-public import WippyLua
+import WippyLua
 
 /// Start-up phases, task creation and task completion.
 extension LuaProcess {

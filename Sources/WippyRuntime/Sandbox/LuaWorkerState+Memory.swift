@@ -1,6 +1,6 @@
 import Synchronization
 import WippyCore
-public import WippyLua
+import WippyLua
 
 /// The worker's share of memory management: the runtime-wide soft memory limit, the collector percent, and
 /// figures for `system.memory.stats`. Everything here runs on the worker's own thread.

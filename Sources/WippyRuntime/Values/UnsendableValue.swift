@@ -1,5 +1,5 @@
 public import WippyCore
-public import WippyLua
+import WippyLua
 
 /// A Lua value that cannot leave its process (a function, a coroutine, a channel or another userdata that is
 /// not an error object, a table nested deeper than ``WippyCore/Payload/maximumDepth``), and where it sits

@@ -1,5 +1,5 @@
 import Foundation
-public import Logging
+import Logging
 import Synchronization
 public import WippyCore
 
@@ -120,7 +120,6 @@ public final class WorkflowEngine: WorkflowGateway, WorkflowSessionObserver, @un
             residents[id] = Resident(run: run, fence: fence)
             return nil
         }
-        let pid = self.pid(of: id)
         if existing != nil { return joinExisting(id, start, policy: policy, completion: completion) }
         guard chosen != nil, let signals = store as? any WorkflowSignalStore else {
             return begin(start, id: id, run: run, program: program, fence: fence, policy: policy, completion: completion)

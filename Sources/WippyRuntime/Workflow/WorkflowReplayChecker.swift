@@ -1,7 +1,7 @@
 import DequeModule
 import Logging
 import Synchronization
-public import WippyCore
+import WippyCore
 
 /// The background replay checks of one engine: when a workflow entry's code changes, the journals of its runs
 /// in flight are replayed against the new code (``WorkflowReplayCheck``: no effect) to find the runs that would

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
-public import WippyCore
+import WippyCore
 
 /// Decides which runs an engine holds in memory, on a thread of its own (it waits on the store, never on a
 /// worker): at boot it resumes the runs that need a node; then, every poll interval or when woken, it

@@ -1,4 +1,4 @@
-public import WippyCore
+import WippyCore
 
 /// A run an engine holds in memory (or is bringing into memory, or is letting go of).
 struct Resident: Sendable {

@@ -1,4 +1,4 @@
-public import WippyCore
+import WippyCore
 
 /// Pausing a run for an operator: an activity whose retries ran out under `retry_policy.on_exhausted: pause`
 /// puts the run in `paused` instead of handing the error to the workflow; `wippy workflow resume` (a message

@@ -1,4 +1,4 @@
-public import WippyCore
+import WippyCore
 public import WippyLua
 
 /// A durable channel timer of a workflow (`time.after`, `time.timer`, `time.ticker`): each arming is a

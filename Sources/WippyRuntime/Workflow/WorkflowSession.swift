@@ -1,7 +1,7 @@
 import DequeModule
 import Foundation
 public import WippyCore
-public import WippyLua
+import WippyLua
 
 /// One workflow run carried by a Lua process: the bridge between the code's commands and the journal.
 ///

@@ -1,5 +1,5 @@
-public import WippyCore
-public import WippyLua
+import WippyCore
+import WippyLua
 
 /// `process.spawn*` and Spawner spawns whose host is a workflow host: a durable start. The calling task
 /// waits until the start is journaled (so the PID it gets names a run that survives a crash), then gets
