@@ -2,7 +2,7 @@ import Foundation
 import WippyCore
 
 /// Waiting for a resource entry that is declared but still opening (a `wippy run -x` entry point may run
-/// before the stores and queues it uses have started). Runs on the blocking pool only: it sleeps.
+/// before the stores and queues it uses have started). Runs on the blocking pool only: it waits.
 enum ResourceStartWait {
     /// How long a call waits for a starting resource before it fails with "not started yet".
     static let limit: Duration = .seconds(30)
@@ -12,11 +12,11 @@ enum ResourceStartWait {
         error.kind == .unavailable && table.failure(id) == nil && table.current(id) == nil && table.ids.contains(id)
     }
 
-    /// Waits until `id` is open or failed, or `limit` passed.
+    /// Waits until `id` is open or failed, or `limit` passed (told by ``ResourceTable/whenStarted(_:_:)``,
+    /// which `sql.get` uses too, instead of polling).
     static func wait(for id: EntryID, in table: ResourceTable) {
-        let deadline = ContinuousClock.now + limit
-        while table.current(id) == nil && table.failure(id) == nil && ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.005)
-        }
+        let settled = DispatchSemaphore(value: 0)
+        table.whenStarted(id) { settled.signal() }
+        _ = settled.wait(timeout: .now() + .seconds(Int(limit.components.seconds)))
     }
 }
