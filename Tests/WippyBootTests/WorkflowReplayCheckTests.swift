@@ -71,11 +71,15 @@ import WippyRuntime
         return recorded.events.filter { $0.kind == kind }
     }
 
-    @Test func aChangedWorkflowIsReplayedAgainstItsRunsInFlight() async throws {
+    /// Runs the application of `index`, its `workflow` bus events recorded, until `body` returns; `body`
+    /// starts once both runs have journaled their call of the step (it is journaled before the step runs).
+    static func withRunsInFlight(
+        _ index: String, _ body: (Application, LogSignals, RecordedEvents) async throws -> Void
+    ) async throws {
         let project = try TemporaryProject()
         defer { project.remove() }
         try project.writeLock()
-        try project.write("src/_index.yaml", Self.index)
+        try project.write("src/_index.yaml", index)
         let log = LogSignals()
         var options = RuntimeOptions()
         options.projectRoot = project.root
@@ -88,50 +92,54 @@ import WippyRuntime
         defer { app.bus.unsubscribe(subscription) }
         app.start()
         defer { app.shutdown() }
-        // Both runs have journaled their call of app:step (it is journaled before the step runs).
         #expect(await log.wait(for: "step 1", within: .seconds(30)) != nil, "\(log.messages)")
         #expect(await log.wait(for: "step 2", within: .seconds(30)) != nil, "\(log.messages)")
+        try await body(app, log, recorded)
+    }
 
-        // A change after the part the journals hold: both replay cleanly.
-        try app.registry.apply([.update(Self.flow("""
-            local funcs = require("funcs")
-            return { main = function(i)
-              funcs.call("app:step", i)
-              local value = process.inbox():receive():payload():data()
-              return value * 2
-            end }
-            """))])
-        let first = try #require(try await Self.events(recorded, "workflow.replay_check", count: 1).first)
-        #expect(first.path == "app:flow")
-        #expect(first.data["runs"]?.intValue == 2)
-        #expect(first.data["clean"]?.intValue == 2, "\(first.data)")
-        #expect(first.data["diverged"]?.intValue == 0)
+    @Test func aChangedWorkflowIsReplayedAgainstItsRunsInFlight() async throws {
+        try await Self.withRunsInFlight(Self.index) { app, log, recorded in
+            // A change after the part the journals hold: both replay cleanly.
+            try app.registry.apply([.update(Self.flow("""
+                local funcs = require("funcs")
+                return { main = function(i)
+                  funcs.call("app:step", i)
+                  local value = process.inbox():receive():payload():data()
+                  return value * 2
+                end }
+                """))])
+            let first = try #require(try await Self.events(recorded, "workflow.replay_check", count: 1).first)
+            #expect(first.path == "app:flow")
+            #expect(first.data["runs"]?.intValue == 2)
+            #expect(first.data["clean"]?.intValue == 2, "\(first.data)")
+            #expect(first.data["diverged"]?.intValue == 0)
 
-        // A change to what the journals hold: both would diverge, and say so.
-        try app.registry.apply([.update(Self.flow("""
-            local funcs = require("funcs")
-            return { main = function(i)
-              funcs.call("app:audit", i)
-              return process.inbox():receive():payload():data()
-            end }
-            """))])
-        let checks = try await Self.events(recorded, "workflow.replay_check", count: 2)
-        let second = try #require(checks.count == 2 ? checks[1] : nil)
-        #expect(second.data["diverged"]?.intValue == 2, "\(second.data)")
-        #expect(second.data["clean"]?.intValue == 0)
-        #expect(second.data["diverging"] == .array(["w-1", "w-2"]))
-        #expect(log.messages.filter { $0.contains("would diverge under the changed code") && $0.contains("expected call app:step") }.count == 2)
+            // A change to what the journals hold: both would diverge, and say so.
+            try app.registry.apply([.update(Self.flow("""
+                local funcs = require("funcs")
+                return { main = function(i)
+                  funcs.call("app:audit", i)
+                  return process.inbox():receive():payload():data()
+                end }
+                """))])
+            let checks = try await Self.events(recorded, "workflow.replay_check", count: 2)
+            let second = try #require(checks.count == 2 ? checks[1] : nil)
+            #expect(second.data["diverged"]?.intValue == 2, "\(second.data)")
+            #expect(second.data["clean"]?.intValue == 0)
+            #expect(second.data["diverging"] == .array(["w-1", "w-2"]))
+            #expect(log.messages.filter { $0.contains("would diverge under the changed code") && $0.contains("expected call app:step") }.count == 2)
 
-        // The runs keep their pinned code: a message ends each with the first code's result.
-        for i in 1...2 {
-            // Through the host's engine: the run may have left memory (a slow machine passes `evict_after`).
-            let gateway = try #require(app.node.gateway(forHost: "app:workflows"))
-            gateway.signal(workflowID: "w-\(i)", Message(from: nil, topic: "go", payloads: [.int(Int64(i * 5))])) { _ in }
+            // The runs keep their pinned code: a message ends each with the first code's result.
+            for i in 1...2 {
+                // Through the host's engine: the run may have left memory (a slow machine passes `evict_after`).
+                let gateway = try #require(app.node.gateway(forHost: "app:workflows"))
+                gateway.signal(workflowID: "w-\(i)", Message(from: nil, topic: "go", payloads: [.int(Int64(i * 5))])) { _ in }
+            }
+            let completed = try await Self.events(recorded, "workflow.completed", count: 2)
+            #expect(completed.count == 2)
+            // Neither the checks nor the runs blocked.
+            #expect(!recorded.events.contains { $0.kind == "workflow.blocked" })
         }
-        let completed = try await Self.events(recorded, "workflow.completed", count: 2)
-        #expect(completed.count == 2)
-        // Neither the checks nor the runs blocked.
-        #expect(!recorded.events.contains { $0.kind == "workflow.blocked" })
     }
 
     /// A library a workflow imports changes: the workflow's code as it now runs changed too, so its runs in
@@ -156,31 +164,14 @@ import WippyRuntime
             """)
             .replacingOccurrences(of: "funcs.call(\"app:step\", i)", with: "funcs.call(names.target(), i)")
         #expect(index.contains("names.target()"))
-        let project = try TemporaryProject()
-        defer { project.remove() }
-        try project.writeLock()
-        try project.write("src/_index.yaml", index)
-        let log = LogSignals()
-        var options = RuntimeOptions()
-        options.projectRoot = project.root
-        options.historyMode = .memory
-        let app = try Application(
-            options: options, modules: StandardModules.all(terminal: nil),
-            logger: Logger(label: "test") { _ in SignalsHandler(signals: log) })
-        let recorded = RecordedEvents()
-        let subscription = try app.bus.subscribe(system: "workflow", receiver: recorded)
-        defer { app.bus.unsubscribe(subscription) }
-        app.start()
-        defer { app.shutdown() }
-        #expect(await log.wait(for: "step 1", within: .seconds(30)) != nil, "\(log.messages)")
-        #expect(await log.wait(for: "step 2", within: .seconds(30)) != nil, "\(log.messages)")
-
-        try app.registry.apply([.update(Entry(
-            id: EntryID(parsing: "app:names"), kind: "library.lua",
-            data: .map([("source", .string("return { target = function() return \"app:audit\" end }"))])))])
-        let check = try #require(try await Self.events(recorded, "workflow.replay_check", count: 1).first)
-        #expect(check.path == "app:flow")
-        #expect(check.data["runs"]?.intValue == 2)
-        #expect(check.data["diverged"]?.intValue == 2, "\(check.data)")
+        try await Self.withRunsInFlight(index) { app, _, recorded in
+            try app.registry.apply([.update(Entry(
+                id: EntryID(parsing: "app:names"), kind: "library.lua",
+                data: .map([("source", .string("return { target = function() return \"app:audit\" end }"))])))])
+            let check = try #require(try await Self.events(recorded, "workflow.replay_check", count: 1).first)
+            #expect(check.path == "app:flow")
+            #expect(check.data["runs"]?.intValue == 2)
+            #expect(check.data["diverged"]?.intValue == 2, "\(check.data)")
+        }
     }
 }
