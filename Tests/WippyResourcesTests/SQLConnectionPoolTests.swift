@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Synchronization
 import Testing
 import WippyCore
@@ -102,5 +104,34 @@ final class Acquired: Sendable {
         #expect(factory.closed.load(ordering: .relaxed) == 1)
         pool.acquire(acquired.take)
         #expect(acquired.failures.withLock { $0.count } == 2)
+    }
+
+    /// Two threads taking turns on the one connection, as two workers do with an SQLite database: every
+    /// acquisition is served. (A connection released between a request's idle check and its joining the
+    /// line was left idle while the request waited for ever.)
+    @Test func contendedAcquisitionsAreAllServed() {
+        let pool = ProbeFactory().pool(maxOpen: 1, maxIdle: 1)
+        let stuck = Atomic<Int>(0)
+        let finished = DispatchGroup()
+        for _ in 0..<2 {
+            finished.enter()
+            Thread.detachNewThread {
+                defer { finished.leave() }
+                for _ in 0..<20_000 {
+                    let served = DispatchSemaphore(value: 0)
+                    pool.acquire { result in
+                        if case .success(let pooled) = result { pool.release(pooled) }
+                        served.signal()
+                    }
+                    if served.wait(timeout: .now() + .seconds(30)) == .timedOut {
+                        stuck.add(1, ordering: .relaxed)
+                        return
+                    }
+                }
+            }
+        }
+        #expect(finished.wait(timeout: .now() + .seconds(120)) == .success)
+        #expect(stuck.load(ordering: .relaxed) == 0)
+        #expect(pool.stats().inUse == 0)
     }
 }

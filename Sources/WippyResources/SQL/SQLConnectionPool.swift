@@ -41,7 +41,7 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
         let completion: SQLCompletion<Pooled>
     }
 
-    private enum Next { case fail, openNew, wait }
+    private enum Next { case fail, use(Pooled), openNew, wait }
     private enum Outcome { case handOver(Waiter), keep, close, closeAndServe }
 
     private struct State {
@@ -87,32 +87,43 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
 
     /// An idle connection at once, or nil when none is idle (nothing is opened and nobody waits).
     public func acquireIdle() -> Pooled? {
-        let now = ContinuousClock.now
         var retired: [Pooled] = []
         let pooled = state.withLock { state -> Pooled? in
             guard !state.closed, state.waiters.isEmpty else { return nil }
-            while let candidate = state.idle.popLast() {
-                if expired(candidate, now: now) || isBroken(candidate.connection) {
-                    if expired(candidate, now: now) { state.stats.maxLifetimeClosed += 1 }
-                    state.open -= 1
-                    retired.append(candidate)
-                    continue
-                }
-                state.inUse += 1
-                return candidate
-            }
-            return nil
+            return takeIdle(&state, now: .now, retiring: &retired)
         }
         for old in retired { closeConnection(old.connection) }
         return pooled
     }
 
+    /// Pops the newest usable idle connection, moving expired or broken ones to `retired`. Called under
+    /// the lock.
+    private func takeIdle(_ state: inout State, now: ContinuousClock.Instant, retiring retired: inout [Pooled]) -> Pooled? {
+        while let candidate = state.idle.popLast() {
+            if expired(candidate, now: now) || isBroken(candidate.connection) {
+                if expired(candidate, now: now) { state.stats.maxLifetimeClosed += 1 }
+                state.open -= 1
+                retired.append(candidate)
+                continue
+            }
+            state.inUse += 1
+            return candidate
+        }
+        return nil
+    }
+
     /// Gives a connection to `completion`: an idle one, a new one, or the next one released.
+    ///
+    /// The idle check and the decision to wait are one step under the lock: a connection released between
+    /// the two would otherwise sit idle while its next user waits in line for ever.
     public func acquire(_ completion: @escaping SQLCompletion<Pooled>) {
-        if let pooled = acquireIdle() { return completion(.success(pooled)) }
         let now = ContinuousClock.now
+        var retired: [Pooled] = []
         let next = state.withLock { state -> Next in
             if state.closed { return .fail }
+            if state.waiters.isEmpty, let pooled = takeIdle(&state, now: now, retiring: &retired) {
+                return .use(pooled)
+            }
             if limits.maxOpen <= 0 || state.open < limits.maxOpen {
                 state.open += 1
                 state.inUse += 1
@@ -122,8 +133,10 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
             state.stats.waitCount += 1
             return .wait
         }
+        for old in retired { closeConnection(old.connection) }
         switch next {
         case .fail: completion(.failure(WippyError.unavailable("the database is closed")))
+        case .use(let pooled): completion(.success(pooled))
         case .wait: break
         case .openNew: openConnection(completion)
         }
