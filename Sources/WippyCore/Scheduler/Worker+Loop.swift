@@ -47,8 +47,13 @@ extension Worker {
             if localEvents.isEmpty && !inbox.hasPending {
                 var deadline = timers.earliest
                 if let shutdown = shutdownDeadline { deadline = min(deadline ?? shutdown, shutdown) }
-                if spinForWork(until: deadline) { continue }
+                awake.store(false, ordering: .relaxed)
+                if spinForWork(until: deadline) {
+                    awake.store(true, ordering: .relaxed)
+                    continue
+                }
                 inbox.park(until: deadline)
+                awake.store(true, ordering: .relaxed)
             }
         }
     }
@@ -57,8 +62,14 @@ extension Worker {
     /// wake-up syscall on either side. Short, so an idle runtime still sleeps.
     static let spinNanoseconds: UInt64 = 50_000
 
-    /// Polls the inbox for a short while; true when work arrived (or the next timer is due).
+    /// Polls the inbox for a short while, only while another worker of the host is at work (it is where a
+    /// message would come from soon); true when work arrived (or the next timer is due).
+    ///
+    /// When every worker is idle, what they wait for comes from outside (a database, the network, a
+    /// timer): spinning for it would take a core from whoever is producing it (on a small machine, the
+    /// database server itself), so the worker parks at once.
     private func spinForWork(until deadline: UInt64?) -> Bool {
+        guard peerIsBusy() else { return false }
         let start = MonotonicClock.now()
         let limit = start &+ Worker.spinNanoseconds
         var rounds = 0
@@ -68,9 +79,17 @@ extension Worker {
             if rounds & 63 == 0 {
                 let now = MonotonicClock.now()
                 if let deadline, now >= deadline { return true }
-                if now >= limit { return false }
+                if now >= limit || !peerIsBusy() { return false }
             }
         }
+    }
+
+    /// Whether another worker of the host is running processes or has events waiting for it.
+    private func peerIsBusy() -> Bool {
+        for peer in host.workers where peer !== self {
+            if peer.awake.load(ordering: .relaxed) || peer.inbox.hasPending { return true }
+        }
+        return false
     }
 
     /// Queues that grew past this many items during a burst are given fresh storage once they drain.

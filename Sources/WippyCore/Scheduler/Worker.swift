@@ -41,6 +41,9 @@ public final class Worker: @unchecked Sendable {
     /// Processes waiting to run here (run queue and pending starts), as last published by the worker
     /// (plus spawns placed here since); read by other workers when placing new processes.
     let publishedLoad = Atomic<Int>(0)
+    /// False while the worker is idle (spinning for work or parked); read by idle peers deciding whether
+    /// to spin.
+    let awake = Atomic<Bool>(true)
     /// Where spawns from this worker currently go while it is busy, and for how many more spawns.
     /// unowned(unsafe): workers of one host live and die together (a strong reference would be a cycle).
     private unowned(unsafe) var spreadTarget: Worker?
