@@ -52,6 +52,57 @@ func temporaryFile(_ name: String) -> String {
         #expect(await awaiting { tx.query("SELECT 1", [], completion: $0) }.failure?.message == "transaction is not active")
     }
 
+    @Test func writesRunInlineOnlyWhenTheirCommitCannotWaitForTheDisk() async throws {
+        let path = temporaryFile("inline-writes.db")
+        let db = try SQLiteSQLDatabase(path: path, name: "test:db")
+        defer { db.close() }
+        _ = try await awaiting { db.execute("CREATE TABLE t (v INTEGER)", [], completion: $0) }.get()
+        // FULL (this SQLite's default): every commit syncs, so writes go to the executor.
+        #expect(db.executeIfImmediate("INSERT INTO t VALUES (?)", [.integer(1)]) == nil)
+        _ = try await awaiting { db.execute("PRAGMA synchronous = NORMAL", [], completion: $0) }.get()
+        #expect(try db.executeIfImmediate("INSERT INTO t VALUES (?)", [.integer(2)])?.get()
+            == SQLExecResult(lastInsertID: 1, rowsAffected: 1))
+        // Only single plain writes: no schema change, no second statement.
+        #expect(db.executeIfImmediate("CREATE TABLE u (v INTEGER)", []) == nil)
+        #expect(db.executeIfImmediate("INSERT INTO t VALUES (3); INSERT INTO t VALUES (4)", []) == nil)
+        // An error is reported as the executor would.
+        #expect(db.executeIfImmediate("INSERT INTO nowhere VALUES (1)", []) == nil)
+        // A write lock held by another connection: not inline (the write would wait), nothing written.
+        let other = try SQLiteSQLDatabase(path: path, name: "test:other")
+        defer { other.close() }
+        let tx = try await awaiting { other.begin(isolation: .default, readOnly: false, completion: $0) }.get()
+        _ = try await awaiting { tx.execute("INSERT INTO t VALUES (?)", [.integer(10)], completion: $0) }.get()
+        #expect(db.executeIfImmediate("INSERT INTO t VALUES (?)", [.integer(5)]) == nil)
+        _ = try await awaiting { tx.rollback(completion: $0) }.get()
+        #expect(try await awaiting { db.query("SELECT v FROM t ORDER BY v", [], completion: $0) }.get().rows == [[.integer(2)]])
+        // Back to FULL: the executor again.
+        _ = try await awaiting { db.query("PRAGMA synchronous = FULL", [], completion: $0) }.get()
+        #expect(db.executeIfImmediate("INSERT INTO t VALUES (?)", [.integer(6)]) == nil)
+    }
+
+    /// Inline commits do not run SQLite's automatic checkpoint (it syncs); the database runs it on its
+    /// executor instead, so the write-ahead log stops growing.
+    @Test func inlineWritesStillCheckpointTheLog() async throws {
+        let path = temporaryFile("checkpoint.db")
+        let db = try SQLiteSQLDatabase(path: path, name: "test:db")
+        defer { db.close() }
+        _ = try await awaiting { db.execute("PRAGMA synchronous = NORMAL; CREATE TABLE t (b BLOB)", [], completion: $0) }.get()
+        let page = SQLValue.blob([UInt8](repeating: 7, count: 4000))
+        var inline = 0
+        for _ in 0..<4000 {
+            if let result = db.executeIfImmediate("INSERT INTO t VALUES (?)", [page]) {
+                _ = try result.get()
+                inline += 1
+            } else {
+                _ = try await awaiting { db.execute("INSERT INTO t VALUES (?)", [page], completion: $0) }.get()
+            }
+        }
+        #expect(inline > 2000)
+        // ~8 000 pages were logged; without checkpoints the log would hold them all (over 30 MB).
+        let walBytes = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+        #expect(walBytes < 16_000_000, "the log is \(walBytes) bytes")
+    }
+
     @Test func errorsCarryTheDriverMessageAndAKind() async throws {
         let db = try SQLiteSQLDatabase(path: temporaryFile("errors.db"), name: "test:db")
         defer { db.close() }

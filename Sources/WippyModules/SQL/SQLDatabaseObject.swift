@@ -75,6 +75,15 @@ enum SQLDatabaseObject {
             case .failure(let early): return early.status
             case .success(let (sql, parameters)):
                 let database = handle.database
+                if let immediate = database.executeIfImmediate(sql, parameters) {
+                    switch immediate {
+                    case .success(let result):
+                        SQLLuaValues.push(result, on: lua)
+                        return 1
+                    case .failure(let error):
+                        return LuaWorkerState.of(lua).fail(error, on: lua)
+                    }
+                }
                 return SQLCall.run(lua, { database.execute(sql, parameters, completion: $0) }) { thread, result in
                     SQLLuaValues.push(result, on: thread)
                     return 1

@@ -20,10 +20,15 @@ public protocol SQLDatabase: Resource {
     /// Runs a read at once on the calling thread when that cannot wait (an idle connection, a read-only
     /// statement, nothing to lock); nil when the read must go through ``query(_:_:completion:)``.
     func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>?
+
+    /// Runs a write at once on the calling thread when that cannot wait (an idle connection, a commit that
+    /// does not sync, nothing to lock); nil when it must go through ``execute(_:_:completion:)``.
+    func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>?
 }
 
 extension SQLDatabase {
     public func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>? { nil }
+    public func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? { nil }
 }
 
 /// A transaction: its own connection until ``commit(completion:)`` or ``rollback(completion:)``; after

@@ -10,6 +10,8 @@ import WippyCore
 /// Not thread-safe by itself: the database's pool hands it to one user at a time.
 final class SQLiteConnection: @unchecked Sendable {
     let queue: DatabaseQueue
+    /// Whether commits wait for the disk; the write-ahead log's size.
+    let durability: SQLiteDurability
     /// How errors name the database.
     let name: String
     /// Column names and declared types by statement (GRDB keeps cached statements alive).
@@ -37,6 +39,8 @@ final class SQLiteConnection: @unchecked Sendable {
             } else {
                 queue = try DatabaseQueue(configuration: configuration)
             }
+            durability = SQLiteDurability(inMemory: path == nil)
+            queue.inDatabase { durability.install(on: $0.sqliteConnection) }
         } catch {
             throw SQLiteConnection.failure("open \(name)", error)
         }
@@ -44,6 +48,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     func close() {
         hot = nil
+        hotWrite = nil
         columns = [:]
         try? queue.close()
     }
@@ -95,6 +100,16 @@ final class SQLiteConnection: @unchecked Sendable {
             if count != Int32(hot.columns.count) { hot.columns = Self.columns(of: statement, count: count) }
             return Self.read(statement, db: handle, arguments, columns: hot.columns, immediate: true)
         }
+        let result = readCached(sql, arguments, immediate: immediate)
+        // `PRAGMA synchronous = ...` may come as a query too.
+        if !immediate && SQLiteDurability.mayChangeSettings(sql) {
+            queue.inDatabase { durability.refresh(on: $0.sqliteConnection) }
+        }
+        return result
+    }
+
+    /// ``query(_:_:immediate:)`` through GRDB's statement cache.
+    private func readCached(_ sql: String, _ arguments: [SQLValue], immediate: Bool) -> Result<SQLRows, WippyError>? {
         do {
             return try queue.inDatabase { db -> Result<SQLRows, WippyError>? in
                 let statement = try db.cachedStatement(sql: sql)
@@ -141,8 +156,82 @@ final class SQLiteConnection: @unchecked Sendable {
         return .success(SQLRows(columns: columns.map(\.name), rows: rows))
     }
 
-    /// Runs `sql` (several statements when there are no arguments) and reports the changes.
+    /// Runs `sql` (several statements when there are no arguments) and reports the changes; on the
+    /// executor (a commit may wait for the disk, and a due checkpoint runs here).
     func execute(_ sql: String, _ arguments: [SQLValue], what: String = "execute") -> Result<SQLExecResult, WippyError> {
+        let result = run(sql, arguments, what: what)
+        queue.inDatabase { db in
+            if SQLiteDurability.mayChangeSettings(sql) { durability.refresh(on: db.sqliteConnection) }
+            if durability.checkpointDue { durability.checkpoint(on: db.sqliteConnection) }
+        }
+        return result
+    }
+
+    /// Runs a due checkpoint (on the executor).
+    func checkpointIfDue() {
+        guard durability.checkpointDue else { return }
+        queue.inDatabase { durability.checkpoint(on: $0.sqliteConnection) }
+    }
+
+    /// The last write run inline (see ``executeIfImmediate(_:_:)``).
+    private var hotWrite: (sql: String, statement: Statement)?
+
+    /// Runs a single-statement INSERT, UPDATE, DELETE or REPLACE at once on the caller's thread when its
+    /// commit cannot wait for the disk (``SQLiteDurability/commitsWithoutSync``) and no lock is held
+    /// elsewhere (SQLite's busy handler is off: a busy answer returns nil, nothing done). nil: run it
+    /// through ``execute(_:_:what:)`` on the executor.
+    func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? {
+        guard durability.commitsWithoutSync, let db = handle, sqlite3_get_autocommit(db) != 0 else { return nil }
+        let statement: Statement
+        if let hotWrite, hotWrite.sql == sql {
+            statement = hotWrite.statement
+        } else {
+            guard Self.isPlainWrite(sql), !Self.mayHoldSeveral(sql) else { return nil }
+            guard let prepared = try? queue.inDatabase({ try $0.cachedStatement(sql: sql) }),
+                sqlite3_stmt_readonly(prepared.sqliteStatement) == 0
+            else { return nil }
+            statement = prepared
+            hotWrite = (sql, prepared)
+        }
+        let handle = statement.sqliteStatement
+        // Inside GRDB's access (not only for the statement cache): the commit runs GRDB's commit hook,
+        // which needs it.
+        return queue.inDatabase { _ -> Result<SQLExecResult, WippyError>? in
+            sqlite3_busy_timeout(db, 0)
+            defer {
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+                sqlite3_busy_timeout(db, SQLiteConnection.busyTimeoutMilliseconds)
+            }
+            if let error = Self.bind(arguments, to: handle, db: db) { return .failure(error) }
+            var code = sqlite3_step(handle)
+            while code == SQLITE_ROW { code = sqlite3_step(handle) }
+            guard code == SQLITE_DONE else {
+                if code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED { return nil }
+                return .failure(Self.failure("execute", code: code, message: String(cString: sqlite3_errmsg(db))))
+            }
+            return .success(SQLExecResult(lastInsertID: sqlite3_last_insert_rowid(db), rowsAffected: Int64(sqlite3_changes(db))))
+        }
+    }
+
+    /// True when `sql` starts (after blanks) with INSERT, UPDATE, DELETE or REPLACE.
+    static func isPlainWrite(_ sql: String) -> Bool {
+        var word: [UInt8] = []
+        for byte in sql.utf8 {
+            if byte <= 32 {
+                if word.isEmpty { continue }
+                break
+            }
+            guard word.count < 7 else { return false }
+            word.append(byte | 0x20)
+        }
+        switch String(decoding: word, as: UTF8.self) {
+        case "insert", "update", "delete", "replace": return true
+        default: return false
+        }
+    }
+
+    private func run(_ sql: String, _ arguments: [SQLValue], what: String) -> Result<SQLExecResult, WippyError> {
         do {
             return try queue.inDatabase { db -> Result<SQLExecResult, WippyError> in
                 let connection = db.sqliteConnection

@@ -11,6 +11,9 @@ import Synchronization
 /// - reads that cannot wait (the connection idle, a read-only statement, no lock to wait for: SQLite's
 ///   busy handler is off for them and a busy answer sends them the slow way) run inline on the caller's
 ///   thread through ``queryIfImmediate(_:_:)``: microseconds of CPU work, cheaper than any hand-off;
+/// - so do single-row writes whose commit only appends to the write-ahead log (`synchronous` NORMAL or
+///   OFF, see ``SQLiteDurability``), through ``executeIfImmediate(_:_:)``; the log's checkpoint, which
+///   syncs, runs on the executor;
 /// - everything else runs on the database's own serial queue and reports through a completion, so the
 ///   caller never waits on the disk or a lock. A transaction holds the connection until it ends; other
 ///   users wait in the pool's line meanwhile (never a thread).
@@ -76,8 +79,9 @@ public final class SQLiteSQLDatabase: SQLDatabase {
         }
     }
 
-    /// Whether reads may run inline (``queryIfImmediate(_:_:)``); `WIPPY_SQLITE_INLINE_READS=0` sends
-    /// every read through the executor (to measure what the hand-off costs).
+    /// Whether reads (and writes that cannot wait for the disk) may run inline (``queryIfImmediate(_:_:)``,
+    /// ``executeIfImmediate(_:_:)``); `WIPPY_SQLITE_INLINE_READS=0` sends every statement through the
+    /// executor (to measure what the hand-off costs).
     public static let inlineReads: Bool = {
         guard let raw = getenv("WIPPY_SQLITE_INLINE_READS") else { return true }
         return String(cString: raw) != "0"
@@ -87,6 +91,23 @@ public final class SQLiteSQLDatabase: SQLDatabase {
         guard Self.inlineReads, let pooled = pool.acquireIdle() else { return nil }
         defer { pool.release(pooled) }
         return pooled.connection.query(sql, arguments, immediate: true)
+    }
+
+    /// An inline write's due checkpoint is queued once (it runs on the executor).
+    private let checkpointQueued = Atomic<Bool>(false)
+
+    public func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? {
+        guard Self.inlineReads, let pooled = pool.acquireIdle() else { return nil }
+        let result = pooled.connection.executeIfImmediate(sql, arguments)
+        let checkpointDue = pooled.connection.durability.checkpointDue
+        pool.release(pooled)
+        if checkpointDue && !checkpointQueued.exchange(true, ordering: .acquiringAndReleasing) {
+            withConnection({ connection in
+                connection.checkpointIfDue()
+                return .success(())
+            }) { [self] (_: Result<Void, WippyError>) in checkpointQueued.store(false, ordering: .releasing) }
+        }
+        return result
     }
 
     public func query(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
