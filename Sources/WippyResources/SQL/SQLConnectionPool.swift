@@ -69,9 +69,10 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
         self.isBroken = isBroken
     }
 
-    private func expired(_ pooled: Pooled, now: ContinuousClock.Instant) -> Bool {
+    /// Reads the clock only when connections have a lifetime (a point select should not pay for it).
+    private func expired(_ pooled: Pooled) -> Bool {
         guard let lifetime = limits.maxLifetime else { return false }
-        return now - pooled.opened >= lifetime
+        return ContinuousClock.now - pooled.opened >= lifetime
     }
 
     /// Adds a connection opened beforehand (the one a database opens to check its settings) as idle.
@@ -90,7 +91,7 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
         var retired: [Pooled] = []
         let pooled = state.withLock { state -> Pooled? in
             guard !state.closed, state.waiters.isEmpty else { return nil }
-            return takeIdle(&state, now: .now, retiring: &retired)
+            return takeIdle(&state, retiring: &retired)
         }
         for old in retired { closeConnection(old.connection) }
         return pooled
@@ -98,10 +99,11 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
 
     /// Pops the newest usable idle connection, moving expired or broken ones to `retired`. Called under
     /// the lock.
-    private func takeIdle(_ state: inout State, now: ContinuousClock.Instant, retiring retired: inout [Pooled]) -> Pooled? {
+    private func takeIdle(_ state: inout State, retiring retired: inout [Pooled]) -> Pooled? {
         while let candidate = state.idle.popLast() {
-            if expired(candidate, now: now) || isBroken(candidate.connection) {
-                if expired(candidate, now: now) { state.stats.maxLifetimeClosed += 1 }
+            let isExpired = expired(candidate)
+            if isExpired || isBroken(candidate.connection) {
+                if isExpired { state.stats.maxLifetimeClosed += 1 }
                 state.open -= 1
                 retired.append(candidate)
                 continue
@@ -117,11 +119,10 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
     /// The idle check and the decision to wait are one step under the lock: a connection released between
     /// the two would otherwise sit idle while its next user waits in line for ever.
     public func acquire(_ completion: @escaping SQLCompletion<Pooled>) {
-        let now = ContinuousClock.now
         var retired: [Pooled] = []
         let next = state.withLock { state -> Next in
             if state.closed { return .fail }
-            if state.waiters.isEmpty, let pooled = takeIdle(&state, now: now, retiring: &retired) {
+            if state.waiters.isEmpty, let pooled = takeIdle(&state, retiring: &retired) {
                 return .use(pooled)
             }
             if limits.maxOpen <= 0 || state.open < limits.maxOpen {
@@ -129,7 +130,7 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
                 state.inUse += 1
                 return .openNew
             }
-            state.waiters.append(Waiter(since: now, completion: completion))
+            state.waiters.append(Waiter(since: .now, completion: completion))
             state.stats.waitCount += 1
             return .wait
         }
@@ -174,18 +175,18 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
 
     /// Returns `pooled`; `broken` closes it (a connection left in an unknown state).
     public func release(_ pooled: Pooled, broken: Bool = false) {
-        let now = ContinuousClock.now
         let outcome = state.withLock { state -> Outcome in
-            let retire = broken || state.closed || expired(pooled, now: now) || isBroken(pooled.connection)
+            let isExpired = !broken && !state.closed && expired(pooled)
+            let retire = broken || state.closed || isExpired || isBroken(pooled.connection)
             if retire {
-                if !broken && !state.closed && expired(pooled, now: now) { state.stats.maxLifetimeClosed += 1 }
+                if isExpired { state.stats.maxLifetimeClosed += 1 }
                 state.open -= 1
                 state.inUse -= 1
                 return state.waiters.isEmpty ? .close : .closeAndServe
             }
             if !state.waiters.isEmpty {
                 let waiter = state.waiters.removeFirst()
-                state.stats.waitDuration += now - waiter.since
+                state.stats.waitDuration += ContinuousClock.now - waiter.since
                 return .handOver(waiter)
             }
             state.inUse -= 1

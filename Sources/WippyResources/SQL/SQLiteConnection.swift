@@ -78,11 +78,14 @@ final class SQLiteConnection: @unchecked Sendable {
     private final class HotRead {
         let sql: String
         let statement: Statement
-        var columns: [SQLiteColumn]
+        var columns: [SQLiteColumn] { didSet { names = columns.map(\.name) } }
+        /// The columns' names, kept (each result carries them).
+        private(set) var names: [String]
         init(sql: String, statement: Statement, columns: [SQLiteColumn]) {
             self.sql = sql
             self.statement = statement
             self.columns = columns
+            names = columns.map(\.name)
         }
     }
     private var hot: HotRead?
@@ -98,7 +101,7 @@ final class SQLiteConnection: @unchecked Sendable {
             let statement = hot.statement.sqliteStatement
             let count = sqlite3_column_count(statement)
             if count != Int32(hot.columns.count) { hot.columns = Self.columns(of: statement, count: count) }
-            return Self.read(statement, db: handle, arguments, columns: hot.columns, immediate: true)
+            return Self.read(statement, db: handle, arguments, columns: hot.columns, names: hot.names, immediate: true)
         }
         let result = readCached(sql, arguments, immediate: immediate)
         // `PRAGMA synchronous = ...` may come as a query too.
@@ -120,7 +123,7 @@ final class SQLiteConnection: @unchecked Sendable {
                 }
                 let columns = self.columns(of: statement, handle: handle, count: count)
                 if immediate { hot = HotRead(sql: sql, statement: statement, columns: columns) }
-                return Self.read(handle, db: db.sqliteConnection, arguments, columns: columns, immediate: immediate)
+                return Self.read(handle, db: db.sqliteConnection, arguments, columns: columns, names: columns.map(\.name), immediate: immediate)
             }
         } catch {
             return .failure(Self.failure("query", error))
@@ -129,7 +132,8 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Binds, steps to the end and resets `statement`; nil on the inline path when SQLite reports a lock.
     private static func read(
-        _ statement: OpaquePointer, db: OpaquePointer?, _ arguments: [SQLValue], columns: [SQLiteColumn], immediate: Bool
+        _ statement: OpaquePointer, db: OpaquePointer?, _ arguments: [SQLValue], columns: [SQLiteColumn], names: [String],
+        immediate: Bool
     ) -> Result<SQLRows, WippyError>? {
         if immediate { sqlite3_busy_timeout(db, 0) }
         defer {
@@ -153,7 +157,7 @@ final class SQLiteConnection: @unchecked Sendable {
             if immediate && (code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED) { return nil }
             return .failure(Self.failure("query", code: code, message: String(cString: sqlite3_errmsg(db))))
         }
-        return .success(SQLRows(columns: columns.map(\.name), rows: rows))
+        return .success(SQLRows(columns: names, rows: rows))
     }
 
     /// Runs `sql` (several statements when there are no arguments) and reports the changes; on the
