@@ -20,12 +20,19 @@ import WippyRuntime
           - name: db
             kind: db.sql.sqlite
             file: ./a.db
+          # A store on the same database entry: it follows the swap too.
+          - name: kv
+            kind: store.sql
+            database: app:db
+            table_name: kv
+            lifecycle: {auto_start: true}
           # Writes and reads in a loop, a fresh handle each round; says when a call fails.
           - name: writer
             kind: process.lua
-            modules: [sql, logger]
+            modules: [sql, store, logger]
             source: |
               local sql = require("sql")
+              local store = require("store")
               local logger = require("logger")
               return { main = function()
                 local i = 0
@@ -40,6 +47,14 @@ import WippyRuntime
                     local rows, e3 = db:query("SELECT count(*) AS n FROM t")
                     if e1 or e2 or e3 then logger:info("sqlfail " .. tostring(e1 or e2 or e3)) end
                     db:release()
+                    local kv, e5 = store.get("app:kv")
+                    if not kv then
+                      logger:info("sqlfail store.get " .. tostring(e5))
+                    else
+                      local stored, e6 = kv:set("k" .. i, i)
+                      if not stored then logger:info("sqlfail store " .. tostring(e6)) end
+                      kv:release()
+                    end
                   end
                   if i % 25 == 0 then logger:info("wrote " .. i) end
                 end
@@ -51,13 +66,20 @@ import WippyRuntime
             lifecycle: {auto_start: true, depends_on: [app:db], stop_timeout: 100ms}
         """
 
-    static func count(_ path: String) throws -> Int {
+    static func count(_ path: String, table: String = "t") throws -> Int {
         let queue = try DatabaseQueue(path: path)
-        return try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") ?? 0 }
+        return try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }
 
     @Test func changingTheSQLiteFileSwapsTheDatabaseUnderRunningQueries() async throws {
-        let test = try TestApplication(index: Self.writer, history: .memory)
+        // The store's table exists in both files (as a store.sql table is created by its owner).
+        let test = try TestApplication(index: Self.writer, history: .memory) { project in
+            for file in ["a.db", "b.db"] {
+                let queue = try DatabaseQueue(path: project.root + "/" + file)
+                try queue.write { db in try db.execute(sql: "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB, expires_at TEXT)") }
+                try queue.close()
+            }
+        }
         let app = test.app
         #expect(await test.log.wait(for: "wrote 50") != nil)
         let id = EntryID(parsing: "app:db")
@@ -79,6 +101,9 @@ import WippyRuntime
         // The old file takes no more writes.
         #expect(try Self.count(test.project.root + "/a.db") == old)
         #expect((app.runtime.resources.current(id) as? SQLiteSQLDatabase)?.path?.hasSuffix("/b.db") == true)
+        // The store wrote through the same database: to each file in turn.
+        #expect(try Self.count(test.project.root + "/a.db", table: "kv") >= 50)
+        #expect(try Self.count(test.project.root + "/b.db", table: "kv") >= 75)
     }
 
     @Test func aDatabaseThatCannotStartIsReportedAndTheRestRuns() async throws {

@@ -27,11 +27,12 @@ import WippyTestSupport
             let queue = try DatabaseQueue(path: path)
             try await queue.write { db in try db.execute(sql: "CREATE TABLE cache (key TEXT PRIMARY KEY, value BLOB, expires_at TEXT)") }
             try queue.close()
-            return (try SQLiteStoreConnection(path: path), nil)
+            return (SQLDatabaseStoreConnection(database: try SQLiteSQLDatabase(path: path, name: "test:kv")), nil)
         }
         let settings = try await PostgresTestServer.freshSchema()
         try await PostgresTestServer.execute(settings, "CREATE TABLE cache (key TEXT PRIMARY KEY, value BYTEA, expires_at TIMESTAMPTZ)")
-        return (try PostgresStoreConnection(settings: settings, name: "test"), settings)
+        let database = try PostgresSQLDatabase(settings: settings, name: "test:kv", maxOpen: 4, maxIdle: 2, maxLifetime: nil)
+        return (SQLDatabaseStoreConnection(database: database), settings)
     }
 
     func kind(_ body: () throws -> Void) -> ErrorKind? {

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import WippyCore
 import WippyResources
@@ -10,9 +11,8 @@ import WippyStore
 /// A changed entry is swapped live (new `store.get` calls get the new store; handles already taken finish
 /// on the old one); a deleted one stops being served. `store.kv.raft` / `store.kv.crdt` are refused by name.
 ///
-/// `store.sql` opens its own connections to the database the entry names, from the decoded `db.sql.*`
-/// configuration (``DatabaseCatalog``); when the `sql` module's live database resources exist, it should
-/// run on those instead (``SQLStoreConnection`` is the seam).
+/// `store.sql` runs on the live `db.sql.*` resource its entry names (``SQLDatabaseStoreConnection``): the
+/// database's own connections, leased statement by statement.
 final class StoreKind: RegistryParticipant, @unchecked Sendable {
     let resources: ResourceTable
     let supervisor: Supervisor
@@ -91,30 +91,17 @@ final class StoreKind: RegistryParticipant, @unchecked Sendable {
         case .memory(let maxSize, let interval, _):
             return { () throws(WippyError) in MemoryKeyValueStore(maxSize: maxSize, cleanupInterval: interval) }
         case .sql(let database, let layout, let interval, _):
+            let resources = resources
             return { () throws(WippyError) in
-                guard let databaseConfig = databases.config(database) else {
+                guard databases.config(database) != nil else {
                     throw WippyError.notFound("database \(database) is not declared")
                 }
-                let connection: any SQLStoreConnection
-                switch databaseConfig {
-                case .sqlite(let sqlite):
-                    connection = try SQLiteStoreConnection(path: sqlite.path)
-                case .postgres(let postgres):
-                    let pg = try PostgresStoreConnection(settings: postgres.connectionSettings, name: "\(database)")
-                    do throws(WippyError) {
-                        try pg.check()
-                    } catch {
-                        pg.close()
-                        throw error
-                    }
-                    connection = pg
-                }
-                do throws(WippyError) {
-                    return try SQLKeyValueStore(connection: connection, layout: layout, cleanupInterval: interval)
-                } catch {
-                    connection.close()
-                    throw error
-                }
+                // The database may still be opening (both start at boot): wait for it, never for long.
+                let settled = DispatchSemaphore(value: 0)
+                resources.whenStarted(database) { settled.signal() }
+                _ = settled.wait(timeout: .now() + .seconds(30))
+                let connection = try SQLDatabaseStoreConnection(resources: resources, id: database)
+                return try SQLKeyValueStore(connection: connection, layout: layout, cleanupInterval: interval)
             }
         }
     }
