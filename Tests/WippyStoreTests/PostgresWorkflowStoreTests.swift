@@ -96,6 +96,31 @@ import WippyTestSupport
         }
     }
 
+    /// A version-2 store could hold two open runs of one workflow ID; the move to version 3 (one open run
+    /// per ID) keeps the oldest open and terminates the others instead of failing to build its index.
+    @Test func aVersion2StoreWithTwoOpenRunsOfOneIDMigrates() async throws {
+        let settings = try await PostgresTestServer.freshSchema()
+        let store = try PostgresWorkflowStore(settings: settings)
+        let record = workflowRecord("twice", run: "first")
+        try await store.write(.start(record, events: journalEvents(1, 1), owner: "node-1"))
+        store.close()
+        // Back to version 2, with the duplicate its race could leave.
+        try await PostgresTestServer.execute(settings, "DROP INDEX wippy_workflow_runs_one_open")
+        try await PostgresTestServer.execute(settings, """
+            INSERT INTO wippy_workflow_runs (workflow_id, run_id, entry, entry_kind, registry_version, input, status, last_seq)
+            SELECT workflow_id, 'second', entry, entry_kind, registry_version, input, status, last_seq
+            FROM wippy_workflow_runs WHERE workflow_id = 'twice'
+            """)
+        try await PostgresTestServer.execute(settings, "UPDATE wippy_workflow_metadata SET value = '2' WHERE key = 'schema_version'")
+        let migrated = try PostgresWorkflowStore(settings: settings)
+        defer { migrated.close() }
+        #expect(try await PostgresTestServer.fetch(settings, "SELECT value FROM wippy_workflow_metadata WHERE key = 'schema_version'") == "3")
+        #expect(try await PostgresTestServer.fetch(settings, "SELECT status FROM wippy_workflow_runs WHERE run_id = 'first'") == "running")
+        #expect(try await PostgresTestServer.fetch(settings, "SELECT status FROM wippy_workflow_runs WHERE run_id = 'second'") == "terminated")
+        #expect(try await PostgresTestServer.fetch(
+            settings, "SELECT count(*)::text FROM pg_indexes WHERE indexname = 'wippy_workflow_runs_one_open' AND schemaname = current_schema()") == "1")
+    }
+
     @Test func anUnreachableServerIsReportedAtOpen() throws {
         // A port nothing listens on: the loopback refuses at once.
         let settings = PostgresConnectionSettings(host: "127.0.0.1", port: 1, database: "nowhere", username: "nobody")

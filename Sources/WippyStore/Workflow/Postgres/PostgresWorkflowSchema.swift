@@ -89,8 +89,18 @@ enum PostgresWorkflowSchema {
         "UPDATE wippy_workflow_metadata SET value = '2' WHERE key = 'schema_version'",
     ]
 
-    /// From version 2 to 3.
+    /// From version 2 to 3. A store of version 2 may hold several open runs of one workflow ID (two nodes
+    /// that started the same chosen ID at once each created one): the oldest stays open, as a later start
+    /// now joins it, and the others end as `terminated` (fenced: their owners' next writes are refused), so
+    /// the unique index can be built.
     static let migration2 = [
+        """
+        UPDATE wippy_workflow_runs
+        SET status = 'terminated', owner = NULL, lease_until = NULL, wake_at = NULL,
+            generation = generation + 1, updated_at = now()
+        WHERE status IN \(nonFinal)
+          AND id NOT IN (SELECT min(id) FROM wippy_workflow_runs WHERE status IN \(nonFinal) GROUP BY workflow_id)
+        """,
         openRunIndex,
         "UPDATE wippy_workflow_metadata SET value = '3' WHERE key = 'schema_version'",
     ]
