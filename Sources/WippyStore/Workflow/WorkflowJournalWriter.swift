@@ -33,6 +33,23 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     private struct Submission {
         var item: Item
         var completion: @Sendable (Outcome) -> Void
+        /// The ``JournalChecksum`` of each event of a write, then of its successor's: computed by the
+        /// submitter, off the writer's thread (the one thread every commit waits for).
+        var checksums: [Int64]
+    }
+
+    /// The checksums ``Submission`` carries for `item`.
+    private static func checksums(of item: Item) -> [Int64] {
+        guard case .write(let write) = item else { return [] }
+        var checksums: [Int64] = []
+        let successor = write.successorStart
+        checksums.reserveCapacity(write.events.count + (successor?.events.count ?? 0))
+        for part in [write, successor].compactMap({ $0 }) {
+            for event in part.events {
+                checksums.append(JournalChecksum.of(part.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
+            }
+        }
+        return checksums
     }
 
     /// What the writer knows of a run it wrote or checked: its row id, last sequence number and status.
@@ -117,13 +134,14 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     /// Queues an item; the completion is called at once (on this thread) when the writer is closed.
     func submit(_ item: Item, completion: @escaping @Sendable (Outcome) -> Void) {
+        let checksums = Self.checksums(of: item)
         condition.lock()
         guard !closing else {
             condition.unlock()
             completion(.failure(.unavailable("workflow store \(path) is closed; \(item.what) was not written")))
             return
         }
-        submissions.append(Submission(item: item, completion: completion))
+        submissions.append(Submission(item: item, completion: completion, checksums: checksums))
         if submissions.count == 1 { condition.signal() }
         condition.unlock()
     }
@@ -176,14 +194,14 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         var outcomes: [Outcome] = []
         var commits = 0
         do {
-            outcomes = try write(batch.map(\.item))
+            outcomes = try write(batch)
             commits = 1
         } catch {
             // Rolled back: each item again in its own transaction, so an error fails only its own item.
             runs.removeAll()
             outcomes = batch.map { submission in
                 do {
-                    let outcome = try write([submission.item])[0]
+                    let outcome = try write([submission])[0]
                     commits += 1
                     return outcome
                 } catch {
@@ -226,9 +244,9 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     /// Writes `items` in one transaction and commits it. Returns each item's outcome (refused items were not
     /// written); throws, with everything rolled back, on a database error.
-    private func write(_ items: [Item]) throws -> [Outcome] {
+    private func write(_ submissions: [Submission]) throws -> [Outcome] {
         var outcomes: [Outcome] = []
-        outcomes.reserveCapacity(items.count)
+        outcomes.reserveCapacity(submissions.count)
         // `runs` takes each item's new state at once (one hash per item, not a second map merged after the
         // commit): a batch that throws is rolled back, and `commit` then empties `runs` before anything else
         // reads it, so no state of an uncommitted write outlives its transaction.
@@ -236,9 +254,9 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try connection.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                for item in items {
+                for submission in submissions {
                     do {
-                        switch item {
+                        switch submission.item {
                         case .write(let item):
                             let state = try state(of: item.run, db)
                             let next = try check(item, state)
@@ -249,8 +267,12 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                                 _ = try check(successor, try self.state(of: successor.run, db))
                             }
                             try checkSignals(item, db)
-                            runs[item.run] = try apply(item, state: state, next: next, db, now: now)
-                            if let successor { runs[successor.run] = try apply(successor, state: nil, next: 1, db, now: now) }
+                            let checksums = submission.checksums
+                            let split = item.events.count
+                            runs[item.run] = try apply(item, state: state, next: next, checksums: checksums[..<split], db, now: now)
+                            if let successor {
+                                runs[successor.run] = try apply(successor, state: nil, next: 1, checksums: checksums[split...], db, now: now)
+                            }
                             outcomes.append(.success(0))
                         case .signal(let signal):
                             outcomes.append(.success(try record(signal, db, now: now)))
@@ -308,7 +330,12 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         return first
     }
 
-    private func apply(_ item: WorkflowWrite, state: RunState?, next: UInt64, _ db: Database, now: Int64) throws -> RunState {
+    private func apply(
+        _ item: WorkflowWrite, state: RunState?, next: UInt64, checksums: ArraySlice<Int64>, _ db: Database, now: Int64
+    ) throws -> RunState {
+        guard checksums.count == item.events.count else {
+            throw WippyError.internal("workflow store \(path): run \(item.run): \(checksums.count) checksums for \(item.events.count) events")
+        }
         let lastSeq = item.events.last?.seq ?? (next - 1)
         let addedSize = Int64(item.events.reduce(0) { $0 + $1.byteSize })
         let rowID: Int64
@@ -366,12 +393,12 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         }
         if item.events.count == 2 {
             var insert = SQLiteRawStatement(try statement(.insertTwoEvents, db), db)
-            for event in item.events { bind(event, of: item.run, rowID: rowID, now: now, to: &insert) }
+            for (event, checksum) in zip(item.events, checksums) { bind(event, checksum: checksum, rowID: rowID, now: now, to: &insert) }
             try insert.execute()
         } else if !item.events.isEmpty {
             var insert = SQLiteRawStatement(try statement(.insertEvent, db), db)
-            for event in item.events {
-                bind(event, of: item.run, rowID: rowID, now: now, to: &insert)
+            for (event, checksum) in zip(item.events, checksums) {
+                bind(event, checksum: checksum, rowID: rowID, now: now, to: &insert)
                 try insert.execute()
             }
         }
@@ -379,13 +406,13 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     }
 
     /// Binds the seven columns of one journal row.
-    private func bind(_ event: JournalEvent, of run: WorkflowRunID, rowID: Int64, now: Int64, to insert: inout SQLiteRawStatement) {
+    private func bind(_ event: JournalEvent, checksum: Int64, rowID: Int64, now: Int64, to insert: inout SQLiteRawStatement) {
         insert.bind(rowID)
         insert.bind(Int64(bitPattern: event.seq))
         insert.bind(event.kind)
         insert.bind(event.key)
         insert.bind(event.payload)
-        insert.bind(JournalChecksum.of(run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
+        insert.bind(checksum)
         insert.bind(event.time ?? now)
     }
 
