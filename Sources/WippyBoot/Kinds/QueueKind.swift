@@ -77,12 +77,7 @@ final class QueueKind: RegistryParticipant, @unchecked Sendable {
             case .consumer(let consumer):
                 service = QueueConsumerService(id: id, config: consumer, runtime: runtime)
             }
-            if previous != nil {
-                supervisor.replace(id, service: service, lifecycle: config.lifecycle)
-            } else {
-                supervisor.register(id, service: service, lifecycle: config.lifecycle)
-                if config.lifecycle.autoStart { toStart.append(id) }
-            }
+            if supervisor.install(id, service: service, lifecycle: config.lifecycle, replacing: previous != nil) { toStart.append(id) }
         }
         staged = [:]
         removed = []

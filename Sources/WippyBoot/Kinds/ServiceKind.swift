@@ -104,11 +104,8 @@ final class ServiceKind: RegistryParticipant, @unchecked Sendable {
                 defer { live[id] = config }
                 return live[id] != nil
             }
-            if existed {
-                supervisor.replace(id, service: service, lifecycle: config.lifecycle)
-            } else {
-                supervisor.register(id, service: service, lifecycle: config.lifecycle)
-                if autoStart && config.lifecycle.autoStart { toStart.append(id) }
+            if supervisor.install(id, service: service, lifecycle: config.lifecycle, replacing: existed) && autoStart {
+                toStart.append(id)
             }
         }
         // Services whose process code changed (directly or through a library) restart with the new code,

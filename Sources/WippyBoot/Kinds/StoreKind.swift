@@ -58,12 +58,7 @@ final class StoreKind: RegistryParticipant, @unchecked Sendable {
                 defer { live[id] = config }
                 return live[id] != nil
             }
-            if existed {
-                supervisor.replace(id, service: service, lifecycle: config.lifecycle)
-            } else {
-                supervisor.register(id, service: service, lifecycle: config.lifecycle)
-                if config.lifecycle.autoStart { toStart.append(id) }
-            }
+            if supervisor.install(id, service: service, lifecycle: config.lifecycle, replacing: existed) { toStart.append(id) }
         }
         staged = [:]
         removed = []

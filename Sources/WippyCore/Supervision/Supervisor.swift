@@ -68,6 +68,18 @@ public final class Supervisor: Sendable {
         replace(id, service: service, lifecycle: lifecycle)
     }
 
+    /// What a registry kind does with a committed entry's service: ``replace(_:service:lifecycle:)`` when
+    /// the entry was already supervised, else ``register(_:service:lifecycle:)``. Returns true when the new
+    /// service should be started now (it is new and its lifecycle says `auto_start`).
+    public func install(_ id: EntryID, service: any SupervisedService, lifecycle: LifecycleConfig, replacing: Bool) -> Bool {
+        if replacing {
+            replace(id, service: service, lifecycle: lifecycle)
+            return false
+        }
+        register(id, service: service, lifecycle: lifecycle)
+        return lifecycle.autoStart
+    }
+
     /// Replaces a service's implementation and lifecycle (its entry changed). A running service is stopped
     /// gracefully and started again with the new ones once the old run has ended; an idle one just keeps
     /// them for its next start.
