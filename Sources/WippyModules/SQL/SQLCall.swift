@@ -9,14 +9,17 @@ import WippyRuntime
 /// that failed at once) is returned without suspending. (``awaitValue(_:timeout:onTimeout:register:resume:)``
 /// with the backends' `Result` completions.)
 enum SQLCall {
-    /// - Parameter timeout: when given, the wait ends with `Timeout` (`timeoutMessage`) after it.
+    /// - Parameters:
+    ///   - timeout: when given, the wait ends with `Timeout` (`timeoutMessage`) after it.
+    ///   - needsProcess: the error raised when no process runs the call.
     static func run<Value: Sendable>(
         _ lua: Lua, timeout: Duration? = nil, timeoutMessage: String = "timed out",
+        needsProcess: String = "sql: a database call needs a running process",
         _ start: (@escaping SQLCompletion<Value>) -> Void, push: @escaping (Lua, Value) -> Int32
     ) -> Int32 {
         let worker = LuaWorkerState.of(lua)
         return awaitValue(
-            lua, timeout: timeout, onTimeout: { worker.fail(.timeout(timeoutMessage), on: $0) },
+            lua, needsProcess: needsProcess, timeout: timeout, onTimeout: { worker.fail(.timeout(timeoutMessage), on: $0) },
             register: { (done: @escaping @Sendable (Result<Value, WippyError>) -> Void) throws(WippyError) in start(done) }
         ) { thread, result in
             switch result {

@@ -32,15 +32,17 @@ private final class AwaitRoute<Value: Sendable>: Sendable {
 /// that throws makes the native return `nil, err`.
 ///
 /// - Parameters:
+///   - needsProcess: the error raised when no process runs the call.
 ///   - timeout: when given, the wait ends after it with `onTimeout` instead (the value, if it comes later,
 ///     is dropped).
 func awaitValue<Value: Sendable>(
-    _ lua: Lua, timeout: Duration? = nil, onTimeout: ((Lua) -> Int32)? = nil,
+    _ lua: Lua, needsProcess: String = "this call needs a running process", timeout: Duration? = nil,
+    onTimeout: ((Lua) -> Int32)? = nil,
     register: (@escaping @Sendable (Value) -> Void) throws(WippyError) -> Void,
     resume: @escaping (Lua, Value) -> Int32
 ) -> Int32 {
     let worker = LuaWorkerState.of(lua)
-    guard let task = LuaTask.current(lua) else { return lua.raise("this call needs a running process") }
+    guard let task = LuaTask.current(lua) else { return lua.raise(needsProcess) }
     if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
     let route = AwaitRoute<Value>()
     do throws(WippyError) {
