@@ -6,13 +6,8 @@ import Testing
 /// SQLite through the `sql` module, one task in three failing its first attempt (redelivered, not lost);
 /// the producer then reads the results back with `sql.builder` and checks they are all there once.
 @Suite struct TaskQueueSQLAppTests {
-    static let index = """
-        version: "1.0"
-        namespace: app
-        entries:
-          - name: terminal
-            kind: terminal.host
-            lifecycle: {auto_start: true}
+    /// Beside the terminal host and `app:main` (``TemporaryProject/withMain(_:modules:extraEntries:)``).
+    static let entries = """
           - name: workers
             kind: process.host
             host: {workers: 2}
@@ -38,11 +33,6 @@ import Testing
             concurrency: 4
             prefetch: 4
             lifecycle: {auto_start: true}
-          - name: main
-            kind: process.lua
-            source: file://main.lua
-            method: main
-            modules: [io, sql, queue, time]
         """
 
     static let tasks = #"""
@@ -111,9 +101,8 @@ import Testing
         """#
 
     @Test func producerQueueConsumersSQLiteAndTheBuilder() async throws {
-        let project = try TemporaryProject(files: [
-            "src/_index.yaml": Self.index, "src/tasks.lua": Self.tasks, "src/main.lua": Self.main,
-        ])
+        let project = try TemporaryProject.withMain(Self.main, modules: ["io", "sql", "queue", "time"], extraEntries: Self.entries)
+        try project.write("src/tasks.lua", Self.tasks)
         let run = try await WippyBinary.run(["run", "--history", "memory", "-x", "app:main"], in: project.root)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let squares = (21...30).map { "\($0)=\($0 * $0)" }.joined(separator: " ")
