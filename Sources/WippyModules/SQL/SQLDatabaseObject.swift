@@ -44,6 +44,19 @@ enum SQLDatabaseObject {
         return 1
     }
 
+    /// The result of a statement the database ran inline (`immediate`), or else the statement run through
+    /// `start` with the process suspended meanwhile; `push` puts the value on the stack either way.
+    private static func inlineOrCall<Value: Sendable>(
+        _ lua: Lua, _ immediate: Result<Value, WippyError>?, _ start: (@escaping SQLCompletion<Value>) -> Void,
+        push: @escaping (Lua, Value) -> Int32
+    ) -> Int32 {
+        switch immediate {
+        case .success(let value)?: return push(lua, value)
+        case .failure(let error)?: return LuaWorkerState.of(lua).fail(error, on: lua)
+        case nil: return SQLCall.run(lua, start, push: push)
+        }
+    }
+
     static let query: LuaNativeFunction = { state in
         let lua = Lua(state!)
         return withHandle(lua) { handle, _ in
@@ -51,16 +64,9 @@ enum SQLDatabaseObject {
             case .failure(let early): return early.status
             case .success(let (sql, parameters)):
                 let database = handle.database
-                if let immediate = database.queryIfImmediate(sql, parameters) {
-                    switch immediate {
-                    case .success(let rows):
-                        SQLLuaValues.push(rows, on: lua)
-                        return 1
-                    case .failure(let error):
-                        return LuaWorkerState.of(lua).fail(error, on: lua)
-                    }
-                }
-                return SQLCall.run(lua, { database.query(sql, parameters, completion: $0) }) { thread, rows in
+                return inlineOrCall(
+                    lua, database.queryIfImmediate(sql, parameters), { database.query(sql, parameters, completion: $0) }
+                ) { thread, rows in
                     SQLLuaValues.push(rows, on: thread)
                     return 1
                 }
@@ -75,16 +81,9 @@ enum SQLDatabaseObject {
             case .failure(let early): return early.status
             case .success(let (sql, parameters)):
                 let database = handle.database
-                if let immediate = database.executeIfImmediate(sql, parameters) {
-                    switch immediate {
-                    case .success(let result):
-                        SQLLuaValues.push(result, on: lua)
-                        return 1
-                    case .failure(let error):
-                        return LuaWorkerState.of(lua).fail(error, on: lua)
-                    }
-                }
-                return SQLCall.run(lua, { database.execute(sql, parameters, completion: $0) }) { thread, result in
+                return inlineOrCall(
+                    lua, database.executeIfImmediate(sql, parameters), { database.execute(sql, parameters, completion: $0) }
+                ) { thread, result in
                     SQLLuaValues.push(result, on: thread)
                     return 1
                 }
