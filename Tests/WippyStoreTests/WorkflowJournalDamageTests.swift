@@ -43,6 +43,17 @@ import WippyCore
         #expect(message?.contains("it is not replayed") == true, "\(message ?? "")", sourceLocation: sourceLocation)
     }
 
+    /// The checksum's input layout is part of the file format: stores written before must still verify. The
+    /// expected value is the first 8 bytes of the SHA-256 of the length-prefixed fields, computed outside
+    /// Swift (Python's hashlib).
+    @Test func theChecksumOfAKnownEventIsStable() {
+        let run = WorkflowRunID(workflowID: "order-7", runID: "run-1")
+        let checksum = JournalChecksum.of(run, seq: 42, kind: "call_result", key: "app:charge", payload: [1, 2, 3, 250, 0] as [UInt8])
+        #expect(checksum == 5_796_288_137_011_233_138)
+        #expect(JournalChecksum.of(run, seq: 43, kind: "call_result", key: "app:charge", payload: [1, 2, 3, 250, 0] as [UInt8]) != checksum)
+        #expect(JournalChecksum.of(run, seq: 1, kind: "", key: "", payload: [] as [UInt8]) != 0)
+    }
+
     @Test func aFlippedPayloadByteIsReported() async throws {
         // 'payload 5' becomes 'pbyload 5': same length, one byte changed.
         let message = try await WorkflowJournalDamageTests.loadAfter(

@@ -12,27 +12,36 @@ import WippyCore
 enum JournalChecksum {
     static func of(_ run: WorkflowRunID, seq: UInt64, kind: String, key: String, payload: some ContiguousBytes) -> Int64 {
         // The fields are laid out in one buffer and hashed in one call: the same bytes as feeding them one by
-        // one, without a hasher update per field (this runs once per event on the journal writer's thread).
-        payload.withUnsafeBytes { payload in
-            var input: [UInt8] = []
-            input.reserveCapacity(48 + run.workflowID.utf8.count + run.runID.utf8.count + kind.utf8.count + key.utf8.count + payload.count)
-            func length(_ value: UInt64) {
-                withUnsafeBytes(of: value.littleEndian) { input.append(contentsOf: $0) }
-            }
-            func text(_ string: String) {
-                length(UInt64(string.utf8.count))
-                input.append(contentsOf: string.utf8)
-            }
-            text(run.workflowID)
-            text(run.runID)
-            length(seq)
-            text(kind)
-            text(key)
-            length(UInt64(payload.count))
-            input.append(contentsOf: payload)
-            let digest = input.withUnsafeBytes { SHA256.hash(data: $0) }
-            return digest.withUnsafeBytes { raw in
-                raw.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        // one, without a hasher update per field, and in scratch memory rather than a new array (this runs
+        // once per event).
+        var workflowID = run.workflowID, runID = run.runID, kind = kind, key = key
+        return payload.withUnsafeBytes { payload in
+            let capacity = 48 + workflowID.utf8.count + runID.utf8.count + kind.utf8.count + key.utf8.count + payload.count
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+                var offset = 0
+                func append(_ bytes: UnsafeRawBufferPointer) {
+                    guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+                    UnsafeMutableRawPointer(buffer.baseAddress! + offset).copyMemory(from: base, byteCount: bytes.count)
+                    offset += bytes.count
+                }
+                func length(_ value: UInt64) {
+                    withUnsafeBytes(of: value.littleEndian) { append($0) }
+                }
+                func text(_ string: inout String) {
+                    length(UInt64(string.utf8.count))
+                    string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+                }
+                text(&workflowID)
+                text(&runID)
+                length(seq)
+                text(&kind)
+                text(&key)
+                length(UInt64(payload.count))
+                append(payload)
+                let digest = SHA256.hash(data: UnsafeRawBufferPointer(start: buffer.baseAddress, count: offset))
+                return digest.withUnsafeBytes { raw in
+                    raw.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) }
+                }
             }
         }
     }
