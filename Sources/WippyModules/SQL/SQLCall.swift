@@ -35,9 +35,12 @@ enum SQLCall {
         }
     }
 
-    /// - Parameter timeout: when given, the wait ends with `Timeout` (`timeoutMessage`) after it.
+    /// - Parameters:
+    ///   - timeout: when given, the wait ends with `Timeout` (`timeoutMessage`) after it.
+    ///   - needsProcess: the message raised when no process runs the call.
     static func run<Value: Sendable>(
         _ lua: Lua, timeout: Duration? = nil, timeoutMessage: String = "timed out",
+        needsProcess: String = "sql: a database call needs a running process",
         _ start: (@escaping SQLCompletion<Value>) -> Void, push: @escaping (Lua, Value) -> Int32
     ) -> Int32 {
         let worker = LuaWorkerState.of(lua)
@@ -47,7 +50,7 @@ enum SQLCall {
             case .failure(let error): return worker.fail(error, on: thread)
             }
         }
-        guard let task = LuaTask.current(lua) else { return lua.raise("sql: a database call needs a running process") }
+        guard let task = LuaTask.current(lua) else { return lua.raise(needsProcess) }
         if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
         let route = Route<Value>()
         start { route.deliver($0) }

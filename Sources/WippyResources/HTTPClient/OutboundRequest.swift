@@ -1,0 +1,58 @@
+/// One outbound HTTP request as `http_client` describes it, ready for ``OutboundHTTPClient/send(_:completion:)``.
+public struct OutboundRequest: Sendable {
+    /// Upper-case method (`GET`, `POST`, ...).
+    public var method: String
+    public var url: String
+    /// In the order given; a name may repeat.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    /// For the whole exchange (connect, send, head and, unless streaming, the body).
+    public var timeout: Duration
+    /// A longer body fails the request.
+    public var maxResponseBody: Int
+    /// Return after the head; the body is read through ``OutboundResponse/stream``.
+    public var stream: Bool
+    /// Connect to this Unix socket instead of the URL's host (the URL's path and query are sent).
+    public var unixSocket: String?
+
+    public static let defaultTimeout = Duration.seconds(30)
+    public static let defaultMaxResponseBody = 120 << 20
+
+    public init(
+        method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+        timeout: Duration = defaultTimeout, maxResponseBody: Int = defaultMaxResponseBody, stream: Bool = false,
+        unixSocket: String? = nil
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.maxResponseBody = maxResponseBody
+        self.stream = stream
+        self.unixSocket = unixSocket
+    }
+}
+
+/// What came back: the final status, URL (after redirects) and headers, and the body or a stream of it.
+public struct OutboundResponse: Sendable {
+    public var status: Int
+    /// The URL of the last request (redirects followed).
+    public var url: String
+    /// As received, in order.
+    public var headers: [(name: String, value: String)]
+    /// Empty when streaming.
+    public var body: [UInt8]
+    /// Only for a request with ``OutboundRequest/stream``.
+    public var stream: OutboundBodyStream?
+
+    public init(
+        status: Int, url: String, headers: [(name: String, value: String)], body: [UInt8], stream: OutboundBodyStream? = nil
+    ) {
+        self.status = status
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.stream = stream
+    }
+}

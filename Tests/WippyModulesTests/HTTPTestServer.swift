@@ -1,0 +1,154 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A small HTTP/1.1 server on a loopback port for `http_client` tests:
+///
+/// - `/echo...` (any method): 200 with a JSON body `{method, uri, headers, body}` (header names lower-case,
+///   repeated ones joined with ", "), a `Set-Cookie` and a repeated `X-Multi` header.
+/// - `/status/N`: status N, body `status N`.
+/// - `/redirect/N`: 302 to `/redirect/N-1`, and `/redirect/0` to `/echo`; `/loop`: 302 to itself.
+/// - `/big/N`: N bytes of `x`.
+/// - `/stream`: a chunked body of the pieces `alpha-`, `beta-`, `gamma` (each flushed on its own).
+/// - `/hold`: no answer until some request asks for `/release`, which answers every held request with
+///   `released` and itself with the number it released. `/slow`: never answered.
+final class HTTPTestServer: Sendable {
+    let channel: any Channel
+    let port: Int
+    let held = Mutex<[@Sendable () -> Void]>([])
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    init() async throws {
+        let box = Mutex<HTTPTestServer?>(nil)
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(server: { box.withLock { $0 } }))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        self.channel = channel
+        port = channel.localAddress?.port ?? 0
+        box.withLock { $0 = self }
+    }
+
+    /// A port nothing listens on (bound, then closed).
+    static func closedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        return port
+    }
+
+    func stop() async {
+        try? await channel.close()
+    }
+
+    final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let server: @Sendable () -> HTTPTestServer?
+        var head: HTTPRequestHead?
+        var body: [UInt8] = []
+
+        init(server: @escaping @Sendable () -> HTTPTestServer?) { self.server = server }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                self.head = head
+                body = []
+            case .body(let buffer):
+                body.append(contentsOf: buffer.readableBytesView)
+            case .end:
+                if let head { respond(head, context: context) }
+            }
+        }
+
+        func respond(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+            let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
+            let parts = path.split(separator: "/").map(String.init)
+            switch parts.first {
+            case "echo":
+                var headers: [String: String] = [:]
+                for (name, value) in head.headers {
+                    let key = name.lowercased()
+                    headers[key] = headers[key].map { $0 + ", " + value } ?? value
+                }
+                let object: [String: Any] = [
+                    "method": head.method.rawValue, "uri": head.uri, "headers": headers,
+                    "body": String(decoding: body, as: UTF8.self),
+                ]
+                let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+                send(
+                    .ok, [("Content-Type", "application/json"), ("set-cookie", "session=abc123; Path=/; HttpOnly"),
+                        ("x-multi", "first"), ("x-multi", "second")],
+                    Array(json), head: head, context: context)
+            case "status":
+                let code = Int(parts.count > 1 ? parts[1] : "") ?? 500
+                send(.init(statusCode: code), [], Array("status \(code)".utf8), head: head, context: context)
+            case "redirect":
+                let left = Int(parts.count > 1 ? parts[1] : "") ?? 0
+                send(.found, [("Location", left > 0 ? "/redirect/\(left - 1)" : "/echo")], [], head: head, context: context)
+            case "loop":
+                send(.found, [("Location", "/loop")], [], head: head, context: context)
+            case "big":
+                let size = Int(parts.count > 1 ? parts[1] : "") ?? 0
+                send(.ok, [], Array(repeating: UInt8(ascii: "x"), count: size), head: head, context: context)
+            case "stream":
+                var response = HTTPResponseHead(version: head.version, status: .ok)
+                response.headers.add(name: "Transfer-Encoding", value: "chunked")
+                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                for piece in ["alpha-", "beta-", "gamma"] {
+                    context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: piece)))), promise: nil)
+                }
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            case "hold":
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let loop = context.eventLoop
+                server()?.held.withLock {
+                    $0.append {
+                        loop.execute {
+                            let (handler, context) = bound.value
+                            handler.send(.ok, [], Array("released".utf8), head: head, context: context)
+                        }
+                    }
+                }
+            case "release":
+                let held: [@Sendable () -> Void] =
+                    server()?.held.withLock { list in
+                        defer { list = [] }
+                        return list
+                    } ?? []
+                for answer in held { answer() }
+                send(.ok, [], Array("\(held.count)".utf8), head: head, context: context)
+            case "slow":
+                break
+            default:
+                send(.notFound, [], Array("no route".utf8), head: head, context: context)
+            }
+        }
+
+        func send(
+            _ status: HTTPResponseStatus, _ headers: [(String, String)], _ body: [UInt8], head: HTTPRequestHead,
+            context: ChannelHandlerContext
+        ) {
+            var response = HTTPResponseHead(version: head.version, status: status)
+            for (name, value) in headers { response.headers.add(name: name, value: value) }
+            let bodyless = status == .noContent || status == .notModified
+            if !bodyless { response.headers.add(name: "Content-Length", value: "\(body.count)") }
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+            if head.method != .HEAD, !bodyless, !body.isEmpty {
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+            }
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+}
