@@ -173,10 +173,6 @@ let package = Package(
             dependencies: [
                 "WippyModules", "WippyRuntime", "WippyCore", "WippyLua", "WippyResources", "WippyStore", "WippyTestSupport",
                 .product(name: "Logging", package: "swift-log"),
-                // The loopback HTTP server that `http_client` tests call.
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -212,7 +208,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // What several test targets share: the throwaway PostgreSQL server of the tests.
+        // What several test targets share: the throwaway PostgreSQL server of the tests, the
+        // loopback HTTP server that `http_client` calls.
         .target(
             name: "WippyTestSupport",
             dependencies: [
@@ -220,6 +217,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/WippyTestSupport",

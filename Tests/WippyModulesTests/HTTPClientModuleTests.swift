@@ -1,4 +1,5 @@
 import Testing
+import WippyTestSupport
 import WippyCore
 import WippyModules
 import WippyRuntime

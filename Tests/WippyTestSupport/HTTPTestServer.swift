@@ -14,14 +14,15 @@ import Synchronization
 /// - `/stream`: a chunked body of the pieces `alpha-`, `beta-`, `gamma` (each flushed on its own).
 /// - `/hold`: no answer until some request asks for `/release`, which answers every held request with
 ///   `released` and itself with the number it released. `/slow`: never answered.
-final class HTTPTestServer: Sendable {
+public final class HTTPTestServer: Sendable {
     let channel: any Channel
-    let port: Int
+    public let port: Int
     let held = Mutex<[@Sendable () -> Void]>([])
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:<port>`.
+    public var base: String { "http://127.0.0.1:\(port)" }
 
-    init() async throws {
+    public init() async throws {
         let box = Mutex<HTTPTestServer?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -38,7 +39,7 @@ final class HTTPTestServer: Sendable {
     }
 
     /// A port nothing listens on (bound, then closed).
-    static func closedPort() async throws -> Int {
+    public static func closedPort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress?.port ?? 0
@@ -46,7 +47,7 @@ final class HTTPTestServer: Sendable {
         return port
     }
 
-    func stop() async {
+    public func stop() async {
         try? await channel.close()
     }
 
