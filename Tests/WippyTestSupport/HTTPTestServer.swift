@@ -13,11 +13,13 @@ import Synchronization
 /// - `/big/N`: N bytes of `x`.
 /// - `/stream`: a chunked body of the pieces `alpha-`, `beta-`, `gamma` (each flushed on its own).
 /// - `/hold`: no answer until some request asks for `/release`, which answers every held request with
-///   `released` and itself with the number it released. `/slow`: never answered.
+///   `released` and itself with the number it released (`/release?wait=1` waits for a held one first).
+///   `/slow`: never answered.
 public final class HTTPTestServer: Sendable {
     let channel: any Channel
     public let port: Int
-    let held = Mutex<[@Sendable () -> Void]>([])
+    /// Requests to `/hold` not answered yet, and `/release?wait=1` requests waiting for one.
+    let waiting = Mutex<(held: [@Sendable (String) -> Void], releasers: [@Sendable (String) -> Void])>(([], []))
 
     /// `http://127.0.0.1:<port>`.
     public var base: String { "http://127.0.0.1:\(port)" }
@@ -45,6 +47,31 @@ public final class HTTPTestServer: Sendable {
         let port = channel.localAddress?.port ?? 0
         try await channel.close()
         return port
+    }
+
+    func hold(_ answer: @escaping @Sendable (String) -> Void) {
+        let releasers = waiting.withLock { waiting -> [@Sendable (String) -> Void] in
+            waiting.held.append(answer)
+            defer { waiting.releasers = [] }
+            return waiting.releasers
+        }
+        for releaser in releasers { release(releaser, wait: false) }
+    }
+
+    /// Answers every held request with `released` and `answer` with their number; with `wait`, when none is
+    /// held yet, waits for the next `/hold`.
+    func release(_ answer: @escaping @Sendable (String) -> Void, wait: Bool) {
+        let held = waiting.withLock { waiting -> [@Sendable (String) -> Void]? in
+            if waiting.held.isEmpty, wait {
+                waiting.releasers.append(answer)
+                return nil
+            }
+            defer { waiting.held = [] }
+            return waiting.held
+        }
+        guard let held else { return }
+        for request in held { request("released") }
+        answer("\(held.count)")
     }
 
     public func stop() async {
@@ -114,22 +141,23 @@ public final class HTTPTestServer: Sendable {
             case "hold":
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let loop = context.eventLoop
-                server()?.held.withLock {
-                    $0.append {
-                        loop.execute {
-                            let (handler, context) = bound.value
-                            handler.send(.ok, [], Array("released".utf8), head: head, context: context)
-                        }
+                let answer: @Sendable (String) -> Void = { text in
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.send(.ok, [], Array(text.utf8), head: head, context: context)
                     }
                 }
+                server()?.hold(answer)
             case "release":
-                let held: [@Sendable () -> Void] =
-                    server()?.held.withLock { list in
-                        defer { list = [] }
-                        return list
-                    } ?? []
-                for answer in held { answer() }
-                send(.ok, [], Array("\(held.count)".utf8), head: head, context: context)
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let loop = context.eventLoop
+                let answer: @Sendable (String) -> Void = { text in
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.send(.ok, [], Array(text.utf8), head: head, context: context)
+                    }
+                }
+                server()?.release(answer, wait: head.uri.hasSuffix("?wait=1"))
             case "slow":
                 break
             default:

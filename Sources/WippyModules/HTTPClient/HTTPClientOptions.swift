@@ -136,14 +136,15 @@ enum HTTPClientOptions {
         return (user, pass)
     }
 
-    /// Seconds (a number) or a Go duration string (`"10s"`, `"1m30s"`).
+    /// Seconds (a number) or a Go duration string (`"10s"`, `"1m30s"`); zero means the default (30 s).
     static func timeout(_ options: Int32, in lua: Lua) throws(Problem) -> Duration? {
         defer { lua.pop() }
         switch lua.rawGet(options, key: "timeout") {
         case .nil: return nil
         case .number:
             let seconds = lua.number(at: -1) ?? 0
-            guard seconds.isFinite, seconds > 0 else { throw .fail(.invalid("timeout must be positive (got \(seconds))")) }
+            if seconds == 0 { return nil }  // the default
+            guard seconds.isFinite, seconds > 0 else { throw .fail(.invalid("timeout must not be negative (got \(seconds))")) }
             return .nanoseconds(Int64(min(seconds, 1e9) * 1e9))
         case .string:
             let text = lua.string(at: -1) ?? ""
@@ -153,7 +154,8 @@ enum HTTPClientOptions {
             } catch {
                 throw .fail(.invalid("invalid timeout \"\(text)\": \(error.message)"))
             }
-            guard parsed.nanoseconds > 0 else { throw .fail(.invalid("timeout must be positive (got \"\(text)\")")) }
+            if parsed.nanoseconds == 0 { return nil }
+            guard parsed.nanoseconds > 0 else { throw .fail(.invalid("timeout must not be negative (got \"\(text)\")")) }
             return .nanoseconds(parsed.nanoseconds)
         default:
             throw .raise("option timeout must be a number of seconds or a duration string (got \(lua.typeName(at: -1)))")
