@@ -177,9 +177,16 @@ import WippyRuntime
             local stat = r.stream:stat()
             r.stream:close(); r.stream:close()
             local again = r.stream:read()
+            -- the timeout covers reading the body: a stream that stops sending ends with an error
+            local slow = assert(hc.get(BASE .. "/trickle", {stream = true, timeout = 0.5}))
+            local first = slow.stream:read()
+            local late, lerr = slow.stream:read()
+            local after, aerr = slow.stream:read()
+            slow.stream:close()
             -- streaming is refused in a batch, before anything is sent
             local none, berr = hc.request_batch({{"GET", BASE .. "/echo"}, {"GET", BASE .. "/stream", {stream = true}}})
-            return {r.status_code, r.body == nil, r.body_size, table.concat(parts), reads >= 4, stat.position, again == nil, none == nil, berr:kind(), berr:message()}
+            return {r.status_code, r.body == nil, r.body_size, table.concat(parts), reads >= 4, stat.position, again == nil, none == nil, berr:kind(), berr:message(),
+                first, late == nil, lerr:kind(), lerr:retryable(), lerr:message(), after == nil, aerr:message() == lerr:message()}
             """, server: server)
         #expect(result.error == nil, "\(String(describing: result.error))")
         #expect(
@@ -187,6 +194,7 @@ import WippyRuntime
                 == .array([
                     200, true, -1, "alpha-beta-gamma", true, 16, true, true, "Invalid",
                     "request_batch: request 2: streaming is not allowed in a batch",
+                    "first", true, "Internal", true, .string("GET \(server.base)/trickle: timeout after 500ms"), true, true,
                 ]))
     }
 

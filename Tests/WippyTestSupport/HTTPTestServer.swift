@@ -11,7 +11,8 @@ import Synchronization
 /// - `/status/N`: status N, body `status N`.
 /// - `/redirect/N`: 302 to `/redirect/N-1`, and `/redirect/0` to `/echo`; `/loop`: 302 to itself.
 /// - `/big/N`: N bytes of `x`.
-/// - `/stream`: a chunked body of the pieces `alpha-`, `beta-`, `gamma` (each flushed on its own).
+/// - `/stream`: a chunked body of the pieces `alpha-`, `beta-`, `gamma` (each flushed on its own);
+///   `/trickle`: a chunked body that sends `first` and then nothing, never ending.
 /// - `/hold`: no answer until some request asks for `/release`, which answers every held request with
 ///   `released` and itself with the number it released (`/release?wait=1` waits for a held one first).
 ///   `/slow`: never answered.
@@ -138,6 +139,11 @@ public final class HTTPTestServer: Sendable {
                     context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: piece)))), promise: nil)
                 }
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            case "trickle":
+                var response = HTTPResponseHead(version: head.version, status: .ok)
+                response.headers.add(name: "Transfer-Encoding", value: "chunked")
+                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "first")))), promise: nil)
             case "hold":
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let loop = context.eventLoop

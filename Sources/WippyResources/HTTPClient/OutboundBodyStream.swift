@@ -17,6 +17,7 @@ public final class OutboundBodyStream: Sendable {
         var reading = false
         var failure: WippyError?
         var position: Int64 = 0
+        var timedOut = false
     }
 
     /// The response body's iterator, used by one reading task at a time (``State/reading``).
@@ -27,9 +28,16 @@ public final class OutboundBodyStream: Sendable {
     }
 
     let state: Mutex<State>
+    /// When reading must have ended (the request's timeout), and the message of the error after it.
+    let deadline: NIODeadline
+    let timeoutMessage: String
+    let loop: any EventLoop
 
-    init(_ body: HTTPClientResponse.Body) {
+    init(_ body: HTTPClientResponse.Body, deadline: NIODeadline, timeoutMessage: String, loop: any EventLoop) {
         state = Mutex(State(source: Source(body)))
+        self.deadline = deadline
+        self.timeoutMessage = timeoutMessage
+        self.loop = loop
     }
 
     /// Bytes read so far.
@@ -53,8 +61,7 @@ public final class OutboundBodyStream: Sendable {
         case .now(let result):
             completion(result)
         case .fetch(let source):
-            Task {
-                var outcome: ReadResult
+            let fetch = Task {
                 var chunk: ByteBuffer?
                 var failure: WippyError?
                 do {
@@ -62,8 +69,11 @@ public final class OutboundBodyStream: Sendable {
                 } catch {
                     failure = WippyError("stream: read failed: \(error)", kind: .internal, retryable: true)
                 }
-                outcome = state.withLock { state -> ReadResult in
+                let outcome = state.withLock { state -> ReadResult in
                     state.reading = false
+                    if state.timedOut {
+                        failure = WippyError(timeoutMessage, kind: .internal, retryable: true)
+                    }
                     if let failure {
                         state.failure = failure
                         state.source = nil
@@ -79,6 +89,19 @@ public final class OutboundBodyStream: Sendable {
                     return .success(Self.take(max, from: &state))
                 }
                 completion(outcome)
+            }
+            // The request's timeout covers reading the body: a read still waiting then ends the stream.
+            let timer = loop.scheduleTask(deadline: deadline) {
+                let running = self.state.withLock { state -> Bool in
+                    guard state.reading else { return false }
+                    state.timedOut = true
+                    return true
+                }
+                if running { fetch.cancel() }
+            }
+            Task {
+                _ = await fetch.value
+                timer.cancel()
             }
         }
     }

@@ -47,7 +47,9 @@ public final class OutboundHTTPClient: Sendable {
                     outcome.deliver(
                         .success(OutboundResponse(
                             status: Int(response.status.code), url: url, headers: headers, body: [],
-                            stream: OutboundBodyStream(response.body))))
+                            stream: OutboundBodyStream(
+                                response.body, deadline: deadline, timeoutMessage: Self.timeoutMessage(request),
+                                loop: client.eventLoopGroup.any()))))
                     return
                 }
                 let buffer: ByteBuffer
@@ -113,16 +115,20 @@ public final class OutboundHTTPClient: Sendable {
         return prepared
     }
 
+    static func timeoutMessage(_ request: OutboundRequest) -> String {
+        "\(request.method) \(request.url): timeout after \(GoDuration(nanoseconds(request.timeout)).description)"
+    }
+
     static func failure(_ request: OutboundRequest, _ reason: String, retryable: Bool = true) -> WippyError {
         WippyError("\(request.method) \(request.url): \(reason)", kind: .internal, retryable: retryable)
     }
 
     static func failure(_ error: any Error, request: OutboundRequest, timedOut: Bool) -> WippyError {
-        if timedOut { return failure(request, "timeout after \(GoDuration(Self.nanoseconds(request.timeout)).description)") }
+        if timedOut { return WippyError(timeoutMessage(request), kind: .internal, retryable: true) }
         if let client = error as? HTTPClientError {
             switch client {
             case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout, .tlsHandshakeTimeout:
-                return failure(request, "timeout after \(GoDuration(Self.nanoseconds(request.timeout)).description)")
+                return WippyError(timeoutMessage(request), kind: .internal, retryable: true)
             case .invalidURL, .emptyHost, .emptyScheme:
                 return WippyError("invalid URL \"\(request.url)\"", kind: .invalid, retryable: false)
             case .redirectLimitReached:
