@@ -160,6 +160,42 @@ import WippyRuntime
         #expect(first.value == "released")
     }
 
+    /// A process ended while its request is on the wire loses only that response: the late completion
+    /// resumes nothing and the worker goes on serving.
+    @Test func aProcessEndedDuringItsRequestLosesOnlyTheResponse() async throws {
+        let server = try await HTTPTestServer()
+        defer { Task { await server.stop() } }
+        let harness = ModulesHarness(workers: 1)
+        harness.install(
+            "test:victim", source: """
+                return function(parent)
+                local hc = require("http_client")
+                process.send(parent, "requesting")
+                hc.get("\(server.base)/hold", {timeout = 30})
+                process.send(parent, "resumed")
+                end
+                """, modules: ["http_client"])
+        harness.install(
+            "test:main", source: """
+                return function()
+                local hc = require("http_client")
+                local victim = process.spawn_monitored("test:victim", "app:processes", process.pid())
+                local first = process.inbox():receive()
+                process.terminate(victim)
+                local event = process.events():receive()
+                -- answers the dead process's request (the server waits for it to arrive if needed)
+                local released = assert(hc.get("\(server.base)/release?wait=1", {timeout = 30}))
+                local echo = assert(hc.get("\(server.base)/echo"))
+                return {first:topic(), event.kind == process.event.EXIT, released.body, echo.status_code}
+                end
+                """, modules: ["http_client"])
+        let result = await harness.runEntry("test:main")
+        #expect(result.error == nil, "\(String(describing: result.error))")
+        #expect(result.value == .array(["requesting", true, "1", 200]))
+        harness.install("test:after", source: "return function() return 'still serving' end")
+        #expect(await harness.runEntry("test:after").value == "still serving")
+    }
+
     @Test func streamedResponsesAreReadPieceByPiece() async throws {
         let server = try await HTTPTestServer()
         defer { Task { await server.stop() } }
