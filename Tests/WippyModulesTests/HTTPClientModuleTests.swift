@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WippyTestSupport
 import WippyCore
@@ -262,6 +263,19 @@ import WippyRuntime
         #expect(
             result.value
                 == .array(["released", "1", true, 200, 200, 404, "POST", 200, true, true, "Internal", true, "request_batch: request 1 needs a URL", false]))
+    }
+
+    @Test func unixSocketsCarryTheURLsPathAndQuery() async throws {
+        let path = NSTemporaryDirectory() + "wippy-hc-\(UUID().uuidString.prefix(8)).sock"
+        let server = try await HTTPTestServer(unixSocketPath: path)
+        defer { Task { await server.stop() } }
+        let result = await run("""
+            local r = assert(hc.get("http://localhost/echo?x=1", {unix_socket = "\(path)", query = {y = "2"}}))
+            local _, err = hc.get("http://localhost/echo", {unix_socket = "\(path).missing"})
+            return {r.status_code, json.decode(r.body).uri, err:kind(), err:retryable()}
+            """, server: server)
+        #expect(result.error == nil, "\(String(describing: result.error))")
+        #expect(result.value == .array([200, "/echo?x=1&y=2", "Internal", true]))
     }
 
     @Test func uriEncodingIsFormStyle() async throws {

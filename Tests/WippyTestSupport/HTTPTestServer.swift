@@ -25,9 +25,10 @@ public final class HTTPTestServer: Sendable {
     /// `http://127.0.0.1:<port>`.
     public var base: String { "http://127.0.0.1:\(port)" }
 
-    public init() async throws {
+    /// Listens on a loopback port, or on the Unix socket at `unixSocketPath`.
+    public init(unixSocketPath: String? = nil) async throws {
         let box = Mutex<HTTPTestServer?>(nil)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -35,7 +36,12 @@ public final class HTTPTestServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(Handler(server: { box.withLock { $0 } }))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+        let channel =
+            if let unixSocketPath {
+                try await bootstrap.bind(unixDomainSocketPath: unixSocketPath, cleanupExistingSocketFile: true).get()
+            } else {
+                try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+            }
         self.channel = channel
         port = channel.localAddress?.port ?? 0
         box.withLock { $0 = self }
