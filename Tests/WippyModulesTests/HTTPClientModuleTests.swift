@@ -107,7 +107,9 @@ import WippyRuntime
             failure(hc.get(BASE .. "/loop"))
             failure(hc.get(BASE .. "/big/1000", {max_response_body = 100}))
             failure(hc.get(BASE .. "/echo", {timeout = "soon"}))
-            failure(hc.get(BASE .. "/echo", {tls = {insecure_skip_verify = true}}))
+            failure(hc.get(BASE .. "/echo", {tls = {server_name = "other"}}))
+            failure(hc.get(BASE .. "/echo", {tls = {ca = "not a certificate"}}))
+            failure(hc.get(BASE .. "/echo", {tls = {cert = "x"}}))
             -- still running, and the client still works
             local r = assert(hc.get(BASE .. "/big/1000", {max_response_body = 1000}))
             add(r.body_size)
@@ -127,7 +129,9 @@ import WippyRuntime
                     true, "Internal", false, .string("GET \(server.base)/loop: stopped after 10 redirects"),
                     true, "Internal", false, .string("GET \(server.base)/big/1000: response body exceeds 100 bytes"),
                     true, "Invalid", false, "invalid timeout \"soon\": time: invalid duration \"soon\"",
-                    true, "Invalid", false, "the tls option is not supported",
+                    true, "Invalid", false, "tls.server_name is not supported",
+                    true, "Invalid", false, "tls.ca is not a PEM certificate",
+                    true, "Invalid", false, "tls: cert and key must be given together",
                     1000,
                 ]))
     }
@@ -276,6 +280,21 @@ import WippyRuntime
             """, server: server)
         #expect(result.error == nil, "\(String(describing: result.error))")
         #expect(result.value == .array([200, "/echo?x=1&y=2", "Internal", true]))
+    }
+
+    @Test func httpsWithTheRequestsTrustRootsOrWithoutVerification() async throws {
+        let server = try await HTTPTestServer(tls: true)
+        defer { Task { await server.stop() } }
+        let result = await run("""
+            local CA = [[\(TestCertificate.certificatePEM)]]
+            local _, untrusted = hc.get(BASE .. "/echo")
+            local trusted = assert(hc.get(BASE .. "/echo", {tls = {ca = CA}}))
+            local insecure = assert(hc.get(BASE .. "/status/201", {tls = {insecure_skip_verify = true}}))
+            return {untrusted:kind(), untrusted:retryable(), untrusted:message() == "GET " .. BASE .. "/echo: TLS handshake failed: certificate verify failed",
+                trusted.status_code, json.decode(trusted.body).method, insecure.status_code}
+            """, server: server)
+        #expect(result.error == nil, "\(String(describing: result.error))")
+        #expect(result.value == .array(["Internal", true, true, 200, "GET", 201]))
     }
 
     @Test func uriEncodingIsFormStyle() async throws {

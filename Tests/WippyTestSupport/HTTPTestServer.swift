@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A small HTTP/1.1 server on a loopback port for `http_client` tests:
@@ -22,16 +23,27 @@ public final class HTTPTestServer: Sendable {
     /// Requests to `/hold` not answered yet, and `/release?wait=1` requests waiting for one.
     let waiting = Mutex<(held: [@Sendable (String) -> Void], releasers: [@Sendable (String) -> Void])>(([], []))
 
-    /// `http://127.0.0.1:<port>`.
-    public var base: String { "http://127.0.0.1:\(port)" }
+    let secure: Bool
 
-    /// Listens on a loopback port, or on the Unix socket at `unixSocketPath`.
-    public init(unixSocketPath: String? = nil) async throws {
+    /// `http://127.0.0.1:<port>` (`https` when serving TLS).
+    public var base: String { "\(secure ? "https" : "http")://127.0.0.1:\(port)" }
+
+    /// Listens on a loopback port, or on the Unix socket at `unixSocketPath`; with `tls`, speaks HTTPS with
+    /// ``TestCertificate``.
+    public init(unixSocketPath: String? = nil, tls: Bool = false) async throws {
         let box = Mutex<HTTPTestServer?>(nil)
+        let context: NIOSSLContext? =
+            tls
+            ? try NIOSSLContext(
+                configuration: .makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(TestCertificate.certificatePEM.utf8)).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(TestCertificate.privateKeyPEM.utf8), format: .pem))))
+            : nil
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(server: { box.withLock { $0 } }))
                 }
@@ -43,6 +55,7 @@ public final class HTTPTestServer: Sendable {
                 try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
             }
         self.channel = channel
+        secure = tls
         port = channel.localAddress?.port ?? 0
         box.withLock { $0 = self }
     }

@@ -51,7 +51,7 @@ enum HTTPClientOptions {
             if let socket = try string(options, "unix_socket", in: lua) {
                 request.unixSocket = String(decoding: socket, as: UTF8.self)
             }
-            try refuseTLS(options, in: lua)
+            request.tls = try tls(options, in: lua)
             request.headers = headers.map { (name: $0.0, value: $0.1) }
         } catch {
             return .failure(error)
@@ -189,19 +189,24 @@ enum HTTPClientOptions {
         return files
     }
 
-    /// Custom TLS settings are not supported yet: refusing them beats silently not presenting a client
-    /// certificate or skipping verification the caller asked for.
-    static func refuseTLS(_ options: Int32, in lua: Lua) throws(Problem) {
+    /// `tls = {cert=, key=, ca=, insecure_skip_verify=}` (PEM strings); `server_name` is refused (the name
+    /// checked is the URL's host).
+    static func tls(_ options: Int32, in lua: Lua) throws(Problem) -> OutboundRequest.TLS? {
         defer { lua.pop() }
         switch lua.rawGet(options, key: "tls") {
-        case .nil: return
-        case .table:
-            lua.pushNil()
-            if lua.next(lua.absolute(-2)) {
-                lua.pop(2)
-                throw .fail(.invalid("the tls option is not supported"))
-            }
+        case .nil: return nil
+        case .table: break
         default: throw .raise("option tls must be a table (got \(lua.typeName(at: -1)))")
         }
+        let table = lua.absolute(-1)
+        func text(_ key: String) throws(Problem) -> String? {
+            try string(table, key, in: lua).map { String(decoding: $0, as: UTF8.self) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        if try text("server_name") != nil { throw .fail(.invalid("tls.server_name is not supported")) }
+        let insecure = lua.rawGet(table, key: "insecure_skip_verify") != .nil && lua.bool(at: -1)
+        lua.pop()
+        return OutboundRequest.TLS(
+            certificate: try text("cert"), privateKey: try text("key"), certificateAuthorities: try text("ca"),
+            insecureSkipVerify: insecure)
     }
 }

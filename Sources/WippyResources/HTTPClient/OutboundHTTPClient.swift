@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import WippyCodecs
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// Runs outbound HTTP requests on async-http-client's shared event loop group and reports each through a
@@ -112,7 +113,36 @@ public final class OutboundHTTPClient: Sendable {
         if let body = request.body {
             prepared.body = .bytes(ByteBuffer(bytes: body))
         }
+        if let tls = request.tls { prepared.tlsConfiguration = try configuration(tls) }
         return prepared
+    }
+
+    /// A client TLS configuration with the request's trust roots, client certificate and verification.
+    static func configuration(_ tls: OutboundRequest.TLS) throws(WippyError) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        func certificates(_ pem: String, _ field: String) throws(WippyError) -> [NIOSSLCertificate] {
+            guard let list = try? NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)), !list.isEmpty else {
+                throw WippyError.invalid("tls.\(field) is not a PEM certificate")
+            }
+            return list
+        }
+        if let authorities = tls.certificateAuthorities {
+            configuration.trustRoots = .certificates(try certificates(authorities, "ca"))
+        }
+        switch (tls.certificate, tls.privateKey) {
+        case (let certificate?, let key?):
+            configuration.certificateChain = try certificates(certificate, "cert").map { .certificate($0) }
+            guard let privateKey = try? NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem) else {
+                throw WippyError.invalid("tls.key is not a PEM private key")
+            }
+            configuration.privateKey = .privateKey(privateKey)
+        case (nil, nil):
+            break
+        default:
+            throw WippyError.invalid("tls: cert and key must be given together")
+        }
+        if tls.insecureSkipVerify { configuration.certificateVerification = .none }
+        return configuration
     }
 
     static func timeoutMessage(_ request: OutboundRequest) -> String {
@@ -141,6 +171,10 @@ public final class OutboundHTTPClient: Sendable {
         }
         let text = String(describing: error)
         if text.lowercased().contains("refused") { return failure(request, "connection refused") }
+        if error is NIOSSLError {
+            if text.contains("CERTIFICATE_VERIFY_FAILED") { return failure(request, "TLS handshake failed: certificate verify failed") }
+            return failure(request, "TLS handshake failed: \(text)")
+        }
         return failure(request, text)
     }
 

@@ -14,6 +14,25 @@ public struct OutboundRequest: Sendable {
     public var stream: Bool
     /// Connect to this Unix socket instead of the URL's host (the URL's path and query are sent).
     public var unixSocket: String?
+    /// TLS settings of this request (HTTPS only); nil uses the system's trust roots.
+    public var tls: TLS?
+
+    /// `tls = {cert=, key=, ca=, insecure_skip_verify=}`: PEM strings.
+    public struct TLS: Sendable {
+        /// Client certificate chain and its private key (both or neither).
+        public var certificate: String?
+        public var privateKey: String?
+        /// Trust these certificate authorities instead of the system's.
+        public var certificateAuthorities: String?
+        public var insecureSkipVerify: Bool
+
+        public init(certificate: String? = nil, privateKey: String? = nil, certificateAuthorities: String? = nil, insecureSkipVerify: Bool = false) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+            self.certificateAuthorities = certificateAuthorities
+            self.insecureSkipVerify = insecureSkipVerify
+        }
+    }
 
     public static let defaultTimeout = Duration.seconds(30)
     public static let defaultMaxResponseBody = 120 << 20
