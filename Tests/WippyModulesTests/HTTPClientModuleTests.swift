@@ -297,6 +297,20 @@ import WippyRuntime
         #expect(result.value == .array(["Internal", true, true, 200, "GET", 201]))
     }
 
+    @Test func aClientCertificateIsPresentedWhenGiven() async throws {
+        let server = try await HTTPTestServer(tls: true, clientCertificates: true)
+        defer { Task { await server.stop() } }
+        let result = await run("""
+            local CERT, KEY = [[\(TestCertificate.certificatePEM)]], [[\(TestCertificate.privateKeyPEM)]]
+            local _, refused = hc.get(BASE .. "/echo", {tls = {ca = CERT}})
+            local r = assert(hc.get(BASE .. "/echo", {tls = {ca = CERT, cert = CERT, key = KEY}}))
+            local _, badKey = hc.get(BASE .. "/echo", {tls = {ca = CERT, cert = CERT, key = "nope"}})
+            return {refused:kind(), r.status_code, badKey:message()}
+            """, server: server)
+        #expect(result.error == nil, "\(String(describing: result.error))")
+        #expect(result.value == .array(["Internal", 200, "tls.key is not a PEM private key"]))
+    }
+
     @Test func uriEncodingIsFormStyle() async throws {
         let server = try await HTTPTestServer()
         defer { Task { await server.stop() } }

@@ -29,21 +29,27 @@ public final class HTTPTestServer: Sendable {
     public var base: String { "\(secure ? "https" : "http")://127.0.0.1:\(port)" }
 
     /// Listens on a loopback port, or on the Unix socket at `unixSocketPath`; with `tls`, speaks HTTPS with
-    /// ``TestCertificate``.
-    public init(unixSocketPath: String? = nil, tls: Bool = false) async throws {
+    /// ``TestCertificate``, and with `clientCertificates` also asks clients for that certificate.
+    public init(unixSocketPath: String? = nil, tls: Bool = false, clientCertificates: Bool = false) async throws {
         let box = Mutex<HTTPTestServer?>(nil)
-        let context: NIOSSLContext? =
-            tls
-            ? try NIOSSLContext(
-                configuration: .makeServerConfiguration(
-                    certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(TestCertificate.certificatePEM.utf8)).map { .certificate($0) },
-                    privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(TestCertificate.privateKeyPEM.utf8), format: .pem))))
-            : nil
+        var context: NIOSSLContext?
+        if tls {
+            let certificates = try NIOSSLCertificate.fromPEMBytes(Array(TestCertificate.certificatePEM.utf8))
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: certificates.map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(TestCertificate.privateKeyPEM.utf8), format: .pem)))
+            if clientCertificates {
+                configuration.certificateVerification = .noHostnameVerification
+                configuration.trustRoots = .certificates(certificates)
+            }
+            context = try NIOSSLContext(configuration: configuration)
+        }
+        let sslContext = context
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
+                    if let sslContext { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(server: { box.withLock { $0 } }))
                 }
