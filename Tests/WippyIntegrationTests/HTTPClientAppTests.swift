@@ -3,7 +3,7 @@ import WippyTestSupport
 
 /// `wippy run` on a project whose process calls a loopback HTTP server through `http_client` (typed Lua,
 /// the module listed in `modules:`): requests, a failure returned as an error object, and a batch.
-@Suite struct HTTPClientAppTests {
+@Suite(.timeLimit(.minutes(2))) struct HTTPClientAppTests {
     @Test func aProcessCallsAnHTTPServer() async throws {
         let server = try await HTTPTestServer()
         defer { Task { await server.stop() } }

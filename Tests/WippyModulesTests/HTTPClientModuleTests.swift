@@ -6,7 +6,7 @@ import WippyModules
 import WippyRuntime
 
 /// `http_client` against a real HTTP server on loopback (``HTTPTestServer``).
-@Suite struct HTTPClientModuleTests {
+@Suite(.timeLimit(.minutes(2))) struct HTTPClientModuleTests {
     /// Runs `body` (Lua, with `http_client` as `hc`, `json`, and `BASE` the server's URL) as a process.
     func run(_ body: String, server: HTTPTestServer, harness: ModulesHarness = ModulesHarness()) async -> ProcessResult {
         harness.install(
