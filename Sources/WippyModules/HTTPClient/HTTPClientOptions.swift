@@ -5,7 +5,7 @@ import WippyResources
 
 /// Reads the options table of an `http_client` call (lua-api-io §3.1) into an ``WippyResources/OutboundRequest``.
 /// A value of the wrong type raises (argument errors); a value of the right type that cannot be used (a bad
-/// duration, TLS settings) is returned as an `Invalid` error.
+/// duration, `tls.server_name`) is returned as an `Invalid` error.
 enum HTTPClientOptions {
     /// Why the options cannot be used: raise `message` (a wrong type) or return `error`.
     enum Problem: Error {

@@ -1,34 +1,78 @@
+import Synchronization
 import WippyCore
 import WippyLua
 import WippyRuntime
 
-/// Suspends the calling task until `register`'s callback is called (from any thread, possibly at once),
-/// then resumes it on its worker with `resume` of the value. No thread waits meanwhile. A `register` that
-/// throws undoes the suspension and the native returns `nil, err`.
+/// Where a value awaited by a native goes: back to the native when it comes before the task is suspended
+/// (a check that failed at once, a buffered token), else to the task's worker.
+private final class AwaitRoute<Value: Sendable>: Sendable {
+    struct State {
+        var suspended: (cell: ProcessCell, host: ProcessHost, token: UInt64)?
+        var early: Value?
+    }
+    let state = Mutex(State())
+
+    func deliver(_ value: Value) {
+        let target = state.withLock { state -> (ProcessCell, ProcessHost, UInt64)? in
+            guard let suspended = state.suspended else {
+                state.early = value
+                return nil
+            }
+            return suspended
+        }
+        guard let (cell, host, token) = target else { return }
+        // The host is held until the completion is posted: it owns the worker the cell points to.
+        withExtendedLifetime(host) { cell.worker.complete(cell, token: token, .custom(value)) }
+    }
+}
+
+/// Waits, without holding any thread, for the value that `register`'s callback delivers (from any thread,
+/// possibly before `register` returns), then hands it to `resume` on the calling task's worker. A value
+/// delivered before the task could be suspended is handed over at once, with no suspension. A `register`
+/// that throws makes the native return `nil, err`.
+///
+/// - Parameters:
+///   - needsProcess: the error raised when no process runs the call.
+///   - timeout: when given, the wait ends after it with `onTimeout` instead (the value, if it comes later,
+///     is dropped).
 func awaitValue<Value: Sendable>(
-    _ lua: Lua, register: (@escaping @Sendable (Value) -> Void) throws(WippyError) -> Void,
+    _ lua: Lua, needsProcess: String = "this call needs a running process", timeout: Duration? = nil,
+    onTimeout: ((Lua) -> Int32)? = nil,
+    register: (@escaping @Sendable (Value) -> Void) throws(WippyError) -> Void,
     resume: @escaping (Lua, Value) -> Int32
 ) -> Int32 {
     let worker = LuaWorkerState.of(lua)
-    guard let task = LuaTask.current(lua) else { return lua.raise("this call needs a running process") }
+    guard let task = LuaTask.current(lua) else { return lua.raise(needsProcess) }
     if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
+    let route = AwaitRoute<Value>()
+    do throws(WippyError) {
+        try register { route.deliver($0) }
+    } catch {
+        return worker.fail(error, on: lua)
+    }
+    if let early = route.state.withLock({ $0.early }) { return resume(lua, early) }
     let process = task.process
     let token = process.suspend(task) { thread, completion in
         guard case .custom(let box)? = completion, let value = box as? Value else {
+            // The timer of `timeout` (the only other completion this token gets).
+            if let onTimeout { return onTimeout(thread) }
             return worker.fail(.internal("wait ended without a result"), on: thread)
         }
         return resume(thread, value)
     }
     let cell = process.cell
-    // Held until the completion is posted: the host owns the worker the cell points to.
-    let host = cell.worker.host
-    do throws(WippyError) {
-        try register { value in
-            withExtendedLifetime(host) { cell.worker.complete(cell, token: token, .custom(value)) }
-        }
-    } catch {
+    let early = route.state.withLock { state -> Value? in
+        if let early = state.early { return early }
+        state.suspended = (cell, cell.worker.host, token)
+        return nil
+    }
+    if let early {
         process.cancelSuspension(task, token: token)
-        return worker.fail(error, on: lua)
+        return resume(lua, early)
+    }
+    if let timeout {
+        let (seconds, attoseconds) = timeout.components
+        cell.worker.arm(cell, after: UInt64(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)), token: token)
     }
     return lua.yieldToScheduler()
 }
