@@ -51,6 +51,8 @@ public enum ModuleTags {
     public static let execProcess = UserdataTag.module(94)
     /// `exec` stdout/stderr Stream: a retained `ExecStreamHandle`.
     public static let execStream = UserdataTag.module(95)
+    /// `http_client` response Stream (`stream = true`): a retained `OutboundBodyStream`.
+    public static let httpClientStream = UserdataTag.module(96)
     /// `sql.builder` select, insert, update and delete builders: a retained `SQLStatementBox`; user value 1
     /// is the references table of the values it binds.
     public static let sqlSelectBuilder = UserdataTag.module(80)
