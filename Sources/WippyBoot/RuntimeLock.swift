@@ -1,5 +1,6 @@
 public import WippyCore
 import Synchronization
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,5 @@
+import Dispatch
+import CDispatch
 internal import Foundation
 #if canImport(Glibc)
 import Glibc
