@@ -83,13 +83,13 @@ import FoundationNetworking
         #expect((echoJSON["got"] as? [String: Any])?["n"] as? Int == 5)
         #expect(echoJSON["content_type"] as? String == "application/json")
         #expect(echoJSON["length"] as? Int == 24)
-        #expect(echoJSON["second_read"] as? String == "INTERNAL")
+        #expect(echoJSON["second_read"] as? String == "Internal")
         // Headers after the first write are refused.
-        #expect(lines.last == "INVALID")
+        #expect(lines.last == "Invalid")
         #expect(echo.header("X-Late") == nil)
         let badJSON = try await Self.request(port, "POST", "/api/echo", body: "{not json")
         #expect(badJSON.status == 400)
-        #expect(Self.json(badJSON.body)["kind"] as? String == "INVALID")
+        #expect(Self.json(badJSON.body)["kind"] as? String == "Invalid")
 
         // Failures: 500 with the error text, for that request alone.
         let raised = try await Self.request(port, "GET", "/api/fail/raise")
