@@ -105,6 +105,14 @@ import FoundationNetworking
         #expect(status.status == 202)
         #expect(try await Self.request(port, "GET", "/api/hello").status == 200)
 
+        // A handler that never returns is ended at the write timeout (2 s) with a 500; requests that come
+        // meanwhile are answered.
+        async let looping = Self.request(port, "GET", "/api/fail/loop")
+        #expect(try await Self.request(port, "GET", "/api/hello").status == 200)
+        let loop = try await looping
+        #expect(loop.status == 500)
+        #expect(loop.body == "handler timed out\n")
+
         // No route: 404; other methods only: 405 with Allow; automatic HEAD and OPTIONS.
         let missing = try await Self.request(port, "GET", "/api/nothing-here")
         #expect(missing.status == 404)
@@ -116,6 +124,11 @@ import FoundationNetworking
         #expect(head.body.isEmpty)
         let options = try await Self.request(port, "OPTIONS", "/api/items/9")
         #expect(options.status == 204)
+
+        // A graceful stop: the server closes and the runtime exits cleanly.
+        run.signal(SIGTERM)
+        #expect(await run.exit(within: .seconds(30)) == 0, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
+        #expect(run.stdout.contains("service app:gateway is"), "\(run.stdout)")
     }
 
     @Test func anEditedEndpointServesTheNextRequest() async throws {

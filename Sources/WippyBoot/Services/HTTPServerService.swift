@@ -86,10 +86,26 @@ final class HTTPEndpointDispatcher: Sendable {
         let key = ActiveExchanges.Key(node: ObjectIdentifier(node), pid: pid)
         ActiveExchanges.shared.register(key, exchange)
         let logger = runtime.logger
+        // `timeouts.write` bounds the handler: past it the invocation is terminated and the request gets a 500.
+        let timedOut = TimeoutFlag()
+        let watchdog: Task<Void, Never>? = writeTimeout.flatMap { limit in
+            limit == .zero ? nil : Task {
+                try? await Task.sleep(for: limit)
+                guard !Task.isCancelled else { return }
+                timedOut.set()
+                node.terminate(pid)
+            }
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let options = SpawnOptions(onExit: { _, result in
                 ActiveExchanges.shared.remove(key)
-                exchange.finish(HTTPEndpointDispatcher.outcome(result, endpoint: target.endpoint, logger: logger))
+                watchdog?.cancel()
+                if timedOut.isSet {
+                    logger.warning("http endpoint \(target.endpoint) terminated: handler ran past the write timeout")
+                    exchange.finish(.failed("handler timed out"))
+                } else {
+                    exchange.finish(HTTPEndpointDispatcher.outcome(result, endpoint: target.endpoint, logger: logger))
+                }
                 continuation.resume()
             })
             let mode: LuaProcess.Mode = program.kind == .function ? .function : .process
@@ -110,4 +126,13 @@ final class HTTPEndpointDispatcher: Sendable {
             return .failed("cannot encode the returned value as JSON: \(error.message)")
         }
     }
+}
+
+/// Set once when a handler's watchdog fires.
+final class TimeoutFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    func set() { flag.store(true, ordering: .releasing) }
+
+    var isSet: Bool { flag.load(ordering: .acquiring) }
 }
