@@ -84,7 +84,7 @@ public final class Application: Sendable {
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
         storeKind = StoreKind(resources: runtime.resources, supervisor: supervisor, databases: databases)
         queueKind = QueueKind(runtime: runtime, supervisor: supervisor)
-        httpKind = HTTPKind(runtime: runtime, supervisor: supervisor)
+        httpKind = HTTPKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion)
         runtime.resources.install(EnvRegistry.tableID, environment)
         let envKind = EnvKind(registry: environment, projectRoot: options.projectRoot)
         registry.set(expander: envKind)

@@ -18,7 +18,8 @@ import FoundationNetworking
             lifecycle: {auto_start: true}
           - name: gateway
             kind: http.service
-            addr: "127.0.0.1:0"
+            # Placeholders are expanded (the variable is not set: the default applies).
+            addr: "${env:WIPPY_HTTP_TEST_UNSET_ADDR|127.0.0.1:0}"
             lifecycle: {auto_start: true}
           - name: api
             kind: http.router

@@ -25,6 +25,12 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
     private var stagedServices: [EntryID: HTTPServiceConfig]?
     private var stagedTables: [EntryID: RouteTable<HTTPEndpointTarget>] = [:]
     private var stagedHost: EntryID?
+    /// The decoded HTTP entries of the committed registry, and those the running transaction changes (nil:
+    /// deleted). Decoded in `prepare`, where the registry hands over entries with their `${env:...}`
+    /// placeholders expanded (the working state keeps the raw text).
+    private var configs: [EntryID: HTTPConfig] = [:]
+    private var changedConfigs: [EntryID: HTTPConfig?] = [:]
+    private var nextConfigs: [EntryID: HTTPConfig]?
 
     /// Kinds whose change can change a route table or its validity.
     static let relevantKinds: Set<String> = HTTPConfig.kinds.union(["function.lua", "process.lua", "process.host"])
@@ -39,8 +45,11 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
     func handles(kind: String) -> Bool { HTTPConfig.kinds.contains(kind) }
 
     func prepare(_ change: RegistryChange, in transaction: RegistryTransaction) throws(WippyError) {
-        guard change.kind != .delete else { return }
-        _ = try HTTPConfig.decode(change.entry, environment: environment)
+        guard change.kind != .delete else {
+            changedConfigs[change.id] = .some(nil)
+            return
+        }
+        changedConfigs[change.id] = try HTTPConfig.decode(change.entry, environment: environment)
     }
 
     func finish(_ transaction: RegistryTransaction) throws(WippyError) {
@@ -56,15 +65,10 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
         func fail(_ id: EntryID, _ message: String) -> WippyError {
             WippyError("\(place(id))entry \(id): \(message)", kind: .invalid, retryable: false)
         }
-        for (id, entry) in transaction.working {
-            if entry.kind == "process.host" { hosts.append(id) }
-            guard HTTPConfig.kinds.contains(entry.kind) else { continue }
-            let config: HTTPConfig
-            do {
-                config = try HTTPConfig.decode(entry, environment: environment)
-            } catch {
-                throw fail(id, error.message)
-            }
+        var all = configs
+        for (id, config) in changedConfigs { all[id] = config }
+        for (id, entry) in transaction.working where entry.kind == "process.host" { hosts.append(id) }
+        for (id, config) in all {
             switch config {
             case .service(let service): services[id] = service
             case .router(let router): routers[id] = router
@@ -111,10 +115,14 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
         }
         stagedServices = services
         stagedTables = tables
+        nextConfigs = all
         stagedHost = hosts.sorted().first
     }
 
     func commit(_ transaction: RegistryTransaction) {
+        if let nextConfigs { configs = nextConfigs }
+        nextConfigs = nil
+        changedConfigs = [:]
         guard let services = stagedServices else { return }
         dispatcher.host.withLock { $0 = stagedHost }
         let previous = live.withLock { $0 }
@@ -147,6 +155,8 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
     func discard(_ transaction: RegistryTransaction) {
         stagedServices = nil
         stagedTables = [:]
+        changedConfigs = [:]
+        nextConfigs = nil
     }
 
     /// From now on, new `auto_start` servers start when they are committed.
