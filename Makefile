@@ -8,7 +8,7 @@ SWIFT ?= swift
 WIPPY_RELEASE = .build/release/wippy
 WIPPY_DEBUG = .build/debug/wippy
 
-.PHONY: deps build release example test bench bench-workflows bench-sql clean
+.PHONY: deps build release example test bench bench-workflows bench-sql bench-http clean
 
 # Debian packages the build and the tests need: Lua 5.4 headers/library, luac5.4 (used by tests), SQLite 3
 # headers/library (registry history, through GRDB), PostgreSQL 15 (the workflow store's tests start a
@@ -41,6 +41,7 @@ bench: release
 	@sh bench/run.sh $(WIPPY_RELEASE)
 	@sh bench/run.sh $(WIPPY_RELEASE) workflows
 	@sh bench/run.sh $(WIPPY_RELEASE) sql
+	@sh bench/run.sh $(WIPPY_RELEASE) http
 
 # The durable-workflow workloads alone, with the metric names of ../shared/bench/workflows:
 #   WFBENCH_PROJECT='make -s bench-workflows' sh ../shared/bench/workflows/run.sh
@@ -51,6 +52,10 @@ bench-workflows: release
 #   SQLBENCH_PROJECT='make -s bench-sql' bash ../shared/bench/sql/run.sh
 bench-sql: release
 	@sh bench/run.sh $(WIPPY_RELEASE) sql
+
+# The HTTP workload alone (wrk against GET /hello), metric names of ../shared/bench/http.
+bench-http: release
+	@sh bench/run.sh $(WIPPY_RELEASE) http
 
 clean:
 	rm -rf .build

@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     // Each target depends on exactly what it imports.
     targets: [
@@ -87,7 +89,7 @@ let package = Package(
         .target(
             name: "WippyModules",
             dependencies: [
-                "WippyCore", "WippyLua", "WippyRuntime", "WippyCodecs", "WippyResources",
+                "WippyCore", "WippyLua", "WippyRuntime", "WippyCodecs", "WippyResources", "WippyHTTP",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -130,11 +132,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP server with no Lua in it: route tables (Go 1.22 ServeMux patterns and precedence), the
+        // exchange a handler reads its request from and writes its response to, the Hummingbird 2 server.
+        .target(
+            name: "WippyHTTP",
+            dependencies: [
+                "WippyCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Composition root: project loading, entry kinds, configuration, boot and shutdown.
         .target(
             name: "WippyBoot",
             dependencies: [
-                "WippyCore", "WippyRuntime", "WippyCodecs", "WippyStore", "WippyResources",
+                "WippyCore", "WippyRuntime", "WippyCodecs", "WippyStore", "WippyResources", "WippyHTTP",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -158,6 +175,7 @@ let package = Package(
         ),
         .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua"], swiftSettings: swiftSettings),
         .testTarget(name: "WippyTypedLuaTests", dependencies: ["WippyTypedLua"], swiftSettings: swiftSettings),
+        .testTarget(name: "WippyHTTPTests", dependencies: ["WippyHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "WippyCodecsTests", dependencies: ["WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyCoreTests",

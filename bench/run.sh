@@ -19,6 +19,8 @@ for workload in $WORKLOADS; do
             (cd ../workflows && rm -rf .wippy && for w in latency seq concurrent park evicted; do
                 "$WIPPY" run --history memory -x wfbench:run $w || exit 1; rm -rf .wippy; done)
             python3 ../workflows.py "$WIPPY" "${WFBENCH_RECOVERY_N:-100}" ;;
+        # HTTP (shared/bench/http): GET /hello served by a Lua endpoint, loaded with wrk (bench/http.sh).
+        http) sh ../http.sh "$WIPPY" "${HTTP_BENCH_SECS:-10}" ;;
         # store.memory get/set and queue publish -> consume throughput (bench/storequeue).
         store_queue) (cd ../storequeue && "$WIPPY" run --history memory -x sqbench:run) ;;
         # SQL (shared/bench/sql): SQLite point selects and inserts, then PostgreSQL when PGHOST is set (that

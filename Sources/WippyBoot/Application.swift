@@ -46,6 +46,7 @@ public final class Application: Sendable {
     let serviceKind: ServiceKind
     let storeKind: StoreKind
     let queueKind: QueueKind
+    let httpKind: HTTPKind
     /// The control socket of a running `wippy run` (``serveControl()``).
     let control = Mutex<ControlServer?>(nil)
     /// The exit code Lua asked for with `system.exit` (once it did), and what to call then (the run's
@@ -83,6 +84,7 @@ public final class Application: Sendable {
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
         storeKind = StoreKind(resources: runtime.resources, supervisor: supervisor, databases: databases)
         queueKind = QueueKind(runtime: runtime, supervisor: supervisor)
+        httpKind = HTTPKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion)
         runtime.resources.install(EnvRegistry.tableID, environment)
         let envKind = EnvKind(registry: environment, projectRoot: options.projectRoot)
         registry.set(expander: envKind)
@@ -101,6 +103,7 @@ public final class Application: Sendable {
         registry.add(participant: queueKind)
         registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)
+        registry.add(participant: httpKind)
         registry.add(participant: UnsupportedKinds())
         let report = try registry.boot(baseline: project.entries)
         runtime.setExitHandler { [weak self] code in self?.requestExit(code: code) }
@@ -125,6 +128,7 @@ public final class Application: Sendable {
         serviceKind.markRunning()
         storeKind.markRunning()
         queueKind.markRunning()
+        httpKind.markRunning()
         supervisor.start(supervisor.serviceIDs.filter { supervisor.lifecycle(of: $0)?.autoStart == true })
     }
 

@@ -1,5 +1,10 @@
 public import WippyCore
 import Synchronization
+// `stat` is also declared by Dispatch's C module, which the HTTP server's dependencies bring in: name it.
+import Dispatch
+#if canImport(CDispatch)
+import CDispatch
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif

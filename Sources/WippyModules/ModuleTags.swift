@@ -39,6 +39,10 @@ public enum ModuleTags {
     public static let sqlValue = UserdataTag.module(73)
     /// `events` Subscription: the subscription ID (`UInt64`); user value 1 is its channel.
     public static let eventSubscription = UserdataTag.module(16)
+    /// `http` Request: a retained `HTTPRequestHandle`.
+    public static let httpRequest = UserdataTag.module(100)
+    /// `http` Response: a retained `HTTPExchange`.
+    public static let httpResponse = UserdataTag.module(101)
     /// `fs` FS (volume): a retained `FSVolume`.
     public static let fsVolume = UserdataTag.module(90)
     /// `fs` File: a retained `FSFileHandle`.

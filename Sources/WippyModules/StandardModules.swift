@@ -8,7 +8,7 @@ public import WippyRuntime
 /// ```
 public enum StandardModules {
     /// `time`, `funcs`, `ctx`, `io`, `logger`, `json`, `uuid`, `base64`, `system`, `registry`, `events`, `env`, `fs`, `exec`,
-    /// `store`, `queue`, `http_client` and `sql`.
+    /// `store`, `queue`, `http`, `http_client` and `sql`.
     ///
     /// Their classes (``WippyRuntime/LuaModule/classes``; a `workflow.lua` may list only deterministic and
     /// workflow modules, spec durable-cluster-ai.md §1.4):
@@ -17,7 +17,7 @@ public enum StandardModules {
     /// |---|---|
     /// | deterministic | `json`, `base64` |
     /// | workflow | `time`, `funcs`, `ctx`, `uuid` (and `process`, given to every executable entry) |
-    /// | io | `io`, `logger`, `system`, `registry`, `events`, `env`, `fs`, `exec`, `store`, `queue`, `http_client`, `sql` |
+    /// | io | `io`, `logger`, `system`, `registry`, `events`, `env`, `fs`, `exec`, `store`, `queue`, `http`, `http_client`, `sql` |
     ///
     /// - Parameter terminal: the device `io` reads and writes on a `terminal.host`; `nil` makes every `io`
     ///   call fail with `Unavailable` ("no terminal context").
@@ -25,7 +25,8 @@ public enum StandardModules {
         [
             TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(), WorkflowModule(),
             Base64Module(), SystemModule(), RegistryModule(), EventsModule(), EnvModule(), FSModule(), ExecModule(),
-            StoreModule(), QueueModule(), HTTPClientModule(), SQLModule(builder: { lua, state in SQLBuilderTable.push(on: lua, state: state, null: -1) }),
+            StoreModule(), QueueModule(), HTTPModule(), HTTPClientModule(),
+            SQLModule(builder: { lua, state in SQLBuilderTable.push(on: lua, state: state, null: -1) }),
         ]
     }
 }

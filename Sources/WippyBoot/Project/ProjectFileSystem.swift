@@ -1,3 +1,8 @@
+// `stat` is also declared by Dispatch's C module, which the HTTP server's dependencies bring in: name it.
+import Dispatch
+#if canImport(CDispatch)
+import CDispatch
+#endif
 internal import Foundation
 #if canImport(Glibc)
 import Glibc

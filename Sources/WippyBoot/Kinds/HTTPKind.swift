@@ -1,0 +1,171 @@
+import HashTreeCollections
+import Synchronization
+import WippyCore
+import WippyHTTP
+import WippyResources
+import WippyRuntime
+
+/// The registry handler of `http.service`, `http.router` and `http.endpoint` (lua-api-io §1.1-1.3).
+///
+/// - Each entry is decoded when prepared (a bad one rejects the changeset, naming the entry and field).
+/// - When a changeset touches HTTP entries, functions or hosts, every server's route table is rebuilt from
+///   the working state in ``finish(_:)``: a router naming no server, an endpoint naming no router or no
+///   function, two routers with one prefix on one server, or two conflicting routes reject the changeset
+///   with an error naming both entries, and the tables in service stay as they were.
+/// - At commit the new tables replace the old ones on their boards (the next request uses them; no restart),
+///   and servers are registered, replaced (a changed `http.service` entry restarts gracefully) or removed.
+final class HTTPKind: RegistryParticipant, @unchecked Sendable {
+    let runtime: LuaRuntime
+    let supervisor: Supervisor
+    let environment: EnvironmentLookup
+    let dispatcher: HTTPEndpointDispatcher
+    private let live = Mutex<[EntryID: (config: HTTPServiceConfig, board: HTTPRouteBoard)]>([:])
+    private let running = Atomic<Bool>(false)
+    // Staged by the running transaction (only the applying thread touches these).
+    private var stagedServices: [EntryID: HTTPServiceConfig]?
+    private var stagedTables: [EntryID: RouteTable<HTTPEndpointTarget>] = [:]
+    private var stagedHost: EntryID?
+    /// The decoded HTTP entries of the committed registry, and those the running transaction changes (nil:
+    /// deleted). Decoded in `prepare`, where the registry hands over entries with their `${env:...}`
+    /// placeholders expanded (the working state keeps the raw text).
+    private var configs: [EntryID: HTTPConfig] = [:]
+    private var changedConfigs: [EntryID: HTTPConfig?] = [:]
+    private var nextConfigs: [EntryID: HTTPConfig]?
+
+    /// Kinds whose change can change a route table or its validity.
+    static let relevantKinds: Set<String> = HTTPConfig.kinds.union(["function.lua", "process.lua", "process.host"])
+
+    init(runtime: LuaRuntime, supervisor: Supervisor, environment: EnvironmentLookup = .process) {
+        self.runtime = runtime
+        self.supervisor = supervisor
+        self.environment = environment
+        dispatcher = HTTPEndpointDispatcher(runtime: runtime, host: nil)
+    }
+
+    func handles(kind: String) -> Bool { HTTPConfig.kinds.contains(kind) }
+
+    func prepare(_ change: RegistryChange, in transaction: RegistryTransaction) throws(WippyError) {
+        guard change.kind != .delete else {
+            changedConfigs[change.id] = .some(nil)
+            return
+        }
+        changedConfigs[change.id] = try HTTPConfig.decode(change.entry, environment: environment)
+    }
+
+    func finish(_ transaction: RegistryTransaction) throws(WippyError) {
+        let relevant = transaction.applied.contains { change in
+            HTTPKind.relevantKinds.contains(change.entry.kind) || change.original.map { HTTPKind.relevantKinds.contains($0.kind) } ?? false
+        }
+        guard relevant else { return }
+        var services: [EntryID: HTTPServiceConfig] = [:]
+        var routers: [EntryID: HTTPRouterConfig] = [:]
+        var endpoints: [EntryID: HTTPEndpointConfig] = [:]
+        var hosts: [EntryID] = []
+        func place(_ id: EntryID) -> String { transaction.working[id]?.origin.map { "\($0): " } ?? "" }
+        func fail(_ id: EntryID, _ message: String) -> WippyError {
+            WippyError("\(place(id))entry \(id): \(message)", kind: .invalid, retryable: false)
+        }
+        var all = configs
+        for (id, config) in changedConfigs { all[id] = config }
+        for (id, entry) in transaction.working where entry.kind == "process.host" { hosts.append(id) }
+        for (id, config) in all {
+            switch config {
+            case .service(let service): services[id] = service
+            case .router(let router): routers[id] = router
+            case .endpoint(let endpoint): endpoints[id] = endpoint
+            }
+        }
+        var prefixes: [EntryID: [String: EntryID]] = [:]
+        for (id, router) in routers.sorted(by: { $0.key < $1.key }) {
+            guard services[router.server] != nil else {
+                throw fail(id, "'meta.server': \(router.server) is not an http.service entry")
+            }
+            if let other = prefixes[router.server]?[router.prefix] {
+                throw fail(id, "router \(other) already has prefix '\(router.prefix)' on server \(router.server)")
+            }
+            prefixes[router.server, default: [:]][router.prefix] = id
+        }
+        var declarations: [EntryID: [RouteTable<HTTPEndpointTarget>.Declaration]] = [:]
+        for (id, endpoint) in endpoints.sorted(by: { $0.key < $1.key }) {
+            guard let router = routers[endpoint.router] else {
+                throw fail(id, "'meta.router': \(endpoint.router) is not an http.router entry")
+            }
+            guard let function = transaction.working[endpoint.function] else {
+                throw fail(id, "'func': \(endpoint.function) does not exist")
+            }
+            guard function.kind == "function.lua" || function.kind == "process.lua" else {
+                throw fail(id, "'func': \(endpoint.function) is a \(function.kind) entry, not a function.lua entry")
+            }
+            let target = HTTPEndpointTarget(endpoint: id.description, router: endpoint.router.description, function: endpoint.function.description)
+            for method in endpoint.methods {
+                declarations[router.server, default: []].append(
+                    .init(method: method, path: router.prefix + endpoint.path, owner: id.description, target: target))
+            }
+        }
+        var tables: [EntryID: RouteTable<HTTPEndpointTarget>] = [:]
+        for id in services.keys {
+            do {
+                tables[id] = try RouteTable(declarations[id] ?? [])
+            } catch {
+                if case .conflict(_, let second) = error {
+                    throw fail(EntryID(parsing: second.owner), "server \(id): \(error.description)")
+                }
+                throw WippyError("server \(id): \(error.description)", kind: .invalid, retryable: false)
+            }
+        }
+        stagedServices = services
+        stagedTables = tables
+        nextConfigs = all
+        stagedHost = hosts.sorted().first
+    }
+
+    func commit(_ transaction: RegistryTransaction) {
+        if let nextConfigs { configs = nextConfigs }
+        nextConfigs = nil
+        changedConfigs = [:]
+        guard let services = stagedServices else { return }
+        dispatcher.host.withLock { $0 = stagedHost }
+        let previous = live.withLock { $0 }
+        for id in previous.keys.sorted() where services[id] == nil {
+            live.withLock { _ = $0.removeValue(forKey: id) }
+            supervisor.remove(id)
+        }
+        var toStart: [EntryID] = []
+        for (id, config) in services.sorted(by: { $0.key < $1.key }) {
+            var lifecycle = config.lifecycle
+            if let host = stagedHost, !lifecycle.requires.contains(host) { lifecycle.requires.append(host) }
+            if let existing = previous[id] {
+                existing.board.table = stagedTables[id] ?? .empty
+                guard existing.config != config else { continue }
+                live.withLock { $0[id] = (config, existing.board) }
+                let service = HTTPServerService(id: id, config: config, board: existing.board, dispatcher: dispatcher)
+                supervisor.replace(id, service: service, lifecycle: lifecycle)
+            } else {
+                let board = HTTPRouteBoard(stagedTables[id] ?? .empty)
+                live.withLock { $0[id] = (config, board) }
+                supervisor.register(id, service: HTTPServerService(id: id, config: config, board: board, dispatcher: dispatcher), lifecycle: lifecycle)
+                if config.lifecycle.autoStart { toStart.append(id) }
+            }
+        }
+        stagedServices = nil
+        stagedTables = [:]
+        if running.load(ordering: .acquiring) { supervisor.start(toStart) }
+    }
+
+    func discard(_ transaction: RegistryTransaction) {
+        stagedServices = nil
+        stagedTables = [:]
+        changedConfigs = [:]
+        nextConfigs = nil
+    }
+
+    /// From now on, new `auto_start` servers start when they are committed.
+    func markRunning() { running.store(true, ordering: .releasing) }
+
+    /// The port server `id` listens on while it runs (for tests and status).
+    func boundPort(_ id: EntryID) -> Int? {
+        guard let service = supervisor.service(id) as? HTTPServerService else { return nil }
+        let port = service.boundPort.load(ordering: .acquiring)
+        return port == 0 ? nil : port
+    }
+}

@@ -1,0 +1,157 @@
+public import Hummingbird
+public import HummingbirdCore
+public import HTTPTypes
+public import Logging
+public import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// What an endpoint route runs: the endpoint entry, its router and the function to call (entry IDs).
+public struct HTTPEndpointTarget: Sendable, Hashable {
+    public let endpoint: String
+    public let router: String
+    public let function: String
+
+    public init(endpoint: String, router: String, function: String) {
+        self.endpoint = endpoint
+        self.router = router
+        self.function = function
+    }
+}
+
+/// One `http.service`: a Hummingbird 2 HTTP/1.1 server whose route table can be swapped while it runs (the
+/// next request sees the new table; requests in flight finish on the route they matched).
+///
+/// An endpoint request is handed to ``Handler`` with its ``HTTPExchange``; the handler returns when the
+/// endpoint's invocation ended (having called ``HTTPExchange/finish(_:)``), without holding a thread while
+/// it runs. No route: 404; a route under other methods: 405 with `Allow`; an automatic `OPTIONS`: 204.
+public final class HTTPServer: Sendable {
+    public typealias Table = RouteTable<HTTPEndpointTarget>
+    public typealias Handler = @Sendable (HTTPEndpointTarget, HTTPExchange) async -> Void
+
+    public struct Configuration: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        /// Keep-alive idle timeout (`timeouts.idle`); `nil`: none.
+        public var idleTimeout: Duration?
+
+        public init(host: String, port: Int, idleTimeout: Duration? = nil) {
+            self.host = host
+            self.port = port
+            self.idleTimeout = idleTimeout
+        }
+    }
+
+    public let name: String
+    public let configuration: Configuration
+    let handler: Handler
+    let logger: Logger
+    /// Where the route table comes from (shared with whoever rebuilds it).
+    public let board: HTTPRouteBoard
+    private let group = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
+
+    public init(name: String, configuration: Configuration, board: HTTPRouteBoard, logger: Logger, handler: @escaping Handler) {
+        self.name = name
+        self.configuration = configuration
+        self.handler = handler
+        self.logger = logger
+        self.board = board
+    }
+
+    /// Serves until ``stop()``; `onRunning` gets the bound port once the socket listens.
+    public func run(onRunning: @escaping @Sendable (Int) -> Void) async throws {
+        var http1 = HTTP1Channel.Configuration()
+        if let idle = configuration.idleTimeout { http1.idleTimeout = TimeAmount(idle) }
+        let application = Application(
+            responder: Responder(server: self),
+            server: .http1(configuration: http1),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        let services = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        let stopped = group.withLock { state -> Bool in
+            state.group = services
+            return state.stopRequested
+        }
+        if stopped { return }
+        try await services.run()
+    }
+
+    /// Graceful stop: stops accepting, lets requests in flight finish, closes idle connections.
+    public func stop() async {
+        let services = group.withLock { state -> ServiceGroup? in
+            state.stopRequested = true
+            return state.group
+        }
+        await services?.triggerGracefulShutdown()
+    }
+
+    struct Responder: HTTPResponder {
+        typealias Context = HTTPRequestContext
+        let server: HTTPServer
+
+        func respond(to request: Request, context: Context) async throws -> Response {
+            let method = request.method.rawValue
+            switch server.board.table.match(method: method, path: request.uri.path) {
+            case .notFound:
+                return Self.plain(.notFound, "404 page not found")
+            case .methodNotAllowed(let allowed):
+                var response = Self.plain(.methodNotAllowed, "Method Not Allowed")
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            case .found(let route, let parameters):
+                switch route.action {
+                case .automaticOptions:
+                    return Response(status: .noContent)
+                case .target(let target):
+                    let exchange = HTTPExchange(request: request, parameters: parameters, remoteAddress: context.remoteAddress)
+                    await server.handler(target, exchange)
+                    exchange.finish(.returnedNothing)
+                    return exchange.response(forHead: method == "HEAD")
+                }
+            }
+        }
+
+        static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; charset=utf-8"
+            headers[.xContentTypeOptions] = "nosniff"
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+        }
+    }
+}
+
+/// The route table of one server: replaced whole when the registry changes, read by every request.
+public final class HTTPRouteBoard: Sendable {
+    private let current: Mutex<RouteTable<HTTPEndpointTarget>>
+
+    public init(_ table: RouteTable<HTTPEndpointTarget> = .empty) { current = Mutex(table) }
+
+    public var table: RouteTable<HTTPEndpointTarget> {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+}
+
+/// The request context of a Wippy server: Hummingbird's core storage and the peer's address.
+public struct HTTPRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// `ip:port` of the peer.
+    public let remoteAddress: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        if let address = source.channel.remoteAddress, let ip = address.ipAddress {
+            remoteAddress = address.protocol == .inet6 ? "[\(ip)]:\(address.port ?? 0)" : "\(ip):\(address.port ?? 0)"
+        } else {
+            remoteAddress = ""
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

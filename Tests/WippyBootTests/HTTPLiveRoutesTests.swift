@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import WippyBoot
+import WippyCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Endpoints added, changed and removed through the registry API serve the next request on the running
+/// server (no restart); a conflicting one is refused naming both entries while the old table keeps serving.
+@Suite struct HTTPLiveRoutesTests {
+    static let project = """
+        version: "1.0"
+        namespace: app
+        entries:
+          - name: processes
+            kind: process.host
+            lifecycle: {auto_start: true}
+          - name: gateway
+            kind: http.service
+            # Placeholders are expanded (the variable is not set: the default applies).
+            addr: "${env:WIPPY_HTTP_TEST_UNSET_ADDR|127.0.0.1:0}"
+            lifecycle: {auto_start: true}
+          - name: api
+            kind: http.router
+            meta: {server: gateway}
+          - name: answer
+            kind: function.lua
+            method: handler
+            source: |
+              return { handler = function() return {v = 1} end }
+        """
+
+    static func get(_ port: Int, _ path: String) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.timeoutInterval = 30
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
+    }
+
+    static func endpoint(_ name: String, path: String, method: String = "GET") -> Entry {
+        Entry(
+            id: EntryID(parsing: "app:\(name)"), kind: "http.endpoint", meta: Payload.map([("router", "api")]).tableValue!,
+            data: .map([("method", .string(method)), ("path", .string(path)), ("func", "answer")]))
+    }
+
+    @Test func routesFollowTheRegistry() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let line = try #require(await test.log.wait(for: "http server app:gateway listening on"))
+        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+        #expect(try await Self.get(port, "/one").0 == 404)
+
+        try test.app.registry.apply([.create(Self.endpoint("one", path: "/one"))])
+        #expect(try await Self.get(port, "/one") == (200, #"{"v":1}"#))
+
+        // Changed path: the old one is gone, the new one answers.
+        try test.app.registry.apply([.update(Self.endpoint("one", path: "/uno/{x}"))])
+        #expect(try await Self.get(port, "/one").0 == 404)
+        #expect(try await Self.get(port, "/uno/7").0 == 200)
+
+        // Changed function code: the next request runs it.
+        var function = try #require(test.app.registry.entry(EntryID(parsing: "app:answer")))
+        function.data = .map([("method", "handler"), ("source", "return { handler = function() return {v = 2} end }")])
+        try test.app.registry.apply([.update(function)])
+        #expect(try await Self.get(port, "/uno/7") == (200, #"{"v":2}"#))
+
+        // A conflict is refused, naming both entries; the table in service stays.
+        #expect {
+            try test.app.registry.apply([.create(Self.endpoint("clash", path: "/uno/{y}"))])
+        } throws: { error in
+            let message = (error as? WippyError)?.message ?? ""
+            return message.contains("app:clash") && message.contains("app:one") && message.contains("route conflict")
+        }
+        #expect(try await Self.get(port, "/uno/8").0 == 200)
+
+        // Removed: 404.
+        try test.app.registry.apply([.delete(EntryID(parsing: "app:one"))])
+        #expect(try await Self.get(port, "/uno/7").0 == 404)
+    }
+}

@@ -1,0 +1,11 @@
+local http = require("http")
+
+-- The benchmark endpoint of ../shared/bench/http: GET /hello answers {"message":"hello world"}.
+local function handler()
+    local res = http.response()
+    res:set_content_type(http.CONTENT.JSON)
+    res:set_status(http.STATUS.OK)
+    res:write_json({message = "hello world"})
+end
+
+return { handler = handler }
