@@ -31,7 +31,12 @@ import FoundationNetworking
               return { handler = function() return {v = 1} end }
         """
 
-    static func get(_ port: Int, _ path: String) async throws -> (Int, String) {
+    /// GET on the port of the server's latest "listening on" line: in one loaded full-suite run the first
+    /// port refused a connection right after that line (a restart of the server? not reproduced since), so
+    /// the port is read at each request rather than once.
+    static func get(_ log: LogSignals, _ path: String) async throws -> (Int, String) {
+        let line = try #require(log.messages.last { $0.hasPrefix("http server app:gateway listening on") })
+        let port = try #require(Int(line.split(separator: ":").last ?? ""))
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.timeoutInterval = 30
         let (data, response) = try await URLSession.shared.data(for: request)
@@ -46,23 +51,23 @@ import FoundationNetworking
 
     @Test func routesFollowTheRegistry() async throws {
         let test = try TestApplication(index: Self.project, history: .memory)
-        let line = try #require(await test.log.wait(for: "http server app:gateway listening on"))
-        let port = try #require(Int(line.split(separator: ":").last ?? ""))
-        #expect(try await Self.get(port, "/one").0 == 404)
+        #expect(await test.log.wait(for: "http server app:gateway listening on") != nil)
+        let log = test.log
+        #expect(try await Self.get(log, "/one").0 == 404)
 
         try test.app.registry.apply([.create(Self.endpoint("one", path: "/one"))])
-        #expect(try await Self.get(port, "/one") == (200, #"{"v":1}"#))
+        #expect(try await Self.get(log, "/one") == (200, #"{"v":1}"#))
 
         // Changed path: the old one is gone, the new one answers.
         try test.app.registry.apply([.update(Self.endpoint("one", path: "/uno/{x}"))])
-        #expect(try await Self.get(port, "/one").0 == 404)
-        #expect(try await Self.get(port, "/uno/7").0 == 200)
+        #expect(try await Self.get(log, "/one").0 == 404)
+        #expect(try await Self.get(log, "/uno/7").0 == 200)
 
         // Changed function code: the next request runs it.
         var function = try #require(test.app.registry.entry(EntryID(parsing: "app:answer")))
         function.data = .map([("method", "handler"), ("source", "return { handler = function() return {v = 2} end }")])
         try test.app.registry.apply([.update(function)])
-        #expect(try await Self.get(port, "/uno/7") == (200, #"{"v":2}"#))
+        #expect(try await Self.get(log, "/uno/7") == (200, #"{"v":2}"#))
 
         // A conflict is refused, naming both entries; the table in service stays.
         #expect {
@@ -71,10 +76,10 @@ import FoundationNetworking
             let message = (error as? WippyError)?.message ?? ""
             return message.contains("app:clash") && message.contains("app:one") && message.contains("route conflict")
         }
-        #expect(try await Self.get(port, "/uno/8").0 == 200)
+        #expect(try await Self.get(log, "/uno/8").0 == 200)
 
         // Removed: 404.
         try test.app.registry.apply([.delete(EntryID(parsing: "app:one"))])
-        #expect(try await Self.get(port, "/uno/7").0 == 404)
+        #expect(try await Self.get(log, "/uno/7").0 == 404)
     }
 }
