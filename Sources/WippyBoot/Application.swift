@@ -82,8 +82,10 @@ public final class Application: Sendable {
         hostKind = HostKind(runtime: runtime, supervisor: supervisor)
         workflowHostKind = WorkflowHostKind(runtime: runtime, supervisor: supervisor, projectRoot: options.projectRoot, code: code)
         serviceKind = ServiceKind(runtime: runtime, supervisor: supervisor, code: code)
-        storeKind = StoreKind(resources: runtime.resources, supervisor: supervisor, databases: databases)
-        queueKind = QueueKind(runtime: runtime, supervisor: supervisor)
+        // Entries reach the kinds with their placeholders expanded by the registry (EnvKind): no second pass.
+        storeKind = StoreKind(
+            resources: runtime.resources, supervisor: supervisor, databases: databases, environment: environment.lookup.afterExpansion)
+        queueKind = QueueKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion)
         httpKind = HTTPKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion)
         runtime.resources.install(EnvRegistry.tableID, environment)
         let envKind = EnvKind(registry: environment, projectRoot: options.projectRoot)

@@ -55,6 +55,13 @@ import Glibc
           - name: escaped
             kind: db.sql.sqlite
             file: "data/$${env:APP_NAME}.db"
+          # An escaped placeholder in a queue stays literal too (the queue kind decodes what the registry
+          # expanded; a second expansion failed on the variable, which is no OS variable).
+          - {name: broker, kind: queue.driver.memory}
+          - name: jobs
+            kind: queue.queue
+            driver: app:broker
+            queue_name: "jobs$${env:APP_NAME}"
           - name: main
             kind: process.lua
             modules: [env, logger]
