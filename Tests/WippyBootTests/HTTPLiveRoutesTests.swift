@@ -34,13 +34,30 @@ import FoundationNetworking
     /// GET on the port of the server's latest "listening on" line: in one loaded full-suite run the first
     /// port refused a connection right after that line (a restart of the server? not reproduced since), so
     /// the port is read at each request rather than once.
+    ///
+    /// A refused connection is tried again only once the server has logged a newer "listening on" line (a
+    /// restart), waited for up to 10 s; otherwise the failure is reported with the application's log.
     static func get(_ log: LogSignals, _ path: String) async throws -> (Int, String) {
-        let line = try #require(log.messages.last { $0.hasPrefix("http server app:gateway listening on") })
+        let prefix = "http server app:gateway listening on"
+        let line = try #require(log.messages.last { $0.hasPrefix(prefix) })
         let port = try #require(Int(line.split(separator: ":").last ?? ""))
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.timeoutInterval = 30
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
+        do {
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
+        } catch {
+            let listening = log.messages.filter { $0.hasPrefix(prefix) }.count
+            let deadline = ContinuousClock.now + .seconds(10)
+            while log.messages.filter({ $0.hasPrefix(prefix) }).count == listening && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            guard log.messages.filter({ $0.hasPrefix(prefix) }).count > listening else {
+                Issue.record("GET \(path) on port \(port) failed (\(error)); the application's log: \(log.messages)")
+                throw error
+            }
+            return try await get(log, path)
+        }
     }
 
     static func endpoint(_ name: String, path: String, method: String = "GET") -> Entry {
