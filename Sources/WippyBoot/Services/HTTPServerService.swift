@@ -83,7 +83,7 @@ final class HTTPEndpointDispatcher: Sendable {
         }
         let node = runtime.node
         let pid = node.allocatePID(host: "\(function)#http")
-        let key = ActiveExchanges.Key(node: ObjectIdentifier(node), pid: pid)
+        let key = InvocationKey(node: ObjectIdentifier(node), pid: pid)
         ActiveExchanges.shared.register(key, exchange)
         let logger = runtime.logger
         // `timeouts.write` bounds the handler: past it the invocation is terminated and the request gets a 500.

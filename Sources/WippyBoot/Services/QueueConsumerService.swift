@@ -71,7 +71,7 @@ final class QueueConsumerService: SupervisedService {
             return completion(.nack)
         }
         let pid = node.allocatePID(host: "\(config.function)#queue")
-        let key = ActiveDeliveries.Key(node: ObjectIdentifier(node), pid: pid)
+        let key = InvocationKey(node: ObjectIdentifier(node), pid: pid)
         let active = ActiveDelivery(delivery)
         ActiveDeliveries.shared.register(key, active)
         current.withLock { if $0?.run == run { $0?.handlers.insert(pid) } }

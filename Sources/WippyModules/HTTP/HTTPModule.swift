@@ -71,6 +71,6 @@ public struct HTTPModule: LuaModule {
     static func exchange(_ lua: Lua) -> HTTPExchange? {
         guard let process = LuaProcess.current(lua) else { return nil }
         let worker = LuaWorkerState.of(lua)
-        return ActiveExchanges.shared.exchange(.init(node: ObjectIdentifier(worker.runtime.node), pid: process.pid))
+        return ActiveExchanges.shared.value(InvocationKey(node: ObjectIdentifier(worker.runtime.node), pid: process.pid))
     }
 }

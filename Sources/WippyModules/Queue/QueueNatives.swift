@@ -134,7 +134,7 @@ enum QueueNatives {
         let lua = Lua(state!)
         let worker = LuaWorkerState.of(lua)
         guard let process = LuaProcess.current(lua),
-            let active = ActiveDeliveries.shared.delivery(.init(node: ObjectIdentifier(worker.runtime.node), pid: process.pid))
+            let active = ActiveDeliveries.shared.value(InvocationKey(node: ObjectIdentifier(worker.runtime.node), pid: process.pid))
         else {
             return worker.fail(.invalid("no delivery found in context"), on: lua)
         }

@@ -14,25 +14,8 @@ public final class ActiveDelivery: Sendable {
     public func release() { releasedFlag.store(true, ordering: .releasing) }
 }
 
-/// The deliveries being handled, by the handler invocation's process (a node and a PID): registered by a
-/// `queue.consumer` before it starts the handler, looked up by `queue.message()`.
-public final class ActiveDeliveries: Sendable {
-    public struct Key: Hashable, Sendable {
-        public let node: ObjectIdentifier
-        public let pid: PID
-
-        public init(node: ObjectIdentifier, pid: PID) {
-            self.node = node
-            self.pid = pid
-        }
-    }
-
-    public static let shared = ActiveDeliveries()
-    private let table = Mutex<[Key: ActiveDelivery]>([:])
-
-    public func register(_ key: Key, _ delivery: ActiveDelivery) { table.withLock { $0[key] = delivery } }
-
-    public func remove(_ key: Key) { _ = table.withLock { $0.removeValue(forKey: key) } }
-
-    public func delivery(_ key: Key) -> ActiveDelivery? { table.withLock { $0[key] } }
+/// The deliveries being handled, by the handler invocation's process: registered by a `queue.consumer`
+/// before it starts the handler, looked up by `queue.message()`.
+public enum ActiveDeliveries {
+    public static let shared = InvocationTable<ActiveDelivery>()
 }
