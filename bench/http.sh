@@ -2,6 +2,7 @@
 # The `http` workload: `wippy run` on bench/http (GET /hello answered by a Lua function), loaded with wrk
 # from this machine; prints http_hello_rps, http_hello_p50_ms, http_hello_p99_ms (the metric names of
 # ../shared/bench/http, whose compare.sh sets the same project beside bare Hummingbird and Go net/http).
+# Then http_idle_conn_kb, the memory each idle keep-alive connection costs (bench/http_idle.py).
 #   sh bench/http.sh WIPPY [seconds]        HTTP_BENCH_PORT (18090), HTTP_BENCH_CONNS (50), HTTP_BENCH_THREADS (2)
 set -eu
 WIPPY=$1
@@ -36,3 +37,5 @@ echo "http_hello_p50_ms $(value p50_ms) ms"
 echo "http_hello_p99_ms $(value p99_ms) ms"
 errors=$(( $(value non2xx) + $(value sockerr) ))
 [ "$errors" = 0 ] || echo "http_hello_errors $errors count"
+# Memory per idle keep-alive connection: 1000 connections that each got one answer, held open.
+python3 "$HERE/http_idle.py" $SERVER "$PORT" "${HTTP_BENCH_IDLE_CONNS:-1000}"

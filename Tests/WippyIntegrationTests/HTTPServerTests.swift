@@ -16,10 +16,10 @@ import FoundationNetworking
         func header(_ name: String) -> String? { headers.first { $0.key.lowercased() == name.lowercased() }?.value }
     }
 
-    /// Starts `wippy run` on a copy of the `http` fixture; the port is the one the server logged (it binds
-    /// port 0).
-    static func start() async throws -> (RunningWippy, Int, String) {
-        let root = WippyBinary.fixture("http")
+    /// Starts `wippy run` on a copy of a fixture (`http` unless named); the port is the one the server logged
+    /// (it binds port 0).
+    static func start(_ fixture: String = "http") async throws -> (RunningWippy, Int, String) {
+        let root = WippyBinary.fixture(fixture)
         let run = try RunningWippy(["run"], in: root)
         let logged = await run.waitFor("listening on 127.0.0.1:", within: .seconds(60))
         #expect(logged, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
