@@ -42,6 +42,13 @@ import WippyModules
         try #require(result.status == 0, "openssl: \(result.output)")
     }
 
+    /// Copies certificate files into the project's `src` (for its `file://` references).
+    static func copy(_ names: [String], from directory: String) -> (TemporaryProject) throws -> Void {
+        { project in
+            for name in names { try project.write("src/\(name)", String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)) }
+        }
+    }
+
     static func project(tls: String) -> String {
         """
         version: "1.0"
@@ -83,12 +90,13 @@ import WippyModules
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await Self.makeCertificate("server", in: directory)
+        // The project loader reads `file://` references beside the YAML file.
         let test = try TestApplication(
             index: Self.project(tls: """
                       mode: manual
-                      cert: "file://\(directory)/server.pem"
-                      key: "file://\(directory)/server.key"
-                """), history: .memory)
+                      cert: "file://server.pem"
+                      key: "file://server.key"
+                """), history: .memory, prepare: Self.copy(["server.pem", "server.key"], from: directory))
         let port = try await Self.port(test.log)
         let https = await Self.run(
             ["curl", "-sS", "--max-time", "20", "--cacert", "server.pem", "https://127.0.0.1:\(port)/hello"], in: directory)
@@ -111,12 +119,12 @@ import WippyModules
         let test = try TestApplication(
             index: Self.project(tls: """
                       mode: manual
-                      cert: "file://\(directory)/server.pem"
+                      cert: "file://server.pem"
                       key: |
                 \(indentedKey)
                       client_auth: require_and_verify
-                      client_ca: "file://\(directory)/client.pem"
-                """), history: .memory)
+                      client_ca: "file://client.pem"
+                """), history: .memory, prepare: Self.copy(["server.pem", "client.pem"], from: directory))
         let port = try await Self.port(test.log)
         let url = "https://127.0.0.1:\(port)/hello"
         let trusted = await Self.run(
