@@ -104,6 +104,7 @@ import WippyModules
         // Plain HTTP on the TLS port is not served.
         let plain = await Self.run(["curl", "-sS", "--max-time", "20", "http://127.0.0.1:\(port)/hello"], in: directory)
         #expect(!plain.output.contains("hello over tls"), "\(plain)")
+        await test.app.stop()
     }
 
     @Test func mutualTLSRequiresAVerifiedClientCertificate() async throws {
@@ -135,6 +136,7 @@ import WippyModules
         let stranger = await Self.run(
             ["curl", "-sS", "--max-time", "20", "--cacert", "server.pem", "--cert", "stranger.pem", "--key", "stranger.key", url], in: directory)
         #expect(stranger.status != 0 && !stranger.output.contains("hello over tls"), "\(stranger)")
+        await test.app.stop()
     }
 
     static func refusal(_ tls: String) -> String {

@@ -5,7 +5,9 @@ import WippyCore
 
 /// The `websocket_relay` middleware end to end over loopback: a chat room process serving two WebSocket
 /// clients through the relay, and the handshakes the relay refuses.
-@Suite struct WebSocketRelayTests {
+/// Serialized, and each test stops its application without holding a thread (the stop of an HTTP server runs
+/// on the concurrency pool, which a blocking shutdown in parallel tests would starve).
+@Suite(.serialized) struct WebSocketRelayTests {
     static let project = """
         version: "1.0"
         namespace: app
@@ -47,7 +49,7 @@ import WippyCore
               return { main = function()
                 process.registry.register("room")
                 logger:info("room ready")
-                local members = {}
+                local members, beats = {}, {}
                 local inbox = process.inbox()
                 while true do
                   local msg = inbox:receive()
@@ -56,11 +58,18 @@ import WippyCore
                     members[data.client_pid] = data.metadata.user
                     process.send(data.client_pid, "welcome", {user = data.metadata.user, from = msg:from()})
                     logger:info("room join " .. data.metadata.user)
+                  elseif topic == "ws.message" and data.data == "kick me" then
+                    process.send(data.client_pid, "ws.close", {code = 4000, reason = "kicked"})
+                  elseif topic == "ws.message" and data.data == "bytes please" then
+                    process.send(data.client_pid, "blob", "\\255\\254")
                   elseif topic == "ws.message" then
                     local from = members[data.client_pid] or "?"
                     for pid in pairs(members) do
                       process.send(pid, "chat", {from = from, text = data.data})
                     end
+                  elseif topic == "ws.heartbeat" and not beats[data.client_pid] then
+                    beats[data.client_pid] = true
+                    logger:info("room heartbeat " .. tostring(members[data.client_pid]))
                   elseif topic == "ws.leave" then
                     logger:info("room leave " .. tostring(members[data.client_pid]))
                     members[data.client_pid] = nil
@@ -71,7 +80,7 @@ import WippyCore
             kind: process.service
             process: room
             host: app:processes
-            lifecycle: {auto_start: true}
+            lifecycle: {auto_start: true, stop_timeout: 100ms}
           - name: connect
             kind: function.lua
             method: handler
@@ -83,7 +92,7 @@ import WippyCore
                 local req, res = http.request(), http.response()
                 local room = process.registry.lookup("room")
                 res:set_header("X-WS-Relay", json.encode({
-                  target_pid = tostring(room), heartbeat_interval = "1h", metadata = {user = req:query("user")},
+                  target_pid = tostring(room), heartbeat_interval = req:query("beat") or "1h", metadata = {user = req:query("user")},
                 }))
               end }
           - name: connect.endpoint
@@ -210,6 +219,26 @@ import WippyCore
         #expect(!alice.log.frames.contains { $0.contains("still here") })
         bob.close()
         #expect(await test.log.wait(for: "room leave bob") != nil)
+        await test.app.stop()
+    }
+
+    @Test func theRoomClosesSendsBytesAndHearsHeartbeats() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let dave = WebSocketTestClient(url: "ws://127.0.0.1:\(port)/ws/chat?user=dave&beat=100ms")
+        #expect(await dave.wait { Self.matches($0, topic: "welcome", ["user": "dave"]) } != nil, "dave got \(dave.log.frames)")
+        // Heartbeats reach the room at the interval the endpoint asked for.
+        #expect(await test.log.wait(for: "room heartbeat dave") != nil)
+        // Bytes that are not UTF-8 travel base64-encoded.
+        dave.send("bytes please")
+        let blob = await dave.wait { $0.contains("\"blob\"") }
+        #expect(blob.flatMap { WebSocketTestClient.decode($0)?.data as? String } == "//4=", "\(String(describing: blob))")
+        // ws.close from the room ends the connection; the room hears ws.leave.
+        dave.send("kick me")
+        #expect(await dave.log.waitEnded(), "\(dave.log.frames)")
+        #expect(await test.log.wait(for: "room leave dave") != nil)
+        await test.app.stop()
     }
 
     @Test func refusedHandshakesGetAClearAnswerAndTheServerKeepsServing() async throws {
@@ -250,6 +279,7 @@ import WippyCore
         // Still serving.
         let hello = await RawHTTP.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(hello.status == 200 && hello.received.contains("hello world"), "\(hello.received)")
+        await test.app.stop()
     }
 
     @Test func aLuaProcessJoinsTheRoomWithTheWebSocketModule() async throws {
@@ -270,5 +300,6 @@ import WippyCore
         #expect(object["ended"] as? Bool == true, "\(body)")
         #expect(object["text"] as? Int == 1 && object["normal"] as? Int == 1000, "\(body)")
         #expect(await test.log.wait(for: "room leave bot") != nil)
+        await test.app.stop()
     }
 }

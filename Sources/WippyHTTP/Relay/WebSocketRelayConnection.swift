@@ -51,7 +51,7 @@ final class WebSocketRelayConnection: Sendable {
 
     /// Runs the relay until the socket closes (either side) or the target exits.
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        let pid = node.spawn(on: host, starter: WebSocketRelayProcess.Starter(connection: self), hostLabel: "ws")
+        let pid = node.spawn(on: host, starter: WebSocketRelayProcess.Starter(connection: self))
         self.pid.withLock { $0 = pid }
         let clientPID = Payload.string(pid.description)
         let target = route.withLock { $0.target }
