@@ -131,6 +131,39 @@ import WippyCore
             method: GET
             path: /refuse
             func: refuse
+          # A process of its own per connection, which ends when the client says "bye".
+          - name: solo
+            kind: process.lua
+            modules: [logger]
+            source: |
+              local logger = require("logger")
+              return { main = function()
+                local inbox = process.inbox()
+                while true do
+                  local msg = inbox:receive()
+                  if msg:topic() == "ws.message" and msg:payload():data().data == "bye" then
+                    logger:info("solo ends")
+                    return
+                  end
+                end
+              end }
+          - name: solo.connect
+            kind: function.lua
+            method: handler
+            modules: [http, json]
+            source: |
+              local http = require("http")
+              local json = require("json")
+              return { handler = function()
+                local pid = process.spawn("app:solo", "app:processes")
+                http.response():set_header("X-WS-Relay", json.encode({target_pid = tostring(pid)}))
+              end }
+          - name: solo.endpoint
+            kind: http.endpoint
+            meta: {router: ws}
+            method: GET
+            path: /solo
+            func: solo.connect
           # A Lua process on the other end: the `websocket` client module joins the room through the relay.
           - name: bot
             kind: function.lua
@@ -300,6 +333,17 @@ import WippyCore
         #expect(object["ended"] as? Bool == true, "\(body)")
         #expect(object["text"] as? Int == 1 && object["normal"] as? Int == 1000, "\(body)")
         #expect(await test.log.wait(for: "room leave bot") != nil)
+        await test.app.stop()
+    }
+
+    @Test func theConnectionClosesWhenItsProcessExits() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        let erin = WebSocketTestClient(url: "ws://127.0.0.1:\(port)/ws/solo")
+        #expect(await erin.wait { $0 == "(connected)" } != nil, "\(erin.log.frames)")
+        erin.send("bye")
+        #expect(await test.log.wait(for: "solo ends") != nil)
+        #expect(await erin.log.waitEnded(), "\(erin.log.frames)")
         await test.app.stop()
     }
 }
