@@ -175,6 +175,9 @@ import WippyCore
               local time = require("time")
               return { handler = function()
                 local port = http.request():query("port")
+                local empty_raises = not pcall(websocket.connect, "")
+                local _, scheme_err = websocket.connect("http://127.0.0.1/x")
+                local _, closed_err = websocket.connect("ws://127.0.0.1:1/x", {dial_timeout = "10s"})
                 local bad, bad_err = websocket.connect("ws://127.0.0.1:" .. port .. "/ws/refuse", {dial_timeout = 10000})
                 local client, err = websocket.connect("ws://127.0.0.1:" .. port .. "/ws/chat?user=bot", {dial_timeout = "10s"})
                 if not client then return {error = tostring(err)} end
@@ -199,7 +202,9 @@ import WippyCore
                   if not r.ok then ended = true break end
                 end
                 return {
-                  refused = bad == nil and bad_err ~= nil, same = same, sent = sent, pinged = pinged, closed = closed,
+                  empty_raises = empty_raises, scheme = scheme_err and scheme_err:kind(),
+                  closed = closed_err and (closed_err:kind() .. " " .. tostring(closed_err:retryable())),
+                  refused = bad == nil and bad_err ~= nil, same = same, sent = sent, pinged = pinged, closed_ok = closed,
                   got = got, ended = ended, text = websocket.TEXT, normal = websocket.CLOSE_CODES.NORMAL,
                 }
               end }
@@ -325,7 +330,11 @@ import WippyCore
         let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
         #expect(object["refused"] as? Bool == true, "\(body)")
         #expect(object["same"] as? Bool == true, "\(body)")
-        #expect(object["sent"] as? Bool == true && object["pinged"] as? Bool == true && object["closed"] as? Bool == true, "\(body)")
+        #expect(object["sent"] as? Bool == true && object["pinged"] as? Bool == true && object["closed_ok"] as? Bool == true, "\(body)")
+        // Bad input: an empty URL raises, a non-ws URL is Invalid, a closed port a retryable Internal error.
+        #expect(object["empty_raises"] as? Bool == true, "\(body)")
+        #expect(object["scheme"] as? String == "Invalid", "\(body)")
+        #expect(object["closed"] as? String == "Internal true", "\(body)")
         let got = object["got"] as? [String] ?? []
         #expect(got.count == 2, "\(body)")
         #expect(got.first.map { $0.hasPrefix("text ") && Self.matches(String($0.dropFirst(5)), topic: "welcome", ["user": "bot"]) } == true, "\(body)")
