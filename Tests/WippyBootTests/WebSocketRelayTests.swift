@@ -314,6 +314,12 @@ import WippyCore
         let nowhere = await RawHTTP.exchange(port, RawHTTP.handshake("/nowhere", port: port))
         #expect(nowhere.status == 404 && nowhere.closed, "\(nowhere.received)")
 
+        // Another protocol asked for (`curl --http2` on http://): served as the plain HTTP/1.1 request.
+        let h2c = await RawHTTP.exchange(
+            port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
+            done: { $0.contains("hello world") })
+        #expect(h2c.status == 200 && h2c.received.contains("hello world"), "\(h2c.received)")
+
         // Still serving.
         let hello = await RawHTTP.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(hello.status == 200 && hello.received.contains("hello world"), "\(hello.received)")

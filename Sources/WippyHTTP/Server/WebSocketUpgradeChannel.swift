@@ -143,8 +143,11 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
             configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
             configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
-            let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
-            try channel.pipeline.syncOperations.addHandler(firstHead)
+            let sync = channel.pipeline.syncOperations
+            let outcome = try sync.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            let upgradeHandler = try sync.handler(type: NIOTypedHTTPServerUpgradeHandler<Outcome>.self)
+            try sync.addHandler(OnlyWebSocketUpgrades(), position: .before(upgradeHandler))
+            try sync.addHandler(firstHead)
             return Value(outcome: outcome, channel: channel)
         }
     }
@@ -188,6 +191,26 @@ struct CollectingWriter: ResponseBodyWriter {
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
+/// Lets only WebSocket handshakes reach NIO's upgrade handler: a first request asking for another protocol
+/// (`Upgrade: h2c` from `curl --http2`, anything else) loses its `Upgrade` header and is served as the plain
+/// HTTP/1.1 request it also is. Removed after the first request head.
+final class OnlyWebSocketUpgrades: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .head(var head) = unwrapInboundIn(data) else { return context.fireChannelRead(data) }
+        let asked = head.headers[canonicalForm: "upgrade"]
+        if !asked.isEmpty && !asked.contains(where: { $0.lowercased() == "websocket" }) {
+            head.headers.remove(name: "upgrade")
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+        } else {
+            context.fireChannelRead(data)
+        }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
 }
 
 /// Guards a connection until its first request is decided (then it is removed and the HTTP/1.1 connection
