@@ -208,6 +208,24 @@ import WippyCore
                   got = got, ended = ended, text = websocket.TEXT, normal = websocket.CLOSE_CODES.NORMAL,
                 }
               end }
+          # Connects and returns without closing: the connection ends with the invocation.
+          - name: ghost
+            kind: function.lua
+            method: handler
+            modules: [http, websocket]
+            source: |
+              local http = require("http")
+              local websocket = require("websocket")
+              return { handler = function()
+                local client = websocket.connect("ws://127.0.0.1:" .. http.request():query("port") .. "/ws/chat?user=ghost")
+                return {connected = client ~= nil}
+              end }
+          - name: ghost.endpoint
+            kind: http.endpoint
+            meta: {router: api}
+            method: GET
+            path: /ghost
+            func: ghost
           - name: bot.endpoint
             kind: http.endpoint
             meta: {router: api}
@@ -348,6 +366,11 @@ import WippyCore
         #expect(object["ended"] as? Bool == true, "\(body)")
         #expect(object["text"] as? Int == 1 && object["normal"] as? Int == 1000, "\(body)")
         #expect(await test.log.wait(for: "room leave bot") != nil)
+
+        // A client the invocation did not close is closed when the invocation ends.
+        let ghost = await RawHTTP.exchange(port, "GET /ghost?port=\(port) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", limit: .seconds(60))
+        #expect(ghost.received.contains(#"{"connected":true}"#), "\(ghost.received)")
+        #expect(await test.log.wait(for: "room leave ghost") != nil, "\(test.log.messages)")
         await test.app.stop()
     }
 
