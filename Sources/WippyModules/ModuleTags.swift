@@ -57,6 +57,8 @@ public enum ModuleTags {
     public static let execStream = UserdataTag.module(95)
     /// `http_client` response Stream (`stream = true`): a retained `OutboundBodyStream`.
     public static let httpClientStream = UserdataTag.module(96)
+    /// `websocket` Client: a retained `WebSocketClientConnection`; user value 1 is its channel.
+    public static let webSocketClient = UserdataTag.module(120)
     /// `sql.builder` select, insert, update and delete builders: a retained `SQLStatementBox`; user value 1
     /// is the references table of the values it binds.
     public static let sqlSelectBuilder = UserdataTag.module(80)

@@ -25,7 +25,7 @@ public enum StandardModules {
         [
             TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(), WorkflowModule(),
             Base64Module(), SystemModule(), RegistryModule(), EventsModule(), EnvModule(), FSModule(), ExecModule(),
-            StoreModule(), QueueModule(), HTTPModule(), HTTPClientModule(),
+            StoreModule(), QueueModule(), HTTPModule(), HTTPClientModule(), WebSocketModule(),
             SQLModule(builder: { lua, state in SQLBuilderTable.push(on: lua, state: state, null: -1) }),
         ]
     }

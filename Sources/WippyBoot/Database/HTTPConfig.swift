@@ -32,15 +32,14 @@ enum HTTPConfig: Sendable {
             let tls = try ConfigFields(
                 fields.value("tls"), path: "tls",
                 allowed: ["mode", "cert", "key", "cert_env", "key_env", "client_auth", "client_ca", "client_ca_env"], environment: environment)
-            if let mode = try tls.string("mode"), !mode.isEmpty {
-                throw WippyError.invalid("'tls.mode' \(mode): TLS is not supported by this runtime yet (leave tls out for plain HTTP)")
-            }
+            let tlsConfig = try Self.tls(tls, environment: environment)
             if fields.has("network") { throw WippyError.invalid("'network': overlay networks are not supported by this runtime") }
             let idle = try timeouts.duration("idle").flatMap { $0 == .zero ? nil : $0 }
             return .service(
                 HTTPServiceConfig(
                     host: host, port: port, idleTimeout: idle, readTimeout: try timeouts.duration("read"),
-                    writeTimeout: try timeouts.duration("write"), lifecycle: try LifecycleConfig(payload: entry.data["lifecycle"], entry: entry.id)))
+                    writeTimeout: try timeouts.duration("write"), lifecycle: try LifecycleConfig(payload: entry.data["lifecycle"], entry: entry.id),
+                    tls: tlsConfig))
         case "http.router":
             let fields = try ConfigFields(
                 entry.data, path: "", allowed: ["prefix", "middleware", "options", "post_middleware", "post_options", "lifecycle"],
@@ -123,6 +122,8 @@ struct HTTPServiceConfig: Sendable, Equatable {
     var readTimeout: Duration?
     var writeTimeout: Duration?
     var lifecycle: LifecycleConfig
+    /// TLS manual mode; nil: plain HTTP.
+    var tls: HTTPServerTLS? = nil
 }
 
 struct HTTPRouterConfig: Sendable, Equatable {

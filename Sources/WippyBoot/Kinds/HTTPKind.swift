@@ -96,7 +96,13 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
             guard function.kind == "function.lua" || function.kind == "process.lua" else {
                 throw fail(id, "'func': \(endpoint.function) is a \(function.kind) entry, not a function.lua entry")
             }
-            let target = HTTPEndpointTarget(endpoint: id.description, router: endpoint.router.description, function: endpoint.function.description)
+            // `websocket_relay` belongs in `post_middleware`; listed pre-match it only reads the response header too.
+            let relay =
+                router.postMiddleware.contains("websocket_relay")
+                ? WebSocketRelayOptions(options: router.postOptions)
+                : router.middleware.contains("websocket_relay") ? WebSocketRelayOptions(options: router.options) : nil
+            let target = HTTPEndpointTarget(
+                endpoint: id.description, router: endpoint.router.description, function: endpoint.function.description, webSocketRelay: relay)
             for method in endpoint.methods {
                 declarations[router.server, default: []].append(
                     .init(method: method, path: router.prefix + endpoint.path, owner: id.description, target: target))

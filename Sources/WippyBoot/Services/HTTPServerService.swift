@@ -27,9 +27,13 @@ final class HTTPServerService: SupervisedService {
 
     func start(_ run: ServiceRun) {
         let (id, config, logger, dispatcher) = (id, config, dispatcher.runtime.logger, dispatcher)
+        let node = dispatcher.runtime.node
+        let relay = WebSocketRelay(node: node, logger: logger) { [dispatcher] in
+            dispatcher.host.withLock { $0 }.flatMap { node.host($0.description) }
+        }
         let server = HTTPServer(
-            name: id.description, configuration: .init(host: config.host, port: config.port, idleTimeout: config.idleTimeout),
-            board: board, logger: logger
+            name: id.description, configuration: .init(host: config.host, port: config.port, idleTimeout: config.idleTimeout, tls: config.tls),
+            board: board, logger: logger, webSocketRelay: relay
         ) { target, exchange in
             await dispatcher.handle(target, exchange, server: id, writeTimeout: config.writeTimeout)
         }

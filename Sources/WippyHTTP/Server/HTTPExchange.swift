@@ -220,6 +220,11 @@ public final class HTTPExchange: Sendable {
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: state.body)))
     }
 
+    /// A response header the handler set (case-insensitive), or `nil`.
+    public func responseHeader(_ name: String) -> String? {
+        state.withLock { state in state.headers.last { $0.name.equalsIgnoringCase(name) }?.value }
+    }
+
     /// Whether the handler ran to a reply the fallback did not replace (for tests and logs).
     public var isHandled: Bool { state.withLock { $0.handled } }
 }

@@ -11,11 +11,14 @@ public struct HTTPEndpointTarget: Sendable, Hashable {
     public let endpoint: String
     public let router: String
     public let function: String
+    /// The router's `websocket_relay` middleware, when it lists one.
+    public let webSocketRelay: WebSocketRelayOptions?
 
-    public init(endpoint: String, router: String, function: String) {
+    public init(endpoint: String, router: String, function: String, webSocketRelay: WebSocketRelayOptions? = nil) {
         self.endpoint = endpoint
         self.router = router
         self.function = function
+        self.webSocketRelay = webSocketRelay
     }
 }
 
@@ -34,11 +37,14 @@ public final class HTTPServer: Sendable {
         public var port: Int
         /// Keep-alive idle timeout (`timeouts.idle`); `nil`: none.
         public var idleTimeout: Duration?
+        /// TLS manual mode; `nil`: plain HTTP.
+        public var tls: HTTPServerTLS?
 
-        public init(host: String, port: Int, idleTimeout: Duration? = nil) {
+        public init(host: String, port: Int, idleTimeout: Duration? = nil, tls: HTTPServerTLS? = nil) {
             self.host = host
             self.port = port
             self.idleTimeout = idleTimeout
+            self.tls = tls
         }
     }
 
@@ -48,14 +54,20 @@ public final class HTTPServer: Sendable {
     let logger: Logger
     /// Where the route table comes from (shared with whoever rebuilds it).
     public let board: HTTPRouteBoard
+    /// Relays WebSocket handshakes on routes with `websocket_relay`; `nil`: a plain HTTP/1.1 server.
+    let webSocketRelay: WebSocketRelay?
     private let group = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
 
-    public init(name: String, configuration: Configuration, board: HTTPRouteBoard, logger: Logger, handler: @escaping Handler) {
+    public init(
+        name: String, configuration: Configuration, board: HTTPRouteBoard, logger: Logger, webSocketRelay: WebSocketRelay? = nil,
+        handler: @escaping Handler
+    ) {
         self.name = name
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
         self.board = board
+        self.webSocketRelay = webSocketRelay
     }
 
     /// Serves until ``stop()``; `onRunning` gets the bound port once the socket listens.
@@ -64,7 +76,7 @@ public final class HTTPServer: Sendable {
         if let idle = configuration.idleTimeout { http1.idleTimeout = TimeAmount(idle) }
         let application = Application(
             responder: Responder(server: self),
-            server: .http1(configuration: http1),
+            server: try serverBuilder(http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -107,6 +119,7 @@ public final class HTTPServer: Sendable {
                     let exchange = HTTPExchange(request: request, parameters: parameters, remoteAddress: context.remoteAddress)
                     await server.handler(target, exchange)
                     exchange.finish(.returnedNothing)
+                    if target.webSocketRelay != nil, let reply = WebSocketRelay.plainReply(exchange) { return reply }
                     return exchange.response(forHead: method == "HEAD")
                 }
             }
@@ -141,11 +154,13 @@ public struct HTTPRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        if let address = source.channel.remoteAddress, let ip = address.ipAddress {
-            remoteAddress = address.protocol == .inet6 ? "[\(ip)]:\(address.port ?? 0)" : "\(ip):\(address.port ?? 0)"
-        } else {
-            remoteAddress = ""
-        }
+        remoteAddress = Self.describe(source.channel.remoteAddress)
+    }
+
+    /// `ip:port` (`[ip]:port` for IPv6), `""` when unknown.
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address, let ip = address.ipAddress else { return "" }
+        return address.protocol == .inet6 ? "[\(ip)]:\(address.port ?? 0)" : "\(ip):\(address.port ?? 0)"
     }
 }
 

@@ -1,0 +1,387 @@
+import Foundation
+import Testing
+import WippyBoot
+import WippyCore
+
+/// The `websocket_relay` middleware end to end over loopback: a chat room process serving two WebSocket
+/// clients through the relay, and the handshakes the relay refuses.
+/// Serialized, and each test stops its application without holding a thread (the stop of an HTTP server runs
+/// on the concurrency pool, which a blocking shutdown in parallel tests would starve).
+@Suite(.serialized) struct WebSocketRelayTests {
+    static let project = """
+        version: "1.0"
+        namespace: app
+        entries:
+          - name: processes
+            kind: process.host
+            lifecycle: {auto_start: true}
+          - name: gateway
+            kind: http.service
+            addr: "127.0.0.1:0"
+            lifecycle: {auto_start: true}
+          - name: api
+            kind: http.router
+            meta: {server: gateway}
+          - name: ws
+            kind: http.router
+            meta: {server: gateway}
+            prefix: /ws
+            post_middleware: [websocket_relay]
+            # swift-websocket's client sends Origin ws://127.0.0.1.
+            post_options: {wsrelay.allowed.origins: "http://allowed.example, ws://127.0.0.1"}
+          - name: hello
+            kind: function.lua
+            method: handler
+            source: |
+              return { handler = function() return {message = "hello world"} end }
+          - name: hello.endpoint
+            kind: http.endpoint
+            meta: {router: api}
+            method: GET
+            path: /hello
+            func: hello
+          # The room: every client frame goes to every member as a "chat" message.
+          - name: room
+            kind: process.lua
+            modules: [logger]
+            source: |
+              local logger = require("logger")
+              return { main = function()
+                process.registry.register("room")
+                logger:info("room ready")
+                local members, beats = {}, {}
+                local inbox = process.inbox()
+                while true do
+                  local msg = inbox:receive()
+                  local topic, data = msg:topic(), msg:payload():data()
+                  if topic == "ws.join" then
+                    members[data.client_pid] = data.metadata.user
+                    process.send(data.client_pid, "welcome", {user = data.metadata.user, from = msg:from()})
+                    logger:info("room join " .. data.metadata.user)
+                  elseif topic == "ws.message" and data.data == "kick me" then
+                    process.send(data.client_pid, "ws.close", {code = 4000, reason = "kicked"})
+                  elseif topic == "ws.message" and data.data == "bytes please" then
+                    process.send(data.client_pid, "blob", "\\255\\254")
+                  elseif topic == "ws.message" then
+                    local from = members[data.client_pid] or "?"
+                    for pid in pairs(members) do
+                      process.send(pid, "chat", {from = from, text = data.data})
+                    end
+                  elseif topic == "ws.heartbeat" and not beats[data.client_pid] then
+                    beats[data.client_pid] = true
+                    logger:info("room heartbeat " .. tostring(members[data.client_pid]))
+                  elseif topic == "ws.leave" then
+                    logger:info("room leave " .. tostring(members[data.client_pid]))
+                    members[data.client_pid] = nil
+                  end
+                end
+              end }
+          - name: room.service
+            kind: process.service
+            process: room
+            host: app:processes
+            lifecycle: {auto_start: true, stop_timeout: 100ms}
+          - name: connect
+            kind: function.lua
+            method: handler
+            modules: [http, json]
+            source: |
+              local http = require("http")
+              local json = require("json")
+              return { handler = function()
+                local req, res = http.request(), http.response()
+                local room = process.registry.lookup("room")
+                res:set_header("X-WS-Relay", json.encode({
+                  target_pid = tostring(room), heartbeat_interval = req:query("beat") or "1h", metadata = {user = req:query("user")},
+                }))
+              end }
+          - name: connect.endpoint
+            kind: http.endpoint
+            meta: {router: ws}
+            method: GET
+            path: /chat
+            func: connect
+          - name: broken
+            kind: function.lua
+            method: handler
+            modules: [http]
+            source: |
+              local http = require("http")
+              return { handler = function() http.response():set_header("X-WS-Relay", "{not json") end }
+          - name: broken.endpoint
+            kind: http.endpoint
+            meta: {router: ws}
+            method: GET
+            path: /broken
+            func: broken
+          - name: refuse
+            kind: function.lua
+            method: handler
+            modules: [http]
+            source: |
+              local http = require("http")
+              return { handler = function()
+                local res = http.response()
+                res:set_status(401)
+                res:write("who are you")
+              end }
+          - name: refuse.endpoint
+            kind: http.endpoint
+            meta: {router: ws}
+            method: GET
+            path: /refuse
+            func: refuse
+          # A process of its own per connection, which ends when the client says "bye".
+          - name: solo
+            kind: process.lua
+            modules: [logger]
+            source: |
+              local logger = require("logger")
+              return { main = function()
+                local inbox = process.inbox()
+                while true do
+                  local msg = inbox:receive()
+                  if msg:topic() == "ws.message" and msg:payload():data().data == "bye" then
+                    logger:info("solo ends")
+                    return
+                  end
+                end
+              end }
+          - name: solo.connect
+            kind: function.lua
+            method: handler
+            modules: [http, json]
+            source: |
+              local http = require("http")
+              local json = require("json")
+              return { handler = function()
+                local pid = process.spawn("app:solo", "app:processes")
+                http.response():set_header("X-WS-Relay", json.encode({target_pid = tostring(pid)}))
+              end }
+          - name: solo.endpoint
+            kind: http.endpoint
+            meta: {router: ws}
+            method: GET
+            path: /solo
+            func: solo.connect
+          # A Lua process on the other end: the `websocket` client module joins the room through the relay.
+          - name: bot
+            kind: function.lua
+            method: handler
+            modules: [http, websocket, time]
+            source: |
+              local http = require("http")
+              local websocket = require("websocket")
+              local time = require("time")
+              return { handler = function()
+                local port = http.request():query("port")
+                local empty_raises = not pcall(websocket.connect, "")
+                local _, scheme_err = websocket.connect("http://127.0.0.1/x")
+                local _, closed_err = websocket.connect("ws://127.0.0.1:1/x", {dial_timeout = "10s"})
+                local bad, bad_err = websocket.connect("ws://127.0.0.1:" .. port .. "/ws/refuse", {dial_timeout = 10000})
+                local client, err = websocket.connect("ws://127.0.0.1:" .. port .. "/ws/chat?user=bot", {dial_timeout = "10s"})
+                if not client then return {error = tostring(err)} end
+                local ch = client:channel()
+                local same = ch == client:receive()
+                local sent = client:send("hello from lua")
+                local pinged = client:ping()
+                local got = {}
+                local timeout = time.after("20s")
+                while #got < 2 do
+                  local r = channel.select({ch:case_receive(), timeout:case_receive()})
+                  if r.channel ~= ch or not r.ok then break end
+                  got[#got + 1] = r.value.type .. " " .. r.value.data
+                end
+                local closed = client:close(websocket.CLOSE_CODES.NORMAL, "bye")
+                -- The channel closes once the connection ended.
+                local ended = false
+                local limit = time.after("20s")
+                while true do
+                  local r = channel.select({ch:case_receive(), limit:case_receive()})
+                  if r.channel ~= ch then break end
+                  if not r.ok then ended = true break end
+                end
+                return {
+                  empty_raises = empty_raises, scheme = scheme_err and scheme_err:kind(),
+                  closed = closed_err and (closed_err:kind() .. " " .. tostring(closed_err:retryable())),
+                  refused = bad == nil and bad_err ~= nil, same = same, sent = sent, pinged = pinged, closed_ok = closed,
+                  got = got, ended = ended, text = websocket.TEXT, normal = websocket.CLOSE_CODES.NORMAL,
+                }
+              end }
+          # Connects and returns without closing: the connection ends with the invocation.
+          - name: ghost
+            kind: function.lua
+            method: handler
+            modules: [http, websocket]
+            source: |
+              local http = require("http")
+              local websocket = require("websocket")
+              return { handler = function()
+                local client = websocket.connect("ws://127.0.0.1:" .. http.request():query("port") .. "/ws/chat?user=ghost")
+                return {connected = client ~= nil}
+              end }
+          - name: ghost.endpoint
+            kind: http.endpoint
+            meta: {router: api}
+            method: GET
+            path: /ghost
+            func: ghost
+          - name: bot.endpoint
+            kind: http.endpoint
+            meta: {router: api}
+            method: GET
+            path: /bot
+            func: bot
+        """
+
+    static func port(_ log: LogSignals) async throws -> Int {
+        let line = try #require(await log.wait(for: "http server app:gateway listening on"))
+        return try #require(Int(line.split(separator: ":").last ?? ""))
+    }
+
+    /// Whether `frame` is `{"topic":topic,"data":{…}}` with `data[key] == value` for every pair.
+    static func matches(_ frame: String, topic: String, _ fields: [String: String]) -> Bool {
+        guard let (name, data) = WebSocketTestClient.decode(frame), name == topic, let object = data as? [String: Any] else { return false }
+        return fields.allSatisfy { object[$0.key] as? String == $0.value }
+    }
+
+    @Test func twoClientsChatThroughOneRoomProcess() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+
+        let alice = WebSocketTestClient(url: "ws://127.0.0.1:\(port)/ws/chat?user=alice")
+        let welcome = await alice.wait { Self.matches($0, topic: "welcome", ["user": "alice"]) }
+        #expect(welcome != nil, "alice got \(alice.log.frames); log: \(test.log.messages)")
+        // The room saw the connection's own PID as the sender (the PID it sends to).
+        if let welcome, let data = WebSocketTestClient.decode(welcome)?.data as? [String: Any] {
+            #expect((data["from"] as? String)?.hasPrefix("{") == true, "\(welcome)")
+        }
+        let bob = WebSocketTestClient(url: "ws://127.0.0.1:\(port)/ws/chat?user=bob")
+        #expect(await bob.wait { Self.matches($0, topic: "welcome", ["user": "bob"]) } != nil, "bob got \(bob.log.frames)")
+
+        alice.send("hi all")
+        for client in [alice, bob] {
+            let frame = await client.wait { Self.matches($0, topic: "chat", ["from": "alice", "text": "hi all"]) }
+            #expect(frame != nil, "got \(client.log.frames)")
+        }
+
+        // Alice leaves: the room hears ws.leave and goes on serving Bob.
+        alice.close()
+        #expect(await test.log.wait(for: "room leave alice") != nil, "log: \(test.log.messages)")
+        #expect(await alice.log.waitEnded())
+        bob.send("still here")
+        #expect(await bob.wait { Self.matches($0, topic: "chat", ["from": "bob", "text": "still here"]) } != nil, "got \(bob.log.frames)")
+        #expect(!alice.log.frames.contains { $0.contains("still here") })
+        bob.close()
+        #expect(await test.log.wait(for: "room leave bob") != nil)
+        await test.app.stop()
+    }
+
+    @Test func theRoomClosesSendsBytesAndHearsHeartbeats() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let dave = WebSocketTestClient(url: "ws://127.0.0.1:\(port)/ws/chat?user=dave&beat=100ms")
+        #expect(await dave.wait { Self.matches($0, topic: "welcome", ["user": "dave"]) } != nil, "dave got \(dave.log.frames)")
+        // Heartbeats reach the room at the interval the endpoint asked for.
+        #expect(await test.log.wait(for: "room heartbeat dave") != nil)
+        // Bytes that are not UTF-8 travel base64-encoded.
+        dave.send("bytes please")
+        let blob = await dave.wait { $0.contains("\"blob\"") }
+        #expect(blob.flatMap { WebSocketTestClient.decode($0)?.data as? String } == "//4=", "\(String(describing: blob))")
+        // ws.close from the room ends the connection; the room hears ws.leave.
+        dave.send("kick me")
+        #expect(await dave.log.waitEnded(), "\(dave.log.frames)")
+        #expect(await test.log.wait(for: "room leave dave") != nil)
+        await test.app.stop()
+    }
+
+    @Test func refusedHandshakesGetAClearAnswerAndTheServerKeepsServing() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+
+        // A plain request to a relay route: 400, the relay needs a handshake.
+        let plain = await RawHTTP.exchange(port, "GET /ws/chat?user=x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        #expect(plain.status == 400 && plain.received.contains("WebSocket handshake"), "\(plain.received)")
+
+        // A bad X-WS-Relay: 500 naming the header, connection closed.
+        let broken = await RawHTTP.exchange(port, RawHTTP.handshake("/ws/broken", port: port))
+        #expect(broken.status == 500 && broken.received.contains("X-WS-Relay"), "\(broken.received)")
+        #expect(broken.closed)
+
+        // An origin the router does not list: 403 (the endpoint does not run: no join).
+        let evil = await RawHTTP.exchange(port, RawHTTP.handshake("/ws/chat?user=mallory", port: port, headers: ["Origin: http://evil.example"]))
+        #expect(evil.status == 403 && evil.closed, "\(evil.received)")
+
+        // The endpoint's own refusal is sent as it is.
+        let refused = await RawHTTP.exchange(port, RawHTTP.handshake("/ws/refuse", port: port, headers: ["Origin: http://allowed.example"]))
+        #expect(refused.status == 401 && refused.received.contains("who are you"), "\(refused.received)")
+
+        // A listed origin is upgraded.
+        let allowed = await RawHTTP.exchange(
+            port, RawHTTP.handshake("/ws/chat?user=carol", port: port, headers: ["Origin: http://allowed.example"]), done: { $0.contains("\r\n\r\n") })
+        #expect(allowed.status == 101, "\(allowed.received)")
+        #expect(await test.log.wait(for: "room join carol") != nil)
+        #expect(test.log.first("room join mallory") == nil)
+
+        // A handshake on a route without the relay: answered as the plain request (then closed).
+        let notRelay = await RawHTTP.exchange(port, RawHTTP.handshake("/hello", port: port))
+        #expect(notRelay.status == 200 && notRelay.received.contains("hello world") && notRelay.closed, "\(notRelay.received)")
+        let nowhere = await RawHTTP.exchange(port, RawHTTP.handshake("/nowhere", port: port))
+        #expect(nowhere.status == 404 && nowhere.closed, "\(nowhere.received)")
+
+        // Another protocol asked for (`curl --http2` on http://): served as the plain HTTP/1.1 request.
+        let h2c = await RawHTTP.exchange(
+            port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
+            done: { $0.contains("hello world") })
+        #expect(h2c.status == 200 && h2c.received.contains("hello world"), "\(h2c.received)")
+
+        // Still serving.
+        let hello = await RawHTTP.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(hello.status == 200 && hello.received.contains("hello world"), "\(hello.received)")
+        await test.app.stop()
+    }
+
+    @Test func aLuaProcessJoinsTheRoomWithTheWebSocketModule() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let reply = await RawHTTP.exchange(port, "GET /bot?port=\(port) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", limit: .seconds(60))
+        #expect(reply.status == 200, "\(reply.received); log: \(test.log.messages)")
+        let body = String(reply.received.split(separator: "\r\n\r\n", maxSplits: 1).last ?? "")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
+        #expect(object["refused"] as? Bool == true, "\(body)")
+        #expect(object["same"] as? Bool == true, "\(body)")
+        #expect(object["sent"] as? Bool == true && object["pinged"] as? Bool == true && object["closed_ok"] as? Bool == true, "\(body)")
+        // Bad input: an empty URL raises, a non-ws URL is Invalid, a closed port a retryable Internal error.
+        #expect(object["empty_raises"] as? Bool == true, "\(body)")
+        #expect(object["scheme"] as? String == "Invalid", "\(body)")
+        #expect(object["closed"] as? String == "Internal true", "\(body)")
+        let got = object["got"] as? [String] ?? []
+        #expect(got.count == 2, "\(body)")
+        #expect(got.first.map { $0.hasPrefix("text ") && Self.matches(String($0.dropFirst(5)), topic: "welcome", ["user": "bot"]) } == true, "\(body)")
+        #expect(got.last.map { Self.matches(String($0.dropFirst(5)), topic: "chat", ["from": "bot", "text": "hello from lua"]) } == true, "\(body)")
+        #expect(object["ended"] as? Bool == true, "\(body)")
+        #expect(object["text"] as? Int == 1 && object["normal"] as? Int == 1000, "\(body)")
+        #expect(await test.log.wait(for: "room leave bot") != nil)
+
+        // A client the invocation did not close is closed when the invocation ends.
+        let ghost = await RawHTTP.exchange(port, "GET /ghost?port=\(port) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", limit: .seconds(60))
+        #expect(ghost.received.contains(#"{"connected":true}"#), "\(ghost.received)")
+        #expect(await test.log.wait(for: "room leave ghost") != nil, "\(test.log.messages)")
+        await test.app.stop()
+    }
+
+    @Test func theConnectionClosesWhenItsProcessExits() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        let erin = WebSocketTestClient(url: "ws://127.0.0.1:\(port)/ws/solo")
+        #expect(await erin.wait { $0 == "(connected)" } != nil, "\(erin.log.frames)")
+        erin.send("bye")
+        #expect(await test.log.wait(for: "solo ends") != nil)
+        #expect(await erin.log.waitEnded(), "\(erin.log.frames)")
+        await test.app.stop()
+    }
+}
