@@ -68,6 +68,7 @@ public final class Application: Sendable {
         }
         for note in project.notes { logger.info("\(note)") }
         node = Node(name: options.nodeName)
+        node.reportUnobservedFailures { [logger] pid, error in logger.warning("process \(pid) crashed: \(error.message)") }
         bus = EventBus()
         registry = Registry(history: try options.makeHistory(), bus: bus)
         let log = logger

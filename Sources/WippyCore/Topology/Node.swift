@@ -12,6 +12,8 @@ public final class Node: Sendable {
     let topology = Topology()
     private let counter = Atomic<UInt64>(0)
     private let hosts = Mutex<[String: ProcessHost]>([:])
+    /// Told of each process that failed with nobody to tell (see ``reportUnobservedFailures(to:)``).
+    private let failureReporter = Mutex<(@Sendable (PID, WippyError) -> Void)?>(nil)
 
     static let hasNames: UInt8 = 1
     static let hasLinksOrWatchers: UInt8 = 2
@@ -248,7 +250,17 @@ public final class Node: Sendable {
                 for linked in links { send(to: linked, .event(.linkDown(from: cell.pid, result: result))) }
             }
         }
-        cell.onExit?(cell.pid, result)
+        if let onExit = cell.onExit {
+            onExit(cell.pid, result)
+        } else if let error = result.error, flags & Node.hasLinksOrWatchers == 0, result != .terminated {
+            failureReporter.withLock { $0 }?(cell.pid, error)
+        }
+    }
+
+    /// `reporter` is told of every process that fails with no monitor, link or exit handler to tell (the
+    /// application logs them, so that a crash is never silent); not of processes terminated on purpose.
+    public func reportUnobservedFailures(to reporter: @escaping @Sendable (PID, WippyError) -> Void) {
+        failureReporter.withLock { $0 = reporter }
     }
 
     /// Live processes placed on `worker` (a scan of every process of the node).
