@@ -44,14 +44,39 @@ import WippyCore
     }
 
     /// The checksum's input layout is part of the file format: stores written before must still verify. The
-    /// expected value is the first 8 bytes of the SHA-256 of the length-prefixed fields, computed outside
-    /// Swift (Python's hashlib).
+    /// expected values were computed outside Swift (Python): the CRC-64/XZ of the length-prefixed fields (what
+    /// is written now), and the first 8 bytes of their SHA-256 (hashlib; what stores written before hold).
     @Test func theChecksumOfAKnownEventIsStable() {
         let run = WorkflowRunID(workflowID: "order-7", runID: "run-1")
-        let checksum = JournalChecksum.of(run, seq: 42, kind: "call_result", key: "app:charge", payload: [1, 2, 3, 250, 0] as [UInt8])
-        #expect(checksum == 5_796_288_137_011_233_138)
-        #expect(JournalChecksum.of(run, seq: 43, kind: "call_result", key: "app:charge", payload: [1, 2, 3, 250, 0] as [UInt8]) != checksum)
+        let payload: [UInt8] = [1, 2, 3, 250, 0]
+        let checksum = JournalChecksum.of(run, seq: 42, kind: "call_result", key: "app:charge", payload: payload)
+        #expect(checksum == 2_402_235_700_899_674_270)
+        let legacy = JournalChecksum.legacy(run, seq: 42, kind: "call_result", key: "app:charge", payload: payload)
+        #expect(legacy == 5_796_288_137_011_233_138)
+        // Both verify; a checksum of another event does not.
+        #expect(JournalChecksum.matches(checksum, run, seq: 42, kind: "call_result", key: "app:charge", payload: payload))
+        #expect(JournalChecksum.matches(legacy, run, seq: 42, kind: "call_result", key: "app:charge", payload: payload))
+        #expect(!JournalChecksum.matches(checksum, run, seq: 43, kind: "call_result", key: "app:charge", payload: payload))
+        #expect(JournalChecksum.of(run, seq: 43, kind: "call_result", key: "app:charge", payload: payload) != checksum)
         #expect(JournalChecksum.of(run, seq: 1, kind: "", key: "", payload: [] as [UInt8]) != 0)
+    }
+
+    /// CRC-64/XZ's published check value, and the eight-bytes-at-a-time path against the byte path: every
+    /// length from 0 to 40 of the same bytes, each byte changed in turn, gives a new value.
+    @Test func crc64MatchesItsCheckValueAndCatchesEveryChangedByte() {
+        #expect(Array("123456789".utf8).withUnsafeBytes { CRC64.checksum($0) } == 0x995D_C9BB_DF19_39FA)
+        let bytes = (0..<40).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        var seen = Set<UInt64>()
+        for length in 0...bytes.count {
+            let base = Array(bytes.prefix(length))
+            let crc = base.withUnsafeBytes { CRC64.checksum($0) }
+            #expect(seen.insert(crc).inserted, "length \(length)")
+            for index in 0..<length {
+                var changed = base
+                changed[index] ^= 0x10
+                #expect(changed.withUnsafeBytes { CRC64.checksum($0) } != crc, "length \(length), byte \(index)")
+            }
+        }
     }
 
     @Test func aFlippedPayloadByteIsReported() async throws {

@@ -99,7 +99,8 @@ import WippyCore
 
     // MARK: - Schema version 1
 
-    /// A store file in the version 1 layout (no `time`, no `history_size`) with run `old` (events 1...3).
+    /// A store file in the version 1 layout (no `time`, no `history_size`) with run `old` (events 1...3),
+    /// checksummed as stores were then (SHA-256).
     static func makeVersion1Store(_ path: String) throws {
         let db = try rawConnection(path)
         try db.write { db in
@@ -126,7 +127,7 @@ import WippyCore
                     sql: "INSERT INTO workflow_journal VALUES (1, ?, ?, ?, ?, ?)",
                     arguments: [
                         Int64(event.seq), event.kind, event.key, Data(event.payload),
-                        JournalChecksum.of(run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload),
+                        JournalChecksum.legacy(run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload),
                     ])
             }
         }

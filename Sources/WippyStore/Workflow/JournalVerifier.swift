@@ -34,7 +34,7 @@ struct JournalVerifier {
         }
         guard seq <= lastSeq else { throw damage(seq, "the journal goes past its recorded last event \(lastSeq)") }
         guard let kind, let key, let payload, let checksum else { throw damage(seq, "the event has an empty field") }
-        guard JournalChecksum.of(run, seq: seq, kind: kind, key: key, payload: payload) == checksum else {
+        guard JournalChecksum.matches(checksum, run, seq: seq, kind: kind, key: key, payload: payload) else {
             throw damage(seq, "the event does not match its checksum")
         }
         events.append(JournalEvent(seq: seq, kind: kind, key: key, payload: payload, time: time))

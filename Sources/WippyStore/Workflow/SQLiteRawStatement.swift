@@ -68,11 +68,13 @@ struct SQLiteRawStatement {
         sqlite3_bind_null(statement, index)
     }
 
-    /// Runs the statement to its end with what was bound, then resets it for the next execution.
+    /// Runs the statement to its end with what was bound, then resets it for the next execution. Every
+    /// parameter must have been bound (so no value of an earlier execution is left to clear: clearing them
+    /// cost 1 % of the workflow benchmark's instructions).
     mutating func execute() throws {
+        precondition(index == sqlite3_bind_parameter_count(statement), "a journal statement ran with unbound parameters")
         defer {
             sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
             index = 0
         }
         var code = sqlite3_step(statement)
