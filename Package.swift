@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     // Each target depends on exactly what it imports.
     targets: [
@@ -137,13 +138,14 @@ let package = Package(
         .target(
             name: "WippyHTTP",
             dependencies: [
-                "WippyCore",
+                "WippyCore", "WippyCodecs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -206,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "WippyBootTests",
             dependencies: [
-                "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime", "WippyResources",
+                "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime", "WippyResources", "WippyHTTP",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -96,7 +96,9 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
             guard function.kind == "function.lua" || function.kind == "process.lua" else {
                 throw fail(id, "'func': \(endpoint.function) is a \(function.kind) entry, not a function.lua entry")
             }
-            let target = HTTPEndpointTarget(endpoint: id.description, router: endpoint.router.description, function: endpoint.function.description)
+            let target = HTTPEndpointTarget(
+                endpoint: id.description, router: endpoint.router.description, function: endpoint.function.description,
+                sseRelay: router.postMiddleware.contains("sse_relay") ? SSERelay.Options(postOptions: router.postOptions) : nil)
             for method in endpoint.methods {
                 declarations[router.server, default: []].append(
                     .init(method: method, path: router.prefix + endpoint.path, owner: id.description, target: target))

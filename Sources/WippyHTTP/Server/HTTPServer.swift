@@ -11,34 +11,42 @@ public struct HTTPEndpointTarget: Sendable, Hashable {
     public let endpoint: String
     public let router: String
     public let function: String
+    /// The router's `sse_relay` options when its `post_middleware` lists it (see ``SSERelay``).
+    public let sseRelay: SSERelay.Options?
 
-    public init(endpoint: String, router: String, function: String) {
+    public init(endpoint: String, router: String, function: String, sseRelay: SSERelay.Options? = nil) {
         self.endpoint = endpoint
         self.router = router
         self.function = function
+        self.sseRelay = sseRelay
     }
 }
 
 /// One `http.service`: a Hummingbird 2 HTTP/1.1 server whose route table can be swapped while it runs (the
 /// next request sees the new table; requests in flight finish on the route they matched).
 ///
-/// An endpoint request is handed to ``Handler`` with its ``HTTPExchange``; the handler returns when the
-/// endpoint's invocation ended (having called ``HTTPExchange/finish(_:)``), without holding a thread while
-/// it runs. No route: 404; a route under other methods: 405 with `Allow`; an automatic `OPTIONS`: 204.
+/// An endpoint request is handed to ``Handler`` with its ``HTTPExchange``: the handler starts the
+/// endpoint's invocation and returns at once; the invocation ends with ``HTTPExchange/finish(_:)``. The
+/// responder awaits the response (no thread held): the buffered one when the invocation ended, or a
+/// streamed one as soon as the handler flushed (``HTTPExchange+Stream.swift``). No route: 404; a route under other methods: 405 with `Allow`; an automatic `OPTIONS`: 204.
 public final class HTTPServer: Sendable {
     public typealias Table = RouteTable<HTTPEndpointTarget>
-    public typealias Handler = @Sendable (HTTPEndpointTarget, HTTPExchange) async -> Void
+    /// Starts the endpoint for an exchange; must lead to ``HTTPExchange/finish(_:)`` exactly once.
+    public typealias Handler = @Sendable (HTTPEndpointTarget, HTTPExchange) -> Void
 
     public struct Configuration: Sendable, Equatable {
         public var host: String
         public var port: Int
         /// Keep-alive idle timeout (`timeouts.idle`); `nil`: none.
         public var idleTimeout: Duration?
+        /// Whole-request read deadline from the request's arrival (`timeouts.read`); `nil`: none.
+        public var readTimeout: Duration?
 
-        public init(host: String, port: Int, idleTimeout: Duration? = nil) {
+        public init(host: String, port: Int, idleTimeout: Duration? = nil, readTimeout: Duration? = nil) {
             self.host = host
             self.port = port
             self.idleTimeout = idleTimeout
+            self.readTimeout = readTimeout
         }
     }
 
@@ -48,6 +56,8 @@ public final class HTTPServer: Sendable {
     let logger: Logger
     /// Where the route table comes from (shared with whoever rebuilds it).
     public let board: HTTPRouteBoard
+    /// The responses streaming now (ended by ``stop()``).
+    public let streams = HTTPStreamRegistry()
     private let group = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
 
     public init(name: String, configuration: Configuration, board: HTTPRouteBoard, logger: Logger, handler: @escaping Handler) {
@@ -77,12 +87,14 @@ public final class HTTPServer: Sendable {
         try await services.run()
     }
 
-    /// Graceful stop: stops accepting, lets requests in flight finish, closes idle connections.
+    /// Graceful stop: stops accepting, lets requests in flight finish, closes idle connections. Streaming
+    /// responses end at once (they have no end of their own).
     public func stop() async {
         let services = group.withLock { state -> ServiceGroup? in
             state.stopRequested = true
             return state.group
         }
+        streams.endAll()
         await services?.triggerGracefulShutdown()
     }
 
@@ -104,10 +116,14 @@ public final class HTTPServer: Sendable {
                 case .automaticOptions:
                     return Response(status: .noContent)
                 case .target(let target):
-                    let exchange = HTTPExchange(request: request, parameters: parameters, remoteAddress: context.remoteAddress)
-                    await server.handler(target, exchange)
-                    exchange.finish(.returnedNothing)
-                    return exchange.response(forHead: method == "HEAD")
+                    let deadline = server.configuration.readTimeout.map { ContinuousClock.now + $0 }
+                    let exchange = HTTPExchange(
+                        request: request, parameters: parameters, remoteAddress: context.remoteAddress, channel: context.channel,
+                        readDeadline: deadline, streams: server.streams)
+                    return await withCheckedContinuation { continuation in
+                        exchange.reply(to: continuation)
+                        server.handler(target, exchange)
+                    }
                 }
             }
         }
@@ -138,9 +154,12 @@ public struct HTTPRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// `ip:port` of the peer.
     public let remoteAddress: String
+    /// The connection (a streamed response watches it to notice a client that left).
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
         if let address = source.channel.remoteAddress, let ip = address.ipAddress {
             remoteAddress = address.protocol == .inet6 ? "[\(ip)]:\(address.port ?? 0)" : "\(ip):\(address.port ?? 0)"
         } else {
