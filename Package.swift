@@ -177,7 +177,16 @@ let package = Package(
         ),
         .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua"], swiftSettings: swiftSettings),
         .testTarget(name: "WippyTypedLuaTests", dependencies: ["WippyTypedLua"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyHTTPTests", dependencies: ["WippyHTTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WippyHTTPTests",
+            dependencies: [
+                "WippyHTTP", "WippyCore",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "WippyCodecsTests", dependencies: ["WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyCoreTests",

@@ -52,6 +52,8 @@ extension HTTPExchange {
         if let reply = state.reply {
             state.reply = nil
             wake.reply = (reply, response)
+        } else {
+            state.streamed = response
         }
         channel?.closeFuture.whenComplete { [weak self] _ in self?.clientLeft() }
         if request.method != "HEAD" { streams?.add(self) }

@@ -73,6 +73,8 @@ public final class HTTPExchange: Sendable {
         var streaming = false
         /// The client left (or the connection failed) while streaming: writes fail.
         var clientGone = false
+        /// The streamed response, once its head went out.
+        var streamed: Response?
         /// The server's responder, waiting for the response (resumed at the stream's start or at the end).
         var reply: CheckedContinuation<Response, Never>?
         /// The connection's writer, waiting for queued bytes.
@@ -114,7 +116,8 @@ public final class HTTPExchange: Sendable {
     /// finished (at once if it already has).
     public func reply(to continuation: CheckedContinuation<Response, Never>) {
         let ready = state.withLock { state -> Response? in
-            if state.finished && !state.streaming { return bufferedResponse(state) }
+            if let streamed = state.streamed { return streamed }
+            if state.finished { return bufferedResponse(state) }
             state.reply = continuation
             return nil
         }
