@@ -59,7 +59,7 @@ import WippyHTTP
             kind: process.service
             process: hub
             host: app:processes
-            lifecycle: {auto_start: true}
+            lifecycle: {auto_start: true, stop_timeout: 1s}
           - name: connect
             kind: function.lua
             method: handler

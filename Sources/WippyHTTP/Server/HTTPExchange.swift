@@ -94,10 +94,14 @@ public final class HTTPExchange: Sendable {
         request: Request, parameters: [(String, String)], remoteAddress: String, channel: (any Channel)? = nil,
         readDeadline: ContinuousClock.Instant? = nil, streams: HTTPStreamRegistry? = nil
     ) {
-        var headers = request.headers.map { ($0.name.rawName, $0.value) }
         // HTTPTypes moves `Host` to the authority pseudo-field; handlers (`req:host()`, relays' origin
-        // checks) read it as a header.
-        if let authority = request.head.authority, !headers.contains(where: { $0.0.equalsIgnoringCase("Host") }) { headers.insert(("Host", authority), at: 0) }
+        // checks) read it as a header. One array, sized once.
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count + 1)
+        if let authority = request.head.authority, !request.headers.contains(where: { $0.name.canonicalName == "host" }) {
+            headers.append(("Host", authority))
+        }
+        for field in request.headers { headers.append((field.name.rawName, field.value)) }
         self.request = RequestHead(
             method: request.method.rawValue, path: request.uri.path, rawQuery: request.uri.query ?? "",
             headers: headers, parameters: parameters, remoteAddress: remoteAddress)
