@@ -40,6 +40,7 @@ let package = Package(
         // WebSocket frames, handshake and client (the `websocket_relay` middleware and the `websocket` module).
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     // Each target depends on exactly what it imports.
     targets: [
@@ -145,7 +146,7 @@ let package = Package(
         .target(
             name: "WippyHTTP",
             dependencies: [
-                "WippyCore",
+                "WippyCore", "WippyCodecs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -154,7 +155,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // `websocket_relay`: the upgrade pipeline (NIO's typed upgrader, HTTPTypes codec), frames (WSCore),
                 // relay connections as processes (WippyCodecs: their JSON frames). TLS manual mode: HummingbirdTLS.
-                "WippyCodecs",
                 .product(name: "WSCore", package: "swift-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -162,6 +162,8 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // `req:parse_multipart`: a push parser that can spill a file part to disk as it arrives.
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -193,7 +195,16 @@ let package = Package(
         ),
         .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua"], swiftSettings: swiftSettings),
         .testTarget(name: "WippyTypedLuaTests", dependencies: ["WippyTypedLua"], swiftSettings: swiftSettings),
-        .testTarget(name: "WippyHTTPTests", dependencies: ["WippyHTTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WippyHTTPTests",
+            dependencies: [
+                "WippyHTTP", "WippyCore",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "WippyCodecsTests", dependencies: ["WippyCodecs", "WippyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WippyCoreTests",
@@ -224,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "WippyBootTests",
             dependencies: [
-                "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime", "WippyResources",
+                "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime", "WippyResources", "WippyHTTP",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -43,6 +43,10 @@ public enum ModuleTags {
     public static let httpRequest = UserdataTag.module(100)
     /// `http` Response: a retained `HTTPExchange`.
     public static let httpResponse = UserdataTag.module(101)
+    /// `http` request body Stream (`req:stream()`): a retained `RequestBodyStream`.
+    public static let httpRequestStream = UserdataTag.module(110)
+    /// `http` MultipartFile: a retained `MultipartFileHandle`.
+    public static let httpMultipartFile = UserdataTag.module(111)
     /// `fs` FS (volume): a retained `FSVolume`.
     public static let fsVolume = UserdataTag.module(90)
     /// `fs` File: a retained `FSFileHandle`.

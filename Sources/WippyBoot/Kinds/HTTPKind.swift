@@ -102,7 +102,9 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
                 ? WebSocketRelayOptions(options: router.postOptions)
                 : router.middleware.contains("websocket_relay") ? WebSocketRelayOptions(options: router.options) : nil
             let target = HTTPEndpointTarget(
-                endpoint: id.description, router: endpoint.router.description, function: endpoint.function.description, webSocketRelay: relay)
+                endpoint: id.description, router: endpoint.router.description, function: endpoint.function.description,
+                webSocketRelay: relay,
+                sseRelay: router.postMiddleware.contains("sse_relay") ? SSERelay.Options(postOptions: router.postOptions) : nil)
             for method in endpoint.methods {
                 declarations[router.server, default: []].append(
                     .init(method: method, path: router.prefix + endpoint.path, owner: id.description, target: target))

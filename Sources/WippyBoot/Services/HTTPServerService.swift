@@ -32,10 +32,13 @@ final class HTTPServerService: SupervisedService {
             dispatcher.host.withLock { $0 }.flatMap { node.host($0.description) }
         }
         let server = HTTPServer(
-            name: id.description, configuration: .init(host: config.host, port: config.port, idleTimeout: config.idleTimeout, tls: config.tls),
+            name: id.description,
+            configuration: .init(
+                host: config.host, port: config.port, idleTimeout: config.idleTimeout,
+                readTimeout: config.readTimeout.flatMap { $0 == .zero ? nil : $0 }, tls: config.tls),
             board: board, logger: logger, webSocketRelay: relay
         ) { target, exchange in
-            await dispatcher.handle(target, exchange, server: id, writeTimeout: config.writeTimeout)
+            dispatcher.start(target, exchange, server: id, writeTimeout: config.writeTimeout)
         }
         let task = Task { [self] in
             do {
@@ -66,7 +69,8 @@ final class HTTPServerService: SupervisedService {
 
 /// Runs an endpoint's function for one request: a fresh invocation on a process host (a `function.lua` as
 /// a function call, a `process.lua` as a short process), registered as the owner of the exchange while it
-/// runs. Waiting for it holds no thread. After it ends, the reply rules of lua-api-io §1.3 apply.
+/// runs. Nothing waits for it: when it ends, the reply rules of lua-api-io §1.3 apply and the exchange
+/// finishes (a streamed response ends once its queue is sent).
 final class HTTPEndpointDispatcher: Sendable {
     let runtime: LuaRuntime
     /// The process host endpoints run on.
@@ -77,7 +81,7 @@ final class HTTPEndpointDispatcher: Sendable {
         self.host = Mutex(host)
     }
 
-    func handle(_ target: HTTPEndpointTarget, _ exchange: HTTPExchange, server: EntryID, writeTimeout: Duration?) async {
+    func start(_ target: HTTPEndpointTarget, _ exchange: HTTPExchange, server: EntryID, writeTimeout: Duration?) {
         let function = EntryID(parsing: target.function)
         guard let program = runtime.program(function) else {
             return exchange.finish(.failed("function \(function) not found"))
@@ -90,7 +94,8 @@ final class HTTPEndpointDispatcher: Sendable {
         let key = InvocationKey(node: ObjectIdentifier(node), pid: pid)
         ActiveExchanges.shared.register(key, exchange)
         let logger = runtime.logger
-        // `timeouts.write` bounds the handler: past it the invocation is terminated and the request gets a 500.
+        // `timeouts.write` bounds the response: past it the invocation is terminated and the request gets a
+        // 500 (a stream that already started just ends).
         let timedOut = TimeoutFlag()
         let watchdog: Task<Void, Never>? = writeTimeout.flatMap { limit in
             limit == .zero ? nil : Task {
@@ -100,21 +105,23 @@ final class HTTPEndpointDispatcher: Sendable {
                 node.terminate(pid)
             }
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let options = SpawnOptions(onExit: { _, result in
-                ActiveExchanges.shared.remove(key)
-                watchdog?.cancel()
-                if timedOut.isSet {
-                    logger.warning("http endpoint \(target.endpoint) terminated: handler ran past the write timeout")
-                    exchange.finish(.failed("handler timed out"))
-                } else {
-                    exchange.finish(HTTPEndpointDispatcher.outcome(result, endpoint: target.endpoint, logger: logger))
-                }
-                continuation.resume()
-            })
-            let mode: LuaProcess.Mode = program.kind == .function ? .function : .process
-            node.spawn(on: processHost, starter: LuaProcessStarter(program: program, mode: mode, arguments: []), options: options, pid: pid)
-        }
+        let options = SpawnOptions(onExit: { _, result in
+            ActiveExchanges.shared.remove(key)
+            watchdog?.cancel()
+            if timedOut.isSet {
+                logger.warning("http endpoint \(target.endpoint) terminated: handler ran past the write timeout")
+                exchange.finish(.failed("handler timed out"))
+            } else if let relay = target.sseRelay, result.error == nil, !exchange.isStreaming,
+                let header = exchange.responseHeader(SSERelay.header)
+            {
+                // `sse_relay` (post-match): the relay takes the response over and outlives the handler.
+                SSERelay.start(exchange, header: header, options: relay, node: node, host: processHost)
+            } else {
+                exchange.finish(HTTPEndpointDispatcher.outcome(result, endpoint: target.endpoint, logger: logger))
+            }
+        })
+        let mode: LuaProcess.Mode = program.kind == .function ? .function : .process
+        node.spawn(on: processHost, starter: LuaProcessStarter(program: program, mode: mode, arguments: []), options: options, pid: pid)
     }
 
     /// What the handler ended with: an error (raised or `nil, err`), a value (JSON-encoded), or nothing.

@@ -24,4 +24,7 @@ public final class InvocationTable<Value: Sendable>: Sendable {
     public func remove(_ key: InvocationKey) { _ = table.withLock { $0.removeValue(forKey: key) } }
 
     public func value(_ key: InvocationKey) -> Value? { table.withLock { $0[key] } }
+
+    /// The values registered now (for tests and status).
+    public var values: [Value] { table.withLock { Array($0.values) } }
 }

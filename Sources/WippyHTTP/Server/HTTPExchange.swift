@@ -2,15 +2,18 @@ public import HummingbirdCore
 public import HTTPTypes
 import Hummingbird
 public import WippyCore
-import NIOCore
+public import NIOCore
+import Foundation
 import Synchronization
 
 /// One request while its endpoint runs: the request as the handler reads it (an immutable snapshot plus a
 /// one-shot body) and the response it builds, with lua-api-io §2.3/§11.5's state machine.
 ///
-/// The response is buffered and sent when the handler has returned (``response(forHead:)``): headers may be
-/// set until the first body byte or `set_status`; after that only body writes. Every method is safe from
-/// any thread (the handler's worker, the body reader's task).
+/// A response is buffered and sent when the handler has returned, unless the handler streams it: `flush`,
+/// `write_event`, or a write after `set_transfer` sends the head at once, and from then on every write is
+/// queued for the client and sent while the handler keeps running (``HTTPExchange+Stream.swift``). Headers
+/// may be set until the first body byte or `set_status`; after that only body writes. Every method is safe
+/// from any thread (the handler's worker, the body reader's task, the connection's writer).
 public final class HTTPExchange: Sendable {
     /// The request line and headers, captured when the request arrived.
     public struct RequestHead: Sendable {
@@ -46,73 +49,89 @@ public final class HTTPExchange: Sendable {
     }
 
     public let request: RequestHead
-    private let body: Mutex<RequestBody?>
+    let body: Mutex<RequestBody?>
+    /// `timeouts.read` of the server, from the request's arrival: body reads past it fail.
+    public let readDeadline: ContinuousClock.Instant?
+    /// The connection, watched once a response streams (a client that leaves fails the next write).
+    let channel: (any Channel)?
+    /// Where the server tracks its streaming responses (ended when it stops).
+    let streams: HTTPStreamRegistry?
 
-    private struct ResponseState {
+    struct ResponseState {
         var status: Int?
         var headers: [(name: String, value: String)] = []
+        /// The buffered body; once streaming, the bytes queued for the client.
         var body: [UInt8] = []
         /// Status line committed (`set_status`, a write, `flush`).
         var committed = false
         /// Something the handler did counts as a reply (no fallback 500).
         var handled = false
         var finished = false
+        /// `set_transfer` was called: the first write starts the stream.
+        var streamRequested = false
+        /// The head went out with a streamed body.
+        var streaming = false
+        /// The client left (or the connection failed) while streaming: writes fail.
+        var clientGone = false
+        /// The streamed response, once its head went out.
+        var streamed: Response?
+        /// The server's responder, waiting for the response (resumed at the stream's start or at the end).
+        var reply: CheckedContinuation<Response, Never>?
+        /// The connection's writer, waiting for queued bytes.
+        var pump: CheckedContinuation<PumpStep, Never>?
+        /// Processes waiting for the queue to drain.
+        var drainWaiters: [@Sendable () -> Void] = []
+        /// The most bytes the queue held.
+        var peakQueued = 0
+        /// Temporary files of spilled multipart parts, removed when the exchange finishes.
+        var temporaryFiles: [String] = []
+        /// Called once when the client leaves a streamed response (see ``whenClientGone(_:)``).
+        var goneCallbacks: [@Sendable () -> Void] = []
     }
-    private let state = Mutex(ResponseState())
+    let state = Mutex(ResponseState())
 
-    public init(request: Request, parameters: [(String, String)], remoteAddress: String) {
+    public init(
+        request: Request, parameters: [(String, String)], remoteAddress: String, channel: (any Channel)? = nil,
+        readDeadline: ContinuousClock.Instant? = nil, streams: HTTPStreamRegistry? = nil
+    ) {
+        // HTTPTypes moves `Host` to the authority pseudo-field; handlers (`req:host()`, relays' origin
+        // checks) read it as a header. One array, sized once.
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count + 1)
+        if let authority = request.head.authority, !request.headers.contains(where: { $0.name.canonicalName == "host" }) {
+            headers.append(("Host", authority))
+        }
+        for field in request.headers { headers.append((field.name.rawName, field.value)) }
         self.request = RequestHead(
             method: request.method.rawValue, path: request.uri.path, rawQuery: request.uri.query ?? "",
-            headers: request.headers.map { ($0.name.rawName, $0.value) }, parameters: parameters, remoteAddress: remoteAddress)
+            headers: headers, parameters: parameters, remoteAddress: remoteAddress)
         self.body = Mutex(request.body)
-    }
-
-    // MARK: - Request body
-
-    /// Reads the whole body once (later reads fail: `Internal` "failed to read body"): `Invalid` "request body
-    /// too large" past `limit` bytes (by `Content-Length` or by what arrives), `Internal` on a read failure or
-    /// after `timeout`. `completion` runs on a task of the concurrency pool.
-    public func readBody(limit: Int, timeout: Duration, completion: @escaping @Sendable (Result<[UInt8], WippyError>) -> Void) {
-        guard let body = body.withLock({ body -> RequestBody? in
-            defer { body = nil }
-            return body
-        }) else {
-            return completion(.failure(.internal("failed to read body: body already read")))
-        }
-        if request.contentLength > limit { return completion(.failure(.invalid("request body too large"))) }
-        Task {
-            let result: Result<[UInt8], WippyError> = await withTaskGroup(of: Result<[UInt8], WippyError>?.self) { group in
-                group.addTask {
-                    do {
-                        var buffer = try await body.collect(upTo: limit)
-                        return .success(buffer.readBytes(length: buffer.readableBytes) ?? [])
-                    } catch let error as HTTPError where error.status == .contentTooLarge {
-                        return .failure(.invalid("request body too large"))
-                    } catch {
-                        return .failure(.internal("failed to read body: \(error)"))
-                    }
-                }
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    return Task.isCancelled ? nil : .failure(.internal("failed to read body: timed out"))
-                }
-                var outcome: Result<[UInt8], WippyError> = .failure(.internal("failed to read body"))
-                for await result in group {
-                    if let result {
-                        outcome = result
-                        break
-                    }
-                }
-                group.cancelAll()
-                return outcome
-            }
-            completion(result)
-        }
+        self.channel = channel
+        self.readDeadline = readDeadline
+        self.streams = streams
     }
 
     // MARK: - Response
 
     static let afterHeaders = WippyError.invalid("cannot set status after headers are sent")
+    static let writeFailed = WippyError.internal("write failed")
+
+    /// Hands the response to `continuation` once it is known: at the stream's start, or when the exchange
+    /// finished (at once if it already has).
+    public func reply(to continuation: CheckedContinuation<Response, Never>) {
+        let ready = state.withLock { state -> Response? in
+            if let streamed = state.streamed { return streamed }
+            if state.finished { return bufferedResponse(state) }
+            state.reply = continuation
+            return nil
+        }
+        if let ready { continuation.resume(returning: ready) }
+    }
+
+    /// The response, once known (see ``reply(to:)``).
+    public func response() async -> Response {
+        await withCheckedContinuation { reply(to: $0) }
+    }
 
     /// `set_status`: commits the status; a second call or one after a write is `Invalid`.
     public func setStatus(_ code: Int) -> WippyError? {
@@ -141,28 +160,108 @@ public final class HTTPExchange: Sendable {
         }
     }
 
-    /// `write` / `write_json`: appends body bytes and commits (status 200 unless set). `contentType` is set
-    /// only when nothing is committed yet and no content type was set.
-    public func write(_ bytes: [UInt8], contentType: String? = nil) -> WippyError? {
+    /// `set_transfer`: the first write (or `flush`) sends the head and streams the body.
+    public func requestStreaming() {
+        state.withLock { $0.streamRequested = true }
+    }
+
+    /// Before an SSE event: the first one sets the SSE headers and streams; once headers of another content
+    /// type went out (a body byte or a flush; a `set_status` alone still allows it): `Invalid`.
+    public func beginEvents() -> WippyError? {
         state.withLock { state -> WippyError? in
             if state.finished { return .internal("write failed: response already finished") }
+            let type = state.headers.last { $0.name.equalsIgnoringCase("Content-Type") }?.value
+            if state.streaming || !state.body.isEmpty {
+                return type?.hasPrefix("text/event-stream") == true ? nil : .invalid("cannot switch to SSE after headers are sent")
+            }
+            state.headers.removeAll { $0.name.equalsIgnoringCase("Content-Type") || $0.name.equalsIgnoringCase("Cache-Control") }
+            state.headers.append(("Content-Type", "text/event-stream"))
+            state.headers.append(("Cache-Control", "no-cache"))
+            state.streamRequested = true
+            return nil
+        }
+    }
+
+    /// Keeps temporary files until the exchange finishes; `false` when it already has.
+    func adoptTemporaryFiles(_ paths: [String]) -> Bool {
+        state.withLock { state in
+            guard !state.finished else { return false }
+            state.temporaryFiles += paths
+            return true
+        }
+    }
+
+    /// Replaces what the handler built with a plain-text reply and finishes (a relay refusing a request).
+    public func replace(status: Int, text: String) {
+        let replaced = state.withLock { state -> Bool in
+            guard !state.finished, !state.streaming else { return false }
+            let reply = state.reply
+            state = Self.plainError(status, text)
+            state.reply = reply
+            state.handled = true
+            return true
+        }
+        if replaced { finish(.returnedNothing) }
+    }
+
+    /// Drops what the handler built except its headers (without `header`), and sends an SSE head now: the
+    /// body streams from here (a relay's connection writes it and finishes the exchange).
+    public func becomeEventStream(removing header: String) {
+        state.withLock { state in
+            guard !state.finished, !state.streaming else { return }
+            state.headers.removeAll {
+                $0.name.equalsIgnoringCase(header) || $0.name.equalsIgnoringCase("Content-Type") || $0.name.equalsIgnoringCase("Cache-Control")
+                    || $0.name.equalsIgnoringCase("Content-Length")
+            }
+            state.headers += [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]
+            state.body = []
+            state.status = 200
+            state.handled = true
+        }
+        flush()
+    }
+
+    /// The value of response header `name` as set so far (case-insensitive), or `nil`.
+    public func responseHeader(_ name: String) -> String? {
+        state.withLock { state in state.headers.last { $0.name.equalsIgnoringCase(name) }?.value }
+    }
+
+    /// `write` / `write_json`: appends body bytes and commits (status 200 unless set). `contentType` is set
+    /// only when nothing is committed yet and no content type was set. While streaming the bytes are queued
+    /// for the client (see ``isQueueFull``); after the client left: `Internal` "write failed".
+    public func write(_ bytes: [UInt8], contentType: String? = nil) -> WippyError? {
+        var wake = Wakeups()
+        let error = state.withLock { state -> WippyError? in
+            if state.finished { return .internal("write failed: response already finished") }
+            if state.clientGone { return Self.writeFailed }
             if let contentType, !state.committed, !state.headers.contains(where: { $0.name.equalsIgnoringCase("Content-Type") }) {
                 state.headers.append(("Content-Type", contentType))
             }
             state.committed = true
             state.handled = true
+            if state.streaming {
+                enqueue(bytes, &state, &wake)
+                return nil
+            }
             state.body.append(contentsOf: bytes)
+            if state.streamRequested { startStream(&state, &wake) }
             return nil
         }
+        wake.run()
+        return error
     }
 
-    /// `flush`: commits the headers (the body goes out when the handler returns).
+    /// `flush`: commits the headers and sends them with what was written so far; the rest of the body
+    /// streams.
     public func flush() {
+        var wake = Wakeups()
         state.withLock { state in
             guard !state.finished else { return }
             state.committed = true
             state.handled = true
+            if !state.streaming { startStream(&state, &wake) }
         }
+        wake.run()
     }
 
     /// What the handler ended with, for the reply rules of lua-api-io §1.3.
@@ -176,25 +275,48 @@ public final class HTTPExchange: Sendable {
     }
 
     /// Ends the exchange: a handler that did not touch the response gets its fallback (500 with the error
-    /// text, the returned value as JSON, or 500 "no response sent"). Later response calls fail.
+    /// text, the returned value as JSON, or 500 "no response sent"); a streamed body ends once its queue is
+    /// sent. Later response calls fail.
     public func finish(_ outcome: Outcome) {
+        var wake = Wakeups()
+        var files: [String] = []
+        defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
         state.withLock { state in
             guard !state.finished else { return }
             state.finished = true
-            guard !state.handled else { return }
-            switch outcome {
-            case .failed(let message):
-                state = Self.plainError(500, message)
-            case .returned(let json):
-                state.status = 200
-                state.headers.removeAll { $0.name.equalsIgnoringCase("Content-Type") }
-                state.headers.append(("Content-Type", "application/json"))
-                state.body = json
-            case .returnedNothing:
-                state = Self.plainError(500, "no response sent")
+            files = state.temporaryFiles
+            state.temporaryFiles = []
+            if state.streaming {
+                if state.body.isEmpty, let pump = state.pump {
+                    state.pump = nil
+                    wake.pump = (pump, .end)
+                }
+                wake.waiters = state.drainWaiters
+                state.drainWaiters = []
+                return
             }
-            state.finished = true
+            if !state.handled {
+                let reply = state.reply
+                switch outcome {
+                case .failed(let message):
+                    state = Self.plainError(500, message)
+                case .returned(let json):
+                    state.status = 200
+                    state.headers.removeAll { $0.name.equalsIgnoringCase("Content-Type") }
+                    state.headers.append(("Content-Type", "application/json"))
+                    state.body = json
+                case .returnedNothing:
+                    state = Self.plainError(500, "no response sent")
+                }
+                state.reply = reply
+                state.finished = true
+            }
+            if let reply = state.reply {
+                state.reply = nil
+                wake.reply = (reply, bufferedResponse(state))
+            }
         }
+        wake.run()
     }
 
     private static func plainError(_ status: Int, _ message: String) -> ResponseState {
@@ -204,25 +326,24 @@ public final class HTTPExchange: Sendable {
         return state
     }
 
-    /// The response to send (a `HEAD` request gets the headers and length without the body).
-    public func response(forHead head: Bool) -> Response {
-        let state = state.withLock { $0 }
+    /// The status and headers to send (a body without a content type is `text/plain`).
+    func head(_ state: ResponseState) -> (HTTPResponse.Status, HTTPFields) {
         var fields = HTTPFields()
         for (name, value) in state.headers {
             if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
         }
-        if !state.body.isEmpty && fields[.contentType] == nil { fields[.contentType] = "text/plain; charset=utf-8" }
-        let status = HTTPResponse.Status(code: state.status ?? 200)
-        if head {
+        if (state.streaming || !state.body.isEmpty) && fields[.contentType] == nil { fields[.contentType] = "text/plain; charset=utf-8" }
+        return (HTTPResponse.Status(code: state.status ?? 200), fields)
+    }
+
+    /// The whole buffered response (a `HEAD` request gets the headers and length without the body).
+    func bufferedResponse(_ state: ResponseState) -> Response {
+        var (status, fields) = head(state)
+        if request.method == "HEAD" {
             fields[.contentLength] = String(state.body.count)
             return Response(status: status, headers: fields)
         }
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: state.body)))
-    }
-
-    /// A response header the handler set (case-insensitive), or `nil`.
-    public func responseHeader(_ name: String) -> String? {
-        state.withLock { state in state.headers.last { $0.name.equalsIgnoringCase(name) }?.value }
     }
 
     /// Whether the handler ran to a reply the fallback did not replace (for tests and logs).

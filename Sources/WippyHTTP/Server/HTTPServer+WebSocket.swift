@@ -40,8 +40,11 @@ extension HTTPServer {
         {
             let exchange = HTTPExchange(request: request, parameters: parameters, remoteAddress: remoteAddress)
             return await relay.upgrade(exchange, options: options) { [handler] in
-                await handler(target, exchange)
-                exchange.finish(.returnedNothing)
+                // The endpoint runs to its end (a relay endpoint sets `X-WS-Relay` and returns; it does not stream).
+                _ = await withCheckedContinuation { continuation in
+                    exchange.reply(to: continuation)
+                    handler(target, exchange)
+                }
             }
         }
         let context = HTTPRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))

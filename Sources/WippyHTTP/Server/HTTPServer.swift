@@ -13,37 +13,48 @@ public struct HTTPEndpointTarget: Sendable, Hashable {
     public let function: String
     /// The router's `websocket_relay` middleware, when it lists one.
     public let webSocketRelay: WebSocketRelayOptions?
+    /// The router's `sse_relay` options when its `post_middleware` lists it (see ``SSERelay``).
+    public let sseRelay: SSERelay.Options?
 
-    public init(endpoint: String, router: String, function: String, webSocketRelay: WebSocketRelayOptions? = nil) {
+    public init(
+        endpoint: String, router: String, function: String, webSocketRelay: WebSocketRelayOptions? = nil,
+        sseRelay: SSERelay.Options? = nil
+    ) {
         self.endpoint = endpoint
         self.router = router
         self.function = function
         self.webSocketRelay = webSocketRelay
+        self.sseRelay = sseRelay
     }
 }
 
 /// One `http.service`: a Hummingbird 2 HTTP/1.1 server whose route table can be swapped while it runs (the
 /// next request sees the new table; requests in flight finish on the route they matched).
 ///
-/// An endpoint request is handed to ``Handler`` with its ``HTTPExchange``; the handler returns when the
-/// endpoint's invocation ended (having called ``HTTPExchange/finish(_:)``), without holding a thread while
-/// it runs. No route: 404; a route under other methods: 405 with `Allow`; an automatic `OPTIONS`: 204.
+/// An endpoint request is handed to ``Handler`` with its ``HTTPExchange``: the handler starts the
+/// endpoint's invocation and returns at once; the invocation ends with ``HTTPExchange/finish(_:)``. The
+/// responder awaits the response (no thread held): the buffered one when the invocation ended, or a
+/// streamed one as soon as the handler flushed (``HTTPExchange+Stream.swift``). No route: 404; a route under other methods: 405 with `Allow`; an automatic `OPTIONS`: 204.
 public final class HTTPServer: Sendable {
     public typealias Table = RouteTable<HTTPEndpointTarget>
-    public typealias Handler = @Sendable (HTTPEndpointTarget, HTTPExchange) async -> Void
+    /// Starts the endpoint for an exchange; must lead to ``HTTPExchange/finish(_:)`` exactly once.
+    public typealias Handler = @Sendable (HTTPEndpointTarget, HTTPExchange) -> Void
 
     public struct Configuration: Sendable, Equatable {
         public var host: String
         public var port: Int
         /// Keep-alive idle timeout (`timeouts.idle`); `nil`: none.
         public var idleTimeout: Duration?
+        /// Whole-request read deadline from the request's arrival (`timeouts.read`); `nil`: none.
+        public var readTimeout: Duration?
         /// TLS manual mode; `nil`: plain HTTP.
         public var tls: HTTPServerTLS?
 
-        public init(host: String, port: Int, idleTimeout: Duration? = nil, tls: HTTPServerTLS? = nil) {
+        public init(host: String, port: Int, idleTimeout: Duration? = nil, readTimeout: Duration? = nil, tls: HTTPServerTLS? = nil) {
             self.host = host
             self.port = port
             self.idleTimeout = idleTimeout
+            self.readTimeout = readTimeout
             self.tls = tls
         }
     }
@@ -56,6 +67,8 @@ public final class HTTPServer: Sendable {
     public let board: HTTPRouteBoard
     /// Relays WebSocket handshakes on routes with `websocket_relay`; `nil`: a plain HTTP/1.1 server.
     let webSocketRelay: WebSocketRelay?
+    /// The responses streaming now (ended by ``stop()``).
+    public let streams = HTTPStreamRegistry()
     private let group = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
 
     public init(
@@ -89,12 +102,14 @@ public final class HTTPServer: Sendable {
         try await services.run()
     }
 
-    /// Graceful stop: stops accepting, lets requests in flight finish, closes idle connections.
+    /// Graceful stop: stops accepting, lets requests in flight finish, closes idle connections. Streaming
+    /// responses end at once (they have no end of their own).
     public func stop() async {
         let services = group.withLock { state -> ServiceGroup? in
             state.stopRequested = true
             return state.group
         }
+        streams.endAll()
         await services?.triggerGracefulShutdown()
     }
 
@@ -116,11 +131,16 @@ public final class HTTPServer: Sendable {
                 case .automaticOptions:
                     return Response(status: .noContent)
                 case .target(let target):
-                    let exchange = HTTPExchange(request: request, parameters: parameters, remoteAddress: context.remoteAddress)
-                    await server.handler(target, exchange)
-                    exchange.finish(.returnedNothing)
+                    let deadline = server.configuration.readTimeout.map { ContinuousClock.now + $0 }
+                    let exchange = HTTPExchange(
+                        request: request, parameters: parameters, remoteAddress: context.remoteAddress, channel: context.channel,
+                        readDeadline: deadline, streams: server.streams)
+                    let response = await withCheckedContinuation { continuation in
+                        exchange.reply(to: continuation)
+                        server.handler(target, exchange)
+                    }
                     if target.webSocketRelay != nil, let reply = WebSocketRelay.plainReply(exchange) { return reply }
-                    return exchange.response(forHead: method == "HEAD")
+                    return response
                 }
             }
         }
@@ -151,9 +171,12 @@ public struct HTTPRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// `ip:port` of the peer.
     public let remoteAddress: String
+    /// The connection (a streamed response watches it to notice a client that left).
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
         remoteAddress = Self.describe(source.channel.remoteAddress)
     }
 

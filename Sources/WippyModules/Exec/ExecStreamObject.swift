@@ -38,14 +38,8 @@ enum ExecStreamObject {
         let lua = Lua(state!)
         let parsed = handle(lua, "read")
         guard case .success(let handle) = parsed else { return parsed.status }
-        var size: Int64 = 32 * 1024
-        if !lua.isNil(at: 2) {
-            switch lua.integerArgument(2) {
-            case .success(let value): size = value <= 0 ? 32 * 1024 : value
-            case .failure(let early): return early.status
-            }
-        }
-        let max = Int(min(size, 1 << 26))
+        let size = StreamReadSize.argument(lua, at: 2)
+        guard case .success(let max) = size else { return size.status }
         func push(_ chunk: ChildOutput.Chunk?, on thread: Lua) -> Int32 {
             switch chunk {
             case .data(let bytes)?: thread.push(bytes: bytes)

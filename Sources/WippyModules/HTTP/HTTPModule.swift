@@ -21,6 +21,12 @@ public struct HTTPModule: LuaModule {
         state.registerType(
             ModuleTags.httpResponse, name: "http.Response", methods: HTTPResponseNatives.methods,
             metamethods: [("__gc", HTTPResponseNatives.collect)])
+        state.registerType(
+            ModuleTags.httpRequestStream, name: "stream.Stream", methods: HTTPRequestStreamObject.methods,
+            metamethods: [("__gc", HTTPRequestStreamObject.collect)])
+        state.registerType(
+            ModuleTags.httpMultipartFile, name: "http.MultipartFile", methods: HTTPMultipartNatives.fileMethods,
+            metamethods: [("__gc", HTTPMultipartNatives.collect)])
         lua.newTable(arrayCapacity: 0, fieldCapacity: 7)
         let module = lua.top
         lua.setFunctions([("request", HTTPRequestNatives.request), ("response", HTTPResponseNatives.response)], in: module)

@@ -24,7 +24,8 @@ enum HTTPRequestNatives {
         ("method", method), ("path", path), ("query", query), ("query_params", queryParams), ("header", header),
         ("headers", headers), ("content_type", contentType), ("content_length", contentLength), ("host", host),
         ("remote_addr", remoteAddr), ("body", body), ("body_json", bodyJSON), ("has_body", hasBody),
-        ("is_content_type", isContentType), ("accepts", accepts), ("param", param), ("params", params),
+        ("is_content_type", isContentType), ("accepts", accepts), ("param", param), ("params", params), ("stream", stream),
+        ("parse_multipart", HTTPMultipartNatives.parse),
     ]
 
     static let defaultMaxBody = 125_829_120
@@ -259,6 +260,21 @@ enum HTTPRequestNatives {
             withExtendedLifetime(host) { cell.worker.complete(cell, token: token, .custom(outcome)) }
         }
         return lua.yieldToScheduler()
+    }
+
+    /// `req:stream()`: the body as a Stream (`Stream, nil`), or `nil, err` (`Internal`) once the body was
+    /// taken by another read.
+    static let stream: LuaNativeFunction = { state in
+        let lua = Lua(state!)
+        return with(lua) { handle, _ in
+            let worker = LuaWorkerState.of(lua)
+            guard let stream = handle.exchange.bodyStream(limit: handle.maxBody, timeout: handle.timeout) else {
+                return worker.fail(.internal("failed to read body: body already read"), on: lua)
+            }
+            RetainedObject.push(stream, tag: ModuleTags.httpRequestStream, userValues: 0, state: worker, on: lua)
+            lua.pushNil()
+            return 2
+        }
     }
 
     static let collect: LuaNativeFunction = { state in

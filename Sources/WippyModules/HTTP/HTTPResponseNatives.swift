@@ -5,6 +5,11 @@ import WippyLua
 import WippyRuntime
 
 /// `http.response()` and the Response methods (lua-api-io §2.3): each returns `nil` on success or an error.
+///
+/// Once the response streams (`flush`, `write_event`, a write after `set_transfer`), a write whose bytes
+/// leave more than ``WippyHTTP/HTTPExchange/queueLimit`` queued for a slow client suspends the calling
+/// process until the connection took the queue (the write itself succeeded); a write after the client left
+/// returns `Internal` "write failed".
 enum HTTPResponseNatives {
     static let methods: [(String, LuaNativeFunction)] = [
         ("set_status", setStatus), ("set_header", setHeader), ("set_content_type", setContentType), ("write", write),
@@ -62,14 +67,39 @@ enum HTTPResponseNatives {
         guard lua.type(at: 2) == .string || lua.type(at: 2) == .number, let bytes = lua.bytes(at: 2) else {
             return lua.typeError(2, expected: "string")
         }
-        return with(lua) { exchange, _ in exchange.write(bytes) }
+        return writing(lua) { exchange, _ in exchange.write(bytes) }
+    }
+
+    /// `with` for the writes: after a successful write that filled the stream's queue, the process waits
+    /// (suspended, no thread held) until the connection took the queue or the client left.
+    static func writing(_ lua: Lua, _ body: (HTTPExchange, LuaWorkerState) -> WippyError?) -> Int32 {
+        let status = with(lua, body)
+        guard lua.isNil(at: -1), let exchange = RetainedObject.object(at: 1, tag: ModuleTags.httpResponse, in: lua, as: HTTPExchange.self),
+            exchange.isQueueFull, lua.isYieldable, let task = LuaTask.current(lua)
+        else { return status }
+        let process = task.process
+        let cell = process.cell
+        let host = cell.worker.host
+        let token = process.suspend(task) { thread, _ in
+            thread.pushNil()
+            return 1
+        }
+        let waiting = exchange.waitForDrain {
+            withExtendedLifetime(host) { cell.worker.complete(cell, token: token, .custom(true)) }
+        }
+        guard waiting else {
+            process.cancelSuspension(task, token: token)
+            return status
+        }
+        lua.pop()
+        return lua.yieldToScheduler()
     }
 
     /// `write_json(value)`: JSON by the `json` module's rules; `application/json` unless committed.
     static let writeJSON: LuaNativeFunction = { state in
         let lua = Lua(state!)
         lua.top = max(lua.top, 2)
-        return with(lua) { exchange, worker in
+        return writing(lua) { exchange, worker in
             do throws(WippyError) {
                 var reader = JSONValueReader(lua: lua, state: worker)
                 let bytes = try JSONCodec.encode(try reader.read(at: 2))
@@ -90,8 +120,8 @@ enum HTTPResponseNatives {
         }
     }
 
-    /// `set_transfer("chunked" | "sse")`: the headers of that mode (the body is still sent when the handler
-    /// returns); another mode raises.
+    /// `set_transfer("chunked" | "sse")`: the headers of that mode; the first write sends the head and the
+    /// body streams (chunked: no `Content-Length`). Another mode raises.
     static let setTransfer: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard let mode = lua.string(at: 2) else { return lua.typeError(2, expected: "string") }
@@ -105,11 +135,13 @@ enum HTTPResponseNatives {
             for (name, value) in headers {
                 if let error = exchange.setHeader(name, value, handles: false) { return error }
             }
+            exchange.requestStreaming()
             return nil
         }
     }
 
-    /// `write_event{name=, data=}`: `event: <name>\ndata: <json>\n\n`.
+    /// `write_event{name=, data=}`: `event: <name>\ndata: <json>\n\n`, flushed at once. The first one
+    /// switches the response to SSE; after headers of another kind were sent: `Invalid`.
     static let writeEvent: LuaNativeFunction = { state in
         let lua = Lua(state!)
         guard lua.type(at: 2) == .table else { return lua.typeError(2, expected: "table") }
@@ -119,12 +151,14 @@ enum HTTPResponseNatives {
         lua.pop()
         guard lua.rawGet(2, key: "data") != .nil else { return lua.argumentError(2, "event data required") }
         let dataIndex = lua.top
-        return with(lua) { exchange, worker in
+        return writing(lua) { exchange, worker in
             do throws(WippyError) {
                 var reader = JSONValueReader(lua: lua, state: worker)
                 let data = try JSONCodec.encode(try reader.read(at: dataIndex))
-                _ = exchange.setHeader("Content-Type", "text/event-stream", handles: false)
-                return exchange.write(Array("event: \(name)\ndata: ".utf8) + data + Array("\n\n".utf8))
+                if let error = exchange.beginEvents() { return error }
+                if let error = exchange.write(SSEFrame.event(name: name, data: data)) { return error }
+                exchange.flush()
+                return nil
             } catch {
                 var failure = error
                 failure.kind = .invalid

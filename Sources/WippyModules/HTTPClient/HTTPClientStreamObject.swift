@@ -29,14 +29,8 @@ enum HTTPClientStreamObject {
         let lua = Lua(state!)
         let parsed = stream(lua, "read")
         guard case .success(let stream) = parsed else { return parsed.status }
-        var size: Int64 = 32 * 1024
-        if !lua.isNil(at: 2) {
-            switch lua.integerArgument(2) {
-            case .success(let value): size = value <= 0 ? 32 * 1024 : value
-            case .failure(let early): return early.status
-            }
-        }
-        let max = Int(min(size, 1 << 26))
+        let size = StreamReadSize.argument(lua, at: 2)
+        guard case .success(let max) = size else { return size.status }
         return SQLCall.run(lua, needsProcess: "stream: read needs a running process") { completion in
             stream.read(max: max, completion: completion)
         } push: { thread, chunk in
