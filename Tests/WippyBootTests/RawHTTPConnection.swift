@@ -27,9 +27,23 @@ final class RawHTTPConnection: Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else {
-            Glibc.close(fd)
-            throw POSIXError(.ECONNREFUSED)
+        if connected != 0 {
+            var code = errno
+            // A signal (another test's child exiting) can interrupt the call: the connection goes on, and is
+            // waited for; any other error is thrown as it is.
+            if code == EINTR || code == EINPROGRESS {
+                var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                var ready: Int32
+                repeat { ready = poll(&poller, 1, 10_000) } while ready < 0 && errno == EINTR
+                var error: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+                code = ready == 1 ? error : ETIMEDOUT
+            }
+            guard code == 0 else {
+                Glibc.close(fd)
+                throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+            }
         }
     }
 

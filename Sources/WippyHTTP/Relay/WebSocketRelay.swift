@@ -37,7 +37,7 @@ public final class WebSocketRelay: Sendable {
         }
         await runEndpoint()
         guard let text = exchange.responseHeader(WebSocketRelayHeader.name) else {
-            return .reply(exchange.response(forHead: false))
+            return .reply(await exchange.response())
         }
         let header: WebSocketRelayHeader
         do throws(WippyError) {

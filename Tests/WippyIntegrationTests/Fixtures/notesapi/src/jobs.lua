@@ -28,7 +28,7 @@ local function work(job, steps)
     local time = require("time")
     local progress = assert(store.get("app:progress"))
     for done = 1, steps do
-        time.sleep("30ms")
+        time.sleep("100ms")
         assert(progress:set(job, {state = done == steps and "done" or "running", done = done, steps = steps}))
     end
     return 0
