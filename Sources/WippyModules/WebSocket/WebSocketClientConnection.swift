@@ -143,6 +143,9 @@ final class WebSocketClientConnection: @unchecked Sendable {
         if ended {
             process.closeChannel(channel)
             process.cancelCleanup(cleanup)
+            // The channel anchors Lua values: it must be released here, on its worker, never by the network
+            // side's last reference to this connection (on another thread, maybe after the state closed).
+            self.channel = nil
         } else {
             arm()
         }
@@ -168,8 +171,10 @@ final class WebSocketClientConnection: @unchecked Sendable {
         fire()
     }
 
-    /// The process ended: drop the connection.
+    /// The process ended (on its worker): drop the connection, and the channel with its anchored values.
     func abort() {
+        channel = nil
+        process = nil
         shared.withLock { $0.task }?.cancel()
     }
 
