@@ -47,6 +47,10 @@ public final class Application: Sendable {
     let storeKind: StoreKind
     let queueKind: QueueKind
     let httpKind: HTTPKind
+    /// The runtime configuration file (`.wippy.yaml`) as far as it is read.
+    public let configFile: RuntimeConfigFile
+    /// The metrics collector (`prometheus.enabled`), or `nil` when metrics are off.
+    public let metrics: MetricsCollector?
     /// The control socket of a running `wippy run` (``serveControl()``).
     let control = Mutex<ControlServer?>(nil)
     /// The exit code Lua asked for with `system.exit` (once it did), and what to call then (the run's
@@ -67,6 +71,8 @@ public final class Application: Sendable {
             throw WippyError(error.description, kind: .invalid, retryable: false)
         }
         for note in project.notes { logger.info("\(note)") }
+        configFile = try RuntimeConfigFile.load(projectRoot: options.projectRoot)
+        metrics = configFile.prometheusEnabled ? MetricsCollector() : nil
         node = Node(name: options.nodeName)
         bus = EventBus()
         registry = Registry(history: try options.makeHistory(), bus: bus)
@@ -86,8 +92,9 @@ public final class Application: Sendable {
         storeKind = StoreKind(
             resources: runtime.resources, supervisor: supervisor, databases: databases, environment: environment.lookup.afterExpansion)
         queueKind = QueueKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion)
-        httpKind = HTTPKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion)
+        httpKind = HTTPKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion, metrics: metrics)
         runtime.resources.install(EnvRegistry.tableID, environment)
+        if let metrics { runtime.resources.install(MetricsCollector.tableID, metrics) }
         let envKind = EnvKind(registry: environment, projectRoot: options.projectRoot)
         registry.set(expander: envKind)
         // Commit order matters: env and code first, then databases, then hosts, then the services that use them.

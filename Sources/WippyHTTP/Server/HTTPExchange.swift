@@ -46,6 +46,8 @@ public final class HTTPExchange: Sendable {
     }
 
     public let request: RequestHead
+    /// The actor and scope middleware (`token_auth`) put on the request, if any.
+    public let security: HTTPSecurityIdentity?
     private let body: Mutex<RequestBody?>
 
     private struct ResponseState {
@@ -60,7 +62,8 @@ public final class HTTPExchange: Sendable {
     }
     private let state = Mutex(ResponseState())
 
-    public init(request: Request, parameters: [(String, String)], remoteAddress: String) {
+    public init(request: Request, parameters: [(String, String)], remoteAddress: String, security: HTTPSecurityIdentity? = nil) {
+        self.security = security
         self.request = RequestHead(
             method: request.method.rawValue, path: request.uri.path, rawQuery: request.uri.query ?? "",
             headers: request.headers.map { ($0.name.rawName, $0.value) }, parameters: parameters, remoteAddress: remoteAddress)

@@ -1,0 +1,204 @@
+import Foundation
+import ServiceLifecycle
+import Logging
+import Synchronization
+import Testing
+import WippyBoot
+import WippyCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A small app over real loopback HTTP: an SPA from an `fs.directory`, a router with `cors`, `compress`,
+/// `ratelimit` and `metrics`, and the Prometheus endpoint of `.wippy.yaml` counting its requests.
+@Suite struct HTTPMiddlewareAppTests {
+    static let index = """
+        version: "1.0"
+        namespace: app
+        entries:
+          - name: processes
+            kind: process.host
+            lifecycle: {auto_start: true}
+          - name: gateway
+            kind: http.service
+            addr: "127.0.0.1:0"
+            lifecycle: {auto_start: true}
+          - name: public
+            kind: fs.directory
+            directory: ./public
+          - name: site
+            kind: http.static
+            meta: {server: gateway}
+            path: /
+            fs: public
+            static_options: {spa: true, index: index.html, cache: no-cache}
+          - name: api
+            kind: http.router
+            meta: {server: gateway}
+            prefix: /api
+            middleware: [cors, metrics, compress, ratelimit]
+            options:
+              cors.allow.origins: "https://*.example.com"
+              ratelimit.requests: 1
+              ratelimit.window: 1h
+              ratelimit.burst: 3
+              ratelimit.key: "header:X-Client"
+              compress.min.length: 100
+              an.unknown.option: ignored
+          - name: big
+            kind: function.lua
+            method: handler
+            source: |
+              return { handler = function() return {text = string.rep("wippy ", 100)} end }
+          - name: big_endpoint
+            kind: http.endpoint
+            meta: {router: api}
+            method: GET
+            path: /big
+            func: big
+          - name: count
+            kind: function.lua
+            method: handler
+            modules: [metrics]
+            source: |
+              local metrics = require("metrics")
+              return { handler = function()
+                local ok, err = metrics.counter_inc("orders_total", {kind = "web", n = 5})
+                if not ok then return nil, err end
+                return {ok = ok}
+              end }
+          - name: count_endpoint
+            kind: http.endpoint
+            meta: {router: api}
+            method: GET
+            path: /count
+            func: count
+        """
+
+    static func request(
+        _ port: Int, _ path: String, method: String = "GET", headers: [String: String] = [:]
+    ) async throws -> (Int, [String: String], Data) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields["\(name)".lowercased()] = "\(value)" }
+        return (http.statusCode, fields, data)
+    }
+
+    @Test func staticCorsRateLimitGzipAndMetrics() async throws {
+        let test = try TestApplication(index: Self.index, history: .memory) { project in
+            try project.write("public/index.html", "<h1>app</h1>")
+            try project.write("public/assets/app.js", "console.log('wippy')")
+            try project.write(".wippy.yaml", "version: \"1.0\"\nprometheus:\n  enabled: true\n  address: \"127.0.0.1:0\"\n")
+        }
+        let line = try #require(await test.log.wait(for: "http server app:gateway listening on"))
+        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+        let metricsPort = Mutex<Int?>(nil)
+        let ready = AsyncStream<Int>.makeStream()
+        let endpoint = try #require(try test.app.metricsEndpoint { port in
+            metricsPort.withLock { $0 = port }
+            ready.continuation.yield(port)
+        })
+        let group = ServiceGroup(configuration: .init(services: [endpoint], logger: Logger(label: "metrics") { _ in SwiftLogNoOpLogHandler() }))
+        let serving = Task { try await group.run() }
+        defer { Task { await group.triggerGracefulShutdown() } }
+
+        // SPA: a real asset with its type, a deep link gets the index, a range.
+        let (assetStatus, assetHeaders, asset) = try await Self.request(port, "/assets/app.js")
+        #expect(assetStatus == 200)
+        #expect(assetHeaders["content-type"] == "text/javascript; charset=utf-8")
+        #expect(assetHeaders["cache-control"] == "no-cache")
+        #expect(String(decoding: asset, as: UTF8.self) == "console.log('wippy')")
+        let (deepStatus, deepHeaders, deep) = try await Self.request(port, "/users/7/settings")
+        #expect(deepStatus == 200)
+        #expect(deepHeaders["content-type"] == "text/html; charset=utf-8")
+        #expect(String(decoding: deep, as: UTF8.self) == "<h1>app</h1>")
+        let (rangeStatus, rangeHeaders, range) = try await Self.request(port, "/assets/app.js", headers: ["Range": "bytes=8-10"])
+        #expect(rangeStatus == 206)
+        #expect(rangeHeaders["content-range"] == "bytes 8-10/20")
+        #expect(String(decoding: range, as: UTF8.self) == "log")
+        // The API route beats the static catch-all.
+        let origin = "https://shop.example.com"
+        let (preflight, preflightHeaders, _) = try await Self.request(
+            port, "/api/big", method: "OPTIONS", headers: ["Origin": origin, "Access-Control-Request-Method": "GET", "X-Client": "cors"])
+        #expect(preflight == 204)
+        #expect(preflightHeaders["access-control-allow-origin"] == origin)
+        #expect(preflightHeaders["access-control-allow-methods"]?.contains("GET") == true)
+
+        let (bigStatus, bigHeaders, big) = try await Self.request(
+            port, "/api/big", headers: ["Origin": origin, "Accept-Encoding": "gzip", "X-Client": "gzip"])
+        #expect(bigStatus == 200)
+        #expect(bigHeaders["access-control-allow-origin"] == origin)
+        #expect(bigHeaders["content-encoding"] == "gzip")
+        // Decoded by the client, or still gzip bytes (magic 1f 8b) when it does not decode.
+        #expect(String(decoding: big, as: UTF8.self).contains("wippy wippy") || big.starts(with: [0x1F, 0x8B]))
+
+        // The burst of 3 for one client, then 429 with the limit's headers; another client still passes.
+        for _ in 0..<3 { #expect(try await Self.request(port, "/api/big", headers: ["X-Client": "greedy"]).0 == 200) }
+        let (limited, limitedHeaders, _) = try await Self.request(port, "/api/big", headers: ["X-Client": "greedy"])
+        #expect(limited == 429)
+        #expect(limitedHeaders["x-ratelimit-limit"] == "1")
+        #expect(limitedHeaders["x-ratelimit-window"] == "1h0m0s")
+        #expect(try await Self.request(port, "/api/big", headers: ["X-Client": "patient"]).0 == 200)
+
+        // The `metrics` module records into the same collector (the numeric label is dropped).
+        let (countStatus, _, count) = try await Self.request(port, "/api/count", headers: ["X-Client": "counter"])
+        #expect(countStatus == 200)
+        #expect(String(decoding: count, as: UTF8.self) == #"{"ok":true}"#)
+
+        // The middleware fed the collector the Prometheus endpoint serves.
+        var iterator = ready.stream.makeAsyncIterator()
+        var known = metricsPort.withLock { $0 }
+        if known == nil { known = await iterator.next() }
+        let scrapePort = try #require(known)
+        let (metricsStatus, _, metrics) = try await Self.request(scrapePort, "/metrics")
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(metricsStatus == 200)
+        #expect(text.contains(#"wippy_http_requests_total{method="GET",path="/api/big",status="429"} 1"#), "\(text)")
+        #expect(text.contains(#"wippy_http_requests_total{method="GET",path="/api/big",status="200"}"#))
+        #expect(text.contains("wippy_http_request_duration_seconds_bucket"))
+        #expect(text.contains("wippy_http_requests_in_flight"))
+        #expect(text.contains(#"orders_total{kind="web"} 1.0"#))
+        // The router edited through the registry: its routes carry the new chain on the next request.
+        var router = try #require(test.app.registry.entry(EntryID(parsing: "app:api")))
+        router.data = .map([("prefix", "/api"), ("middleware", .array(["cors"]))])
+        try test.app.registry.apply([.update(router)])
+        #expect(try await Self.request(port, "/api/big", headers: ["X-Client": "greedy"]).0 == 200)
+        serving.cancel()
+    }
+
+    /// Without `prometheus.enabled` there is no collector: the module says so, the middleware is left out.
+    @Test func metricsOffWithoutTheConfigFile() async throws {
+        let test = try TestApplication(index: Self.index, history: .memory) { project in
+            try project.write("public/index.html", "<h1>app</h1>")
+        }
+        let line = try #require(await test.log.wait(for: "http server app:gateway listening on"))
+        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+        #expect(try test.app.metricsEndpoint() == nil)
+        let (status, _, body) = try await Self.request(port, "/api/count", headers: ["X-Client": "off"])
+        #expect(status == 500)
+        #expect(String(decoding: body, as: UTF8.self).contains("metrics collector not available"))
+    }
+
+    @Test func unknownMiddlewareNamesTheRouter() throws {
+        let bad = Self.index.replacingOccurrences(of: "[cors, metrics, compress, ratelimit]", with: "[cors, turbo]")
+        #expect {
+            _ = try TestApplication(index: bad, history: .memory)
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("app:api") && message.contains("turbo")
+        }
+        let badStatic = Self.index.replacingOccurrences(of: "fs: public", with: "fs: big")
+        #expect {
+            _ = try TestApplication(index: badStatic, history: .memory)
+        } throws: { error in "\(error)".contains("app:site") && "\(error)".contains("fs.directory") }
+        let badOption = Self.index.replacingOccurrences(of: "ratelimit.burst: 3", with: "ratelimit.burst: lots")
+        #expect {
+            _ = try TestApplication(index: badOption, history: .memory)
+        } throws: { error in "\(error)".contains("app:api") && "\(error)".contains("ratelimit.burst") }
+    }
+}
