@@ -36,8 +36,9 @@ import FoundationNetworking
             kind: http.router
             meta: {server: gateway}
             prefix: /api
-            middleware: [cors, metrics, compress, ratelimit]
+            middleware: [cors, metrics, compress, ratelimit, sendfile]
             options:
+              sendfile.fs: public
               cors.allow.origins: "https://*.example.com"
               ratelimit.requests: 1
               ratelimit.window: 1h
@@ -67,6 +68,39 @@ import FoundationNetworking
                 if not ok then return nil, err end
                 return {ok = ok}
               end }
+          - name: download
+            kind: function.lua
+            method: handler
+            modules: [http]
+            source: |
+              local http = require("http")
+              return { handler = function()
+                local res = http.response()
+                res:set_header("X-Sendfile", "/assets/app.js")
+                res:set_header("X-File-Name", "app.js")
+                res:set_header("X-Extra", "kept")
+              end }
+          - name: download_endpoint
+            kind: http.endpoint
+            meta: {router: api}
+            method: GET
+            path: /download
+            func: download
+          - name: escape
+            kind: function.lua
+            method: handler
+            modules: [http]
+            source: |
+              local http = require("http")
+              return { handler = function()
+                http.response():set_header("X-Sendfile", "../secret.txt")
+              end }
+          - name: escape_endpoint
+            kind: http.endpoint
+            meta: {router: api}
+            method: GET
+            path: /escape
+            func: escape
           - name: count_endpoint
             kind: http.endpoint
             meta: {router: api}
@@ -93,6 +127,7 @@ import FoundationNetworking
         let test = try TestApplication(index: Self.index, history: .memory) { project in
             try project.write("public/index.html", "<h1>app</h1>")
             try project.write("public/assets/app.js", "console.log('wippy')")
+            try project.write("secret.txt", "SECRET")
             try project.write(".wippy.yaml", "version: \"1.0\"\nprometheus:\n  enabled: true\n  address: \"127.0.0.1:0\"\n")
         }
         let line = try #require(await test.log.wait(for: "http server app:gateway listening on"))
@@ -145,6 +180,19 @@ import FoundationNetworking
         #expect(limitedHeaders["x-ratelimit-window"] == "1h0m0s")
         #expect(try await Self.request(port, "/api/big", headers: ["X-Client": "patient"]).0 == 200)
 
+        // sendfile: the handler names a file of the directory; ranges work; a path out of it is a 404.
+        let (fileStatus, fileHeaders, file) = try await Self.request(port, "/api/download", headers: ["X-Client": "files"])
+        #expect(fileStatus == 200)
+        #expect(String(decoding: file, as: UTF8.self) == "console.log('wippy')")
+        #expect(fileHeaders["content-disposition"] == #"attachment; filename="app.js""#)
+        #expect(fileHeaders["x-extra"] == "kept")
+        #expect(fileHeaders["x-sendfile"] == nil)
+        let (partStatus, _, part) = try await Self.request(port, "/api/download", headers: ["X-Client": "files2", "Range": "bytes=0-6"])
+        #expect(partStatus == 206 && String(decoding: part, as: UTF8.self) == "console")
+        let (escapeStatus, _, escape) = try await Self.request(port, "/api/escape", headers: ["X-Client": "files3"])
+        #expect(escapeStatus == 404)
+        #expect(!String(decoding: escape, as: UTF8.self).contains("SECRET"))
+
         // The `metrics` module records into the same collector (the numeric label is dropped).
         let (countStatus, _, count) = try await Self.request(port, "/api/count", headers: ["X-Client": "counter"])
         #expect(countStatus == 200)
@@ -185,7 +233,7 @@ import FoundationNetworking
     }
 
     @Test func unknownMiddlewareNamesTheRouter() throws {
-        let bad = Self.index.replacingOccurrences(of: "[cors, metrics, compress, ratelimit]", with: "[cors, turbo]")
+        let bad = Self.index.replacingOccurrences(of: "[cors, metrics, compress, ratelimit, sendfile]", with: "[cors, turbo]")
         #expect {
             _ = try TestApplication(index: bad, history: .memory)
         } throws: { error in
