@@ -47,6 +47,8 @@ public final class Application: Sendable {
     let storeKind: StoreKind
     let queueKind: QueueKind
     let httpKind: HTTPKind
+    /// The `security.policy` and `security.token_store` entries of the committed registry.
+    public let security = SecurityCatalog()
     /// The runtime configuration file (`.wippy.yaml`) as far as it is read.
     public let configFile: RuntimeConfigFile
     /// The metrics collector (`prometheus.enabled`), or `nil` when metrics are off.
@@ -92,7 +94,8 @@ public final class Application: Sendable {
         storeKind = StoreKind(
             resources: runtime.resources, supervisor: supervisor, databases: databases, environment: environment.lookup.afterExpansion)
         queueKind = QueueKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion)
-        httpKind = HTTPKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion, metrics: metrics)
+        httpKind = HTTPKind(
+            runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion, metrics: metrics, security: security)
         runtime.resources.install(EnvRegistry.tableID, environment)
         if let metrics { runtime.resources.install(MetricsCollector.tableID, metrics) }
         let envKind = EnvKind(registry: environment, projectRoot: options.projectRoot)
@@ -112,6 +115,7 @@ public final class Application: Sendable {
         registry.add(participant: queueKind)
         registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)
+        registry.add(participant: SecurityKind(catalog: security))
         registry.add(participant: httpKind)
         registry.add(participant: UnsupportedKinds())
         let report = try registry.boot(baseline: project.entries)

@@ -42,10 +42,14 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
     /// Kinds whose change can change a route table or its validity.
     static let relevantKinds: Set<String> = HTTPConfig.kinds.union(["function.lua", "process.lua", "process.host", "fs.directory"])
 
+    /// The token stores and policies of `token_auth` and the firewalls.
+    let security: HTTPSecuritySource
+
     init(
         runtime: LuaRuntime, supervisor: Supervisor, environment: EnvironmentLookup = .process, metrics: MetricsCollector? = nil,
-        externalMiddleware: [String: HTTPMiddlewareServices.Factory] = [:]
+        security: SecurityCatalog = SecurityCatalog(), externalMiddleware: [String: HTTPMiddlewareServices.Factory] = [:]
     ) {
+        self.security = HTTPSecuritySource(catalog: security, resources: runtime.resources)
         self.runtime = runtime
         self.metrics = metrics
         self.externalMiddleware = externalMiddleware
@@ -101,7 +105,7 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
         }
         var routerChains: [EntryID: (pre: HTTPMiddlewareChain, post: HTTPMiddlewareChain)] = [:]
         for (id, router) in routers {
-            routerChains[id] = try chains(id, .router(router), pre: router.middleware, router.options, post: router.postMiddleware, router.postOptions)
+            routerChains[id] = try chains(id, .router(router), transaction, pre: router.middleware, router.options, post: router.postMiddleware, router.postOptions)
         }
         var declarations: [EntryID: [RouteTable<HTTPRoute>.Declaration]] = [:]
         for (id, files) in statics.sorted(by: { $0.key < $1.key }) {
@@ -111,7 +115,7 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
             guard let directory = transaction.working[files.fs], directory.kind.hasPrefix("fs.") else {
                 throw fail(id, "'fs': \(files.fs) is not an fs.directory entry")
             }
-            let (pre, _) = try chains(id, .files(files), pre: files.middleware, files.options, post: [], [:])
+            let (pre, _) = try chains(id, .files(files), transaction, pre: files.middleware, files.options, post: [], [:])
             let handler = HTTPStaticFiles(
                 .init(mount: files.mount, spa: files.spa, index: files.index, cache: files.cache), root: directoryRoot(files.fs))
             declarations[files.server, default: []].append(
@@ -154,12 +158,30 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
     /// The chains of a router or static mount: built from its lists and options (a bad option value rejects
     /// the changeset naming the entry), or the ones built before when its config did not change.
     private func chains(
-        _ id: EntryID, _ config: HTTPConfig, pre: [String], _ preOptions: [String: String], post: [String], _ postOptions: [String: String]
+        _ id: EntryID, _ config: HTTPConfig, _ transaction: RegistryTransaction, pre: [String], _ preOptions: [String: String],
+        post: [String], _ postOptions: [String: String]
     ) throws(WippyError) -> (pre: HTTPMiddlewareChain, post: HTTPMiddlewareChain) {
+        // The token store option names an entry (relative to the router's namespace) that must be a
+        // security.token_store in the working registry (its catalog is committed with this changeset).
+        func resolvingStore(_ names: [String], _ options: [String: String]) throws(WippyError) -> [String: String] {
+            guard names.contains("token_auth") else { return options }
+            var options = options
+            for key in ["token_auth.store", "token_store"] {
+                guard let name = options[key], !name.isEmpty else { continue }
+                let store = EntryID.resolve(name, in: id.namespace)
+                guard transaction.working[store]?.kind == "security.token_store" else {
+                    throw WippyError("entry \(id): middleware: option '\(key)': \(store) is not a security.token_store entry", kind: .invalid, retryable: false)
+                }
+                options[key] = store.description
+            }
+            return options
+        }
+        let preOptions = try resolvingStore(pre, preOptions)
+        let postOptions = try resolvingStore(post, postOptions)
         if let built = builtChains[id], built.config == config { return (built.pre, built.post) }
         let services = HTTPMiddlewareServices(
             metrics: metrics, directory: { [weak self] name in self?.directoryRoot(EntryID.resolve(name, in: id.namespace)) },
-            external: externalMiddleware)
+            external: externalMiddleware, security: security)
         do {
             let preChain = try HTTPMiddlewareCatalog.chain(pre, options: preOptions, services: services)
             let postChain = try HTTPMiddlewareCatalog.chain(post, options: postOptions, services: services)

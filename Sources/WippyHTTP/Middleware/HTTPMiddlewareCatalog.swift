@@ -13,13 +13,16 @@ public struct HTTPMiddlewareServices: Sendable {
     /// The real root of an `fs.directory` named as the option says (an entry ID, relative to the router's
     /// namespace), or `nil` when there is no such directory (yet).
     public var directory: @Sendable (String) -> (@Sendable () -> String?)?
-    /// Middlewares implemented outside this module, by name (`websocket_relay`, `sse_relay`, security).
+    /// Middlewares implemented outside this module, by name (`websocket_relay`, `sse_relay`).
     public var external: [String: Factory]
+    /// Token stores and policies for `token_auth` and the firewalls (`nil`: none declared).
+    public var security: (any HTTPSecurityProvider)?
 
     public init(
         metrics: MetricsCollector? = nil, directory: @escaping @Sendable (String) -> (@Sendable () -> String?)? = { _ in nil },
-        external: [String: Factory] = [:]
+        external: [String: Factory] = [:], security: (any HTTPSecurityProvider)? = nil
     ) {
+        self.security = security
         self.metrics = metrics
         self.directory = directory
         self.external = external
@@ -58,6 +61,9 @@ public enum HTTPMiddlewareCatalog {
             let name = options.string("sendfile.fs", "fs") ?? ""
             let root = name.isEmpty ? nil : services.directory(name)
             return HTTPSendfileMiddleware(files: root.map { HTTPStaticFiles(.init(mount: ""), root: $0) }, directory: name)
+        case "token_auth": return try HTTPTokenAuthMiddleware(options: options, provider: services.security)
+        case "endpoint_firewall": return HTTPFirewallMiddleware(endpointOptions: options, provider: services.security)
+        case "resource_firewall": return try HTTPFirewallMiddleware(resourceOptions: options, provider: services.security)
         case "otel": return nil
         default:
             guard names.contains(name) else { throw WippyError.invalid("unknown middleware '\(name)'") }
