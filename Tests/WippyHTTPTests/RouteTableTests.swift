@@ -95,6 +95,10 @@ import WippyHTTP
         #expect(Self.target(table, "POST", "/api/items")?.0 == " /")
         #expect(Self.target(table, "OPTIONS", "/assets/app.js")?.0 == " /")
         #expect(Self.target(table, "GET", "/deep/link")?.0 == " /")
+        // Found through a subtree or not: what decides Go's redirect of `/docs` to a `/docs/` mount.
+        #expect(table.match(method: "GET", path: "/api/items").isExact)
+        #expect(!table.match(method: "GET", path: "/deep/link").isExact)
+        #expect(!table.match(method: "GET", path: "/nothing").isExact == true)
     }
 
     @Test func automaticOptionsOncePerPathUnlessDeclared() throws {

@@ -32,6 +32,11 @@ import Glibc
             meta: {server: gateway}
             prefix: /api
             middleware: [cors, metrics]
+          - name: docs
+            kind: http.static
+            meta: {server: gateway}
+            path: /docs
+            fs: public
           - name: hello
             kind: function.lua
             method: handler
@@ -73,6 +78,13 @@ import Glibc
         let css = await HTTPBadInputTests.exchange(port, ["GET /app.css HTTP/1.1\r\nHost: x\r\nRange: bytes=0-3\r\nConnection: close\r\n\r\n"])
         #expect(css.received.hasPrefix("HTTP/1.1 206"), "\(css.received)")
         #expect(css.received.contains("text/css; charset=utf-8") && css.received.hasSuffix("\r\n\r\nbody"))
+
+        // A mount named without its slash redirects to it (Go's ServeMux); its directory has an index.
+        let bare = await HTTPBadInputTests.exchange(port, ["GET /docs?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"])
+        #expect(bare.received.hasPrefix("HTTP/1.1 301"), "\(bare.received)")
+        #expect(bare.received.lowercased().contains("location: /docs/?x=1"))
+        let docs = await HTTPBadInputTests.exchange(port, ["GET /docs/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"])
+        #expect(docs.received.hasPrefix("HTTP/1.1 200") && docs.received.hasSuffix("<h1>spa</h1>"), "\(docs.received)")
 
         // Out of the root, plainly or encoded: 400, nothing of the file.
         for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt"] {

@@ -3,7 +3,7 @@
 ///
 /// A bucket holds at most `burst` tokens, starts full and refills at `requests` per `window`; a request
 /// takes a token or is refused. Buckets not seen for `entryTTL` are dropped on a sweep every
-/// `cleanupInterval`; past `maxEntries` keys the least recently seen bucket is dropped for a new one.
+/// `cleanupInterval`; at `maxEntries` keys the idle ones and then the least recently seen tenth make room.
 public struct RateLimitBuckets: Sendable {
     public struct Limits: Sendable, Equatable {
         public var requests: Int
@@ -54,9 +54,7 @@ public struct RateLimitBuckets: Sendable {
             bucket = existing
             bucket.tokens = min(capacity, bucket.tokens + max(0, now - bucket.updated) * rate)
         } else {
-            if buckets.count >= max(limits.maxEntries, 1), let oldest = buckets.min(by: { $0.value.updated < $1.value.updated }) {
-                buckets.removeValue(forKey: oldest.key)
-            }
+            if buckets.count >= max(limits.maxEntries, 1) { makeRoom(now: now) }
             bucket = Bucket(tokens: capacity, updated: now)
         }
         bucket.updated = now
@@ -64,6 +62,17 @@ public struct RateLimitBuckets: Sendable {
         if allowed { bucket.tokens -= 1 }
         buckets[key] = bucket
         return allowed
+    }
+
+    /// At `maxEntries`: drops idle buckets, then (still full) the least recently seen tenth, so a flood of
+    /// new keys costs one sort per tenth of the table rather than a scan per request.
+    private mutating func makeRoom(now: Double) {
+        let ttl = limits.entryTTL.seconds
+        buckets = buckets.filter { now - $0.value.updated < ttl }
+        let limit = max(limits.maxEntries, 1)
+        guard buckets.count >= limit else { return }
+        let drop = max(1, limit / 10)
+        for (key, _) in buckets.sorted(by: { $0.value.updated < $1.value.updated }).prefix(drop) { buckets.removeValue(forKey: key) }
     }
 
     private mutating func sweep(now: Double) {

@@ -140,6 +140,15 @@ public struct RouteTable<Target: Sendable>: Sendable {
     }
 }
 
+extension RouteTable.Match {
+    /// Found by a route that is not a subtree (no trailing `/` or `{name...}` took part of the path).
+    public var isExact: Bool {
+        guard case .found(let route, _) = self else { return false }
+        if case .rest? = route.pattern.segments.last { return false }
+        return true
+    }
+}
+
 extension RouteTable.Action {
     var isAutomatic: Bool {
         if case .automaticOptions = self { return true }

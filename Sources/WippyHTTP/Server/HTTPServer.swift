@@ -128,7 +128,13 @@ public final class HTTPServer: Sendable {
 
         func respond(to request: Request, context: Context) async throws -> Response {
             let method = request.method.rawValue
-            switch server.board.table.match(method: method, path: request.uri.path) {
+            let table = server.board.table
+            let path = request.uri.path
+            let match = table.match(method: method, path: path)
+            if !path.hasSuffix("/"), !match.isExact, let redirect = Self.subtreeRedirect(table, method: method, path: path, query: request.uri.query) {
+                return redirect
+            }
+            switch match {
             case .notFound:
                 return Self.plain(.notFound, "404 page not found")
             case .methodNotAllowed(let allowed):
@@ -165,6 +171,15 @@ public final class HTTPServer: Sendable {
                     }
                 }
             }
+        }
+
+        /// Go's ServeMux: a path that only a subtree matches (or nothing), naming the root of a subtree
+        /// pattern without its slash, redirects (301) to that root.
+        static func subtreeRedirect(_ table: HTTPServer.Table, method: String, path: String, query: String?) -> Response? {
+            guard case .found(let route, _) = table.match(method: method, path: path + "/"), route.pattern.text == path + "/" else { return nil }
+            var response = Response(status: .movedPermanently)
+            response.headers[.location] = path + "/" + (query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
+            return response
         }
 
         /// The route's handler at the center of its chains.
