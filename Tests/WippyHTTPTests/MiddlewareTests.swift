@@ -193,6 +193,19 @@ import WippyCore
         let small = try await compress.handle(Self.request(headers: [.acceptEncoding: "gzip"]), context: Self.context()) { _, _ in .plainText(.ok, "tiny") }
         #expect(small.headers[.contentEncoding] == nil)
         #expect(HTTPCompressMiddleware.acceptsGzip(["gzip;q=0"]) == false)
+        #expect(gzipped.headers[.contentLength] == String(try await Self.body(gzipped).count))
+
+        // A body of unknown length (a stream) is compressed as it goes, each chunk flushed.
+        let streamed = try await compress.handle(Self.request(headers: [.acceptEncoding: "gzip"]), context: Self.context()) { _, _ in
+            Response(status: .ok, body: ResponseBody { writer in
+                for _ in 0..<50 { try await writer.write(ByteBuffer(string: "chunk of text ")) }
+                try await writer.finish(nil)
+            })
+        }
+        #expect(streamed.headers[.contentEncoding] == "gzip")
+        #expect(streamed.headers[.contentLength] == nil)
+        var streamedBytes = ByteBuffer(bytes: try await Self.body(streamed))
+        #expect(String(buffer: try streamedBytes.decompress(with: .gzip())) == String(repeating: "chunk of text ", count: 50))
     }
 
     @Test func byteRanges() {

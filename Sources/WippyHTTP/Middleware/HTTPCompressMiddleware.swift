@@ -3,6 +3,7 @@ public import Hummingbird
 public import HummingbirdCore
 public import HTTPTypes
 import NIOCore
+import Synchronization
 public import WippyCore
 
 /// `compress` (lua-api-io §1.5): gzip of the response when the client accepts it (`Accept-Encoding: gzip`)
@@ -39,9 +40,22 @@ public struct HTTPCompressMiddleware: HTTPMiddleware {
         if let length = response.body.contentLength, length < minLength { return response }
         let body = response.body
         let level = level
-        response.headers[.contentLength] = nil
         response.headers[.contentEncoding] = "gzip"
         response.headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))
+        // A body of known, moderate length (a handler's buffered reply) is compressed whole: one write, with
+        // its Content-Length. Anything else streams.
+        if let length = body.contentLength, length <= Self.wholeLimit {
+            var collected = ByteBuffer()
+            collected.reserveCapacity(length)
+            let collector = CollectingBodyWriter()
+            try await body.write(collector)
+            collected.writeBytes(collector.sink.bytes.withLock { $0 })
+            var compressed = try collected.compress(with: .gzip(configuration: .init(compressionLevel: level)))
+            response.headers[.contentLength] = String(compressed.readableBytes)
+            response.body = ResponseBody(byteBuffer: compressed.readSlice(length: compressed.readableBytes) ?? ByteBuffer())
+            return response
+        }
+        response.headers[.contentLength] = nil
         response.body = ResponseBody { writer in
             let compressor = CompressionAlgorithm.gzip(configuration: .init(compressionLevel: level)).compressor
             try compressor.startStream()
@@ -50,6 +64,9 @@ public struct HTTPCompressMiddleware: HTTPMiddleware {
         }
         return response
     }
+
+    /// The largest known-length body compressed in one piece (bigger ones stream, memory bounded).
+    static let wholeLimit = 4 << 20
 
     /// Whether an `Accept-Encoding` list accepts gzip (not with `q=0`).
     static func acceptsGzip(_ values: [String]) -> Bool {
@@ -63,6 +80,19 @@ public struct HTTPCompressMiddleware: HTTPMiddleware {
         }
         return false
     }
+}
+
+/// Keeps what a body writes (a buffered body of known length).
+struct CollectingBodyWriter: ResponseBodyWriter {
+    final class Sink: Sendable {
+        let bytes = Mutex<[UInt8]>([])
+    }
+
+    let sink = Sink()
+
+    mutating func write(_ buffer: ByteBuffer) async throws { sink.bytes.withLock { $0 += buffer.readableBytesView } }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }
 
 /// Compresses what the original body writes and passes it to the real writer.
