@@ -225,6 +225,7 @@ import FoundationNetworking
         try test.app.registry.apply([.update(router)])
         #expect(try await Self.request(port, "/api/big", headers: ["X-Client": "greedy"]).0 == 200)
         serving.cancel()
+        await test.stop()
     }
 
     /// Without `prometheus.enabled` there is no collector: the module says so, the middleware is left out.
@@ -238,6 +239,7 @@ import FoundationNetworking
         let (status, _, body) = try await Self.request(port, "/api/count", headers: ["X-Client": "off"])
         #expect(status == 500)
         #expect(String(decoding: body, as: UTF8.self).contains("metrics collector not available"))
+        await test.stop()
     }
 
     @Test func unknownMiddlewareNamesTheRouter() throws {

@@ -50,6 +50,7 @@ import FoundationNetworking
                 local s = store.get("app:token_data")
                 s:set("t-admin", {actor = {id = "ann", meta = {role = "admin"}}, policies = {"app:admin_policy"}})
                 s:set("t-user", {actor = {id = "bob", meta = {role = "user"}}, policies = {"app:admin_policy"}})
+                s:release()
                 return {ok = true}
               end }
           - name: login.get
@@ -108,6 +109,7 @@ import FoundationNetworking
         #expect(try await get("/secure/data", ["Authorization": "Bearer t-unknown"]).0 == 401)
         // A firewall listed pre-match has no route information: 500 for every request.
         #expect(try await get("/broken/data", ["Authorization": "Bearer t-admin"]).0 == 500)
+        await test.stop()
     }
 
     @Test func aTokenStoreMustNameAStore() throws {

@@ -28,8 +28,18 @@ class TestApplication {
         app.start()
     }
 
+    private var stopped = false
+
+    /// Stops the application holding no thread. Async tests whose app runs HTTP servers call it: the
+    /// blocking ``deinit`` shutdown would hold a thread of the concurrency pool that stopping a server
+    /// needs (two such at once on a 2-core machine stalled every test until the shutdown timeout).
+    func stop() async {
+        await app.stop()
+        stopped = true
+    }
+
     deinit {
-        app.shutdown()
+        if !stopped { app.shutdown() }
         project.remove()
     }
 }
