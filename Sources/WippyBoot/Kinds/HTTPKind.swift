@@ -138,6 +138,8 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
                     .init(method: method, path: router.prefix + endpoint.path, owner: id.description, target: .endpoint(target, pre: chain.pre, post: chain.post)))
             }
         }
+        // Chains of routers and mounts that no longer exist are dropped (with their rate-limit buckets).
+        builtChains = builtChains.filter { routers[$0.key] != nil || statics[$0.key] != nil }
         var tables: [EntryID: RouteTable<HTTPRoute>] = [:]
         for id in services.keys {
             do {
