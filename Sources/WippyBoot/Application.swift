@@ -47,6 +47,12 @@ public final class Application: Sendable {
     let storeKind: StoreKind
     let queueKind: QueueKind
     let httpKind: HTTPKind
+    /// The `security.policy` and `security.token_store` entries of the committed registry.
+    public let security = SecurityCatalog()
+    /// The runtime configuration file (`.wippy.yaml`) as far as it is read.
+    public let configFile: RuntimeConfigFile
+    /// The metrics collector (`prometheus.enabled`), or `nil` when metrics are off.
+    public let metrics: MetricsCollector?
     /// The control socket of a running `wippy run` (``serveControl()``).
     let control = Mutex<ControlServer?>(nil)
     /// The exit code Lua asked for with `system.exit` (once it did), and what to call then (the run's
@@ -67,6 +73,8 @@ public final class Application: Sendable {
             throw WippyError(error.description, kind: .invalid, retryable: false)
         }
         for note in project.notes { logger.info("\(note)") }
+        configFile = try RuntimeConfigFile.load(projectRoot: options.projectRoot)
+        metrics = configFile.prometheusEnabled ? MetricsCollector() : nil
         node = Node(name: options.nodeName)
         node.reportUnobservedFailures { [logger] pid, error in logger.warning("process \(pid) crashed: \(error.message)") }
         bus = EventBus()
@@ -87,8 +95,10 @@ public final class Application: Sendable {
         storeKind = StoreKind(
             resources: runtime.resources, supervisor: supervisor, databases: databases, environment: environment.lookup.afterExpansion)
         queueKind = QueueKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion)
-        httpKind = HTTPKind(runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion)
+        httpKind = HTTPKind(
+            runtime: runtime, supervisor: supervisor, environment: environment.lookup.afterExpansion, metrics: metrics, security: security)
         runtime.resources.install(EnvRegistry.tableID, environment)
+        if let metrics { runtime.resources.install(MetricsCollector.tableID, metrics) }
         let envKind = EnvKind(registry: environment, projectRoot: options.projectRoot)
         registry.set(expander: envKind)
         // Commit order matters: env and code first, then databases, then hosts, then the services that use them.
@@ -106,6 +116,7 @@ public final class Application: Sendable {
         registry.add(participant: queueKind)
         registry.add(participant: workflowHostKind)
         registry.add(participant: serviceKind)
+        registry.add(participant: SecurityKind(catalog: security))
         registry.add(participant: httpKind)
         registry.add(participant: UnsupportedKinds())
         let report = try registry.boot(baseline: project.entries)

@@ -127,6 +127,12 @@ struct RunCommand: ParsableCommand {
             services.append(.init(service: control))
             ready.append(control.serving)
         }
+        do throws(WippyError) {
+            if let metrics = try app.metricsEndpoint() { services.append(.init(service: metrics)) }
+        } catch {
+            app.shutdown()
+            fail(error.message)
+        }
         if watch {
             let watcher = WatchService(app: app, after: runtime.started)
             services.append(.init(service: watcher))

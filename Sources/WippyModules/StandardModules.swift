@@ -17,7 +17,7 @@ public enum StandardModules {
     /// |---|---|
     /// | deterministic | `json`, `base64` |
     /// | workflow | `time`, `funcs`, `ctx`, `uuid` (and `process`, given to every executable entry) |
-    /// | io | `io`, `logger`, `system`, `registry`, `events`, `env`, `fs`, `exec`, `store`, `queue`, `http`, `http_client`, `sql` |
+    /// | io | `io`, `logger`, `system`, `registry`, `events`, `env`, `fs`, `exec`, `store`, `queue`, `http`, `http_client`, `sql`, `metrics` |
     ///
     /// - Parameter terminal: the device `io` reads and writes on a `terminal.host`; `nil` makes every `io`
     ///   call fail with `Unavailable` ("no terminal context").
@@ -25,7 +25,7 @@ public enum StandardModules {
         [
             TimeModule(), FuncsModule(), CtxModule(), IOModule(terminal: terminal), LoggerModule(), JSONModule(), UUIDModule(), WorkflowModule(),
             Base64Module(), SystemModule(), RegistryModule(), EventsModule(), EnvModule(), FSModule(), ExecModule(),
-            StoreModule(), QueueModule(), HTTPModule(), HTTPClientModule(), WebSocketModule(),
+            StoreModule(), QueueModule(), HTTPModule(), HTTPClientModule(), WebSocketModule(), MetricsModule(),
             SQLModule(builder: { lua, state in SQLBuilderTable.push(on: lua, state: state, null: -1) }),
         ]
     }

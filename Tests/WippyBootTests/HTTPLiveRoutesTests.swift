@@ -98,5 +98,6 @@ import FoundationNetworking
         // Removed: 404.
         try test.app.registry.apply([.delete(EntryID(parsing: "app:one"))])
         #expect(try await Self.get(log, "/uno/7").0 == 404)
+        await test.stop()
     }
 }

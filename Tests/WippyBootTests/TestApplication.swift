@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 import Testing
@@ -28,9 +29,25 @@ class TestApplication {
         app.start()
     }
 
+    private var stopped = false
+
+    /// Stops the application holding no thread. Async tests whose app runs HTTP servers call it: the
+    /// blocking ``deinit`` shutdown would hold a thread of the concurrency pool that stopping a server
+    /// needs (two such at once on a 2-core machine stalled every test until the shutdown timeout).
+    func stop() async {
+        await app.stop()
+        stopped = true
+    }
+
+    /// An application still running is shut down on a thread of its own: its blocking shutdown must not hold
+    /// a thread of the concurrency pool (where the last reference usually dies), which stopping its HTTP
+    /// servers and other tests' work need.
     deinit {
-        app.shutdown()
-        project.remove()
+        nonisolated(unsafe) let (app, project, stopped) = (app, project, stopped)
+        Thread.detachNewThread {
+            if !stopped { app.shutdown() }
+            project.remove()
+        }
     }
 }
 

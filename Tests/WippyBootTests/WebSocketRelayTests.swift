@@ -303,43 +303,43 @@ import WippyCore
         #expect(await test.log.wait(for: "room ready") != nil)
 
         // A plain request to a relay route: 400, the relay needs a handshake.
-        let plain = await RawHTTP.exchange(port, "GET /ws/chat?user=x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let plain = await WebSocketRawHTTP.exchange(port, "GET /ws/chat?user=x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         #expect(plain.status == 400 && plain.received.contains("WebSocket handshake"), "\(plain.received)")
 
         // A bad X-WS-Relay: 500 naming the header, connection closed.
-        let broken = await RawHTTP.exchange(port, RawHTTP.handshake("/ws/broken", port: port))
+        let broken = await WebSocketRawHTTP.exchange(port, WebSocketRawHTTP.handshake("/ws/broken", port: port))
         #expect(broken.status == 500 && broken.received.contains("X-WS-Relay"), "\(broken.received)")
         #expect(broken.closed)
 
         // An origin the router does not list: 403 (the endpoint does not run: no join).
-        let evil = await RawHTTP.exchange(port, RawHTTP.handshake("/ws/chat?user=mallory", port: port, headers: ["Origin: http://evil.example"]))
+        let evil = await WebSocketRawHTTP.exchange(port, WebSocketRawHTTP.handshake("/ws/chat?user=mallory", port: port, headers: ["Origin: http://evil.example"]))
         #expect(evil.status == 403 && evil.closed, "\(evil.received)")
 
         // The endpoint's own refusal is sent as it is.
-        let refused = await RawHTTP.exchange(port, RawHTTP.handshake("/ws/refuse", port: port, headers: ["Origin: http://allowed.example"]))
+        let refused = await WebSocketRawHTTP.exchange(port, WebSocketRawHTTP.handshake("/ws/refuse", port: port, headers: ["Origin: http://allowed.example"]))
         #expect(refused.status == 401 && refused.received.contains("who are you"), "\(refused.received)")
 
         // A listed origin is upgraded.
-        let allowed = await RawHTTP.exchange(
-            port, RawHTTP.handshake("/ws/chat?user=carol", port: port, headers: ["Origin: http://allowed.example"]), done: { $0.contains("\r\n\r\n") })
+        let allowed = await WebSocketRawHTTP.exchange(
+            port, WebSocketRawHTTP.handshake("/ws/chat?user=carol", port: port, headers: ["Origin: http://allowed.example"]), done: { $0.contains("\r\n\r\n") })
         #expect(allowed.status == 101, "\(allowed.received)")
         #expect(await test.log.wait(for: "room join carol") != nil)
         #expect(test.log.first("room join mallory") == nil)
 
         // A handshake on a route without the relay: answered as the plain request (then closed).
-        let notRelay = await RawHTTP.exchange(port, RawHTTP.handshake("/hello", port: port))
+        let notRelay = await WebSocketRawHTTP.exchange(port, WebSocketRawHTTP.handshake("/hello", port: port))
         #expect(notRelay.status == 200 && notRelay.received.contains("hello world") && notRelay.closed, "\(notRelay.received)")
-        let nowhere = await RawHTTP.exchange(port, RawHTTP.handshake("/nowhere", port: port))
+        let nowhere = await WebSocketRawHTTP.exchange(port, WebSocketRawHTTP.handshake("/nowhere", port: port))
         #expect(nowhere.status == 404 && nowhere.closed, "\(nowhere.received)")
 
         // Another protocol asked for (`curl --http2` on http://): served as the plain HTTP/1.1 request.
-        let h2c = await RawHTTP.exchange(
+        let h2c = await WebSocketRawHTTP.exchange(
             port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
             done: { $0.contains("hello world") })
         #expect(h2c.status == 200 && h2c.received.contains("hello world"), "\(h2c.received)")
 
         // Still serving.
-        let hello = await RawHTTP.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let hello = await WebSocketRawHTTP.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(hello.status == 200 && hello.received.contains("hello world"), "\(hello.received)")
         await test.app.stop()
     }
@@ -348,7 +348,7 @@ import WippyCore
         let test = try TestApplication(index: Self.project, history: .memory)
         let port = try await Self.port(test.log)
         #expect(await test.log.wait(for: "room ready") != nil)
-        let reply = await RawHTTP.exchange(port, "GET /bot?port=\(port) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", limit: .seconds(60))
+        let reply = await WebSocketRawHTTP.exchange(port, "GET /bot?port=\(port) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", limit: .seconds(60))
         #expect(reply.status == 200, "\(reply.received); log: \(test.log.messages)")
         let body = String(reply.received.split(separator: "\r\n\r\n", maxSplits: 1).last ?? "")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
@@ -368,7 +368,7 @@ import WippyCore
         #expect(await test.log.wait(for: "room leave bot") != nil)
 
         // A client the invocation did not close is closed when the invocation ends.
-        let ghost = await RawHTTP.exchange(port, "GET /ghost?port=\(port) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", limit: .seconds(60))
+        let ghost = await WebSocketRawHTTP.exchange(port, "GET /ghost?port=\(port) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", limit: .seconds(60))
         #expect(ghost.received.contains(#"{"connected":true}"#), "\(ghost.received)")
         #expect(await test.log.wait(for: "room leave ghost") != nil, "\(test.log.messages)")
         await test.app.stop()

@@ -147,7 +147,7 @@ final class FrameLog: Sendable {
 }
 
 /// Raw loopback HTTP for handshakes a WebSocket client library would not send (bad origins, plain GETs).
-enum RawHTTP {
+enum WebSocketRawHTTP {
     struct Reply {
         var received: String
         var closed: Bool

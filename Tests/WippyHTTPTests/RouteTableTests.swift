@@ -86,6 +86,21 @@ import WippyHTTP
         #expect(Self.target(table, "GET", "/b")?.0 == "GET /b")
     }
 
+    /// A static mount is a method-less subtree: it loses to more specific routes, the automatic
+    /// `OPTIONS` twins included (so CORS preflights reach the router's middleware), and answers the rest.
+    @Test func methodlessMountLosesToTwinsAndSpecificRoutes() throws {
+        let table = try Self.table([("", "/"), ("GET", "/api/items")])
+        #expect(Self.target(table, "OPTIONS", "/api/items")?.0 == "auto-options")
+        #expect(Self.target(table, "GET", "/api/items")?.0 == "GET /api/items")
+        #expect(Self.target(table, "POST", "/api/items")?.0 == " /")
+        #expect(Self.target(table, "OPTIONS", "/assets/app.js")?.0 == " /")
+        #expect(Self.target(table, "GET", "/deep/link")?.0 == " /")
+        // Found through a subtree or not: what decides Go's redirect of `/docs` to a `/docs/` mount.
+        #expect(table.match(method: "GET", path: "/api/items").isExact)
+        #expect(!table.match(method: "GET", path: "/deep/link").isExact)
+        #expect(!table.match(method: "GET", path: "/nothing").isExact == true)
+    }
+
     @Test func automaticOptionsOncePerPathUnlessDeclared() throws {
         let table = try Self.table([("GET", "/x/{id}"), ("POST", "/x/{key}"), ("PUT", "/y"), ("OPTIONS", "/y")])
         let automatic = table.routes.filter { if case .automaticOptions = $0.action { true } else { false } }

@@ -7,7 +7,7 @@ import WippyRuntime
 @Suite struct StandardModulesTests {
     @Test func listsEveryModuleOnce() {
         let names = StandardModules.all(terminal: nil).map(\.name)
-        #expect(names.sorted() == ["base64", "ctx", "env", "events", "exec", "fs", "funcs", "http", "http_client", "io", "json", "logger", "queue", "registry", "sql", "store", "system", "time", "uuid", "websocket", "workflow"])
+        #expect(names.sorted() == ["base64", "ctx", "env", "events", "exec", "fs", "funcs", "http", "http_client", "io", "json", "logger", "metrics", "queue", "registry", "sql", "store", "system", "time", "uuid", "websocket", "workflow"])
     }
 
     @Test func requireReturnsTheSameValueAsTheGlobal() async {

@@ -2,19 +2,18 @@ import WippyCore
 import WippyHTTP
 import WippyResources
 
-/// The configuration of `http.service`, `http.router` and `http.endpoint` entries (lua-api-io §1.1-1.3).
-enum HTTPConfig: Sendable {
+/// The configuration of `http.service`, `http.router`, `http.endpoint` and `http.static` entries
+/// (lua-api-io §1.1-1.4).
+enum HTTPConfig: Sendable, Equatable {
     case service(HTTPServiceConfig)
     case router(HTTPRouterConfig)
     case endpoint(HTTPEndpointConfig)
+    case files(HTTPStaticConfig)
 
-    static let kinds: Set<String> = ["http.service", "http.router", "http.endpoint"]
+    static let kinds: Set<String> = ["http.service", "http.router", "http.endpoint", "http.static"]
 
-    /// The middleware names of §1.5 (decoded; not applied yet).
-    static let middleware: Set<String> = [
-        "cors", "ratelimit", "compress", "real_ip", "token_auth", "metrics", "otel", "endpoint_firewall", "resource_firewall",
-        "sendfile", "websocket_relay", "sse_relay",
-    ]
+    /// The middleware names of §1.5.
+    static var middleware: Set<String> { HTTPMiddlewareCatalog.names }
 
     static let methods: Set<String> = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"]
 
@@ -56,6 +55,8 @@ enum HTTPConfig: Sendable {
                 HTTPRouterConfig(
                     server: EntryID.resolve(serverText, in: entry.id.namespace), prefix: prefix, middleware: middleware,
                     options: try fields.textMap("options"), postMiddleware: post, postOptions: try fields.textMap("post_options")))
+        case "http.static":
+            return .files(try decodeStatic(entry, environment: environment))
         default:
             let fields = try ConfigFields(
                 entry.data, path: "", allowed: ["method", "methods", "path", "func", "lifecycle"], environment: environment)
@@ -86,6 +87,42 @@ enum HTTPConfig: Sendable {
             return .endpoint(
                 HTTPEndpointConfig(router: EntryID.resolve(routerText, in: entry.id.namespace), methods: methods, path: path, function: function))
         }
+    }
+
+    /// `http.static` (§1.4): mounted on a server; legacy `options.spa` becomes `static_options.spa`.
+    static func decodeStatic(_ entry: Entry, environment: EnvironmentLookup) throws(WippyError) -> HTTPStaticConfig {
+        let fields = try ConfigFields(
+            entry.data, path: "", allowed: ["path", "fs", "static_options", "middleware", "options", "lifecycle", "directory"],
+            environment: environment)
+        guard let serverText = entry.meta["server"]?.stringValue, !serverText.isEmpty else {
+            throw WippyError.invalid("'meta.server' is required (the http.service this static mount belongs to)")
+        }
+        guard let path = try fields.string("path"), path.hasPrefix("/") else {
+            throw fields.value("path").map { fields.wrong("path", "a path starting with '/'", $0) } ?? fields.missing("path", "a mount path such as /static")
+        }
+        guard let fs = try fields.entryID("fs", in: entry.id.namespace) else { throw fields.missing("fs", "an fs.directory entry") }
+        let staticOptions = try ConfigFields(
+            fields.value("static_options"), path: "static_options", allowed: ["spa", "index", "cache"], environment: environment)
+        var options = try fields.textMap("options")
+        var spa = try staticOptions.bool("spa")
+        if let legacy = options.removeValue(forKey: "spa"), spa == nil {
+            guard legacy == "true" || legacy == "false" else { throw WippyError.invalid("'options.spa' must be true or false (got \"\(legacy)\")") }
+            spa = legacy == "true"
+        }
+        let index = try staticOptions.string("index")
+        if spa == true, index?.isEmpty ?? true {
+            throw staticOptions.missing("index", "the index file SPA mode answers with, such as index.html")
+        }
+        var mount = path
+        while mount.hasSuffix("/") { mount.removeLast() }
+        do {
+            _ = try RoutePattern(mount + "/")
+        } catch {
+            throw WippyError.invalid("'path': \(error)")
+        }
+        return HTTPStaticConfig(
+            server: EntryID.resolve(serverText, in: entry.id.namespace), mount: mount, fs: fs, spa: spa ?? false, index: index,
+            cache: try staticOptions.string("cache"), middleware: try names(fields, "middleware"), options: options)
     }
 
     private static func names(_ fields: ConfigFields, _ key: String) throws(WippyError) -> [String] {
@@ -141,4 +178,16 @@ struct HTTPEndpointConfig: Sendable, Equatable {
     var methods: [String]
     var path: String
     var function: EntryID
+}
+
+struct HTTPStaticConfig: Sendable, Equatable {
+    var server: EntryID
+    /// The mount path without its trailing slash (`""` for `/`).
+    var mount: String
+    var fs: EntryID
+    var spa: Bool
+    var index: String?
+    var cache: String?
+    var middleware: [String]
+    var options: [String: String]
 }

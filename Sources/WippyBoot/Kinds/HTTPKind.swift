@@ -23,7 +23,14 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
     private let running = Atomic<Bool>(false)
     // Staged by the running transaction (only the applying thread touches these).
     private var stagedServices: [EntryID: HTTPServiceConfig]?
-    private var stagedTables: [EntryID: RouteTable<HTTPEndpointTarget>] = [:]
+    private var stagedTables: [EntryID: RouteTable<HTTPRoute>] = [:]
+    /// The middleware chains built for each router or static mount, kept while its config is unchanged (so
+    /// a registry change elsewhere keeps, say, rate-limit buckets).
+    private var builtChains: [EntryID: (config: HTTPConfig, pre: HTTPMiddlewareChain, post: HTTPMiddlewareChain)] = [:]
+    /// The metrics collector the `metrics` middleware feeds (`nil`: metrics are off).
+    let metrics: MetricsCollector?
+    /// Middlewares built outside WippyHTTP, by name (the relays plug in here).
+    let externalMiddleware: [String: HTTPMiddlewareServices.Factory]
     private var stagedHost: EntryID?
     /// The decoded HTTP entries of the committed registry, and those the running transaction changes (nil:
     /// deleted). Decoded in `prepare`, where the registry hands over entries with their `${env:...}`
@@ -33,10 +40,19 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
     private var nextConfigs: [EntryID: HTTPConfig]?
 
     /// Kinds whose change can change a route table or its validity.
-    static let relevantKinds: Set<String> = HTTPConfig.kinds.union(["function.lua", "process.lua", "process.host"])
+    static let relevantKinds: Set<String> = HTTPConfig.kinds.union(["function.lua", "process.lua", "process.host", "fs.directory"])
 
-    init(runtime: LuaRuntime, supervisor: Supervisor, environment: EnvironmentLookup = .process) {
+    /// The token stores and policies of `token_auth` and the firewalls.
+    let security: HTTPSecuritySource
+
+    init(
+        runtime: LuaRuntime, supervisor: Supervisor, environment: EnvironmentLookup = .process, metrics: MetricsCollector? = nil,
+        security: SecurityCatalog = SecurityCatalog(), externalMiddleware: [String: HTTPMiddlewareServices.Factory] = [:]
+    ) {
+        self.security = HTTPSecuritySource(catalog: security, resources: runtime.resources)
         self.runtime = runtime
+        self.metrics = metrics
+        self.externalMiddleware = externalMiddleware
         self.supervisor = supervisor
         self.environment = environment
         dispatcher = HTTPEndpointDispatcher(runtime: runtime, host: nil)
@@ -60,6 +76,7 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
         var services: [EntryID: HTTPServiceConfig] = [:]
         var routers: [EntryID: HTTPRouterConfig] = [:]
         var endpoints: [EntryID: HTTPEndpointConfig] = [:]
+        var statics: [EntryID: HTTPStaticConfig] = [:]
         var hosts: [EntryID] = []
         func place(_ id: EntryID) -> String { transaction.working[id]?.origin.map { "\($0): " } ?? "" }
         func fail(_ id: EntryID, _ message: String) -> WippyError {
@@ -73,6 +90,7 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
             case .service(let service): services[id] = service
             case .router(let router): routers[id] = router
             case .endpoint(let endpoint): endpoints[id] = endpoint
+            case .files(let files): statics[id] = files
             }
         }
         var prefixes: [EntryID: [String: EntryID]] = [:]
@@ -85,7 +103,24 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
             }
             prefixes[router.server, default: [:]][router.prefix] = id
         }
-        var declarations: [EntryID: [RouteTable<HTTPEndpointTarget>.Declaration]] = [:]
+        var routerChains: [EntryID: (pre: HTTPMiddlewareChain, post: HTTPMiddlewareChain)] = [:]
+        for (id, router) in routers {
+            routerChains[id] = try chains(id, .router(router), transaction, pre: router.middleware, router.options, post: router.postMiddleware, router.postOptions)
+        }
+        var declarations: [EntryID: [RouteTable<HTTPRoute>.Declaration]] = [:]
+        for (id, files) in statics.sorted(by: { $0.key < $1.key }) {
+            guard services[files.server] != nil else {
+                throw fail(id, "'meta.server': \(files.server) is not an http.service entry")
+            }
+            guard let directory = transaction.working[files.fs], directory.kind.hasPrefix("fs.") else {
+                throw fail(id, "'fs': \(files.fs) is not an fs.directory entry")
+            }
+            let (pre, _) = try chains(id, .files(files), transaction, pre: files.middleware, files.options, post: [], [:])
+            let handler = HTTPStaticFiles(
+                .init(mount: files.mount, spa: files.spa, index: files.index, cache: files.cache), root: directoryRoot(files.fs))
+            declarations[files.server, default: []].append(
+                .init(method: "", path: files.mount + "/", owner: id.description, target: HTTPRoute(.files(handler), entry: id.description, pre: pre)))
+        }
         for (id, endpoint) in endpoints.sorted(by: { $0.key < $1.key }) {
             guard let router = routers[endpoint.router] else {
                 throw fail(id, "'meta.router': \(endpoint.router) is not an http.router entry")
@@ -105,12 +140,15 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
                 endpoint: id.description, router: endpoint.router.description, function: endpoint.function.description,
                 webSocketRelay: relay,
                 sseRelay: router.postMiddleware.contains("sse_relay") ? SSERelay.Options(postOptions: router.postOptions) : nil)
+            let chain = routerChains[endpoint.router] ?? (pre: HTTPMiddlewareChain.empty, post: HTTPMiddlewareChain.empty)
             for method in endpoint.methods {
                 declarations[router.server, default: []].append(
-                    .init(method: method, path: router.prefix + endpoint.path, owner: id.description, target: target))
+                    .init(method: method, path: router.prefix + endpoint.path, owner: id.description, target: .endpoint(target, pre: chain.pre, post: chain.post)))
             }
         }
-        var tables: [EntryID: RouteTable<HTTPEndpointTarget>] = [:]
+        // Chains of routers and mounts that no longer exist are dropped (with their rate-limit buckets).
+        builtChains = builtChains.filter { routers[$0.key] != nil || statics[$0.key] != nil }
+        var tables: [EntryID: RouteTable<HTTPRoute>] = [:]
         for id in services.keys {
             do {
                 tables[id] = try RouteTable(declarations[id] ?? [])
@@ -125,6 +163,49 @@ final class HTTPKind: RegistryParticipant, @unchecked Sendable {
         stagedTables = tables
         nextConfigs = all
         stagedHost = hosts.sorted().first
+    }
+
+    /// The chains of a router or static mount: built from its lists and options (a bad option value rejects
+    /// the changeset naming the entry), or the ones built before when its config did not change.
+    private func chains(
+        _ id: EntryID, _ config: HTTPConfig, _ transaction: RegistryTransaction, pre: [String], _ preOptions: [String: String],
+        post: [String], _ postOptions: [String: String]
+    ) throws(WippyError) -> (pre: HTTPMiddlewareChain, post: HTTPMiddlewareChain) {
+        // The token store option names an entry (relative to the router's namespace) that must be a
+        // security.token_store in the working registry (its catalog is committed with this changeset).
+        func resolvingStore(_ names: [String], _ options: [String: String]) throws(WippyError) -> [String: String] {
+            guard names.contains("token_auth") else { return options }
+            var options = options
+            for key in ["token_auth.store", "token_store"] {
+                guard let name = options[key], !name.isEmpty else { continue }
+                let store = EntryID.resolve(name, in: id.namespace)
+                guard transaction.working[store]?.kind == "security.token_store" else {
+                    throw WippyError("entry \(id): middleware: option '\(key)': \(store) is not a security.token_store entry", kind: .invalid, retryable: false)
+                }
+                options[key] = store.description
+            }
+            return options
+        }
+        let preOptions = try resolvingStore(pre, preOptions)
+        let postOptions = try resolvingStore(post, postOptions)
+        if let built = builtChains[id], built.config == config { return (built.pre, built.post) }
+        let services = HTTPMiddlewareServices(
+            metrics: metrics, directory: { [weak self] name in self?.directoryRoot(EntryID.resolve(name, in: id.namespace)) },
+            external: externalMiddleware, security: security)
+        do {
+            let preChain = try HTTPMiddlewareCatalog.chain(pre, options: preOptions, services: services)
+            let postChain = try HTTPMiddlewareCatalog.chain(post, options: postOptions, services: services)
+            builtChains[id] = (config, preChain, postChain)
+            return (preChain, postChain)
+        } catch {
+            throw WippyError("entry \(id): middleware: \(error.message)", kind: .invalid, retryable: false)
+        }
+    }
+
+    /// Reads the real root of the `fs.directory` `id` as it is open now (it may open later, or change).
+    private func directoryRoot(_ id: EntryID) -> @Sendable () -> String? {
+        let resources = runtime.resources
+        return { (resources.current(id) as? FSDirectory)?.root }
     }
 
     func commit(_ transaction: RegistryTransaction) {

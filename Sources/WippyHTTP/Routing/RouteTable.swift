@@ -28,8 +28,9 @@ public struct RouteTable<Target: Sendable>: Sendable {
 
     public enum Action: Sendable {
         case target(Target)
-        /// The automatic `OPTIONS` twin of the declared routes on a path: 204.
-        case automaticOptions
+        /// The automatic `OPTIONS` twin of the declared routes on a path: 204 (through the pre-match
+        /// middleware of the route it twins, which it carries).
+        case automaticOptions(Target)
     }
 
     public struct Route: Sendable {
@@ -83,7 +84,8 @@ public struct RouteTable<Target: Sendable>: Sendable {
             let covered = (routes + twins).contains { existing in
                 existing.method == "OPTIONS" && existing.pattern.relation(to: route.pattern) == .equivalent
             }
-            if !covered { twins.append(Route(method: "OPTIONS", pattern: route.pattern, owner: route.owner, action: .automaticOptions)) }
+            guard !covered, case .target(let target) = route.action else { continue }
+            twins.append(Route(method: "OPTIONS", pattern: route.pattern, owner: route.owner, action: .automaticOptions(target)))
         }
         self.routes = routes + twins
     }
@@ -120,9 +122,13 @@ public struct RouteTable<Target: Sendable>: Sendable {
                 continue
             }
             if let current = best {
-                let (automatic, currentAutomatic) = (route.action.isAutomatic, current.route.action.isAutomatic)
-                if automatic && !currentAutomatic { continue }
-                if automatic == currentAutomatic && RouteTable.relation(route, current.route) != .moreSpecific { continue }
+                // Twins are routes like the others (the most specific wins: `OPTIONS /api/x` beats a
+                // method-less `/` mount); between equivalent ones the declared route wins.
+                switch RouteTable.relation(route, current.route) {
+                case .moreSpecific: break
+                case .equivalent where !route.action.isAutomatic && current.route.action.isAutomatic: break
+                default: continue
+                }
             }
             best = (route, parameters)
         }
@@ -131,6 +137,15 @@ public struct RouteTable<Target: Sendable>: Sendable {
         if otherMethods.contains("GET") { otherMethods.insert("HEAD") }
         otherMethods.insert("OPTIONS")
         return .methodNotAllowed(allowed: otherMethods.sorted())
+    }
+}
+
+extension RouteTable.Match {
+    /// Found by a route that is not a subtree (no trailing `/` or `{name...}` took part of the path).
+    public var isExact: Bool {
+        guard case .found(let route, _) = self else { return false }
+        if case .rest? = route.pattern.segments.last { return false }
+        return true
     }
 }
 

@@ -49,6 +49,8 @@ public final class HTTPExchange: Sendable {
     }
 
     public let request: RequestHead
+    /// The actor and scope middleware (`token_auth`) put on the request, if any.
+    public let security: HTTPSecurityIdentity?
     let body: Mutex<RequestBody?>
     /// `timeouts.read` of the server, from the request's arrival: body reads past it fail.
     public let readDeadline: ContinuousClock.Instant?
@@ -92,8 +94,9 @@ public final class HTTPExchange: Sendable {
 
     public init(
         request: Request, parameters: [(String, String)], remoteAddress: String, channel: (any Channel)? = nil,
-        readDeadline: ContinuousClock.Instant? = nil, streams: HTTPStreamRegistry? = nil
+        readDeadline: ContinuousClock.Instant? = nil, streams: HTTPStreamRegistry? = nil, security: HTTPSecurityIdentity? = nil
     ) {
+        self.security = security
         // HTTPTypes moves `Host` to the authority pseudo-field; handlers (`req:host()`, relays' origin
         // checks) read it as a header. One array, sized once.
         var headers: [(name: String, value: String)] = []

@@ -36,7 +36,7 @@ extension HTTPServer {
         let remoteAddress = HTTPRequestContext.describe(channel.remoteAddress)
         if let relay = webSocketRelay,
             case .found(let route, let parameters) = board.table.match(method: head.method.rawValue, path: request.uri.path),
-            case .target(let target) = route.action, let options = target.webSocketRelay
+            case .target(let route) = route.action, case .endpoint(let target) = route.handler, let options = target.webSocketRelay
         {
             let exchange = HTTPExchange(request: request, parameters: parameters, remoteAddress: remoteAddress)
             return await relay.upgrade(exchange, options: options) { [handler] in

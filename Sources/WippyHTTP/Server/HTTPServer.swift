@@ -28,6 +28,42 @@ public struct HTTPEndpointTarget: Sendable, Hashable {
     }
 }
 
+/// What a route of a server runs, with the middleware chains of the router (or static mount) that
+/// declared it: an endpoint function or a static file tree.
+public struct HTTPRoute: Sendable {
+    public enum Handler: Sendable {
+        case endpoint(HTTPEndpointTarget)
+        case files(HTTPStaticFiles)
+    }
+
+    public let handler: Handler
+    /// The declaring entry (endpoint or static mount) and its router (`""` for a static mount).
+    public let entry: String
+    public let router: String
+    /// `middleware`: around the route and its automatic `OPTIONS` twin, before route information is known.
+    public let pre: HTTPMiddlewareChain
+    /// `post_middleware`: after route information is known, directly around the handler.
+    public let post: HTTPMiddlewareChain
+
+    public init(_ handler: Handler, entry: String, router: String = "", pre: HTTPMiddlewareChain = .empty, post: HTTPMiddlewareChain = .empty) {
+        self.handler = handler
+        self.entry = entry
+        self.router = router
+        self.pre = pre
+        self.post = post
+    }
+
+    /// The endpoint's function (`""` for a static mount).
+    public var function: String {
+        if case .endpoint(let target) = handler { return target.function }
+        return ""
+    }
+
+    public static func endpoint(_ target: HTTPEndpointTarget, pre: HTTPMiddlewareChain = .empty, post: HTTPMiddlewareChain = .empty) -> HTTPRoute {
+        HTTPRoute(.endpoint(target), entry: target.endpoint, router: target.router, pre: pre, post: post)
+    }
+}
+
 /// One `http.service`: a Hummingbird 2 HTTP/1.1 server whose route table can be swapped while it runs (the
 /// next request sees the new table; requests in flight finish on the route they matched).
 ///
@@ -36,7 +72,7 @@ public struct HTTPEndpointTarget: Sendable, Hashable {
 /// responder awaits the response (no thread held): the buffered one when the invocation ended, or a
 /// streamed one as soon as the handler flushed (``HTTPExchange+Stream.swift``). No route: 404; a route under other methods: 405 with `Allow`; an automatic `OPTIONS`: 204.
 public final class HTTPServer: Sendable {
-    public typealias Table = RouteTable<HTTPEndpointTarget>
+    public typealias Table = RouteTable<HTTPRoute>
     /// Starts the endpoint for an exchange; must lead to ``HTTPExchange/finish(_:)`` exactly once.
     public typealias Handler = @Sendable (HTTPEndpointTarget, HTTPExchange) -> Void
 
@@ -119,7 +155,13 @@ public final class HTTPServer: Sendable {
 
         func respond(to request: Request, context: Context) async throws -> Response {
             let method = request.method.rawValue
-            switch server.board.table.match(method: method, path: request.uri.path) {
+            let table = server.board.table
+            let path = request.uri.path
+            let match = table.match(method: method, path: path)
+            if !path.hasSuffix("/"), !match.isExact, let redirect = Self.subtreeRedirect(table, method: method, path: path, query: request.uri.query) {
+                return redirect
+            }
+            switch match {
             case .notFound:
                 return Self.plain(.notFound, "404 page not found")
             case .methodNotAllowed(let allowed):
@@ -128,20 +170,82 @@ public final class HTTPServer: Sendable {
                 return response
             case .found(let route, let parameters):
                 switch route.action {
-                case .automaticOptions:
-                    return Response(status: .noContent)
-                case .target(let target):
-                    let deadline = server.configuration.readTimeout.map { ContinuousClock.now + $0 }
-                    let exchange = HTTPExchange(
-                        request: request, parameters: parameters, remoteAddress: context.remoteAddress, channel: context.channel,
-                        readDeadline: deadline, streams: server.streams)
-                    let response = await withCheckedContinuation { continuation in
-                        exchange.reply(to: continuation)
-                        server.handler(target, exchange)
+                case .automaticOptions(let twin):
+                    if twin.pre.isEmpty { return Response(status: .noContent) }
+                    var context = context
+                    context.matchedPath = route.pattern.text
+                    return await guarded(twin) {
+                        try await twin.pre.run(request, context) { _, _ in Response(status: .noContent) }
                     }
-                    if target.webSocketRelay != nil, let reply = WebSocketRelay.plainReply(exchange) { return reply }
-                    return response
+                case .target(let target):
+                    // No middleware (the common case): no chain, no context copy.
+                    if target.pre.isEmpty && target.post.isEmpty, case .endpoint(let endpoint) = target.handler {
+                        return await serve(endpoint, request, parameters: parameters, remoteAddress: context.remoteAddress, channel: context.channel)
+                    }
+                    let key = route.key
+                    var context = context
+                    context.matchedPath = route.pattern.text
+                    return await guarded(target) {
+                        try await target.pre.run(request, context) { request, context in
+                            var context = context
+                            context.route = HTTPRouteInfo(
+                                pattern: key, entry: target.entry, router: target.router,
+                                function: target.function, parameters: parameters)
+                            return try await target.post.run(request, context) { request, context in
+                                try await handle(target.handler, request, context, parameters: parameters)
+                            }
+                        }
+                    }
                 }
+            }
+        }
+
+        /// Go's ServeMux: a path that only a subtree matches (or nothing), naming the root of a subtree
+        /// pattern without its slash, redirects (301) to that root.
+        static func subtreeRedirect(_ table: HTTPServer.Table, method: String, path: String, query: String?) -> Response? {
+            guard case .found(let route, _) = table.match(method: method, path: path + "/"), route.pattern.text == path + "/" else { return nil }
+            var response = Response(status: .movedPermanently)
+            response.headers[.location] = path + "/" + (query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
+            return response
+        }
+
+        /// The route's handler at the center of its chains.
+        func handle(_ handler: HTTPRoute.Handler, _ request: Request, _ context: Context, parameters: [(String, String)]) async throws -> Response {
+            switch handler {
+            case .endpoint(let endpoint):
+                return await serve(endpoint, request, parameters: parameters, remoteAddress: context.remoteAddress, channel: context.channel, security: context.security)
+            case .files(let files):
+                return await files.respond(to: request, context: context)
+            }
+        }
+
+        func serve(
+            _ target: HTTPEndpointTarget, _ request: Request, parameters: [(String, String)], remoteAddress: String,
+            channel: (any Channel)?, security: HTTPSecurityIdentity? = nil
+        ) async -> Response {
+            let deadline = server.configuration.readTimeout.map { ContinuousClock.now + $0 }
+            let exchange = HTTPExchange(
+                request: request, parameters: parameters, remoteAddress: remoteAddress, channel: channel,
+                readDeadline: deadline, streams: server.streams, security: security)
+            // The response comes when the handler ends, or at its first flush (a stream).
+            let response = await withCheckedContinuation { continuation in
+                exchange.reply(to: continuation)
+                server.handler(target, exchange)
+            }
+            if target.webSocketRelay != nil, let reply = WebSocketRelay.plainReply(exchange) { return reply }
+            return response
+        }
+
+        /// A middleware that throws answers 500 with the error (middlewares return their failures; this is
+        /// the last line).
+        func guarded(_ route: HTTPRoute, _ body: () async throws -> Response) async -> Response {
+            do {
+                return try await body()
+            } catch let error as any HTTPResponseError {
+                return Self.plain(error.status, "\(error)")
+            } catch {
+                server.logger.warning("http middleware of \(route.entry) failed: \(error)")
+                return Self.plain(.internalServerError, "Internal Server Error")
             }
         }
 
@@ -156,11 +260,11 @@ public final class HTTPServer: Sendable {
 
 /// The route table of one server: replaced whole when the registry changes, read by every request.
 public final class HTTPRouteBoard: Sendable {
-    private let current: Mutex<RouteTable<HTTPEndpointTarget>>
+    private let current: Mutex<RouteTable<HTTPRoute>>
 
-    public init(_ table: RouteTable<HTTPEndpointTarget> = .empty) { current = Mutex(table) }
+    public init(_ table: RouteTable<HTTPRoute> = .empty) { current = Mutex(table) }
 
-    public var table: RouteTable<HTTPEndpointTarget> {
+    public var table: RouteTable<HTTPRoute> {
         get { current.withLock { $0 } }
         set { current.withLock { $0 = newValue } }
     }
@@ -169,10 +273,29 @@ public final class HTTPRouteBoard: Sendable {
 /// The request context of a Wippy server: Hummingbird's core storage and the peer's address.
 public struct HTTPRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// `ip:port` of the peer.
-    public let remoteAddress: String
-    /// The connection (a streamed response watches it to notice a client that left).
-    public let channel: any Channel
+    /// `ip:port` of the peer (`real_ip` may replace it with a bare IP).
+    public var remoteAddress: String
+    /// The connection (a streamed response watches it to notice a client that left); `nil` for a request
+    /// that did not come through a channel.
+    public let channel: (any Channel)?
+    /// The path pattern of the route that matched (`/users/{id}`), known to pre-match middleware too
+    /// (metrics label it by pattern, never by raw URL).
+    public var matchedPath = ""
+    /// Set between the pre- and post-match chains.
+    public var route: HTTPRouteInfo?
+    /// Set by `token_auth` when a token validated.
+    public var security: HTTPSecurityIdentity?
+
+    /// A context for a request that did not come through a channel (tests, internal calls).
+    public init(remoteAddress: String, logger: Logger) {
+        coreContext = .init(source: DetachedSource(logger: logger))
+        self.remoteAddress = remoteAddress
+        self.channel = nil
+    }
+
+    struct DetachedSource: RequestContextSource {
+        let logger: Logger
+    }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

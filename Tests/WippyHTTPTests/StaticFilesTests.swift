@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import NIOCore
+import Testing
+import WippyCore
+import WippyResources
+@testable import WippyHTTP
+
+/// `http.static` on a real directory: files with their types, index and listings, ranges, 304, SPA
+/// fallback, cache header, and paths that try to leave the directory.
+@Suite struct StaticFilesTests {
+    final class Tree: Sendable {
+        let base: String
+        let root: String
+
+        init() throws {
+            base = NSTemporaryDirectory() + "wippy-static-\(UInt64.random(in: 0...UInt64.max))"
+            let fm = FileManager.default
+            try fm.createDirectory(atPath: base + "/public/sub", withIntermediateDirectories: true)
+            try "<h1>home</h1>".write(toFile: base + "/public/index.html", atomically: true, encoding: .utf8)
+            try "console.log('app')".write(toFile: base + "/public/app.js", atomically: true, encoding: .utf8)
+            try "nested".write(toFile: base + "/public/sub/file.txt", atomically: true, encoding: .utf8)
+            try "TOP SECRET".write(toFile: base + "/secret.txt", atomically: true, encoding: .utf8)
+            try fm.createSymbolicLink(atPath: base + "/public/leak.txt", withDestinationPath: base + "/secret.txt")
+            try fm.createSymbolicLink(atPath: base + "/public/outside", withDestinationPath: base)
+            root = try FSDirectory(id: EntryID(parsing: "app:public"), path: base + "/public", autoInit: false).root
+        }
+
+        func files(spa: Bool = false, cache: String? = nil) -> HTTPStaticFiles {
+            let root = root
+            return HTTPStaticFiles(.init(mount: "/static", spa: spa, index: spa ? "index.html" : nil, cache: cache), root: { root })
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: base) }
+    }
+
+    static func get(_ files: HTTPStaticFiles, _ path: String, headers: HTTPFields = [:]) async throws -> (Response, String) {
+        let request = MiddlewareTests.request(.get, path, headers: headers)
+        let response = await files.respond(to: request, context: MiddlewareTests.context())
+        return (response, String(decoding: try await MiddlewareTests.body(response), as: UTF8.self))
+    }
+
+    @Test func servesFilesLikeGoFileServer() async throws {
+        let tree = try Tree()
+        let files = tree.files(cache: "public, max-age=60")
+        let (script, scriptBody) = try await Self.get(files, "/static/app.js")
+        #expect(script.status == .ok)
+        #expect(scriptBody == "console.log('app')")
+        #expect(script.headers[.contentType] == "text/javascript; charset=utf-8")
+        #expect(script.headers[.cacheControl] == "public, max-age=60")
+        let modified = try #require(script.headers[.lastModified])
+
+        let (index, indexBody) = try await Self.get(files, "/static/")
+        #expect(index.status == .ok && indexBody == "<h1>home</h1>")
+        #expect(index.headers[.contentType] == "text/html; charset=utf-8")
+
+        let (redirect, _) = try await Self.get(files, "/static/sub")
+        #expect(redirect.status == .movedPermanently)
+        #expect(redirect.headers[.location] == "sub/")
+        let (listing, listingBody) = try await Self.get(files, "/static/sub/")
+        #expect(listing.status == .ok)
+        #expect(listingBody.contains("<a href=\"file.txt\">file.txt</a>"))
+
+        let (part, partBody) = try await Self.get(files, "/static/app.js", headers: [.range: "bytes=0-6"])
+        #expect(part.status == .partialContent)
+        #expect(partBody == "console")
+        #expect(part.headers[.contentRange] == "bytes 0-6/18")
+        let (beyond, _) = try await Self.get(files, "/static/app.js", headers: [.range: "bytes=100-"])
+        #expect(beyond.status == .rangeNotSatisfiable)
+        #expect(beyond.headers[.contentRange] == "bytes */18")
+
+        let (notModified, notModifiedBody) = try await Self.get(files, "/static/app.js", headers: [.ifModifiedSince: modified])
+        #expect(notModified.status == .notModified && notModifiedBody.isEmpty)
+        let (missing, _) = try await Self.get(files, "/static/nope.css")
+        #expect(missing.status == .notFound)
+    }
+
+    @Test func pathsNeverLeaveTheDirectory() async throws {
+        let tree = try Tree()
+        let files = tree.files()
+        for path in ["/static/../secret.txt", "/static/%2e%2e/secret.txt", "/static/sub/%2E%2E/%2e%2e/secret.txt", "/static/..%2fsecret.txt"] {
+            let (response, body) = try await Self.get(files, path)
+            #expect(response.status == .badRequest, "\(path)")
+            #expect(!body.contains("SECRET"))
+        }
+        for path in ["/static/leak.txt", "/static/outside/secret.txt", "/static/outside/"] {
+            let (response, body) = try await Self.get(files, path)
+            #expect(response.status == .notFound, "\(path)")
+            #expect(!body.contains("SECRET") && !body.contains("secret.txt"))
+        }
+        // Even in SPA mode the escape gets the index, never the file.
+        let (spa, spaBody) = try await Self.get(tree.files(spa: true), "/static/leak.txt")
+        #expect(spa.status == .ok && spaBody == "<h1>home</h1>")
+    }
+
+    @Test func spaModeAnswersTheIndexForAnythingThatIsNotAFile() async throws {
+        let tree = try Tree()
+        let files = tree.files(spa: true)
+        let (deep, deepBody) = try await Self.get(files, "/static/users/42/settings")
+        #expect(deep.status == .ok)
+        #expect(deepBody == "<h1>home</h1>")
+        #expect(deep.headers[.contentType] == "text/html; charset=utf-8")
+        let (asset, assetBody) = try await Self.get(files, "/static/app.js")
+        #expect(asset.headers[.contentType] == "text/javascript; charset=utf-8")
+        #expect(assetBody == "console.log('app')")
+        let (range, rangeBody) = try await Self.get(files, "/static/app.js", headers: [.range: "bytes=-3"])
+        #expect(range.status == .partialContent && rangeBody == "p')")
+    }
+}
