@@ -136,8 +136,7 @@ import FoundationNetworking
             try project.write("secret.txt", "SECRET")
             try project.write(".wippy.yaml", "version: \"1.0\"\nprometheus:\n  enabled: true\n  address: \"127.0.0.1:0\"\n")
         }
-        let line = try #require(await test.log.wait(for: "http server app:gateway listening on"))
-        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+        let port = try #require(await test.log.servingPort(), "log: \(test.log.messages)")
         let metricsPort = Mutex<Int?>(nil)
         let ready = AsyncStream<Int>.makeStream()
         let endpoint = try #require(try test.app.metricsEndpoint { port in
@@ -233,8 +232,7 @@ import FoundationNetworking
         let test = try TestApplication(index: Self.index, history: .memory) { project in
             try project.write("public/index.html", "<h1>app</h1>")
         }
-        let line = try #require(await test.log.wait(for: "http server app:gateway listening on"))
-        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+        let port = try #require(await test.log.servingPort(), "log: \(test.log.messages)")
         #expect(try test.app.metricsEndpoint() == nil)
         let (status, _, body) = try await Self.request(port, "/api/count", headers: ["X-Client": "off"])
         #expect(status == 500)

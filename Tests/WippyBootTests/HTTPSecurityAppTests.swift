@@ -92,8 +92,7 @@ import FoundationNetworking
 
     @Test func tokensAndPoliciesGuardTheEndpoint() async throws {
         let test = try TestApplication(index: Self.index, history: .memory)
-        let line = try #require(await test.log.wait(for: "http server app:gateway listening on"))
-        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+        let port = try #require(await test.log.servingPort(), "log: \(test.log.messages)")
         func get(_ path: String, _ headers: [String: String] = [:]) async throws -> (Int, String, String?) {
             let (status, fields, body) = try await HTTPMiddlewareAppTests.request(port, path, headers: headers)
             return (status, String(decoding: body, as: UTF8.self), fields["content-type"])

@@ -218,8 +218,7 @@ import WippyHTTP
         """
 
     static func port(_ test: TestApplication, _ server: String) async throws -> Int {
-        let line = try #require(await test.log.wait(for: "http server app:\(server) listening on", within: .seconds(60)))
-        return try #require(Int(line.split(separator: ":").last ?? ""))
+        try #require(await test.log.servingPort(server), "log: \(test.log.messages)")
     }
 
     static func get(_ path: String) -> String { "GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n" }

@@ -81,8 +81,7 @@ import WippyModules
     }
 
     static func port(_ log: LogSignals) async throws -> Int {
-        let line = try #require(await log.wait(for: "http server app:gateway listening on"), "log: \(log.messages)")
-        return try #require(Int(line.split(separator: ":").last ?? ""))
+        try #require(await log.servingPort(), "log: \(log.messages)")
     }
 
     @Test func servesHTTPSWithACertificateFromFiles() async throws {

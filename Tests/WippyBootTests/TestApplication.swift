@@ -77,6 +77,15 @@ final class LogSignals: Sendable {
 
     func first(_ prefix: String) -> String? { messages.first { $0.hasPrefix(prefix) } }
 
+    /// The port `http.service` `app:<server>` serves on: its latest "listening on" line once the supervisor
+    /// took the service as running. Not simply the first such line: on a loaded machine a start can pass its
+    /// `start_timeout`, and the service then starts again on another port (port 0 in the tests).
+    func servingPort(_ server: String = "gateway", within limit: Duration = .seconds(120)) async -> Int? {
+        guard await wait(for: "service app:\(server) is running", within: limit) != nil else { return nil }
+        guard let line = messages.last(where: { $0.hasPrefix("http server app:\(server) listening on") }) else { return nil }
+        return Int(line.split(separator: ":").last ?? "")
+    }
+
     /// The first message starting with `prefix`, waiting for it up to `limit`; nil when none came.
     func wait(for prefix: String, within limit: Duration = .seconds(20)) async -> String? {
         await withTaskGroup(of: String?.self) { group in

@@ -235,8 +235,7 @@ import WippyCore
         """
 
     static func port(_ log: LogSignals) async throws -> Int {
-        let line = try #require(await log.wait(for: "http server app:gateway listening on"))
-        return try #require(Int(line.split(separator: ":").last ?? ""))
+        try #require(await log.servingPort(), "log: \(log.messages)")
     }
 
     /// Whether `frame` is `{"topic":topic,"data":{…}}` with `data[key] == value` for every pair.

@@ -21,9 +21,11 @@ import FoundationNetworking
     static func start(_ fixture: String = "http") async throws -> (RunningWippy, Int, String) {
         let root = WippyBinary.fixture(fixture)
         let run = try RunningWippy(["run"], in: root)
-        let logged = await run.waitFor("listening on 127.0.0.1:", within: .seconds(60))
+        // The latest "listening on" line once the service is running: a start that passed its start_timeout
+        // on a loaded machine is retried, on another port.
+        let logged = await run.waitFor("service app:gateway is running", within: .seconds(120))
         #expect(logged, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
-        guard logged, let range = run.stdout.range(of: "listening on 127.0.0.1:") else { throw CancellationError() }
+        guard logged, let range = run.stdout.range(of: "listening on 127.0.0.1:", options: .backwards) else { throw CancellationError() }
         let port = Int(run.stdout[range.upperBound...].prefix { $0.isNumber }) ?? 0
         return (run, port, root)
     }
