@@ -20,47 +20,24 @@ enum HTTPRequestStreamObject {
         return .success(stream)
     }
 
-    /// `s:read(size?)` → up to `size` bytes, `nil, nil` at the end, `nil, err` on a failed read.
     static let read: LuaNativeFunction = { state in
         let lua = Lua(state!)
         let parsed = stream(lua, "read")
         guard case .success(let stream) = parsed else { return parsed.status }
-        let size = StreamReadSize.argument(lua, at: 2)
-        guard case .success(let max) = size else { return size.status }
-        return SQLCall.run(lua, needsProcess: "stream: read needs a running process") { completion in
-            stream.read(max: max, completion: completion)
-        } push: { thread, chunk in
-            if let chunk { thread.push(bytes: chunk) } else { thread.pushNil() }
-            thread.pushNil()
-            return 2
-        }
+        return ByteStreamMethods.read(lua, stream)
     }
 
     static let close: LuaNativeFunction = { state in
         let lua = Lua(state!)
         let parsed = stream(lua, "close")
         guard case .success(let stream) = parsed else { return parsed.status }
-        stream.close()
-        lua.push(true)
-        return 1
+        return ByteStreamMethods.close(lua, stream)
     }
 
-    /// `s:stat()` → `{size, position, readable = true, writable = false, seekable = false}`.
     static let stat: LuaNativeFunction = { state in
         let lua = Lua(state!)
         let parsed = stream(lua, "stat")
         guard case .success(let stream) = parsed else { return parsed.status }
-        lua.newTable(arrayCapacity: 0, fieldCapacity: 5)
-        lua.push(Int64(stream.declaredLength))
-        lua.rawSet(-2, key: "size")
-        lua.push(stream.position)
-        lua.rawSet(-2, key: "position")
-        lua.push(true)
-        lua.rawSet(-2, key: "readable")
-        lua.push(false)
-        lua.rawSet(-2, key: "writable")
-        lua.push(false)
-        lua.rawSet(-2, key: "seekable")
-        return 1
+        return ByteStreamMethods.stat(lua, stream)
     }
 }
