@@ -29,6 +29,27 @@ import WippyCore
             post_middleware: [websocket_relay]
             # swift-websocket's client sends Origin ws://127.0.0.1.
             post_options: {wsrelay.allowed.origins: "http://allowed.example, ws://127.0.0.1"}
+          # The same relay behind pre-match middleware: cors answers with its headers, ratelimit lets one
+          # handshake per client through.
+          - name: guarded
+            kind: http.router
+            meta: {server: gateway}
+            prefix: /guarded
+            middleware: [cors, ratelimit]
+            options:
+              cors.allow.origins: "http://allowed.example"
+              ratelimit.requests: 1
+              ratelimit.window: 1h
+              ratelimit.burst: 1
+              ratelimit.key: "header:X-Client"
+            post_middleware: [websocket_relay]
+            post_options: {wsrelay.allowed.origins: "http://allowed.example"}
+          - name: guarded.endpoint
+            kind: http.endpoint
+            meta: {router: guarded}
+            method: GET
+            path: /chat
+            func: connect
           - name: hello
             kind: function.lua
             method: handler
@@ -208,6 +229,40 @@ import WippyCore
                   got = got, ended = ended, text = websocket.TEXT, normal = websocket.CLOSE_CODES.NORMAL,
                 }
               end }
+          # read_timeout: the room goes quiet after its welcome and chat; the connection ends on its own.
+          - name: sleepy
+            kind: function.lua
+            method: handler
+            modules: [http, websocket, time]
+            source: |
+              local http = require("http")
+              local websocket = require("websocket")
+              local time = require("time")
+              return { handler = function()
+                local url = "ws://127.0.0.1:" .. http.request():query("port") .. "/ws/chat?user=sleepy"
+                local _, bad = websocket.connect(url, {compression = "zip"})
+                local client, err = websocket.connect(url, {
+                  read_timeout = 300, write_timeout = "5s", compression = "context_takeover", compression_threshold = 0,
+                })
+                if not client then return {error = tostring(err)} end
+                local ch = client:channel()
+                client:send("anyone awake?")
+                local got, ended = 0, false
+                local limit = time.after("20s")
+                while true do
+                  local r = channel.select({ch:case_receive(), limit:case_receive()})
+                  if r.channel ~= ch then break end
+                  if not r.ok then ended = true break end
+                  got = got + 1
+                end
+                return {got = got, ended = ended, bad = bad and bad:kind()}
+              end }
+          - name: sleepy.endpoint
+            kind: http.endpoint
+            meta: {router: api}
+            method: GET
+            path: /sleepy
+            func: sleepy
           # Connects and returns without closing: the connection ends with the invocation.
           - name: ghost
             kind: function.lua
@@ -343,6 +398,69 @@ import WippyCore
         await test.app.stop()
     }
 
+    @Test func handshakesGoThroughTheRoutersPreMatchMiddleware() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let headers = ["Origin: http://allowed.example", "X-Client: one"]
+
+        // The first handshake of a client upgrades, with the headers cors adds on the way out.
+        let first = await WebSocketRawHTTP.exchange(
+            port, WebSocketRawHTTP.handshake("/guarded/chat?user=dora", port: port, headers: headers), done: { $0.contains("\r\n\r\n") })
+        #expect(first.status == 101, "\(first.received)")
+        #expect(first.received.lowercased().contains("access-control-allow-origin: http://allowed.example"), "\(first.received)")
+        #expect(await test.log.wait(for: "room join dora") != nil)
+
+        // The second is over the client's rate: ratelimit answers 429 and the endpoint never runs.
+        let second = await WebSocketRawHTTP.exchange(port, WebSocketRawHTTP.handshake("/guarded/chat?user=eve", port: port, headers: headers))
+        #expect(second.status == 429 && second.closed, "\(second.received)")
+
+        // Another client still gets through.
+        let other = await WebSocketRawHTTP.exchange(
+            port, WebSocketRawHTTP.handshake("/guarded/chat?user=fay", port: port, headers: ["Origin: http://allowed.example", "X-Client: two"]),
+            done: { $0.contains("\r\n\r\n") })
+        #expect(other.status == 101, "\(other.received)")
+        #expect(await test.log.wait(for: "room join fay") != nil)
+        #expect(test.log.first("room join eve") == nil)
+        await test.app.stop()
+    }
+
+    /// A handshake on `/ws/chat` until its status is `status` (the route table follows the registry on its own
+    /// time), within a generous deadline; the last status seen.
+    static func handshakeStatus(_ port: Int, becomes status: Int) async -> Int {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var last = 0
+        while ContinuousClock.now < deadline {
+            let reply = await WebSocketRawHTTP.exchange(
+                port, WebSocketRawHTTP.handshake("/ws/chat?user=late", port: port, headers: ["Origin: http://allowed.example"]),
+                done: { $0.contains("\r\n\r\n") })
+            last = reply.status ?? 0
+            if last == status { return last }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return last
+    }
+
+    /// Servers without a relay route give new connections Hummingbird's plain pipeline; a relay route added
+    /// while the server runs upgrades the connections made after it.
+    @Test func relayRoutesRemovedAndAddedWhileRunning() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let names = ["connect.endpoint", "broken.endpoint", "refuse.endpoint", "solo.endpoint", "guarded.endpoint", "ws", "guarded"]
+        let entries = try names.map { try #require(test.app.registry.entry(EntryID(parsing: "app:\($0)"))) }
+
+        try test.app.registry.apply(entries.map { .delete($0.id) })
+        #expect(await Self.handshakeStatus(port, becomes: 404) == 404)
+        let hello = await WebSocketRawHTTP.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(hello.status == 200 && hello.received.contains("hello world"), "\(hello.received)")
+
+        try test.app.registry.apply(entries.reversed().map { .create($0) })
+        #expect(await Self.handshakeStatus(port, becomes: 101) == 101)
+        #expect(await test.log.wait(for: "room join late") != nil)
+        await test.app.stop()
+    }
+
     @Test func aLuaProcessJoinsTheRoomWithTheWebSocketModule() async throws {
         let test = try TestApplication(index: Self.project, history: .memory)
         let port = try await Self.port(test.log)
@@ -370,6 +488,21 @@ import WippyCore
         let ghost = await WebSocketRawHTTP.exchange(port, "GET /ghost?port=\(port) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", limit: .seconds(60))
         #expect(ghost.received.contains(#"{"connected":true}"#), "\(ghost.received)")
         #expect(await test.log.wait(for: "room leave ghost") != nil, "\(test.log.messages)")
+        await test.app.stop()
+    }
+
+    @Test func aQuietServerEndsAClientWithAReadTimeout() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let reply = await WebSocketRawHTTP.exchange(port, "GET /sleepy?port=\(port) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", limit: .seconds(60))
+        let body = String(reply.received.split(separator: "\r\n\r\n", maxSplits: 1).last ?? "")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(reply.received)")
+        // The welcome and the echo of its message arrive; then nothing for 300 ms ends the connection.
+        #expect(object["got"] as? Int == 2, "\(body)")
+        #expect(object["ended"] as? Bool == true, "\(body)")
+        #expect(object["bad"] as? String == "Invalid", "\(body)")
+        #expect(await test.log.wait(for: "room leave sleepy") != nil, "\(test.log.messages)")
         await test.app.stop()
     }
 

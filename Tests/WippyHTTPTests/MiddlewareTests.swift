@@ -213,10 +213,19 @@ import WippyCore
         #expect(ByteRange.parse("bytes=5-", size: 10) == .part(5..<10))
         #expect(ByteRange.parse("bytes=-3", size: 10) == .part(7..<10))
         #expect(ByteRange.parse("bytes=8-100", size: 10) == .part(8..<10))
-        #expect(ByteRange.parse("bytes=10-", size: 10) == .unsatisfiable)
-        #expect(ByteRange.parse("bytes=4-2", size: 10) == .unsatisfiable)
-        #expect(ByteRange.parse("items=0-1", size: 10) == .unsatisfiable)
-        #expect(ByteRange.parse("bytes=0-1,4-5", size: 10) == .whole)
+        #expect(ByteRange.parse("bytes=10-", size: 10) == .unsatisfiable(ByteRange.noOverlap))
+        #expect(ByteRange.parse("bytes=-0", size: 10) == .unsatisfiable(ByteRange.noOverlap))
+        #expect(ByteRange.parse("bytes=4-2", size: 10) == .unsatisfiable(ByteRange.invalid))
+        #expect(ByteRange.parse("items=0-1", size: 10) == .unsatisfiable(ByteRange.invalid))
+        #expect(ByteRange.parse("bytes=0-1,x-5", size: 10) == .unsatisfiable(ByteRange.invalid))
+        // Several ranges, in the order asked; one past the end is dropped.
+        #expect(ByteRange.parse("bytes=0-1, 4-5", size: 10) == .parts([0..<2, 4..<6]))
+        #expect(ByteRange.parse("bytes=6-,0-0", size: 10) == .parts([6..<10, 0..<1]))
+        #expect(ByteRange.parse("bytes=0-1,20-30", size: 10) == .part(0..<2))
+        #expect(ByteRange.parse("bytes=20-30,40-", size: 10) == .unsatisfiable(ByteRange.noOverlap))
+        // More bytes than the file, asked in pieces: the whole file.
+        #expect(ByteRange.parse("bytes=0-9,0-9", size: 10) == .whole)
+        #expect(ByteRange.parse("bytes=", size: 10) == .whole)
         #expect(HTTPDate.parse(HTTPDate.format(1_700_000_000)) == 1_700_000_000)
     }
 }

@@ -22,6 +22,9 @@ import WippyResources
             try "<h1>home</h1>".write(toFile: base + "/public/index.html", atomically: true, encoding: .utf8)
             try "console.log('app')".write(toFile: base + "/public/app.js", atomically: true, encoding: .utf8)
             try "nested".write(toFile: base + "/public/sub/file.txt", atomically: true, encoding: .utf8)
+            try "Permission is hereby granted\n".write(toFile: base + "/public/LICENSE", atomically: true, encoding: .utf8)
+            try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]).write(to: URL(fileURLWithPath: base + "/public/logo"))
+            try Data([0x00, 0x01, 0x02, 0xFF]).write(to: URL(fileURLWithPath: base + "/public/blob.bin2"))
             try "TOP SECRET".write(toFile: base + "/secret.txt", atomically: true, encoding: .utf8)
             try fm.createSymbolicLink(atPath: base + "/public/leak.txt", withDestinationPath: base + "/secret.txt")
             try fm.createSymbolicLink(atPath: base + "/public/outside", withDestinationPath: base)
@@ -40,6 +43,25 @@ import WippyResources
         let request = MiddlewareTests.request(.get, path, headers: headers)
         let response = await files.respond(to: request, context: MiddlewareTests.context())
         return (response, String(decoding: try await MiddlewareTests.body(response), as: UTF8.self))
+    }
+
+    @Test func filesWithoutAKnownExtensionAreTypedByTheirContent() async throws {
+        let tree = try Tree()
+        let files = tree.files()
+        let (license, _) = try await Self.get(files, "/static/LICENSE")
+        #expect(license.headers[.contentType] == "text/plain; charset=utf-8")
+        let (logo, _) = try await Self.get(files, "/static/logo")
+        #expect(logo.headers[.contentType] == "image/png")
+        let (blob, _) = try await Self.get(files, "/static/blob.bin2")
+        #expect(blob.headers[.contentType] == "application/octet-stream")
+
+        #expect(ContentSniffer.type(of: Array("  <!doctype html><p>x".utf8)) == "text/html; charset=utf-8")
+        #expect(ContentSniffer.type(of: Array("<?xml version=\"1.0\"?>".utf8)) == "text/xml; charset=utf-8")
+        #expect(ContentSniffer.type(of: Array("%PDF-1.7".utf8)) == "application/pdf")
+        #expect(ContentSniffer.type(of: Array("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8)) == "image/webp")
+        #expect(ContentSniffer.type(of: [0, 0, 0, 0x18] + Array("ftypmp42".utf8) + [0, 0, 0, 0] + Array("mp42isom".utf8)) == "video/mp4")
+        #expect(ContentSniffer.type(of: Array("<abbr>not a known tag".utf8)) == "text/plain; charset=utf-8")
+        #expect(ContentSniffer.type(of: [UInt8]()) == "text/plain; charset=utf-8")
     }
 
     @Test func servesFilesLikeGoFileServer() async throws {
@@ -70,6 +92,19 @@ import WippyResources
         let (beyond, _) = try await Self.get(files, "/static/app.js", headers: [.range: "bytes=100-"])
         #expect(beyond.status == .rangeNotSatisfiable)
         #expect(beyond.headers[.contentRange] == "bytes */18")
+
+        // Several ranges: one multipart/byteranges body, each part typed and placed, Content-Length exact.
+        let (parts, partsBody) = try await Self.get(files, "/static/app.js", headers: [.range: "bytes=0-6, 12-"])
+        #expect(parts.status == .partialContent)
+        let type = try #require(parts.headers[.contentType])
+        #expect(type.hasPrefix("multipart/byteranges; boundary="))
+        let boundary = String(type.dropFirst("multipart/byteranges; boundary=".count))
+        #expect(boundary.count == 60)
+        let expected = "--\(boundary)\r\nContent-Range: bytes 0-6/18\r\nContent-Type: text/javascript; charset=utf-8\r\n\r\nconsole\r\n"
+            + "--\(boundary)\r\nContent-Range: bytes 12-17/18\r\nContent-Type: text/javascript; charset=utf-8\r\n\r\n'app')\r\n"
+            + "--\(boundary)--\r\n"
+        #expect(partsBody == expected)
+        #expect(parts.headers[.contentLength] == String(expected.utf8.count))
 
         let (notModified, notModifiedBody) = try await Self.get(files, "/static/app.js", headers: [.ifModifiedSince: modified])
         #expect(notModified.status == .notModified && notModifiedBody.isEmpty)

@@ -58,6 +58,8 @@ public final class HTTPExchange: Sendable {
     let channel: (any Channel)?
     /// Where the server tracks its streaming responses (ended when it stops).
     let streams: HTTPStreamRegistry?
+    /// The endpoint the server runs for this exchange (set by the server; `nil` for exchanges made elsewhere).
+    let target: HTTPEndpointTarget?
 
     struct ResponseState {
         var status: Int?
@@ -94,9 +96,11 @@ public final class HTTPExchange: Sendable {
 
     public init(
         request: Request, parameters: [(String, String)], remoteAddress: String, channel: (any Channel)? = nil,
-        readDeadline: ContinuousClock.Instant? = nil, streams: HTTPStreamRegistry? = nil, security: HTTPSecurityIdentity? = nil
+        readDeadline: ContinuousClock.Instant? = nil, streams: HTTPStreamRegistry? = nil, security: HTTPSecurityIdentity? = nil,
+        target: HTTPEndpointTarget? = nil
     ) {
         self.security = security
+        self.target = target
         // HTTPTypes moves `Host` to the authority pseudo-field; handlers (`req:host()`, relays' origin
         // checks) read it as a header. One array, sized once.
         var headers: [(name: String, value: String)] = []

@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import NIOCore
 import NIOSSL
+import Synchronization
 import WippyCore
 
 extension HTTPServer {
@@ -14,7 +15,8 @@ extension HTTPServer {
         let base: HTTPServerBuilder
         if webSocketRelay != nil {
             base = HTTPServerBuilder { responder in
-                WebSocketUpgradeChannel(responder: responder, http1: http1) { [self] request, channel, logger in
+                WebSocketUpgradeChannel(responder: responder, http1: http1, upgrades: { [board = self.board] in board.relaysWebSockets }) {
+                    [self] request, channel, logger in
                     await decideUpgrade(request, channel: channel, logger: logger)
                 }
             }
@@ -31,27 +33,75 @@ extension HTTPServer {
 
     /// A WebSocket handshake: relayed when it matches an endpoint route whose router lists `websocket_relay`;
     /// any other is answered as the plain request would be (then the connection closes).
+    ///
+    /// A relayed handshake goes through the router's chains like any request (`cors`, `real_ip`,
+    /// `ratelimit`, `token_auth`, the firewalls): a middleware that answers refuses the upgrade with its
+    /// answer, and headers middlewares add on the way out go with the `101`.
     func decideUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) async -> WebSocketUpgradeChannel.Decision {
         let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
-        let remoteAddress = HTTPRequestContext.describe(channel.remoteAddress)
+        let context = HTTPRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+        let responder = Responder(server: self)
         if let relay = webSocketRelay,
-            case .found(let route, let parameters) = board.table.match(method: head.method.rawValue, path: request.uri.path),
-            case .target(let route) = route.action, case .endpoint(let target) = route.handler, let options = target.webSocketRelay
+            case .found(let found, let parameters) = board.table.match(method: head.method.rawValue, path: request.uri.path),
+            case .target(let route) = found.action, case .endpoint(let target) = route.handler, let options = target.webSocketRelay
         {
-            let exchange = HTTPExchange(request: request, parameters: parameters, remoteAddress: remoteAddress)
-            return await relay.upgrade(exchange, options: options) { [handler] in
-                // The endpoint runs to its end (a relay endpoint sets `X-WS-Relay` and returns; it does not stream).
-                _ = await withCheckedContinuation { continuation in
-                    exchange.reply(to: continuation)
-                    handler(target, exchange)
+            let accepted = AcceptedSession()
+            var outer = context
+            outer.matchedPath = found.pattern.text
+            let key = found.key
+            let response = await responder.guarded(route) {
+                try await route.pre.run(request, outer) { request, context in
+                    var context = context
+                    context.route = HTTPRouteInfo(
+                        pattern: key, entry: route.entry, router: route.router, function: route.function, parameters: parameters)
+                    return try await route.post.run(request, context) { [handler] request, context in
+                        let exchange = HTTPExchange(
+                            request: request, parameters: parameters, remoteAddress: context.remoteAddress, security: context.security)
+                        let decision = await relay.upgrade(exchange, options: options) {
+                            // The endpoint runs to its end (a relay endpoint sets `X-WS-Relay` and returns; it does
+                            // not stream).
+                            _ = await withCheckedContinuation { continuation in
+                                exchange.reply(to: continuation)
+                                handler(target, exchange)
+                            }
+                        }
+                        switch decision {
+                        case .reply(let response):
+                            return response
+                        case .accept(let fields, let session):
+                            accepted.set(fields, session)
+                            return Response(status: .switchingProtocols)
+                        }
+                    }
                 }
             }
+            if response.status == .switchingProtocols, let (fields, session) = accepted.take() {
+                var headers = fields
+                for field in response.headers where headers[field.name] == nil { headers.append(field) }
+                return .accept(headers, session)
+            }
+            return .reply(response)
         }
-        let context = HTTPRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
         do {
-            return .reply(try await Responder(server: self).respond(to: request, context: context))
+            return .reply(try await responder.respond(to: request, context: context))
         } catch {
             return .reply(Responder.plain(.internalServerError, "\(error)"))
+        }
+    }
+}
+
+/// The session a relay route accepted inside the middleware chains, read back once the chains returned.
+private final class AcceptedSession: Sendable {
+    private let value = Mutex<(HTTPFields, WebSocketUpgradeChannel.Session)?>(nil)
+
+    func set(_ fields: HTTPFields, _ session: @escaping WebSocketUpgradeChannel.Session) {
+        value.withLock { $0 = (fields, session) }
+    }
+
+    func take() -> (HTTPFields, WebSocketUpgradeChannel.Session)? {
+        value.withLock { state in
+            defer { state = nil }
+            return state
         }
     }
 }

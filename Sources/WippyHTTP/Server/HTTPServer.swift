@@ -29,8 +29,9 @@ public struct HTTPEndpointTarget: Sendable, Hashable {
 }
 
 /// What a route of a server runs, with the middleware chains of the router (or static mount) that
-/// declared it: an endpoint function or a static file tree.
-public struct HTTPRoute: Sendable {
+/// declared it: an endpoint function or a static file tree. A class: route matches and request frames copy one
+/// reference, not the whole description (see ``HTTPServer/Responder/respond(to:context:)``).
+public final class HTTPRoute: Sendable {
     public enum Handler: Sendable {
         case endpoint(HTTPEndpointTarget)
         case files(HTTPStaticFiles)
@@ -153,12 +154,43 @@ public final class HTTPServer: Sendable {
         typealias Context = HTTPRequestContext
         let server: HTTPServer
 
+        /// Kept small: a connection's task keeps the stack slabs of its deepest request for as long as it
+        /// lives, so this frame (and so every idle keep-alive connection) holds only what the common path
+        /// needs; the middleware paths run in frames of their own (``throughChains``, ``automaticOptions``).
         func respond(to request: Request, context: Context) async throws -> Response {
-            let method = request.method.rawValue
+            guard let exchange = plainEndpoint(request, context) else { return await respondOther(request, context) }
+            // The response comes when the handler ends, or at its first flush (a stream).
+            let response = await withCheckedContinuation { continuation in
+                exchange.reply(to: continuation)
+                server.handler(exchange.target!, exchange)
+            }
+            return Self.relayReply(exchange) ?? response
+        }
+
+        /// The exchange of a request for an endpoint without middleware (the common case: no chain, no
+        /// context copy); `nil` for anything else. Synchronous, so its values stay out of the async frame.
+        @inline(never)
+        private func plainEndpoint(_ request: Request, _ context: Context) -> HTTPExchange? {
+            let match = server.board.table.match(method: request.method.rawValue, path: request.uri.path)
+            guard case .found(let route, let parameters) = match, case .target(let target) = route.action,
+                target.pre.isEmpty && target.post.isEmpty, case .endpoint(let endpoint) = target.handler,
+                match.isExact || request.uri.path.hasSuffix("/")
+            else { return nil }
+            return exchange(endpoint, request, parameters: parameters, remoteAddress: context.remoteAddress, channel: context.channel)
+        }
+
+        @inline(never)
+        private func respondOther(_ request: Request, _ context: Context) async -> Response {
             let table = server.board.table
+            return await respond(request, context, table: table, match: table.match(method: request.method.rawValue, path: request.uri.path))
+        }
+
+        @inline(never)
+        private func respond(_ request: Request, _ context: Context, table: HTTPServer.Table, match: HTTPServer.Table.Match) async -> Response {
             let path = request.uri.path
-            let match = table.match(method: method, path: path)
-            if !path.hasSuffix("/"), !match.isExact, let redirect = Self.subtreeRedirect(table, method: method, path: path, query: request.uri.query) {
+            if !path.hasSuffix("/"), !match.isExact,
+                let redirect = Self.subtreeRedirect(table, method: request.method.rawValue, path: path, query: request.uri.query)
+            {
                 return redirect
             }
             switch match {
@@ -172,29 +204,42 @@ public final class HTTPServer: Sendable {
                 switch route.action {
                 case .automaticOptions(let twin):
                     if twin.pre.isEmpty { return Response(status: .noContent) }
-                    var context = context
-                    context.matchedPath = route.pattern.text
-                    return await guarded(twin) {
-                        try await twin.pre.run(request, context) { _, _ in Response(status: .noContent) }
-                    }
+                    return await automaticOptions(twin, route, request, context)
                 case .target(let target):
-                    // No middleware (the common case): no chain, no context copy.
                     if target.pre.isEmpty && target.post.isEmpty, case .endpoint(let endpoint) = target.handler {
                         return await serve(endpoint, request, parameters: parameters, remoteAddress: context.remoteAddress, channel: context.channel)
                     }
-                    let key = route.key
+                    return await throughChains(target, route, request, context, parameters: parameters)
+                }
+            }
+        }
+
+        /// An automatic `OPTIONS` through the pre-match middleware of the route it twins.
+        @inline(never)
+        private func automaticOptions(_ twin: HTTPRoute, _ route: HTTPServer.Table.Route, _ request: Request, _ context: Context) async -> Response {
+            var context = context
+            context.matchedPath = route.pattern.text
+            return await guarded(twin) {
+                try await twin.pre.run(request, context) { _, _ in Response(status: .noContent) }
+            }
+        }
+
+        /// A route with middleware: the pre-match chain, the route information, the post-match chain, the handler.
+        @inline(never)
+        private func throughChains(
+            _ target: HTTPRoute, _ route: HTTPServer.Table.Route, _ request: Request, _ context: Context, parameters: [(String, String)]
+        ) async -> Response {
+            let key = route.key
+            var context = context
+            context.matchedPath = route.pattern.text
+            return await guarded(target) {
+                try await target.pre.run(request, context) { request, context in
                     var context = context
-                    context.matchedPath = route.pattern.text
-                    return await guarded(target) {
-                        try await target.pre.run(request, context) { request, context in
-                            var context = context
-                            context.route = HTTPRouteInfo(
-                                pattern: key, entry: target.entry, router: target.router,
-                                function: target.function, parameters: parameters)
-                            return try await target.post.run(request, context) { request, context in
-                                try await handle(target.handler, request, context, parameters: parameters)
-                            }
-                        }
+                    context.route = HTTPRouteInfo(
+                        pattern: key, entry: target.entry, router: target.router,
+                        function: target.function, parameters: parameters)
+                    return try await target.post.run(request, context) { request, context in
+                        try await handle(target.handler, request, context, parameters: parameters)
                     }
                 }
             }
@@ -223,17 +268,29 @@ public final class HTTPServer: Sendable {
             _ target: HTTPEndpointTarget, _ request: Request, parameters: [(String, String)], remoteAddress: String,
             channel: (any Channel)?, security: HTTPSecurityIdentity? = nil
         ) async -> Response {
-            let deadline = server.configuration.readTimeout.map { ContinuousClock.now + $0 }
-            let exchange = HTTPExchange(
-                request: request, parameters: parameters, remoteAddress: remoteAddress, channel: channel,
-                readDeadline: deadline, streams: server.streams, security: security)
+            let exchange = exchange(target, request, parameters: parameters, remoteAddress: remoteAddress, channel: channel, security: security)
             // The response comes when the handler ends, or at its first flush (a stream).
             let response = await withCheckedContinuation { continuation in
                 exchange.reply(to: continuation)
                 server.handler(target, exchange)
             }
-            if target.webSocketRelay != nil, let reply = WebSocketRelay.plainReply(exchange) { return reply }
-            return response
+            return Self.relayReply(exchange) ?? response
+        }
+
+        private func exchange(
+            _ target: HTTPEndpointTarget, _ request: Request, parameters: [(String, String)], remoteAddress: String,
+            channel: (any Channel)?, security: HTTPSecurityIdentity? = nil
+        ) -> HTTPExchange {
+            let deadline = server.configuration.readTimeout.map { ContinuousClock.now + $0 }
+            return HTTPExchange(
+                request: request, parameters: parameters, remoteAddress: remoteAddress, channel: channel,
+                readDeadline: deadline, streams: server.streams, security: security, target: target)
+        }
+
+        /// A relay route's endpoint that asked for a relay, requested without a handshake: 400.
+        static func relayReply(_ exchange: HTTPExchange) -> Response? {
+            guard exchange.target?.webSocketRelay != nil else { return nil }
+            return WebSocketRelay.plainReply(exchange)
         }
 
         /// A middleware that throws answers 500 with the error (middlewares return their failures; this is
@@ -261,12 +318,30 @@ public final class HTTPServer: Sendable {
 /// The route table of one server: replaced whole when the registry changes, read by every request.
 public final class HTTPRouteBoard: Sendable {
     private let current: Mutex<RouteTable<HTTPRoute>>
+    private let relaying: Atomic<Bool>
 
-    public init(_ table: RouteTable<HTTPRoute> = .empty) { current = Mutex(table) }
+    public init(_ table: RouteTable<HTTPRoute> = .empty) {
+        current = Mutex(table)
+        relaying = Atomic(Self.relaysWebSockets(table))
+    }
 
     public var table: RouteTable<HTTPRoute> {
         get { current.withLock { $0 } }
-        set { current.withLock { $0 = newValue } }
+        set {
+            current.withLock { $0 = newValue }
+            relaying.store(Self.relaysWebSockets(newValue), ordering: .releasing)
+        }
+    }
+
+    /// True while some route's router lists `websocket_relay`: only then does a new connection get the
+    /// pipeline that can upgrade its first request (which costs every idle keep-alive connection memory).
+    public var relaysWebSockets: Bool { relaying.load(ordering: .acquiring) }
+
+    private static func relaysWebSockets(_ table: RouteTable<HTTPRoute>) -> Bool {
+        table.routes.contains { route in
+            guard case .target(let target) = route.action, case .endpoint(let endpoint) = target.handler else { return false }
+            return endpoint.webSocketRelay != nil
+        }
     }
 }
 

@@ -45,24 +45,49 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     public struct Value: ServerChildChannelValue {
-        let outcome: EventLoopFuture<Outcome>
+        enum Setup {
+            /// Hummingbird's own HTTP/1.1 pipeline (no route relays WebSockets).
+            case plain(HTTP1Channel.Value)
+            /// The pipeline that can upgrade the first request, and what it became.
+            case upgradable(EventLoopFuture<Outcome>)
+        }
+
+        let setup: Setup
         public let channel: any Channel
     }
 
     public let responder: HTTPChannelHandler.Responder
     let http1: HTTP1Channel.Configuration
     let decide: Decide
+    /// Asked once per new connection: false gives it Hummingbird's plain HTTP/1.1 pipeline (the upgrade
+    /// machinery would cost every idle keep-alive connection about 3 KB while no route can use it). A route
+    /// that starts relaying later serves connections made from then on (a client asks for an upgrade on a
+    /// new connection).
+    let upgrades: @Sendable () -> Bool
     /// Largest WebSocket frame accepted from a client.
     let maxFrameSize: Int
 
-    public init(responder: @escaping HTTPChannelHandler.Responder, http1: HTTP1Channel.Configuration, maxFrameSize: Int = 1 << 20, decide: @escaping Decide) {
+    public init(
+        responder: @escaping HTTPChannelHandler.Responder, http1: HTTP1Channel.Configuration, maxFrameSize: Int = 1 << 20,
+        upgrades: @escaping @Sendable () -> Bool = { true }, decide: @escaping Decide
+    ) {
         self.responder = responder
         self.http1 = http1
         self.decide = decide
+        self.upgrades = upgrades
         self.maxFrameSize = maxFrameSize
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        guard upgrades() else {
+            return HTTP1Channel(responder: responder, configuration: http1).setup(channel: channel, logger: logger).map {
+                Value(setup: .plain($0), channel: channel)
+            }
+        }
+        return setupUpgradable(channel: channel, logger: logger)
+    }
+
+    private func setupUpgradable(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             // The decision of the first request (an upgrade stays the first request: a client asks on a new
             // connection), read back when NIO asks for the upgraded or plain pipeline.
@@ -148,13 +173,24 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             let upgradeHandler = try sync.handler(type: NIOTypedHTTPServerUpgradeHandler<Outcome>.self)
             try sync.addHandler(OnlyWebSocketUpgrades(), position: .before(upgradeHandler))
             try sync.addHandler(firstHead)
-            return Value(outcome: outcome, channel: channel)
+            return Value(setup: .upgradable(outcome), channel: channel)
         }
     }
 
     public func handle(value: Value, logger: Logger) async {
+        switch value.setup {
+        case .plain(let parts):
+            await handleHTTP(asyncChannel: parts, logger: logger)
+        case .upgradable(let outcome):
+            await handle(outcome, channel: value.channel, logger: logger)
+        }
+    }
+
+    /// Kept out of ``handle(value:logger:)`` so a plain connection's task holds only that small frame.
+    @inline(never)
+    private func handle(_ outcome: EventLoopFuture<Outcome>, channel: any Channel, logger: Logger) async {
         do {
-            switch try await value.outcome.get() {
+            switch try await outcome.get() {
             case .http(let parts):
                 await handleHTTP(asyncChannel: parts, logger: logger)
             case .answered:
@@ -169,7 +205,7 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             }
         } catch {
             logger.debug("websocket upgrade channel ended: \(error)")
-            try? await value.channel.close()
+            try? await channel.close()
         }
     }
 

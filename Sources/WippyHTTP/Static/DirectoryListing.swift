@@ -110,37 +110,6 @@ enum HTTPDate {
     }
 }
 
-/// One `Range: bytes=...` against a file of a size. Several ranges are served as the whole file.
-enum ByteRange: Equatable {
-    case whole
-    case part(Range<Int>)
-    case unsatisfiable
-
-    static func parse(_ header: String, size: Int) -> ByteRange {
-        let text = header.trimmingCharacters(in: " ")
-        guard text.hasPrefix("bytes=") else { return .unsatisfiable }
-        let spec = text.dropFirst("bytes=".count)
-        if spec.contains(",") { return .whole }
-        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return .unsatisfiable }
-        let (first, last) = (parts[0].trimmingCharacters(in: " "), parts[1].trimmingCharacters(in: " "))
-        if first.isEmpty {
-            // The last N bytes.
-            guard let count = Int(last), count > 0, size > 0 else { return .unsatisfiable }
-            return .part(max(0, size - count)..<size)
-        }
-        guard let start = Int(first), start >= 0 else { return .unsatisfiable }
-        guard start < size else { return .unsatisfiable }
-        if last.isEmpty { return .part(start..<size) }
-        guard let end = Int(last), end >= start else { return .unsatisfiable }
-        return .part(start..<min(end + 1, size))
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: Character) -> String { String(self).trimmingCharacters(in: set) }
-}
-
 /// Content types by file extension, as Go's `mime` table gives them (text types with `charset=utf-8`).
 enum HTTPContentType {
     static let table: [String: String] = [
@@ -154,8 +123,9 @@ enum HTTPContentType {
         "gz": "application/gzip", "map": "application/json", "webmanifest": "application/manifest+json",
     ]
 
-    static func forPath(_ path: String) -> String {
-        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return "application/octet-stream" }
-        return table[path[path.index(after: dot)...].lowercased()] ?? "application/octet-stream"
+    /// The type the file's extension names; `nil` when it has none the table knows (sniff its content).
+    static func forPath(_ path: String) -> String? {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return nil }
+        return table[path[path.index(after: dot)...].lowercased()]
     }
 }

@@ -104,7 +104,11 @@ public final class HTTPStaticFiles: Sendable {
     ) async -> Response {
         var headers = HTTPFields()
         headers[.lastModified] = HTTPDate.format(info.modified)
-        headers[.contentType] = HTTPContentType.forPath(path)
+        if let type = HTTPContentType.forPath(path) {
+            headers[.contentType] = type
+        } else {
+            headers[.contentType] = await Self.sniff(path, size: info.size)
+        }
         headers[.acceptRanges] = "bytes"
         if conditional, let since = request.headers[.ifModifiedSince], let date = HTTPDate.parse(since), info.modified <= date {
             headers[.contentType] = nil
@@ -116,14 +120,16 @@ public final class HTTPStaticFiles: Sendable {
             switch ByteRange.parse(header, size: info.size) {
             case .whole:
                 break
-            case .unsatisfiable:
-                var failure = Response.plainText(.rangeNotSatisfiable, "invalid range: failed to overlap")
+            case .unsatisfiable(let reason):
+                var failure = Response.plainText(.rangeNotSatisfiable, reason)
                 failure.headers[.contentRange] = "bytes */\(info.size)"
                 return failure
             case .part(let part):
                 status = .partialContent
                 range = part
                 headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound - 1)/\(info.size)"
+            case .parts(let parts):
+                return await multipart(path, info, parts, headers, request, context)
             }
         }
         headers[.contentLength] = String(range.count)
@@ -134,6 +140,57 @@ public final class HTTPStaticFiles: Sendable {
         } catch {
             return Self.notFound
         }
+    }
+
+    /// Several ranges: one `multipart/byteranges` body, each part with its `Content-Type` and `Content-Range`
+    /// (the parts add up to at most the file's size: ``ByteRange`` sends the whole file otherwise).
+    private func multipart(
+        _ path: String, _ info: FileInfo, _ parts: [Range<Int>], _ fileHeaders: HTTPFields, _ request: Request, _ context: HTTPRequestContext
+    ) async -> Response {
+        let boundary = Self.boundary()
+        let type = fileHeaders[.contentType] ?? "application/octet-stream"
+        let heads = parts.map { part in
+            "--\(boundary)\r\nContent-Range: bytes \(part.lowerBound)-\(part.upperBound - 1)/\(info.size)\r\nContent-Type: \(type)\r\n\r\n"
+        }
+        let closing = "--\(boundary)--\r\n"
+        var headers = fileHeaders
+        headers[.contentType] = "multipart/byteranges; boundary=\(boundary)"
+        let length = zip(heads, parts).reduce(closing.utf8.count) { $0 + $1.0.utf8.count + $1.1.count + 2 }
+        headers[.contentLength] = String(length)
+        if request.method == .head { return Response(status: .partialContent, headers: headers) }
+        guard let file = await Self.onPool({ FileRanges(path: path) }) else { return Self.notFound }
+        let body = ResponseBody(contentLength: length) { writer in
+            for (head, part) in zip(heads, parts) {
+                try await writer.write(ByteBuffer(string: head))
+                var offset = part.lowerBound
+                while offset < part.upperBound {
+                    let count = min(FileRanges.chunk, part.upperBound - offset)
+                    let at = offset
+                    guard let chunk = await Self.onPool({ file.read(at: at, count: count) }) else {
+                        throw HTTPError(.internalServerError, message: "the file changed while it was sent")
+                    }
+                    try await writer.write(chunk)
+                    offset += count
+                }
+                try await writer.write(ByteBuffer(string: "\r\n"))
+            }
+            try await writer.write(ByteBuffer(string: closing))
+            try await writer.finish(nil)
+        }
+        return Response(status: .partialContent, headers: headers, body: body)
+    }
+
+    /// The type of a file whose extension names none, from its first bytes (``ContentSniffer``).
+    static func sniff(_ path: String, size: Int) async -> String {
+        let count = min(ContentSniffer.window, size)
+        let head = await onPool { FileRanges(path: path)?.read(at: 0, count: count) }
+        return ContentSniffer.type(of: head?.readableBytesView ?? ByteBuffer().readableBytesView)
+    }
+
+    /// A multipart boundary as Go's `mime/multipart` makes one: 30 random bytes in hex.
+    static func boundary() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<30).map { _ in String(UInt8.random(in: 0...255, using: &generator), radix: 16).leftPadded }.joined()
     }
 
     private func listing(_ directory: String, _ request: Request) async -> Response {
@@ -229,4 +286,8 @@ public final class HTTPStaticFiles: Sendable {
         headers[.location] = target
         return Response(status: .movedPermanently, headers: headers)
     }
+}
+
+extension String {
+    fileprivate var leftPadded: String { count == 1 ? "0" + self : self }
 }

@@ -7,6 +7,7 @@ import WippyCore
 import WippyRuntime
 import WSClient
 import WippyLua
+import WSCompression
 import WSCore
 
 /// One outbound WebSocket of the `websocket` module (lua-api-io §4): swift-websocket's client runs the
@@ -20,7 +21,20 @@ final class WebSocketClientConnection: @unchecked Sendable {
         var protocols: [String] = []
         var dialTimeout: Duration = .seconds(30)
         var writeTimeout: Duration?
+        /// The longest wait for a message from the server; past it the connection is closed (the channel
+        /// closes), as a read deadline ends a Go connection.
+        var readTimeout: Duration?
         var readLimit = 32 << 20
+        var compression = Compression.disabled
+        /// Messages smaller than this go uncompressed (when compression is on).
+        var compressionThreshold = 256
+    }
+
+    /// `compression`: permessage-deflate, offered to the server during the handshake.
+    enum Compression: Sendable {
+        case disabled
+        case contextTakeover
+        case noContextTakeover
     }
 
     enum Inbound: Sendable {
@@ -52,14 +66,24 @@ final class WebSocketClientConnection: @unchecked Sendable {
             if let field = HTTPField.Name(name) { configuration.additionalHeaders.append(HTTPField(name: field, value: value)) }
         }
         if !options.protocols.isEmpty { configuration.additionalHeaders[.secWebSocketProtocol] = options.protocols.joined(separator: ", ") }
+        if options.compression != .disabled {
+            configuration.extensions = [
+                WebSocketExtensionFactory.perMessageDeflate(
+                    noContextTakeover: options.compression == .noContextTakeover, maxDecompressedFrameSize: options.readLimit,
+                    minFrameSizeToCompress: options.compressionThreshold
+                ).build()
+            ]
+        }
+        writeTimeout = options.writeTimeout
         let readLimit = options.readLimit
+        let readTimeout = options.readTimeout
         let task = Task { [self] in
             do {
                 try await WebSocketClient.connect(url: url, configuration: configuration, logger: Self.logger) { inbound, outbound, _ in
                     self.shared.withLock { $0.writer = outbound }
                     self.resolveConnect(.success(()))
                     var messages = inbound.messages(maxSize: readLimit).makeAsyncIterator()
-                    while let message = try? await messages.next() {
+                    while let message = try? await Self.next(&messages, within: readTimeout) {
                         switch message {
                         case .text(let text): self.enqueue(.text(text))
                         case .binary(let buffer): self.enqueue(.binary(Array(buffer.readableBytesView)))
@@ -84,6 +108,34 @@ final class WebSocketClientConnection: @unchecked Sendable {
     }
 
     static let logger = Logger(label: "wippy.websocket")
+
+    /// Set once by ``start(url:options:done:)``, before any write.
+    private nonisolated(unsafe) var writeTimeout: Duration?
+
+    /// The next message, or `nil` when the connection ended or `timeout` passed without one (the caller
+    /// then leaves the session, which closes the connection).
+    private static func next(
+        _ messages: inout WebSocketInboundMessageStream.AsyncIterator, within timeout: Duration?
+    ) async throws -> WebSocketMessage? {
+        guard let timeout else { return try await messages.next() }
+        var iterator = messages
+        defer { messages = iterator }
+        return try await withThrowingTaskGroup(of: WebSocketMessage?.self) { group in
+            nonisolated(unsafe) var reading = iterator
+            group.addTask {
+                let message = try await reading.next()
+                return message
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            iterator = reading
+            return first
+        }
+    }
 
     /// Answers the pending `connect` once; true when this call did.
     @discardableResult
@@ -183,10 +235,30 @@ final class WebSocketClientConnection: @unchecked Sendable {
     /// Sends a frame; `done` gets the outcome.
     func write(_ frame: WebSocketOutboundWriter.OutboundFrame, done: @escaping @Sendable (Result<Void, WippyError>) -> Void) {
         guard let writer = shared.withLock({ $0.writer }) else { return done(.failure(.internal("websocket: connection is closed"))) }
-        Task {
+        let timeout = writeTimeout
+        Task { [self] in
             do {
-                try await writer.write(frame)
-                done(.success(()))
+                guard let timeout else {
+                    try await writer.write(frame)
+                    return done(.success(()))
+                }
+                let written = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        try await writer.write(frame)
+                        return true
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        return false
+                    }
+                    let first = try await group.next() ?? false
+                    group.cancelAll()
+                    return first
+                }
+                if written { return done(.success(())) }
+                // A write that cannot finish in time leaves the connection in an unknown state: end it.
+                shared.withLock { $0.task }?.cancel()
+                done(.failure(WippyError("websocket: write timed out after \(timeout)", kind: .timeout, retryable: true)))
             } catch {
                 done(.failure(.internal("websocket: write failed: \(error)")))
             }

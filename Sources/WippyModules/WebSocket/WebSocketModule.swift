@@ -129,7 +129,22 @@ enum WebSocketNatives {
         }
         if let dial = try duration(table["dial_timeout"], "dial_timeout") { options.dialTimeout = dial }
         if let write = try duration(table["write_timeout"], "write_timeout") { options.writeTimeout = write }
+        if let read = try duration(table["read_timeout"], "read_timeout") { options.readTimeout = read }
         if let limit = table["read_limit"]?.intValue, limit > 0, limit <= 128 << 20 { options.readLimit = Int(limit) }
+        switch table["compression"] {
+        case .string("context_takeover")?, .int(1)?: options.compression = .contextTakeover
+        case .string("no_context_takeover")?, .int(2)?: options.compression = .noContextTakeover
+        case .string("disabled")?, .int(0)?, nil, .null?: options.compression = .disabled
+        case let other?:
+            if let number = other.doubleValue, [1.0, 2.0].contains(number) {
+                options.compression = number == 1 ? .contextTakeover : .noContextTakeover
+            } else if other.stringValue != nil {
+                throw WippyError.invalid("websocket: compression must be \"disabled\", \"context_takeover\" or \"no_context_takeover\"")
+            }
+        }
+        if let threshold = table["compression_threshold"]?.intValue, threshold >= 0, threshold <= 100 << 20 {
+            options.compressionThreshold = Int(threshold)
+        }
         return options
     }
 
