@@ -106,11 +106,14 @@ static void *wippy_ticker_main(void *arg) {
                 until.tv_sec += 1;
                 until.tv_nsec -= 1000000000L;
             }
-            while (atomic_load(&wippy_ticker_asleep)) {
+            int woken = 0;
+            while (!(woken = !atomic_load(&wippy_ticker_asleep))) {
                 if (pthread_cond_timedwait(&wippy_ticker_wakeup, &wippy_ticker_lock, &until) == ETIMEDOUT) break;
             }
             atomic_store(&wippy_ticker_asleep, 0);
-            idle = 0;
+            /* woken by a slice: look every period again; after a timeout one look, then back to sleep if
+               still idle (an idle runtime wakes the ticker about ten times a second) */
+            idle = woken ? 0 : WIPPY_TICKER_IDLE_TICKS - 1;
         }
         pthread_mutex_unlock(&wippy_ticker_lock);
         wippy_ticker_sleep(WIPPY_TICK_NANOS);
