@@ -34,6 +34,16 @@ static pthread_once_t wippy_ticker_once = PTHREAD_ONCE_INIT;
 static pthread_key_t wippy_ticker_key;
 static int wippy_ticker_started = 0;
 
+/* The handler's own record of the slice it was first signalled about, and this thread's CPU time then. */
+static _Thread_local uint64_t wippy_signalled_word WIPPY_TLS = 0;
+static _Thread_local int64_t wippy_signalled_cpu WIPPY_TLS = 0;
+
+static int64_t wippy_thread_cpu(void) {
+    struct timespec t;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return INT64_MAX / 2;
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static void wippy_ticker_handler(int sig) {
     (void)sig;
     int saved = errno;
@@ -42,7 +52,16 @@ static void wippy_ticker_handler(int sig) {
         uint64_t word = wippy_slice_word(slice);
         /* about the slice running now (not one that ended since the ticker looked) */
         if ((word & 1) && atomic_load_explicit(&slice->request, memory_order_relaxed) == word) {
-            wippy_overrun_signalled();
+            /* A slice overruns once it has also used a period of this thread's CPU time since the first
+               signal about it: a worker that merely waited for a core on a loaded machine (wall time passed,
+               little work done) is not preempted for it. */
+            int64_t cpu = wippy_thread_cpu();
+            if ((word >> 1) != (wippy_signalled_word >> 1)) {
+                wippy_signalled_word = word;
+                wippy_signalled_cpu = cpu;
+            } else if (cpu - wippy_signalled_cpu >= WIPPY_TICK_NANOS) {
+                wippy_overrun_signalled();
+            }
         }
     }
     errno = saved;

@@ -225,9 +225,10 @@ int wippy_is_system_yield(lua_State *co, int nres);
  *  - timed (wippy_install_timed_preemption, the workers' states): no hook is installed while Lua runs, so
  *    it runs at full speed (with any count hook Lua traces every instruction). A ticker thread looks at
  *    every worker thread each WIPPY_TICK_NANOS; one still running the slice it was running at the previous
- *    look has overrun it (a slice is 1 to 2 periods long), and the ticker signals it. The signal handler,
- *    on the worker thread, arms the count hook of the running thread (count 1), and the hook yields it as
- *    a preemption. Natives that take ticks stop at the next tick once the slice has overrun.
+ *    look is signalled. The signal handler, on the worker thread, lets the slice go on until it has also
+ *    used a period of the thread's CPU time since the first such signal (so a slice lasts 2 to 3 periods,
+ *    and a worker that only waited for a core is not preempted for it); then it arms the count hook of the
+ *    running thread (count 1), and the hook yields it as a preemption. Natives that take ticks stop at the next tick once the slice has overrun.
  *  - counted (wippy_install_preemption): a count hook takes one tick from the thread's budget every
  *    `instructions_per_tick` VM instructions, and yields once the budget is used up. Deterministic; tests
  *    of the preemption machinery and embedders without the ticker use it.
