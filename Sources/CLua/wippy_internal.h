@@ -47,10 +47,11 @@ void wippy_arm(lua_State *L);
 /* ---- Timed preemption (wippy_ticker.c) ----
  * A state with timed preemption has no count hook while it runs: Lua runs at full speed. Each worker OS
  * thread publishes a word, (slice serial << 1) | running, that the ticker thread reads every
- * WIPPY_TICK_NANOS: a thread found running in the same slice at two looks in a row has overrun its slice,
- * and the ticker sends it WIPPY_TICK_SIGNAL. The handler (on the worker thread itself, as Lua's own lua.c
- * does from its SIGINT handler) counts the overrun in wippy_overrun and arms the count hook of the thread
- * running there; the hook then yields it as a preemption. Nothing outside the worker thread ever touches a
+ * WIPPY_TICK_NANOS: a thread found running in the same slice at two looks in a row is sent
+ * WIPPY_TICK_SIGNAL. The handler (on the worker thread itself, as Lua's own lua.c does from its SIGINT
+ * handler), once the slice has also used a period of the thread's CPU time since its first signal, counts
+ * the overrun in wippy_overrun and arms the count hook of the thread running there; the hook then yields it
+ * as a preemption. Nothing outside the worker thread ever touches a
  * lua_State. */
 
 /** What the ticker reads for one worker OS thread. */
