@@ -6,7 +6,7 @@ set -eu
 WIPPY=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 cd "$(dirname "$0")/app"
-WORKLOADS=${*:-"spawn_wait ring pingpong timers churn registry_find registry_event reload history store_queue"}
+WORKLOADS=${*:-"spawn_wait ring pingpong timers churn compute registry_find registry_event reload history store_queue"}
 for workload in $WORKLOADS; do
     case $workload in
         # Hot reload: save a Lua file, time until the first call served by the new code (bench/reload.py).
@@ -39,6 +39,11 @@ for workload in $WORKLOADS; do
                  fi
              fi
              [ -n "${SQLBENCH_SQLITE_DIR:-}" ] || rm -rf "$dir"; rm -rf .wippy) ;;
+        # fib(30) in a process, then the same Lua file in the stock interpreter (target: ratio at most 1.1).
+        compute)
+            "$WIPPY" run --history memory -x bench:run compute 30 5
+            if command -v lua5.4 >/dev/null 2>&1; then lua5.4 ../compute.lua src/fib.lua 30 5
+            else echo "# compute_fib30_lua_ms: skipped (no lua5.4)"; fi ;;
         *) "$WIPPY" run --history memory -x bench:run "$workload" ;;
     esac
 done

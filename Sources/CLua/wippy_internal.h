@@ -9,6 +9,9 @@
 
 #include "wippy_lua.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #define WIPPY_TLS __attribute__((tls_model("initial-exec")))
 
 /** The thread running Lua code on this OS thread (set by wippy_resume and the coroutine resumes), or NULL. */
@@ -40,6 +43,51 @@ static inline int wippy_is_doomed(lua_State *L) {
 
 /** Sets the count hook of `L` to fire at its next instruction (nothing for NULL). */
 void wippy_arm(lua_State *L);
+
+/* ---- Timed preemption (wippy_ticker.c) ----
+ * A state with timed preemption has no count hook while it runs: Lua runs at full speed. Each worker OS
+ * thread publishes a word, (slice serial << 1) | running, that the ticker thread reads every
+ * WIPPY_TICK_NANOS: a thread found running in the same slice at two looks in a row is sent
+ * WIPPY_TICK_SIGNAL. The handler (on the worker thread itself, as Lua's own lua.c does from its SIGINT
+ * handler), once the slice has also used a period of the thread's CPU time since its first signal, counts
+ * the overrun in wippy_overrun and arms the count hook of the thread running there; the hook then yields it
+ * as a preemption. Nothing outside the worker thread ever touches a
+ * lua_State. */
+
+/** What the ticker reads for one worker OS thread. */
+typedef struct wippy_slice {
+    _Atomic uint64_t word;    /* (slice serial << 1) | 1 while Lua runs: written by the worker only */
+    _Atomic uint64_t request; /* the word the ticker found overrun, written before it signals */
+    uint64_t seen;            /* the ticker's: the word at its last look */
+    pthread_t thread;
+    struct wippy_slice *next; /* the ticker's list (under its lock) */
+} wippy_slice;
+
+/** This OS thread's record once a state with timed preemption was made on it, else NULL. */
+extern _Thread_local wippy_slice *wippy_slice_self WIPPY_TLS;
+/** Overruns the ticker signalled in the current slice (0: none); written by the signal handler only. */
+extern _Thread_local volatile int wippy_overrun WIPPY_TLS;
+/** The thread a top-level wippy_pcall runs (the handler arms it when no resume is running), or NULL. */
+extern _Thread_local lua_State *wippy_calling WIPPY_TLS;
+/** Non-zero while the ticker sleeps (no worker ran Lua for a while): a slice that starts wakes it. */
+extern _Atomic int wippy_ticker_asleep;
+
+/** Puts this OS thread on the ticker's list (once) and starts the ticker (once). */
+void wippy_ticker_register(void);
+/** Wakes the sleeping ticker. */
+void wippy_ticker_wake(void);
+/** lua_pcall of Lua called from outside any resume on a ticker thread (Swift calling Lua): the call runs as a
+    slice of its own for the ticker, so a loop there is bounded like a stuck one (it cannot yield). */
+int wippy_pcall_timed(lua_State *L, int nargs, int nresults);
+/** The handler's work, on the worker thread: counts the overrun and arms the running thread's hook. */
+void wippy_overrun_signalled(void);
+
+static inline uint64_t wippy_slice_word(const wippy_slice *s) {
+    return atomic_load_explicit(&s->word, memory_order_relaxed);
+}
+static inline void wippy_slice_publish(wippy_slice *s, uint64_t word) {
+    atomic_store_explicit(&s->word, word, memory_order_relaxed);
+}
 
 /** Raises the doom where the caller cannot yield: a memory error where allocations may fail (Lua runs no
     message handler for it, see wippy_lua.h), else the doom message as a plain error. Only from C code that

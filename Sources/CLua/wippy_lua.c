@@ -282,7 +282,12 @@ static int wippy_tostring_body(lua_State *L) {
 static int wippy_pcall_may_fail(lua_State *L, int nargs, int nresults) {
     int may_fail = wippy_may_fail;
     wippy_may_fail = 1;
-    int status = lua_pcall(L, nargs, nresults, 0);
+    int status;
+    if (wippy_running == NULL && wippy_calling == NULL && wippy_slice_self != NULL) {
+        status = wippy_pcall_timed(L, nargs, nresults);
+    } else {
+        status = lua_pcall(L, nargs, nresults, 0);
+    }
     wippy_may_fail = may_fail;
     return status;
 }

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- per-OS-thread state */
 
@@ -22,15 +23,26 @@ static _Thread_local int32_t wippy_budget WIPPY_TLS = 0;
 #define WIPPY_STUCK_TICKS 100000
 static _Thread_local int32_t wippy_stuck WIPPY_TLS = WIPPY_STUCK_TICKS;
 
+/* Timed preemption (see wippy_internal.h): the overrun count the signal handler keeps, the last one the hook
+   or a native saw where it could not yield, and how many such signals there were in this slice. */
+_Thread_local volatile int wippy_overrun WIPPY_TLS = 0;
+static _Thread_local int wippy_overrun_seen WIPPY_TLS = 0;
+static _Thread_local int64_t wippy_stuck_since WIPPY_TLS = 0; /* thread CPU time of the first such signal */
+_Thread_local lua_State *wippy_calling WIPPY_TLS = NULL;
+
 lua_State *wippy_running_thread(void) { return wippy_running; }
 
 int wippy_resume(lua_State *L, lua_State *from, int nargs, int *nres) {
     lua_State *running = wippy_running;
     int may_fail = wippy_may_fail;
+    /* the outermost resume tells the ticker Lua runs on this thread */
+    wippy_slice *slice = running == NULL ? wippy_slice_self : NULL;
     wippy_running = L;
     wippy_may_fail = 1;
+    if (slice != NULL) wippy_slice_publish(slice, wippy_slice_word(slice) | 1);
     if (wippy_is_doomed(L)) wippy_arm(L);
     int status = lua_resume(L, from, nargs, nres);
+    if (slice != NULL) wippy_slice_publish(slice, wippy_slice_word(slice) & ~(uint64_t)1);
     wippy_running = running;
     wippy_may_fail = may_fail;
     return status;
@@ -69,8 +81,58 @@ static void wippy_hook_signal(lua_State *L) {
     wippy_reset_hook(L);
 }
 
+static int64_t wippy_thread_cpu_nanos(void) {
+    struct timespec t;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Timed preemption, where the thread cannot yield: looks at each ticker signal once; once the signals have
+   found the thread unable to yield for WIPPY_STUCK_NANOS of its own CPU time (not wall time: a loaded
+   machine must not doom a process that merely waited for a core), dooms the process. Returns 1 when it did. */
+static int wippy_overrun_stuck(lua_State *L) {
+    int overrun = wippy_overrun;
+    if (overrun == wippy_overrun_seen) return 0;
+    wippy_overrun_seen = overrun;
+    int64_t now = wippy_thread_cpu_nanos();
+    if (wippy_stuck_since == 0) {
+        wippy_stuck_since = now > 0 ? now : 1;
+        return 0;
+    }
+    if (now - wippy_stuck_since < WIPPY_STUCK_NANOS) return 0;
+    wippy_doom(L, WIPPY_STUCK_MESSAGE);
+    return 1;
+}
+
+/* The hook of a state with timed preemption: it is only ever armed (count 1), by the ticker's signal, a
+   memory check or a doom. It puts the thread back to running without a hook, then yields it if the slice
+   overran. */
+static void wippy_timed_hook(lua_State *L) {
+    if (wippy_signal & (WIPPY_SIGNAL_CHECK | WIPPY_SIGNAL_DOOM)) {
+        wippy_hook_signal(L);
+        if (wippy_is_doomed(L)) return; /* it yielded (or raised) */
+    } else {
+        wippy_signal &= ~WIPPY_SIGNAL_ARMED;
+        lua_sethook(L, NULL, 0, 0);
+    }
+    /* (a signal that arms the hook again from here on finds the overrun counted: it fires once more and
+       returns at once, or yields again in the next slice of an overrun that is still current) */
+    if (wippy_overrun == 0) return; /* armed for a check, or by a signal of a slice that ended */
+    if (lua_isyieldable(L)) {
+        wippy_preempted = 1;
+        lua_yield(L, 0);
+        return;
+    }
+    /* cannot yield here: the next signal arms the hook again, up to a bound */
+    if (wippy_overrun_stuck(L)) wippy_hook_signal(L);
+}
+
 static void wippy_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
+    if (wippy_memory_of(L)->timed) {
+        wippy_timed_hook(L);
+        return;
+    }
     if (wippy_signal != 0) {
         wippy_hook_signal(L);
         return;
@@ -135,9 +197,53 @@ void wippy_install_preemption(lua_State *L, int instructions_per_tick) {
     lua_sethook(L, wippy_hook, LUA_MASKCOUNT, instructions_per_tick);
 }
 
+void wippy_install_timed_preemption(lua_State *L) {
+    wippy_memory *m = wippy_memory_of(L);
+    m->hook_count = 0;
+    m->timed = 1;
+    lua_sethook(L, NULL, 0, 0);
+    wippy_ticker_register();
+}
+
 void wippy_set_budget(int32_t ticks) {
     wippy_budget = ticks;
     wippy_stuck = WIPPY_STUCK_TICKS;
+    wippy_slice *slice = wippy_slice_self;
+    if (slice != NULL) {
+        /* a new serial first: a signal about the old slice that arrives from here on is ignored */
+        wippy_slice_publish(slice, wippy_slice_word(slice) + 2);
+        if (atomic_load_explicit(&wippy_ticker_asleep, memory_order_relaxed)) wippy_ticker_wake();
+    }
+    wippy_overrun = 0;
+    wippy_overrun_seen = 0;
+    wippy_stuck_since = 0;
+}
+
+int wippy_pcall_timed(lua_State *L, int nargs, int nresults) {
+    wippy_slice *slice = wippy_slice_self;
+    int overrun = wippy_overrun, seen = wippy_overrun_seen;
+    int64_t stuck = wippy_stuck_since;
+    wippy_slice_publish(slice, (wippy_slice_word(slice) + 2) | 1);
+    wippy_overrun = 0;
+    wippy_overrun_seen = 0;
+    wippy_stuck_since = 0;
+    wippy_calling = L;
+    int status = lua_pcall(L, nargs, nresults, 0);
+    wippy_calling = NULL;
+    wippy_slice_publish(slice, wippy_slice_word(slice) & ~(uint64_t)1);
+    /* the slice this call interrupted (if one was running) goes on with its own counts */
+    wippy_overrun = overrun;
+    wippy_overrun_seen = seen;
+    wippy_stuck_since = stuck;
+    return status;
+}
+
+void wippy_overrun_signalled(void) {
+    wippy_overrun = wippy_overrun + 1;
+    lua_State *L = wippy_running != NULL ? wippy_running : wippy_calling;
+    /* lua_sethook may be called asynchronously (lua.c does it from a signal handler): it sets the thread's
+       hook fields and the trap of its Lua frames, which the VM reads at calls, returns and backward jumps */
+    if (L != NULL && wippy_memory_of(L)->timed) lua_sethook(L, wippy_hook, LUA_MASKCOUNT, 1);
 }
 
 int wippy_take_preempted(void) {
@@ -147,7 +253,18 @@ int wippy_take_preempted(void) {
 }
 
 int wippy_native_tick(lua_State *L, int ticks) {
-    if (wippy_memory_of(L)->hook_count <= 0) return 0; /* a state without preemption */
+    wippy_memory *m = wippy_memory_of(L);
+    if (m->timed) {
+        if (wippy_is_doomed(L)) {
+            if (lua_isyieldable(L)) return 1;
+            return wippy_raise_doom(L);
+        }
+        if (wippy_overrun == 0) return 0;
+        if (lua_isyieldable(L)) return 1;
+        if (wippy_overrun_stuck(L)) return wippy_raise_doom(L);
+        return 0;
+    }
+    if (m->hook_count <= 0) return 0; /* a state without preemption */
     if (wippy_is_doomed(L)) {
         if (lua_isyieldable(L)) return 1;
         return wippy_raise_doom(L);

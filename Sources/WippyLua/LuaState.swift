@@ -68,8 +68,19 @@ public final class LuaState {
         wippy_install_preemption(main.pointer, instructionsPerTick)
     }
 
-    /// Sets how many preemption ticks the next resume on this OS thread may run.
+    /// Preempts this state's threads by time, with no hook installed while they run (Lua runs at full
+    /// speed): the process-wide ticker arms the running thread's hook only once its slice has overrun (see
+    /// `wippy_lua.h`). The calling OS thread must be the one that runs the state.
+    public func installTimedPreemption() {
+        wippy_install_timed_preemption(main.pointer)
+    }
+
+    /// Starts a slice on this OS thread: with counted preemption the next resumes may run `ticks` ticks;
+    /// with timed preemption `ticks` is not used (a slice lasts one to two ticker periods).
     public static func setPreemptionBudget(_ ticks: Int32) { wippy_set_budget(ticks) }
+
+    /// Whether `thread` has a hook installed now (timed preemption installs none until a slice overruns).
+    public static func hasHook(_ thread: Lua) -> Bool { lua_gethook(thread.pointer) != nil }
 
     /// Returns and clears the "preempted" flag of this OS thread.
     public static func takePreempted() -> Bool { wippy_take_preempted() != 0 }

@@ -46,6 +46,36 @@ import WippyRuntime
         #expect(result.text == "ok")
     }
 
+    /// Tasks of one process that yield between read-modify-writes of a shared upvalue: a task preempted
+    /// inside one goes on first when the process runs again, so no update is lost (with the preempted task
+    /// put behind the others, another task would write in between and most of the work would be lost).
+    @Test func aPreemptedTaskGoesOnBeforeTheOtherTasksOfItsProcess() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        let result = await node.run(source: """
+            return { main = function()
+                local total, tasks, rounds = 0, 4, 3000
+                local done = channel.new(tasks)
+                for k = 1, tasks do
+                    coroutine.spawn(function()
+                        for i = 1, rounds do
+                            local seen = total
+                            local s = 0
+                            for j = 1, 300 do s = s + j end
+                            total = seen + 1
+                            coroutine.yield()
+                        end
+                        done:send(k)
+                    end)
+                end
+                for k = 1, tasks do done:receive() end
+                eq("total", total, tasks * rounds)
+                return report()
+            end }
+            """)
+        #expect(result.text == "ok")
+    }
+
     @Test func loopingSpawnedCoroutineDoesNotStarveTheOtherTasksOfItsProcess() async {
         let node = await LuaTestNode.make(workers: 1)
         defer { node.shutdown() }

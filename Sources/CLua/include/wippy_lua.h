@@ -90,6 +90,7 @@ typedef struct wippy_memory {
     void *reserve;          /* released when the system refuses memory while Swift code is on the stack */
     int starved;            /* the system refused memory since the last recovery (see wippy_memory_recover) */
     int hook_count;         /* the state's normal count hook (0: none) */
+    int timed;              /* preempted by the slice ticker, without a normal hook (see below) */
     uint64_t checks;        /* checks that ran */
     uint64_t collections;   /* collections they made */
     uint64_t kills;         /* accounts doomed */
@@ -220,17 +221,36 @@ void *wippy_system_marker(void);
 int wippy_is_system_yield(lua_State *co, int nres);
 
 /* ---- Preemption (per worker thread) ----
- * Lua code is preempted by a count hook: every `instructions_per_tick` VM instructions it takes one tick from
- * the thread's budget, and yields (with no values, setting the "preempted" flag) once the budget is used up.
- * Where the running thread cannot yield (Lua code called from C without a continuation: an xpcall message
- * handler, a metamethod called by a C function), it may run WIPPY_STUCK_TICKS more ticks; then its process
- * is doomed (see above). Long-running C natives take ticks the same way with wippy_native_tick. */
+ * Two ways, chosen per state:
+ *  - timed (wippy_install_timed_preemption, the workers' states): no hook is installed while Lua runs, so
+ *    it runs at full speed (with any count hook Lua traces every instruction). A ticker thread looks at
+ *    every worker thread each WIPPY_TICK_NANOS; one still running the slice it was running at the previous
+ *    look is signalled. The signal handler, on the worker thread, lets the slice go on until it has also
+ *    used a period of the thread's CPU time since the first such signal (so a slice lasts 2 to 3 periods,
+ *    and a worker that only waited for a core is not preempted for it); then it arms the count hook of the
+ *    running thread (count 1), and the hook yields it as a preemption. Natives that take ticks stop at the next tick once the slice has overrun.
+ *  - counted (wippy_install_preemption): a count hook takes one tick from the thread's budget every
+ *    `instructions_per_tick` VM instructions, and yields once the budget is used up. Deterministic; tests
+ *    of the preemption machinery and embedders without the ticker use it.
+ * Either way a preempted thread yields with no values and sets the "preempted" flag. Where the running
+ * thread cannot yield (Lua code called from C without a continuation: an xpcall message handler, a
+ * metamethod called by a C function), it runs on for a bound (WIPPY_STUCK_TICKS more ticks, or
+ * WIPPY_STUCK_NANOS of CPU time); then its process is doomed (see above). Long-running C
+ * natives take ticks with wippy_native_tick. */
 
 /** Installs the instruction-count hook on `L` (threads created from it inherit it) and makes it the state's
     normal hook (see wippy_reset_hook); natives of a state with it take ticks from the budget. */
 void wippy_install_preemption(lua_State *L, int instructions_per_tick);
-/** Sets how many hook ticks the next resume may run before it is preempted (and resets the stuck count). */
+/** Makes `L`'s state preempted by the ticker (no normal hook) and puts the calling OS thread, the one that
+    will run it, on the ticker's list (it leaves the list when the thread ends). */
+void wippy_install_timed_preemption(lua_State *L);
+/** Starts a slice on this OS thread: counted preemption gives the next resumes `ticks` hook ticks; timed
+    preemption starts a new slice for the ticker. Resets the stuck counts either way. */
 void wippy_set_budget(int32_t ticks);
+/** The ticker's period. */
+#define WIPPY_TICK_NANOS 1000000L
+/** CPU time a thread that cannot yield may run on past its slice before its process is doomed. */
+#define WIPPY_STUCK_NANOS 500000000LL
 /** Returns and clears the flag set when a thread yields because it was preempted. */
 int wippy_take_preempted(void);
 /** Work a native counts as one tick (about as long as a tick of VM instructions). */

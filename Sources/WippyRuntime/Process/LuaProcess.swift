@@ -319,6 +319,7 @@ public final class LuaProcess: ProcessBehavior {
             case .yield:
                 if task.thread.isSystemYield(results: results) {
                     task.thread.pop(1)
+                    task.preemptionsInARow = 0
                     if let upgrade = pendingUpgrade { return .replace(upgrade) }
                     if task.state == .running {
                         task.state = .ready
@@ -327,10 +328,26 @@ public final class LuaProcess: ProcessBehavior {
                 } else {
                     task.thread.pop(results)
                     task.state = .ready
-                    readyQueue.append(task)
-                    if LuaState.takePreempted() { return .runnable }
+                    guard LuaState.takePreempted() else {
+                        task.preemptionsInARow = 0
+                        readyQueue.append(task)
+                        break
+                    }
+                    // A preemption is invisible to the process's other tasks: the preempted one goes on first
+                    // when the process runs again (other tasks do not see it stopped halfway through a
+                    // read-modify-write of shared state), unless it has used that many slices in a row without
+                    // blocking: then the others get their turn (a task that never blocks must not starve them).
+                    if task.preemptionsInARow < LuaTask.preemptionsBeforeOthersRun {
+                        task.preemptionsInARow += 1
+                        readyQueue.prepend(task)
+                    } else {
+                        task.preemptionsInARow = 0
+                        readyQueue.append(task)
+                    }
+                    return .runnable
                 }
             case .ok:
+                task.preemptionsInARow = 0
                 if let outcome = taskReturned(task, results: results) { return outcome }
             default:
                 let error = errorValue(on: task.thread, at: -1)

@@ -22,6 +22,9 @@ public final class LuaTask {
     let isMain: Bool
     /// In the process's ready queue.
     var isQueued = false
+    /// Slices in a row this task was preempted in without blocking (see `LuaProcess.runTasks`).
+    var preemptionsInARow: UInt8 = 0
+    static let preemptionsBeforeOthersRun: UInt8 = 4
     /// Blocked in a plain sleep: the timer with the wait token wakes it with no results.
     var isSleeping = false
 

@@ -17,6 +17,15 @@ struct TaskQueue {
         tail = task
     }
 
+    /// Puts `task` first unless it is already queued.
+    mutating func prepend(_ task: LuaTask) {
+        guard !task.isQueued else { return }
+        task.isQueued = true
+        task.nextReady = head
+        if head == nil { tail = task }
+        head = task
+    }
+
     mutating func popFirst() -> LuaTask? {
         guard let first = head else { return nil }
         head = first.nextReady

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 public import WippyCore
 public import WippyLua
 
@@ -62,9 +65,14 @@ public final class LuaWorkerState {
         var method: LuaRef
     }
 
-    /// Preemption: instructions per hook tick and ticks per run slice.
-    static let instructionsPerTick: Int32 = 1000
+    /// Preemption is timed (`LuaState.installTimedPreemption`): no count hook while Lua runs, so compute runs
+    /// at the interpreter's full speed; a slice lasts one to two ticker periods (`WIPPY_TICK_NANOS`). The
+    /// budget below is what a slice is given in ticks; timed preemption does not use it.
     static let ticksPerSlice: Int32 = 200
+    /// `WIPPY_PREEMPTION=counted` gives the workers the permanent count hook instead (a tick every
+    /// `instructionsPerTick` instructions, `ticksPerSlice` ticks a slice), to compare the two in benchmarks.
+    static let countedPreemption = getenv("WIPPY_PREEMPTION").map { String(cString: $0) == "counted" } ?? false
+    static let instructionsPerTick: Int32 = 1000
 
     public init(runtime: LuaRuntime, worker: Worker, memory settings: HostMemorySettings? = nil) {
         self.runtime = runtime
@@ -74,7 +82,11 @@ public final class LuaWorkerState {
         state = LuaState(standardLibraries: true)
         memory = state.memory
         state.openLibraryExtensions()
-        state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
+        if LuaWorkerState.countedPreemption {
+            state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
+        } else {
+            state.installTimedPreemption()
+        }
         state.useGenerationalGC(minorMultiplier: LuaWorkerState.minorCollectionMultiplier)
         lua.extraSpace = nil
         lua.push(lightUserdata: Unmanaged.passUnretained(self).toOpaque())

@@ -224,6 +224,22 @@ function workloads.registry_event(n: integer?, size: integer?): {string}
     }
 end
 
+-- fib(n) in a process (bench:fib, from fib.lua), from spawn to its answer, best of `runs`; bench/run.sh then
+-- runs the same file in the stock lua5.4 interpreter (compute_fib<n>_lua_ms).
+function workloads.compute(n: integer?, runs: integer?): {string}
+    n = n or 30
+    runs = runs or 5
+    local inbox = process.inbox()
+    local best = math.huge
+    for _ = 1, runs do
+        local start = time.now()
+        process.spawn("bench:fib", HOST, process.pid(), n)
+        inbox:receive()
+        best = math.min(best, seconds_since(start))
+    end
+    return { string.format("compute_fib%d_ms %.1f ms", n, best * 1000) }
+end
+
 local function main(reply_to: string, workload: string, a: integer?, b: integer?)
     local run = workloads[workload]
     if not run then
