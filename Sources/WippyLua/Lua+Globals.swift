@@ -27,6 +27,10 @@ extension Lua {
     /// Pushes `coroutine.status` that reports a coroutine parked on a system yield as "normal".
     public func pushCoroutineStatus() { lua_pushcclosure(pointer, wippy_co_status, 0) }
 
+    /// Pushes the C function of `msg:topic()` (`which` 1) or `msg:from()` (2) for message userdata tagged `tag`:
+    /// they run on every received message, so they skip the Swift trampoline.
+    public func pushMessageAccessor(_ which: Int32, tag: UInt32) { wippy_push_message_accessor(pointer, which, tag) }
+
     /// Pushes a function returning `a < b` as the VM compares (table.sort's default order).
     public func pushLessThan() { wippy_push_less_than(pointer) }
 

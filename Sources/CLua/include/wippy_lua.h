@@ -293,6 +293,12 @@ int wippy_string_like(lua_State *L, int idx);
 /** Pushes a C function returning `a < b` (table.sort's default order). */
 void wippy_push_less_than(lua_State *L);
 
+/* ---- Message objects (wippy_message.c) ---- */
+
+/** Pushes the C function behind `msg:topic()` (which = 1) or `msg:from()` (which = 2) for message userdata
+    carrying `tag` (the runtime's tag of message objects). */
+void wippy_push_message_accessor(lua_State *L, int which, uint32_t tag);
+
 /* ---- Coroutine library replacements that pass system yields through user coroutines ---- */
 
 int wippy_co_resume(lua_State *L);

@@ -1,68 +1,120 @@
 import Synchronization
 
-/// The one place other threads hand work to a worker: a locked event list plus a condition variable the
-/// worker parks on.
+/// The one place other threads hand work to a worker: a lock-free multi-producer, single-consumer queue the
+/// worker drains in batches, plus a condition variable it parks on.
 ///
-/// `@unchecked Sendable`: every access to `events` and `sleeping` happens with `sync` locked.
+/// The queue is a stack of nodes: a producer links its node in front with one compare-and-swap, and the
+/// worker takes the whole stack with one exchange, then reverses it into posting order. A sender on another
+/// worker therefore never waits for a lock the receiving worker holds (it may be draining, or preempted
+/// while holding it), and the worker pays one atomic operation per batch, not per event. Removing everything
+/// at once is also why the stack has no ABA problem: nodes are never popped one by one.
+///
+/// Parking is a store-then-load handshake on both sides (sequentially consistent): the worker raises
+/// `sleeping`, then looks at the stack once more before it waits; a producer pushes, then reads `sleeping`.
+/// Either the worker sees the new node, or the producer sees the flag and signals under the mutex, which
+/// the worker holds from before raising the flag until the wait releases it, so no wake-up is lost.
+///
+/// `@unchecked Sendable`: nodes are handed over through the atomic head (release on push, acquire on
+/// drain); the condition variable is only used with its mutex held.
 final class WorkerInbox: @unchecked Sendable {
-    private let sync = MonotonicCondition()
-    private var events: [WorkerEvent] = []
-    private var sleeping = false
-    /// Number of posted events not yet drained; read without the lock (spinning workers poll it).
-    private let pending = Atomic<Int>(0)
+    private struct Node {
+        var event: WorkerEvent
+        var next: UnsafeMutablePointer<Node>?
+    }
 
-    init() {
-        events.reserveCapacity(64)
+    /// The most recently posted node (the stack's top), nil when empty.
+    private let head = Atomic<UnsafeMutablePointer<Node>?>(nil)
+    /// True while the worker is parked or about to park (set and cleared with `sync` locked).
+    private let sleeping = Atomic<Bool>(false)
+    private let sync = MonotonicCondition()
+
+    init() {}
+
+    deinit {
+        var node = head.exchange(nil, ordering: .acquiring)
+        while let current = node {
+            node = current.pointee.next
+            current.deinitialize(count: 1)
+            current.deallocate()
+        }
     }
 
     /// Adds an event and wakes the worker if it is parked.
     func post(_ event: WorkerEvent) {
-        sync.lock()
-        events.append(event)
-        pending.add(1, ordering: .releasing)
-        let wake = sleeping
-        sleeping = false
-        sync.unlock()
-        if wake { sync.signal() }
+        let node = UnsafeMutablePointer<Node>.allocate(capacity: 1)
+        node.initialize(to: Node(event: event, next: nil))
+        push(top: node, bottom: node)
     }
 
-    /// Adds several events at once.
+    /// Adds several events at once (one compare-and-swap for all of them), in order.
     func post(contentsOf batch: [WorkerEvent]) {
-        guard !batch.isEmpty else { return }
-        sync.lock()
-        events.append(contentsOf: batch)
-        pending.add(batch.count, ordering: .releasing)
-        let wake = sleeping
-        sleeping = false
-        sync.unlock()
-        if wake { sync.signal() }
+        guard let first = batch.first else { return }
+        // The chain is built newest first, as single posts would have stacked them.
+        let bottom = UnsafeMutablePointer<Node>.allocate(capacity: 1)
+        bottom.initialize(to: Node(event: first, next: nil))
+        var top = bottom
+        for event in batch.dropFirst() {
+            let node = UnsafeMutablePointer<Node>.allocate(capacity: 1)
+            node.initialize(to: Node(event: event, next: top))
+            top = node
+        }
+        push(top: top, bottom: bottom)
     }
 
-    /// True when events are waiting (exact once the poster's lock is released; re-checked under the lock
-    /// before parking).
-    var hasPending: Bool { pending.load(ordering: .acquiring) > 0 }
+    private func push(top: UnsafeMutablePointer<Node>, bottom: UnsafeMutablePointer<Node>) {
+        var current = head.load(ordering: .relaxed)
+        while true {
+            bottom.pointee.next = current
+            let (exchanged, original) = head.compareExchange(
+                expected: current, desired: top, ordering: .sequentiallyConsistent)
+            if exchanged { break }
+            current = original
+        }
+        if sleeping.load(ordering: .sequentiallyConsistent) {
+            sync.lock()
+            sync.signal()
+            sync.unlock()
+        }
+    }
 
-    /// Moves every posted event into `buffer` (which must be empty).
+    /// True when events are waiting.
+    var hasPending: Bool { head.load(ordering: .acquiring) != nil }
+
+    /// Moves every posted event into `buffer` (which must be empty), oldest first.
     func drain(into buffer: inout [WorkerEvent]) {
-        sync.lock()
-        swap(&events, &buffer)
-        pending.store(0, ordering: .relaxed)
-        sync.unlock()
+        var node = head.exchange(nil, ordering: .acquiringAndReleasing)
+        guard node != nil else { return }
+        // Reverse the stack into posting order.
+        var ordered: UnsafeMutablePointer<Node>?
+        while let current = node {
+            node = current.pointee.next
+            current.pointee.next = ordered
+            ordered = current
+        }
+        while let current = ordered {
+            ordered = current.pointee.next
+            buffer.append(current.move().event)
+            current.deallocate()
+        }
     }
 
     /// Parks the calling worker until an event is posted or `deadline` (monotonic nanoseconds, nil = none).
-    func park(until deadline: UInt64?) {
+    /// Returns false when it waited until the deadline passed.
+    @discardableResult
+    func park(until deadline: UInt64?) -> Bool {
+        var woken = true
         sync.lock()
-        if events.isEmpty {
-            sleeping = true
+        sleeping.store(true, ordering: .sequentiallyConsistent)
+        if head.load(ordering: .sequentiallyConsistent) == nil {
             if let deadline {
-                sync.wait(until: deadline)
+                woken = sync.wait(until: deadline)
             } else {
                 sync.wait()
             }
-            sleeping = false
         }
+        sleeping.store(false, ordering: .sequentiallyConsistent)
         sync.unlock()
+        return woken
     }
 }
 

@@ -17,6 +17,14 @@ extension LuaProcess {
         case refused
     }
 
+    /// The Lua process behind `cell`, if it runs one: a metadata compare, not a dynamic cast (this runs for
+    /// every same-worker send; `LuaProcess` is final, so an equal type is exactly this class).
+    @inline(__always)
+    static func behavior(of cell: ProcessCell) -> LuaProcess? {
+        guard let behavior = cell.behavior, type(of: behavior) == LuaProcess.self else { return nil }
+        return unsafeDowncast(behavior as AnyObject, to: LuaProcess.self)
+    }
+
     /// Tries the fast path.
     func deliverDirect(
         from sender: LuaProcess, source: Lua, topicIndex: Int32, firstPayload: Int32, payloadCount: Int32
@@ -73,9 +81,8 @@ extension LuaProcess {
         defer { accounts.charge(previous) }
         thread.ensureStack(8)
         if receiver.caseIndex > 0 { thread.push(Int64(receiver.caseIndex)) }
-        var copier = LuaCopier(state: workerState)
         if case .topic = channel.source, !channel.deliversMessages {
-            try copyValues(from: source, first: firstPayload, count: payloadCount, to: thread, copier: &copier)
+            try copyValues(from: source, first: firstPayload, count: payloadCount, to: thread)
         } else {
             let memory = thread.newTaggedUserdata(.message, size: 8, userValues: 3)
             memory.storeBytes(of: payloadCount, as: Int32.self)
@@ -84,20 +91,33 @@ extension LuaProcess {
             thread.setUserValue(-2, 1)
             workerState.pidCache.push(sender.cell, on: thread, main: lua)
             thread.setUserValue(-2, 2)
-            try copyValues(from: source, first: firstPayload, count: payloadCount, to: thread, copier: &copier)
-            thread.setUserValue(-2, 3)
+            // User value 3 starts as nil: a message without payload (the common request/reply shape) sets
+            // nothing more.
+            if payloadCount > 0 {
+                try copyValues(from: source, first: firstPayload, count: payloadCount, to: thread)
+                thread.setUserValue(-2, 3)
+            }
             workerState.pushMetatable(.message, on: thread)
             thread.setMetatable(-2)
         }
     }
 
     /// Pushes one value (one payload), an array (several) or nil (none), copied from `source`.
-    private func copyValues(
-        from source: Lua, first: Int32, count: Int32, to thread: Lua, copier: inout LuaCopier
-    ) throws(UnsendableValue) {
+    private func copyValues(from source: Lua, first: Int32, count: Int32, to thread: Lua) throws(UnsendableValue) {
         switch count {
         case 0:
             thread.pushNil()
+            return
+        case 1 where LuaCopier.isPlain(source, first):
+            // A scalar or string needs no copier (strings are immutable and shared within the state).
+            source.pushValue(at: first)
+            source.move(1, to: thread)
+            return
+        default:
+            break
+        }
+        var copier = LuaCopier(state: workerState)
+        switch count {
         case 1:
             try copier.copy(first, from: source, to: thread)
             copier.finish(on: thread)

@@ -134,8 +134,8 @@ enum ProcessNatives {
         } else if let name = lua.stringCoercing(at: 1), let pid = process.node.resolve(name) {
             cell = process.node.cellIfAlive(pid)
         }
-        let node = process.node
         guard let cell else {
+            let node = process.node
             let target = lua.stringCoercing(at: 1) ?? ""
             if let status = signalWorkflow(target, process: process, lua: lua, top: top) { return status }
             if node.resolve(target) == nil {
@@ -143,7 +143,7 @@ enum ProcessNatives {
             }
             return refuse(WippyError("process not found: \(target)", kind: .notFound, retryable: false), process, lua)
         }
-        if cell.worker === process.cell.worker, let target = cell.behavior as? LuaProcess {
+        if cell.worker === process.cell.worker, let target = LuaProcess.behavior(of: cell) {
             switch target.deliverDirect(from: process, source: lua, topicIndex: 2, firstPayload: 3, payloadCount: top - 2) {
             case .delivered:
                 lua.push(true)
@@ -164,7 +164,7 @@ enum ProcessNatives {
             }
         }
         let topic = lua.string(at: 2) ?? ""
-        node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)), fromWorker: process.cell.worker)
+        process.node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)), fromWorker: process.cell.worker)
         lua.push(true)
         return 1
     }

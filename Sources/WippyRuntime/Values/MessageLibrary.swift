@@ -8,12 +8,13 @@ extension LuaWorkerState {
         // Message
         lua.newTable()
         lua.newTable()
-        for (name, native) in [
-            ("topic", MessageNatives.topic), ("from", MessageNatives.from), ("payload", MessageNatives.payload),
-        ] as [(String, LuaNativeFunction)] {
-            lua.push(native: native)
-            lua.rawSet(-2, key: name)
-        }
+        // topic and from are read for nearly every message: C functions (no trampoline, no Swift frame).
+        lua.pushMessageAccessor(1, tag: UserdataTag.message.rawValue)
+        lua.rawSet(-2, key: "topic")
+        lua.pushMessageAccessor(2, tag: UserdataTag.message.rawValue)
+        lua.rawSet(-2, key: "from")
+        lua.push(native: MessageNatives.payload)
+        lua.rawSet(-2, key: "payload")
         lua.rawSet(-2, key: "__index")
         lua.push(native: MessageNatives.describe)
         lua.rawSet(-2, key: "__tostring")
@@ -76,20 +77,6 @@ extension LuaWorkerState {
 }
 
 enum MessageNatives {
-    static let topic: LuaNativeFunction = { state in
-        let lua = Lua(state!)
-        guard lua.taggedUserdata(at: 1, .message) != nil else { return lua.typeError(1, expected: "message") }
-        lua.getUserValue(1, 1)
-        return 1
-    }
-
-    static let from: LuaNativeFunction = { state in
-        let lua = Lua(state!)
-        guard lua.taggedUserdata(at: 1, .message) != nil else { return lua.typeError(1, expected: "message") }
-        lua.getUserValue(1, 2)
-        return 1
-    }
-
     /// One payload → a Payload object; several → an array of Payload objects; none → nil.
     static let payload: LuaNativeFunction = { state in
         let lua = Lua(state!)
