@@ -35,7 +35,8 @@ public final class LuaWorkerState {
     var workflowEnvironmentMetatables: [UInt64: LuaRef] = [:]
     var importPlans: [UInt64: [LuaProgram]] = [:]
     var modules: [String: LuaRef] = [:]
-    /// Function entries: the chunk runs once per worker and program; the method is reused by later calls.
+    /// Function entries and shareable process entries (``LuaProcess/sharesInstance``): the chunk runs once
+    /// per worker and program; the method is reused by later calls and spawns.
     var functionInstances: [EntryID: FunctionInstance] = [:]
 
     /// PID text caches for the message path.
