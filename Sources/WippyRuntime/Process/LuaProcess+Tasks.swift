@@ -17,11 +17,9 @@ extension LuaProcess {
         let imports = try workerState.importPlan(for: program)
         if !imports.isEmpty { plan = imports }
         let task = makeTask(isMain: true)
-        if sharesInstance, let instance = workerState.functionInstances[program.entryID],
-            instance.serial == program.serial
-        {
+        if sharesInstance, let method = workerState.instance(of: program) {
             // The entry's chunk already ran on this worker: call its method directly.
-            task.thread.push(instance.method)
+            task.thread.push(method)
             task.phase = .body
             task.resumeArguments = pushArguments(on: task.thread)
             return
