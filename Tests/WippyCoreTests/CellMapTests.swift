@@ -2,7 +2,7 @@ import Testing
 @testable import WippyCore
 
 /// The process table's open-addressing map agrees with a `Dictionary` through random inserts, replacements
-/// and removals (backward-shift deletion must keep every probe run reachable), growing and shrinking.
+/// and removals (backward-shift deletion must keep every probe run reachable), growing as it fills.
 @Suite struct CellMapTests {
     private final class NeverRuns: ProcessStarter {
         func makeBehavior(for process: ProcessCell) throws(WippyError) -> any ProcessBehavior {
@@ -26,8 +26,8 @@ import Testing
         keys += [0, UInt64.max, 1 << 63, 12345]
         for round in 0..<40000 {
             let key = keys[Int.random(in: 0..<keys.count, using: &generator)]
-            // Mostly inserts while growing, mostly removals afterwards: the map grows past its first sizes and
-            // shrinks back.
+            // Mostly inserts at first, mostly removals afterwards: the map grows past its first sizes, then
+            // empties.
             let insert = round < 20000 ? Int.random(in: 0..<4, using: &generator) != 0 : Int.random(in: 0..<4, using: &generator) == 0
             if insert {
                 let made = cell(key)

@@ -71,8 +71,8 @@ struct CellMap {
         }
         cells[hole] = nil
         count -= 1
-        // A burst's worth of slots is given back once most of it has exited.
-        if cells.count > 256 && count * 8 < cells.count { resize(to: cells.count / 2) }
+        // Never shrinks (as `Dictionary` does not): workloads that fill and drain the table in rounds would
+        // otherwise pay a rehash of every live cell each round.
     }
 
     /// Every cell, in no particular order.
