@@ -59,6 +59,8 @@ extension Parser {
             if typeDepth == 0, !functions[functions.count - 1].isVararg {
                 throw failure(at: tok, "cannot use '...' outside a vararg function")
             }
+            // The chunk's own `...` is the process's environment.
+            if analysis.depth == 0 { analysis.refuse("the chunk uses its '...'") }
             try advance()
             singleValue = true
         case .leftBrace:
@@ -112,8 +114,21 @@ extension Parser {
     /// `prefixexp` with its suffixes: `.name`, `[exp]`, `:name args`, `args`.
     mutating func parseSuffixedExpression() throws(ParseFailure) -> SuffixedShape {
         var shape: SuffixedShape
+        // For the state analysis: what the expression starts from, its leading `.name` fields, and whether
+        // a plain call of them follows.
+        var base: StateAnalysis.Resolution?
+        var baseName = ""
+        let start = tok.start
+        var fields = 0
+        var leading = true
+        var called = false
+        var calls = 0
+        var requireCall = false
         switch tok.kind {
         case .name:
+            baseName = text(tok)
+            analysis.checkName(baseName)
+            base = analysis.resolve(baseName)
             try advance()
             shape = .name
         case .leftParen:
@@ -131,21 +146,51 @@ extension Parser {
                 try advance()
                 try expectMemberName("a field name after '.'")
                 shape = .index
+                if leading { fields += 1 }
             case .leftBracket:
                 let open = tok
+                leading = false
                 try advance()
                 try parseExpression()
                 try expectClose(.rightBracket, "]", opener: open)
                 shape = .index
             case .colon:
+                leading = false
+                calls += 1
                 try advance()
                 try expectMemberName("a method name after ':'")
                 try parseArguments()
                 shape = .call
             case .leftParen, .string, .leftBrace:
+                if leading {
+                    called = true
+                    // `require("name")` or `require "name"`: a built-in module's value, shared anyway.
+                    if fields == 0, base == .global, baseName == "require" {
+                        if tok.kind == .string {
+                            requireCall = true
+                        } else if tok.kind == .leftParen {
+                            let argument = try peek()
+                            let close = try peek(2)
+                            requireCall = argument.kind == .string && close.kind == .rightParen
+                        }
+                    }
+                }
+                leading = false
+                calls += 1
                 try parseArguments()
                 shape = .call
             default:
+                if let base {
+                    analysis.use(base, fields: fields, called: called)
+                }
+                if calls > 0 {
+                    if requireCall && calls == 1 && shape == .call {
+                        analysis.lastRequire = start..<prev.end
+                    } else {
+                        analysis.chunkLevelCall()
+                    }
+                }
+                lastBase = base
                 return shape
             }
         }

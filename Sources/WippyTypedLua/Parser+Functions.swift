@@ -3,10 +3,12 @@ extension Parser {
     ///
     /// Type parameters, parameter annotations and the return annotation are blanked (rule T1).
     /// - Parameter opener: the `function` keyword, named when `end` is missing.
-    mutating func parseFunctionBody(opener: Token) throws(ParseFailure) {
+    mutating func parseFunctionBody(opener: Token, isMethod: Bool = false) throws(ParseFailure) {
         if tok.kind == .less { try parseTypeParameters() }
         let open = tok
         try expect(.leftParen, "'(' to start the parameter list")
+        analysis.enterFunction()
+        if isMethod { analysis.declare("self") }
         var isVararg = false
         if tok.kind != .rightParen {
             repeat {
@@ -16,6 +18,7 @@ extension Parser {
                     if tok.kind == .colon { try parseAnnotation() }
                     break
                 }
+                if tok.kind == .name { analysis.declare(text(tok)) }
                 try expectName("a parameter name")
                 if tok.kind == .colon { try parseAnnotation() }
             } while try accept(.comma)
@@ -37,6 +40,7 @@ extension Parser {
         functions.append(FunctionScope(isVararg: isVararg))
         try parseBlock()
         functions.removeLast()
+        analysis.leaveFunction()
         try expectClose(.kwEnd, "end", opener: opener)
     }
 

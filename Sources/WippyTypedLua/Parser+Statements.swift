@@ -1,6 +1,8 @@
 extension Parser {
     /// `block = { stat | ';' } [ laststat [ ';' ] ]`, ending before `end`, `else`, `elseif`, `until` or EOF.
     mutating func parseBlock() throws(ParseFailure) {
+        analysis.openBlock()
+        defer { analysis.closeBlock() }
         while true {
             switch tok.kind {
             case .eof, .kwEnd, .kwElse, .kwElseif, .kwUntil:
@@ -119,6 +121,7 @@ extension Parser {
     private mutating func parseFor() throws(ParseFailure) {
         let opener = tok
         try advance()
+        var names = [text(tok)]
         try expectName("a variable name after 'for'")
         try rejectLoopAnnotation()
         if try accept(.assign) {
@@ -128,6 +131,7 @@ extension Parser {
             if try accept(.comma) { try parseExpression() }
         } else {
             while try accept(.comma) {
+                names.append(text(tok))
                 try expectName("a variable name in the 'for' list")
                 try rejectLoopAnnotation()
             }
@@ -135,7 +139,11 @@ extension Parser {
             try parseExpressionList()
         }
         try expect(.kwDo, "'do' in the 'for' statement")
+        // The loop variables are locals of the body only.
+        analysis.openBlock()
+        for name in names { analysis.declare(name) }
         try parseLoopBody()
+        analysis.closeBlock()
         try expectClose(.kwEnd, "end", opener: opener)
     }
 
@@ -149,7 +157,10 @@ extension Parser {
     private mutating func parseFunctionStatement() throws(ParseFailure) {
         let opener = tok
         try advance()
+        let root = text(tok)
         try expectName("a function name")
+        analysis.checkName(root)
+        analysis.assign(analysis.resolve(root), indexed: tok.kind == .dot || tok.kind == .colon)
         while tok.kind == .dot {
             try advance()
             if tok.kind.isDialectKeyword {
@@ -159,8 +170,9 @@ extension Parser {
             }
             try expectName("a name after '.' in the function name")
         }
-        if try accept(.colon) { try expectMemberName("a method name after ':'") }
-        try parseFunctionBody(opener: opener)
+        let isMethod = try accept(.colon)
+        if isMethod { try expectMemberName("a method name after ':'") }
+        try parseFunctionBody(opener: opener, isMethod: isMethod)
     }
 
     /// `local function Name funcbody` or `local bind { ',' bind } [ '=' exprlist ]`.
@@ -169,11 +181,15 @@ extension Parser {
         if tok.kind == .kwFunction {
             let opener = tok
             try advance()
+            // Declared before its body, which may call it.
+            if tok.kind == .name { analysis.declare(text(tok), kind: .function) }
             try expectName("a function name after 'local function'")
             try parseFunctionBody(opener: opener)
             return
         }
+        var names: [String] = []
         repeat {
+            names.append(text(tok))
             try expectName("a variable name after 'local'")
             if tok.kind == .colon {
                 try parseAnnotation()
@@ -183,7 +199,23 @@ extension Parser {
                 throw failure(at: tok, "attributes like <\(attribute)> are not supported")
             }
         } while try accept(.comma)
-        if try accept(.assign) { try parseExpressionList() }
+        // What a single chunk-level local holds, when its declaration tells: a literal or a module.
+        var kind = StateAnalysis.Kind.other
+        if try accept(.assign) {
+            let first = tok
+            analysis.lastRequire = nil
+            try parseExpressionList()
+            if names.count == 1 {
+                let literal: Set<TokenKind> = [.number, .string, .kwNil, .kwTrue, .kwFalse]
+                if literal.contains(first.kind) && prev.start == first.start {
+                    kind = .literal
+                } else if analysis.lastRequire == first.start..<prev.end {
+                    kind = .module
+                }
+            }
+        }
+        // Visible only after the whole statement (`local x = x` reads the outer x).
+        for name in names { analysis.declare(name, kind: kind) }
     }
 
     /// Label names cannot be reserved words.
@@ -208,16 +240,25 @@ extension Parser {
             return
         }
         try checkAssignable(first, start: start)
+        noteAssignment(first)
         while try accept(.comma) {
             let targetStart = tok.start
             let target = try parseSuffixedExpression()
             try checkAssignable(target, start: targetStart)
+            noteAssignment(target)
         }
         guard tok.kind == .assign else {
             throw try invalidStatement(target: start..<prev.end, isBareName: false)
         }
         try advance()
         try parseExpressionList()
+    }
+
+    /// Tells the state analysis about an assignment target (just parsed).
+    private mutating func noteAssignment(_ shape: SuffixedShape) {
+        // A parenthesized root, `(t).x = v`, was checked as a use when its inner expression was parsed.
+        guard let base = lastBase else { return }
+        analysis.assign(base, indexed: shape == .index)
     }
 
     private func checkAssignable(_ shape: SuffixedShape, start: Int) throws(ParseFailure) {

@@ -27,6 +27,12 @@ struct Parser {
     var typeDepth = 0
     var depth = 0
     var functions: [FunctionScope] = [FunctionScope(isVararg: true)]
+    /// Whether the chunk may hold per-process state (see ``StateAnalysis``).
+    var analysis = StateAnalysis()
+    /// What the last prefix expression started from (nil: a parenthesized expression), for assignments.
+    var lastBase: StateAnalysis.Resolution?
+    /// After ``parseChunk()``: why the chunk may hold per-process state, nil when it provably holds none.
+    var stateReason: String?
 
     init(source: [UInt8]) throws(ParseFailure) {
         self.source = source
@@ -45,6 +51,7 @@ struct Parser {
         if tok.kind != .eof {
             throw failure(at: tok, "unexpected \(describe(tok)); there is no open block for it to close")
         }
+        stateReason = analysis.finish()
     }
 
     // MARK: - Token stream

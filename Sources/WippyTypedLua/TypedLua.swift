@@ -23,11 +23,30 @@ public enum TypedLua {
     /// - Returns: Lua 5.4 source.
     /// - Throws: ``TypedLuaSyntaxError`` for the first syntax error.
     public static func translate(_ source: [UInt8], chunkName: String) throws(TypedLuaSyntaxError) -> [UInt8] {
+        try translateModule(source, chunkName: chunkName).code
+    }
+
+    /// A translated chunk and what the translator could prove about it.
+    public struct Module: Sendable {
+        /// Lua 5.4 source, as ``TypedLua/translate(_:chunkName:)-([UInt8],_)`` returns it.
+        public let code: [UInt8]
+        /// Why the chunk may hold per-process state; nil when it provably holds none: it makes no calls when
+        /// it loads (but `require("name")`), and its functions write no global, no chunk-level local and no
+        /// table the chunk made (see `StateAnalysis`). One instance of such a chunk can serve any number of
+        /// processes.
+        public let stateReason: String?
+
+        public var holdsNoProcessState: Bool { stateReason == nil }
+    }
+
+    /// Translates like ``translate(_:chunkName:)-([UInt8],_)`` and tells whether the chunk can hold
+    /// per-process state.
+    public static func translateModule(_ source: [UInt8], chunkName: String) throws(TypedLuaSyntaxError) -> Module {
         do {
             var parser = try Parser(source: source)
             try parser.parseChunk()
-            if parser.edits.isEmpty { return source }
-            return Emitter.apply(parser.edits, to: source)
+            let code = parser.edits.isEmpty ? source : Emitter.apply(parser.edits, to: source)
+            return Module(code: code, stateReason: parser.stateReason)
         } catch {
             throw TypedLuaSyntaxError(error, source: source, chunkName: chunkName)
         }

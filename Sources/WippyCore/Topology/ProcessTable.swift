@@ -3,7 +3,7 @@ import Synchronization
 /// Every live process of the node, by PID counter, in lock-striped shards.
 final class ProcessTable: Sendable {
     private final class Shard: Sendable {
-        let cells = Mutex<[UInt64: ProcessCell]>([:])
+        let cells = Mutex(CellMap())
     }
 
     private static let shardCount = 16
@@ -13,11 +13,11 @@ final class ProcessTable: Sendable {
     private func shard(_ uniq: UInt64) -> Shard { shards[Int(uniq % UInt64(ProcessTable.shardCount))] }
 
     func insert(_ cell: ProcessCell) {
-        shard(cell.pid.uniq).cells.withLock { $0[cell.pid.uniq] = cell }
+        shard(cell.pid.uniq).cells.withLock { $0.insert(cell, for: cell.pid.uniq) }
     }
 
     func remove(_ pid: PID) {
-        _ = shard(pid.uniq).cells.withLock { $0.removeValue(forKey: pid.uniq) }
+        shard(pid.uniq).cells.withLock { $0.remove(pid.uniq) }
     }
 
     func cell(uniq: UInt64) -> ProcessCell? {
@@ -34,7 +34,7 @@ final class ProcessTable: Sendable {
         var result: [ProcessCell] = []
         for shard in shards {
             shard.cells.withLock { cells in
-                for cell in cells.values where predicate(cell) { result.append(cell) }
+                cells.forEach { cell in if predicate(cell) { result.append(cell) } }
             }
         }
         return result

@@ -66,15 +66,15 @@ public struct LuaEntryCompiler {
         let sourceFile = entry.origin?.inlinedFiles["source"]
         let chunkName = sourceFile ?? entry.origin?.file ?? entry.id.description
 
-        let translated: [UInt8]
+        let translated: TypedLua.Module
         do {
-            translated = try TypedLua.translate(bytes, chunkName: chunkName)
+            translated = try TypedLua.translateModule(bytes, chunkName: chunkName)
         } catch {
             throw syntaxProblem(entry, sourceFile: sourceFile, line: error.line, column: error.column, message: error.message)
         }
         let program = LuaProgram(
-            entryID: entry.id, kind: kind, translatedSource: translated, method: method, modules: modules,
-            imports: imports, sourceFile: sourceFile)
+            entryID: entry.id, kind: kind, translatedSource: translated.code, method: method, modules: modules,
+            imports: imports, sourceFile: sourceFile, holdsNoProcessState: translated.holdsNoProcessState)
         // Lua's own compiler checks what the dialect parser leaves to it (labels and gotos, limits).
         let state = LuaState(standardLibraries: false)
         if let error = state.main.load(program.code, name: program.chunkName) {

@@ -38,12 +38,16 @@ public final class LuaProgram: Sendable {
     /// The host part of function-call PIDs, `<entry id>#lua.<serial>`: made once, as every call's PID
     /// carries it.
     public let hostLabel: String
+    /// The translator proved the chunk holds no per-process state (``TypedLua/Module/holdsNoProcessState``)
+    /// and the entry imports no library: one instance of it per worker serves every process of the entry,
+    /// instead of a run of the chunk per spawn.
+    public let isShareable: Bool
 
     private static let counter = Atomic<UInt64>(0)
 
     public init(
         entryID: EntryID, kind: LuaEntryKind, translatedSource: [UInt8], method: String?, modules: [String],
-        imports: [(alias: String, entry: EntryID)], sourceFile: String?
+        imports: [(alias: String, entry: EntryID)], sourceFile: String?, holdsNoProcessState: Bool = false
     ) {
         self.entryID = entryID
         self.kind = kind
@@ -55,6 +59,8 @@ public final class LuaProgram: Sendable {
         self.sourceFile = sourceFile
         self.serial = LuaProgram.counter.add(1, ordering: .relaxed).newValue
         self.hostLabel = "\(entryID)#lua.\(serial)"
+        // Imported libraries are bound into each instance's environment: one instance per process then.
+        self.isShareable = holdsNoProcessState && imports.isEmpty && kind == .process
     }
 
     private init(renewing program: LuaProgram) {
@@ -68,6 +74,7 @@ public final class LuaProgram: Sendable {
         sourceFile = program.sourceFile
         serial = LuaProgram.counter.add(1, ordering: .relaxed).newValue
         hostLabel = "\(entryID)#lua.\(serial)"
+        isShareable = program.isShareable
     }
 
     /// The same code under a new serial: what importers of a changed library become, so every per-worker

@@ -3,6 +3,8 @@ import WippyCore
 extension LuaWorkerState {
     /// The libraries `program` needs, dependencies first, each once. Cached per program.
     func importPlan(for program: LuaProgram) throws(WippyError) -> [LuaProgram] {
+        // Most entries import nothing: no lookup on their spawn path.
+        if program.imports.isEmpty { return [] }
         if let plan = importPlans[program.serial] { return plan }
         var plan: [LuaProgram] = []
         var done = Set<EntryID>()

@@ -17,16 +17,21 @@ extension LuaProcess {
         let imports = try workerState.importPlan(for: program)
         if !imports.isEmpty { plan = imports }
         let task = makeTask(isMain: true)
-        if mode == .function, let instance = workerState.functionInstances[program.entryID],
-            instance.serial == program.serial
-        {
-            // The function's chunk already ran on this worker: call its method directly.
-            task.thread.push(instance.method)
+        if sharesInstance, let method = workerState.instance(of: program) {
+            // The entry's chunk already ran on this worker: call its method directly.
+            task.thread.push(method)
             task.phase = .body
             task.resumeArguments = pushArguments(on: task.thread)
             return
         }
         if plan.isEmpty { try beginEntryChunk(on: task) } else { try beginLibrary(0, on: task) }
+    }
+
+    /// Whether this process runs the worker's one instance of its entry (made by the first process that
+    /// needed it) rather than a run of the chunk of its own: function calls (always so), and processes whose chunk the translator proved holds no per-process state
+    /// (``LuaProgram/isShareable``), except workflow runs, whose environment is deterministic.
+    var sharesInstance: Bool {
+        mode == .function || (program.isShareable && determinism == nil)
     }
 
     /// Creates a task (the main one or a `coroutine.spawn`) and anchors its thread.
@@ -112,7 +117,7 @@ extension LuaProcess {
                 let name = program.method ?? "main"
                 return .finished(.failure(WippyError("method \"\(name)\" not found in module", kind: .notFound, retryable: false)))
             }
-            if mode == .function {
+            if sharesInstance {
                 // The method keeps the instance's environment alive through its upvalues.
                 thread.pushValue(at: -1)
                 let method = thread.ref()

@@ -38,8 +38,22 @@ public final class LuaWorkerState {
     var workflowEnvironmentMetatables: [UInt64: LuaRef] = [:]
     var importPlans: [UInt64: [LuaProgram]] = [:]
     var modules: [String: LuaRef] = [:]
-    /// Function entries: the chunk runs once per worker and program; the method is reused by later calls.
-    var functionInstances: [EntryID: FunctionInstance] = [:]
+    /// Function entries and shareable process entries (``LuaProcess/sharesInstance``): the chunk runs once
+    /// per worker and program; the method is reused by later calls and spawns.
+    var functionInstances: [EntryID: FunctionInstance] = [:] {
+        didSet { lastInstance = nil }
+    }
+    /// The instance found by the last ``instance(of:)``: spawn loops start one entry over and over, and this
+    /// skips hashing its entry ID. Cleared whenever ``functionInstances`` changes.
+    private var lastInstance: FunctionInstance?
+
+    /// The method of the worker's current instance of `program`, if its chunk already ran here.
+    func instance(of program: LuaProgram) -> LuaRef? {
+        if let last = lastInstance, last.serial == program.serial { return last.method }
+        guard let found = functionInstances[program.entryID], found.serial == program.serial else { return nil }
+        lastInstance = found
+        return found.method
+    }
 
     /// PID text caches for the message path.
     var pidCache = PIDCache()
