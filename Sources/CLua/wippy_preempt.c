@@ -243,7 +243,12 @@ void wippy_overrun_signalled(void) {
     lua_State *L = wippy_running != NULL ? wippy_running : wippy_calling;
     /* lua_sethook may be called asynchronously (lua.c does it from a signal handler): it sets the thread's
        hook fields and the trap of its Lua frames, which the VM reads at calls, returns and backward jumps */
-    if (L != NULL && wippy_memory_of(L)->timed) lua_sethook(L, wippy_hook, LUA_MASKCOUNT, 1);
+    /* Once per slice: lua_sethook walks every frame of the thread to set its trap, which in a deep recursion
+       (hundreds of thousands of frames) takes longer than a tick period; re-arming at every signal would then
+       keep the thread in this handler for ever. A hook already armed stays armed until it fires. */
+    if (L == NULL || !wippy_memory_of(L)->timed) return;
+    if (lua_gethook(L) == wippy_hook && lua_gethookcount(L) == 1 && (lua_gethookmask(L) & LUA_MASKCOUNT)) return;
+    lua_sethook(L, wippy_hook, LUA_MASKCOUNT, 1);
 }
 
 int wippy_take_preempted(void) {
