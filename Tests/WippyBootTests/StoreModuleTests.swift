@@ -178,6 +178,7 @@ import WippyRuntime
         async let result = app.run("app:user")
         #expect(await app.log.wait(for: "asking") != nil)
         app.app.supervisor.start([EntryID(parsing: "app:late"), EntryID(parsing: "app:late_queue")])
-        #expect(try await result.value.stringValue == "true true nil")
+        let value = try await result.value
+        #expect(value.stringValue == "true true nil", "\(value)")
     }
 }
