@@ -75,7 +75,8 @@ enum DirectoryListing {
 }
 
 extension String {
-    fileprivate var leftPadded: String { count == 1 ? "0" + self : self }
+    /// A one-digit hex byte with its leading zero (listing escapes, multipart boundaries).
+    var leftPadded: String { count == 1 ? "0" + self : self }
 }
 
 /// HTTP dates (`Mon, 02 Jan 2006 15:04:05 GMT`) from and to Unix seconds.

@@ -287,7 +287,3 @@ public final class HTTPStaticFiles: Sendable {
         return Response(status: .movedPermanently, headers: headers)
     }
 }
-
-extension String {
-    fileprivate var leftPadded: String { count == 1 ? "0" + self : self }
-}
