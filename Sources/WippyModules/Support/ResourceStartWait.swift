@@ -7,9 +7,12 @@ enum ResourceStartWait {
     /// How long a call waits for a starting resource before it fails with "not started yet".
     static let limit: Duration = .seconds(30)
 
-    /// True when `error` (from acquiring `id`) means it is starting: not open and not failed.
+    /// True when `error` (from acquiring `id`) means it was starting: declared and not failed. It may have
+    /// opened since the acquire failed (the start raced with the call): then ``wait(for:in:)`` returns at
+    /// once and the caller's second acquire gets it. Asking "not open now" here answered "not started yet"
+    /// for a resource that had just opened (a rare wrong result under load).
     static func isStarting(_ error: WippyError, id: EntryID, in table: ResourceTable) -> Bool {
-        error.kind == .unavailable && table.failure(id) == nil && table.current(id) == nil && table.ids.contains(id)
+        error.kind == .unavailable && table.failure(id) == nil && table.ids.contains(id)
     }
 
     /// Waits until `id` is open or failed, or `limit` passed (told by ``ResourceTable/whenStarted(_:_:)``,
