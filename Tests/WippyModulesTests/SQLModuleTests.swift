@@ -224,3 +224,80 @@ let portableExpected: Payload = .array([
         ]))
     }
 }
+
+/// The inline read path (`db:query` on SQLite: rows written straight into Lua tables) against the path
+/// through the executor (`tx:query`, rows collected first): the same rows, whatever their shape.
+@Suite struct SQLInlineReadTests {
+    @Test func inlineRowsMatchTheRowsOfTheExecutorPath() async throws {
+        let sql = SQLHarness()
+        _ = try sql.sqlite()
+        let result = await sql.run("""
+            local sql = require("sql")
+            local db = sql.get("app:db")
+            -- 30 columns (more than the 20 stack slots a C function is promised), text that is ASCII,
+            -- not ASCII, empty, and not UTF-8 at all, duplicate names with a NULL, several rows, none
+            local wide = {}
+            for i = 1, 30 do wide[#wide + 1] = "? AS c" .. i end
+            local widesql = "SELECT " .. table.concat(wide, ", ")
+            local args = {}
+            for i = 1, 30 do args[i] = (i % 3 == 0) and ("v" .. i) or i end
+            local queries = {
+                {widesql, args},
+                {"SELECT 'plain ascii text that is longer than forty bytes, past Lua short strings' AS t", nil},
+                {"SELECT 'h\\u{e9}llo w\\u{f6}rld \\u{2603}' AS t, '' AS e", nil},
+                {"SELECT CAST(x'41ff42' AS TEXT) AS bad, CAST(x'c3a9' AS TEXT) AS good", nil},
+                {"SELECT 1 AS d, NULL AS d", nil},
+                {"SELECT NULL AS d, 2 AS d", nil},
+                {"SELECT value AS n, 'r' || value AS s FROM json_each('[1,2,3]')", nil},
+                {"SELECT 1 AS x WHERE 0", nil},
+                {"SELECT 2 AS x WHERE 1", nil},
+                {"SELECT 3 AS y WHERE 1", nil},
+            }
+            local function dump(rows)
+                local out = {}
+                for i, row in ipairs(rows) do
+                    local keys = {}
+                    for k in pairs(row) do keys[#keys + 1] = k end
+                    table.sort(keys)
+                    local parts = {}
+                    for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. tostring(math.type(row[k])) .. ":" .. tostring(row[k]) end
+                    out[#out + 1] = i .. "{" .. table.concat(parts, ",") .. "}"
+                end
+                return #rows .. " " .. table.concat(out, " ")
+            end
+            local mismatches = {}
+            local inline = {}
+            for round = 1, 2 do -- the second round runs each statement again (the kept statement when it was last)
+                for i, q in ipairs(queries) do
+                    local rows = assert(db:query(q[1], q[2]))
+                    local tx = assert(db:begin())
+                    local viaExecutor = assert(tx:query(q[1], q[2]))
+                    assert(tx:rollback())
+                    local a, b = dump(rows), dump(viaExecutor)
+                    if a ~= b then mismatches[#mismatches + 1] = i .. ": " .. a .. " ~= " .. b end
+                    if round == 1 then inline[i] = a elseif inline[i] ~= a then mismatches[#mismatches + 1] = i .. " changed: " .. a end
+                end
+            end
+            return table.concat({table.concat(mismatches, "; "), inline[1], inline[4], inline[5], inline[6], inline[7], inline[8],
+                tostring(#db:query("SELECT 1 AS a"))}, "\\n")
+            """)
+        #expect(result.error == nil, "\(String(describing: result.error))")
+        let values = (result.value.stringValue ?? "").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard values.count == 8 else {
+            Issue.record("unexpected result \(String(describing: result.value))")
+            return
+        }
+        #expect(values[0] == "", "inline and executor rows differ: \(values[0])")
+        let wide = values[1]
+        #expect(wide.hasPrefix("1 1{c1=integer:1,c10=integer:10,"), "\(wide)")
+        #expect(wide.contains("c30=nil:v30"), "\(wide)")
+        // Invalid UTF-8 is repaired as the executor path repairs it; valid non-ASCII text is kept as is.
+        #expect(values[2] == "1 1{bad=nil:A\u{FFFD}B,good=nil:é}")
+        // Of duplicate names the last wins, and a NULL leaves the key as the earlier column set it.
+        #expect(values[3] == "1 1{d=integer:1}")
+        #expect(values[4] == "1 1{d=integer:2}")
+        #expect(values[5] == "3 1{n=integer:1,s=nil:r1} 2{n=integer:2,s=nil:r2} 3{n=integer:3,s=nil:r3}")
+        #expect(values[6] == "0 ")
+        #expect(values[7] == "1")
+    }
+}

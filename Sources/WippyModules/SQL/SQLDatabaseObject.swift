@@ -59,18 +59,41 @@ enum SQLDatabaseObject {
 
     static let query: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        return withHandle(lua) { handle, _ in
-            switch statement(lua, at: 2) {
-            case .failure(let early): return early.status
-            case .success(let (sql, parameters)):
-                let database = handle.database
-                return inlineOrCall(
-                    lua, database.queryIfImmediate(sql, parameters), { database.query(sql, parameters, completion: $0) }
-                ) { thread, rows in
-                    SQLLuaValues.push(rows, on: thread)
-                    return 1
-                }
+        return withHandle(lua) { handle, worker in
+            guard lua.type(at: 2) == .string else { return lua.typeError(2, expected: "string") }
+            let parameters: [SQLValue]
+            do throws(WippyError) {
+                parameters = try SQLLuaValues.parameters(lua, at: 3)
+            } catch {
+                return worker.fail(error, on: lua)
             }
+            let database = handle.database
+            if let status = queryInline(lua, database, parameters, worker) { return status }
+            let sql = lua.string(at: 2)!
+            return SQLCall.run(lua, { database.query(sql, parameters, completion: $0) }) { thread, rows in
+                SQLLuaValues.push(rows, on: thread)
+                return 1
+            }
+        }
+    }
+
+    /// The read run at once when the database can (an SQLite point select): the SQL compared as the bytes
+    /// of the Lua string, the rows written straight into Lua tables. Nil (the stack as it was) when it
+    /// must go through the database's completion instead.
+    private static func queryInline(_ lua: Lua, _ database: any SQLDatabase, _ parameters: [SQLValue], _ worker: LuaWorkerState) -> Int32? {
+        guard database.readsInline else { return nil }
+        var sink = SQLLuaRowSink(lua)
+        let read = lua.withBytes(at: 2) { database.readIfImmediate($0, parameters, into: &sink) } ?? .mustWait
+        switch read {
+        case .done:
+            sink.finish()
+            return 1
+        case .failed(let error):
+            sink.discard()
+            return worker.fail(error, on: lua)
+        case .mustWait:
+            sink.discard()
+            return nil
         }
     }
 

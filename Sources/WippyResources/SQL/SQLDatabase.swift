@@ -21,6 +21,12 @@ public protocol SQLDatabase: Resource {
     /// statement, nothing to lock); nil when the read must go through ``query(_:_:completion:)``.
     func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>?
 
+    /// ``queryIfImmediate(_:_:)`` with the SQL as UTF-8 bytes and the rows given to `sink` as they are read
+    /// (the Lua module's point select: no `String` for SQL text it saw last time, no ``SQLRows``).
+    func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead
+    /// Whether ``readIfImmediate(_:_:into:)`` may ever run a read (false: callers skip it).
+    var readsInline: Bool { get }
+
     /// Runs a write at once on the calling thread when that cannot wait (an idle connection, a commit that
     /// does not sync, nothing to lock); nil when it must go through ``execute(_:_:completion:)``.
     func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>?
@@ -28,6 +34,10 @@ public protocol SQLDatabase: Resource {
 
 extension SQLDatabase {
     public func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>? { nil }
+    public var readsInline: Bool { false }
+    public func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead {
+        .mustWait
+    }
     public func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? { nil }
 }
 

@@ -74,90 +74,113 @@ final class SQLiteConnection: @unchecked Sendable {
     // MARK: - Running statements (the holder of the connection calls these)
 
     /// The last read run inline: the next inline run of the same SQL skips GRDB's statement cache and
-    /// queue (the connection is this caller's alone, lent by the pool).
+    /// queue (the connection is this caller's alone, lent by the pool), and is recognised by its bytes
+    /// before any `String` is made of them.
     private final class HotRead {
-        let sql: String
+        let sql: [UInt8]
         let statement: Statement
         var columns: [SQLiteColumn] { didSet { names = columns.map(\.name) } }
         /// The columns' names, kept (each result carries them).
         private(set) var names: [String]
         init(sql: String, statement: Statement, columns: [SQLiteColumn]) {
-            self.sql = sql
+            self.sql = Array(sql.utf8)
             self.statement = statement
             self.columns = columns
             names = columns.map(\.name)
+        }
+
+        func matches(_ text: UnsafeRawBufferPointer) -> Bool {
+            guard text.count == sql.count else { return false }
+            guard let base = text.baseAddress, !sql.isEmpty else { return sql.isEmpty }
+            return sql.withUnsafeBytes { memcmp($0.baseAddress!, base, text.count) == 0 }
         }
     }
     private var hot: HotRead?
     /// The `sqlite3` handle (GRDB opens it in multi-thread mode; the pool lends it to one user at a time).
     private lazy var handle: OpaquePointer? = queue.inDatabase { $0.sqliteConnection }
 
-    /// Runs `sql` and reads every row.
-    ///
-    /// - Parameter immediate: the inline path: nil is returned (nothing was done) when the statement could
-    ///   change data, or when SQLite would have to wait for a lock.
-    func query(_ sql: String, _ arguments: [SQLValue], immediate: Bool = false) -> Result<SQLRows, WippyError>? {
-        if immediate, let hot, hot.sql == sql {
+    /// Runs `sql` and reads every row (on the executor, or a transaction's or statement's holder).
+    func query(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>? {
+        var builder = SQLRowsBuilder()
+        let read = readCached(sql, arguments, immediate: false, into: &builder)
+        // `PRAGMA synchronous = ...` may come as a query too.
+        if SQLiteDurability.mayChangeSettings(sql) {
+            queue.inDatabase { durability.refresh(on: $0.sqliteConnection) }
+        }
+        switch read {
+        case .done: return .success(builder.rows)
+        case .failed(let error): return .failure(error)
+        case .mustWait: return nil
+        }
+    }
+
+    /// Runs the read `sql` at once, giving its rows to `sink`; `mustWait` (nothing done) when the statement
+    /// could change data, or when SQLite would have to wait for a lock.
+    func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead {
+        if let hot, hot.matches(sql) {
             let statement = hot.statement.sqliteStatement
             let count = sqlite3_column_count(statement)
             if count != Int32(hot.columns.count) { hot.columns = Self.columns(of: statement, count: count) }
-            return Self.read(statement, db: handle, arguments, columns: hot.columns, names: hot.names, immediate: true)
+            return Self.read(statement, db: handle, arguments, columns: hot.columns, names: hot.names, immediate: true, into: &sink)
         }
-        let result = readCached(sql, arguments, immediate: immediate)
-        // `PRAGMA synchronous = ...` may come as a query too.
-        if !immediate && SQLiteDurability.mayChangeSettings(sql) {
-            queue.inDatabase { durability.refresh(on: $0.sqliteConnection) }
-        }
-        return result
+        return readCached(String(decoding: sql, as: UTF8.self), arguments, immediate: true, into: &sink)
     }
 
-    /// ``query(_:_:immediate:)`` through GRDB's statement cache.
-    private func readCached(_ sql: String, _ arguments: [SQLValue], immediate: Bool) -> Result<SQLRows, WippyError>? {
+    /// Runs `sql` through GRDB's statement cache.
+    private func readCached<Sink: SQLRowSink>(_ sql: String, _ arguments: [SQLValue], immediate: Bool, into sink: inout Sink) -> SQLInlineRead {
         do {
-            return try queue.inDatabase { db -> Result<SQLRows, WippyError>? in
+            return try queue.inDatabase { db -> SQLInlineRead in
                 let statement = try db.cachedStatement(sql: sql)
                 let handle = statement.sqliteStatement
                 let count = sqlite3_column_count(handle)
                 if immediate {
-                    guard sqlite3_stmt_readonly(handle) != 0, count > 0 else { return nil }
+                    guard sqlite3_stmt_readonly(handle) != 0, count > 0 else { return .mustWait }
                 }
                 let columns = self.columns(of: statement, handle: handle, count: count)
                 if immediate { hot = HotRead(sql: sql, statement: statement, columns: columns) }
-                return Self.read(handle, db: db.sqliteConnection, arguments, columns: columns, names: columns.map(\.name), immediate: immediate)
+                return Self.read(
+                    handle, db: db.sqliteConnection, arguments, columns: columns, names: columns.map(\.name), immediate: immediate,
+                    into: &sink)
             }
         } catch {
-            return .failure(Self.failure("query", error))
+            return .failed(Self.failure("query", error))
         }
     }
 
-    /// Binds, steps to the end and resets `statement`; nil on the inline path when SQLite reports a lock.
-    private static func read(
+    /// Binds, steps to the end and resets `statement`, giving the rows to `sink`; on the inline path,
+    /// `mustWait` (with the sink given nothing) when SQLite reports a lock.
+    private static func read<Sink: SQLRowSink>(
         _ statement: OpaquePointer, db: OpaquePointer?, _ arguments: [SQLValue], columns: [SQLiteColumn], names: [String],
-        immediate: Bool
-    ) -> Result<SQLRows, WippyError>? {
+        immediate: Bool, into sink: inout Sink
+    ) -> SQLInlineRead {
         if immediate { sqlite3_busy_timeout(db, 0) }
         defer {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
             if immediate { sqlite3_busy_timeout(db, SQLiteConnection.busyTimeoutMilliseconds) }
         }
-        if let error = bind(arguments, to: statement, db: db) { return .failure(error) }
+        if let error = bind(arguments, to: statement, db: db) { return .failed(error) }
         let count = Int32(columns.count)
-        var rows: [[SQLValue]] = []
+        var begun = false
         while true {
             let code = sqlite3_step(statement)
             if code == SQLITE_ROW {
-                var row: [SQLValue] = []
-                row.reserveCapacity(Int(count))
-                for index in 0..<count { row.append(Self.read(statement, index, columns[Int(index)])) }
-                rows.append(row)
+                if !begun {
+                    sink.begin(columns: names)
+                    begun = true
+                }
+                sink.beginRow()
+                for index in 0..<count { Self.read(statement, index, columns[Int(index)], into: &sink) }
+                sink.endRow()
                 continue
             }
             if code == SQLITE_DONE { break }
-            if immediate && (code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED) { return nil }
-            return .failure(Self.failure("query", code: code, message: String(cString: sqlite3_errmsg(db))))
+            // A lock can only stop the first step (a read's snapshot is taken there): nothing reached the sink.
+            if immediate && !begun && (code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED) { return .mustWait }
+            return .failed(Self.failure("query", code: code, message: String(cString: sqlite3_errmsg(db))))
         }
-        return .success(SQLRows(columns: names, rows: rows))
+        if !begun { sink.begin(columns: names) }
+        return .done
     }
 
     /// Runs `sql` (several statements when there are no arguments) and reports the changes; on the
@@ -335,6 +358,37 @@ final class SQLiteConnection: @unchecked Sendable {
                 name: sqlite3_column_name(handle, index).map { String(cString: $0) } ?? "",
                 declared: sqlite3_column_decltype(handle, index).map { String(cString: $0).lowercased() } ?? "")
         }
+    }
+
+    /// Column `index` of the current row to `sink`: plain text as SQLite holds it when it is valid UTF-8
+    /// (it always is unless a blob was stored as text), everything else as a ``SQLValue``.
+    private static func read<Sink: SQLRowSink>(_ handle: OpaquePointer, _ index: Int32, _ column: SQLiteColumn, into sink: inout Sink) {
+        if column.affinity == .plain, sqlite3_column_type(handle, index) == SQLITE_TEXT {
+            let length = Int(sqlite3_column_bytes(handle, index))
+            let text = UnsafeRawBufferPointer(start: sqlite3_column_text(handle, index), count: length)
+            if isValidUTF8(text) {
+                sink.add(text: text, column: Int(index))
+                return
+            }
+        }
+        sink.add(read(handle, index, column), column: Int(index))
+    }
+
+    /// ASCII checked eight bytes at a time; anything else through the standard library's validation.
+    private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        let count = bytes.count
+        while offset + 8 <= count {
+            if bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 {
+                return String(validating: bytes[offset...], as: UTF8.self) != nil
+            }
+            offset += 8
+        }
+        while offset < count {
+            if bytes[offset] & 0x80 != 0 { return String(validating: bytes[offset...], as: UTF8.self) != nil }
+            offset += 1
+        }
+        return true
     }
 
     private static func read(_ handle: OpaquePointer, _ index: Int32, _ column: SQLiteColumn) -> SQLValue {

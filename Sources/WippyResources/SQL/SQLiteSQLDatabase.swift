@@ -88,9 +88,22 @@ public final class SQLiteSQLDatabase: SQLDatabase {
     }()
 
     public func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>? {
-        guard Self.inlineReads, let pooled = pool.acquireIdle() else { return nil }
+        var builder = SQLRowsBuilder()
+        var sql = sql
+        let read = sql.withUTF8 { readIfImmediate(UnsafeRawBufferPointer($0), arguments, into: &builder) }
+        switch read {
+        case .done: return .success(builder.rows)
+        case .failed(let error): return .failure(error)
+        case .mustWait: return nil
+        }
+    }
+
+    public var readsInline: Bool { Self.inlineReads }
+
+    public func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead {
+        guard Self.inlineReads, let pooled = pool.acquireIdle() else { return .mustWait }
         defer { pool.release(pooled) }
-        return pooled.connection.query(sql, arguments, immediate: true)
+        return pooled.connection.readIfImmediate(sql, arguments, into: &sink)
     }
 
     /// An inline write's due checkpoint is queued once (it runs on the executor).
