@@ -16,9 +16,7 @@ struct SQLLuaRowSink: SQLRowSink {
     init(_ lua: Lua) {
         self.lua = lua
         base = lua.top
-        // Room for one row: most inline reads are point selects, and a first row stored in a table with
-        // no array part makes Lua resize it.
-        lua.newTable(arrayCapacity: 1)
+        lua.newTable()
         result = base + 1
     }
 
