@@ -42,7 +42,7 @@ for workload in $WORKLOADS; do
         # fib(30) in a process, then the same Lua file in the stock interpreter (target: ratio at most 1.1).
         compute)
             "$WIPPY" run --history memory -x bench:run compute 30 5
-            if command -v lua5.4 >/dev/null 2>&1; then lua5.4 ../compute.lua src/fib.lua 30 5
+            if command -v lua5.4 >/dev/null 2>&1; then python3 ../compute.py src/fib.lua 30 5
             else echo "# compute_fib30_lua_ms: skipped (no lua5.4)"; fi ;;
         *) "$WIPPY" run --history memory -x bench:run "$workload" ;;
     esac

@@ -225,7 +225,7 @@ function workloads.registry_event(n: integer?, size: integer?): {string}
 end
 
 -- fib(n) in a process (bench:fib, from fib.lua), from spawn to its answer, best of `runs`; bench/run.sh then
--- runs the same file in the stock lua5.4 interpreter (compute_fib<n>_lua_ms).
+-- runs the same file in the stock lua5.4 interpreter, timed the same way (compute_fib<n>_lua_ms).
 function workloads.compute(n: integer?, runs: integer?): {string}
     n = n or 30
     runs = runs or 5
