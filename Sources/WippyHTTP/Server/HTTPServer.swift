@@ -124,6 +124,12 @@ public final class HTTPServer: Sendable {
     public func run(onRunning: @escaping @Sendable (Int) -> Void) async throws {
         var http1 = HTTP1Channel.Configuration()
         if let idle = configuration.idleTimeout { http1.idleTimeout = TimeAmount(idle) }
+        if let read = configuration.readTimeout {
+            // Request heads are timed by a handler of their own (the exchange times bodies).
+            let timeout = TimeAmount(read)
+            let idle = configuration.idleTimeout != nil
+            http1.additionalChannelHandlers = { [RequestHeadDeadline(timeout: timeout, idleTimeoutElsewhere: idle)] }
+        }
         let application = Application(
             responder: Responder(server: self),
             server: try serverBuilder(http1),
@@ -174,7 +180,7 @@ public final class HTTPServer: Sendable {
             let match = server.board.table.match(method: request.method.rawValue, path: request.uri.path)
             guard case .found(let route, let parameters) = match, case .target(let target) = route.action,
                 target.pre.isEmpty && target.post.isEmpty, case .endpoint(let endpoint) = target.handler,
-                match.isExact || request.uri.path.hasSuffix("/")
+                endpoint.webSocketRelay == nil, match.isExact || request.uri.path.hasSuffix("/")
             else { return nil }
             return exchange(endpoint, request, parameters: parameters, remoteAddress: context.remoteAddress, channel: context.channel)
         }
@@ -206,6 +212,11 @@ public final class HTTPServer: Sendable {
                     if twin.pre.isEmpty { return Response(status: .noContent) }
                     return await automaticOptions(twin, route, request, context)
                 case .target(let target):
+                    if case .endpoint(let endpoint) = target.handler, endpoint.webSocketRelay != nil, HTTPServer.asksForWebSocket(request),
+                        let channel = context.channel, await HTTPServer.upgradesLater(channel)
+                    {
+                        return await server.upgradeOnKeepAlive(request, channel: channel, logger: context.logger)
+                    }
                     if target.pre.isEmpty && target.post.isEmpty, case .endpoint(let endpoint) = target.handler {
                         return await serve(endpoint, request, parameters: parameters, remoteAddress: context.remoteAddress, channel: context.channel)
                     }
