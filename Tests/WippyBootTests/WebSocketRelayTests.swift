@@ -485,6 +485,15 @@ import WippyCore
         #expect(await connection.read { $0.contains("late hello") }, "\(connection.text)")
         connection.abort()
         #expect(await test.log.wait(for: "room leave kim") != nil)
+
+        // A later handshake on a route without the relay is answered as the plain request, and the connection
+        // closes (nothing after a request that asked for an upgrade can be read on it).
+        let other = try RawHTTPConnection(port: port)
+        other.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await other.read { $0.contains("hello world") }, "\(other.text)")
+        other.send(WebSocketRawHTTP.handshake("/hello", port: port))
+        #expect(await other.readToClose(within: .seconds(10)), "\(other.text)")
+        #expect(other.text.components(separatedBy: "hello world").count == 3, "\(other.text)")
         await test.app.stop()
     }
 

@@ -23,6 +23,10 @@ final class KeepAliveWebSocketUpgrade: ChannelDuplexHandler, RemovableChannelHan
     private var context: ChannelHandlerContext?
     /// Set once the connection carries frames: reads go to it instead of up the HTTP handlers.
     private var tap: FrameTap?
+    /// A request asked for an upgrade: NIO's HTTP decoder reads nothing after it, so unless it is upgraded
+    /// its answer closes the connection (else the client would wait on a connection that can serve no more).
+    private var upgradeAsked = false
+    private var closeAfterResponse = false
 
     init(maxFrameSize: Int) { self.maxFrameSize = maxFrameSize }
 
@@ -36,9 +40,10 @@ final class KeepAliveWebSocketUpgrade: ChannelDuplexHandler, RemovableChannelHan
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if let tap {
             tap.deliver(data)
-        } else {
-            context.fireChannelRead(data)
+            return
         }
+        if case .head(let head) = unwrapInboundIn(data), !head.headers["upgrade"].isEmpty { upgradeAsked = true }
+        context.fireChannelRead(data)
     }
 
     /// Sends `head` (a `101`), swaps the HTTP codec for the WebSocket frame codec and returns the channel of
@@ -69,7 +74,20 @@ final class KeepAliveWebSocketUpgrade: ChannelDuplexHandler, RemovableChannelHan
     /// request returns) are dropped: the frame encoder below could not take them.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard tap == nil else { return promise?.fail(ChannelError.inappropriateOperationForState) ?? () }
-        context.write(data, promise: promise)
+        guard upgradeAsked || closeAfterResponse else { return context.write(data, promise: promise) }
+        switch unwrapOutboundIn(data) {
+        case .head(var head) where upgradeAsked:
+            upgradeAsked = false
+            closeAfterResponse = true
+            head.headers.replaceOrAdd(name: "Connection", value: "close")
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .end where closeAfterResponse:
+            closeAfterResponse = false
+            context.writeAndFlush(data, promise: promise)
+            context.close(promise: nil)
+        default:
+            context.write(data, promise: promise)
+        }
     }
 
     /// Writes from the frames' channel, taken past the HTTP handlers (they would not know a frame).
