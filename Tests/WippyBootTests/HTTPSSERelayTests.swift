@@ -49,6 +49,12 @@ import WippyHTTP
                     logger:info("hub leave " .. data.reason)
                   elseif topic == "broadcast" then
                     for pid in pairs(clients) do process.send(pid, "sse.message", {event = "news", data = data.text}) end
+                  elseif topic == "flood" then
+                    local chunk = string.rep("y", 8000)
+                    for pid in pairs(clients) do
+                      for i = 1, 1000 do process.send(pid, "sse.message", {event = "bulk", data = chunk}) end
+                    end
+                    logger:info("hub flooded")
                   elseif topic == "kick" then
                     for pid in pairs(clients) do process.send(pid, "sse.close") end
                   end
@@ -83,7 +89,8 @@ import WippyHTTP
               local http = require("http")
               return { handler = function()
                 local text = http.request():query("text")
-                if text then process.send("relay-hub", "broadcast", {text = text}) else process.send("relay-hub", "kick", {}) end
+                if http.request():query("flood") then process.send("relay-hub", "flood", {})
+                elseif text then process.send("relay-hub", "broadcast", {text = text}) else process.send("relay-hub", "kick", {}) end
                 return {sent = true}
               end }
           - name: broken
@@ -154,6 +161,23 @@ import WippyHTTP
         #expect(await second.read { $0.hasSuffix("0\r\n\r\n") }, "\(second.text)")
         #expect(await test.log.wait(for: "hub leave closed", within: .seconds(30)) != nil, "\(test.log.messages)")
         // Stopped off the concurrency pool (a blocking shutdown in deinit would hold one of its threads).
+        await test.app.stop()
+    }
+
+    /// A client that does not read while its hub sends 8 MB: its queue stops at 1 MiB, the stream ends with
+    /// a warning naming the client, and the hub hears `sse.leave` "client too slow".
+    @Test func aClientThatDoesNotReadIsDroppedWithAWarning() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await HTTPStreamingTests.port(test, "gateway")
+        #expect(await test.log.wait(for: "hub ready", within: .seconds(30)) != nil)
+        let sloth = try RawHTTPConnection(port: port, receiveBuffer: 4096)
+        sloth.send("GET /sse HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(await test.log.wait(for: "hub join /sse", within: .seconds(30)) != nil, "\(test.log.messages)")
+        #expect(try await Self.post(port, "/broadcast?flood=1").contains("\"sent\":true"))
+        let warning = await test.log.wait(for: "sse_relay: client", within: .seconds(30))
+        #expect(warning?.contains("is not reading") == true, "\(test.log.messages.suffix(10))")
+        #expect(await test.log.wait(for: "hub leave client too slow", within: .seconds(30)) != nil, "\(test.log.messages.suffix(10))")
+        sloth.abort()
         await test.app.stop()
     }
 

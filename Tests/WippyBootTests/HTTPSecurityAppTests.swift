@@ -36,6 +36,14 @@ import FoundationNetworking
                 - field: actor.meta.role
                   operator: eq
                   value: admin
+          # An expression policy: editors may reach the data endpoint.
+          - name: editor_policy
+            kind: security.policy.expr
+            policy:
+              actions: "*"
+              resources: "*"
+              effect: allow
+              expression: 'actor.meta.role == "editor" && resource == "app:data.get" && actor.meta.level >= 3'
           - name: public
             kind: http.router
             meta: {server: gateway}
@@ -50,6 +58,9 @@ import FoundationNetworking
                 local s = store.get("app:token_data")
                 s:set("t-admin", {actor = {id = "ann", meta = {role = "admin"}}, policies = {"app:admin_policy"}})
                 s:set("t-user", {actor = {id = "bob", meta = {role = "user"}}, policies = {"app:admin_policy"}})
+                s:set("t-editor", {actor = {id = "eve", meta = {role = "editor", level = "5"}}, policies = {"app:editor_policy"}})
+                s:set("t-novice", {actor = {id = "ned", meta = {role = "editor", level = "1"}}, policies = {"app:editor_policy"}})
+                s:set("t-writer", {actor = {id = "wes", meta = {role = "writer", level = "9"}}, policies = {"app:editor_policy"}})
                 s:release()
                 return {ok = true}
               end }
@@ -105,10 +116,21 @@ import FoundationNetworking
         let (forbidden, forbiddenBody, _) = try await get("/secure/data", ["Authorization": "Bearer t-user"])
         #expect(forbidden == 403 && forbiddenBody.contains("forbidden"))
         #expect(try await get("/secure/data?x-auth-token=t-admin").0 == 200)
+        // The expression policy: an editor of level 3 or more gets through; a novice or a writer does not.
+        #expect(try await get("/secure/data", ["Authorization": "Bearer t-editor"]).0 == 200)
+        #expect(try await get("/secure/data", ["Authorization": "Bearer t-novice"]).0 == 403)
+        #expect(try await get("/secure/data", ["Authorization": "Bearer t-writer"]).0 == 403)
         #expect(try await get("/secure/data", ["Authorization": "Bearer t-unknown"]).0 == 401)
         // A firewall listed pre-match has no route information: 500 for every request.
         #expect(try await get("/broken/data", ["Authorization": "Bearer t-admin"]).0 == 500)
         await test.stop()
+    }
+
+    @Test func aBadExpressionRejectsItsEntry() throws {
+        let bad = Self.index.replacingOccurrences(of: "&& actor.meta.level >= 3'", with: "&& actor.meta.level >= '")
+        #expect {
+            _ = try TestApplication(index: bad, history: .memory)
+        } throws: { "\($0)".contains("app:editor_policy") && "\($0)".contains("expression") }
     }
 
     @Test func aTokenStoreMustNameAStore() throws {

@@ -18,6 +18,8 @@ import WippyCore
           - name: gateway
             kind: http.service
             addr: "127.0.0.1:0"
+            # At most 64 messages queued for a relayed client that does not read.
+            host: {buffer_size: 64}
             lifecycle: {auto_start: true}
           - name: api
             kind: http.router
@@ -102,6 +104,32 @@ import WippyCore
             process: room
             host: app:processes
             lifecycle: {auto_start: true, stop_timeout: 100ms}
+          # Floods each client that joins with 4 000 messages of 8 KB (32 MB: more than any socket buffer).
+          - name: flood
+            kind: process.lua
+            modules: [logger]
+            source: |
+              local logger = require("logger")
+              return { main = function()
+                process.registry.register("flood")
+                local chunk = string.rep("x", 8000)
+                local inbox = process.inbox()
+                while true do
+                  local msg = inbox:receive()
+                  local data = msg:payload():data()
+                  if msg:topic() == "ws.join" then
+                    for i = 1, 4000 do process.send(data.client_pid, "chunk", chunk) end
+                    logger:info("flood sent")
+                  elseif msg:topic() == "ws.leave" then
+                    logger:info("flood leave")
+                  end
+                end
+              end }
+          - name: flood.service
+            kind: process.service
+            process: flood
+            host: app:processes
+            lifecycle: {auto_start: true, stop_timeout: 100ms}
           - name: connect
             kind: function.lua
             method: handler
@@ -111,7 +139,8 @@ import WippyCore
               local json = require("json")
               return { handler = function()
                 local req, res = http.request(), http.response()
-                local room = process.registry.lookup("room")
+                local room = process.registry.lookup(req:query("to") or "room")
+                if req:query("proto") then res:set_header("Sec-WebSocket-Protocol", req:query("proto")) end
                 res:set_header("X-WS-Relay", json.encode({
                   target_pid = tostring(room), heartbeat_interval = req:query("beat") or "1h", metadata = {user = req:query("user")},
                 }))
@@ -395,6 +424,76 @@ import WippyCore
         // Still serving.
         let hello = await WebSocketRawHTTP.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(hello.status == 200 && hello.received.contains("hello world"), "\(hello.received)")
+        await test.app.stop()
+    }
+
+    /// Subprotocols: the endpoint picks one the client offered by setting `Sec-WebSocket-Protocol`, and the
+    /// `101` carries it; a pick the client did not offer is refused with a 500 naming it; no pick, none.
+    @Test func theEndpointPicksASubprotocolTheClientOffered() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let offer = ["Origin: http://allowed.example", "Sec-WebSocket-Protocol: chat.v2, chat.v1"]
+        let picked = await WebSocketRawHTTP.exchange(
+            port, WebSocketRawHTTP.handshake("/ws/chat?user=pia&proto=chat.v1", port: port, headers: offer), done: { $0.contains("\r\n\r\n") })
+        #expect(picked.status == 101, "\(picked.received)")
+        #expect(picked.received.lowercased().contains("sec-websocket-protocol: chat.v1\r\n"), "\(picked.received)")
+        let foreign = await WebSocketRawHTTP.exchange(port, WebSocketRawHTTP.handshake("/ws/chat?user=quin&proto=mqtt", port: port, headers: offer))
+        #expect(foreign.status == 500 && foreign.received.contains("mqtt"), "\(foreign.received)")
+        let none = await WebSocketRawHTTP.exchange(
+            port, WebSocketRawHTTP.handshake("/ws/chat?user=ray", port: port, headers: offer), done: { $0.contains("\r\n\r\n") })
+        #expect(none.status == 101 && !none.received.lowercased().contains("sec-websocket-protocol"), "\(none.received)")
+        await test.app.stop()
+    }
+
+    /// A client that does not read while its process sends to it: the queue for it stops at `host.buffer_size`
+    /// messages, the client is dropped with a warning naming it, and its target hears `ws.leave`; the server
+    /// goes on serving. Without the bound the relay would queue all 32 MB and keep the connection.
+    @Test func aClientThatDoesNotReadIsDroppedAtTheBufferSize() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let connection = try RawHTTPConnection(port: port, receiveBuffer: 4096)
+        connection.send(WebSocketRawHTTP.handshake("/ws/chat?user=sloth&to=flood", port: port, headers: ["Origin: http://allowed.example"]))
+        #expect(await test.log.wait(for: "flood sent") != nil, "\(test.log.messages)")
+        let warning = await test.log.wait(for: "websocket_relay: client")
+        #expect(warning?.contains("is not reading") == true && warning?.contains("limit 64 messages") == true, "\(test.log.messages.suffix(20))")
+        #expect(await test.log.wait(for: "flood leave") != nil)
+        #expect(await connection.readToClose(), "the dropped client's connection stayed open")
+        let hello = await WebSocketRawHTTP.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(hello.status == 200, "\(hello.received)")
+        await test.app.stop()
+    }
+
+    /// A client that reuses a keep-alive connection for its handshake (after plain requests on it) is upgraded
+    /// like one that asks on a new connection, and frames then travel both ways.
+    @Test func aHandshakeAfterPlainRequestsOnOneConnectionUpgrades() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let connection = try RawHTTPConnection(port: port)
+        connection.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await connection.read { $0.contains("hello world") }, "\(connection.text)")
+        connection.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await connection.read { $0.components(separatedBy: "hello world").count == 3 }, "\(connection.text)")
+        connection.send(WebSocketRawHTTP.handshake("/ws/chat?user=kim", port: port, headers: ["Origin: http://allowed.example"]))
+        #expect(await connection.read { $0.contains("HTTP/1.1 101") && $0.contains("welcome") }, "\(connection.text)")
+        #expect(connection.text.lowercased().contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), "\(connection.text)")
+        #expect(await test.log.wait(for: "room join kim") != nil)
+        // A masked text frame from the client reaches the room, whose answer comes back as a frame.
+        connection.send(WebSocketRawHTTP.maskedText("late hello"))
+        #expect(await connection.read { $0.contains("late hello") }, "\(connection.text)")
+        connection.abort()
+        #expect(await test.log.wait(for: "room leave kim") != nil)
+
+        // A later handshake on a route without the relay is answered as the plain request, and the connection
+        // closes (nothing after a request that asked for an upgrade can be read on it).
+        let other = try RawHTTPConnection(port: port)
+        other.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await other.read { $0.contains("hello world") }, "\(other.text)")
+        other.send(WebSocketRawHTTP.handshake("/hello", port: port))
+        #expect(await other.readToClose(within: .seconds(10)), "\(other.text)")
+        #expect(other.text.components(separatedBy: "hello world").count == 3, "\(other.text)")
         await test.app.stop()
     }
 

@@ -164,6 +164,14 @@ enum WebSocketRawHTTP {
         return lines.joined(separator: "\r\n") + "\r\n\r\n"
     }
 
+    /// A client's TEXT frame (masked, as RFC 6455 requires of clients) of a short text.
+    static func maskedText(_ text: String) -> [UInt8] {
+        let payload = Array(text.utf8)
+        precondition(payload.count < 126)
+        let mask: [UInt8] = [0x37, 0xfa, 0x21, 0x3d]
+        return [0x81, 0x80 | UInt8(payload.count)] + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+    }
+
     /// Sends `request`, then reads until the server closes, `done` says the reply is complete, or `limit`
     /// passes; on a thread of its own (it blocks on the socket).
     static func exchange(

@@ -157,4 +157,29 @@ import Glibc
         #expect(!slowReply.received.hasPrefix("HTTP/1.1 200"))
         #expect(await Self.stillServes(port))
     }
+
+    /// `timeouts.read` alone (no idle timeout) bounds a request's head as well as its body: a client that
+    /// trickles header lines for longer than it (a line every 100 ms for 6 s against 1 s) is cut off, while
+    /// others are served meanwhile. Without the head deadline the trickle ends, the 200 comes and the
+    /// connection stays open.
+    @Test func theReadTimeoutCutsOffHeadersThatTrickle() async throws {
+        let index = Self.index.replacingOccurrences(of: "timeouts: {idle: 1s}", with: "timeouts: {read: 1s}")
+        let project = try TemporaryProject(files: ["src/_index.yaml": index])
+        let run = try RunningWippy(["run"], in: project.root)
+        defer { run.signal(SIGTERM) }
+        let logged = await run.waitFor("listening on 127.0.0.1:", within: .seconds(60))
+        #expect(logged, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
+        guard logged, let range = run.stdout.range(of: "listening on 127.0.0.1:") else { return }
+        let port = Int(run.stdout[range.upperBound...].prefix { $0.isNumber }) ?? 0
+        let parts = ["GET /hello HTTP/1.1\r\n", "Host: x\r\n"] + Array(repeating: "X-A: 1\r\n", count: 60) + ["\r\n"]
+        async let slow = Self.exchange(port, parts, pause: .milliseconds(100), limit: .seconds(20))
+        #expect(await Self.stillServes(port))
+        let slowReply = await slow
+        #expect(slowReply.closed, "the slow client's connection stayed open: \(slowReply.received)")
+        #expect(!slowReply.received.hasPrefix("HTTP/1.1 200"), "\(slowReply.received)")
+        // A body is bounded too (from the request's arrival): a POST that stops half-way gets no 200.
+        let stalled = await Self.exchange(port, ["POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf"], limit: .seconds(20))
+        #expect(!stalled.received.hasPrefix("HTTP/1.1 200"), "\(stalled.received)")
+        #expect(await Self.stillServes(port))
+    }
 }

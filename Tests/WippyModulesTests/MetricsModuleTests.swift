@@ -34,7 +34,7 @@ import WippyRuntime
         #expect(result.error == nil, "\(String(describing: result.error))")
         #expect(result.value == .array([true, true, true, true, true, true, true, "Invalid", false]))
         let text = String(decoding: collector.exposition(), as: UTF8.self)
-        #expect(text.contains(#"orders{shop="a"} 3.0"#), "\(text)")
+        #expect(text.contains(#"orders{shop="a"} 3"# + "\n"), "\(text)")
         #expect(text.contains("queue_depth 9.0"), "\(text)")
         #expect(text.contains("latency_ms_count 1"))
     }

@@ -26,7 +26,7 @@ enum HTTPConfig: Sendable, Equatable {
             let (host, port) = try listenAddress(addr)
             let timeouts = try ConfigFields(fields.value("timeouts"), path: "timeouts", allowed: ["read", "write", "idle"], environment: environment)
             let relay = try ConfigFields(fields.value("host"), path: "host", allowed: ["buffer_size", "worker_count"], environment: environment)
-            _ = try relay.count("buffer_size")
+            let bufferSize = try relay.count("buffer_size")
             _ = try relay.count("worker_count")
             let tls = try ConfigFields(
                 fields.value("tls"), path: "tls",
@@ -38,7 +38,7 @@ enum HTTPConfig: Sendable, Equatable {
                 HTTPServiceConfig(
                     host: host, port: port, idleTimeout: idle, readTimeout: try timeouts.duration("read"),
                     writeTimeout: try timeouts.duration("write"), lifecycle: try LifecycleConfig(payload: entry.data["lifecycle"], entry: entry.id),
-                    tls: tlsConfig))
+                    tls: tlsConfig, relayBufferSize: bufferSize.flatMap { $0 > 0 ? $0 : nil } ?? WebSocketRelay.defaultBufferSize))
         case "http.router":
             let fields = try ConfigFields(
                 entry.data, path: "", allowed: ["prefix", "middleware", "options", "post_middleware", "post_options", "lifecycle"],
@@ -161,6 +161,8 @@ struct HTTPServiceConfig: Sendable, Equatable {
     var lifecycle: LifecycleConfig
     /// TLS manual mode; nil: plain HTTP.
     var tls: HTTPServerTLS? = nil
+    /// `host.buffer_size`: the most messages queued for one relayed WebSocket client.
+    var relayBufferSize = WebSocketRelay.defaultBufferSize
 }
 
 struct HTTPRouterConfig: Sendable, Equatable {

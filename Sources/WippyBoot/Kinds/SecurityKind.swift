@@ -7,8 +7,7 @@ import WippyResources
 /// as the HTTP middlewares read them: policies (actions, resources, effect, conditions) and token stores
 /// (the `store.*` entry keeping token records). Decoded when prepared (a bad entry rejects the changeset,
 /// naming the field); the committed set is published in a ``WippyResources/SecurityCatalog`` at commit.
-///
-/// `security.policy.expr` (expression policies) is refused with a clear error: not supported yet.
+/// `security.policy.expr` entries are policies whose condition is an expression (``PolicyExpression``).
 final class SecurityKind: RegistryParticipant, @unchecked Sendable {
     static let kinds: Set<String> = ["security.policy", "security.policy.expr", "security.token_store"]
 
@@ -63,7 +62,22 @@ final class SecurityKind: RegistryParticipant, @unchecked Sendable {
         let environment = EnvEntryConfig.expanded
         switch entry.kind {
         case "security.policy.expr":
-            throw WippyError.invalid("kind 'security.policy.expr' (expression policies) is not supported by this runtime yet")
+            let fields = try ConfigFields(entry.data, path: "", allowed: ["policy", "groups", "lifecycle"], environment: environment)
+            let policy = try ConfigFields(
+                fields.value("policy"), path: "policy", allowed: ["actions", "resources", "effect", "expression"], environment: environment)
+            guard let source = try policy.string("expression"), !source.allSatisfy(\.isWhitespace) else {
+                throw policy.missing("expression", "a condition such as 'actor.meta.role == \"editor\" && action == \"write\"'")
+            }
+            let expression: PolicyExpression
+            do throws(WippyError) {
+                expression = try PolicyExpression(parsing: source)
+            } catch {
+                throw WippyError.invalid("'policy.expression': \(error.message)")
+            }
+            return .policy(
+                SecurityPolicy(
+                    id: entry.id.description, actions: try names(policy, "actions"), resources: try names(policy, "resources"),
+                    effect: try effect(policy), expression: expression))
         case "security.token_store":
             let fields = try ConfigFields(
                 entry.data, path: "", allowed: ["store", "token_length", "default_expiration", "token_key", "token_key_env", "lifecycle"],
@@ -80,9 +94,7 @@ final class SecurityKind: RegistryParticipant, @unchecked Sendable {
                 fields.value("policy"), path: "policy", allowed: ["actions", "resources", "effect", "conditions"], environment: environment)
             let actions = try names(policy, "actions")
             let resources = try names(policy, "resources")
-            guard let effectText = try policy.string("effect"), let effect = SecurityPolicy.Effect(rawValue: effectText) else {
-                throw policy.value("effect").map { policy.wrong("effect", "allow or deny", $0) } ?? policy.missing("effect", "allow or deny")
-            }
+            let effect = try effect(policy)
             var conditions: [SecurityPolicy.Condition] = []
             if let list = policy.value("conditions") {
                 guard let items = list.tableValue?.array else { throw policy.wrong("conditions", "a list of conditions", list) }
@@ -107,6 +119,14 @@ final class SecurityKind: RegistryParticipant, @unchecked Sendable {
             }
             return .policy(SecurityPolicy(id: entry.id.description, actions: actions, resources: resources, effect: effect, conditions: conditions))
         }
+    }
+
+    /// `allow` or `deny`.
+    private static func effect(_ policy: ConfigFields) throws(WippyError) -> SecurityPolicy.Effect {
+        guard let text = try policy.string("effect"), let effect = SecurityPolicy.Effect(rawValue: text) else {
+            throw policy.value("effect").map { policy.wrong("effect", "allow or deny", $0) } ?? policy.missing("effect", "allow or deny")
+        }
+        return effect
     }
 
     /// `"*"`, one name, or a list of names.

@@ -28,7 +28,7 @@ final class HTTPServerService: SupervisedService {
     func start(_ run: ServiceRun) {
         let (id, config, logger, dispatcher) = (id, config, dispatcher.runtime.logger, dispatcher)
         let node = dispatcher.runtime.node
-        let relay = WebSocketRelay(node: node, logger: logger) { [dispatcher] in
+        let relay = WebSocketRelay(node: node, logger: logger, bufferSize: config.relayBufferSize) { [dispatcher] in
             dispatcher.host.withLock { $0 }.flatMap { node.host($0.description) }
         }
         let server = HTTPServer(
@@ -115,7 +115,7 @@ final class HTTPEndpointDispatcher: Sendable {
                 let header = exchange.responseHeader(SSERelay.header)
             {
                 // `sse_relay` (post-match): the relay takes the response over and outlives the handler.
-                SSERelay.start(exchange, header: header, options: relay, node: node, host: processHost)
+                SSERelay.start(exchange, header: header, options: relay, node: node, host: processHost, logger: logger)
             } else {
                 exchange.finish(HTTPEndpointDispatcher.outcome(result, endpoint: target.endpoint, logger: logger))
             }

@@ -1,11 +1,14 @@
+import Logging
 import WippyCodecs
 import WippyCore
 
 /// The process behind one relayed SSE stream (``SSERelay``): it has a PID, a mailbox and timers like any
 /// process, and runs on its worker's thread; it never blocks (a write only queues bytes on the exchange).
 ///
-/// A client too slow to keep its queue under ``HTTPExchange/queueLimit`` is dropped (the relay cannot make
-/// its feeding process wait), like a client that left.
+/// Bounded: a client that lets more than ``HTTPExchange/queueLimit`` bytes (1 MiB) pile up is not reading.
+/// The relay cannot make its feeding process wait (a process may feed many streams), and a mailbox without
+/// bound would hold the backlog in memory instead, so the stream ends: a warning names the client and the
+/// target hears `sse.leave` with reason `client too slow`. A browser's EventSource reconnects on its own.
 final class SSEConnection: ProcessBehavior, ProcessStarter, @unchecked Sendable {
     let exchange: HTTPExchange
     let settings: SSERelay.Settings
@@ -21,7 +24,10 @@ final class SSEConnection: ProcessBehavior, ProcessStarter, @unchecked Sendable 
     private var idleToken: UInt64 = 0
     private var hardToken: UInt64 = 0
 
-    init(exchange: HTTPExchange, settings: SSERelay.Settings, node: Node) {
+    let logger: Logger?
+
+    init(exchange: HTTPExchange, settings: SSERelay.Settings, node: Node, logger: Logger? = nil) {
+        self.logger = logger
         self.exchange = exchange
         self.settings = settings
         self.node = node
@@ -156,6 +162,8 @@ final class SSEConnection: ProcessBehavior, ProcessStarter, @unchecked Sendable 
             ending = "client gone"
         } else if exchange.isQueueFull {
             ending = "client too slow"
+            logger?.warning(
+                "sse_relay: client \(exchange.request.remoteAddress) on \(exchange.request.path) is not reading (more than \(HTTPExchange.queueLimit) bytes queued): ending its stream")
         }
     }
 

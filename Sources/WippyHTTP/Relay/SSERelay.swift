@@ -1,3 +1,4 @@
+public import Logging
 public import WippyCore
 import WippyCodecs
 
@@ -95,7 +96,9 @@ public enum SSERelay {
     /// 403 for a foreign origin, 500 with the error text for a bad header, else the SSE head goes out and a
     /// connection process starts on `host`. Returns the connection's PID when one started.
     @discardableResult
-    public static func start(_ exchange: HTTPExchange, header json: String, options: Options, node: Node, host: ProcessHost) -> PID? {
+    public static func start(
+        _ exchange: HTTPExchange, header json: String, options: Options, node: Node, host: ProcessHost, logger: Logger? = nil
+    ) -> PID? {
         guard allows(origin: exchange.request.header("Origin"), host: exchange.request.header("Host"), options: options) else {
             exchange.replace(status: 403, text: "origin not allowed")
             return nil
@@ -112,7 +115,7 @@ public enum SSERelay {
             return nil
         }
         exchange.becomeEventStream(removing: header)
-        let connection = SSEConnection(exchange: exchange, settings: settings, node: node)
+        let connection = SSEConnection(exchange: exchange, settings: settings, node: node, logger: logger)
         return node.spawn(on: host, starter: connection, hostLabel: "sse")
     }
 }

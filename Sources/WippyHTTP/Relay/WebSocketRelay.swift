@@ -13,17 +13,25 @@ public import WippyCore
 /// 2. the endpoint runs once, as for any request;
 /// 3. no `X-WS-Relay` in its response: its response is sent as it is (and the connection closed); a header
 ///    that does not decode, or names no live process: 500 with the reason;
-/// 4. otherwise the connection is upgraded and relayed.
+/// 4. otherwise the connection is upgraded and relayed. Subprotocols: the endpoint picks one of those the
+///    client offers by setting `Sec-WebSocket-Protocol` on its response (it goes with the `101`); a pick the
+///    client did not offer is a 500 naming it; no pick, no protocol (RFC 6455 §4.2.2).
 /// ``plainReply(_:)`` answers a relay route requested without a handshake.
 public final class WebSocketRelay: Sendable {
     let node: Node
     /// The process host relay connections live on (the server's endpoint host), if one runs.
     let host: @Sendable () -> ProcessHost?
     let logger: Logger
+    /// The most messages queued for one client (`host.buffer_size` of the server): a client that lets more
+    /// pile up is not reading, and is dropped.
+    let bufferSize: Int
 
-    public init(node: Node, logger: Logger, host: @escaping @Sendable () -> ProcessHost?) {
+    public static let defaultBufferSize = 1024
+
+    public init(node: Node, logger: Logger, bufferSize: Int = defaultBufferSize, host: @escaping @Sendable () -> ProcessHost?) {
         self.node = node
         self.logger = logger
+        self.bufferSize = max(1, bufferSize)
         self.host = host
     }
 
@@ -53,10 +61,26 @@ public final class WebSocketRelay: Sendable {
         guard let host = host(), host.isRunning else {
             return .reply(Self.plain(.internalServerError, "websocket_relay: no running process host for the connection"))
         }
-        let connection = WebSocketRelayConnection(node: node, host: host, header: header, logger: logger)
-        return .accept([:]) { inbound, outbound, _ in
-            await connection.run(inbound: inbound, outbound: outbound)
+        var fields = HTTPFields()
+        if let chosen = exchange.responseHeader("Sec-WebSocket-Protocol") {
+            let offered = Self.offeredProtocols(exchange.request.header("Sec-WebSocket-Protocol"))
+            guard offered.contains(chosen) else {
+                logger.error("websocket_relay: \(exchange.request.path): the endpoint chose subprotocol \(chosen), which the client did not offer")
+                return .reply(Self.plain(
+                    .internalServerError,
+                    "websocket_relay: the endpoint chose subprotocol '\(chosen)', which the client did not offer (\(offered.joined(separator: ", ")))"))
+            }
+            fields[.secWebSocketProtocol] = chosen
         }
+        let connection = WebSocketRelayConnection(node: node, host: host, header: header, bufferSize: bufferSize, logger: logger)
+        return .accept(fields) { inbound, outbound, _, abort in
+            await connection.run(inbound: inbound, outbound: outbound, abort: abort)
+        }
+    }
+
+    /// The subprotocols a handshake offers (`Sec-WebSocket-Protocol: chat.v2, chat.v1`), in its order.
+    static func offeredProtocols(_ header: String?) -> [String] {
+        (header ?? "").split(separator: ",").map { String(String($0).trimmingSpaces) }.filter { !$0.isEmpty }
     }
 
     /// The reply to a plain request on a relay route whose endpoint asked for a relay: 400 (the relay needs

@@ -18,9 +18,11 @@ import WSCore
 /// - The connection monitors its target: when the target exits, the socket closes (1001).
 ///
 /// The connection's process never runs Lua: its behaviour hands each message to the socket's writer task
-/// (an unbounded queue, so a process sending faster than the client reads is never blocked), on the worker
-/// that delivered it, without blocking it. The session ends the process when the socket closes, so
-/// monitors of the connection see it exit.
+/// on the worker that delivered it, without blocking it (a process sending faster than the client reads is
+/// never made to wait). That queue is bounded: past `host.buffer_size` messages, or ``maxQueuedBytes``,
+/// the client is not reading; it is dropped at once (no close handshake: its socket would not take one),
+/// with a warning naming it, and the target hears `ws.leave` as for any client that left. The session ends
+/// the process when the socket closes, so monitors of the connection see it exit.
 final class WebSocketRelayConnection: Sendable {
     enum Outgoing: Sendable {
         case text(String)
@@ -36,21 +38,30 @@ final class WebSocketRelayConnection: Sendable {
     private let pid = Mutex<PID?>(nil)
     private let outgoing: AsyncStream<Outgoing>
     private let continuation: AsyncStream<Outgoing>.Continuation
+    /// What the writer has not written yet; `dropped` once the client was dropped for not reading.
+    private let backlog = Mutex<(messages: Int, bytes: Int, dropped: Bool)>((0, 0, false))
+    private let abort = Mutex<(@Sendable () -> Void)?>(nil)
+    /// The most messages queued for the client (`host.buffer_size`).
+    let bufferSize: Int
     /// Largest client message relayed (bigger ones close the socket with 1009).
     static let maxMessageSize = 16 << 20
+    /// The most bytes queued for the client, whatever the message count.
+    static let maxQueuedBytes = 16 << 20
 
-    init(node: Node, host: ProcessHost, header: WebSocketRelayHeader, logger: Logger) {
+    init(node: Node, host: ProcessHost, header: WebSocketRelayHeader, bufferSize: Int, logger: Logger) {
         self.node = node
         self.host = host
         self.heartbeat = header.heartbeat
         self.metadata = header.metadata
+        self.bufferSize = bufferSize
         self.logger = logger
         route = Mutex((header.target, header.messageTopic))
         (outgoing, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .unbounded)
     }
 
     /// Runs the relay until the socket closes (either side) or the target exits.
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, abort: @escaping @Sendable () -> Void) async {
+        self.abort.withLock { $0 = abort }
         let pid = node.spawn(on: host, starter: WebSocketRelayProcess.Starter(connection: self))
         self.pid.withLock { $0 = pid }
         let clientPID = Payload.string(pid.description)
@@ -77,7 +88,7 @@ final class WebSocketRelayConnection: Sendable {
                     sendToTarget(topic, ["client_pid": clientPID, "data": data], from: pid)
                 }
             }
-            group.addTask { [outgoing] in
+            group.addTask { [self] in
                 for await item in outgoing {
                     switch item {
                     case .text(let text):
@@ -85,6 +96,10 @@ final class WebSocketRelayConnection: Sendable {
                             try await outbound.write(.text(text))
                         } catch {
                             return
+                        }
+                        backlog.withLock { state in
+                            state.messages -= 1
+                            state.bytes -= text.utf8.count
                         }
                     case .close(let code, let reason):
                         try? await outbound.close(code, reason: reason)
@@ -135,7 +150,8 @@ final class WebSocketRelayConnection: Sendable {
                 guard case .table(let table) = data else { return }
                 control(target: table["target_pid"]?.stringValue, topic: table["message_topic"]?.stringValue)
             default:
-                continuation.yield(.text(Self.frame(topic: message.topic, data: data)))
+                let text = Self.frame(topic: message.topic, data: data)
+                if admit(text.utf8.count) { continuation.yield(.text(text)) }
             }
         case .event(.exit(let from, _)):
             guard from == route.withLock({ $0.target }) else { return }
@@ -143,6 +159,27 @@ final class WebSocketRelayConnection: Sendable {
         case .event:
             return
         }
+    }
+
+    /// Whether a message of `size` bytes may join the client's queue; when it would overflow it, the client is
+    /// dropped (once) and nothing more is queued.
+    private func admit(_ size: Int) -> Bool {
+        let overflow = backlog.withLock { state -> (messages: Int, bytes: Int)? in
+            if state.dropped { return nil }
+            if state.messages + 1 > bufferSize || state.bytes + size > Self.maxQueuedBytes {
+                state.dropped = true
+                return (state.messages, state.bytes)
+            }
+            state.messages += 1
+            state.bytes += size
+            return nil
+        }
+        guard let overflow else { return !backlog.withLock { $0.dropped } }
+        let client = pid.withLock { $0 }.map { "\($0)" } ?? "?"
+        logger.warning(
+            "websocket_relay: client \(client) is not reading (\(overflow.messages) messages, \(overflow.bytes) bytes queued; limit \(bufferSize) messages or \(Self.maxQueuedBytes) bytes): dropping the connection")
+        abort.withLock { $0 }?()
+        return false
     }
 
     /// `ws.control`: a new target (monitored instead of the old one) and/or message topic.

@@ -4,7 +4,10 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import NIOSSL
+import NIOWebSocket
 import Synchronization
 import WippyCore
 
@@ -15,7 +18,9 @@ extension HTTPServer {
         let base: HTTPServerBuilder
         if webSocketRelay != nil {
             base = HTTPServerBuilder { responder in
-                WebSocketUpgradeChannel(responder: responder, http1: http1, upgrades: { [board = self.board] in board.relaysWebSockets }) {
+                WebSocketUpgradeChannel(
+                    responder: responder, http1: http1, firstHeadTimeout: [self.configuration.readTimeout.map { TimeAmount($0) }, http1.idleTimeout].compactMap { $0 }.min(),
+                    upgrades: { [board = self.board] in board.relaysWebSockets }) {
                     [self] request, channel, logger in
                     await decideUpgrade(request, channel: channel, logger: logger)
                 }
@@ -87,6 +92,67 @@ extension HTTPServer {
         } catch {
             return .reply(Responder.plain(.internalServerError, "\(error)"))
         }
+    }
+}
+
+extension HTTPServer {
+    /// Whether `request` asks for a WebSocket (`Upgrade: websocket`).
+    static func asksForWebSocket(_ request: Request) -> Bool {
+        request.headers[values: .upgrade].contains { $0.lowercased() == "websocket" }
+    }
+
+    /// Whether `channel` is an upgradable connection past its first request (``KeepAliveWebSocketUpgrade``).
+    static func upgradesLater(_ channel: any Channel) async -> Bool {
+        (try? await channel.eventLoop.submit {
+            (try? channel.pipeline.syncOperations.handler(type: KeepAliveWebSocketUpgrade.self)) != nil
+        }.get()) ?? false
+    }
+
+    /// A WebSocket handshake on a keep-alive connection after plain requests, decided as the first request's
+    /// is (``decideUpgrade(_:channel:logger:)``). Accepted: the `101` goes out, the connection switches to
+    /// frames and the session runs in this task until it ends (then the connection closes). Refused: the
+    /// answer, with `Connection: close` (NIO's HTTP decoder reads nothing after a request that asked for an
+    /// upgrade).
+    func upgradeOnKeepAlive(_ request: Request, channel: any Channel, logger: Logger) async -> Response {
+        // The key and version checks (and the accept value) of NIO's own upgrader.
+        var nioHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+        for name in [HTTPField.Name.secWebSocketKey, .secWebSocketVersion] {
+            for value in request.headers[values: name] { nioHead.headers.add(name: name.rawName, value: value) }
+        }
+        let upgrader = NIOTypedWebSocketServerUpgrader<Void>(
+            shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
+            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() })
+        guard let handshake = try? await upgrader.buildUpgradeResponse(channel: channel, upgradeRequest: nioHead, initialResponseHeaders: [:]).get() else {
+            return Self.closing(Responder.plain(.badRequest, "bad WebSocket handshake (Sec-WebSocket-Key, Sec-WebSocket-Version: 13)"))
+        }
+        switch await decideUpgrade(request.head, channel: channel, logger: logger) {
+        case .reply(let response):
+            return Self.closing(response)
+        case .accept(let fields, let session):
+            var head = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: handshake)
+            for field in fields where !head.headers.contains(name: field.name.rawName) {
+                head.headers.add(name: field.name.rawName, value: field.value)
+            }
+            let frames: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
+            do {
+                frames = try await channel.eventLoop.submit { [head] in
+                    try channel.pipeline.syncOperations.handler(type: KeepAliveWebSocketUpgrade.self).switchToWebSocket(head)
+                }.get()
+            } catch {
+                logger.debug("websocket upgrade on a keep-alive connection failed: \(error)")
+                try? await channel.close()
+                return Response(status: .internalServerError)
+            }
+            await WebSocketUpgradeChannel.run(session, on: frames, maxFrameSize: WebSocketUpgradeChannel.defaultMaxFrameSize, logger: logger)
+            try? await channel.close()
+            return Response(status: .switchingProtocols)
+        }
+    }
+
+    private static func closing(_ response: Response) -> Response {
+        var response = response
+        response.headers[.connection] = "close"
+        return response
     }
 }
 

@@ -18,8 +18,10 @@ import Synchronization
 /// Every other request takes the plain HTTP/1.1 path with the same handlers as Hummingbird's `HTTP1Channel`;
 /// the upgrade machinery costs each connection one handler until its first request head, nothing per request.
 public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
-    /// What a WebSocket session does with its connection; returns when it is done with it.
-    public typealias Session = @Sendable (WebSocketInboundStream, WebSocketOutboundWriter, Logger) async -> Void
+    /// What a WebSocket session does with its connection; returns when it is done with it. The last argument
+    /// drops the connection at once (no close handshake: for a client that does not read, whose socket
+    /// would never take a close frame).
+    public typealias Session = @Sendable (WebSocketInboundStream, WebSocketOutboundWriter, Logger, _ abort: @escaping @Sendable () -> Void) async -> Void
 
     public enum Decision: Sendable {
         /// Answer with this response and close the connection (NIO's upgrade handler has consumed the
@@ -66,13 +68,16 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     let upgrades: @Sendable () -> Bool
     /// Largest WebSocket frame accepted from a client.
     let maxFrameSize: Int
+    /// How long a connection may take to send its first request head (the shorter of the read and idle timeouts).
+    let firstHeadTimeout: TimeAmount?
 
     public init(
-        responder: @escaping HTTPChannelHandler.Responder, http1: HTTP1Channel.Configuration, maxFrameSize: Int = 1 << 20,
-        upgrades: @escaping @Sendable () -> Bool = { true }, decide: @escaping Decide
+        responder: @escaping HTTPChannelHandler.Responder, http1: HTTP1Channel.Configuration, firstHeadTimeout: TimeAmount? = nil,
+        maxFrameSize: Int = defaultMaxFrameSize, upgrades: @escaping @Sendable () -> Bool = { true }, decide: @escaping Decide
     ) {
         self.responder = responder
         self.http1 = http1
+        self.firstHeadTimeout = firstHeadTimeout ?? http1.idleTimeout
         self.decide = decide
         self.upgrades = upgrades
         self.maxFrameSize = maxFrameSize
@@ -92,7 +97,7 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             // The decision of the first request (an upgrade stays the first request: a client asks on a new
             // connection), read back when NIO asks for the upgraded or plain pipeline.
             let decided = NIOLoopBoundBox<Decided?>(nil, eventLoop: channel.eventLoop)
-            let firstHead = FirstRequestDeadline(timeout: http1.idleTimeout)
+            let firstHead = FirstRequestDeadline(timeout: firstHeadTimeout)
             let decide = self.decide
             let upgrader = NIOTypedWebSocketServerUpgrader<Outcome>(
                 maxFrameSize: maxFrameSize,
@@ -133,6 +138,7 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                 })
             let http1 = self.http1
+            let frameLimit = self.maxFrameSize
             let plain = NIOTypedHTTPServerUpgradeConfiguration<Outcome>(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
@@ -153,6 +159,8 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                             channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
                             return Outcome.answered
                         }
+                        // A later request of the connection may still ask for a WebSocket.
+                        try sync.addHandler(KeepAliveWebSocketUpgrade(maxFrameSize: frameLimit))
                         try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try sync.addHandlers(http1.additionalChannelHandlers())
                         try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
@@ -196,18 +204,31 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             case .answered:
                 return
             case .websocket(let frames, let session):
-                let context = RelayContext(logger: logger)
-                _ = try await WebSocketHandler.handle(
-                    type: .server,
-                    configuration: .init(extensions: [], autoPing: .disabled, validateUTF8: false, maxFrameSize: maxFrameSize),
-                    asyncChannel: frames, context: context,
-                    handler: { inbound, outbound, context in await session(inbound, outbound, context.logger) })
+                await Self.run(session, on: frames, maxFrameSize: maxFrameSize, logger: logger)
             }
         } catch {
             logger.debug("websocket upgrade channel ended: \(error)")
             try? await channel.close()
         }
     }
+
+    /// Runs a session on an upgraded connection until it ends.
+    static func run(_ session: Session, on frames: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, maxFrameSize: Int, logger: Logger) async {
+        do {
+            _ = try await WebSocketHandler.handle(
+                type: .server,
+                configuration: .init(extensions: [], autoPing: .disabled, validateUTF8: false, maxFrameSize: maxFrameSize),
+                asyncChannel: frames, context: RelayContext(logger: logger),
+                handler: { [channel = frames.channel] inbound, outbound, context in
+                    await session(inbound, outbound, context.logger) { channel.close(promise: nil) }
+                })
+        } catch {
+            logger.debug("websocket session ended: \(error)")
+        }
+    }
+
+    /// Largest WebSocket frame accepted from a client, unless the server says otherwise.
+    public static let defaultMaxFrameSize = 1 << 20
 
     struct RelayContext: WebSocketContext {
         let logger: Logger
@@ -250,7 +271,7 @@ final class OnlyWebSocketUpgrades: ChannelInboundHandler, RemovableChannelHandle
 }
 
 /// Guards a connection until its first request is decided (then it is removed and the HTTP/1.1 connection
-/// state handler takes over): closes it when no complete request head arrived within the idle timeout
+/// state handler takes over): closes it when no complete request head arrived within the shorter of the read and idle timeouts
 /// (slowloris) or when the server quiesces first, and answers a request the decoder refused with 400.
 /// Sits at the end of the pipeline, after NIO's upgrade handler.
 final class FirstRequestDeadline: ChannelInboundHandler, RemovableChannelHandler, Sendable {

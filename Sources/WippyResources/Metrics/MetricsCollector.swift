@@ -37,7 +37,13 @@ public final class MetricsCollector: Resource {
     public func counterAdd(_ name: String, _ value: Double, labels: [(String, String)] = []) throws(WippyError) {
         guard value >= 0, value.isFinite else { throw WippyError.invalid("counter \(name): cannot add \(value) (counters only go up)") }
         let (name, labels) = try shape(name, .counter, labels)
-        CoreMetrics.FloatingPointCounter(label: name, dimensions: labels, factory: factory).increment(by: value)
+        // Whole amounts go to the counter's integer part, so a counter that only ever counted whole things
+        // prints as an integer (`3`, not `3.0`); a fractional amount makes it print as a float from then on.
+        if value == value.rounded(.towardZero), value < 0x1p62 {
+            CoreMetrics.Counter(label: name, dimensions: labels, factory: factory).increment(by: Int64(value))
+        } else {
+            CoreMetrics.FloatingPointCounter(label: name, dimensions: labels, factory: factory).increment(by: value)
+        }
     }
 
     public func gaugeSet(_ name: String, _ value: Double, labels: [(String, String)] = []) throws(WippyError) {

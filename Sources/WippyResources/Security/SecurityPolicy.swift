@@ -1,8 +1,8 @@
 public import WippyCore
 import Synchronization
 
-/// A `security.policy` entry (lua-api-io §6.5): an effect for the actions and resources it names, when all
-/// of its conditions hold. A value; evaluating it touches nothing.
+/// A `security.policy` or `security.policy.expr` entry (lua-api-io §6.5): an effect for the actions and
+/// resources it names, when all of its conditions (or its expression, ``PolicyExpression``) hold. A value; evaluating it touches nothing.
 public struct SecurityPolicy: Sendable, Equatable {
     public enum Effect: String, Sendable {
         case allow, deny
@@ -35,13 +35,18 @@ public struct SecurityPolicy: Sendable, Equatable {
     public var resources: [String]
     public var effect: Effect
     public var conditions: [Condition]
+    /// A `security.policy.expr` entry's expression: must hold as well as the conditions.
+    public var expression: PolicyExpression?
 
-    public init(id: String, actions: [String], resources: [String], effect: Effect, conditions: [Condition] = []) {
+    public init(
+        id: String, actions: [String], resources: [String], effect: Effect, conditions: [Condition] = [], expression: PolicyExpression? = nil
+    ) {
         self.id = id
         self.actions = actions
         self.resources = resources
         self.effect = effect
         self.conditions = conditions
+        self.expression = expression
     }
 
     /// What this policy says of `action` on `resource` for the actor: its effect, or `nil` (undefined).
@@ -59,6 +64,7 @@ public struct SecurityPolicy: Sendable, Equatable {
             }
         }
         for condition in conditions where !Self.holds(condition, lookup) { return nil }
+        if let expression, !expression.holds(lookup) { return nil }
         return effect
     }
 
