@@ -57,6 +57,8 @@ public final class LuaWorkerState {
 
     /// PID text caches for the message path.
     var pidCache = PIDCache()
+    /// Start arguments of children spawned onto this worker, until they start.
+    var argumentStash = ArgumentStash()
     /// Finished task threads, reset and kept for reuse (with their registry anchors).
     var threadPool: [(thread: Lua, anchor: LuaRef)] = []
     static let threadPoolLimit = 256
