@@ -69,13 +69,14 @@ public final class Node: Sendable {
             return holder
         }
         let worker = pickedWorker ?? host.pickWorker()
-        let cell = ProcessCell(pid: pid, worker: worker, options: options, starter: starter)
+        let cell = ProcessCell(pid: pid, worker: worker, onExit: options.onExit, starter: starter)
         // Initial messages go into the mailbox before the cell can be found, so they come before anything
         // else sent to the new process (no other thread can touch the cell yet).
         for message in initialMessages { cell.appendToMailbox(.message(message)) }
         if options.name != nil { cell.topologyFlags.bitwiseOr(Node.hasNames, ordering: .relaxed) }
         table.insert(cell)
-        if let parent = options.parent {
+        // Checked first: most spawns neither monitor nor link, and then the parent's PID is not copied.
+        if options.monitor || options.link, let parent = options.parent {
             if options.monitor {
                 _ = topology.monitor(watcher: parent, target: pid)
                 cell.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)

@@ -22,6 +22,10 @@ struct ArgumentStash {
     /// Slots handed out so far (the table's array length).
     private var used: Int32 = 0
     private var held = 0
+    /// Children given a slot so far (for tests and measurements).
+    private(set) var stored = 0
+    /// Slots waiting for their child to start (for tests and measurements).
+    var waiting: Int { held }
 
     /// Values of at most this many bytes are interned strings in Lua 5.4 (`LUAI_MAXSHORTLEN`).
     static let shortStringLength = 40
@@ -72,6 +76,7 @@ struct ArgumentStash {
         lua.rawSet(-2, index: Int64(index))
         lua.pop()
         held += 1
+        stored += 1
         return Slot(index: index, count: count)
     }
 
@@ -105,7 +110,9 @@ struct ArgumentStash {
         held -= 1
         if held == 0 && used > ArgumentStash.retainedSlots {
             lua.unref(table)
+            let stored = self.stored
             self = ArgumentStash()
+            self.stored = stored
             return
         }
         free.append(slot.index)

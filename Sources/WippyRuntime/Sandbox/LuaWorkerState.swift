@@ -59,6 +59,9 @@ public final class LuaWorkerState {
     var pidCache = PIDCache()
     /// Start arguments of children spawned onto this worker, until they start.
     var argumentStash = ArgumentStash()
+    /// Children spawned with their arguments kept in Lua so far, and those of them not started yet (worker
+    /// thread only; for tests and measurements).
+    public var argumentStashCounts: (stored: Int, waiting: Int) { (argumentStash.stored, argumentStash.waiting) }
     /// Finished task threads, reset and kept for reuse (with their registry anchors).
     var threadPool: [(thread: Lua, anchor: LuaRef)] = []
     static let threadPoolLimit = 256
