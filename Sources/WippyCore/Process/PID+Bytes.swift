@@ -82,18 +82,12 @@ extension PID {
         guard let base = buffer.baseAddress, buffer.count >= maximumTextLength else { return 0 }
         var length = 0
         @inline(__always) func append(_ text: String) {
-            // Native strings (all of them here) lend their bytes without a copy of the string.
-            let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            var text = text
+            text.withUTF8 { utf8 in
                 if let source = utf8.baseAddress, utf8.count > 0 {
                     (base + length).copyMemory(from: source, byteCount: utf8.count)
                     length += utf8.count
                 }
-                return true
-            }
-            guard copied == nil else { return }
-            for byte in text.utf8 {
-                (base + length).storeBytes(of: byte, as: UInt8.self)
-                length += 1
             }
         }
         base.storeBytes(of: UInt8(ascii: "{"), as: UInt8.self)
