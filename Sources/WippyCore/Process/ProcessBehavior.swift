@@ -72,8 +72,8 @@ public protocol ProcessStarter: AnyObject, Sendable {
     /// Builds the behaviour; throwing makes the process end at once with that error.
     func makeBehavior(for process: ProcessCell) throws(WippyError) -> any ProcessBehavior
     /// Called on the process's worker thread when the process ends before it ever started (terminated or
-    /// cancelled while queued): a starter holding worker-local resources (a prepared Lua thread) gives them
-    /// back here, since it is then dropped without ``makeBehavior(for:)``.
+    /// cancelled while queued): a starter holding worker-local resources (start arguments kept in the
+    /// worker's Lua state) gives them back here, since it is then dropped without ``makeBehavior(for:)``.
     func abandon(_ process: ProcessCell)
 }
 
