@@ -71,4 +71,12 @@ public enum Completion: Sendable {
 public protocol ProcessStarter: AnyObject, Sendable {
     /// Builds the behaviour; throwing makes the process end at once with that error.
     func makeBehavior(for process: ProcessCell) throws(WippyError) -> any ProcessBehavior
+    /// Called on the process's worker thread when the process ends before it ever started (terminated or
+    /// cancelled while queued): a starter holding worker-local resources (start arguments kept in the
+    /// worker's Lua state) gives them back here, since it is then dropped without ``makeBehavior(for:)``.
+    func abandon(_ process: ProcessCell)
+}
+
+extension ProcessStarter {
+    public func abandon(_ process: ProcessCell) {}
 }

@@ -41,10 +41,15 @@ public final class ProcessCell: @unchecked Sendable {
     @inline(__always)
     private static func units(_ item: MailboxItem) -> UInt32 { UInt32(truncatingIfNeeded: (item.estimatedBytes + 7) >> 3) }
 
-    init(pid: PID, worker: Worker, options: SpawnOptions, starter: any ProcessStarter) {
+    convenience init(pid: PID, worker: Worker, options: SpawnOptions, starter: any ProcessStarter) {
+        self.init(pid: pid, worker: worker, onExit: options.onExit, starter: starter)
+    }
+
+    /// Takes only the exit callback of the spawn options (no copy of the rest).
+    init(pid: PID, worker: Worker, onExit: (@Sendable (PID, ProcessResult) -> Void)?, starter: any ProcessStarter) {
         self.pid = pid
         self.worker = worker
-        self.exitHandler = options.onExit.map(ExitHandler.init)
+        self.exitHandler = onExit.map(ExitHandler.init)
         self.starter = starter
     }
 

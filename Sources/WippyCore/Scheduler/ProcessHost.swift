@@ -77,7 +77,7 @@ public final class ProcessHost: @unchecked Sendable {
     /// processes waiting to run and another worker has clearly less: then a run of children goes to the least
     /// loaded one, so a fan-out of work spreads over the cores while neighbours in a spawn sequence (a chain,
     /// a ring) mostly stay together.
-    func pickWorker() -> Worker {
+    public func pickWorker() -> Worker {
         if let current = Worker.current, current.host === self {
             return workers.count > 1 ? current.placeChild(among: workers) : current
         }

@@ -185,7 +185,10 @@ extension Worker {
         process.clearMailbox()
         let behavior = process.behavior
         process.behavior = nil
-        process.starter = nil
+        if let starter = process.starter {
+            process.starter = nil
+            starter.abandon(process)
+        }
         behavior?.exited(process, result: result)
         behavior?.discard(process)
         countProcesses(-1)

@@ -50,6 +50,8 @@ public final class Node: Sendable {
     ///
     /// With `options.name` set and the name already taken, nothing is spawned and the holder's PID is
     /// returned (spawn-or-signal); `initialMessages` go to whichever process ends up with the name.
+    /// `worker`, when given, is one of `host`'s workers chosen by the caller (``ProcessHost/pickWorker()``),
+    /// for a starter prepared for that worker; it must not be combined with `options.name`.
     @discardableResult
     public func spawn(
         on host: ProcessHost,
@@ -57,7 +59,8 @@ public final class Node: Sendable {
         options: SpawnOptions = SpawnOptions(),
         hostLabel: String? = nil,
         initialMessages: [Message] = [],
-        pid fixedPID: PID? = nil
+        pid fixedPID: PID? = nil,
+        worker pickedWorker: Worker? = nil
     ) -> PID {
         // A fixed PID is a workflow's (``WorkflowIdentity``): the same PID whichever process carries the run.
         let pid = fixedPID ?? PID(node: name, host: hostLabel ?? host.id, uniq: counter.add(1, ordering: .relaxed).newValue)
@@ -65,14 +68,15 @@ public final class Node: Sendable {
             for message in initialMessages { _ = send(to: holder, .message(message)) }
             return holder
         }
-        let worker = host.pickWorker()
-        let cell = ProcessCell(pid: pid, worker: worker, options: options, starter: starter)
+        let worker = pickedWorker ?? host.pickWorker()
+        let cell = ProcessCell(pid: pid, worker: worker, onExit: options.onExit, starter: starter)
         // Initial messages go into the mailbox before the cell can be found, so they come before anything
         // else sent to the new process (no other thread can touch the cell yet).
         for message in initialMessages { cell.appendToMailbox(.message(message)) }
         if options.name != nil { cell.topologyFlags.bitwiseOr(Node.hasNames, ordering: .relaxed) }
         table.insert(cell)
-        if let parent = options.parent {
+        // Checked first: most spawns neither monitor nor link, and then the parent's PID is not copied.
+        if options.monitor || options.link, let parent = options.parent {
             if options.monitor {
                 _ = topology.monitor(watcher: parent, target: pid)
                 cell.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)

@@ -42,6 +42,32 @@ extension LuaProcess {
         return .success(resolved)
     }
 
+    /// Spawns a resolved target with the `count` values on top of `lua`'s stack as its arguments, keeping them
+    /// as Lua values when the child lands on this worker (``ArgumentStash``); nil, having touched nothing,
+    /// when that cannot apply (the caller then takes the general path). Only for a plain spawn of a process
+    /// whose entry runs the worker's shared instance, already made here: its start calls the method at once.
+    func spawnKeepingArguments(_ target: SpawnTargetCache.Target, count: Int32, in lua: Lua, monitor: Bool, link: Bool) -> PID? {
+        guard target.program.isShareable, ArgumentStash.canKeep(count, on: lua),
+            workerState.instance(of: target.program) != nil, !WorkflowIdentity.isWorkflowHost(target.host.id)
+        else { return nil }
+        let options = SpawnOptions(parent: pid, monitor: monitor, link: link)
+        let worker = target.host.pickWorker()
+        guard worker === cell.worker else {
+            // Another worker (another Lua state): the values travel as payloads; these always convert.
+            let top = lua.top
+            guard case .success(let arguments) = LuaValueConverter.export(from: top - count + 1, to: top, in: lua, state: workerState)
+            else { return nil }
+            let starter = LuaProcessStarter(program: target.program, mode: .process, arguments: arguments, context: context)
+            return node.spawn(on: target.host, starter: starter, options: options, worker: worker)
+        }
+        // The stash belongs to the worker, not to this process's memory.
+        let previous = workerState.memory.charge(.worker)
+        let slot = workerState.argumentStash.store(count, from: lua)
+        workerState.memory.charge(previous)
+        let starter = LuaProcessStarter(program: target.program, stashed: slot, context: context)
+        return node.spawn(on: target.host, starter: starter, options: options, worker: worker)
+    }
+
     /// Spawns a resolved target, with this process's context or a Spawner's context, options, name and
     /// messages.
     func spawn(_ target: SpawnTargetCache.Target, arguments: [Payload], monitor: Bool, link: Bool, spawner: Spawner? = nil) -> PID {

@@ -5,7 +5,7 @@ import WippyLua
 /// Start-up phases, task creation and task completion.
 extension LuaProcess {
     /// Prepares the main task: libraries the entry imports, then the entry's chunk, then its method.
-    func start() throws(WippyError) {
+    func start(stashed: ArgumentStash.Slot? = nil) throws(WippyError) {
         // A link that went down before the process ever ran kills it, as it would have a running one.
         var linkDown = false
         for item in cell.mailbox {
@@ -14,15 +14,35 @@ extension LuaProcess {
         if linkDown { pendingFailure = WippyError("linked process failed", kind: .internal) }
         // Items that arrived before it started count toward its memory.
         if cell.mailboxBytes > 0 { syncMailboxBytes() }
+        let task = makeTask(isMain: true)
+        // Arguments kept in Lua leave the worker's stash first, so nothing below can leave their slot taken.
+        var stacked: Int32 = 0
+        if let stashed {
+            workerState.argumentStash.take(stashed, on: task.thread)
+            stacked = stashed.count
+        }
         let imports = try workerState.importPlan(for: program)
         if !imports.isEmpty { plan = imports }
-        let task = makeTask(isMain: true)
         if sharesInstance, let method = workerState.instance(of: program) {
             // The entry's chunk already ran on this worker: call its method directly.
             task.thread.push(method)
             task.phase = .body
-            task.resumeArguments = pushArguments(on: task.thread)
+            if stacked > 0 {
+                // The method goes under the arguments already on the thread.
+                task.thread.insert(at: 1)
+                task.resumeArguments = stacked
+            } else {
+                task.resumeArguments = pushArguments(on: task.thread)
+            }
             return
+        }
+        if stacked > 0 {
+            // The instance went away between spawn and start (the code changed): the chunk runs first, so the
+            // arguments become payloads, pushed after it as usual (these values always convert).
+            if case .success(let values) = LuaValueConverter.export(from: 1, to: stacked, in: task.thread, state: workerState) {
+                arguments = values
+            }
+            task.thread.top = 0
         }
         if plan.isEmpty { try beginEntryChunk(on: task) } else { try beginLibrary(0, on: task) }
     }

@@ -29,11 +29,21 @@ public final class LuaProcessStarter: ProcessStarter {
     /// For a replacement: where the new process's request tokens start (after the replaced one's, so a
     /// completion or timer of the old instance still in flight matches nothing in the new one).
     let firstToken: UInt64
+    /// The start arguments as Lua values in the worker's ``ArgumentStash``, when the child was placed on its
+    /// parent's worker (then ``arguments`` is empty).
+    let stashed: ArgumentStash.Slot?
+
+    /// A child spawned onto the spawning process's own worker, its arguments kept in Lua.
+    convenience init(program: LuaProgram, stashed: ArgumentStash.Slot, context: ExecutionContext) {
+        self.init(program: program, mode: .process, arguments: [], context: context, isUpgrade: false, stashed: stashed)
+    }
 
     init(
         program: LuaProgram, mode: LuaProcess.Mode, arguments: [Payload], context: ExecutionContext, isUpgrade: Bool,
-        options: [String: Payload] = [:], memoryLimit: Int? = nil, firstToken: UInt64 = 0, determinism: WorkflowDeterminism? = nil
+        options: [String: Payload] = [:], memoryLimit: Int? = nil, firstToken: UInt64 = 0, determinism: WorkflowDeterminism? = nil,
+        stashed: ArgumentStash.Slot? = nil
     ) {
+        self.stashed = stashed
         self.isUpgrade = isUpgrade
         self.firstToken = firstToken
         self.determinism = determinism
@@ -58,7 +68,7 @@ public final class LuaProcessStarter: ProcessStarter {
         let previous = state.memory.charge(behavior.account)
         defer { state.memory.charge(previous) }
         do {
-            try behavior.start()
+            try behavior.start(stashed: stashed)
         } catch {
             behavior.discard(process)
             throw error
@@ -70,5 +80,10 @@ public final class LuaProcessStarter: ProcessStarter {
             behavior.announceStart()
         }
         return behavior
+    }
+
+    public func abandon(_ process: ProcessCell) {
+        guard let stashed, let state = process.worker.local as? LuaWorkerState else { return }
+        state.argumentStash.discard(stashed, on: state.lua)
     }
 }

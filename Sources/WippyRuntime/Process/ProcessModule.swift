@@ -256,6 +256,12 @@ enum ProcessNatives {
         }
         switch process.spawnTarget(idAt: 1, hostAt: 2, in: lua) {
         case .success(let target):
+            if top > 2, process.workflow == nil,
+                let pid = process.spawnKeepingArguments(target, count: top - 2, in: lua, monitor: monitor, link: link)
+            {
+                lua.push(pid: pid)
+                return 1
+            }
             var arguments: [Payload] = []
             if top > 2 {
                 switch LuaValueConverter.export(from: 3, to: top, in: lua, state: process.workerState) {

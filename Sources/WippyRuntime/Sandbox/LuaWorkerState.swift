@@ -57,6 +57,11 @@ public final class LuaWorkerState {
 
     /// PID text caches for the message path.
     var pidCache = PIDCache()
+    /// Start arguments of children spawned onto this worker, until they start.
+    var argumentStash = ArgumentStash()
+    /// Children spawned with their arguments kept in Lua so far, and those of them not started yet (worker
+    /// thread only; for tests and measurements).
+    public var argumentStashCounts: (stored: Int, waiting: Int) { (argumentStash.stored, argumentStash.waiting) }
     /// Finished task threads, reset and kept for reuse (with their registry anchors).
     var threadPool: [(thread: Lua, anchor: LuaRef)] = []
     static let threadPoolLimit = 256
@@ -242,7 +247,11 @@ public final class LuaWorkerState {
         // A thread that died of an error is not reused (and not reset, which allocates: the error may have
         // been the system refusing memory).
         let status = thread.status
-        guard threadPool.count < LuaWorkerState.threadPoolLimit, status == .ok || status == .yield, thread.reset() == .ok else {
+        // A thread whose function returned (or never ran) is at its base call with nothing left to close, so
+        // emptying its stack below is enough (a stack a deep call grew is shrunk by the collector's next
+        // cycle): only a suspended one needs `lua_resetthread`, which unwinds it and closes its pending
+        // upvalues and to-be-closed variables (and reallocates the stack: most threads end normally).
+        guard threadPool.count < LuaWorkerState.threadPoolLimit, status == .ok || (status == .yield && thread.reset() == .ok) else {
             lua.unref(anchor)
             return
         }

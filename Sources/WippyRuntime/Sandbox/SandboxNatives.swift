@@ -133,22 +133,25 @@ enum SandboxNatives {
     /// environment is a table of the user's own (`local _ENV = {...}`), enclosing frames are tried next.
     static let require: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        guard let name = lua.string(at: 1) else { return lua.typeError(1, expected: "string") }
-        guard LuaTask.current(lua) != nil else { return lua.raise("module '\(name)' not found") }
+        // The name is looked up as the Lua string it is: no Swift string unless it is not found (`require`
+        // inside functions runs at every call, e.g. in every process of an entry).
+        guard lua.type(at: 1) == .string else { return lua.typeError(1, expected: "string") }
+        guard LuaTask.current(lua) != nil else { return lua.raise("module '\(lua.string(at: 1) ?? "")' not found") }
         var level: Int32 = 1
         while let found = lua.pushCallerEnvironment(from: level) {
-            if lookUpRaw(name, scopeAtTop: lua) { return 1 }
+            if lookUpRaw(nameAt: 1, scopeAtTop: lua) { return 1 }
             level = found + 1
         }
-        return lua.raise("module '\(name)' not found")
+        return lua.raise("module '\(lua.string(at: 1) ?? "")' not found")
     }
 
-    /// Replaces the table on top with the value of `name` found by raw lookups along its `__index` chain
-    /// (true), or pops it (false).
-    private static func lookUpRaw(_ name: String, scopeAtTop lua: Lua) -> Bool {
+    /// Replaces the table on top with the value keyed by the string at `nameIndex`, found by raw lookups
+    /// along the table's `__index` chain (true), or pops it (false).
+    private static func lookUpRaw(nameAt nameIndex: Int32, scopeAtTop lua: Lua) -> Bool {
         let scope = lua.top
         for _ in 0..<8 {
-            if lua.rawGet(scope, key: name) != .nil {
+            lua.pushValue(at: nameIndex)
+            if lua.rawGet(scope) != .nil {
                 lua.replace(at: scope)
                 return true
             }
