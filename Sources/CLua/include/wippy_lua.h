@@ -299,6 +299,44 @@ void wippy_push_less_than(lua_State *L);
     carrying `tag` (the runtime's tag of message objects). */
 void wippy_push_message_accessor(lua_State *L, int which, uint32_t tag);
 
+/* ---- Same-worker message hand-off (wippy_mailbox.c) ----
+ *
+ * Per worker, a table from PID text to a record per process, so that `process.send` to a process of the same
+ * worker that waits in a plain `inbox:receive()` runs in C: the message object is built on the waiting thread
+ * and the runtime is called once, to wake the task. Everything else goes to the Swift native. */
+
+/** What the C side knows of a process. `waiting` is the thread of its task blocked in a plain receive on its
+    inbox (only set while nothing is queued for the inbox and every message goes to the inbox: no `listen`
+    topics, no bus events, not a workflow), NULL otherwise; the runtime sets it and clears it on every
+    wake-up. `text` (the PID text, `len` bytes) belongs to the string `pid_ref` anchors. */
+typedef struct wippy_proc {
+    const char *text;
+    size_t len;
+    lua_State *waiting;
+    void *waiter;     /* the runtime's task object of `waiting` (unretained) */
+    void *owner;      /* the runtime's process object (unretained) */
+    uint32_t hash;
+    uint32_t account; /* memory account the copy is charged to */
+    int pid_ref;      /* registry reference of the process's PID string (the runtime owns it) */
+} wippy_proc;
+
+typedef struct wippy_mailboxes wippy_mailboxes;
+/** Wakes task `waiter` of process `owner` (its results, `msg, true`, are on its thread). */
+typedef void (*wippy_wake_fn)(void *owner, void *waiter);
+
+/** The table of a worker's state; `message_metatable` is a registry reference the runtime keeps. */
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, int message_metatable, wippy_wake_fn wake);
+void wippy_mailboxes_free(wippy_mailboxes *m);
+/** Adds a record for a live process (NULL when out of memory). */
+wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, const char *text, size_t len, int pid_ref, uint32_t account,
+                                void *owner);
+/** Removes and frees a record. */
+void wippy_mailboxes_remove(wippy_mailboxes *m, wippy_proc *p);
+/** The process whose code runs now (NULL: none, or one that must use the Swift path, e.g. a workflow). */
+void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p);
+/** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */
+void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback);
+
 /* ---- Coroutine library replacements that pass system yields through user coroutines ---- */
 
 int wippy_co_resume(lua_State *L);

@@ -64,6 +64,8 @@ public final class LuaWorkerState {
     var spawnTargets = SpawnTargetCache()
     var destinations = DestinationCache()
     var topicCache = TopicCache()
+    /// The C side of same-worker messaging (records of this worker's processes, keyed by PID text).
+    private(set) var mailboxes: LuaMailboxes!
 
     /// Processes created on this worker so far (for ownership checks on channels).
     var processSerial: UInt64 = 0
@@ -107,6 +109,9 @@ public final class LuaWorkerState {
         lua.rawSet(Lua.registryIndex, key: "wippy.worker")
         buildSandbox()
         registerMetatables()
+        mailboxes = LuaMailboxes(
+            lua: lua, messageTag: UserdataTag.message.rawValue, messageMetatable: metatables[LuaWorkerState.slot(.message)],
+            wake: LuaProcess.wakeAfterHandOff)
         loadPrelude()
         startCountingCollections()
         applyGCPercent(runtime.gcPercent)

@@ -1,0 +1,64 @@
+import CLua
+
+/// The C side of same-worker messaging (`wippy_mailbox.c`): per worker, a table from PID text to a small
+/// record per process, which lets `process.send` hand a message to a process of the same worker that waits
+/// in a plain receive without any Swift code but the wake-up.
+///
+/// Worker-confined, like the state it belongs to.
+public final class LuaMailboxes {
+    /// The C record of one process (see ``LuaMailboxes``).
+    public struct Record {
+        let raw: UnsafeMutableRawPointer
+        var pointer: UnsafeMutablePointer<wippy_proc> { raw.assumingMemoryBound(to: wippy_proc.self) }
+
+        /// The thread of the process's task waiting in a plain receive on its inbox, or nil.
+        @inline(__always)
+        public var waiting: OpaquePointer? {
+            get { pointer.pointee.waiting }
+            nonmutating set { pointer.pointee.waiting = newValue }
+        }
+
+        /// Arms the hand-off: `thread` waits, `waiter` is what the wake-up receives for it.
+        @inline(__always)
+        public func arm(_ thread: OpaquePointer, waiter: UnsafeMutableRawPointer) {
+            pointer.pointee.waiting = thread
+            pointer.pointee.waiter = waiter
+        }
+    }
+
+    /// Called by the C hand-off with the record's owner once the message and `true` are on the waiting
+    /// thread: the owner wakes that task.
+    public typealias Wake = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
+
+    private let pointer: OpaquePointer
+
+    public init(lua: Lua, messageTag: UInt32, messageMetatable: LuaRef, wake: Wake) {
+        guard let made = wippy_mailboxes_new(lua.pointer, messageTag, messageMetatable.raw, wake) else {
+            fatalError("out of memory for the worker's mailbox table")
+        }
+        pointer = made
+    }
+
+    deinit { wippy_mailboxes_free(pointer) }
+
+    /// Adds the record of a live process: `pid` is the registry reference of its PID string (kept by the
+    /// caller for as long as the record lives), `owner` what the wake-up receives. Nil when out of memory.
+    public func add(pid: LuaRef, on lua: Lua, account: LuaAccount, owner: UnsafeMutableRawPointer) -> Record? {
+        lua.push(pid)
+        defer { lua.pop() }
+        var length = 0
+        guard let text = lua_tolstring(lua.pointer, -1, &length),
+            let record = wippy_mailboxes_add(pointer, text, length, pid.raw, account.tag, owner)
+        else { return nil }
+        return Record(raw: UnsafeMutableRawPointer(record))
+    }
+
+    public func remove(_ record: Record) { wippy_mailboxes_remove(pointer, record.pointer) }
+
+    /// Tells the C side which process runs now (nil: none, or one that must take the Swift path).
+    @inline(__always)
+    public func setRunning(_ record: Record?) { wippy_mailboxes_set_running(pointer, record?.pointer) }
+
+    /// Pushes `process.send`: the C hand-off in front of `fallback`, which handles every other case.
+    public func pushSend(fallback: LuaNativeFunction, on lua: Lua) { wippy_push_process_send(lua.pointer, pointer, fallback) }
+}
