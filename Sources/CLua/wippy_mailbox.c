@@ -47,7 +47,7 @@ static uint32_t wippy_text_hash(const char *text, size_t len) {
     return h ^ (h >> 15);
 }
 
-wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, int message_metatable, wippy_wake_fn wake) {
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake) {
     wippy_mailboxes *m = calloc(1, sizeof *m);
     if (m == NULL) return NULL;
     m->capacity = 64;
@@ -58,10 +58,12 @@ wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, int mes
     }
     m->wake = wake;
     m->message_tag = (lua_Integer)message_tag;
-    m->message_metatable = message_metatable;
+    m->message_metatable = LUA_NOREF;
     m->memory = wippy_memory_of(L);
     return m;
 }
+
+void wippy_mailboxes_set_metatable(wippy_mailboxes *m, int message_metatable) { m->message_metatable = message_metatable; }
 
 void wippy_mailboxes_free(wippy_mailboxes *m) {
     if (m == NULL) return;
@@ -170,7 +172,7 @@ static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *from, w
     lua_pushboolean(R, 1);
     wippy_account_charge(m->memory, previous);
     wippy_may_fail = may_fail;
-    m->wake(to->owner, to->waiter);
+    m->wake(to->owner, to->waiter, to->channel);
 }
 
 /* The Swift native behind a closure (upvalue 2), run as the trampoline runs it. */

@@ -4,8 +4,9 @@ import CLua
 /// record per process, which lets `process.send` hand a message to a process of the same worker that waits
 /// in a plain receive without any Swift code but the wake-up.
 ///
-/// Worker-confined, like the state it belongs to.
-public final class LuaMailboxes {
+/// Worker-confined, like the state it belongs to. A plain value (no reference counting on the paths that
+/// run per message); its owner frees it with ``free()`` after closing the state.
+public struct LuaMailboxes {
     /// The C record of one process (see ``LuaMailboxes``).
     public struct Record {
         let raw: UnsafeMutableRawPointer
@@ -18,28 +19,33 @@ public final class LuaMailboxes {
             nonmutating set { pointer.pointee.waiting = newValue }
         }
 
-        /// Arms the hand-off: `thread` waits, `waiter` is what the wake-up receives for it.
+        /// Arms the hand-off: `thread` waits on `channel`; `waiter` and `channel` are what the wake-up
+        /// receives.
         @inline(__always)
-        public func arm(_ thread: OpaquePointer, waiter: UnsafeMutableRawPointer) {
+        public func arm(_ thread: OpaquePointer, waiter: UnsafeMutableRawPointer, channel: UnsafeMutableRawPointer) {
             pointer.pointee.waiting = thread
             pointer.pointee.waiter = waiter
+            pointer.pointee.channel = channel
         }
     }
 
     /// Called by the C hand-off with the record's owner once the message and `true` are on the waiting
     /// thread: the owner wakes that task.
-    public typealias Wake = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
+    public typealias Wake = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
 
     private let pointer: OpaquePointer
 
-    public init(lua: Lua, messageTag: UInt32, messageMetatable: LuaRef, wake: Wake) {
-        guard let made = wippy_mailboxes_new(lua.pointer, messageTag, messageMetatable.raw, wake) else {
+    public init(lua: Lua, messageTag: UInt32, wake: Wake) {
+        guard let made = wippy_mailboxes_new(lua.pointer, messageTag, wake) else {
             fatalError("out of memory for the worker's mailbox table")
         }
         pointer = made
     }
 
-    deinit { wippy_mailboxes_free(pointer) }
+    /// The metatable of message objects (a registry reference the caller keeps).
+    public func setMessageMetatable(_ metatable: LuaRef) { wippy_mailboxes_set_metatable(pointer, metatable.raw) }
+
+    public func free() { wippy_mailboxes_free(pointer) }
 
     /// Adds the record of a live process: `pid` is the registry reference of its PID string (kept by the
     /// caller for as long as the record lives), `owner` what the wake-up receives. Nil when out of memory.

@@ -298,6 +298,10 @@ void wippy_push_less_than(lua_State *L);
 /** Pushes the C function behind `msg:topic()` (which = 1) or `msg:from()` (which = 2) for message userdata
     carrying `tag` (the runtime's tag of message objects). */
 void wippy_push_message_accessor(lua_State *L, int which, uint32_t tag);
+/** The block of the full userdata at `idx` when its first four bytes are `tag` (the runtime's tagged userdata:
+    an 8-byte header, then the payload), else NULL. One call for what the runtime checks on every channel and
+    message operation. */
+void *wippy_tagged_block(lua_State *L, int idx, uint32_t tag);
 
 /* ---- Same-worker message hand-off (wippy_mailbox.c) ----
  *
@@ -314,6 +318,7 @@ typedef struct wippy_proc {
     size_t len;
     lua_State *waiting;
     void *waiter;     /* the runtime's task object of `waiting` (unretained) */
+    void *channel;    /* the runtime's inbox channel object it waits on (unretained) */
     void *owner;      /* the runtime's process object (unretained) */
     uint32_t hash;
     uint32_t account; /* memory account the copy is charged to */
@@ -321,11 +326,13 @@ typedef struct wippy_proc {
 } wippy_proc;
 
 typedef struct wippy_mailboxes wippy_mailboxes;
-/** Wakes task `waiter` of process `owner` (its results, `msg, true`, are on its thread). */
-typedef void (*wippy_wake_fn)(void *owner, void *waiter);
+/** Wakes task `waiter` of process `owner`, waiting on `channel` (its results, `msg, true`, are on its thread). */
+typedef void (*wippy_wake_fn)(void *owner, void *waiter, void *channel);
 
-/** The table of a worker's state; `message_metatable` is a registry reference the runtime keeps. */
-wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, int message_metatable, wippy_wake_fn wake);
+/** The table of a worker's state. */
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake);
+/** Sets the metatable of message objects: a registry reference the runtime keeps. */
+void wippy_mailboxes_set_metatable(wippy_mailboxes *m, int message_metatable);
 void wippy_mailboxes_free(wippy_mailboxes *m);
 /** Adds a record for a live process (NULL when out of memory). */
 wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, const char *text, size_t len, int pid_ref, uint32_t account,

@@ -29,17 +29,17 @@ extension LuaProcess {
             record?.waiting = nil
             return
         }
-        record.arm(task.thread.pointer, waiter: Unmanaged.passUnretained(task).toOpaque())
+        record.arm(
+            task.thread.pointer, waiter: Unmanaged.passUnretained(task).toOpaque(),
+            channel: Unmanaged.passUnretained(inboxSubscription.unsafelyUnwrapped).toOpaque())
     }
 
     /// The C hand-off put `msg, true` on the thread of `waiter` (the inbox's only waiter): that task runs next
     /// time its process does. Unretained references only: this runs for every hand-off.
-    static let wakeAfterHandOff: LuaMailboxes.Wake = { owner, waiter in
+    static let wakeAfterHandOff: LuaMailboxes.Wake = { owner, waiter, channel in
+        Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { $0.receivers.dropSoleWaiter() }
+        Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { $0.wake(arguments: 2) }
         Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
-            Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
-                process.inboxSubscription.unsafelyUnwrapped.receivers.dropSoleWaiter()
-                task.wake(arguments: 2)
-            }
             let cell = process.cell
             cell.worker.schedule(cell)
         }

@@ -275,7 +275,7 @@ public final class LuaProcess: ProcessBehavior {
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
         guard let parts = extras?.workflow else {
             // Its sends may take the C hand-off (a workflow's never do: they are journaled).
-            let mailboxes = workerState.mailboxes!
+            let mailboxes = workerState.mailboxes
             mailboxes.setRunning(record)
             defer { mailboxes.setRunning(nil) }
             return runTasks(nil)
