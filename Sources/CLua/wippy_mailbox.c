@@ -98,15 +98,23 @@ static int wippy_mailboxes_rehash(wippy_mailboxes *m) {
     return 1;
 }
 
-wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, const char *text, size_t len, int pid_ref, uint32_t account,
-                                void *owner) {
-    if ((m->used + 1) * 4 > m->capacity * 3 && !wippy_mailboxes_rehash(m)) return NULL;
+wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t account, void *owner) {
+    if ((m->used + 1) * 4 > m->capacity * 3 && !wippy_mailboxes_rehash(m)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
     wippy_proc *p = calloc(1, sizeof *p);
-    if (p == NULL) return NULL;
+    if (p == NULL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    size_t len;
+    const char *text = lua_tolstring(L, -1, &len);
     p->text = text;
     p->len = len;
     p->hash = wippy_text_hash(text, len);
-    p->pid_ref = pid_ref;
+    /* the reference keeps the text where it is for as long as the record lives */
+    p->pid_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     p->account = account;
     p->owner = owner;
     /* a live record with the same text cannot exist: PIDs are unique while their processes live */
@@ -116,8 +124,9 @@ wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, const char *text, size_t len
     return p;
 }
 
-void wippy_mailboxes_remove(wippy_mailboxes *m, wippy_proc *p) {
+void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
     if (p == NULL) return;
+    luaL_unref(L, LUA_REGISTRYINDEX, p->pid_ref);
     if (m->running == p) m->running = NULL;
     uint32_t mask = m->capacity - 1;
     for (uint32_t i = p->hash & mask;; i = (i + 1) & mask) {

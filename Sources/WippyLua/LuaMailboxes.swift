@@ -47,19 +47,13 @@ public struct LuaMailboxes {
 
     public func free() { wippy_mailboxes_free(pointer) }
 
-    /// Adds the record of a live process: `pid` is the registry reference of its PID string (kept by the
-    /// caller for as long as the record lives), `owner` what the wake-up receives. Nil when out of memory.
-    public func add(pid: LuaRef, on lua: Lua, account: LuaAccount, owner: UnsafeMutableRawPointer) -> Record? {
-        lua.push(pid)
-        defer { lua.pop() }
-        var length = 0
-        guard let text = lua_tolstring(lua.pointer, -1, &length),
-            let record = wippy_mailboxes_add(pointer, text, length, pid.raw, account.tag, owner)
-        else { return nil }
-        return Record(raw: UnsafeMutableRawPointer(record))
+    /// Adds the record of a live process, keyed by its PID text: the string on top of `lua` (popped; the
+    /// record keeps it). `owner` is what the wake-up receives. Nil when out of memory.
+    public func add(pidOnTopOf lua: Lua, account: LuaAccount, owner: UnsafeMutableRawPointer) -> Record? {
+        wippy_mailboxes_add(pointer, lua.pointer, account.tag, owner).map { Record(raw: UnsafeMutableRawPointer($0)) }
     }
 
-    public func remove(_ record: Record) { wippy_mailboxes_remove(pointer, record.pointer) }
+    public func remove(_ record: Record, on lua: Lua) { wippy_mailboxes_remove(pointer, lua.pointer, record.pointer) }
 
     /// Tells the C side which process runs now (nil: none, or one that must take the Swift path).
     @inline(__always)

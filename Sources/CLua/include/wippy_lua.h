@@ -322,7 +322,7 @@ typedef struct wippy_proc {
     void *owner;      /* the runtime's process object (unretained) */
     uint32_t hash;
     uint32_t account; /* memory account the copy is charged to */
-    int pid_ref;      /* registry reference of the process's PID string (the runtime owns it) */
+    int pid_ref;      /* registry reference of a string with the process's PID text (the record's own) */
 } wippy_proc;
 
 typedef struct wippy_mailboxes wippy_mailboxes;
@@ -334,11 +334,11 @@ wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_w
 /** Sets the metatable of message objects: a registry reference the runtime keeps. */
 void wippy_mailboxes_set_metatable(wippy_mailboxes *m, int message_metatable);
 void wippy_mailboxes_free(wippy_mailboxes *m);
-/** Adds a record for a live process (NULL when out of memory). */
-wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, const char *text, size_t len, int pid_ref, uint32_t account,
-                                void *owner);
-/** Removes and frees a record. */
-void wippy_mailboxes_remove(wippy_mailboxes *m, wippy_proc *p);
+/** Adds a record for a live process, keyed by its PID text: the string on top of L, popped (the record keeps a
+    reference to it). NULL when out of memory. */
+wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t account, void *owner);
+/** Removes and frees a record (L: any thread of the state, for the string reference). */
+void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p);
 /** The process whose code runs now (NULL: none, or one that must use the Swift path, e.g. a workflow). */
 void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p);
 /** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */

@@ -3,8 +3,9 @@ import WippyLua
 
 /// The C hand-off of same-worker messages (`wippy_mailbox.c`, ``LuaMailboxes``).
 ///
-/// A process gets a record in its worker's C table when it first blocks in a receive on its inbox, or sends
-/// while having an inbox. While its only waiting task is blocked in a plain `inbox:receive()` and every
+/// A process gets a record in its worker's C table the first time a process of its worker sends it a message
+/// (through the Swift path), or when it sends while having an inbox: processes that never converse on their
+/// worker (an idle one, a one-shot reporter) pay nothing. While its only waiting task is blocked in a plain `inbox:receive()` and every
 /// message would go to the inbox (no `listen` topics, no bus events, not a workflow), the record names that
 /// task's thread: `process.send` from a process of this worker then builds the message on that thread in C
 /// and calls ``wakeAfterHandOff`` to make the task ready. Every wake-up (``LuaTask/wake(arguments:)``), a
@@ -15,17 +16,16 @@ extension LuaProcess {
     func ensureRecord() -> LuaMailboxes.Record? {
         if let record { return record }
         guard workflow == nil, !cell.isFinished else { return nil }
-        pushOwnPID(on: lua)
-        lua.pop()
-        record = workerState.mailboxes.add(
-            pid: pidString, on: lua, account: account, owner: Unmanaged.passUnretained(self).toOpaque())
+        // The worker's cached string of the PID: senders label messages with it anyway.
+        workerState.pidCache.push(cell, on: lua, main: lua)
+        record = workerState.mailboxes.add(pidOnTopOf: lua, account: account, owner: Unmanaged.passUnretained(self).toOpaque())
         return record
     }
 
     /// Called as `task` blocks in a plain receive on the inbox: lets C hand it the next message when it
     /// waits `alone` and every message would come to the inbox.
     func offerHandOff(to task: LuaTask, alone: Bool) {
-        guard alone, !hasTopics, !mayReceiveBusEvents, workflow == nil, let record = ensureRecord() else {
+        guard alone, !hasTopics, !mayReceiveBusEvents, workflow == nil, let record else {
             record?.waiting = nil
             return
         }

@@ -423,7 +423,7 @@ public final class LuaProcess: ProcessBehavior {
         }
         readyQueue.removeAll()
         if let record {
-            workerState.mailboxes.remove(record)
+            workerState.mailboxes.remove(record, on: lua)
             self.record = nil
         }
         if upgradable { workerState.runtime.unregisterUpgradable(cell.pid) }

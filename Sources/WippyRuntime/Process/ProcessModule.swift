@@ -153,6 +153,8 @@ enum ProcessNatives {
             return refuse(WippyError("process not found: \(target)", kind: .notFound, retryable: false), process, lua)
         }
         if cell.worker === process.cell.worker, let target = LuaProcess.behavior(of: cell) {
+            // From now on, sends to it from this worker can take the C hand-off while it waits.
+            if target.record == nil { _ = target.ensureRecord() }
             switch target.deliverDirect(from: process, source: lua, topicIndex: 2, firstPayload: 3, payloadCount: top - 2) {
             case .delivered:
                 lua.push(true)
