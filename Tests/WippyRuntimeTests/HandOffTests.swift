@@ -4,7 +4,9 @@ import WippyRuntime
 
 /// The C hand-off of `process.send` (`wippy_mailbox.c`): a plain message to a process of the same worker that
 /// waits alone in `inbox:receive()` is built on the waiting thread in C. One worker, so every process shares
-/// it; each test checks what the receiver gets against what the Swift path gives.
+/// it; each test checks what the receiver gets against what the Swift path gives. Processes get their C
+/// record by sending with an inbox open (or by being sent to), so the tests send once before the waits they
+/// are about.
 @Suite struct HandOffTests {
     /// Every plain payload kind, no payload, and table payloads (which take the Swift path) in between:
     /// values, subtypes, topics, sender and per-sender order as sent. Fails if the C path loses a payload,
@@ -73,6 +75,8 @@ import WippyRuntime
         node.install("test:split", source: """
             return { main = function(parent)
                 local inbox = process.inbox()
+                -- a send with an inbox open gives this process its C record, so its next wait is armed
+                process.send(parent, "hello")
                 local gate = channel.new()
                 local heard = channel.new(1)
                 coroutine.spawn(function()
@@ -91,7 +95,11 @@ import WippyRuntime
         let result = await node.run(source: """
             return { main = function()
                 local inbox = process.inbox()
+                -- a first send gives this process its C record: its later sends take the C path
+                process.send(process.pid(), "self")
+                eq("self", inbox:receive():topic(), "self")
                 local split = process.spawn_monitored("test:split", "app:processes", process.pid())
+                eq("hello", inbox:receive():topic(), "hello")
                 eq("ready", inbox:receive():topic(), "ready")
                 process.send(split, "job", "j")
                 process.send(split, "other", "o")
@@ -111,6 +119,7 @@ import WippyRuntime
         node.install("test:pair", source: """
             return { main = function(parent)
                 local inbox = process.inbox()
+                process.send(parent, "hello")
                 local done = channel.new(2)
                 for _ = 1, 2 do
                     coroutine.spawn(function()
@@ -127,7 +136,10 @@ import WippyRuntime
         let result = await node.run(source: """
             return { main = function()
                 local inbox = process.inbox()
+                process.send(process.pid(), "self")
+                eq("self", inbox:receive():topic(), "self")
                 local pair = process.spawn_monitored("test:pair", "app:processes", process.pid())
+                eq("hello", inbox:receive():topic(), "hello")
                 eq("ready", inbox:receive():topic(), "ready")
                 process.send(pair, "x", 1)
                 process.send(pair, "y", 2)
