@@ -3,16 +3,17 @@
  *
  * Most messages between processes of one worker reach a receiver that is already blocked in a plain
  * `inbox:receive()` (request/reply, rings, pipelines). For those, everything the message needs is in this
- * one Lua state: the topic string (shared, strings are immutable), the sender's PID string and a scalar
- * payload. Building the message object straight on the waiting thread here, with no Swift frame, no
+ * one Lua state: the topic string (shared, strings are immutable), the sender's PID string and a plain
+ * payload: nil, a boolean, a number, a string, or a small flat table of those (copied here). Building the message object straight on the waiting thread here, with no Swift frame, no
  * retain/release and no lookup through the runtime's process tables, is the difference between a few
  * hundred instructions and a few thousand.
  *
  * The runtime keeps, per worker, a table from PID text to a small record per process (wippy_proc): the
  * thread the process waits on (set by the runtime when its task blocks in a plain receive on its inbox,
  * cleared on any wake-up), its memory account and its own PID string. The runtime says which process runs
- * (`running`), so the sender needs no lookup. Anything this path does not handle (another worker, a name, a
- * table payload, a receiver that is not waiting, a workflow) goes to the Swift native, unchanged.
+ * (`running`), so the sender needs no lookup. Anything this path does not handle (another worker, a name,
+ * several payloads, a nested or special table, a receiver that is not waiting, a workflow) goes to the Swift
+ * native, unchanged.
  *
  * Order: a waiting receiver has nothing queued for its inbox (it would have taken it), so handing a message
  * straight to it keeps each sender's order.
@@ -151,8 +152,55 @@ static wippy_proc *wippy_mailboxes_find(wippy_mailboxes *m, const char *text, si
     }
 }
 
-/* Builds the message on the waiting thread of `to` and wakes it: `msg, true` are its receive's results. */
-static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *from, wippy_proc *to, int count) {
+static int wippy_is_plain(int type) {
+    return type == LUA_TBOOLEAN || type == LUA_TNUMBER || type == LUA_TSTRING;
+}
+
+/* Tables this path copies: no metatable (read-only tables and other special ones have one), not empty (an
+   empty table may carry the JSON object mark, which the Swift copier keeps), at most this many entries, and
+   every key and value a boolean, number or string. Anything else is the Swift copier's (shared and cyclic
+   tables, nesting, error objects, and the errors for what cannot be sent). */
+#define WIPPY_FLAT_TABLE_MAX 32
+
+static int wippy_is_flat_table(lua_State *L, int idx, int *array, int *fields) {
+    if (lua_getmetatable(L, idx)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        int plain = wippy_is_plain(lua_type(L, -2)) && wippy_is_plain(lua_type(L, -1));
+        lua_pop(L, 1);
+        if (!plain || ++count > WIPPY_FLAT_TABLE_MAX) {
+            lua_pop(L, 1);
+            return 0;
+        }
+    }
+    if (count == 0) return 0;
+    lua_Unsigned length = lua_rawlen(L, idx);
+    *array = length < (lua_Unsigned)count ? (int)length : count;
+    *fields = count - *array;
+    return 1;
+}
+
+/* Pushes on R a copy of the flat table at idx of L (checked by wippy_is_flat_table). */
+static void wippy_copy_flat_table(lua_State *L, int idx, lua_State *R, int array, int fields) {
+    lua_createtable(R, array, fields);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pushvalue(L, -2);
+        lua_pushvalue(L, -2);
+        lua_xmove(L, R, 2);
+        lua_rawset(R, -3);
+        lua_pop(L, 1);
+    }
+}
+
+/* Builds the message on the waiting thread of `to` and wakes it: `msg, true` are its receive's results. A
+   table payload (count 1, argument 3) is flat: `array` and `fields` size its copy. */
+static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *from, wippy_proc *to, int count, int array,
+                           int fields) {
     lua_State *R = to->waiting;
     to->waiting = NULL;
     /* Nothing here may fail (the receiver's account may go over its limit: its next safe point checks it),
@@ -160,7 +208,7 @@ static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *from, w
     int may_fail = wippy_may_fail;
     wippy_may_fail = 0;
     uint32_t previous = wippy_account_charge(m->memory, to->account);
-    lua_checkstack(R, 4);
+    lua_checkstack(R, 8);
     unsigned char *block = lua_newuserdatauv(R, 16, 3);
     uint32_t tag = (uint32_t)m->message_tag;
     int32_t payloads = count;
@@ -172,8 +220,13 @@ static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *from, w
     lua_rawgeti(R, LUA_REGISTRYINDEX, from->pid_ref);
     lua_setiuservalue(R, -2, 2);
     if (count > 0) {
-        lua_pushvalue(L, 3);
-        lua_xmove(L, R, 1);
+        if (lua_type(L, 3) == LUA_TTABLE) {
+            /* a copy: the receiver never sees the sender's later changes */
+            wippy_copy_flat_table(L, 3, R, array, fields);
+        } else {
+            lua_pushvalue(L, 3);
+            lua_xmove(L, R, 1);
+        }
         lua_setiuservalue(R, -2, 3);
     }
     lua_rawgeti(R, LUA_REGISTRYINDEX, m->message_metatable);
@@ -206,17 +259,22 @@ static int wippy_process_send(lua_State *L) {
     size_t topic_len;
     const char *topic = lua_tolstring(L, 2, &topic_len);
     if (topic_len > 0 && topic[0] == '@') return wippy_send_fallback(L); /* refused there */
-    if (top == 3) {
-        /* scalars and strings are plain: the receiver cannot see a later change by the sender */
-        int type = lua_type(L, 3);
-        if (type != LUA_TNIL && type != LUA_TBOOLEAN && type != LUA_TNUMBER && type != LUA_TSTRING)
-            return wippy_send_fallback(L);
-    }
     size_t len;
     const char *text = lua_tolstring(L, 1, &len);
     wippy_proc *to = wippy_mailboxes_find(m, text, len);
     if (to == NULL || to->waiting == NULL) return wippy_send_fallback(L);
-    wippy_hand_off(L, m, from, to, top - 2);
+    int array = 0, fields = 0;
+    if (top == 3) {
+        /* scalars and strings are immutable, so sharing them is copying them; small flat tables are copied
+           here */
+        int type = lua_type(L, 3);
+        if (type == LUA_TTABLE) {
+            if (!wippy_is_flat_table(L, 3, &array, &fields)) return wippy_send_fallback(L);
+        } else if (type != LUA_TNIL && !wippy_is_plain(type)) {
+            return wippy_send_fallback(L);
+        }
+    }
+    wippy_hand_off(L, m, from, to, top - 2, array, fields);
     lua_pushboolean(L, 1);
     return 1;
 }

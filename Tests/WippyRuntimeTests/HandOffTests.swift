@@ -184,4 +184,51 @@ import WippyRuntime
             """)
         #expect(result?.text == "ok")
     }
+
+    /// A small flat table sent to a waiting receiver is copied at the send: a change the sender makes right
+    /// after is not seen, keys and values keep their types. A nested table and one holding a function take
+    /// the Swift copier (copied, and refused with nothing delivered). Fails if the C path shares the table or
+    /// loses an entry.
+    @Test func aFlatTableIsCopiedWhenSent() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:view", source: """
+            return { main = function()
+                local inbox = process.inbox()
+                while true do
+                    local m = inbox:receive()
+                    if m:topic() == "stop" then return end
+                    local t = m:payload():data()
+                    local inner = type(t.inner) == "table" and t.inner.v or "-"
+                    process.send(m:from(), "view", table.concat({
+                        math.type(t[1]), tostring(t[1]), tostring(t[2]), tostring(t.x), tostring(t[1.5]),
+                        tostring(t[true]), tostring(inner),
+                    }, ","))
+                end
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local inbox = process.inbox()
+                process.send(process.pid(), "self")
+                eq("self", inbox:receive():topic(), "self")
+                local view = process.spawn("test:view", "app:processes")
+                local function look(t)
+                    check("sent", process.send(view, "look", t))
+                    t.x, t[1], t[true] = "changed", 99, "changed"
+                    return inbox:receive():payload():data()
+                end
+                for round = 1, 3 do
+                    eq("flat " .. round, look({1, 2.5, x = "a", [1.5] = true, [true] = false}), "integer,1,2.5,a,true,false,-")
+                end
+                eq("nested", look({1, 2, x = "a", inner = {v = "deep"}}), "integer,1,2,a,nil,nil,deep")
+                local ok, err = process.send(view, "look", {1, f = function() end})
+                check("a function is refused", ok == false and errors.is(err, errors.INVALID), err)
+                eq("still flat", look({7, x = "b"}), "integer,7,nil,b,nil,nil,-")
+                process.send(view, "stop")
+                return report()
+            end }
+            """)
+        #expect(result?.text == "ok")
+    }
 }
