@@ -13,11 +13,7 @@
 
 /* Raises "bad argument #1 to '...' (message expected, got ...)" when the value at 1 is not a message. */
 static void wippy_check_message(lua_State *L) {
-    if (lua_type(L, 1) == LUA_TUSERDATA && lua_rawlen(L, 1) >= 8) {
-        uint32_t tag;
-        memcpy(&tag, lua_touserdata(L, 1), sizeof tag);
-        if ((lua_Integer)tag == lua_tointeger(L, lua_upvalueindex(1))) return;
-    }
+    if (wippy_tagged_block(L, 1, (uint32_t)lua_tointeger(L, lua_upvalueindex(1))) != NULL) return;
     const char *got = lua_type(L, 1) == LUA_TNONE ? "no value" : luaL_typename(L, 1);
     luaL_argerror(L, 1, lua_pushfstring(L, "message expected, got %s", got));
 }
@@ -32,6 +28,15 @@ static int wippy_message_from(lua_State *L) {
     wippy_check_message(L);
     lua_getiuservalue(L, 1, 2);
     return 1;
+}
+
+void *wippy_tagged_block(lua_State *L, int idx, uint32_t tag) {
+    /* light userdata has no length: the length test also rules it out */
+    unsigned char *block = lua_touserdata(L, idx);
+    if (block == NULL || lua_rawlen(L, idx) < 8) return NULL;
+    uint32_t found;
+    memcpy(&found, block, sizeof found);
+    return found == tag ? block : NULL;
 }
 
 void wippy_push_message_accessor(lua_State *L, int which, uint32_t tag) {

@@ -31,6 +31,10 @@ extension Lua {
     /// they run on every received message, so they skip the Swift trampoline.
     public func pushMessageAccessor(_ which: Int32, tag: UInt32) { wippy_push_message_accessor(pointer, which, tag) }
 
+    /// The block of the full userdata at `index` if its first four bytes are `tag` (header included), else nil.
+    @inline(__always)
+    public func taggedBlock(at index: Int32, tag: UInt32) -> UnsafeMutableRawPointer? { wippy_tagged_block(pointer, index, tag) }
+
     /// Pushes a function returning `a < b` as the VM compares (table.sort's default order).
     public func pushLessThan() { wippy_push_less_than(pointer) }
 

@@ -298,6 +298,51 @@ void wippy_push_less_than(lua_State *L);
 /** Pushes the C function behind `msg:topic()` (which = 1) or `msg:from()` (which = 2) for message userdata
     carrying `tag` (the runtime's tag of message objects). */
 void wippy_push_message_accessor(lua_State *L, int which, uint32_t tag);
+/** The block of the full userdata at `idx` when its first four bytes are `tag` (the runtime's tagged userdata:
+    an 8-byte header, then the payload), else NULL. One call for what the runtime checks on every channel and
+    message operation. */
+void *wippy_tagged_block(lua_State *L, int idx, uint32_t tag);
+
+/* ---- Same-worker message hand-off (wippy_mailbox.c) ----
+ *
+ * Per worker, a table from PID text to a record per process, so that `process.send` to a process of the same
+ * worker that waits in a plain `inbox:receive()` runs in C: the message object is built on the waiting thread
+ * and the runtime is called once, to wake the task. Everything else goes to the Swift native. */
+
+/** What the C side knows of a process. `waiting` is the thread of its task blocked in a plain receive on its
+    inbox (only set while nothing is queued for the inbox and every message goes to the inbox: no `listen`
+    topics, no bus events, not a workflow), NULL otherwise; the runtime sets it and clears it on every
+    wake-up. `text` (the PID text, `len` bytes) belongs to the string `pid_ref` anchors. */
+typedef struct wippy_proc {
+    const char *text;
+    size_t len;
+    lua_State *waiting;
+    void *waiter;     /* the runtime's task object of `waiting` (unretained) */
+    void *channel;    /* the runtime's inbox channel object it waits on (unretained) */
+    void *owner;      /* the runtime's process object (unretained) */
+    uint32_t hash;
+    uint32_t account; /* memory account the copy is charged to */
+    int pid_ref;      /* registry reference of a string with the process's PID text (the record's own) */
+} wippy_proc;
+
+typedef struct wippy_mailboxes wippy_mailboxes;
+/** Wakes task `waiter` of process `owner`, waiting on `channel` (its results, `msg, true`, are on its thread). */
+typedef void (*wippy_wake_fn)(void *owner, void *waiter, void *channel);
+
+/** The table of a worker's state. */
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake);
+/** Sets the metatable of message objects: a registry reference the runtime keeps. */
+void wippy_mailboxes_set_metatable(wippy_mailboxes *m, int message_metatable);
+void wippy_mailboxes_free(wippy_mailboxes *m);
+/** Adds a record for a live process, keyed by its PID text: the string on top of L, popped (the record keeps a
+    reference to it). NULL when out of memory. */
+wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t account, void *owner);
+/** Removes and frees a record (L: any thread of the state, for the string reference). */
+void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p);
+/** The process whose code runs now (NULL: none, or one that must use the Swift path, e.g. a workflow). */
+void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p);
+/** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */
+void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback);
 
 /* ---- Coroutine library replacements that pass system yields through user coroutines ---- */
 

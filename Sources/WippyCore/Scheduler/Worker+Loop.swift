@@ -96,6 +96,9 @@ extension Worker {
     static let retainedQueueCapacity = 1024
 
     private func handleLocalEvents() {
+        // Called after every process run: most of the time there is nothing (and popping an empty deque still
+        // costs an optional's destruction through its metadata).
+        if localEvents.isEmpty { return }
         var handled = 0
         while let event = localEvents.popFirst() {
             handle(event)

@@ -105,11 +105,22 @@ enum ChannelNatives {
         return task.process.send(channel, task: task, on: lua)
     }
 
+    /// `ch:receive()`, nearly always `inbox:receive()` in a message loop: the channel and the task are used
+    /// through unretained references (the channel's userdata and the running task keep them alive while the
+    /// native runs), which keeps reference counting off the per-message path.
     static let receive: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        guard let (channel, task) = operands(lua) else { return misuse(lua) }
-        lua.top = 1
-        return task.process.receive(channel, task: task, on: lua)
+        guard let memory = lua.taggedUserdata(at: 1, .channel), let channel = memory.load(as: UnsafeMutableRawPointer?.self),
+            let task = lua.extraSpace
+        else { return misuse(lua) }
+        return Unmanaged<LuaChannel>.fromOpaque(channel)._withUnsafeGuaranteedRef { channel in
+            Unmanaged<LuaTask>.fromOpaque(task)._withUnsafeGuaranteedRef { task in
+                let process = task.process
+                guard channel.ownerSerial == process.serial else { return misuse(lua) }
+                lua.top = 1
+                return process.receive(channel, task: task, on: lua)
+            }
+        }
     }
 
     static let close: LuaNativeFunction = { state in

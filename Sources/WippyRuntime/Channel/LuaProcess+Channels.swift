@@ -126,6 +126,7 @@ extension LuaProcess {
         if tryReceive(channel, into: thread) { return 2 }
         if let refusal = thread.refuseBlockingIfNeeded() { return refusal }
         let token = task.block()
+        if channel === inboxSubscription { offerHandOff(to: task, alone: channel.receivers.isEmpty) }
         channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: .none))
         return thread.yieldToScheduler()
     }
@@ -222,6 +223,8 @@ extension LuaProcess {
                 thread.pop()
                 entry.channel.senders.append(LuaChannel.Waiter(task: task, token: token, caseIndex: entry.index, value: ref))
             } else {
+                // Only a plain receive that waits alone takes C hand-offs.
+                if entry.channel === inboxSubscription { record?.waiting = nil }
                 entry.channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: entry.index, value: .none))
             }
         }

@@ -23,6 +23,14 @@ struct WaiterQueue {
 
     mutating func removeFirst() { _ = popFirst() }
 
+    /// Removes the only waiter (the C hand-off's: it is armed only for a waiter that waits alone), without
+    /// touching the rest.
+    @inline(__always)
+    mutating func dropSoleWaiter() {
+        assert(rest.isEmpty && first != nil)
+        first = nil
+    }
+
     /// Puts back a waiter taken with ``popFirst()`` (it becomes the first again).
     mutating func pushFront(_ waiter: LuaChannel.Waiter) {
         if let head = first { rest.prepend(head) }

@@ -20,6 +20,9 @@ extension LuaProcess {
             if events == nil { events = makeSubscription(source, messages: false) }
             thread.push(events!.ref)
         case .topic(let topic):
+            // Messages may now go to a topic channel instead of the inbox: no more C hand-offs to a receive
+            // in progress.
+            record?.waiting = nil
             if topics[topic] == nil { topics[topic] = makeSubscription(source, messages: messages) }
             thread.push(topics[topic]!.ref)
         case .bus:

@@ -27,6 +27,8 @@ public final class LuaProcess: ProcessBehavior {
     var arguments: [Payload]
     var inboxSubscription: LuaChannel?
     private var extras: Extras?
+    /// Its record in the worker's C mailbox table, once it receives or converses (see `LuaProcess+HandOff`).
+    var record: LuaMailboxes.Record?
     var inboxRef = LuaRef.none
     /// This process's PID as a Lua string, once made.
     var pidString = LuaRef.none
@@ -202,7 +204,11 @@ public final class LuaProcess: ProcessBehavior {
     /// still arrive after the subscription ended), so only then do messages need checking for them.
     var mayReceiveBusEvents: Bool {
         get { extras?.subscribedToEvents ?? false }
-        set { ensuredExtras.subscribedToEvents = newValue }
+        set {
+            ensuredExtras.subscribedToEvents = newValue
+            // Messages must now be checked for bus events: no more C hand-offs to a receive in progress.
+            record?.waiting = nil
+        }
     }
 
     /// True when some topic has a `process.listen` subscription.
@@ -267,7 +273,13 @@ public final class LuaProcess: ProcessBehavior {
     // MARK: - ProcessBehavior
 
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
-        guard let parts = extras?.workflow else { return runTasks(nil) }
+        guard let parts = extras?.workflow else {
+            // Its sends may take the C hand-off (a workflow's never do: they are journaled).
+            let mailboxes = workerState.mailboxes
+            mailboxes.setRunning(record)
+            defer { mailboxes.setRunning(nil) }
+            return runTasks(nil)
+        }
         // Deterministic without a session: a workflow VM run directly (tests of the determinism).
         guard let session = parts.session else { return runTasks(parts.determinism) }
         if let exit = parts.pendingExit { return .finished(exit) }
@@ -410,6 +422,10 @@ public final class LuaProcess: ProcessBehavior {
             workerState.recycle(main.thread, anchor: main.anchor)
         }
         readyQueue.removeAll()
+        if let record {
+            workerState.mailboxes.remove(record, on: lua)
+            self.record = nil
+        }
         if upgradable { workerState.runtime.unregisterUpgradable(cell.pid) }
         lua.unref(pidString)
         lua.unref(inboxRef)

@@ -63,6 +63,8 @@ public final class LuaTask {
     /// Makes a blocked task ready; the caller has pushed `arguments` values on its thread.
     public func wake(arguments: Int32) {
         guard state == .blocked else { return }
+        // Any wake-up ends a wait the C hand-off could have ended.
+        if let record = process.record, record.waiting == thread.pointer { record.waiting = nil }
         state = .ready
         resumeArguments = arguments
         waitToken = 0

@@ -12,7 +12,7 @@ struct ProcessModule: LuaModule {
         lua.newTable(arrayCapacity: 0, fieldCapacity: 32)
         let table = lua.top
         let functions: [(String, LuaNativeFunction)] = [
-            ("pid", ProcessNatives.pid), ("id", ProcessNatives.id), ("send", ProcessNatives.send),
+            ("pid", ProcessNatives.pid), ("id", ProcessNatives.id),
             ("inbox", ProcessNatives.inbox), ("events", ProcessNatives.events), ("listen", ProcessNatives.listen),
             ("unlisten", ProcessNatives.unlisten), ("spawn", ProcessNatives.spawn),
             ("spawn_monitored", ProcessNatives.spawnMonitored), ("spawn_linked", ProcessNatives.spawnLinked),
@@ -28,6 +28,9 @@ struct ProcessModule: LuaModule {
             lua.push(native: native)
             lua.rawSet(table, key: name)
         }
+        // Same-worker hand-offs to a waiting receiver run in C; the Swift native does everything else.
+        state.mailboxes.pushSend(fallback: ProcessNatives.send, on: lua)
+        lua.rawSet(table, key: "send")
         lua.newTable()
         for (name, value) in [
             ("CANCEL", "pid.cancel"), ("EXIT", "pid.exit"), ("LINK_DOWN", "pid.link.down"), ("OUTDATED", "pid.outdated"),
@@ -100,6 +103,12 @@ enum ProcessNatives {
         guard top >= 2 else {
             return refuse(.invalid("send requires at least destination and topic arguments"), process, lua)
         }
+        // A process that receives too (it has an inbox) is likely to converse: give it its C record, so its
+        // next sends to a waiting receiver of this worker take the C hand-off. (One-shot senders, such as
+        // processes that report once and end, are not worth a record.)
+        if process.record == nil, process.inboxSubscription != nil, process.workflow == nil, process.ensureRecord() != nil {
+            process.workerState.mailboxes.setRunning(process.record)
+        }
         let destinationType = lua.type(at: 1)
         guard destinationType == .string || destinationType == .number else { return lua.typeError(1, expected: "string") }
         switch lua.type(at: 2) {
@@ -144,6 +153,8 @@ enum ProcessNatives {
             return refuse(WippyError("process not found: \(target)", kind: .notFound, retryable: false), process, lua)
         }
         if cell.worker === process.cell.worker, let target = LuaProcess.behavior(of: cell) {
+            // From now on, sends to it from this worker can take the C hand-off while it waits.
+            if target.record == nil { _ = target.ensureRecord() }
             switch target.deliverDirect(from: process, source: lua, topicIndex: 2, firstPayload: 3, payloadCount: top - 2) {
             case .delivered:
                 lua.push(true)

@@ -69,6 +69,8 @@ public final class LuaWorkerState {
     var spawnTargets = SpawnTargetCache()
     var destinations = DestinationCache()
     var topicCache = TopicCache()
+    /// The C side of same-worker messaging (records of this worker's processes, keyed by PID text).
+    let mailboxes: LuaMailboxes
 
     /// Processes created on this worker so far (for ownership checks on channels).
     var processSerial: UInt64 = 0
@@ -100,6 +102,7 @@ public final class LuaWorkerState {
         memorySettings = settings ?? HostMemorySettings(processLimit: HostMemorySettings.defaultProcessLimit)
         state = LuaState(standardLibraries: true)
         memory = state.memory
+        mailboxes = LuaMailboxes(lua: state.main, messageTag: UserdataTag.message.rawValue, wake: LuaProcess.wakeAfterHandOff)
         state.openLibraryExtensions()
         if LuaWorkerState.countedPreemption {
             state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
@@ -112,6 +115,7 @@ public final class LuaWorkerState {
         lua.rawSet(Lua.registryIndex, key: "wippy.worker")
         buildSandbox()
         registerMetatables()
+        mailboxes.setMessageMetatable(metatables[LuaWorkerState.slot(.message)])
         loadPrelude()
         startCountingCollections()
         applyGCPercent(runtime.gcPercent)
@@ -120,6 +124,7 @@ public final class LuaWorkerState {
     deinit {
         stopCountingCollections()
         state.close()
+        mailboxes.free()
     }
 
     /// The worker state the calling Lua thread belongs to.

@@ -34,9 +34,7 @@ extension Lua {
     /// The payload of the userdata at `index` if it carries `tag`.
     @inline(__always)
     public func taggedUserdata(at index: Int32, _ tag: UserdataTag) -> UnsafeMutableRawPointer? {
-        guard type(at: index) == .userdata, rawLength(at: index) >= userdataHeader,
-            let raw = userdata(at: index), raw.load(as: UInt32.self) == tag.rawValue
-        else { return nil }
+        guard let raw = taggedBlock(at: index, tag: tag.rawValue) else { return nil }
         return raw + userdataHeader
     }
 

@@ -1,0 +1,286 @@
+/*
+ * CLua: the same-worker hand-off of `process.send`, in C.
+ *
+ * Most messages between processes of one worker reach a receiver that is already blocked in a plain
+ * `inbox:receive()` (request/reply, rings, pipelines). For those, everything the message needs is in this
+ * one Lua state: the topic string (shared, strings are immutable), the sender's PID string and a plain
+ * payload: nil, a boolean, a number, a string, or a small flat table of those (copied here). Building the message object straight on the waiting thread here, with no Swift frame, no
+ * retain/release and no lookup through the runtime's process tables, is the difference between a few
+ * hundred instructions and a few thousand.
+ *
+ * The runtime keeps, per worker, a table from PID text to a small record per process (wippy_proc): the
+ * thread the process waits on (set by the runtime when its task blocks in a plain receive on its inbox,
+ * cleared on any wake-up), its memory account and its own PID string. The runtime says which process runs
+ * (`running`), so the sender needs no lookup. Anything this path does not handle (another worker, a name,
+ * several payloads, a nested or special table, a receiver that is not waiting, a workflow) goes to the Swift
+ * native, unchanged.
+ *
+ * Order: a waiting receiver has nothing queued for its inbox (it would have taken it), so handing a message
+ * straight to it keeps each sender's order.
+ */
+#include "wippy_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* An empty slot, and one whose record was removed (probing goes on past it). */
+#define WIPPY_SLOT_EMPTY NULL
+static wippy_proc wippy_tombstone;
+
+struct wippy_mailboxes {
+    wippy_proc **slots;
+    uint32_t capacity; /* a power of two */
+    uint32_t live;     /* records */
+    uint32_t used;     /* records and tombstones */
+    wippy_proc *running;
+    wippy_wake_fn wake;
+    lua_Integer message_tag;
+    int message_metatable; /* registry reference (the runtime owns it) */
+    wippy_memory *memory;
+};
+
+/* PID texts differ most in their last characters (the counter); the length and the last 8 bytes spread them
+   well and cost a few instructions. */
+static uint32_t wippy_text_hash(const char *text, size_t len) {
+    uint32_t h = 2166136261u ^ (uint32_t)len;
+    size_t i = len > 8 ? len - 8 : 0;
+    for (; i < len; i++) h = (h ^ (unsigned char)text[i]) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake) {
+    wippy_mailboxes *m = calloc(1, sizeof *m);
+    if (m == NULL) return NULL;
+    m->capacity = 64;
+    m->slots = calloc(m->capacity, sizeof *m->slots);
+    if (m->slots == NULL) {
+        free(m);
+        return NULL;
+    }
+    m->wake = wake;
+    m->message_tag = (lua_Integer)message_tag;
+    m->message_metatable = LUA_NOREF;
+    m->memory = wippy_memory_of(L);
+    return m;
+}
+
+void wippy_mailboxes_set_metatable(wippy_mailboxes *m, int message_metatable) { m->message_metatable = message_metatable; }
+
+void wippy_mailboxes_free(wippy_mailboxes *m) {
+    if (m == NULL) return;
+    for (uint32_t i = 0; i < m->capacity; i++) {
+        wippy_proc *p = m->slots[i];
+        if (p != WIPPY_SLOT_EMPTY && p != &wippy_tombstone) free(p);
+    }
+    free(m->slots);
+    free(m);
+}
+
+static void wippy_mailboxes_place(wippy_proc **slots, uint32_t capacity, wippy_proc *p) {
+    uint32_t mask = capacity - 1;
+    uint32_t i = p->hash & mask;
+    while (slots[i] != WIPPY_SLOT_EMPTY && slots[i] != &wippy_tombstone) i = (i + 1) & mask;
+    slots[i] = p;
+}
+
+/* Rebuilds the table without tombstones, doubled when more than half full of records. */
+static int wippy_mailboxes_rehash(wippy_mailboxes *m) {
+    uint32_t capacity = m->live * 2 >= m->capacity ? m->capacity * 2 : m->capacity;
+    wippy_proc **slots = calloc(capacity, sizeof *slots);
+    if (slots == NULL) return 0;
+    for (uint32_t i = 0; i < m->capacity; i++) {
+        wippy_proc *p = m->slots[i];
+        if (p != WIPPY_SLOT_EMPTY && p != &wippy_tombstone) wippy_mailboxes_place(slots, capacity, p);
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->capacity = capacity;
+    m->used = m->live;
+    return 1;
+}
+
+wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t account, void *owner) {
+    if ((m->used + 1) * 4 > m->capacity * 3 && !wippy_mailboxes_rehash(m)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    wippy_proc *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    size_t len;
+    const char *text = lua_tolstring(L, -1, &len);
+    p->text = text;
+    p->len = len;
+    p->hash = wippy_text_hash(text, len);
+    /* the reference keeps the text where it is for as long as the record lives */
+    p->pid_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    p->account = account;
+    p->owner = owner;
+    /* a live record with the same text cannot exist: PIDs are unique while their processes live */
+    wippy_mailboxes_place(m->slots, m->capacity, p);
+    m->live++;
+    m->used++;
+    return p;
+}
+
+void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
+    if (p == NULL) return;
+    luaL_unref(L, LUA_REGISTRYINDEX, p->pid_ref);
+    if (m->running == p) m->running = NULL;
+    uint32_t mask = m->capacity - 1;
+    for (uint32_t i = p->hash & mask;; i = (i + 1) & mask) {
+        if (m->slots[i] == p) {
+            m->slots[i] = &wippy_tombstone;
+            m->live--;
+            break;
+        }
+        if (m->slots[i] == WIPPY_SLOT_EMPTY) break; /* not in the table (cannot happen) */
+    }
+    free(p);
+}
+
+void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p) { m->running = p; }
+
+static wippy_proc *wippy_mailboxes_find(wippy_mailboxes *m, const char *text, size_t len) {
+    uint32_t mask = m->capacity - 1;
+    for (uint32_t i = wippy_text_hash(text, len) & mask;; i = (i + 1) & mask) {
+        wippy_proc *p = m->slots[i];
+        if (p == WIPPY_SLOT_EMPTY) return NULL;
+        if (p != &wippy_tombstone && p->len == len && (p->text == text || memcmp(p->text, text, len) == 0)) return p;
+    }
+}
+
+static int wippy_is_plain(int type) {
+    return type == LUA_TBOOLEAN || type == LUA_TNUMBER || type == LUA_TSTRING;
+}
+
+/* Tables this path copies: no metatable (read-only tables and other special ones have one), not empty (an
+   empty table may carry the JSON object mark, which the Swift copier keeps), at most this many entries, and
+   every key and value a boolean, number or string. Anything else is the Swift copier's (shared and cyclic
+   tables, nesting, error objects, and the errors for what cannot be sent). */
+#define WIPPY_FLAT_TABLE_MAX 32
+
+static int wippy_is_flat_table(lua_State *L, int idx, int *array, int *fields) {
+    if (lua_getmetatable(L, idx)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        int plain = wippy_is_plain(lua_type(L, -2)) && wippy_is_plain(lua_type(L, -1));
+        lua_pop(L, 1);
+        if (!plain || ++count > WIPPY_FLAT_TABLE_MAX) {
+            lua_pop(L, 1);
+            return 0;
+        }
+    }
+    if (count == 0) return 0;
+    lua_Unsigned length = lua_rawlen(L, idx);
+    *array = length < (lua_Unsigned)count ? (int)length : count;
+    *fields = count - *array;
+    return 1;
+}
+
+/* Pushes on R a copy of the flat table at idx of L (checked by wippy_is_flat_table). */
+static void wippy_copy_flat_table(lua_State *L, int idx, lua_State *R, int array, int fields) {
+    lua_createtable(R, array, fields);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pushvalue(L, -2);
+        lua_pushvalue(L, -2);
+        lua_xmove(L, R, 2);
+        lua_rawset(R, -3);
+        lua_pop(L, 1);
+    }
+}
+
+/* Builds the message on the waiting thread of `to` and wakes it: `msg, true` are its receive's results. A
+   table payload (count 1, argument 3) is flat: `array` and `fields` size its copy. */
+static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *from, wippy_proc *to, int count, int array,
+                           int fields) {
+    lua_State *R = to->waiting;
+    to->waiting = NULL;
+    /* Nothing here may fail (the receiver's account may go over its limit: its next safe point checks it),
+       and the copy is the receiver's. */
+    int may_fail = wippy_may_fail;
+    wippy_may_fail = 0;
+    uint32_t previous = wippy_account_charge(m->memory, to->account);
+    lua_checkstack(R, 8);
+    unsigned char *block = lua_newuserdatauv(R, 16, 3);
+    uint32_t tag = (uint32_t)m->message_tag;
+    int32_t payloads = count;
+    memcpy(block, &tag, sizeof tag);
+    memcpy(block + 8, &payloads, sizeof payloads);
+    lua_pushvalue(L, 2);
+    lua_xmove(L, R, 1);
+    lua_setiuservalue(R, -2, 1);
+    lua_rawgeti(R, LUA_REGISTRYINDEX, from->pid_ref);
+    lua_setiuservalue(R, -2, 2);
+    if (count > 0) {
+        if (lua_type(L, 3) == LUA_TTABLE) {
+            /* a copy: the receiver never sees the sender's later changes */
+            wippy_copy_flat_table(L, 3, R, array, fields);
+        } else {
+            lua_pushvalue(L, 3);
+            lua_xmove(L, R, 1);
+        }
+        lua_setiuservalue(R, -2, 3);
+    }
+    lua_rawgeti(R, LUA_REGISTRYINDEX, m->message_metatable);
+    lua_setmetatable(R, -2);
+    lua_pushboolean(R, 1);
+    wippy_account_charge(m->memory, previous);
+    wippy_may_fail = may_fail;
+    m->wake(to->owner, to->waiter, to->channel);
+}
+
+/* The Swift native behind a closure (upvalue 2), run as the trampoline runs it. */
+static int wippy_send_fallback(lua_State *L) {
+    wippy_native fn = (wippy_native)lua_touserdata(L, lua_upvalueindex(2));
+    int may_fail = wippy_may_fail;
+    wippy_may_fail = 0;
+    int n = fn(L);
+    wippy_may_fail = may_fail;
+    if (n >= 0) return n;
+    if (n == WIPPY_NATIVE_ERROR) return lua_error(L);
+    lua_pushlightuserdata(L, wippy_system_marker());
+    return lua_yield(L, 1);
+}
+
+static int wippy_process_send(lua_State *L) {
+    wippy_mailboxes *m = lua_touserdata(L, lua_upvalueindex(1));
+    wippy_proc *from = m->running;
+    int top = lua_gettop(L);
+    if (from == NULL || top < 2 || top > 3 || lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TSTRING)
+        return wippy_send_fallback(L);
+    size_t topic_len;
+    const char *topic = lua_tolstring(L, 2, &topic_len);
+    if (topic_len > 0 && topic[0] == '@') return wippy_send_fallback(L); /* refused there */
+    size_t len;
+    const char *text = lua_tolstring(L, 1, &len);
+    wippy_proc *to = wippy_mailboxes_find(m, text, len);
+    if (to == NULL || to->waiting == NULL) return wippy_send_fallback(L);
+    int array = 0, fields = 0;
+    if (top == 3) {
+        /* scalars and strings are immutable, so sharing them is copying them; small flat tables are copied
+           here */
+        int type = lua_type(L, 3);
+        if (type == LUA_TTABLE) {
+            if (!wippy_is_flat_table(L, 3, &array, &fields)) return wippy_send_fallback(L);
+        } else if (type != LUA_TNIL && !wippy_is_plain(type)) {
+            return wippy_send_fallback(L);
+        }
+    }
+    wippy_hand_off(L, m, from, to, top - 2, array, fields);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
+    lua_pushlightuserdata(L, m);
+    lua_pushlightuserdata(L, (void *)fallback);
+    lua_pushcclosure(L, wippy_process_send, 2);
+}

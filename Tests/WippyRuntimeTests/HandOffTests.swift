@@ -1,0 +1,234 @@
+import Testing
+import WippyCore
+import WippyRuntime
+
+/// The C hand-off of `process.send` (`wippy_mailbox.c`): a plain message to a process of the same worker that
+/// waits alone in `inbox:receive()` is built on the waiting thread in C. One worker, so every process shares
+/// it; each test checks what the receiver gets against what the Swift path gives. Processes get their C
+/// record by sending with an inbox open (or by being sent to), so the tests send once before the waits they
+/// are about.
+@Suite struct HandOffTests {
+    /// Every plain payload kind, no payload, and table payloads (which take the Swift path) in between:
+    /// values, subtypes, topics, sender and per-sender order as sent. Fails if the C path loses a payload,
+    /// counts payloads wrong, labels the sender wrong or overtakes a message that took the Swift path.
+    @Test func plainAndTablePayloadsArriveInOrderWithTheirValues() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:echo", source: """
+            return { main = function()
+                local inbox = process.inbox()
+                while true do
+                    local m = inbox:receive()
+                    if m:topic() == "stop" then return "stopped" end
+                    local p = m:payload()
+                    local d = p and p:data()
+                    local text
+                    if type(d) == "table" then text = "table:" .. tostring(d.n)
+                    elseif math.type(d) then text = math.type(d) .. ":" .. tostring(d)
+                    else text = type(d) .. ":" .. tostring(d) end
+                    process.send(m:from(), m:topic(), text .. (p == nil and ":none" or ""))
+                end
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local inbox = process.inbox()
+                local echo = process.spawn("test:echo", "app:processes")
+                local sent = {}
+                local function trip(topic, ...)
+                    process.send(echo, topic, ...)
+                    local m = inbox:receive()
+                    eq("topic of " .. topic, m:topic(), topic)
+                    eq("sender of " .. topic, m:from(), echo)
+                    return m:payload():data()
+                end
+                eq("none", trip("a"), "nil:nil:none")
+                eq("nil", trip("b", nil), "nil:nil")
+                eq("true", trip("c", true), "boolean:true")
+                eq("false", trip("d", false), "boolean:false")
+                eq("integer", trip("e", 42), "integer:42")
+                eq("float", trip("f", 1.5), "float:1.5")
+                eq("string", trip("g", "x\\0y"), "string:x\\0y")
+                eq("table", trip("h", {n = 7}), "table:7")
+                -- a burst: the echo is busy while most arrive (queued, Swift path), then waits again
+                for i = 1, 50 do
+                    if i % 5 == 0 then process.send(echo, "t" .. i, {n = i}) else process.send(echo, "t" .. i, i) end
+                end
+                for i = 1, 50 do
+                    local m = inbox:receive()
+                    eq("burst order", m:topic(), "t" .. i)
+                    eq("burst value", m:payload():data(), i % 5 == 0 and ("table:" .. i) or ("integer:" .. i))
+                end
+                process.send(echo, "stop")
+                return report()
+            end }
+            """)
+        #expect(result?.text == "ok")
+    }
+
+    /// A task of the receiver starts a `listen` after another task blocked in `inbox:receive()`: the topic
+    /// must go to the listen channel, everything else to the inbox. Fails if the hand-off armed before the
+    /// listen still delivers the topic to the inbox.
+    @Test func aListenStartedWhileTheInboxWaitsTakesItsTopic() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:split", source: """
+            return { main = function(parent)
+                local inbox = process.inbox()
+                -- a send with an inbox open gives this process its C record, so its next wait is armed
+                process.send(parent, "hello")
+                local gate = channel.new()
+                local heard = channel.new(1)
+                coroutine.spawn(function()
+                    gate:receive()
+                    -- the main task is blocked in inbox:receive() by now
+                    local jobs = process.listen("job")
+                    process.send(parent, "ready")
+                    heard:send(jobs:receive())
+                end)
+                gate:send(true)
+                local m = inbox:receive()
+                local job = heard:receive()
+                return m:topic() .. "/" .. tostring(m:payload():data()) .. " job=" .. tostring(job)
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local inbox = process.inbox()
+                -- a first send gives this process its C record: its later sends take the C path
+                process.send(process.pid(), "self")
+                eq("self", inbox:receive():topic(), "self")
+                local split = process.spawn_monitored("test:split", "app:processes", process.pid())
+                eq("hello", inbox:receive():topic(), "hello")
+                eq("ready", inbox:receive():topic(), "ready")
+                process.send(split, "job", "j")
+                process.send(split, "other", "o")
+                local event = process.events():receive()
+                eq("split result", event.result and event.result.value, "other/o job=j")
+                return report()
+            end }
+            """)
+        #expect(result?.text == "ok")
+    }
+
+    /// Two tasks of one process wait in `inbox:receive()`: each must get one whole message. Fails if a
+    /// hand-off builds the message on one task's thread and wakes the other.
+    @Test func twoWaitingTasksEachGetAWholeMessage() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:pair", source: """
+            return { main = function(parent)
+                local inbox = process.inbox()
+                process.send(parent, "hello")
+                local done = channel.new(2)
+                for _ = 1, 2 do
+                    coroutine.spawn(function()
+                        local m = inbox:receive()
+                        done:send(m:topic() .. "=" .. tostring(m:payload():data()))
+                    end)
+                end
+                process.send(parent, "ready")
+                local a, b = done:receive(), done:receive()
+                if a > b then a, b = b, a end
+                return a .. "," .. b
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local inbox = process.inbox()
+                process.send(process.pid(), "self")
+                eq("self", inbox:receive():topic(), "self")
+                local pair = process.spawn_monitored("test:pair", "app:processes", process.pid())
+                eq("hello", inbox:receive():topic(), "hello")
+                eq("ready", inbox:receive():topic(), "ready")
+                process.send(pair, "x", 1)
+                process.send(pair, "y", 2)
+                local event = process.events():receive()
+                eq("pair result", event.result and event.result.value, "x=1,y=2")
+                return report()
+            end }
+            """)
+        #expect(result?.text == "ok")
+    }
+
+    /// A receiver terminated while it waited in `inbox:receive()` is not reached through its record: the
+    /// send fails as for any unknown PID, and a new process (which may reuse the ended one's coroutine)
+    /// gets its own messages. Fails if a record outlives its process.
+    @Test func aReceiverEndedWhileWaitingIsNotReached() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:once", source: """
+            return { main = function(parent)
+                local inbox = process.inbox()
+                process.send(parent, "ready")
+                local m = inbox:receive()
+                process.send(parent, "got", m:payload():data())
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local inbox = process.inbox()
+                local events = process.events()
+                local first = process.spawn_monitored("test:once", "app:processes", process.pid())
+                eq("first ready", inbox:receive():topic(), "ready")
+                eq("terminate", process.terminate(first), true)
+                eq("exit", events:receive().kind, process.event.EXIT)
+                local ok, err = process.send(first, "m", 1)
+                check("send to the ended process fails", ok == false and errors.is(err, errors.NOT_FOUND), err)
+                local second = process.spawn("test:once", "app:processes", process.pid())
+                eq("second ready", inbox:receive():topic(), "ready")
+                check("send to the new process", process.send(second, "m", 2))
+                eq("new reply", inbox:receive():payload():data(), 2)
+                return report()
+            end }
+            """)
+        #expect(result?.text == "ok")
+    }
+
+    /// A small flat table sent to a waiting receiver is copied at the send: a change the sender makes right
+    /// after is not seen, keys and values keep their types. A nested table and one holding a function take
+    /// the Swift copier (copied, and refused with nothing delivered). Fails if the C path shares the table or
+    /// loses an entry.
+    @Test func aFlatTableIsCopiedWhenSent() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:view", source: """
+            return { main = function()
+                local inbox = process.inbox()
+                while true do
+                    local m = inbox:receive()
+                    if m:topic() == "stop" then return end
+                    local t = m:payload():data()
+                    local inner = type(t.inner) == "table" and t.inner.v or "-"
+                    process.send(m:from(), "view", table.concat({
+                        math.type(t[1]), tostring(t[1]), tostring(t[2]), tostring(t.x), tostring(t[1.5]),
+                        tostring(t[true]), tostring(inner),
+                    }, ","))
+                end
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local inbox = process.inbox()
+                process.send(process.pid(), "self")
+                eq("self", inbox:receive():topic(), "self")
+                local view = process.spawn("test:view", "app:processes")
+                local function look(t)
+                    check("sent", process.send(view, "look", t))
+                    t.x, t[1], t[true] = "changed", 99, "changed"
+                    return inbox:receive():payload():data()
+                end
+                for round = 1, 3 do
+                    eq("flat " .. round, look({1, 2.5, x = "a", [1.5] = true, [true] = false}), "integer,1,2.5,a,true,false,-")
+                end
+                eq("nested", look({1, 2, x = "a", inner = {v = "deep"}}), "integer,1,2,a,nil,nil,deep")
+                local ok, err = process.send(view, "look", {1, f = function() end})
+                check("a function is refused", ok == false and errors.is(err, errors.INVALID), err)
+                eq("still flat", look({7, x = "b"}), "integer,7,nil,b,nil,nil,-")
+                process.send(view, "stop")
+                return report()
+            end }
+            """)
+        #expect(result?.text == "ok")
+    }
+}
