@@ -22,6 +22,10 @@ extern _Thread_local lua_State *wippy_running WIPPY_TLS;
     calls, cleared by the trampoline while a Swift native runs. */
 extern _Thread_local int wippy_may_fail WIPPY_TLS;
 
+/* Runs a Swift native as the trampoline does: allocations may not fail while it runs, then its status is
+   raised or yielded here, after its frame has returned. */
+int wippy_run_native(lua_State *L, wippy_native fn);
+
 /** Work for the count hook: WIPPY_SIGNAL_* bits. */
 extern _Thread_local int wippy_signal WIPPY_TLS;
 #define WIPPY_SIGNAL_CHECK 1 /* an account was flagged: run wippy_memory_check */

@@ -19,8 +19,7 @@ int wippy_is_system_yield(lua_State *co, int nres) {
     return nres == 1 && lua_type(co, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(co, -1) == &wippy_marker_storage;
 }
 
-static int wippy_trampoline(lua_State *L) {
-    wippy_native fn = (wippy_native)lua_touserdata(L, lua_upvalueindex(1));
+int wippy_run_native(lua_State *L, wippy_native fn) {
     /* While the Swift function runs, no allocation may fail: Lua's memory error would longjmp across it. */
     int may_fail = wippy_may_fail;
     wippy_may_fail = 0;
@@ -31,6 +30,10 @@ static int wippy_trampoline(lua_State *L) {
     if (n == WIPPY_NATIVE_ERROR) return lua_error(L);
     lua_pushlightuserdata(L, &wippy_marker_storage);
     return lua_yield(L, 1);
+}
+
+static int wippy_trampoline(lua_State *L) {
+    return wippy_run_native(L, (wippy_native)lua_touserdata(L, lua_upvalueindex(1)));
 }
 
 void wippy_push_native(lua_State *L, wippy_native fn, int nup) {

@@ -239,15 +239,7 @@ static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *from, w
 
 /* The Swift native behind a closure (upvalue 2), run as the trampoline runs it. */
 static int wippy_send_fallback(lua_State *L) {
-    wippy_native fn = (wippy_native)lua_touserdata(L, lua_upvalueindex(2));
-    int may_fail = wippy_may_fail;
-    wippy_may_fail = 0;
-    int n = fn(L);
-    wippy_may_fail = may_fail;
-    if (n >= 0) return n;
-    if (n == WIPPY_NATIVE_ERROR) return lua_error(L);
-    lua_pushlightuserdata(L, wippy_system_marker());
-    return lua_yield(L, 1);
+    return wippy_run_native(L, (wippy_native)lua_touserdata(L, lua_upvalueindex(2)));
 }
 
 static int wippy_process_send(lua_State *L) {
