@@ -2,6 +2,7 @@ import Logging
 import Testing
 import WippyBoot
 import WippyCore
+import WippyRuntime
 import WippyResources
 
 /// `db.sql.sqlite` and `db.sql.postgres` entries (lua-api-io §7.1): decoded with `${env:...}` placeholders
@@ -198,7 +199,7 @@ import WippyResources
 
         """
 
-    @Test func catalogHoldsTheProjectsDatabases() throws {
+    @Test func catalogHoldsTheProjectsDatabases() async throws {
         let (project, app) = try boot(Self.entries)
         defer { project.remove() }
         let all = app.databases.all
@@ -213,7 +214,14 @@ import WippyResources
             return
         }
         #expect(main.pool == DatabasePoolConfig(maxOpen: 10, maxIdle: 0, maxLifetime: .seconds(1800)))
-        #expect(!project.exists("data"), "a database entry is configuration only: nothing is created")
+        // A database entry is a resource that opens as soon as the registry holds it (the SQLite file with
+        // it). Checking that nothing was created raced with that start; the test now waits for it, and stops
+        // the application before the project goes (the open could otherwise make `data` again under it).
+        let storeID = EntryID(parsing: "app:store")
+        await withCheckedContinuation { done in app.runtime.resources.whenStarted(storeID) { done.resume() } }
+        #expect(app.runtime.resources.current(storeID) != nil, "\(app.runtime.resources.failure(storeID) ?? "not open")")
+        #expect(project.exists("data/store.db"))
+        await app.stop()
     }
 
     @Test(arguments: [
