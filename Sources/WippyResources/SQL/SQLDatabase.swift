@@ -18,11 +18,9 @@ public protocol SQLDatabase: Resource {
     func stats() -> SQLStats
 
     /// Runs a read at once on the calling thread when that cannot wait (an idle connection, a read-only
-    /// statement, nothing to lock); nil when the read must go through ``query(_:_:completion:)``.
-    func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>?
-
-    /// ``queryIfImmediate(_:_:)`` with the SQL as UTF-8 bytes and the rows given to `sink` as they are read
-    /// (the Lua module's point select: no `String` for SQL text it saw last time, no ``SQLRows``).
+    /// statement, nothing to lock), giving the rows to `sink` as they are read (the Lua module's point
+    /// select: the SQL as the bytes of its Lua string, no ``SQLRows``); `mustWait` when the read must go
+    /// through ``query(_:_:completion:)``.
     func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead
     /// Whether ``readIfImmediate(_:_:into:)`` may ever run a read (false: callers skip it).
     var readsInline: Bool { get }
@@ -33,7 +31,6 @@ public protocol SQLDatabase: Resource {
 }
 
 extension SQLDatabase {
-    public func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>? { nil }
     public var readsInline: Bool { false }
     public func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead {
         .mustWait

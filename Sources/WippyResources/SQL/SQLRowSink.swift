@@ -25,7 +25,19 @@ public enum SQLInlineRead: Sendable {
     case mustWait
 }
 
-/// A sink that collects ``SQLRows`` (the completion-based paths and ``SQLDatabase/queryIfImmediate(_:_:)``).
+extension SQLInlineRead {
+    /// The read as the completion paths report it: `rows` (what an ``SQLRowsBuilder`` collected) when it
+    /// was done, nil when it must wait.
+    func result(_ rows: @autoclosure () -> SQLRows) -> Result<SQLRows, WippyError>? {
+        switch self {
+        case .done: return .success(rows())
+        case .failed(let error): return .failure(error)
+        case .mustWait: return nil
+        }
+    }
+}
+
+/// A sink that collects ``SQLRows`` (the completion-based paths and ``SQLiteSQLDatabase/queryIfImmediate(_:_:)``).
 public struct SQLRowsBuilder: SQLRowSink {
     public private(set) var rows = SQLRows(columns: [], rows: [])
     private var row: [SQLValue] = []

@@ -107,11 +107,7 @@ final class SQLiteConnection: @unchecked Sendable {
         if SQLiteDurability.mayChangeSettings(sql) {
             queue.inDatabase { durability.refresh(on: $0.sqliteConnection) }
         }
-        switch read {
-        case .done: return .success(builder.rows)
-        case .failed(let error): return .failure(error)
-        case .mustWait: return nil
-        }
+        return read.result(builder.rows)
     }
 
     /// Runs the read `sql` at once, giving its rows to `sink`; `mustWait` (nothing done) when the statement

@@ -10,7 +10,7 @@ import Synchronization
 /// Where statements run:
 /// - reads that cannot wait (the connection idle, a read-only statement, no lock to wait for: SQLite's
 ///   busy handler is off for them and a busy answer sends them the slow way) run inline on the caller's
-///   thread through ``queryIfImmediate(_:_:)``: microseconds of CPU work, cheaper than any hand-off;
+///   thread through ``readIfImmediate(_:_:into:)``: microseconds of CPU work, cheaper than any hand-off;
 /// - so do single-row writes whose commit only appends to the write-ahead log (`synchronous` NORMAL or
 ///   OFF, see ``SQLiteDurability``), through ``executeIfImmediate(_:_:)``; the log's checkpoint, which
 ///   syncs, runs on the executor;
@@ -79,7 +79,7 @@ public final class SQLiteSQLDatabase: SQLDatabase {
         }
     }
 
-    /// Whether reads (and writes that cannot wait for the disk) may run inline (``queryIfImmediate(_:_:)``,
+    /// Whether reads (and writes that cannot wait for the disk) may run inline (``readIfImmediate(_:_:into:)``,
     /// ``executeIfImmediate(_:_:)``); `WIPPY_SQLITE_INLINE_READS=0` sends every statement through the
     /// executor (to measure what the hand-off costs).
     public static let inlineReads: Bool = {
@@ -87,15 +87,12 @@ public final class SQLiteSQLDatabase: SQLDatabase {
         return String(cString: raw) != "0"
     }()
 
+    /// ``readIfImmediate(_:_:into:)`` collected as ``SQLRows``; nil when the read must wait.
     public func queryIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLRows, WippyError>? {
         var builder = SQLRowsBuilder()
         var sql = sql
         let read = sql.withUTF8 { readIfImmediate(UnsafeRawBufferPointer($0), arguments, into: &builder) }
-        switch read {
-        case .done: return .success(builder.rows)
-        case .failed(let error): return .failure(error)
-        case .mustWait: return nil
-        }
+        return read.result(builder.rows)
     }
 
     public var readsInline: Bool { Self.inlineReads }
