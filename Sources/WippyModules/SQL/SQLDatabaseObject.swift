@@ -99,17 +99,21 @@ enum SQLDatabaseObject {
 
     static let execute: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        return withHandle(lua) { handle, _ in
-            switch statement(lua, at: 2) {
-            case .failure(let early): return early.status
-            case .success(let (sql, parameters)):
-                let database = handle.database
-                return inlineOrCall(
-                    lua, database.executeIfImmediate(sql, parameters), { database.execute(sql, parameters, completion: $0) }
-                ) { thread, result in
-                    SQLLuaValues.push(result, on: thread)
-                    return 1
-                }
+        return withHandle(lua) { handle, worker in
+            guard lua.type(at: 2) == .string else { return lua.typeError(2, expected: "string") }
+            let parameters: [SQLValue]
+            do throws(WippyError) {
+                parameters = try SQLLuaValues.parameters(lua, at: 3)
+            } catch {
+                return worker.fail(error, on: lua)
+            }
+            let database = handle.database
+            // The SQL goes to an inline write as the Lua string's bytes; a `String` only for the slow way.
+            let immediate = database.readsInline ? lua.withBytes(at: 2) { database.executeIfImmediate($0, parameters) } ?? nil : nil
+            let sql = immediate == nil ? lua.string(at: 2)! : ""
+            return inlineOrCall(lua, immediate, { database.execute(sql, parameters, completion: $0) }) { thread, result in
+                SQLLuaValues.push(result, on: thread)
+                return 1
             }
         }
     }
