@@ -28,6 +28,16 @@ import WippyResources
         #expect(named.rows == [[.text("SELECT $1::int + 1 AS v")], [.text("SELECT count(*) AS n FROM e WHERE at > $1")]])
     }
 
+    @Test func aNamedStatementThatReturnsNoRowsRunsEveryTime() async throws {
+        let db = try await PostgresBackendTests.open(maxOpen: 1, maxIdle: 1)
+        defer { db.close() }
+        _ = try await awaiting { db.execute("CREATE TABLE w (v integer)", [], completion: $0) }.get()
+        for n in 1...3 { #expect(try await Self.rows(db, "INSERT INTO w VALUES ($1)", [.integer(Int64(n))]).rows == []) }
+        for _ in 1...2 { #expect(try await Self.rows(db, "SELECT v FROM w WHERE v > $1 ORDER BY v", [.integer(9)]).rows == []) }
+        #expect(try await Self.rows(db, "SELECT v FROM w WHERE v > $1 ORDER BY v", [.integer(1)]).rows == [[.integer(2)], [.integer(3)]])
+        #expect(try await Self.rows(db, "SELECT v FROM w WHERE v > $1 ORDER BY v", [.null]).rows == [])
+    }
+
     @Test func aNamedQueryFollowsItsTableWhenTheColumnsChange() async throws {
         let db = try await PostgresBackendTests.open(maxOpen: 1, maxIdle: 1)
         defer { db.close() }
