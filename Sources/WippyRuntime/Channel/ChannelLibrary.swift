@@ -115,10 +115,11 @@ enum ChannelNatives {
         else { return misuse(lua) }
         return Unmanaged<LuaChannel>.fromOpaque(channel)._withUnsafeGuaranteedRef { channel in
             Unmanaged<LuaTask>.fromOpaque(task)._withUnsafeGuaranteedRef { task in
-                let process = task.process
-                guard channel.ownerSerial == process.serial else { return misuse(lua) }
-                lua.top = 1
-                return process.receive(channel, task: task, on: lua)
+                Unmanaged.passUnretained(task.process)._withUnsafeGuaranteedRef { process in
+                    guard channel.ownerSerial == process.serial else { return misuse(lua) }
+                    lua.top = 1
+                    return process.receive(channel, task: task, on: lua)
+                }
             }
         }
     }

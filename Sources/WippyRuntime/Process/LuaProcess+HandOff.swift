@@ -39,9 +39,12 @@ extension LuaProcess {
     static let wakeAfterHandOff: LuaMailboxes.Wake = { owner, waiter, channel in
         Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { $0.receivers.dropSoleWaiter() }
         Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { $0.wake(arguments: 2) }
+        // Guaranteed references all the way: loading the unowned(unsafe) `cell` and `worker` as strong ones
+        // costs a retain and a release each around the (opaque) schedule call.
         Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
-            let cell = process.cell
-            cell.worker.schedule(cell)
+            Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { $0.schedule(cell) }
+            }
         }
     }
 }

@@ -266,6 +266,10 @@ public final class LuaProcess: ProcessBehavior {
         account = state.openAccount(for: self, limit: memoryLimit)
     }
 
+    // The ready queue holds its tasks by hand (``TaskQueue``): a process dropped with tasks still queued gives
+    // them back here.
+    deinit { readyQueue.removeAll() }
+
     /// The process of the calling Lua thread.
     @inline(__always)
     public static func current(_ lua: Lua) -> LuaProcess? { LuaTask.current(lua)?.process }
