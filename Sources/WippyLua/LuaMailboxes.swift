@@ -19,6 +19,18 @@ public struct LuaMailboxes {
             nonmutating set { pointer.pointee.waiting = newValue }
         }
 
+        /// Whether `process.send` may queue in C for this process while it does not wait (see
+        /// `wippy_proc.queue_open`).
+        @inline(__always)
+        public var queueOpen: Bool {
+            get { pointer.pointee.queue_open != 0 }
+            nonmutating set { pointer.pointee.queue_open = newValue ? 1 : 0 }
+        }
+
+        /// True when messages queued in C wait for the process.
+        @inline(__always)
+        public var hasQueued: Bool { pointer.pointee.head != pointer.pointee.tail }
+
         /// Arms the hand-off: `thread` waits on `channel`; `waiter` and `channel` are what the wake-up
         /// receives.
         @inline(__always)
@@ -52,6 +64,10 @@ public struct LuaMailboxes {
     public func add(pidOnTopOf lua: Lua, account: LuaAccount, owner: UnsafeMutableRawPointer) -> Record? {
         wippy_mailboxes_add(pointer, lua.pointer, account.tag, owner).map { Record(raw: UnsafeMutableRawPointer($0)) }
     }
+
+    /// Pushes the oldest message queued in C for `record` on `lua`; false (nothing pushed) when none.
+    @inline(__always)
+    public func take(_ record: Record, on lua: Lua) -> Bool { wippy_mailboxes_take(pointer, record.pointer, lua.pointer) != 0 }
 
     public func remove(_ record: Record, on lua: Lua) { wippy_mailboxes_remove(pointer, lua.pointer, record.pointer) }
 

@@ -224,7 +224,11 @@ extension LuaProcess {
                 entry.channel.senders.append(LuaChannel.Waiter(task: task, token: token, caseIndex: entry.index, value: ref))
             } else {
                 // Only a plain receive that waits alone takes C hand-offs.
-                if entry.channel === inboxSubscription { record?.waiting = nil }
+                // (A select is no C hand-off's, and C must not queue what it would miss.)
+                if entry.channel === inboxSubscription {
+                    record?.waiting = nil
+                    closeQueue()
+                }
                 entry.channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: entry.index, value: .none))
             }
         }
