@@ -208,8 +208,8 @@ static void wippy_copy_flat_table(lua_State *L, int idx, int array, int fields) 
    may go over its limit: its next safe point checks it), and the copy is the receiver's. */
 static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *from, wippy_proc *to, int count,
                                int array, int fields) {
+    /* a C function has LUA_MINSTACK free slots: this needs at most 5 (table copy: 4 above the message) */
     uint32_t previous = wippy_account_charge(m->memory, to->account);
-    lua_checkstack(L, 8);
     unsigned char *block = lua_newuserdatauv(L, 16, 3);
     uint32_t tag = (uint32_t)m->message_tag;
     int32_t payloads = count;

@@ -69,7 +69,7 @@ extension LuaProcess {
     }
 
     func hasMailboxItem(for source: LuaChannel.Source, channel: LuaChannel) -> Bool {
-        if source == .inbox, let record, record.hasQueued { return true }
+        if case .inbox = source, let record, record.hasQueued { return true }
         return cell.mailbox.contains { item($0, matches: source) }
     }
 
@@ -77,7 +77,7 @@ extension LuaProcess {
     /// Messages C queued come first: they are older than anything in the mailbox (see `wippy_mailbox.c`),
     /// and they are always the inbox's (C queues only while nothing else could want them).
     func pullMailbox(for source: LuaChannel.Source, channel: LuaChannel, into target: Lua) -> Bool {
-        if let record, record.hasQueued, source == .inbox, workerState.mailboxes.take(record, on: target) { return true }
+        if let record, record.hasQueued, case .inbox = source, workerState.mailboxes.take(record, on: target) { return true }
         guard !cell.mailbox.isEmpty, let found = cell.takeFromMailbox(where: { item($0, matches: source) }) else {
             return false
         }
