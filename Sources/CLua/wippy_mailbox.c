@@ -274,7 +274,7 @@ int wippy_mailboxes_take(wippy_mailboxes *m, wippy_proc *p, lua_State *L) {
 }
 
 /* The Swift native behind a closure (upvalue 2), run as the trampoline runs it. */
-static int wippy_send_fallback(lua_State *L) {
+static int wippy_native_fallback(lua_State *L) {
     return wippy_run_native(L, (wippy_native)lua_touserdata(L, lua_upvalueindex(2)));
 }
 
@@ -283,23 +283,23 @@ static int wippy_process_send(lua_State *L) {
     wippy_proc *from = m->running;
     int top = lua_gettop(L);
     if (from == NULL || top < 2 || top > 3 || lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TSTRING)
-        return wippy_send_fallback(L);
+        return wippy_native_fallback(L);
     size_t topic_len;
     const char *topic = lua_tolstring(L, 2, &topic_len);
-    if (topic_len > 0 && topic[0] == '@') return wippy_send_fallback(L); /* refused there */
+    if (topic_len > 0 && topic[0] == '@') return wippy_native_fallback(L); /* refused there */
     size_t len;
     const char *text = lua_tolstring(L, 1, &len);
     wippy_proc *to = wippy_mailboxes_find(m, text, len);
-    if (to == NULL || (to->waiting == NULL && !to->queue_open)) return wippy_send_fallback(L);
+    if (to == NULL || (to->waiting == NULL && !to->queue_open)) return wippy_native_fallback(L);
     int array = 0, fields = 0;
     if (top == 3) {
         /* scalars and strings are immutable, so sharing them is copying them; small flat tables are copied
            here */
         int type = lua_type(L, 3);
         if (type == LUA_TTABLE) {
-            if (!wippy_is_flat_table(L, 3, &array, &fields)) return wippy_send_fallback(L);
+            if (!wippy_is_flat_table(L, 3, &array, &fields)) return wippy_native_fallback(L);
         } else if (type != LUA_TNIL && !wippy_is_plain(type)) {
-            return wippy_send_fallback(L);
+            return wippy_native_fallback(L);
         }
     }
     int may_fail = wippy_may_fail;
@@ -319,4 +319,23 @@ void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fall
     lua_pushlightuserdata(L, m);
     lua_pushlightuserdata(L, (void *)fallback);
     lua_pushcclosure(L, wippy_process_send, 2);
+}
+
+/* `ch:receive()`: on the running process's own inbox with messages queued in C, the oldest of them and true,
+   with no Swift frame; anything else is the Swift native's. */
+static int wippy_channel_receive(lua_State *L) {
+    wippy_mailboxes *m = lua_touserdata(L, lua_upvalueindex(1));
+    wippy_proc *p = m->running;
+    if (p == NULL || p->head == p->tail || p->inbox == NULL || lua_touserdata(L, 1) != p->inbox)
+        return wippy_native_fallback(L);
+    lua_settop(L, 1);
+    wippy_mailboxes_take(m, p, L);
+    lua_pushboolean(L, 1);
+    return 2;
+}
+
+void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
+    lua_pushlightuserdata(L, m);
+    lua_pushlightuserdata(L, (void *)fallback);
+    lua_pushcclosure(L, wippy_channel_receive, 2);
 }

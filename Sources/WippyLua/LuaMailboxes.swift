@@ -31,6 +31,14 @@ public struct LuaMailboxes {
         @inline(__always)
         public var hasQueued: Bool { pointer.pointee.head != pointer.pointee.tail }
 
+        /// The block of the process's inbox channel userdata, or nil: `receive` on it takes a message queued in
+        /// C without the Swift native.
+        @inline(__always)
+        public var inbox: UnsafeRawPointer? {
+            get { pointer.pointee.inbox }
+            nonmutating set { pointer.pointee.inbox = newValue }
+        }
+
         /// Arms the hand-off: `thread` waits on `channel`; `waiter` and `channel` are what the wake-up
         /// receives.
         @inline(__always)
@@ -77,4 +85,10 @@ public struct LuaMailboxes {
 
     /// Pushes `process.send`: the C hand-off in front of `fallback`, which handles every other case.
     public func pushSend(fallback: LuaNativeFunction, on lua: Lua) { wippy_push_process_send(lua.pointer, pointer, fallback) }
+
+    /// Pushes the channels' `receive`: a message queued in C for the running process's inbox, in front of
+    /// `fallback`, which handles every other case.
+    public func pushReceive(fallback: LuaNativeFunction, on lua: Lua) {
+        wippy_push_channel_receive(lua.pointer, pointer, fallback)
+    }
 }

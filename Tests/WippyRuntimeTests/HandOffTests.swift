@@ -322,6 +322,23 @@ import WippyRuntime
         #expect(result?.text == "ok")
     }
 
+    /// A task blocked sending on the inbox channel itself: a receive takes its value before a message queued
+    /// in C, as it would before any mailbox message. Fails if the C receive takes the queued message first.
+    @Test func aSenderBlockedOnTheInboxIsReceivedBeforeAQueuedMessage() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:pong", source: Self.pong)
+        let result = await node.run(source: Self.selfSender("""
+            process.send(me, "q", 1)
+            coroutine.spawn(function() inbox:send("direct") end)
+            local first = inbox:receive()
+            eq("the blocked sender's value first", first, "direct")
+            local second = inbox:receive()
+            eq("then the queued message", type(second) == "userdata" and second:topic(), "q")
+            """))
+        #expect(result?.text == "ok")
+    }
+
     /// Answers every message with "pong".
     static let pong = """
         return { main = function()

@@ -330,6 +330,9 @@ typedef struct wippy_proc {
     int queue_ref;
     uint32_t head, tail;
     int queue_open;
+    /* The block of the process's inbox channel userdata, or NULL: `receive` on it takes a queued message in
+       C (the runtime clears it while that channel could give something else first: a blocked sender). */
+    const void *inbox;
 } wippy_proc;
 
 typedef struct wippy_mailboxes wippy_mailboxes;
@@ -352,6 +355,8 @@ void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p);
 int wippy_mailboxes_take(wippy_mailboxes *m, wippy_proc *p, lua_State *L);
 /** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */
 void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback);
+/** Pushes the channels' `receive`: a message queued in C for the running process's inbox, else `fallback`. */
+void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback);
 
 /* ---- Coroutine library replacements that pass system yields through user coroutines ---- */
 

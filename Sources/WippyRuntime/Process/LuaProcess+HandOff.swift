@@ -19,7 +19,23 @@ extension LuaProcess {
         // The worker's cached string of the PID: senders label messages with it anyway.
         workerState.pidCache.push(cell, on: lua, main: lua)
         record = workerState.mailboxes.add(pidOnTopOf: lua, account: account, owner: Unmanaged.passUnretained(self).toOpaque())
+        noteInbox()
         return record
+    }
+
+    /// Lets `receive` on this process's inbox channel take messages queued in C, in C: the record keeps the
+    /// address of the channel's userdata (which the subscription's reference keeps alive). Not while a sender
+    /// is blocked on the inbox (a receive must take its value first): a blocked sender clears it for the
+    /// rest of that inbox's life (the Swift native then does every receive).
+    func noteInbox() {
+        guard let record, let subscription = inbox else { return }
+        guard subscription.channel.senders.isEmpty else {
+            record.inbox = nil
+            return
+        }
+        lua.push(subscription.ref)
+        record.inbox = UnsafeRawPointer(lua.userdata(at: -1))
+        lua.pop()
     }
 
     /// Called as `task` blocks in a plain receive on the inbox: lets C hand it the next message when it

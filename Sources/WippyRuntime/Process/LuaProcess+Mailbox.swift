@@ -14,7 +14,10 @@ extension LuaProcess {
     func pushSubscription(_ source: LuaChannel.Source, messages: Bool = false, on thread: Lua) {
         switch source {
         case .inbox:
-            if inbox == nil { inbox = makeSubscription(source, messages: true) }
+            if inbox == nil {
+                inbox = makeSubscription(source, messages: true)
+                noteInbox()
+            }
             thread.push(inbox!.ref)
         case .events:
             if events == nil { events = makeSubscription(source, messages: false) }
@@ -43,6 +46,7 @@ extension LuaProcess {
         case .inbox:
             if let inbox { lua.unref(inbox.ref) }
             inbox = nil
+            record?.inbox = nil
         case .events:
             if let events { lua.unref(events.ref) }
             events = nil
