@@ -40,16 +40,22 @@ struct PostgresNamedStatement: PostgresPreparedStatement {
     }
 }
 
-/// Runs every job at once on the thread that enqueues it: a named statement's task starts on the worker
-/// that asked for it, runs until it waits for the server, and continues on the event loop thread that
-/// completes the wait. The global executor would add a hop to one of its threads (and a wake-up) at the
-/// start and at every resumption, which on two cores shared with the server costs more than the statement.
+/// Runs a named statement's task on its connection's event loop: the task starts there (the one hop the
+/// statement needs anyway, to write to the channel) and every resumption (a row, the end) is queued on the
+/// loop thread that completed the wait, so it costs no thread hop and no wake-up. The global executor would
+/// add a hop to one of its threads at the start and at every resumption, which on two cores shared with the
+/// server costs more than the statement. Jobs are queued, never run inside the caller: a job run within a
+/// channel handler's callback would re-enter postgres-nio's state machines.
 ///
 /// Only for tasks whose every step is short and never blocks (the named statement's: encode, write, decode).
-final class PostgresInlineExecutor: TaskExecutor {
-    static let shared = PostgresInlineExecutor()
+final class PostgresLoopExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        job.runSynchronously(on: asUnownedTaskExecutor())
+        eventLoop.enqueue(job)
     }
 }

@@ -145,8 +145,8 @@ public final class PostgresSQLDatabase: SQLDatabase {
         }
     }
 
-    /// Runs the named statement in a task that starts on this thread and goes on on the connection's event
-    /// loop (``PostgresInlineExecutor``): no thread of the global executor is woken. A name the server no
+    /// Runs the named statement in a task on the connection's event loop (``PostgresLoopExecutor``): no
+    /// thread of the global executor is woken. A name the server no
     /// longer knows as prepared is run again unnamed.
     static func queryNamed(
         _ pooled: SQLConnectionPool<PostgresSession>.Pooled, name: String, _ sql: String, _ arguments: [SQLValue],
@@ -154,7 +154,7 @@ public final class PostgresSQLDatabase: SQLDatabase {
     ) {
         let session = pooled.connection
         let bindings = PostgresSQLValues.bindings(arguments)
-        Task(executorPreference: PostgresInlineExecutor.shared) {
+        Task(executorPreference: session.executor) {
             let rows: SQLRows
             do {
                 rows = try await PostgresNamedStatement.run(on: session.connection, name: name, sql: sql, bindings: bindings, logger: logger)

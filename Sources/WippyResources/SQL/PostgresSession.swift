@@ -13,9 +13,12 @@ import PostgresNIO
 final class PostgresSession: @unchecked Sendable {
     let connection: PostgresConnection
     var statements = PostgresStatementCache()
+    /// Runs the tasks of this session's named statements on the connection's event loop.
+    let executor: PostgresLoopExecutor
 
     init(_ connection: PostgresConnection) {
         self.connection = connection
+        executor = PostgresLoopExecutor(connection.eventLoop)
     }
 }
 
