@@ -324,10 +324,15 @@ static int wippy_process_send(lua_State *L) {
     return 1;
 }
 
-void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
+/* A C function with the worker's mailboxes and the Swift native it falls back on as its two upvalues. */
+static void wippy_push_with_fallback(lua_State *L, lua_CFunction f, wippy_mailboxes *m, wippy_native fallback) {
     lua_pushlightuserdata(L, m);
     lua_pushlightuserdata(L, (void *)fallback);
-    lua_pushcclosure(L, wippy_process_send, 2);
+    lua_pushcclosure(L, f, 2);
+}
+
+void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
+    wippy_push_with_fallback(L, wippy_process_send, m, fallback);
 }
 
 /* `ch:receive()`: on the running process's own inbox with messages queued in C, the oldest of them and true,
@@ -343,7 +348,5 @@ static int wippy_channel_receive(lua_State *L) {
 }
 
 void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
-    lua_pushlightuserdata(L, m);
-    lua_pushlightuserdata(L, (void *)fallback);
-    lua_pushcclosure(L, wippy_channel_receive, 2);
+    wippy_push_with_fallback(L, wippy_channel_receive, m, fallback);
 }
