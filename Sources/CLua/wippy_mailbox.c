@@ -269,8 +269,7 @@ static void wippy_enqueue(lua_State *L, wippy_mailboxes *m, wippy_proc *to) {
     lua_pop(L, 1);
 }
 
-int wippy_mailboxes_take(wippy_mailboxes *m, wippy_proc *p, lua_State *L) {
-    (void)m;
+int wippy_mailboxes_take(wippy_proc *p, lua_State *L) {
     if (p->head == p->tail) return 0;
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->queue_ref);
     lua_rawgeti(L, -1, (lua_Integer)p->head);
@@ -342,7 +341,7 @@ static int wippy_channel_receive(lua_State *L) {
     if (p == NULL || p->head == p->tail || p->inbox == NULL || lua_touserdata(L, 1) != p->inbox)
         return wippy_native_fallback(L);
     lua_settop(L, 1);
-    wippy_mailboxes_take(NULL, p, L);
+    wippy_mailboxes_take(p, L);
     lua_pushboolean(L, 1);
     return 2;
 }

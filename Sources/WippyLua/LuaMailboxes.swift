@@ -75,7 +75,7 @@ public struct LuaMailboxes {
 
     /// Pushes the oldest message queued in C for `record` on `lua`; false (nothing pushed) when none.
     @inline(__always)
-    public func take(_ record: Record, on lua: Lua) -> Bool { wippy_mailboxes_take(pointer, record.pointer, lua.pointer) != 0 }
+    public func take(_ record: Record, on lua: Lua) -> Bool { wippy_mailboxes_take(record.pointer, lua.pointer) != 0 }
 
     public func remove(_ record: Record, on lua: Lua) { wippy_mailboxes_remove(pointer, lua.pointer, record.pointer) }
 

@@ -352,7 +352,7 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p);
 /** The process whose code runs now (NULL: none, or one that must use the Swift path, e.g. a workflow). */
 void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p);
 /** Pushes the oldest message queued in C for p on L and returns 1; 0 (nothing pushed) when none. */
-int wippy_mailboxes_take(wippy_mailboxes *m, wippy_proc *p, lua_State *L);
+int wippy_mailboxes_take(wippy_proc *p, lua_State *L);
 /** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */
 void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback);
 /** Pushes the channels' `receive`: a message queued in C for the running process's inbox, else `fallback`. */

@@ -230,19 +230,26 @@ final class SQLiteConnection: @unchecked Sendable {
         }
         // Outside GRDB's queue, as the inline reads: the pool lends the connection to this caller alone,
         // and GRDB's commit hook, which would need the queue, is removed at open.
-        let handle = statement.sqliteStatement
         sqlite3_busy_timeout(db, 0)
+        defer { sqlite3_busy_timeout(db, SQLiteConnection.busyTimeoutMilliseconds) }
+        return Self.runToEnd(statement.sqliteStatement, db: db, arguments, what: "execute", immediate: true)
+    }
+
+    /// Binds, steps `statement` to its end and resets it, reporting the changes; on the inline path
+    /// (`immediate`), nil (nothing done) when SQLite reports a lock.
+    private static func runToEnd(
+        _ statement: OpaquePointer, db: OpaquePointer?, _ arguments: [SQLValue], what: String, immediate: Bool
+    ) -> Result<SQLExecResult, WippyError>? {
         defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
-            sqlite3_busy_timeout(db, SQLiteConnection.busyTimeoutMilliseconds)
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
         }
-        if let error = Self.bind(arguments, to: handle, db: db) { return .failure(error) }
-        var code = sqlite3_step(handle)
-        while code == SQLITE_ROW { code = sqlite3_step(handle) }
+        if let error = bind(arguments, to: statement, db: db) { return .failure(error) }
+        var code = sqlite3_step(statement)
+        while code == SQLITE_ROW { code = sqlite3_step(statement) }
         guard code == SQLITE_DONE else {
-            if code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED { return nil }
-            return .failure(Self.failure("execute", code: code, message: String(cString: sqlite3_errmsg(db))))
+            if immediate && (code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED) { return nil }
+            return .failure(failure(what, code: code, message: String(cString: sqlite3_errmsg(db))))
         }
         return .success(SQLExecResult(lastInsertID: sqlite3_last_insert_rowid(db), rowsAffected: Int64(sqlite3_changes(db))))
     }
@@ -268,22 +275,12 @@ final class SQLiteConnection: @unchecked Sendable {
         do {
             return try queue.inDatabase { db -> Result<SQLExecResult, WippyError> in
                 let connection = db.sqliteConnection
-                if arguments.isEmpty && Self.mayHoldSeveral(sql) {
-                    try db.execute(sql: sql)
-                } else {
+                guard arguments.isEmpty && Self.mayHoldSeveral(sql) else {
                     let statement = try db.cachedStatement(sql: sql)
-                    let handle = statement.sqliteStatement
-                    defer {
-                        sqlite3_reset(handle)
-                        sqlite3_clear_bindings(handle)
-                    }
-                    if let error = Self.bind(arguments, to: handle, db: connection) { return .failure(error) }
-                    var code = sqlite3_step(handle)
-                    while code == SQLITE_ROW { code = sqlite3_step(handle) }
-                    guard code == SQLITE_DONE else {
-                        return .failure(Self.failure(what, code: code, message: String(cString: sqlite3_errmsg(connection))))
-                    }
+                    // Not inline: a lock is waited for (busy timeout), so the result is never nil.
+                    return Self.runToEnd(statement.sqliteStatement, db: connection, arguments, what: what, immediate: false)!
                 }
+                try db.execute(sql: sql)
                 return .success(SQLExecResult(
                     lastInsertID: sqlite3_last_insert_rowid(connection), rowsAffected: Int64(sqlite3_changes(connection))))
             }
