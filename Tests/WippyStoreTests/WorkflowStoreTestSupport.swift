@@ -146,9 +146,19 @@ func rawFetch(_ path: String, _ sql: String) throws -> String? {
     return try raw.read { db in try String.fetchOne(db, sql: sql) }
 }
 
-/// Submits `writes` so that the writer takes them as one batch (it is held in the completion of a first
-/// write while they queue) and waits for their completions. Returns the tally and the commits it took.
+/// Submits `writes` so that the writer takes them as one batch and waits for their completions. Returns the
+/// tally and the commits it took. The SQLite writer is held while they queue; PostgreSQL's is held in the
+/// completion of a first write (it runs completions on its own thread).
 func submitAsOneBatch(_ store: any TestedWorkflowStore, _ writes: [WorkflowWrite]) async throws -> (CompletionTally, commits: Int) {
+    if let sqlite = store as? SQLiteWorkflowStore {
+        let release = sqlite.holdWriter()
+        let tally = CompletionTally(count: writes.count)
+        let before = store.stats
+        for (index, write) in writes.enumerated() { store.submit(write, completion: tally.completion(index)) }
+        release()
+        try await tally.waitAll()
+        return (tally, store.stats.commits - before.commits)
+    }
     let gate = DispatchSemaphore(value: 0)
     let entered = CompletionTally(count: 1)
     let enter = entered.completion(0)

@@ -5,9 +5,10 @@ import Synchronization
 
 /// Workflow runs and their journals in an embedded SQLite database: the store of the embedded engine.
 ///
-/// The file is opened in WAL mode with `synchronous = FULL`. One writer thread per store commits every
-/// pending ``WorkflowWrite`` in one transaction (``WorkflowJournalWriter``), and calls their completions
-/// after the commit, so an acknowledged write survives a crash of the process or the machine. Loads run on
+/// The file is opened in WAL mode. One writer thread per store commits every pending ``WorkflowWrite`` in one
+/// transaction (``WorkflowJournalWriter``); a second thread flushes the write-ahead log after each commit
+/// and only then calls the completions (``WorkflowJournalSyncer``), so an acknowledged write survives a crash
+/// of the process or the machine, as with `synchronous = FULL`. Loads run on
 /// a second, read-only connection and never wait for a commit.
 ///
 /// Each journal event carries a ``JournalChecksum``; a load checks the sequence numbers, the checksums and
@@ -37,7 +38,13 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
     ///
     /// - Throws: `Invalid` naming the file when it cannot be created or opened, is empty, truncated, not a
     ///   database, not a workflow store, or of a schema version this build does not read.
-    public init(path: String) throws(WippyError) {
+    public convenience init(path: String) throws(WippyError) {
+        try self.init(path: path, flush: nil)
+    }
+
+    /// - Parameter flush: replaces the writer's flush of the write-ahead log (tests: see
+    ///   ``WorkflowJournalSyncer``); nil: the log file's own.
+    init(path: String, flush: WorkflowJournalSyncer.Flush?) throws(WippyError) {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
         do {
@@ -81,12 +88,12 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
             var checkpointing = configuration
             checkpointing.label = "workflow-store-checkpointer"
             checkpointer = WALCheckpointer(connection: try DatabaseQueue(path: path, configuration: checkpointing))
+            writer = try WorkflowJournalWriter(path: path, connection: connection, checkpointer: checkpointer, wakeups: hub, flush: flush)
         } catch let error as WippyError {
             throw error
         } catch {
             throw SQLiteWorkflowStore.failure(path, "cannot open", error)
         }
-        writer = WorkflowJournalWriter(path: path, connection: connection, checkpointer: checkpointer, wakeups: hub)
         writer.start()
     }
 
@@ -229,6 +236,9 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
 
     /// What the writer has done so far.
     public var stats: Stats { writer.stats.withLock { $0 } }
+
+    /// Holds the writer before its next batch until the returned function is called (tests of batches).
+    func holdWriter() -> @Sendable () -> Void { writer.hold() }
 
     /// The value of a pragma on the writer's connection (for tests of the settings).
     func writerPragma(_ name: String) throws -> String? { try writer.pragma(name) }

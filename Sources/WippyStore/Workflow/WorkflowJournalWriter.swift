@@ -6,10 +6,12 @@ import WippyCore
 /// The one thread that writes a ``SQLiteWorkflowStore``: group commit with no timer.
 ///
 /// Submitters append to a queue under a lock and return. The writer takes everything queued, validates
-/// each item against the journals, writes the valid ones in one IMMEDIATE transaction and commits
-/// (`synchronous = FULL`: the commit returns once the write-ahead log is on disk), then calls every
-/// completion. What arrives while a commit is in progress is the next batch, so the batch grows with the
-/// load and a lone write is committed at once.
+/// each item against the journals, writes the valid ones in one IMMEDIATE transaction and commits, then
+/// hands the batch to its ``WorkflowJournalSyncer``, which flushes the write-ahead log and calls every
+/// completion while the writer goes on with the next batch. What arrives while a commit is in progress is
+/// the next batch, so the batch grows with the load and a lone write is committed at once. (Where the log
+/// file cannot be opened for flushing, the connection keeps `synchronous = FULL` and the commit itself
+/// flushes; the syncer then only acknowledges.)
 ///
 /// The queue also takes signals (``SQLiteWorkflowStore/signal(workflowID:topic:sender:payload:completion:)``):
 /// they are recorded in the same transactions as the journal writes.
@@ -65,6 +67,8 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     private var submissions: [Submission] = []
     private var closing = false
     private var finished = false
+    /// Set by ``hold()``: the writer takes no batch until it is cleared.
+    private var held = false
     /// Runs seen lately; emptied when it passes `cachedRunLimit` (a miss costs one indexed read).
     private var runs: [WorkflowRunID: RunState] = [:]
     private static let cachedRunLimit = 100_000
@@ -72,6 +76,9 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     private let checkpointer: WALCheckpointer
     private let wakeups: WorkflowWakeupHub
+    private let syncer: WorkflowJournalSyncer
+    /// Whether commits leave the flush to `syncer` (the connection commits with `synchronous = NORMAL`).
+    private let flushesAfterCommit: Bool
     /// The hot statements, prepared once on the writer's connection and kept: GRDB's statement cache looks
     /// each one up by hashing its SQL text, thousands of times per commit.
     private var prepared: [Query: Statement] = [:]
@@ -113,15 +120,34 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         return statement
     }
 
-    init(path: String, connection: DatabaseQueue, checkpointer: WALCheckpointer, wakeups: WorkflowWakeupHub) {
+    /// - Parameter flush: replaces the flush of the write-ahead log (tests hold it to see that nothing is
+    ///   acknowledged before it, or make it fail); nil: the log file's own.
+    init(
+        path: String, connection: DatabaseQueue, checkpointer: WALCheckpointer, wakeups: WorkflowWakeupHub,
+        flush: WorkflowJournalSyncer.Flush? = nil
+    ) throws {
         self.path = path
         self.connection = connection
         self.checkpointer = checkpointer
         self.wakeups = wakeups
+        if let flush {
+            syncer = WorkflowJournalSyncer(flush: flush)
+            flushesAfterCommit = true
+        } else if let log = WriteAheadLogFile(database: path) {
+            syncer = WorkflowJournalSyncer(flush: { log.flush() })
+            flushesAfterCommit = true
+        } else {
+            syncer = WorkflowJournalSyncer(flush: { nil })
+            flushesAfterCommit = false
+        }
+        if flushesAfterCommit {
+            try connection.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        }
     }
 
-    /// Starts the writer thread.
+    /// Starts the writer thread (and its syncer's).
     func start() {
+        syncer.start()
         let thread = Thread { [self] in run() }
         thread.name = "wippy-workflow-journal"
         thread.start()
@@ -146,6 +172,20 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         condition.unlock()
         // Signalled after the unlock, so the woken writer does not at once block on the lock held here.
         if wakesWriter { condition.signal() }
+    }
+
+    /// Keeps the writer from taking its next batch until the returned function is called, so that what is
+    /// submitted meanwhile is written as one batch (tests of batches; closing lifts it).
+    func hold() -> @Sendable () -> Void {
+        condition.lock()
+        held = true
+        condition.unlock()
+        return { [self] in
+            condition.lock()
+            held = false
+            condition.unlock()
+            condition.signal()
+        }
     }
 
     /// Commits what is queued, stops the thread and waits for it.
@@ -178,21 +218,31 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while submissions.isEmpty && !closing { condition.wait() }
+            while (submissions.isEmpty || held) && !closing { condition.wait() }
             let batch = submissions
             submissions = []
             let done = batch.isEmpty && closing
+            condition.unlock()
             if done {
+                // Everything committed is flushed and acknowledged before `close` returns.
+                syncer.close()
+                condition.lock()
                 finished = true
                 condition.broadcast()
+                condition.unlock()
+                return
             }
-            condition.unlock()
-            if done { return }
             commit(batch)
         }
     }
 
     private func commit(_ batch: [Submission]) {
+        if let broken = syncer.broken {
+            syncer.enqueue(.init(needsFlush: false) { _ in
+                for submission in batch { submission.completion(.failure(broken)) }
+            })
+            return
+        }
         var outcomes: [Outcome] = []
         var commits = 0
         do {
@@ -234,14 +284,22 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             stats.signals += signals
             stats.largestBatch = max(stats.largestBatch, batch.count)
         }
-        for (submission, outcome) in zip(batch, outcomes) { submission.completion(outcome) }
-        if signals > 0 && wakeups.hasSubscribers {
+        let wakeups = wakeups
+        syncer.enqueue(.init(needsFlush: commits > 0 && flushesAfterCommit) { error in
+            for (submission, outcome) in zip(batch, outcomes) {
+                if let error, case .success = outcome {
+                    submission.completion(.failure(error))
+                } else {
+                    submission.completion(outcome)
+                }
+            }
+            guard error == nil, signals > 0, wakeups.hasSubscribers else { return }
             for (submission, outcome) in zip(batch, outcomes) {
                 if case .signal(let signal) = submission.item, case .success = outcome {
                     wakeups.post(WorkflowWakeup(workflowID: signal.workflowID, reason: .signal))
                 }
             }
-        }
+        })
     }
 
     /// Writes `items` in one transaction and commits it. Returns each item's outcome (refused items were not
