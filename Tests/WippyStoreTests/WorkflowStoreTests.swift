@@ -71,6 +71,31 @@ import WippyCore
         #expect(try store.writerPragma("synchronous") == "1")  // NORMAL
     }
 
+    /// A start is not checked with a read on SQLite: the run's unique key refuses it, and only it.
+    @Test(arguments: StoreKind.allCases)
+    func aStartOfARunStoredBeforeAReopenIsRefusedAsExistingAndItsBatchCommits(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let a = workflowRecord("a")
+        do {
+            let store = try fixture.open()
+            try await store.write(.start(a, events: journalEvents(1, 2)))
+            store.close()
+        }
+        let store = try fixture.open()
+        defer { store.close() }
+        let (tally, commits) = try await submitAsOneBatch(store, [
+            .start(workflowRecord("b"), events: journalEvents(1, 1)),
+            .start(a, events: journalEvents(1, 1)),
+            WorkflowWrite(run: a.run, events: journalEvents(3, 3)),
+        ])
+        #expect(commits == 1)
+        #expect(tally.succeeded(0))
+        #expect(tally.error(1)?.kind == .alreadyExists, "\(tally.error(1)?.message ?? "no error")")
+        #expect(tally.succeeded(2), "\(tally.error(2)?.message ?? "")")
+        #expect(try await store.load(a.run)?.events == journalEvents(1, 3))
+        #expect(try await store.load(workflowRecord("b").run)?.events == journalEvents(1, 1))
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aBadItemFailsAloneAndTheRestOfItsBatchCommits(_ kind: StoreKind) async throws {
         let store = try await StoreFixture(kind).open()

@@ -318,7 +318,9 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                     do {
                         switch submission.item {
                         case .write(let item):
-                            let state = try state(of: item.run, db)
+                            // A start reads nothing: the run's UNIQUE key refuses one already stored (`apply`
+                            // reports it as existing), and a run this writer knows is refused by `check`.
+                            let state = item.start != nil ? runs[item.run] : try state(of: item.run, db)
                             let next = try check(item, state)
                             // Continue-as-new: the successor is checked with the write, and both are applied or neither.
                             let successor = item.successorStart
@@ -413,7 +415,12 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             insert.bind(item.result ?? start.result)
             insert.bind(now)
             insert.bind(status.isFinal ? nil : item.wake?.storedValue)
-            try insert.execute()
+            do {
+                try insert.execute()
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                // Only this statement is undone (SQLite's ABORT); the rest of the batch stands.
+                throw WippyError.alreadyExists("workflow store \(path): run \(item.run) already exists")
+            }
             rowID = db.lastInsertedRowID
             var progress = SQLiteRawStatement(try statement(.insertProgress, db), db)
             progress.bind(rowID)
