@@ -47,11 +47,17 @@ let package = Package(
     ],
     // Each target depends on exactly what it imports.
     targets: [
-        // The only C module: trampolines, preemption hook and coroutine wrappers over Debian's liblua5.4
-        // (apt-get install liblua5.4-dev).
+        // The C module of the Lua runtime: trampolines, preemption hook and coroutine wrappers over Debian's
+        // liblua5.4 (apt-get install liblua5.4-dev). The only target that touches Lua's C API.
         .target(
             name: "CLua",
             linkerSettings: [.linkedLibrary("lua5.4")]
+        ),
+        // One C function: SQLite's process-wide settings (`sqlite3_config` is variadic, which Swift cannot
+        // call). Debian's libsqlite3, the library GRDB links.
+        .target(
+            name: "CSQLiteTuning",
+            linkerSettings: [.linkedLibrary("sqlite3")]
         ),
         // Safe Swift surface over the C API. The only target that imports CLua.
         .target(
@@ -113,7 +119,7 @@ let package = Package(
         .target(
             name: "WippyStore",
             dependencies: [
-                "WippyCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "WippyCore", "CSQLiteTuning", .product(name: "GRDB", package: "GRDB.swift"),
                 // SHA-256 checksums of workflow journal events.
                 .product(name: "Crypto", package: "swift-crypto"),
                 // The PostgreSQL workflow store: postgres-nio's client and pool, NIO's buffers and event loop

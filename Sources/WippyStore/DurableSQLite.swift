@@ -10,6 +10,7 @@ enum DurableSQLite {
     ///   - name: how errors name the file (`registry history <path>`).
     ///   - pragmas: more statements for each new connection, run after the durability settings.
     static func configuration(label: String, name: String, pragmas: [String] = []) -> Configuration {
+        SQLiteTuning.apply()
         var configuration = Configuration()
         configuration.label = label
         configuration.busyMode = .timeout(5)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import WippyCore
+import WippyStore
 
 /// The one connection of an SQLite database: a GRDB `DatabaseQueue` in WAL mode, with statements run
 /// through SQLite's C interface on GRDB's cached statements (the bind-step-read loop of a point select
@@ -20,6 +21,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     init(path: String?, name: String) throws(WippyError) {
         self.name = name
+        SQLiteTuning.apply()
         var configuration = Configuration()
         configuration.label = name
         // The busy timeout is set on the handle (below), so inline reads can switch it off.
