@@ -318,9 +318,12 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                     do {
                         switch submission.item {
                         case .write(let item):
-                            // A start reads nothing: the run's UNIQUE key refuses one already stored (`apply`
-                            // reports it as existing), and a run this writer knows is refused by `check`.
-                            let state = item.start != nil ? runs[item.run] : try state(of: item.run, db)
+                            // The run is hashed once: its state is updated in place through this index. A start
+                            // reads nothing: the run's UNIQUE key refuses one already stored (`apply` reports it
+                            // as existing), and a run this writer knows is refused by `check`.
+                            let cached = runs.index(forKey: item.run)
+                            let state: RunState? =
+                                if let cached { runs.values[cached] } else if item.start != nil { nil } else { try stored(item.run, db) }
                             let next = try check(item, state)
                             // Continue-as-new: the successor is checked with the write, and both are applied or neither.
                             let successor = item.successorStart
@@ -331,7 +334,8 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                             try checkSignals(item, db)
                             let checksums = submission.checksums
                             let split = item.events.count
-                            runs[item.run] = try apply(item, state: state, next: next, checksums: checksums[..<split], db, now: now)
+                            let applied = try apply(item, state: state, next: next, checksums: checksums[..<split], db, now: now)
+                            if let cached { runs.values[cached] = applied } else { runs[item.run] = applied }
                             if let successor {
                                 runs[successor.run] = try apply(successor, state: nil, next: 1, checksums: checksums[split...], db, now: now)
                             }
@@ -351,6 +355,11 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     private func state(of run: WorkflowRunID, _ db: Database) throws -> RunState? {
         if let state = runs[run] { return state }
+        return try stored(run, db)
+    }
+
+    /// The state of a run as the file holds it (one indexed read).
+    private func stored(_ run: WorkflowRunID, _ db: Database) throws -> RunState? {
         let statement = try statement(.state, db)
         guard let row = try Row.fetchOne(statement, arguments: [run.workflowID, run.runID]) else { return nil }
         let text: String? = row[2]
