@@ -74,11 +74,13 @@ import WippyCore
         #expect(held.calls.load(ordering: .relaxed) == 1, "a broken store does not flush again")
     }
 
+    /// Under load the writer hands each batch over and commits the next while the last is flushed (here every
+    /// batch is handed over; a lone one is otherwise flushed by the writer: `aLoneWrite...`).
     @Test func batchesCommittedDuringAFlushAreAcknowledgedInOrderAfterTheNextOne() async throws {
         let dir = try TemporaryDirectory()
         let path = dir.path + "/workflows.db"
         let held = HeldFlush()
-        let store = try SQLiteWorkflowStore(path: path, flush: held.flush)
+        let store = try SQLiteWorkflowStore(path: path, flush: held.flush, acknowledgesLoneBatches: false)
         defer {
             for _ in 0..<8 { held.release.signal() }
             store.close()
@@ -101,9 +103,27 @@ import WippyCore
         for _ in 0..<3 { held.release.signal() }
         try await tally.waitAll()
         #expect(order.withLock { $0 } == [0, 1, 2])
+        #expect(store.stats.commitsFlushedByWriter == 0)
         // One flush for the first batch, then one for what was committed while it ran (two when the second
         // commit reached the syncer only after it had taken the first).
         #expect((2...3).contains(held.calls.load(ordering: .relaxed)))
+    }
+
+    /// A lone write (nothing queued behind it, the syncer idle) is flushed by the writer itself: no hand-off.
+    @Test func aLoneWriteIsFlushedAndAcknowledgedByTheWriterItself() async throws {
+        let dir = try TemporaryDirectory()
+        let flushes = Atomic<Int>(0)
+        let store = try SQLiteWorkflowStore(path: dir.path + "/workflows.db", flush: {
+            flushes.add(1, ordering: .relaxed)
+            return nil
+        })
+        defer { store.close() }
+        let record = workflowRecord("alone")
+        try await store.write(.start(record, events: journalEvents(1, 1)))
+        try await store.write(WorkflowWrite(run: record.run, events: journalEvents(2, 2)))
+        #expect(store.stats.commits == 2)
+        #expect(store.stats.commitsFlushedByWriter == 2)
+        #expect(flushes.load(ordering: .relaxed) == 2)
     }
 
     @Test func theLogFileIsFlushedThroughADescriptorOfItsOwnAndReopenedWhenReplaced() throws {

@@ -42,9 +42,11 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
         try self.init(path: path, flush: nil)
     }
 
-    /// - Parameter flush: replaces the writer's flush of the write-ahead log (tests: see
-    ///   ``WorkflowJournalSyncer``); nil: the log file's own.
-    init(path: String, flush: WorkflowJournalSyncer.Flush?) throws(WippyError) {
+    /// - Parameters:
+    ///   - flush: replaces the writer's flush of the write-ahead log (tests: see ``WorkflowJournalSyncer``);
+    ///     nil: the log file's own.
+    ///   - acknowledgesLoneBatches: false hands every batch to the syncer thread (tests of the hand-off).
+    init(path: String, flush: WorkflowJournalSyncer.Flush?, acknowledgesLoneBatches: Bool = true) throws(WippyError) {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
         do {
@@ -88,7 +90,8 @@ public final class SQLiteWorkflowStore: WorkflowSignalStore {
             var checkpointing = configuration
             checkpointing.label = "workflow-store-checkpointer"
             checkpointer = WALCheckpointer(connection: try DatabaseQueue(path: path, configuration: checkpointing))
-            writer = try WorkflowJournalWriter(path: path, connection: connection, checkpointer: checkpointer, wakeups: hub, flush: flush)
+            writer = try WorkflowJournalWriter(path: path, connection: connection, checkpointer: checkpointer, wakeups: hub, flush: flush,
+                acknowledgesLoneBatches: acknowledgesLoneBatches)
         } catch let error as WippyError {
             throw error
         } catch {

@@ -34,6 +34,8 @@ final class WorkflowJournalSyncer: @unchecked Sendable {
     private let flush: Flush
     private let condition = NSCondition()
     private var pending: [Batch] = []
+    /// True while this thread flushes or acknowledges batches it took.
+    private var working = false
     private var closing = false
     private var finished = false
     private var failure: WippyError?
@@ -65,6 +67,21 @@ final class WorkflowJournalSyncer: @unchecked Sendable {
         if wakes { condition.signal() }
     }
 
+    /// Flushes and acknowledges `batch` on the calling thread (the writer's) when this thread has nothing
+    /// queued or in hand, and returns true; false (nothing done) otherwise. A lone write (nothing else
+    /// queued for the writer either) is then acknowledged with no hand-off to wait for, as fast as a commit
+    /// that flushes; under load the writer hands batches over and goes on.
+    func acknowledgeHereIfIdle(_ batch: Batch) -> Bool {
+        condition.lock()
+        let idle = pending.isEmpty && !working
+        let error = failure
+        condition.unlock()
+        // Only the writer queues batches here, and it is this caller: an idle thread stays idle meanwhile.
+        guard idle else { return false }
+        batch.acknowledge(batch.needsFlush ? error ?? flushRecordingFailure() : nil)
+        return true
+    }
+
     /// Flushes and acknowledges what is queued, then ends the thread and waits for it.
     func close() {
         condition.lock()
@@ -86,15 +103,23 @@ final class WorkflowJournalSyncer: @unchecked Sendable {
                 condition.broadcast()
             }
             var error = failure
+            working = !done
             condition.unlock()
             if done { return }
-            if error == nil && batches.contains(where: \.needsFlush), let failed = flush() {
-                error = failed
-                condition.lock()
-                failure = failed
-                condition.unlock()
-            }
+            if error == nil && batches.contains(where: \.needsFlush) { error = flushRecordingFailure() }
             for batch in batches { batch.acknowledge(batch.needsFlush ? error : nil) }
+            condition.lock()
+            working = false
+            condition.unlock()
         }
+    }
+
+    /// Flushes the log; a failure is kept (the store is broken from then on) and returned.
+    private func flushRecordingFailure() -> WippyError? {
+        guard let failed = flush() else { return nil }
+        condition.lock()
+        failure = failed
+        condition.unlock()
+        return failed
     }
 }

@@ -8,7 +8,8 @@ import WippyCore
 /// Submitters append to a queue under a lock and return. The writer takes everything queued, validates
 /// each item against the journals, writes the valid ones in one IMMEDIATE transaction and commits, then
 /// hands the batch to its ``WorkflowJournalSyncer``, which flushes the write-ahead log and calls every
-/// completion while the writer goes on with the next batch. What arrives while a commit is in progress is
+/// completion while the writer goes on with the next batch (a batch with nothing queued behind it and an
+/// idle syncer is flushed and acknowledged by the writer itself: no hand-off for a lone write). What arrives while a commit is in progress is
 /// the next batch, so the batch grows with the load and a lone write is committed at once. (Where the log
 /// file cannot be opened for flushing, the connection keeps `synchronous = FULL` and the commit itself
 /// flushes; the syncer then only acknowledges.)
@@ -79,6 +80,9 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     private let syncer: WorkflowJournalSyncer
     /// Whether commits leave the flush to `syncer` (the connection commits with `synchronous = NORMAL`).
     private let flushesAfterCommit: Bool
+    /// Whether a lone batch is flushed and acknowledged on this thread (tests turn it off to see the
+    /// hand-off).
+    private let acknowledgesLoneBatches: Bool
     /// The hot statements, prepared once on the writer's connection and kept: GRDB's statement cache looks
     /// each one up by hashing its SQL text, thousands of times per commit.
     private var prepared: [Query: Statement] = [:]
@@ -120,13 +124,16 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         return statement
     }
 
-    /// - Parameter flush: replaces the flush of the write-ahead log (tests hold it to see that nothing is
-    ///   acknowledged before it, or make it fail); nil: the log file's own.
+    /// - Parameters:
+    ///   - flush: replaces the flush of the write-ahead log (tests hold it to see that nothing is
+    ///     acknowledged before it, or make it fail); nil: the log file's own.
+    ///   - acknowledgesLoneBatches: false hands every batch to the syncer (tests of the hand-off).
     init(
         path: String, connection: DatabaseQueue, checkpointer: WALCheckpointer, wakeups: WorkflowWakeupHub,
-        flush: WorkflowJournalSyncer.Flush? = nil
+        flush: WorkflowJournalSyncer.Flush? = nil, acknowledgesLoneBatches: Bool = true
     ) throws {
         self.path = path
+        self.acknowledgesLoneBatches = acknowledgesLoneBatches
         self.connection = connection
         self.checkpointer = checkpointer
         self.wakeups = wakeups
@@ -285,7 +292,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             stats.largestBatch = max(stats.largestBatch, batch.count)
         }
         let wakeups = wakeups
-        syncer.enqueue(.init(needsFlush: commits > 0 && flushesAfterCommit) { error in
+        let committed = WorkflowJournalSyncer.Batch(needsFlush: commits > 0 && flushesAfterCommit) { error in
             for (submission, outcome) in zip(batch, outcomes) {
                 if let error, case .success = outcome {
                     submission.completion(.failure(error))
@@ -299,7 +306,16 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                     wakeups.post(WorkflowWakeup(workflowID: signal.workflowID, reason: .signal))
                 }
             }
-        })
+        }
+        // Nothing else to write: flushed and acknowledged here, with no hand-off (a lone write's latency).
+        condition.lock()
+        let alone = submissions.isEmpty
+        condition.unlock()
+        if alone && acknowledgesLoneBatches && syncer.acknowledgeHereIfIdle(committed) {
+            if commits > 0 { stats.withLock { $0.commitsFlushedByWriter += commits } }
+            return
+        }
+        syncer.enqueue(committed)
     }
 
     /// Writes `items` in one transaction and commits it. Returns each item's outcome (refused items were not

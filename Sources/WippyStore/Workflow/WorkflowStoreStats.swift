@@ -12,6 +12,9 @@ public struct WorkflowStoreStats: Sendable, Equatable {
     public var signals = 0
     /// The most items committed in one transaction.
     public var largestBatch = 0
+    /// Commits the SQLite writer flushed and acknowledged itself (nothing queued behind them); the others
+    /// were handed to its syncer thread. Always 0 on PostgreSQL.
+    public var commitsFlushedByWriter = 0
 
     public init() {}
 }
