@@ -44,12 +44,16 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     /// The checksums ``Submission`` carries for `item`.
     private static func checksums(of item: Item) -> [Int64] {
         guard case .write(let write) = item else { return [] }
+        // Read in place: no copy of the write (or of its successor's start) per submission.
         var checksums: [Int64] = []
-        let successor = write.successorStart
-        checksums.reserveCapacity(write.events.count + (successor?.events.count ?? 0))
-        for part in [write, successor].compactMap({ $0 }) {
-            for event in part.events {
-                checksums.append(JournalChecksum.of(part.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
+        checksums.reserveCapacity(write.events.count + (write.successor?.events.count ?? 0))
+        for event in write.events {
+            checksums.append(JournalChecksum.of(write.run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
+        }
+        if let successor = write.successor {
+            let run = successor.record.run
+            for event in successor.events {
+                checksums.append(JournalChecksum.of(run, seq: event.seq, kind: event.kind, key: event.key, payload: event.payload))
             }
         }
         return checksums
