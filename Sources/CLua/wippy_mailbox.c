@@ -39,6 +39,7 @@ struct wippy_mailboxes {
     uint32_t used;     /* records and tombstones */
     wippy_proc *running;
     wippy_wake_fn wake;
+    wippy_park_fn park;
     lua_Integer message_tag;
     int message_metatable; /* registry reference (the runtime owns it) */
     wippy_memory *memory;
@@ -58,7 +59,7 @@ static uint32_t wippy_text_hash(const char *text, size_t len) {
     return h ^ (h >> 15);
 }
 
-wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake) {
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake, wippy_park_fn park) {
     wippy_mailboxes *m = calloc(1, sizeof *m);
     if (m == NULL) return NULL;
     m->capacity = 64;
@@ -68,6 +69,7 @@ wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_w
         return NULL;
     }
     m->wake = wake;
+    m->park = park;
     m->message_tag = (lua_Integer)message_tag;
     m->message_metatable = LUA_NOREF;
     m->memory = wippy_memory_of(L);
@@ -334,16 +336,35 @@ void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fall
     wippy_push_with_fallback(L, wippy_process_send, m, fallback);
 }
 
-/* `ch:receive()`: on the running process's own inbox with messages queued in C, the oldest of them and true,
-   with no Swift frame; anything else is the Swift native's. */
+/* `ch:receive()` on the running process's own inbox, in C: the oldest message queued in C and true; or,
+   when nothing is queued and the runtime keeps the queue open (so its own mailbox holds nothing either, no
+   `listen` topic, bus subscription, select or other waiter could want a message, and no sender is blocked
+   on the inbox: see `queue_open` and `inbox`), the task blocks right here. The runtime records the blocked
+   receive through `park` (what its own receive would have done: the wait token, the channel's waiter, the
+   hand-off armed on this thread) and the thread yields to the scheduler: the next message reaches it
+   through the hand-off (or the runtime's own delivery), with no Swift native on the way in or out.
+   Anything else is the Swift native's. */
 static int wippy_channel_receive(lua_State *L) {
     wippy_proc *p = wippy_running_here;
-    if (p == NULL || p->head == p->tail || p->inbox == NULL || lua_touserdata(L, 1) != p->inbox)
+    if (p == NULL || p->inbox == NULL || lua_touserdata(L, 1) != p->inbox) return wippy_native_fallback(L);
+    if (p->head != p->tail) {
+        lua_settop(L, 1);
+        wippy_mailboxes_take(p, L);
+        lua_pushboolean(L, 1);
+        return 2;
+    }
+    /* Blocks only a task's own thread (a receive inside a user coroutine takes the native, which passes the
+       yield out through it), only where it may yield, and only as the inbox's sole waiter. */
+    uintptr_t task;
+    memcpy(&task, lua_getextraspace(L), sizeof task);
+    if (!p->queue_open || p->waiting != NULL || p->inbox_channel == NULL || (task & WIPPY_TASK_TAG) == 0 ||
+        !lua_isyieldable(L))
         return wippy_native_fallback(L);
-    lua_settop(L, 1);
-    wippy_mailboxes_take(p, L);
-    lua_pushboolean(L, 1);
-    return 2;
+    wippy_mailboxes *m = lua_touserdata(L, lua_upvalueindex(1));
+    lua_settop(L, 0);
+    m->park(p->owner, (void *)(task & ~WIPPY_TASK_TAG), p->inbox_channel);
+    lua_pushlightuserdata(L, wippy_system_marker());
+    return lua_yield(L, 1);
 }
 
 void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {

@@ -39,6 +39,14 @@ public struct LuaMailboxes {
             nonmutating set { pointer.pointee.inbox = newValue }
         }
 
+        /// Sets the inbox: the block of its channel userdata and its channel object (unretained), or nil for
+        /// both. With both set, a plain receive on it may also block in C (see ``Park``).
+        @inline(__always)
+        public func setInbox(_ block: UnsafeRawPointer?, channel: UnsafeMutableRawPointer?) {
+            pointer.pointee.inbox = block
+            pointer.pointee.inbox_channel = block == nil ? nil : channel
+        }
+
         /// Arms the hand-off: `thread` waits on `channel`; `waiter` and `channel` are what the wake-up
         /// receives.
         @inline(__always)
@@ -53,10 +61,15 @@ public struct LuaMailboxes {
     /// thread: the owner wakes that task.
     public typealias Wake = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
 
+    /// Called by a receive that blocks in C with the record's owner, the task that now waits alone in a
+    /// plain receive on the owner's inbox and that inbox's channel: the owner records the blocked receive as its own receive would
+    /// (and arms the hand-off). It must run no Lua.
+    public typealias Park = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
+
     private let pointer: OpaquePointer
 
-    public init(lua: Lua, messageTag: UInt32, wake: Wake) {
-        guard let made = wippy_mailboxes_new(lua.pointer, messageTag, wake) else {
+    public init(lua: Lua, messageTag: UInt32, wake: Wake, park: Park) {
+        guard let made = wippy_mailboxes_new(lua.pointer, messageTag, wake, park) else {
             fatalError("out of memory for the worker's mailbox table")
         }
         pointer = made

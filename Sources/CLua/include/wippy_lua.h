@@ -333,14 +333,21 @@ typedef struct wippy_proc {
     /* The block of the process's inbox channel userdata, or NULL: `receive` on it takes a queued message in
        C (the runtime clears it while that channel could give something else first: a blocked sender). */
     const void *inbox;
+    /* The runtime's inbox channel object of that userdata (unretained; set with `inbox`): what a receive
+       that blocks in C waits on. */
+    void *inbox_channel;
 } wippy_proc;
 
 typedef struct wippy_mailboxes wippy_mailboxes;
 /** Wakes task `waiter` of process `owner`, waiting on `channel` (its results, `msg, true`, are on its thread). */
 typedef void (*wippy_wake_fn)(void *owner, void *waiter, void *channel);
+/** Records that task `waiter` of process `owner` now waits in a plain receive on its inbox `channel` (a
+    receive that blocks in C): the runtime does its bookkeeping of a blocked receive and arms the hand-off.
+    Runs no Lua. */
+typedef void (*wippy_park_fn)(void *owner, void *waiter, void *channel);
 
 /** The table of a worker's state. */
-wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake);
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake, wippy_park_fn park);
 /** Sets the metatable of message objects: a registry reference the runtime keeps. */
 void wippy_mailboxes_set_metatable(wippy_mailboxes *m, int message_metatable);
 void wippy_mailboxes_free(wippy_mailboxes *m);
