@@ -66,10 +66,15 @@ public struct LuaMailboxes {
     /// (and arms the hand-off). It must run no Lua.
     public typealias Park = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
 
+    /// Called by `process.send` in C for a running process without a record (``setRunning(_:owner:)``): pushes
+    /// the text of its PID up to the counter on the given thread and returns the counter (0, nothing pushed:
+    /// not such a PID). It must only push.
+    public typealias Label = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?) -> UInt64
+
     private let pointer: OpaquePointer
 
-    public init(lua: Lua, messageTag: UInt32, wake: Wake, park: Park) {
-        guard let made = wippy_mailboxes_new(lua.pointer, messageTag, wake, park) else {
+    public init(lua: Lua, messageTag: UInt32, wake: Wake, park: Park, label: Label) {
+        guard let made = wippy_mailboxes_new(lua.pointer, messageTag, wake, park, label) else {
             fatalError("out of memory for the worker's mailbox table")
         }
         pointer = made
@@ -92,9 +97,12 @@ public struct LuaMailboxes {
 
     public func remove(_ record: Record, on lua: Lua) { wippy_mailboxes_remove(pointer, lua.pointer, record.pointer) }
 
-    /// Tells the C side which process runs now (nil: none, or one that must take the Swift path).
+    /// Tells the C side which process runs now: its record, or for a process without one its `owner` (what
+    /// ``Label`` receives); both nil: none, or one that must take the Swift path.
     @inline(__always)
-    public func setRunning(_ record: Record?) { wippy_mailboxes_set_running(pointer, record?.pointer) }
+    public func setRunning(_ record: Record?, owner: UnsafeMutableRawPointer?) {
+        wippy_mailboxes_set_running(pointer, record?.pointer, owner)
+    }
 
     /// Pushes `process.send`: the C hand-off in front of `fallback`, which handles every other case.
     public func pushSend(fallback: LuaNativeFunction, on lua: Lua) { wippy_push_process_send(lua.pointer, pointer, fallback) }

@@ -345,9 +345,14 @@ typedef void (*wippy_wake_fn)(void *owner, void *waiter, void *channel);
     receive that blocks in C): the runtime does its bookkeeping of a blocked receive and arms the hand-off.
     Runs no Lua. */
 typedef void (*wippy_park_fn)(void *owner, void *waiter, void *channel);
+/** For a message sent in C by process `owner`, which has no record: pushes on L the text of its PID up to the
+    counter (`{node@host|`) and returns the counter; 0 (nothing pushed) when its PID is not of that form.
+    Pushes only (the caller has made allocations unable to fail); runs no Lua. */
+typedef uint64_t (*wippy_label_fn)(void *owner, lua_State *L);
 
 /** The table of a worker's state. */
-wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake, wippy_park_fn park);
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake, wippy_park_fn park,
+                                     wippy_label_fn label);
 /** Sets the metatable of message objects: a registry reference the runtime keeps. */
 void wippy_mailboxes_set_metatable(wippy_mailboxes *m, int message_metatable);
 void wippy_mailboxes_free(wippy_mailboxes *m);
@@ -356,8 +361,10 @@ void wippy_mailboxes_free(wippy_mailboxes *m);
 wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t account, void *owner);
 /** Removes and frees a record (L: any thread of the state, for the string reference). */
 void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p);
-/** The process whose code runs now (NULL: none, or one that must use the Swift path, e.g. a workflow). */
-void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p);
+/** The process whose code runs now: its record `p`, or for a process without one its runtime object `owner`
+    (its sends are labelled through `label`); both NULL: none, or one that must use the Swift path (a
+    workflow). */
+void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p, void *owner);
 /** Pushes the oldest message queued in C for p on L and returns 1; 0 (nothing pushed) when none. */
 int wippy_mailboxes_take(wippy_proc *p, lua_State *L);
 /** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */

@@ -79,6 +79,18 @@ extension LuaProcess {
         }
     }
 
+    /// A process without a record sends in C (`wippy_process_send`): its messages are labelled with the
+    /// text of its PID up to the counter, and the counter; `msg:from()` makes the whole text if asked. So a
+    /// one-shot child's report to a waiting parent of its worker takes the C hand-off too.
+    static let labelSender: LuaMailboxes.Label = { owner, state in
+        Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            let pid = process.cell.pid
+            guard pid.uniq != 0, pid.uniq & WorkflowIdentity.bit == 0 else { return 0 }
+            process.workerState.pidCache.pushPrefix(of: pid, on: Lua(state!), main: process.lua)
+            return pid.uniq
+        }
+    }
+
     // MARK: - The C queue
 
     /// Opens the record's C queue when nothing could be missed by it (see `wippy_mailbox.c`): not a workflow,

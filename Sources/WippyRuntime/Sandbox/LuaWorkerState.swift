@@ -102,7 +102,8 @@ public final class LuaWorkerState {
         memorySettings = settings ?? HostMemorySettings(processLimit: HostMemorySettings.defaultProcessLimit)
         state = LuaState(standardLibraries: true)
         memory = state.memory
-        mailboxes = LuaMailboxes(lua: state.main, messageTag: UserdataTag.message.rawValue, wake: LuaProcess.wakeAfterHandOff, park: LuaProcess.parkInInbox)
+        mailboxes = LuaMailboxes(lua: state.main, messageTag: UserdataTag.message.rawValue, wake: LuaProcess.wakeAfterHandOff, park: LuaProcess.parkInInbox,
+            label: LuaProcess.labelSender)
         state.openLibraryExtensions()
         if LuaWorkerState.countedPreemption {
             state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
