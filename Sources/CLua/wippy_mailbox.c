@@ -38,7 +38,7 @@ struct wippy_mailboxes {
     uint32_t live;     /* records */
     uint32_t used;     /* records and tombstones */
     wippy_proc *running;
-    void *running_owner; /* the running process when it has no record (else NULL) */
+    void *running_owner; /* the running process's object (what `label` takes when it has no record) */
     wippy_wake_fn wake;
     wippy_park_fn park;
     wippy_label_fn label;
@@ -162,7 +162,7 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
 
 void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p, void *owner) {
     m->running = p;
-    m->running_owner = p == NULL ? owner : NULL;
+    m->running_owner = owner; /* read only when there is no record */
     wippy_running_here = p;
 }
 
@@ -262,7 +262,7 @@ static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *fro
 
 /* Hands the message on top of L to the thread waiting in `to` and wakes it: `msg, true` are its receive's
    results. */
-static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *to) {
+static inline __attribute__((always_inline)) void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *to) {
     lua_State *R = to->waiting;
     to->waiting = NULL;
     lua_checkstack(R, 4);

@@ -361,9 +361,9 @@ void wippy_mailboxes_free(wippy_mailboxes *m);
 wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t account, void *owner);
 /** Removes and frees a record (L: any thread of the state, for the string reference). */
 void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p);
-/** The process whose code runs now: its record `p`, or for a process without one its runtime object `owner`
-    (its sends are labelled through `label`); both NULL: none, or one that must use the Swift path (a
-    workflow). */
+/** The process whose code runs now: its record `p` (NULL: it has none) and its runtime object `owner` (what
+    `label` takes for the sends of a process without a record); both NULL: none, or one that must use the
+    Swift path (a workflow). */
 void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p, void *owner);
 /** Pushes the oldest message queued in C for p on L and returns 1; 0 (nothing pushed) when none. */
 int wippy_mailboxes_take(wippy_proc *p, lua_State *L);
