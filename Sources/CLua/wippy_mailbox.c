@@ -38,7 +38,10 @@ struct wippy_mailboxes {
     uint32_t live;     /* records */
     uint32_t used;     /* records and tombstones */
     wippy_proc *running;
+    void *running_owner; /* the running process's object (what `label` takes when it has no record) */
     wippy_wake_fn wake;
+    wippy_park_fn park;
+    wippy_label_fn label;
     lua_Integer message_tag;
     int message_metatable; /* registry reference (the runtime owns it) */
     wippy_memory *memory;
@@ -58,7 +61,8 @@ static uint32_t wippy_text_hash(const char *text, size_t len) {
     return h ^ (h >> 15);
 }
 
-wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake) {
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake, wippy_park_fn park,
+                                     wippy_label_fn label) {
     wippy_mailboxes *m = calloc(1, sizeof *m);
     if (m == NULL) return NULL;
     m->capacity = 64;
@@ -68,6 +72,8 @@ wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_w
         return NULL;
     }
     m->wake = wake;
+    m->park = park;
+    m->label = label;
     m->message_tag = (lua_Integer)message_tag;
     m->message_metatable = LUA_NOREF;
     m->memory = wippy_memory_of(L);
@@ -154,8 +160,9 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
     free(p);
 }
 
-void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p) {
+void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p, void *owner) {
     m->running = p;
+    m->running_owner = owner; /* read only when there is no record */
     wippy_running_here = p;
 }
 
@@ -213,20 +220,31 @@ static void wippy_copy_flat_table(lua_State *L, int idx, int array, int fields) 
 }
 
 /* Pushes on L (the sender's thread) the message for `to`: topic at 2, a payload at 3 when count is 1 (a flat
-   table there is copied: `array` and `fields` size the copy). Nothing here may fail (the receiver's account
-   may go over its limit: its next safe point checks it), and the copy is the receiver's. */
-static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *from, wippy_proc *to, int count,
-                               int array, int fields) {
-    /* a C function has LUA_MINSTACK free slots: this needs at most 5 (table copy: 4 above the message) */
+   table there is copied: `array` and `fields` size the copy). The sender is its record `from`, or, with
+   `from` NULL, the text of its PID up to the counter on top of L and the counter `uniq` (the message is then
+   labelled as `wippy_message.c` describes, and that string is removed). Nothing here may fail (the
+   receiver's account may go over its limit: its next safe point checks it), and the copy is the
+   receiver's. */
+static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *from, uint64_t uniq, wippy_proc *to,
+                               int count, int array, int fields) {
+    /* a C function has LUA_MINSTACK free slots: this needs at most 6 (the label, table copy: 4 above the
+       message) */
     uint32_t previous = wippy_account_charge(m->memory, to->account);
-    unsigned char *block = lua_newuserdatauv(L, 16, 3);
+    unsigned char *block = lua_newuserdatauv(L, from != NULL ? 16 : 24, 3);
     uint32_t tag = (uint32_t)m->message_tag;
     int32_t payloads = count;
     memcpy(block, &tag, sizeof tag);
     memcpy(block + 8, &payloads, sizeof payloads);
     lua_pushvalue(L, 2);
     lua_setiuservalue(L, -2, 1);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, from->pid_ref);
+    if (from != NULL) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, from->pid_ref);
+    } else {
+        int32_t unformatted = 1;
+        memcpy(block + 12, &unformatted, sizeof unformatted);
+        memcpy(block + 16, &uniq, sizeof uniq);
+        lua_rotate(L, -2, 1); /* the label above the message */
+    }
     lua_setiuservalue(L, -2, 2);
     if (count > 0) {
         if (lua_type(L, 3) == LUA_TTABLE) {
@@ -244,7 +262,7 @@ static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *fro
 
 /* Hands the message on top of L to the thread waiting in `to` and wakes it: `msg, true` are its receive's
    results. */
-static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *to) {
+static inline __attribute__((always_inline)) void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *to) {
     lua_State *R = to->waiting;
     to->waiting = NULL;
     lua_checkstack(R, 4);
@@ -290,7 +308,7 @@ static int wippy_process_send(lua_State *L) {
     wippy_mailboxes *m = lua_touserdata(L, lua_upvalueindex(1));
     wippy_proc *from = m->running;
     int top = lua_gettop(L);
-    if (from == NULL || top < 2 || top > 3 || lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TSTRING)
+    if ((from == NULL && m->running_owner == NULL) || top < 2 || top > 3 || lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TSTRING)
         return wippy_native_fallback(L);
     size_t topic_len;
     const char *topic = lua_tolstring(L, 2, &topic_len);
@@ -312,7 +330,14 @@ static int wippy_process_send(lua_State *L) {
     }
     int may_fail = wippy_may_fail;
     wippy_may_fail = 0;
-    wippy_push_message(L, m, from, to, top - 2, array, fields);
+    uint64_t uniq = 0;
+    /* a sender without a record (a process that has not conversed here: a one-shot child reporting to its
+       parent) is labelled by its counter; its text is made only if the receiver asks */
+    if (from == NULL && (uniq = m->label(m->running_owner, L)) == 0) {
+        wippy_may_fail = may_fail;
+        return wippy_native_fallback(L);
+    }
+    wippy_push_message(L, m, from, uniq, to, top - 2, array, fields);
     if (to->waiting != NULL) {
         wippy_hand_off(L, m, to);
     } else {
@@ -334,16 +359,35 @@ void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fall
     wippy_push_with_fallback(L, wippy_process_send, m, fallback);
 }
 
-/* `ch:receive()`: on the running process's own inbox with messages queued in C, the oldest of them and true,
-   with no Swift frame; anything else is the Swift native's. */
+/* `ch:receive()` on the running process's own inbox, in C: the oldest message queued in C and true; or,
+   when nothing is queued and the runtime keeps the queue open (so its own mailbox holds nothing either, no
+   `listen` topic, bus subscription, select or other waiter could want a message, and no sender is blocked
+   on the inbox: see `queue_open` and `inbox`), the task blocks right here. The runtime records the blocked
+   receive through `park` (what its own receive would have done: the wait token, the channel's waiter, the
+   hand-off armed on this thread) and the thread yields to the scheduler: the next message reaches it
+   through the hand-off (or the runtime's own delivery), with no Swift native on the way in or out.
+   Anything else is the Swift native's. */
 static int wippy_channel_receive(lua_State *L) {
     wippy_proc *p = wippy_running_here;
-    if (p == NULL || p->head == p->tail || p->inbox == NULL || lua_touserdata(L, 1) != p->inbox)
+    if (p == NULL || p->inbox == NULL || lua_touserdata(L, 1) != p->inbox) return wippy_native_fallback(L);
+    if (p->head != p->tail) {
+        lua_settop(L, 1);
+        wippy_mailboxes_take(p, L);
+        lua_pushboolean(L, 1);
+        return 2;
+    }
+    /* Blocks only a task's own thread (a receive inside a user coroutine takes the native, which passes the
+       yield out through it), only where it may yield, and only as the inbox's sole waiter. */
+    uintptr_t task;
+    memcpy(&task, lua_getextraspace(L), sizeof task);
+    if (!p->queue_open || p->waiting != NULL || p->inbox_channel == NULL || (task & WIPPY_TASK_TAG) == 0 ||
+        !lua_isyieldable(L))
         return wippy_native_fallback(L);
-    lua_settop(L, 1);
-    wippy_mailboxes_take(p, L);
-    lua_pushboolean(L, 1);
-    return 2;
+    wippy_mailboxes *m = lua_touserdata(L, lua_upvalueindex(1));
+    lua_settop(L, 0);
+    m->park(p->owner, (void *)(task & ~WIPPY_TASK_TAG), p->inbox_channel);
+    lua_pushlightuserdata(L, wippy_system_marker());
+    return lua_yield(L, 1);
 }
 
 void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {

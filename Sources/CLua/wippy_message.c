@@ -6,16 +6,49 @@
  * A message is a tagged userdata (the runtime's UserdataTag: the first four bytes of the block hold the tag,
  * the payload starts after an 8-byte header) with user values 1 = topic, 2 = sender PID text,
  * 3 = payload values. The tag is the closure's upvalue, so it is defined in one place (Swift).
+ *
+ * The sender's PID text may be left unformatted (a message from a sender the receiving worker has not seen
+ * before, e.g. a one-shot child reporting to its parent: most receivers of those never ask): the block is
+ * then 24 bytes, with a non-zero word at 12 and the PID's counter at 16, and user value 2 holds the text up
+ * to the counter (`{node@host|`). `msg:from()` completes it once and keeps the result in user value 2.
  */
 #include "wippy_internal.h"
 
 #include <string.h>
 
-/* Raises "bad argument #1 to '...' (message expected, got ...)" when the value at 1 is not a message. */
-static void wippy_check_message(lua_State *L) {
-    if (wippy_tagged_block(L, 1, (uint32_t)lua_tointeger(L, lua_upvalueindex(1))) != NULL) return;
+/* The block of the message at 1; raises "bad argument #1 to '...' (message expected, got ...)" when the
+   value there is not a message. */
+static unsigned char *wippy_check_message(lua_State *L) {
+    unsigned char *block = wippy_tagged_block(L, 1, (uint32_t)lua_tointeger(L, lua_upvalueindex(1)));
+    if (block != NULL) return block;
     const char *got = lua_type(L, 1) == LUA_TNONE ? "no value" : luaL_typename(L, 1);
     luaL_argerror(L, 1, lua_pushfstring(L, "message expected, got %s", got));
+    return NULL;
+}
+
+/* The sender's text of a message whose block says it was left unformatted: the prefix on top of L, then the
+   counter as the runtime writes it (`0x`, lowercase hex, at least five digits) and `}`. */
+static void wippy_complete_sender(lua_State *L, unsigned char *block) {
+    uint64_t uniq;
+    memcpy(&uniq, block + 16, sizeof uniq);
+    char text[2 + 16 + 1];
+    char digits[16];
+    int count = 0;
+    do {
+        digits[count++] = "0123456789abcdef"[uniq & 15];
+        uniq >>= 4;
+    } while (uniq != 0);
+    while (count < 5) digits[count++] = '0';
+    size_t len = 0;
+    text[len++] = '0';
+    text[len++] = 'x';
+    while (count > 0) text[len++] = digits[--count];
+    text[len++] = '}';
+    lua_pushlstring(L, text, len);
+    lua_concat(L, 2);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, 2);
+    memset(block + 12, 0, 4);
 }
 
 static int wippy_message_topic(lua_State *L) {
@@ -25,8 +58,13 @@ static int wippy_message_topic(lua_State *L) {
 }
 
 static int wippy_message_from(lua_State *L) {
-    wippy_check_message(L);
+    unsigned char *block = wippy_check_message(L);
     lua_getiuservalue(L, 1, 2);
+    if (lua_rawlen(L, 1) >= 24) {
+        int32_t unformatted;
+        memcpy(&unformatted, block + 12, sizeof unformatted);
+        if (unformatted != 0) wippy_complete_sender(L, block);
+    }
     return 1;
 }
 

@@ -39,6 +39,14 @@ public struct LuaMailboxes {
             nonmutating set { pointer.pointee.inbox = newValue }
         }
 
+        /// Sets the inbox: the block of its channel userdata and its channel object (unretained), or nil for
+        /// both. With both set, a plain receive on it may also block in C (see ``Park``).
+        @inline(__always)
+        public func setInbox(_ block: UnsafeRawPointer?, channel: UnsafeMutableRawPointer?) {
+            pointer.pointee.inbox = block
+            pointer.pointee.inbox_channel = block == nil ? nil : channel
+        }
+
         /// Arms the hand-off: `thread` waits on `channel`; `waiter` and `channel` are what the wake-up
         /// receives.
         @inline(__always)
@@ -53,10 +61,20 @@ public struct LuaMailboxes {
     /// thread: the owner wakes that task.
     public typealias Wake = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
 
+    /// Called by a receive that blocks in C with the record's owner, the task that now waits alone in a
+    /// plain receive on the owner's inbox and that inbox's channel: the owner records the blocked receive as its own receive would
+    /// (and arms the hand-off). It must run no Lua.
+    public typealias Park = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
+
+    /// Called by `process.send` in C for a running process without a record (``setRunning(_:owner:)``): pushes
+    /// the text of its PID up to the counter on the given thread and returns the counter (0, nothing pushed:
+    /// not such a PID). It must only push.
+    public typealias Label = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?) -> UInt64
+
     private let pointer: OpaquePointer
 
-    public init(lua: Lua, messageTag: UInt32, wake: Wake) {
-        guard let made = wippy_mailboxes_new(lua.pointer, messageTag, wake) else {
+    public init(lua: Lua, messageTag: UInt32, wake: Wake, park: Park, label: Label) {
+        guard let made = wippy_mailboxes_new(lua.pointer, messageTag, wake, park, label) else {
             fatalError("out of memory for the worker's mailbox table")
         }
         pointer = made
@@ -79,9 +97,12 @@ public struct LuaMailboxes {
 
     public func remove(_ record: Record, on lua: Lua) { wippy_mailboxes_remove(pointer, lua.pointer, record.pointer) }
 
-    /// Tells the C side which process runs now (nil: none, or one that must take the Swift path).
+    /// Tells the C side which process runs now: its record, or for a process without one its `owner` (what
+    /// ``Label`` receives); both nil: none, or one that must take the Swift path.
     @inline(__always)
-    public func setRunning(_ record: Record?) { wippy_mailboxes_set_running(pointer, record?.pointer) }
+    public func setRunning(_ record: Record?, owner: UnsafeMutableRawPointer?) {
+        wippy_mailboxes_set_running(pointer, record?.pointer, owner)
+    }
 
     /// Pushes `process.send`: the C hand-off in front of `fallback`, which handles every other case.
     public func pushSend(fallback: LuaNativeFunction, on lua: Lua) { wippy_push_process_send(lua.pointer, pointer, fallback) }

@@ -339,6 +339,114 @@ import WippyRuntime
         #expect(result?.text == "ok")
     }
 
+    /// After its first round trip the relay's `inbox:receive()` blocks in C (its C queue is open): every kind
+    /// of delivery must still reach it in order: C hand-offs, messages that take the Swift path (nested
+    /// tables) into that blocked receive, and receives made inside a user coroutine (which take the Swift
+    /// native). Fails (the relay never answers, or answers out of order or with the wrong value) if a receive
+    /// blocked in C is not recorded as the inbox's waiter, is left runnable, or is armed for the wrong
+    /// thread.
+    @Test func aReceiveBlockedInCTakesEveryKindOfDelivery() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:relay", source: """
+            return { main = function(parent)
+                local inbox = process.inbox()
+                process.send(parent, "hello")
+                local n = 0
+                while true do
+                    n = n + 1
+                    local m
+                    if n % 4 == 0 then
+                        m = coroutine.wrap(function() return inbox:receive() end)()
+                    else
+                        m = inbox:receive()
+                    end
+                    if m:topic() == "stop" then return "stopped after " .. n end
+                    local p = m:payload()
+                    local d = p and p:data()
+                    if type(d) == "table" then d = d.inner and d.inner.n or d.n end
+                    process.send(m:from(), m:topic(), d)
+                end
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local inbox = process.inbox()
+                local relay = process.spawn_monitored("test:relay", "app:processes", process.pid())
+                eq("hello", inbox:receive():topic(), "hello")
+                for i = 1, 30 do
+                    local topic = "t" .. i
+                    if i % 3 == 0 then
+                        process.send(relay, topic, {inner = {n = i}})
+                    elseif i % 3 == 1 then
+                        process.send(relay, topic, i)
+                    else
+                        process.send(relay, topic, {n = i})
+                    end
+                    local m = inbox:receive()
+                    eq("topic " .. i, m:topic(), topic)
+                    eq("value " .. i, m:payload():data(), i)
+                end
+                process.send(relay, "stop")
+                local event = process.events():receive()
+                eq("relay result", event.result and event.result.value, "stopped after 31")
+                return report()
+            end }
+            """)
+        #expect(result?.text == "ok")
+    }
+
+    /// A message from a sender the receiving worker has not seen before carries its sender's text unmade
+    /// (`msg:from()` makes it, `wippy_message.c`); a second message from the same sender gets the cached text.
+    /// Senders on another node, with counters short (zero-padded) and long, through the mailbox and into a
+    /// waiting receive, and one-shot children of the same worker (the Swift same-worker path). Fails if the
+    /// text `msg:from()` makes differs from the PID's own text in any part (node, host, `0x`, padding, case),
+    /// or changes between two calls.
+    @Test func aSenderSeenForTheFirstTimeIsNamedOnlyWhenAsked() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:names", source: """
+            return { main = function(parent)
+                local inbox = process.inbox()
+                process.send(parent, "ready")
+                local got = {}
+                for _ = 1, 5 do
+                    local m = inbox:receive()
+                    local a, b = m:from(), m:from()
+                    got[#got + 1] = m:topic() .. "=" .. a .. (a == b and "" or "!changed")
+                end
+                -- one-shot children, each reporting once
+                local children = {}
+                for i = 1, 3 do children[i] = process.spawn("test:once", "app:processes", process.pid()) end
+                for _ = 1, 3 do
+                    local m = inbox:receive()
+                    local from = m:from()
+                    local known = false
+                    for _, pid in ipairs(children) do if pid == from then known = true end end
+                    got[#got + 1] = known and "child" or ("unknown " .. tostring(from))
+                end
+                return table.concat(got, ",")
+            end }
+            """, helpers: false)
+        node.install("test:once", source: """
+            return { main = function(parent) process.send(parent, "done") end }
+            """, helpers: false)
+        let collector = node.collector()
+        let names = node.spawn("test:names", [.string(collector.pid.description)])
+        guard await node.wait("ready", until: { collector.topics.contains("ready") }) else { return }
+        let far = PID(node: "far", host: "x:y", uniq: 0xabc)
+        let near = PID(host: "app:other", uniq: 0x1234_5678_9abc)
+        node.send(names, topic: "a", from: far)
+        node.send(names, topic: "b", from: far)
+        node.send(names, topic: "c", from: near)
+        node.send(names, topic: "d", from: near)
+        node.send(names, topic: "e", from: PID(host: "app:other", uniq: 0x10))
+        let result = await node.result(of: names)
+        #expect(result?.text ==
+            "a={far@x:y|0x00abc},b={far@x:y|0x00abc},c={app:other|0x123456789abc},d={app:other|0x123456789abc},"
+                + "e={app:other|0x00010},child,child,child")
+    }
+
     /// Answers every message with "pong".
     static let pong = """
         return { main = function()

@@ -333,14 +333,26 @@ typedef struct wippy_proc {
     /* The block of the process's inbox channel userdata, or NULL: `receive` on it takes a queued message in
        C (the runtime clears it while that channel could give something else first: a blocked sender). */
     const void *inbox;
+    /* The runtime's inbox channel object of that userdata (unretained; set with `inbox`): what a receive
+       that blocks in C waits on. */
+    void *inbox_channel;
 } wippy_proc;
 
 typedef struct wippy_mailboxes wippy_mailboxes;
 /** Wakes task `waiter` of process `owner`, waiting on `channel` (its results, `msg, true`, are on its thread). */
 typedef void (*wippy_wake_fn)(void *owner, void *waiter, void *channel);
+/** Records that task `waiter` of process `owner` now waits in a plain receive on its inbox `channel` (a
+    receive that blocks in C): the runtime does its bookkeeping of a blocked receive and arms the hand-off.
+    Runs no Lua. */
+typedef void (*wippy_park_fn)(void *owner, void *waiter, void *channel);
+/** For a message sent in C by process `owner`, which has no record: pushes on L the text of its PID up to the
+    counter (`{node@host|`) and returns the counter; 0 (nothing pushed) when its PID is not of that form.
+    Pushes only (the caller has made allocations unable to fail); runs no Lua. */
+typedef uint64_t (*wippy_label_fn)(void *owner, lua_State *L);
 
 /** The table of a worker's state. */
-wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake);
+wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake, wippy_park_fn park,
+                                     wippy_label_fn label);
 /** Sets the metatable of message objects: a registry reference the runtime keeps. */
 void wippy_mailboxes_set_metatable(wippy_mailboxes *m, int message_metatable);
 void wippy_mailboxes_free(wippy_mailboxes *m);
@@ -349,8 +361,10 @@ void wippy_mailboxes_free(wippy_mailboxes *m);
 wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t account, void *owner);
 /** Removes and frees a record (L: any thread of the state, for the string reference). */
 void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p);
-/** The process whose code runs now (NULL: none, or one that must use the Swift path, e.g. a workflow). */
-void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p);
+/** The process whose code runs now: its record `p` (NULL: it has none) and its runtime object `owner` (what
+    `label` takes for the sends of a process without a record); both NULL: none, or one that must use the
+    Swift path (a workflow). */
+void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p, void *owner);
 /** Pushes the oldest message queued in C for p on L and returns 1; 0 (nothing pushed) when none. */
 int wippy_mailboxes_take(wippy_proc *p, lua_State *L);
 /** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */

@@ -125,10 +125,17 @@ extension LuaProcess {
     func receive(_ channel: LuaChannel, task: LuaTask, on thread: Lua) -> Int32 {
         if tryReceive(channel, into: thread) { return 2 }
         if let refusal = thread.refuseBlockingIfNeeded() { return refusal }
+        blockReceiving(on: channel, task: task)
+        return thread.yieldToScheduler()
+    }
+
+    /// Blocks `task` in a plain receive on `channel`, which has nothing for it now (the caller yields to the
+    /// scheduler). Also what a receive that blocks in C records (``parkInInbox``).
+    @inline(__always)
+    func blockReceiving(on channel: LuaChannel, task: LuaTask) {
         let token = task.block()
         if channel === inboxSubscription { offerHandOff(to: task, alone: channel.receivers.isEmpty) }
         channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: .none))
-        return thread.yieldToScheduler()
     }
 
     /// `ch:send(v)` with the value at index 2.
@@ -142,7 +149,7 @@ extension LuaProcess {
         let token = task.block()
         thread.pushValue(at: 2)
         // A sender blocked on the inbox: receives must take its value first, in Swift.
-        if channel === inboxSubscription { record?.inbox = nil }
+        if channel === inboxSubscription { record?.setInbox(nil, channel: nil) }
         channel.senders.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: thread.ref()))
         return thread.yieldToScheduler()
     }
@@ -223,7 +230,7 @@ extension LuaProcess {
                 thread.getUserValue(-1, 2)
                 let ref = thread.ref()
                 thread.pop()
-                if entry.channel === inboxSubscription { record?.inbox = nil }
+                if entry.channel === inboxSubscription { record?.setInbox(nil, channel: nil) }
                 entry.channel.senders.append(LuaChannel.Waiter(task: task, token: token, caseIndex: entry.index, value: ref))
             } else {
                 // Only a plain receive that waits alone takes C hand-offs.

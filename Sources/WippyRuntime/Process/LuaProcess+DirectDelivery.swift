@@ -84,12 +84,19 @@ extension LuaProcess {
         if case .topic = channel.source, !channel.deliversMessages {
             try copyValues(from: source, first: firstPayload, count: payloadCount, to: thread)
         } else {
-            let memory = thread.newTaggedUserdata(.message, size: 8, userValues: 3)
+            // (the layout of `pushMessage`: the sender's text may be left for `msg:from()` to make)
+            let memory = thread.newTaggedUserdata(.message, size: 16, userValues: 3)
             memory.storeBytes(of: payloadCount, as: Int32.self)
+            memory.storeBytes(of: Int32(0), toByteOffset: 4, as: Int32.self)
             source.pushValue(at: topicIndex)
             source.move(1, to: thread)
             thread.setUserValue(-2, 1)
-            workerState.pidCache.push(sender.cell, on: thread, main: lua)
+            if !workerState.pidCache.pushIfSeen(sender.cell, on: thread, main: lua) {
+                let pid = sender.cell.pid
+                workerState.pidCache.pushPrefix(of: pid, on: thread, main: lua)
+                memory.storeBytes(of: Int32(1), toByteOffset: 4, as: Int32.self)
+                memory.storeBytes(of: pid.uniq, toByteOffset: 8, as: UInt64.self)
+            }
             thread.setUserValue(-2, 2)
             // User value 3 starts as nil: a message without payload (the common request/reply shape) sets
             // nothing more.

@@ -30,11 +30,11 @@ extension LuaProcess {
     func noteInbox() {
         guard let record, let subscription = inbox else { return }
         guard subscription.channel.senders.isEmpty else {
-            record.inbox = nil
+            record.setInbox(nil, channel: nil)
             return
         }
         lua.push(subscription.ref)
-        record.inbox = UnsafeRawPointer(lua.userdata(at: -1))
+        record.setInbox(UnsafeRawPointer(lua.userdata(at: -1)), channel: Unmanaged.passUnretained(subscription.channel).toOpaque())
         lua.pop()
     }
 
@@ -63,6 +63,31 @@ extension LuaProcess {
             Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
                 Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { $0.schedule(cell) }
             }
+        }
+    }
+
+    /// A plain receive on the inbox blocked in C (`wippy_channel_receive`): `waiter`, the running task of
+    /// `owner`, now waits there exactly as if the Swift receive had found nothing and blocked. Unretained
+    /// references only: this runs for every such receive.
+    static let parkInInbox: LuaMailboxes.Park = { owner, waiter, channel in
+        Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
+                Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { channel in
+                    process.blockReceiving(on: channel, task: task)
+                }
+            }
+        }
+    }
+
+    /// A process without a record sends in C (`wippy_process_send`): its messages are labelled with the
+    /// text of its PID up to the counter, and the counter; `msg:from()` makes the whole text if asked. So a
+    /// one-shot child's report to a waiting parent of its worker takes the C hand-off too.
+    static let labelSender: LuaMailboxes.Label = { owner, state in
+        Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            let pid = process.cell.pid
+            guard pid.uniq != 0, pid.uniq & WorkflowIdentity.bit == 0 else { return 0 }
+            process.workerState.pidCache.pushPrefix(of: pid, on: Lua(state!), main: process.lua)
+            return pid.uniq
         }
     }
 

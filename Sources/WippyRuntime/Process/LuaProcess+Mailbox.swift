@@ -46,7 +46,7 @@ extension LuaProcess {
         case .inbox:
             if let inbox { lua.unref(inbox.ref) }
             inbox = nil
-            record?.inbox = nil
+            record?.setInbox(nil, channel: nil)
         case .events:
             if let events { lua.unref(events.ref) }
             events = nil
@@ -155,13 +155,26 @@ extension LuaProcess {
         }
     }
 
-    /// A Message object: topic, sender and payload data as user values.
+    /// A Message object: topic, sender and payload data as user values. The sender's text is left for
+    /// `msg:from()` to complete (`wippy_message.c`) when this worker has not seen the sender before: the
+    /// block then says so and holds the PID's counter.
     func pushMessage(_ message: Message, on target: Lua) {
-        let memory = target.newTaggedUserdata(.message, size: 8, userValues: 3)
+        let memory = target.newTaggedUserdata(.message, size: 16, userValues: 3)
         memory.storeBytes(of: Int32(message.payloads.count), as: Int32.self)
+        memory.storeBytes(of: Int32(0), toByteOffset: 4, as: Int32.self)
         workerState.topicCache.push(message.topic, on: target, main: lua)
         target.setUserValue(-2, 1)
-        if let from = message.from { workerState.pidCache.push(from, on: target, main: lua) } else { target.push("") }
+        if let from = message.from {
+            if from.uniq & WorkflowIdentity.bit != 0 {
+                workerState.pidCache.push(from, on: target, main: lua)
+            } else if !workerState.pidCache.pushIfSeen(from, on: target, main: lua) {
+                workerState.pidCache.pushPrefix(of: from, on: target, main: lua)
+                memory.storeBytes(of: Int32(1), toByteOffset: 4, as: Int32.self)
+                memory.storeBytes(of: from.uniq, toByteOffset: 8, as: UInt64.self)
+            }
+        } else {
+            target.push("")
+        }
         target.setUserValue(-2, 2)
         pushPayloadValues(message.payloads, on: target)
         target.setUserValue(-2, 3)

@@ -80,7 +80,8 @@ extension LuaProcess {
     private func beginEntryChunk(on task: LuaTask) throws(WippyError) {
         let thread = task.thread
         if let error = workerState.pushChunk(program, on: thread) { throw compileError(error, program: program) }
-        workerState.pushEnvironment(for: program, on: thread, deterministic: determinism != nil)
+        // The instance every process of the worker shares reads its globals from its own table (no idle cost).
+        workerState.pushEnvironment(for: program, on: thread, deterministic: determinism != nil, flattened: sharesInstance)
         bindImports(of: program, environmentAt: -1, on: thread)
         task.phase = .chunk
         task.resumeArguments = 1

@@ -282,8 +282,8 @@ public final class LuaProcess: ProcessBehavior {
         guard let parts = extras?.workflow else {
             // Its sends may take the C hand-off (a workflow's never do: they are journaled).
             let mailboxes = workerState.mailboxes
-            mailboxes.setRunning(record)
-            defer { mailboxes.setRunning(nil) }
+            mailboxes.setRunning(record, owner: Unmanaged.passUnretained(self).toOpaque())
+            defer { mailboxes.setRunning(nil, owner: nil) }
             let outcome = runTasks(nil)
             // Stopped: C may queue what its processes send to this one (when nothing could miss it).
             openQueueIfClear()

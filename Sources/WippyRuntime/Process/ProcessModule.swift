@@ -107,7 +107,7 @@ enum ProcessNatives {
         // next sends to a waiting receiver of this worker take the C hand-off. (One-shot senders, such as
         // processes that report once and end, are not worth a record.)
         if process.record == nil, process.inboxSubscription != nil, process.workflow == nil, process.ensureRecord() != nil {
-            process.workerState.mailboxes.setRunning(process.record)
+            process.workerState.mailboxes.setRunning(process.record, owner: nil)
         }
         let destinationType = lua.type(at: 1)
         guard destinationType == .string || destinationType == .number else { return lua.typeError(1, expected: "string") }

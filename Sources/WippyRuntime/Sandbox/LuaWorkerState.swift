@@ -102,7 +102,8 @@ public final class LuaWorkerState {
         memorySettings = settings ?? HostMemorySettings(processLimit: HostMemorySettings.defaultProcessLimit)
         state = LuaState(standardLibraries: true)
         memory = state.memory
-        mailboxes = LuaMailboxes(lua: state.main, messageTag: UserdataTag.message.rawValue, wake: LuaProcess.wakeAfterHandOff)
+        mailboxes = LuaMailboxes(lua: state.main, messageTag: UserdataTag.message.rawValue, wake: LuaProcess.wakeAfterHandOff, park: LuaProcess.parkInInbox,
+            label: LuaProcess.labelSender)
         state.openLibraryExtensions()
         if LuaWorkerState.countedPreemption {
             state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
@@ -216,7 +217,14 @@ public final class LuaWorkerState {
     /// through to the entry's scope (its modules, `require`, `process`) and then to the shared base. (`_G` is
     /// a local the program's code binds to it; see ``LuaProgram/code``.) In a workflow run (`deterministic`)
     /// the shared base is the workflow base (``pushWorkflowBase()``).
-    func pushEnvironment(for program: LuaProgram, on target: Lua, deterministic: Bool = false) {
+    ///
+    /// `flattened` (for the one instance of a program that every process of the worker shares, see
+    /// ``LuaProcess/sharesInstance``): the table also holds its own copy of every name of the scope and the
+    /// base, so a global read in that code (`process`, `require`, `string`...) is one hash lookup instead of a
+    /// miss and a walk of the `__index` chain (about a hundred instructions each, several per message in a
+    /// message loop). It costs one table per program and worker, never per process. Such an environment
+    /// behaves like stock Lua's `_G`: `pairs` lists the standard names, and assigning one replaces it.
+    func pushEnvironment(for program: LuaProgram, on target: Lua, deterministic: Bool = false, flattened: Bool = false) {
         assertOnWorker()
         target.newTable()
         if deterministic {
@@ -233,6 +241,36 @@ public final class LuaWorkerState {
             target.push(environmentMetatables[program.serial]!)
         }
         target.setMetatable(-2)
+        if flattened { copyScopes(intoEnvironmentAt: target.top, on: target) }
+    }
+
+    /// Copies into the environment at `env` every name along its `__index` chain (the entry scope, then the
+    /// base) that it lacks: nearer tables win, as a lookup through the chain would.
+    private func copyScopes(intoEnvironmentAt env: Int32, on target: Lua) {
+        let base = target.top
+        _ = target.ensureStack(6)
+        var table = env
+        // the chain is the scope and the base: the bound only guards against a cycle
+        for _ in 0..<4 {
+            guard target.getMetatable(table) else { break }
+            guard target.rawGet(-1, key: "__index") == .table else { break }
+            table = target.top
+            target.pushNil()
+            while target.next(table) {
+                // key at -2, value at -1
+                target.pushValue(at: -2)
+                let present = target.rawGet(env) != .nil
+                target.pop()
+                if present {
+                    target.pop()
+                } else {
+                    target.pushValue(at: -2)
+                    target.insert(at: -2)
+                    target.rawSet(env)
+                }
+            }
+        }
+        target.top = base
     }
 
     /// A thread for a new task: a reset one from the pool, or a new one (the task marks it as a task thread,

@@ -25,6 +25,7 @@ struct PIDCache {
 
     private var strings = [StringSlot](repeating: StringSlot(), count: PIDCache.size)
     private var destinations = [DestinationSlot](repeating: DestinationSlot(), count: 64)
+    private var prefix: (node: String, host: String, ref: LuaRef) = ("", "", .none)
 
     /// Pushes the PID text of a live process (no copy of its PID unless the cache misses).
     @inline(__always)
@@ -50,6 +51,58 @@ struct PIDCache {
         let ref = target.ref()
         if strings[slot].ref.isValid { main.unref(strings[slot].ref) }
         strings[slot] = StringSlot(uniq: pid.uniq, ref: ref)
+    }
+
+    /// For a message's sender: pushes the text of `pid` and returns true when this worker has it cached, or
+    /// when `pid` missed here before (a sender seen twice is likely to send again: its text is made and
+    /// cached now). On a first miss it pushes nothing and returns false: the message is labelled with
+    /// ``pushPrefix(of:on:main:)`` and its counter, and the text is made only if the receiver asks for it
+    /// (`msg:from()`, `wippy_message.c`). One-shot senders (a spawned child reporting once) then cost no
+    /// formatting, no string and no reference.
+    mutating func pushIfSeen(_ pid: PID, on target: Lua, main: Lua) -> Bool {
+        let slot = Int(pid.uniq % UInt64(PIDCache.size))
+        if strings[slot].uniq == pid.uniq {
+            if strings[slot].ref.isValid {
+                target.push(strings[slot].ref)
+            } else {
+                push(pid, on: target, main: main)
+            }
+            return true
+        }
+        if strings[slot].ref.isValid { main.unref(strings[slot].ref) }
+        strings[slot] = StringSlot(uniq: pid.uniq, ref: .none)
+        return false
+    }
+
+    /// ``pushIfSeen(_:on:main:)`` for a live process (no copy of its PID unless the cache misses); always true
+    /// for a workflow's PID, whose text is not a counter.
+    @inline(__always)
+    mutating func pushIfSeen(_ cell: ProcessCell, on target: Lua, main: Lua) -> Bool {
+        let uniq = cell.pid.uniq
+        let slot = Int(uniq % UInt64(PIDCache.size))
+        if strings[slot].uniq == uniq, strings[slot].ref.isValid {
+            target.push(strings[slot].ref)
+            return true
+        }
+        if uniq & WorkflowIdentity.bit != 0 {
+            push(cell.pid, on: target, main: main)
+            return true
+        }
+        return pushIfSeen(cell.pid, on: target, main: main)
+    }
+
+    /// Pushes the text of `pid` up to its counter (`{node@host|` or `{host|`): the same string for every
+    /// PID of the last host asked for.
+    mutating func pushPrefix(of pid: PID, on target: Lua, main: Lua) {
+        if prefix.ref.isValid, pid.host == prefix.host, pid.node == prefix.node {
+            target.push(prefix.ref)
+            return
+        }
+        target.push(pid.node.isEmpty ? "{\(pid.host)|" : "{\(pid.node)@\(pid.host)|")
+        target.pushValue(at: -1)
+        let ref = target.ref()
+        if prefix.ref.isValid { main.unref(prefix.ref) }
+        prefix = (pid.node, pid.host, ref)
     }
 
     /// The cell for destination text, when a previous lookup cached a still-live cell of `worker`.
