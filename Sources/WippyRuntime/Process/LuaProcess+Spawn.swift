@@ -50,7 +50,8 @@ extension LuaProcess {
         guard target.program.isShareable, ArgumentStash.canKeep(count, on: lua),
             workerState.instance(of: target.program) != nil, !WorkflowIdentity.isWorkflowHost(target.host.id)
         else { return nil }
-        let options = SpawnOptions(parent: pid, monitor: monitor, link: link)
+        // The node reads the parent only to monitor or link: without either, its strings are not copied.
+        let options = SpawnOptions(parent: monitor || link ? pid : nil, monitor: monitor, link: link)
         let worker = target.host.pickWorker()
         guard worker === cell.worker else {
             // Another worker (another Lua state): the values travel as payloads; these always convert.
@@ -72,7 +73,7 @@ extension LuaProcess {
     /// messages.
     func spawn(_ target: SpawnTargetCache.Target, arguments: [Payload], monitor: Bool, link: Bool, spawner: Spawner? = nil) -> PID {
         guard let spawner else {
-            let options = SpawnOptions(parent: pid, monitor: monitor, link: link)
+            let options = SpawnOptions(parent: monitor || link ? pid : nil, monitor: monitor, link: link)
             let starter = LuaProcessStarter(program: target.program, mode: .process, arguments: arguments, context: context)
             return node.spawn(on: target.host, starter: starter, options: options)
         }

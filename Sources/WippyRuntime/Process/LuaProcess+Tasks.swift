@@ -7,13 +7,16 @@ extension LuaProcess {
     /// Prepares the main task: libraries the entry imports, then the entry's chunk, then its method.
     func start(stashed: ArgumentStash.Slot? = nil) throws(WippyError) {
         // A link that went down before the process ever ran kills it, as it would have a running one.
-        var linkDown = false
-        for item in cell.mailbox {
-            if case .event(.linkDown(let from, _)) = item, node.takeLinkDown(receiver: pid, from: from) { linkDown = true }
+        // (Most processes start with an empty mailbox: no iterator is made for it.)
+        if !cell.mailbox.isEmpty {
+            var linkDown = false
+            for item in cell.mailbox {
+                if case .event(.linkDown(let from, _)) = item, node.takeLinkDown(receiver: pid, from: from) { linkDown = true }
+            }
+            if linkDown { pendingFailure = WippyError("linked process failed", kind: .internal) }
+            // Items that arrived before it started count toward its memory.
+            if cell.mailboxBytes > 0 { syncMailboxBytes() }
         }
-        if linkDown { pendingFailure = WippyError("linked process failed", kind: .internal) }
-        // Items that arrived before it started count toward its memory.
-        if cell.mailboxBytes > 0 { syncMailboxBytes() }
         let task = makeTask(isMain: true)
         // Arguments kept in Lua leave the worker's stash first, so nothing below can leave their slot taken.
         var stacked: Int32 = 0
@@ -57,8 +60,7 @@ extension LuaProcess {
     /// Creates a task (the main one or a `coroutine.spawn`) and anchors its thread.
     @discardableResult
     func makeTask(isMain: Bool, from creator: Lua? = nil) -> LuaTask {
-        let (thread, anchor) = workerState.takeThread()
-        let task = LuaTask(thread: thread, anchor: anchor, process: self, isMain: isMain)
+        let task = workerState.takeTask(for: self, isMain: isMain)
         if !isMain { tasks.append(task) }
         if isMain {
             main = task
@@ -220,7 +222,7 @@ extension LuaProcess {
     /// Removes a finished or killed task.
     func retire(_ task: LuaTask) {
         task.state = .dead
-        workerState.recycle(task.thread, anchor: task.anchor)
+        workerState.recycle(task)
         if let index = tasks.firstIndex(where: { $0 === task }) { tasks.remove(at: index) }
     }
 

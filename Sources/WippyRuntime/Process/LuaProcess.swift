@@ -432,7 +432,7 @@ public final class LuaProcess: ProcessBehavior {
     public func discard(_ process: ProcessCell) {
         if let main {
             main.state = .dead
-            workerState.recycle(main.thread, anchor: main.anchor)
+            workerState.recycle(main)
         }
         readyQueue.removeAll()
         if let record {
@@ -449,7 +449,7 @@ public final class LuaProcess: ProcessBehavior {
             endEventSubscriptions()
             for task in extras.tasks {
                 task.state = .dead
-                workerState.recycle(task.thread, anchor: task.anchor)
+                workerState.recycle(task)
             }
             lua.unref(extras.eventsRef)
             for (_, subscription) in extras.topics { lua.unref(subscription.ref) }

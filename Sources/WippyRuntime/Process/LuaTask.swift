@@ -8,7 +8,8 @@ public final class LuaTask {
     // Stored properties are ordered to pack the object into as few bytes as possible (one per process).
     public let thread: Lua
     // unowned(unsafe): a task is only touched by its process, on its worker, while the process is alive.
-    public unowned(unsafe) let process: LuaProcess
+    // Set again when the worker reuses the task for another process (``LuaWorkerState/takeTask(for:isMain:)``).
+    public private(set) unowned(unsafe) var process: LuaProcess
     /// Identifies the current blocking request; wake-ups carrying an older token are stale.
     public internal(set) var waitToken: UInt64 = 0
     /// Link of the process's ready queue (which holds the reference: see ``TaskQueue``).
@@ -19,7 +20,7 @@ public final class LuaTask {
     /// For the main task: the chunk has not returned yet (it runs before the entry method).
     var phase: Phase = .chunk
     var state: State = .ready
-    let isMain: Bool
+    private(set) var isMain: Bool
     /// In the process's ready queue.
     var isQueued = false
     /// Slices in a row this task was preempted in without blocking (see `LuaProcess.runTasks`).
@@ -37,6 +38,21 @@ public final class LuaTask {
         self.anchor = anchor
         self.process = process
         self.isMain = isMain
+        thread.markAsTaskThread(Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Makes a pooled task (its thread reset, nothing else holding it) a fresh task of `process`.
+    func reuse(for process: LuaProcess, isMain: Bool) {
+        self.process = process
+        self.isMain = isMain
+        waitToken = 0
+        nextReady = nil
+        resumeArguments = 0
+        phase = .chunk
+        state = .ready
+        isQueued = false
+        preemptionsInARow = 0
+        isSleeping = false
         thread.markAsTaskThread(Unmanaged.passUnretained(self).toOpaque())
     }
 

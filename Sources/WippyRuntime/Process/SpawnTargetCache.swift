@@ -20,12 +20,19 @@ struct SpawnTargetCache {
 
     private static let capacity = 1024
     private var entries: [UnsafeRawPointer: Entry] = [:]
+    /// The entry found last (a spawn loop asks for the same pair again and again): compared by the two
+    /// addresses, before hashing into `entries`. Its strings are anchored by that entry, so it is cleared
+    /// whenever entries go.
+    private var lastID: UnsafeRawPointer?
+    private var last: Entry?
 
     /// The cached target for the id and host strings at `idIndex`/`hostIndex`, if still current.
-    func target(id idIndex: Int32, host hostIndex: Int32, in lua: Lua, generation: UInt64) -> Target? {
-        guard let id = lua.identity(at: idIndex), let host = lua.identity(at: hostIndex), let entry = entries[id],
-            entry.host == host, entry.generation == generation
-        else { return nil }
+    mutating func target(id idIndex: Int32, host hostIndex: Int32, in lua: Lua, generation: UInt64) -> Target? {
+        guard let id = lua.identity(at: idIndex), let host = lua.identity(at: hostIndex) else { return nil }
+        if id == lastID, let last, last.host == host, last.generation == generation { return last.target }
+        guard let entry = entries[id], entry.host == host, entry.generation == generation else { return nil }
+        lastID = id
+        last = entry
         return entry.target
     }
 
@@ -33,6 +40,8 @@ struct SpawnTargetCache {
         _ target: Target, id idIndex: Int32, host hostIndex: Int32, in lua: Lua, generation: UInt64, main: Lua
     ) {
         guard let id = lua.identity(at: idIndex), let host = lua.identity(at: hostIndex) else { return }
+        lastID = nil
+        last = nil
         if let old = entries.removeValue(forKey: id) {
             main.unref(old.anchors.0)
             main.unref(old.anchors.1)

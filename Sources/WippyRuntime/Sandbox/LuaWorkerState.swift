@@ -62,9 +62,12 @@ public final class LuaWorkerState {
     /// Children spawned with their arguments kept in Lua so far, and those of them not started yet (worker
     /// thread only; for tests and measurements).
     public var argumentStashCounts: (stored: Int, waiting: Int) { (argumentStash.stored, argumentStash.waiting) }
-    /// Finished task threads, reset and kept for reuse (with their registry anchors).
-    var threadPool: [(thread: Lua, anchor: LuaRef)] = []
-    static let threadPoolLimit = 256
+    /// Finished tasks, their threads reset, kept for reuse with their threads and registry anchors.
+    var taskPool: [LuaTask] = []
+    static let taskPoolLimit = 256
+    /// Tasks made new, pooled task objects reused, and pooled tasks found still held elsewhere (their thread
+    /// reused under a new object) so far (worker thread only; for tests and measurements).
+    public private(set) var taskCounts: (made: Int, reused: Int, held: Int) = (0, 0, 0)
     /// Spawn targets by the id string (see `SpawnTargetCache`).
     var spawnTargets = SpawnTargetCache()
     var destinations = DestinationCache()
@@ -273,18 +276,34 @@ public final class LuaWorkerState {
         target.top = base
     }
 
-    /// A thread for a new task: a reset one from the pool, or a new one (the task marks it as a task thread,
-    /// which `coroutine.resume` refuses). Leaves nothing on the stack.
-    func takeThread() -> (thread: Lua, anchor: LuaRef) {
+    /// A task of `process` on a reset thread: a pooled one (the object and its thread reused), or a new one.
+    /// Leaves nothing on the stack.
+    ///
+    /// A pooled task is reused as an object only while the pool holds the sole reference to it: whatever
+    /// kept one past its process's end (a waiter list of a channel not yet collected, a pending closure) must
+    /// never see it turn into another process's task. Such a task's thread is still reused, with a new task
+    /// object, as threads always were (a stale holder only ever reads its own fields).
+    func takeTask(for process: LuaProcess, isMain: Bool) -> LuaTask {
         assertOnWorker()
-        if let pooled = threadPool.popLast() { return pooled }
+        if var pooled = taskPool.popLast() {
+            if isKnownUniquelyReferenced(&pooled) {
+                taskCounts.reused += 1
+                pooled.reuse(for: process, isMain: isMain)
+                return pooled
+            }
+            taskCounts.held += 1
+            return LuaTask(thread: pooled.thread, anchor: pooled.anchor, process: process, isMain: isMain)
+        }
+        taskCounts.made += 1
         let thread = lua.newThread()
-        return (thread, lua.ref())
+        return LuaTask(thread: thread, anchor: lua.ref(), process: process, isMain: isMain)
     }
 
-    /// Returns a finished task's thread: reset and pooled, or released when the pool is full.
-    func recycle(_ thread: Lua, anchor: LuaRef) {
+    /// Takes back a finished task (its state already `.dead`): its thread reset and the task pooled, or the
+    /// thread released when the pool is full or the thread cannot be reused.
+    func recycle(_ task: LuaTask) {
         assertOnWorker()
+        let thread = task.thread
         thread.extraSpace = nil
         thread.resetHook()
         // A thread that died of an error is not reused (and not reset, which allocates: the error may have
@@ -294,12 +313,12 @@ public final class LuaWorkerState {
         // emptying its stack below is enough (a stack a deep call grew is shrunk by the collector's next
         // cycle): only a suspended one needs `lua_resetthread`, which unwinds it and closes its pending
         // upvalues and to-be-closed variables (and reallocates the stack: most threads end normally).
-        guard threadPool.count < LuaWorkerState.threadPoolLimit, status == .ok || (status == .yield && thread.reset() == .ok) else {
-            lua.unref(anchor)
+        guard taskPool.count < LuaWorkerState.taskPoolLimit, status == .ok || (status == .yield && thread.reset() == .ok) else {
+            lua.unref(task.anchor)
             return
         }
         thread.top = 0
-        threadPool.append((thread, anchor))
+        taskPool.append(task)
     }
 
     /// Forgets cached code of programs that are no longer current (called when entries change).
