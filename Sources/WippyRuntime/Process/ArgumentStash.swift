@@ -97,6 +97,21 @@ struct ArgumentStash {
         release(slot, on: thread)
     }
 
+    /// Pushes the values of `slot` on `lua`, keeping the slot (for a child moved to another worker, whose
+    /// arguments leave as payloads: see ``LuaProcessStarter/relocatable(from:)``).
+    func peek(_ slot: Slot, on lua: Lua) {
+        _ = lua.ensureStack(slot.count + 4)
+        lua.push(table)
+        let stash = lua.top
+        lua.rawGet(stash, index: Int64(slot.index))
+        lua.remove(at: stash)
+        if slot.count > 1 {
+            let packed = lua.top
+            for index in 1...slot.count { lua.rawGet(packed, index: Int64(index)) }
+            lua.remove(at: packed)
+        }
+    }
+
     /// Frees the slot of a child that never started.
     mutating func discard(_ slot: Slot, on lua: Lua) {
         lua.push(table)

@@ -82,6 +82,23 @@ public final class LuaProcessStarter: ProcessStarter {
         return behavior
     }
 
+    /// A process or function call may start on any worker of its host; arguments kept in this worker's Lua
+    /// state leave it as payloads, as they would have for a child placed on another worker at spawn. An upgrade
+    /// (it replaces a running process) and a workflow run stay.
+    public func relocatable(from process: ProcessCell) -> (any ProcessStarter)? {
+        guard !isUpgrade, determinism == nil else { return nil }
+        guard let stashed else { return self }
+        guard let state = process.worker.local as? LuaWorkerState else { return nil }
+        let lua = state.lua
+        let base = lua.top
+        state.argumentStash.peek(stashed, on: lua)
+        let exported = LuaValueConverter.export(from: base + 1, to: lua.top, in: lua, state: state)
+        lua.top = base
+        guard case .success(let arguments) = exported else { return nil }
+        state.argumentStash.discard(stashed, on: lua)
+        return LuaProcessStarter(program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false)
+    }
+
     public func abandon(_ process: ProcessCell) {
         guard let stashed, let state = process.worker.local as? LuaWorkerState else { return }
         state.argumentStash.discard(stashed, on: state.lua)

@@ -1,0 +1,106 @@
+import Testing
+import WippyCore
+import WippyRuntime
+
+/// Children start on their parent's worker; an idle worker takes over processes that have not started yet.
+/// Work must still reach every core, and moving a process must not reorder what any sender sent it.
+@Suite struct WorkStealingTests {
+    /// The worker index each live process of `pids` runs on (nil for one that ended).
+    private func workers(of pids: [PID], in node: LuaTestNode) -> [Int?] {
+        pids.map { node.node.cellIfAlive($0)?.worker.index }
+    }
+
+    /// Two CPU-bound children of one parent: both are placed on the parent's worker, and the idle worker must
+    /// take one over, or they would share one core for ever (a started process never moves).
+    @Test func busyChildrenOfOneParentEndUpOnBothWorkers() async {
+        let node = await LuaTestNode.make(workers: 2)
+        defer { node.shutdown() }
+        let collector = node.collector()
+        node.install("test:busy", source: """
+            return { main = function()
+                local x = 0
+                while true do x = x + 1 end
+            end }
+            """)
+        let parent = await node.run(source: """
+            return { main = function(sink)
+                local a = process.spawn("test:busy", "app:processes")
+                local b = process.spawn("test:busy", "app:processes")
+                process.send(sink, "children", a, b)
+                return "spawned"
+            end }
+            """, [.string(collector.pid.description)])
+        #expect(parent.text == "spawned")
+        #expect(await node.wait("the two pids", until: { collector.messages.count >= 1 }))
+        let pids = collector.messages.first?.payloads.compactMap { $0.stringValue }.compactMap { PID(parsing: $0) } ?? []
+        #expect(pids.count == 2)
+        // Both run until terminated, so where they are is stable once both started.
+        let apart = await node.wait("the children on different workers", until: {
+            let placed = workers(of: pids, in: node)
+            return placed.count == 2 && placed[0] != nil && placed[1] != nil && placed[0] != placed[1]
+        })
+        #expect(apart, "workers: \(workers(of: pids, in: node))")
+        for pid in pids { node.node.terminate(pid) }
+        #expect(await node.wait("children gone", until: { pids.allSatisfy { !node.node.isAlive($0) } }))
+    }
+
+    /// A parent spawns many children and at once sends each three numbered messages, while the test thread
+    /// sends each two more: children that moved to the other worker before starting must see both senders'
+    /// messages in the order each sent them (the parent's travel in the moved mailbox, the test thread's go
+    /// through the child's first worker, which forwards them).
+    @Test func movedChildrenSeeEachSendersOrder() async {
+        let node = await LuaTestNode.make(workers: 2)
+        defer { node.shutdown() }
+        let collector = node.collector()
+        node.install("test:ordered", source: """
+            return { main = function(sink)
+                local inbox = process.inbox()
+                local last = { a = 0, b = 0 }
+                local ok = true
+                for _ = 1, 5 do
+                    local m = inbox:receive()
+                    local n = m:payload():data()
+                    if n ~= last[m:topic()] + 1 then ok = false end
+                    last[m:topic()] = n
+                end
+                process.send(sink, "order", ok and "ok" or "out of order")
+                inbox:receive()
+            end }
+            """)
+        var moved = 0
+        var rounds = 0
+        // Moves depend on the other worker asking at the right moment: a few rounds make some certain.
+        while moved == 0 && rounds < 20 {
+            rounds += 1
+            let before = collector.messages.count
+            let spawner = await node.run(source: """
+                return { main = function(sink, n)
+                    local pids = {}
+                    for i = 1, n do
+                        local pid = process.spawn("test:ordered", "app:processes", sink)
+                        for k = 1, 3 do process.send(pid, "a", k) end
+                        pids[i] = pid
+                    end
+                    process.send(sink, "pids", table.unpack(pids))
+                    return "spawned"
+                end }
+                """, [.string(collector.pid.description), .int(100)])
+            #expect(spawner.text == "spawned")
+            #expect(await node.wait("the pids", until: { collector.messages.count > before }))
+            let pids = collector.messages[before].payloads.compactMap { $0.stringValue }.compactMap { PID(parsing: $0) }
+            #expect(pids.count == 100)
+            for pid in pids {
+                for k in 1...2 { node.send(pid, topic: "b", [.int(Int64(k))]) }
+            }
+            #expect(await node.wait("100 reports", until: { collector.messages.count >= before + 1 + 100 }))
+            let reports = collector.messages[(before + 1)...].compactMap { $0.payloads.first?.stringValue }
+            #expect(reports.allSatisfy { $0 == "ok" }, "\(reports.filter { $0 != "ok" }.count) out of order")
+            let placed = workers(of: pids, in: node)
+            let majority = placed.compactMap { $0 }.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            moved = majority.count > 1 ? majority.values.min() ?? 0 : 0
+            for pid in pids { node.send(pid, topic: "stop") }
+            #expect(await node.wait("children gone", until: { pids.allSatisfy { !node.node.isAlive($0) } }))
+        }
+        #expect(moved > 0, "no child moved in \(rounds) rounds")
+    }
+}
