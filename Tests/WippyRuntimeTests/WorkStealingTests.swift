@@ -44,6 +44,56 @@ import WippyRuntime
         #expect(await node.wait("children gone", until: { pids.allSatisfy { !node.node.isAlive($0) } }))
     }
 
+    /// With the other worker busy (so it never asks for work), a chain of children stays on its parent's
+    /// worker: a message along it never crosses threads. (Spreading by backlog put runs of them on the other
+    /// worker.)
+    @Test func childrenStayOnTheirParentsWorkerWhileTheOtherIsBusy() async {
+        let node = await LuaTestNode.make(workers: 2)
+        defer { node.shutdown() }
+        let collector = node.collector()
+        node.install("test:busy", source: "return { main = function() local x = 0 while true do x = x + 1 end end }")
+        node.install("test:link", source: "return { main = function(next) local m = process.inbox():receive() end }")
+        node.install("test:parent", source: """
+            return { main = function(sink, n)
+                local pids, next = {}, sink
+                for i = 1, n do
+                    next = process.spawn("test:link", "app:processes", next)
+                    pids[i] = next
+                end
+                process.send(sink, "pids", table.unpack(pids))
+                process.inbox():receive()
+            end }
+            """)
+        let busy = node.spawn("test:busy")
+        // Spawns from outside go round-robin: take the first parent that lands beside the busy process's worker.
+        var parent: PID?
+        var extras: [PID] = []
+        for _ in 0..<4 {
+            guard await node.wait("the busy process placed", until: { node.node.cellIfAlive(busy) != nil }) else { break }
+            let candidate = node.spawn("test:parent", [.string(collector.pid.description), .int(50)])
+            if node.node.cellIfAlive(candidate)?.worker !== node.node.cellIfAlive(busy)?.worker {
+                parent = candidate
+                break
+            }
+            extras.append(candidate)
+        }
+        #expect(parent != nil)
+        if let parent {
+            let parentWorker = node.node.cellIfAlive(parent)?.worker.index
+            #expect(await node.wait("the chain", until: {
+                collector.messages.contains { $0.from == parent }
+            }))
+            let message = collector.messages.first { $0.from == parent }
+            let pids = message?.payloads.compactMap { $0.stringValue }.compactMap { PID(parsing: $0) } ?? []
+            #expect(pids.count == 50)
+            let elsewhere = workers(of: pids, in: node).filter { $0 != parentWorker }.count
+            #expect(elsewhere == 0, "\(elsewhere) of 50 children on another worker than their parent's")
+            node.node.terminate(parent)
+        }
+        for pid in extras { node.node.terminate(pid) }
+        node.node.terminate(busy)
+    }
+
     /// A parent spawns many children and at once sends each three numbered messages, while the test thread
     /// sends each two more: children that moved to the other worker before starting must see both senders'
     /// messages in the order each sent them (the parent's travel in the moved mailbox, the test thread's go

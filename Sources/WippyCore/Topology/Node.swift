@@ -153,9 +153,12 @@ public final class Node: Sendable {
         let current = cell.worker
         if current === senderWorker {
             senderWorker.deliverFromHere(item, to: cell)
-        } else {
-            cell.postTarget(current).post(.deliver(cell, item))
+            return
         }
+        let target = cell.postTarget(current)
+        // The home of a moved process posts its own messages straight to the runner: none of them waits in
+        // the home's queue (before the move they went into the mailbox, which moved along).
+        (target === senderWorker ? current : target).inbox.post(.deliver(cell, item))
     }
 
     /// Resolves a destination: a PID string, else a registered name.

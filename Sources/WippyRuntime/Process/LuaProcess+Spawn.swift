@@ -50,7 +50,9 @@ extension LuaProcess {
         guard target.program.isShareable, ArgumentStash.canKeep(count, on: lua),
             workerState.instance(of: target.program) != nil, !WorkflowIdentity.isWorkflowHost(target.host.id)
         else { return nil }
-        let options = SpawnOptions(parent: pid, monitor: monitor, link: link)
+        // The parent's PID only when it is used (a monitor or a link): copying it costs retains, copying and
+        // destroying the options more.
+        let options = SpawnOptions(parent: monitor || link ? pid : nil, monitor: monitor, link: link)
         let worker = target.host.pickWorker()
         guard worker === cell.worker else {
             // Another worker (another Lua state): the values travel as payloads; these always convert.
