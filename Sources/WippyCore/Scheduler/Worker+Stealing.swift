@@ -83,6 +83,9 @@ extension Worker {
         }
     }
 
+    /// How many processes that cannot move a search for movable ones passes over at most.
+    static let stealSearchLimit = 64
+
     /// Some processes waiting to start, and other work left here if they go (worker thread only).
     var hasStartsToShare: Bool { pendingStarts > 0 && runQueue.count >= 2 }
 
@@ -94,20 +97,24 @@ extension Worker {
         guard wanted > 0 else { return [] }
         var taken: [ProcessCell] = []
         taken.reserveCapacity(wanted)
-        var position = runQueue.endIndex
-        while position > runQueue.startIndex, taken.count < wanted {
-            position -= 1
-            let process = runQueue[position]
-            guard process.behavior == nil, !process.isFinished, !process.hasMoved, let starter = process.starter,
+        // From the back, so the work is bounded by what moves (no pass over the whole queue): the later part of
+        // a spawn burst is there. Processes that cannot move are put back in their order; a long run of them
+        // ends the search.
+        var kept: [ProcessCell] = []
+        while taken.count < wanted, kept.count < Worker.stealSearchLimit, let process = runQueue.popLast() {
+            if process.behavior == nil, !process.isFinished, !process.hasMoved, let starter = process.starter,
                 let movable = starter.relocatable(from: process)
-            else { continue }
-            process.starter = movable
-            // Marks it for removal below; the thief queues it again.
-            process.isQueued = false
-            taken.append(process)
+            {
+                process.starter = movable
+                // The thief queues it again.
+                process.isQueued = false
+                taken.append(process)
+            } else {
+                kept.append(process)
+            }
         }
+        runQueue.append(contentsOf: kept.reversed())
         guard !taken.isEmpty else { return [] }
-        runQueue = Deque(runQueue.lazy.filter { $0.isQueued })
         taken.reverse()
         for process in taken { process.move(to: thief) }
         pendingStarts -= taken.count
