@@ -22,6 +22,10 @@ import WippyRuntime
                 while true do x = x + 1 end
             end }
             """)
+        // Both workers made their Lua state and went idle (an idle worker asks for work): spawns from outside go
+        // round-robin, so two short processes run one on each. A worker still starting when the parent spawns
+        // would ask only after both children started, and started processes do not move.
+        for _ in 0..<2 { #expect(await node.run(source: "return { main = function() return 'ready' end }").text == "ready") }
         let parent = await node.run(source: """
             return { main = function(sink)
                 local a = process.spawn("test:busy", "app:processes")
