@@ -81,8 +81,6 @@ extension Worker {
         let limit = start &+ Worker.spinNanoseconds
         var rounds = 0
         while true {
-            // A peer moving processes here: nothing runs until they are in the inbox (see requestWork).
-            if stealState.load(ordering: .relaxed) != Steal.none { settleWorkRequest() }
             if inbox.hasPending { return true }
             rounds &+= 1
             if rounds & 63 == 0 {
