@@ -17,6 +17,11 @@
  *
  * Order: a waiting receiver has nothing queued for its inbox (it would have taken it), so handing a message
  * straight to it keeps each sender's order.
+ *
+ * A receiver that is not waiting gets the message in its record's queue, while the runtime keeps that queue
+ * open: only when no message waits in the runtime's own mailbox (every queued one is then older than any
+ * of those, and a receive takes the queue first) and nothing else could want the message (a `listen`
+ * topic, a bus subscription, a select or a second waiter on the inbox, which this path could not wake).
  */
 #include "wippy_internal.h"
 
@@ -38,6 +43,11 @@ struct wippy_mailboxes {
     int message_metatable; /* registry reference (the runtime owns it) */
     wippy_memory *memory;
 };
+
+/* The running process's record on this thread (a worker's state runs only on its thread), for the receive
+   closure: reading it costs less than fetching the table from an upvalue, which matters because most
+   receives find nothing queued and go on to the Swift native. */
+static _Thread_local wippy_proc *wippy_running_here __attribute__((tls_model("initial-exec")));
 
 /* PID texts differ most in their last characters (the counter); the length and the last 8 bytes spread them
    well and cost a few instructions. */
@@ -118,6 +128,7 @@ wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t accou
     p->pid_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     p->account = account;
     p->owner = owner;
+    p->queue_ref = LUA_NOREF;
     /* a live record with the same text cannot exist: PIDs are unique while their processes live */
     wippy_mailboxes_place(m->slots, m->capacity, p);
     m->live++;
@@ -128,7 +139,9 @@ wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t accou
 void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
     if (p == NULL) return;
     luaL_unref(L, LUA_REGISTRYINDEX, p->pid_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, p->queue_ref); /* queued messages nobody will receive go with it */
     if (m->running == p) m->running = NULL;
+    if (wippy_running_here == p) wippy_running_here = NULL;
     uint32_t mask = m->capacity - 1;
     for (uint32_t i = p->hash & mask;; i = (i + 1) & mask) {
         if (m->slots[i] == p) {
@@ -141,7 +154,10 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
     free(p);
 }
 
-void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p) { m->running = p; }
+void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p) {
+    m->running = p;
+    wippy_running_here = p;
+}
 
 static wippy_proc *wippy_mailboxes_find(wippy_mailboxes *m, const char *text, size_t len) {
     uint32_t mask = m->capacity - 1;
@@ -184,61 +200,89 @@ static int wippy_is_flat_table(lua_State *L, int idx, int *array, int *fields) {
     return 1;
 }
 
-/* Pushes on R a copy of the flat table at idx of L (checked by wippy_is_flat_table). */
-static void wippy_copy_flat_table(lua_State *L, int idx, lua_State *R, int array, int fields) {
-    lua_createtable(R, array, fields);
+/* Pushes on L a copy of the flat table at idx (checked by wippy_is_flat_table). */
+static void wippy_copy_flat_table(lua_State *L, int idx, int array, int fields) {
+    lua_createtable(L, array, fields);
+    int copy = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         lua_pushvalue(L, -2);
-        lua_pushvalue(L, -2);
-        lua_xmove(L, R, 2);
-        lua_rawset(R, -3);
-        lua_pop(L, 1);
+        lua_insert(L, -2);
+        lua_rawset(L, copy);
     }
 }
 
-/* Builds the message on the waiting thread of `to` and wakes it: `msg, true` are its receive's results. A
-   table payload (count 1, argument 3) is flat: `array` and `fields` size its copy. */
-static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *from, wippy_proc *to, int count, int array,
-                           int fields) {
-    lua_State *R = to->waiting;
-    to->waiting = NULL;
-    /* Nothing here may fail (the receiver's account may go over its limit: its next safe point checks it),
-       and the copy is the receiver's. */
-    int may_fail = wippy_may_fail;
-    wippy_may_fail = 0;
+/* Pushes on L (the sender's thread) the message for `to`: topic at 2, a payload at 3 when count is 1 (a flat
+   table there is copied: `array` and `fields` size the copy). Nothing here may fail (the receiver's account
+   may go over its limit: its next safe point checks it), and the copy is the receiver's. */
+static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *from, wippy_proc *to, int count,
+                               int array, int fields) {
+    /* a C function has LUA_MINSTACK free slots: this needs at most 5 (table copy: 4 above the message) */
     uint32_t previous = wippy_account_charge(m->memory, to->account);
-    lua_checkstack(R, 8);
-    unsigned char *block = lua_newuserdatauv(R, 16, 3);
+    unsigned char *block = lua_newuserdatauv(L, 16, 3);
     uint32_t tag = (uint32_t)m->message_tag;
     int32_t payloads = count;
     memcpy(block, &tag, sizeof tag);
     memcpy(block + 8, &payloads, sizeof payloads);
     lua_pushvalue(L, 2);
-    lua_xmove(L, R, 1);
-    lua_setiuservalue(R, -2, 1);
-    lua_rawgeti(R, LUA_REGISTRYINDEX, from->pid_ref);
-    lua_setiuservalue(R, -2, 2);
+    lua_setiuservalue(L, -2, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, from->pid_ref);
+    lua_setiuservalue(L, -2, 2);
     if (count > 0) {
         if (lua_type(L, 3) == LUA_TTABLE) {
             /* a copy: the receiver never sees the sender's later changes */
-            wippy_copy_flat_table(L, 3, R, array, fields);
+            wippy_copy_flat_table(L, 3, array, fields);
         } else {
             lua_pushvalue(L, 3);
-            lua_xmove(L, R, 1);
         }
-        lua_setiuservalue(R, -2, 3);
+        lua_setiuservalue(L, -2, 3);
     }
-    lua_rawgeti(R, LUA_REGISTRYINDEX, m->message_metatable);
-    lua_setmetatable(R, -2);
-    lua_pushboolean(R, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->message_metatable);
+    lua_setmetatable(L, -2);
     wippy_account_charge(m->memory, previous);
-    wippy_may_fail = may_fail;
+}
+
+/* Hands the message on top of L to the thread waiting in `to` and wakes it: `msg, true` are its receive's
+   results. */
+static void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *to) {
+    lua_State *R = to->waiting;
+    to->waiting = NULL;
+    lua_checkstack(R, 4);
+    lua_xmove(L, R, 1);
+    lua_pushboolean(R, 1);
     m->wake(to->owner, to->waiter, to->channel);
 }
 
+/* Queues the message on top of L (popped) for `to`, which is not waiting. The queue's table is the
+   receiver's memory too. */
+static void wippy_enqueue(lua_State *L, wippy_mailboxes *m, wippy_proc *to) {
+    if (to->queue_ref == LUA_NOREF) {
+        uint32_t previous = wippy_account_charge(m->memory, to->account);
+        lua_createtable(L, 8, 0);
+        to->queue_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        wippy_account_charge(m->memory, previous);
+        to->head = to->tail = 1;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, to->queue_ref);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, (lua_Integer)to->tail++);
+    lua_pop(L, 1);
+}
+
+int wippy_mailboxes_take(wippy_proc *p, lua_State *L) {
+    if (p->head == p->tail) return 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->queue_ref);
+    lua_rawgeti(L, -1, (lua_Integer)p->head);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, (lua_Integer)p->head++);
+    lua_remove(L, -2);
+    /* emptied: the next messages reuse the table's first slots */
+    if (p->head == p->tail) p->head = p->tail = 1;
+    return 1;
+}
+
 /* The Swift native behind a closure (upvalue 2), run as the trampoline runs it. */
-static int wippy_send_fallback(lua_State *L) {
+static int wippy_native_fallback(lua_State *L) {
     return wippy_run_native(L, (wippy_native)lua_touserdata(L, lua_upvalueindex(2)));
 }
 
@@ -247,32 +291,61 @@ static int wippy_process_send(lua_State *L) {
     wippy_proc *from = m->running;
     int top = lua_gettop(L);
     if (from == NULL || top < 2 || top > 3 || lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TSTRING)
-        return wippy_send_fallback(L);
+        return wippy_native_fallback(L);
     size_t topic_len;
     const char *topic = lua_tolstring(L, 2, &topic_len);
-    if (topic_len > 0 && topic[0] == '@') return wippy_send_fallback(L); /* refused there */
+    if (topic_len > 0 && topic[0] == '@') return wippy_native_fallback(L); /* refused there */
     size_t len;
     const char *text = lua_tolstring(L, 1, &len);
     wippy_proc *to = wippy_mailboxes_find(m, text, len);
-    if (to == NULL || to->waiting == NULL) return wippy_send_fallback(L);
+    if (to == NULL || (to->waiting == NULL && !to->queue_open)) return wippy_native_fallback(L);
     int array = 0, fields = 0;
     if (top == 3) {
         /* scalars and strings are immutable, so sharing them is copying them; small flat tables are copied
            here */
         int type = lua_type(L, 3);
         if (type == LUA_TTABLE) {
-            if (!wippy_is_flat_table(L, 3, &array, &fields)) return wippy_send_fallback(L);
+            if (!wippy_is_flat_table(L, 3, &array, &fields)) return wippy_native_fallback(L);
         } else if (type != LUA_TNIL && !wippy_is_plain(type)) {
-            return wippy_send_fallback(L);
+            return wippy_native_fallback(L);
         }
     }
-    wippy_hand_off(L, m, from, to, top - 2, array, fields);
+    int may_fail = wippy_may_fail;
+    wippy_may_fail = 0;
+    wippy_push_message(L, m, from, to, top - 2, array, fields);
+    if (to->waiting != NULL) {
+        wippy_hand_off(L, m, to);
+    } else {
+        wippy_enqueue(L, m, to);
+    }
+    wippy_may_fail = may_fail;
     lua_pushboolean(L, 1);
     return 1;
 }
 
-void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
+/* A C function with the worker's mailboxes and the Swift native it falls back on as its two upvalues. */
+static void wippy_push_with_fallback(lua_State *L, lua_CFunction f, wippy_mailboxes *m, wippy_native fallback) {
     lua_pushlightuserdata(L, m);
     lua_pushlightuserdata(L, (void *)fallback);
-    lua_pushcclosure(L, wippy_process_send, 2);
+    lua_pushcclosure(L, f, 2);
+}
+
+void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
+    wippy_push_with_fallback(L, wippy_process_send, m, fallback);
+}
+
+/* `ch:receive()`: on the running process's own inbox with messages queued in C, the oldest of them and true,
+   with no Swift frame; anything else is the Swift native's. */
+static int wippy_channel_receive(lua_State *L) {
+    wippy_proc *p = wippy_running_here;
+    if (p == NULL || p->head == p->tail || p->inbox == NULL || lua_touserdata(L, 1) != p->inbox)
+        return wippy_native_fallback(L);
+    lua_settop(L, 1);
+    wippy_mailboxes_take(p, L);
+    lua_pushboolean(L, 1);
+    return 2;
+}
+
+void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
+    wippy_push_with_fallback(L, wippy_channel_receive, m, fallback);
 }

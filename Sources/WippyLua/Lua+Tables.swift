@@ -14,6 +14,15 @@ extension Lua {
         return LuaType(rawValue: lua_rawget(pointer, t)) ?? .none
     }
 
+    /// Pushes `t[key]` for a light-userdata key (a fixed address: no string to make or hash).
+    @discardableResult
+    public func rawGet(_ table: Int32, pointer key: UnsafeRawPointer) -> LuaType {
+        LuaType(rawValue: lua_rawgetp(pointer, table, key)) ?? .none
+    }
+
+    /// `t[key] = v` for a light-userdata key, the value on top of the stack (popped).
+    public func rawSet(_ table: Int32, pointer key: UnsafeRawPointer) { lua_rawsetp(pointer, table, key) }
+
     /// Pushes `t[k]` where the key is on top of the stack (replaced by the value).
     @discardableResult
     public func rawGet(_ table: Int32) -> LuaType {

@@ -19,6 +19,26 @@ public struct LuaMailboxes {
             nonmutating set { pointer.pointee.waiting = newValue }
         }
 
+        /// Whether `process.send` may queue in C for this process while it does not wait (see
+        /// `wippy_proc.queue_open`).
+        @inline(__always)
+        public var queueOpen: Bool {
+            get { pointer.pointee.queue_open != 0 }
+            nonmutating set { pointer.pointee.queue_open = newValue ? 1 : 0 }
+        }
+
+        /// True when messages queued in C wait for the process.
+        @inline(__always)
+        public var hasQueued: Bool { pointer.pointee.head != pointer.pointee.tail }
+
+        /// The block of the process's inbox channel userdata, or nil: `receive` on it takes a message queued in
+        /// C without the Swift native.
+        @inline(__always)
+        public var inbox: UnsafeRawPointer? {
+            get { pointer.pointee.inbox }
+            nonmutating set { pointer.pointee.inbox = newValue }
+        }
+
         /// Arms the hand-off: `thread` waits on `channel`; `waiter` and `channel` are what the wake-up
         /// receives.
         @inline(__always)
@@ -53,6 +73,10 @@ public struct LuaMailboxes {
         wippy_mailboxes_add(pointer, lua.pointer, account.tag, owner).map { Record(raw: UnsafeMutableRawPointer($0)) }
     }
 
+    /// Pushes the oldest message queued in C for `record` on `lua`; false (nothing pushed) when none.
+    @inline(__always)
+    public func take(_ record: Record, on lua: Lua) -> Bool { wippy_mailboxes_take(record.pointer, lua.pointer) != 0 }
+
     public func remove(_ record: Record, on lua: Lua) { wippy_mailboxes_remove(pointer, lua.pointer, record.pointer) }
 
     /// Tells the C side which process runs now (nil: none, or one that must take the Swift path).
@@ -61,4 +85,10 @@ public struct LuaMailboxes {
 
     /// Pushes `process.send`: the C hand-off in front of `fallback`, which handles every other case.
     public func pushSend(fallback: LuaNativeFunction, on lua: Lua) { wippy_push_process_send(lua.pointer, pointer, fallback) }
+
+    /// Pushes the channels' `receive`: a message queued in C for the running process's inbox, in front of
+    /// `fallback`, which handles every other case.
+    public func pushReceive(fallback: LuaNativeFunction, on lua: Lua) {
+        wippy_push_channel_receive(lua.pointer, pointer, fallback)
+    }
 }

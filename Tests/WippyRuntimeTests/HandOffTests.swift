@@ -231,4 +231,142 @@ import WippyRuntime
             """)
         #expect(result?.text == "ok")
     }
+
+    // MARK: - The C queue (a receiver that is not waiting)
+
+    /// The receiver is woken by the first message and has not run yet when the sender sends the rest (one
+    /// worker: the sender runs on): plain ones go to the receiver's C queue until a nested table takes the
+    /// Swift path; after it, plain ones take the Swift path too. Fails if a receive takes the mailbox before
+    /// the C queue, if C queues behind a message in the mailbox, or if a queued message loses its topic,
+    /// sender or payload.
+    @Test func aBusyReceiverGetsQueuedAndSwiftMessagesInSendingOrder() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:collector", source: """
+            return { main = function(parent)
+                local inbox = process.inbox()
+                process.send(parent, "ready")
+                eq("first", inbox:receive():topic(), "go")
+                local got = {}
+                for _ = 1, 8 do
+                    local m = inbox:receive()
+                    local p = m:payload()
+                    local d = p and p:data()
+                    if type(d) == "table" then d = d.n or (d.inner and d.inner.n) end
+                    got[#got + 1] = m:topic() .. "=" .. tostring(d) .. (m:from() == parent and "" or "!from")
+                end
+                process.send(parent, "got", table.concat(got, ","))
+                return report()
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local inbox = process.inbox()
+                local collector = process.spawn("test:collector", "app:processes", process.pid())
+                eq("ready", inbox:receive():topic(), "ready")
+                process.send(collector, "go")
+                -- the collector is ready to run but not waiting: these are queued
+                process.send(collector, "a", 1)
+                process.send(collector, "b", "two")
+                process.send(collector, "c", {n = 3})
+                process.send(collector, "d")
+                -- a nested table takes the Swift path, into the mailbox
+                process.send(collector, "e", {inner = {n = 5}})
+                -- after it, a plain message must not overtake it
+                process.send(collector, "f", 6)
+                process.send(collector, "g", {n = 7})
+                process.send(collector, "h", true)
+                local m = inbox:receive()
+                eq("order", m:payload():data(), "a=1,b=two,c=3,d=nil,e=5,f=6,g=7,h=true")
+                return report()
+            end }
+            """)
+        #expect(result?.text == "ok")
+    }
+
+    /// Messages queued in C before a `listen` starts: the topic's go to the listen channel, the others stay
+    /// the inbox's, in order. Fails if the queue is not given back to the mailbox when the listen starts (the
+    /// listen channel then has nothing and the inbox gets the topic's message).
+    @Test func aListenStartedAfterMessagesWereQueuedTakesItsTopic() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:pong", source: Self.pong)
+        let result = await node.run(source: Self.selfSender("""
+            process.send(me, "u", "inbox 1")
+            process.send(me, "t", "for the topic")
+            process.send(me, "u", "inbox 2")
+            local topic = process.listen("t")
+            local r = channel.select({topic:case_receive(), default = true})
+            eq("the listen got it", r.default, nil)
+            eq("its value", r.value, "for the topic")
+            eq("inbox first", inbox:receive():payload():data(), "inbox 1")
+            eq("inbox second", inbox:receive():payload():data(), "inbox 2")
+            """))
+        #expect(result?.text == "ok")
+    }
+
+    /// A select over the inbox sees a message queued in C. Fails if it does not (the default case wins).
+    @Test func aSelectSeesAQueuedMessage() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:pong", source: Self.pong)
+        let result = await node.run(source: Self.selfSender("""
+            process.send(me, "s", 5)
+            local other = channel.new()
+            local r = channel.select({other:case_receive(), inbox:case_receive(), default = true})
+            eq("not the default", r.default, nil)
+            check("the inbox case", r.channel == inbox)
+            eq("the message", r.value and r.value:topic(), "s")
+            eq("its payload", r.value and r.value:payload():data(), 5)
+            """))
+        #expect(result?.text == "ok")
+    }
+
+    /// A task blocked sending on the inbox channel itself: a receive takes its value before a message queued
+    /// in C, as it would before any mailbox message. Fails if the C receive takes the queued message first.
+    @Test func aSenderBlockedOnTheInboxIsReceivedBeforeAQueuedMessage() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:pong", source: Self.pong)
+        let result = await node.run(source: Self.selfSender("""
+            process.send(me, "q", 1)
+            coroutine.spawn(function() inbox:send("direct") end)
+            local first = inbox:receive()
+            eq("the blocked sender's value first", first, "direct")
+            local second = inbox:receive()
+            eq("then the queued message", type(second) == "userdata" and second:topic(), "q")
+            """))
+        #expect(result?.text == "ok")
+    }
+
+    /// Answers every message with "pong".
+    static let pong = """
+        return { main = function()
+            local inbox = process.inbox()
+            while true do
+                local m = inbox:receive()
+                if m:topic() == "stop" then return end
+                process.send(m:from(), "pong")
+            end
+        end }
+        """
+
+    /// A process that first makes round trips to a pong (so it has its C record and has stopped running in a
+    /// receive, which opens its C queue), then runs `body` (which sends to itself: `me`, `inbox`).
+    static func selfSender(_ body: String) -> String {
+        """
+        return { main = function()
+            local inbox = process.inbox()
+            local me = process.pid()
+            local pong = process.spawn("test:pong", "app:processes")
+            for i = 1, 2 do
+                process.send(pong, "ping")
+                eq("pong " .. i, inbox:receive():topic(), "pong")
+            end
+            \(body)
+            process.send(pong, "stop")
+            return report()
+        end }
+        """
+    }
 }

@@ -14,6 +14,16 @@ final class CrashChild {
     /// The argument given to the child, inside the child.
     static var argument: String? { getenv(variable).map { String(cString: $0) } }
 
+    /// Inside the child: its parent when it started.
+    static let parent = getppid()
+
+    /// Inside the child: false once the parent test process is gone (the child was re-parented), or after
+    /// `bound` — a generous one: a parent starved by a loaded full suite may take long to come and kill it,
+    /// and a child that ended on its own fails the parent's test.
+    static func parentWaits(since start: ContinuousClock.Instant, bound: Duration = .seconds(600)) -> Bool {
+        getppid() == parent && ContinuousClock.now - start < bound
+    }
+
     let pid: pid_t
     let log: String
     private var reaped = false

@@ -68,6 +68,8 @@ import Glibc
     /// In the child: every workflow appends one event at a time (the next from the completion of the one
     /// before) and reports each acknowledgement on standard output, unbuffered.
     static func appendForever(path: String) async throws {
+        let start = ContinuousClock.now
+        _ = CrashChild.parent
         let store = try SQLiteWorkflowStore(path: path)
         var next: [UInt64] = []
         for workflow in 0..<workflows {
@@ -93,7 +95,7 @@ import Glibc
             }
         }
         for workflow in 0..<workflows { step(workflow, next[workflow]) }
-        // Until killed (a bound in case the parent is gone).
-        try await Task.sleep(for: .seconds(120))
+        // Until killed (or the parent is gone).
+        while CrashChild.parentWaits(since: start) { try await Task.sleep(for: .milliseconds(100)) }
     }
 }

@@ -323,6 +323,16 @@ typedef struct wippy_proc {
     uint32_t hash;
     uint32_t account; /* memory account the copy is charged to */
     int pid_ref;      /* registry reference of a string with the process's PID text (the record's own) */
+    /* Messages sent in C to this process while it was not waiting: a FIFO kept as slots [head, tail) of a
+       table (registry reference queue_ref, LUA_NOREF until first used). Every one of them is older than
+       any message in the runtime's own mailbox: C queues only while `queue_open`, which the runtime clears
+       whenever a message reaches that mailbox or a waiter on the inbox could miss a queued message. */
+    int queue_ref;
+    uint32_t head, tail;
+    int queue_open;
+    /* The block of the process's inbox channel userdata, or NULL: `receive` on it takes a queued message in
+       C (the runtime clears it while that channel could give something else first: a blocked sender). */
+    const void *inbox;
 } wippy_proc;
 
 typedef struct wippy_mailboxes wippy_mailboxes;
@@ -341,8 +351,12 @@ wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t accou
 void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p);
 /** The process whose code runs now (NULL: none, or one that must use the Swift path, e.g. a workflow). */
 void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p);
+/** Pushes the oldest message queued in C for p on L and returns 1; 0 (nothing pushed) when none. */
+int wippy_mailboxes_take(wippy_proc *p, lua_State *L);
 /** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */
 void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback);
+/** Pushes the channels' `receive`: a message queued in C for the running process's inbox, else `fallback`. */
+void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback);
 
 /* ---- Coroutine library replacements that pass system yields through user coroutines ---- */
 

@@ -31,7 +31,7 @@ extension Payload {
     public var stringValue: String? {
         switch self {
         case .string(let s): return s
-        case .bytes(let b): return String(validating: b, as: UTF8.self)
+        case .bytes(let b): return UTF8Text.string(b)
         default: return nil
         }
     }

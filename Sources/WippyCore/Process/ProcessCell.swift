@@ -104,6 +104,13 @@ public final class ProcessCell: @unchecked Sendable {
         mailboxUnits &+= Self.units(item)
     }
 
+    /// Puts items in front of the mailbox, in their order (worker thread only): messages a runtime kept
+    /// elsewhere that are older than anything in the mailbox.
+    public func prependToMailbox(contentsOf items: [MailboxItem]) {
+        mailbox.insert(contentsOf: items, at: 0)
+        for item in items { mailboxUnits &+= Self.units(item) }
+    }
+
     /// Removes every mailbox item matching `predicate` (worker thread only).
     public func removeFromMailbox(where predicate: (MailboxItem) -> Bool) {
         mailbox.removeAll { item in

@@ -11,8 +11,8 @@ import Synchronization
 ///
 /// Parking is a store-then-load handshake on both sides (sequentially consistent): the worker raises
 /// `sleeping`, then looks at the stack once more before it waits; a producer pushes, then reads `sleeping`.
-/// Either the worker sees the new node, or the producer sees the flag and signals under the mutex, which
-/// the worker holds from before raising the flag until the wait releases it, so no wake-up is lost.
+/// Either the worker sees the new node, or the producer sees the flag, takes and drops the mutex (which the
+/// worker holds from before raising the flag until the wait releases it) and signals, so no wake-up is lost.
 ///
 /// `@unchecked Sendable`: nodes are handed over through the atomic head (release on push, acquire on
 /// drain); the condition variable is only used with its mutex held.
@@ -71,9 +71,14 @@ final class WorkerInbox: @unchecked Sendable {
             current = original
         }
         if sleeping.load(ordering: .sequentiallyConsistent) {
+            // Taking the mutex orders this with the worker's look at the stack: it holds the mutex from
+            // raising the flag until its wait releases it, so once the mutex is had the worker waits (or
+            // has seen the node). The signal comes after the unlock: signalled under the mutex, the woken
+            // worker would at once block on the mutex this thread still holds (seen under strace as a
+            // futex wait and a second wake per hand-over).
             sync.lock()
-            sync.signal()
             sync.unlock()
+            sync.signal()
         }
     }
 

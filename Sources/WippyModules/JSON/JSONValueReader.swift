@@ -37,9 +37,8 @@ struct JSONValueReader {
             return .double(lua.number(at: index) ?? .nan)
         case .string:
             return lua.withBytes(at: index) { bytes -> Payload in
-                let utf8 = bytes.bindMemory(to: UInt8.self)
-                if let text = String(validating: utf8, as: UTF8.self) { return .string(text) }
-                return .bytes(Array(utf8))
+                if let text = UTF8Text.string(bytes) { return .string(text) }
+                return .bytes(Array(bytes))
             } ?? .null
         case .table:
             return try readTable(at: lua.absolute(index), depth: depth + 1)

@@ -57,16 +57,21 @@ enum SQLDatabaseObject {
         }
     }
 
+    /// Checks the SQL text at index 2 (a string, read later) and runs `body` with the parameters at 3.
+    private static func withParameters(_ lua: Lua, _ worker: LuaWorkerState, _ body: ([SQLValue]) -> Int32) -> Int32 {
+        guard lua.type(at: 2) == .string else { return lua.typeError(2, expected: "string") }
+        let parameters: [SQLValue]
+        do throws(WippyError) {
+            parameters = try SQLLuaValues.parameters(lua, at: 3)
+        } catch {
+            return worker.fail(error, on: lua)
+        }
+        return body(parameters)
+    }
+
     static let query: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        return withHandle(lua) { handle, worker in
-            guard lua.type(at: 2) == .string else { return lua.typeError(2, expected: "string") }
-            let parameters: [SQLValue]
-            do throws(WippyError) {
-                parameters = try SQLLuaValues.parameters(lua, at: 3)
-            } catch {
-                return worker.fail(error, on: lua)
-            }
+        return withHandle(lua) { handle, worker in withParameters(lua, worker) { parameters in
             let database = handle.database
             if let status = queryInline(lua, database, parameters, worker) { return status }
             let sql = lua.string(at: 2)!
@@ -74,7 +79,7 @@ enum SQLDatabaseObject {
                 SQLLuaValues.push(rows, on: thread)
                 return 1
             }
-        }
+        } }
     }
 
     /// The read run at once when the database can (an SQLite point select): the SQL compared as the bytes
@@ -99,19 +104,16 @@ enum SQLDatabaseObject {
 
     static let execute: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        return withHandle(lua) { handle, _ in
-            switch statement(lua, at: 2) {
-            case .failure(let early): return early.status
-            case .success(let (sql, parameters)):
-                let database = handle.database
-                return inlineOrCall(
-                    lua, database.executeIfImmediate(sql, parameters), { database.execute(sql, parameters, completion: $0) }
-                ) { thread, result in
-                    SQLLuaValues.push(result, on: thread)
-                    return 1
-                }
+        return withHandle(lua) { handle, worker in withParameters(lua, worker) { parameters in
+            let database = handle.database
+            // The SQL goes to an inline write as the Lua string's bytes; a `String` only for the slow way.
+            let immediate = database.readsInline ? lua.withBytes(at: 2) { database.executeIfImmediate($0, parameters) } ?? nil : nil
+            let sql = immediate == nil ? lua.string(at: 2)! : ""
+            return inlineOrCall(lua, immediate, { database.execute(sql, parameters, completion: $0) }) { thread, result in
+                SQLLuaValues.push(result, on: thread)
+                return 1
             }
-        }
+        } }
     }
 
     static let prepare: LuaNativeFunction = { state in

@@ -37,9 +37,10 @@ public enum SQLLuaValues {
             return .real(lua.number(at: index) ?? 0)
         case .boolean: return .bool(lua.bool(at: index))
         case .string:
-            guard let bytes = lua.bytes(at: index) else { return .null }
-            if let text = String(validating: bytes, as: UTF8.self) { return .text(text) }
-            return .blob(bytes)
+            return lua.withBytes(at: index) { bytes -> SQLValue in
+                if let text = UTF8Text.string(bytes) { return .text(text) }
+                return .blob(Array(bytes))
+            } ?? .null
         case .userdata: return typed(lua, at: index)?.value ?? .null
         default: return .null
         }

@@ -5,9 +5,11 @@ import WippyRuntime
 /// Location userdata (`time.utc`, `time.load_location(...)`, `t:location()`): a ``GoLocation`` stored in the
 /// userdata's memory after a one-word "initialised" flag; `__gc` deinitialises it.
 enum LuaLocation {
-    /// Registry keys of the worker's shared UTC and local Location objects (made when `time` loads).
-    static let utcKey = "wippy.time.utc"
-    static let localKey = "wippy.time.local"
+    /// Registry keys of the worker's shared UTC and local Location objects (made on first use): fixed
+    /// addresses, so finding them costs no string (`time.now()` pushes the local one every call). Only the
+    /// addresses are used, never the byte behind them.
+    nonisolated(unsafe) static let utcKey = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
+    nonisolated(unsafe) static let localKey = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
 
     private static let flagSize = 8
     private static let size = flagSize + MemoryLayout<GoLocation>.stride
@@ -27,12 +29,12 @@ enum LuaLocation {
     /// Pushes the worker's shared local Location object.
     static func pushLocal(state: LuaWorkerState, on lua: Lua) { pushShared(localKey, .local, state: state, on: lua) }
 
-    private static func pushShared(_ key: String, _ location: GoLocation, state: LuaWorkerState, on lua: Lua) {
-        if lua.rawGet(Lua.registryIndex, key: key) == .userdata { return }
+    private static func pushShared(_ key: UnsafeRawPointer, _ location: GoLocation, state: LuaWorkerState, on lua: Lua) {
+        if lua.rawGet(Lua.registryIndex, pointer: key) == .userdata { return }
         lua.pop()
         push(location, state: state, on: lua)
         lua.pushValue(at: -1)
-        lua.rawSet(Lua.registryIndex, key: key)
+        lua.rawSet(Lua.registryIndex, pointer: key)
     }
 
     /// The location of the Location object at `index`.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import WippyCodecs
 import WippyLua
 import WippyRuntime
@@ -19,24 +22,42 @@ enum LuaTime {
 
     /// Pushes a Time object for `time`.
     static func push(_ time: GoTime, location source: LocationSource, state: LuaWorkerState, on lua: Lua) {
+        if case .fresh = source {
+            lua.ensureStack(4)
+            LuaLocation.push(time.location, state: state, on: lua)
+            pushObject(seconds: time.seconds, nanoseconds: time.nanoseconds, state: state, on: lua)
+            return
+        }
+        push(seconds: time.seconds, nanoseconds: time.nanoseconds, location: source, state: state, on: lua)
+    }
+
+    /// Pushes a Time object for an instant whose location is not `.fresh` (no ``GoTime`` to make: `time.now()`).
+    static func push(seconds: Int64, nanoseconds: Int32, location source: LocationSource, state: LuaWorkerState, on lua: Lua) {
         lua.ensureStack(4)
         switch source {
         case .object(let index): lua.pushValue(at: index)
         case .sameAs(let index): lua.getUserValue(index, 1)
         case .utc: LuaLocation.pushUTC(state: state, on: lua)
         case .local: LuaLocation.pushLocal(state: state, on: lua)
-        case .fresh: LuaLocation.push(time.location, state: state, on: lua)
+        case .fresh: preconditionFailure("a fresh location needs the GoTime")
         }
+        pushObject(seconds: seconds, nanoseconds: nanoseconds, state: state, on: lua)
+    }
+
+    /// Makes the object for the Location on top of the stack, which becomes its user value.
+    private static func pushObject(seconds: Int64, nanoseconds: Int32, state: LuaWorkerState, on lua: Lua) {
         let memory = state.newObject(ModuleTags.time, size: 16, userValues: 1, on: lua)
-        memory.storeBytes(of: time.seconds, as: Int64.self)
-        memory.storeBytes(of: time.nanoseconds, toByteOffset: 8, as: Int32.self)
+        memory.storeBytes(of: seconds, as: Int64.self)
+        memory.storeBytes(of: nanoseconds, toByteOffset: 8, as: Int32.self)
         lua.insert(at: -2)
         lua.setUserValue(-2, 1)
     }
 
     /// Pushes the current time in the local zone.
     static func pushNow(state: LuaWorkerState, on lua: Lua) {
-        push(GoTime.now(in: .local), location: .local, state: state, on: lua)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        push(seconds: Int64(now.tv_sec), nanoseconds: Int32(now.tv_nsec), location: .local, state: state, on: lua)
     }
 
     /// The instant of the Time object at `index` (no location).

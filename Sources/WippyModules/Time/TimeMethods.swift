@@ -53,13 +53,15 @@ enum TimeMethods {
         }
     }
 
+    /// `t:sub(u)`: instants only (the locations play no part, so none is read).
     static let sub: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        return withTime(lua) { time in
-            guard let other = LuaTime.read(lua, at: 2) else { return lua.typeError(2, expected: "Time") }
-            LuaDuration.push(time.sub(other), state: LuaWorkerState.of(lua), on: lua)
-            return 1
-        }
+        guard let (seconds, nanoseconds) = LuaTime.instant(lua, at: 1) else { return badReceiver(lua) }
+        guard let (otherSeconds, otherNanoseconds) = LuaTime.instant(lua, at: 2) else { return lua.typeError(2, expected: "Time") }
+        let difference = GoTime(seconds: seconds, nanoseconds: Int64(nanoseconds), location: .utc)
+            .sub(GoTime(seconds: otherSeconds, nanoseconds: Int64(otherNanoseconds), location: .utc))
+        LuaDuration.push(difference, state: LuaWorkerState.of(lua), on: lua)
+        return 1
     }
 
     static let addDate: LuaNativeFunction = { state in

@@ -8,11 +8,13 @@ enum TimeNatives {
     /// `time.now()`: the current time in the local zone; in a workflow run, the run's clock.
     static let now: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        if let run = LuaProcess.current(lua)?.determinism {
-            LuaTime.push(GoTime(seconds: 0, nanoseconds: run.now, location: .local), location: .local, state: LuaWorkerState.of(lua), on: lua)
+        let process = LuaProcess.current(lua)
+        let worker = process?.workerState ?? LuaWorkerState.of(lua)
+        if let run = process?.determinism {
+            LuaTime.push(GoTime(seconds: 0, nanoseconds: run.now, location: .local), location: .local, state: worker, on: lua)
             return 1
         }
-        LuaTime.pushNow(state: LuaWorkerState.of(lua), on: lua)
+        LuaTime.pushNow(state: worker, on: lua)
         return 1
     }
 

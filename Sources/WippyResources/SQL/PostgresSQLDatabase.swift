@@ -14,7 +14,7 @@ import Synchronization
 public final class PostgresSQLDatabase: SQLDatabase {
     public let kind = "db.sql.postgres"
     public let databaseType = "postgres"
-    let pool: SQLConnectionPool<PostgresConnection>
+    let pool: SQLConnectionPool<PostgresSession>
     let name: String
     static let logger = Logger(label: "wippy.sql.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     /// Go's `database/sql` keeps 2 idle connections when no `max_idle` is set.
@@ -38,12 +38,13 @@ public final class PostgresSQLDatabase: SQLDatabase {
         }
         let group = MultiThreadedEventLoopGroup.singleton
         let ids = Atomic<Int>(1)
-        let connect: @Sendable () -> EventLoopFuture<PostgresConnection> = {
+        let connect: @Sendable () -> EventLoopFuture<PostgresSession> = {
             PostgresConnection.connect(
                 on: group.next(), configuration: configuration, id: ids.add(1, ordering: .relaxed).newValue,
-                logger: PostgresSQLDatabase.logger)
+                logger: PostgresSQLDatabase.logger
+            ).map(PostgresSession.init)
         }
-        let first: PostgresConnection
+        let first: PostgresSession
         do {
             first = try connect().wait()
         } catch {
@@ -57,11 +58,12 @@ public final class PostgresSQLDatabase: SQLDatabase {
                     completion(result.mapError { PostgresSQLDatabase.connectFailure(name, settings, $0) })
                 }
             },
-            close: { connection in
+            close: { session in
                 // Kept until closed: postgres-nio insists a connection is closed before it is freed.
+                let connection = session.connection
                 (connection.close() as EventLoopFuture<Void>).whenComplete { _ in withExtendedLifetime(connection) {} }
             },
-            isBroken: { $0.isClosed })
+            isBroken: { $0.connection.isClosed })
         pool.seed(first)
     }
 
@@ -87,8 +89,9 @@ public final class PostgresSQLDatabase: SQLDatabase {
             switch acquired {
             case .failure(let error): completion(.failure(error))
             case .success(let pooled):
-                body(pooled.connection).whenComplete { result in
-                    pool.release(pooled, broken: pooled.connection.isClosed)
+                let connection = pooled.connection.connection
+                body(connection).whenComplete { result in
+                    pool.release(pooled, broken: connection.isClosed)
                     completion(result.mapError { PostgresSQLValues.failure(what, $0) })
                 }
             }
@@ -105,8 +108,69 @@ public final class PostgresSQLDatabase: SQLDatabase {
             .map { SQLExecResult(lastInsertID: 0, rowsAffected: Int64($0.metadata.rows ?? 0)) }
     }
 
+    /// A query on a pooled session: by name when the session has run the SQL before (see ``PostgresSession``),
+    /// else unnamed.
     public func query(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
-        withConnection({ Self.query($0, sql, arguments) }, what: "query", completion: completion)
+        let pool = self.pool
+        pool.acquire { acquired in
+            switch acquired {
+            case .failure(let error): completion(.failure(error))
+            case .success(let pooled):
+                if case .named(let name) = Self.plan(pooled.connection, sql, arguments) {
+                    Self.queryNamed(pooled, name: name, sql, arguments, pool: pool, completion: completion)
+                } else {
+                    Self.queryUnnamed(pooled, sql, arguments, pool: pool, completion: completion)
+                }
+            }
+        }
+    }
+
+    /// A bytea argument is sent as binary and would fix its parameter's type for every later run of a name;
+    /// untyped text leaves each parameter's type to the server, the same on every run.
+    static func plan(_ session: PostgresSession, _ sql: String, _ arguments: [SQLValue]) -> PostgresStatementCache.Plan {
+        for argument in arguments {
+            if case .blob = argument { return .unnamed }
+        }
+        return session.statements.plan(for: sql)
+    }
+
+    static func queryUnnamed(
+        _ pooled: SQLConnectionPool<PostgresSession>.Pooled, _ sql: String, _ arguments: [SQLValue],
+        pool: SQLConnectionPool<PostgresSession>, completion: @escaping SQLCompletion<SQLRows>
+    ) {
+        let connection = pooled.connection.connection
+        query(connection, sql, arguments).whenComplete { result in
+            pool.release(pooled, broken: connection.isClosed)
+            completion(result.mapError { PostgresSQLValues.failure("query", $0) })
+        }
+    }
+
+    /// Runs the named statement in a task on the connection's event loop (``PostgresLoopExecutor``): no
+    /// thread of the global executor is woken. A name the server no
+    /// longer knows as prepared is run again unnamed.
+    static func queryNamed(
+        _ pooled: SQLConnectionPool<PostgresSession>.Pooled, name: String, _ sql: String, _ arguments: [SQLValue],
+        pool: SQLConnectionPool<PostgresSession>, completion: @escaping SQLCompletion<SQLRows>
+    ) {
+        let session = pooled.connection
+        let bindings = PostgresSQLValues.bindings(arguments)
+        Task(executorPreference: session.executor) {
+            let rows: SQLRows
+            do {
+                rows = try await PostgresNamedStatement.run(on: session.connection, name: name, sql: sql, bindings: bindings, logger: logger)
+            } catch {
+                let stale = PostgresSQLValues.isStale(error)
+                session.statements.failed(sql, stale: stale)
+                if stale && !session.connection.isClosed {
+                    return queryUnnamed(pooled, sql, arguments, pool: pool, completion: completion)
+                }
+                pool.release(pooled, broken: session.connection.isClosed)
+                return completion(.failure(PostgresSQLValues.failure("query", error)))
+            }
+            session.statements.succeeded(sql)
+            pool.release(pooled, broken: session.connection.isClosed)
+            completion(.success(rows))
+        }
     }
 
     public func execute(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLExecResult>) {
@@ -144,7 +208,7 @@ public final class PostgresSQLDatabase: SQLDatabase {
             switch acquired {
             case .failure(let error): completion(.failure(error))
             case .success(let pooled):
-                Self.execute(pooled.connection, statement, []).whenComplete { result in
+                Self.execute(pooled.connection.connection, statement, []).whenComplete { result in
                     switch result {
                     case .success: completion(.success(PostgresSQLTransaction(pool: pool, pooled: pooled)))
                     case .failure(let error):
@@ -159,7 +223,7 @@ public final class PostgresSQLDatabase: SQLDatabase {
 
 /// A transaction on one pooled connection, held until it ends.
 final class PostgresSQLTransaction: SQLTransaction {
-    typealias Pool = SQLConnectionPool<PostgresConnection>
+    typealias Pool = SQLConnectionPool<PostgresSession>
     let databaseType = "postgres"
     let pool: Pool
     private let pooled: Mutex<Pool.Pooled?>
@@ -176,7 +240,7 @@ final class PostgresSQLTransaction: SQLTransaction {
         completion: @escaping SQLCompletion<Value>
     ) {
         guard let pooled = pooled.withLock({ $0 }) else { return completion(.failure(SQLErrors.transactionNotActive)) }
-        body(pooled.connection).whenComplete { completion($0.mapError { PostgresSQLValues.failure(what, $0) }) }
+        body(pooled.connection.connection).whenComplete { completion($0.mapError { PostgresSQLValues.failure(what, $0) }) }
     }
 
     func query(_ sql: String, _ arguments: [SQLValue], completion: @escaping SQLCompletion<SQLRows>) {
@@ -210,10 +274,10 @@ final class PostgresSQLTransaction: SQLTransaction {
             return completion(.failure(SQLErrors.transactionNotActive))
         }
         let pool = self.pool
-        PostgresSQLDatabase.execute(pooled.connection, statement, []).whenComplete { result in
+        PostgresSQLDatabase.execute(pooled.connection.connection, statement, []).whenComplete { result in
             // A COMMIT that failed on the server leaves the connection out of the transaction (the server
             // rolls back); one whose answer was lost leaves it unknown: close it.
-            pool.release(pooled, broken: pooled.connection.isClosed || (try? result.get()) == nil)
+            pool.release(pooled, broken: pooled.connection.connection.isClosed || (try? result.get()) == nil)
             completion(result.map { _ in () }.mapError { PostgresSQLValues.failure(statement.lowercased(), $0) })
         }
     }

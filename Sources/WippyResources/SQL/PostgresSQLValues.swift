@@ -37,18 +37,25 @@ enum PostgresSQLValues {
     }
 
     static func rows(_ result: PostgresQueryResult) -> SQLRows {
-        var columns: [String] = []
-        var rows: [[SQLValue]] = []
-        rows.reserveCapacity(result.rows.count)
-        for row in result.rows {
-            var values: [SQLValue] = []
-            if columns.isEmpty {
-                for cell in row { columns.append(cell.columnName) }
+        var builder = RowsBuilder()
+        builder.rows.rows.reserveCapacity(result.rows.count)
+        for row in result.rows { builder.append(row) }
+        return builder.rows
+    }
+
+    /// Rows as they arrive: the column names from the first one.
+    struct RowsBuilder {
+        var rows = SQLRows(columns: [], rows: [])
+
+        mutating func append(_ row: PostgresRow) {
+            if rows.rows.isEmpty {
+                for cell in row { rows.columns.append(cell.columnName) }
             }
-            for cell in row { values.append(value(cell)) }
-            rows.append(values)
+            var values: [SQLValue] = []
+            values.reserveCapacity(rows.columns.count)
+            for cell in row { values.append(PostgresSQLValues.value(cell)) }
+            rows.rows.append(values)
         }
-        return SQLRows(columns: columns, rows: rows)
     }
 
     /// Seconds from the Unix epoch to PostgreSQL's (2000-01-01).
@@ -94,6 +101,14 @@ enum PostgresSQLValues {
             if let text = try? cell.decode(String.self) { return .text(text) }
             return .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
         }
+    }
+
+    /// Whether a named statement failed because the server no longer has it as it was prepared (26000: the
+    /// name is unknown, e.g. after `DISCARD ALL`; 0A000: its result columns changed with the table), so
+    /// the same SQL run unnamed may work.
+    static func isStale(_ error: any Error) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return state == "26000" || state == "0A000"
     }
 
     /// A driver error as a ``WippyError``: `<what>: <server message>`; a lost or refused connection is

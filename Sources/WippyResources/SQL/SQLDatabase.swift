@@ -27,7 +27,8 @@ public protocol SQLDatabase: Resource {
 
     /// Runs a write at once on the calling thread when that cannot wait (an idle connection, a commit that
     /// does not sync, nothing to lock); nil when it must go through ``execute(_:_:completion:)``.
-    func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>?
+    /// `sql` is given as its UTF-8 bytes (the Lua string's own), so the common case makes no `String`.
+    func executeIfImmediate(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>?
 }
 
 extension SQLDatabase {
@@ -35,7 +36,13 @@ extension SQLDatabase {
     public func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead {
         .mustWait
     }
-    public func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? { nil }
+    public func executeIfImmediate(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? { nil }
+
+    /// ``executeIfImmediate(_:_:)-(UnsafeRawBufferPointer,_)`` for SQL held in a `String`.
+    public func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? {
+        var sql = sql
+        return sql.withUTF8 { executeIfImmediate(UnsafeRawBufferPointer($0), arguments) }
+    }
 }
 
 /// A transaction: its own connection until ``commit(completion:)`` or ``rollback(completion:)``; after

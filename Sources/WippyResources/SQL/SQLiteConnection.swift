@@ -40,7 +40,15 @@ final class SQLiteConnection: @unchecked Sendable {
                 queue = try DatabaseQueue(configuration: configuration)
             }
             durability = SQLiteDurability(inMemory: path == nil)
-            queue.inDatabase { durability.install(on: $0.sqliteConnection) }
+            queue.inDatabase { db in
+                durability.install(on: db.sqliteConnection)
+                // GRDB's commit and rollback hooks feed its transaction observers, and the commit hook needs
+                // GRDB's queue context (it reads the scheduling watchdog). This connection registers no
+                // observers and an inline write commits on a worker thread outside that context, so the
+                // hooks go; GRDB treats a COMMIT it runs without them as one of an empty transaction.
+                sqlite3_commit_hook(db.sqliteConnection, nil, nil)
+                sqlite3_rollback_hook(db.sqliteConnection, nil, nil)
+            }
         } catch {
             throw SQLiteConnection.failure("open \(name)", error)
         }
@@ -89,11 +97,14 @@ final class SQLiteConnection: @unchecked Sendable {
             names = columns.map(\.name)
         }
 
-        func matches(_ text: UnsafeRawBufferPointer) -> Bool {
-            guard text.count == sql.count else { return false }
-            guard let base = text.baseAddress, !sql.isEmpty else { return sql.isEmpty }
-            return sql.withUnsafeBytes { memcmp($0.baseAddress!, base, text.count) == 0 }
-        }
+        func matches(_ text: UnsafeRawBufferPointer) -> Bool { SQLiteConnection.same(sql, text) }
+    }
+
+    /// True when `text` holds exactly the bytes of `kept`.
+    static func same(_ kept: [UInt8], _ text: UnsafeRawBufferPointer) -> Bool {
+        guard text.count == kept.count else { return false }
+        guard let base = text.baseAddress, !kept.isEmpty else { return kept.isEmpty }
+        return kept.withUnsafeBytes { memcmp($0.baseAddress!, base, text.count) == 0 }
     }
     private var hot: HotRead?
     /// The `sqlite3` handle (GRDB opens it in multi-thread mode; the pool lends it to one user at a time).
@@ -196,45 +207,51 @@ final class SQLiteConnection: @unchecked Sendable {
         queue.inDatabase { durability.checkpoint(on: $0.sqliteConnection) }
     }
 
-    /// The last write run inline (see ``executeIfImmediate(_:_:)``).
-    private var hotWrite: (sql: String, statement: Statement)?
+    /// The last write run inline (see ``executeIfImmediate(_:_:)``), recognised by the bytes of its SQL.
+    private var hotWrite: (sql: [UInt8], statement: Statement)?
 
     /// Runs a single-statement INSERT, UPDATE, DELETE or REPLACE at once on the caller's thread when its
     /// commit cannot wait for the disk (``SQLiteDurability/commitsWithoutSync``) and no lock is held
     /// elsewhere (SQLite's busy handler is off: a busy answer returns nil, nothing done). nil: run it
     /// through ``execute(_:_:what:)`` on the executor.
-    func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? {
+    func executeIfImmediate(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? {
         guard durability.commitsWithoutSync, let db = handle, sqlite3_get_autocommit(db) != 0 else { return nil }
         let statement: Statement
-        if let hotWrite, hotWrite.sql == sql {
+        if let hotWrite, Self.same(hotWrite.sql, sql) {
             statement = hotWrite.statement
         } else {
-            guard Self.isPlainWrite(sql), !Self.mayHoldSeveral(sql) else { return nil }
-            guard let prepared = try? queue.inDatabase({ try $0.cachedStatement(sql: sql) }),
+            let text = String(decoding: sql, as: UTF8.self)
+            guard Self.isPlainWrite(text), !Self.mayHoldSeveral(text) else { return nil }
+            guard let prepared = try? queue.inDatabase({ try $0.cachedStatement(sql: text) }),
                 sqlite3_stmt_readonly(prepared.sqliteStatement) == 0
             else { return nil }
             statement = prepared
-            hotWrite = (sql, prepared)
+            hotWrite = (Array(sql), prepared)
         }
-        let handle = statement.sqliteStatement
-        // Inside GRDB's access (not only for the statement cache): the commit runs GRDB's commit hook,
-        // which needs it.
-        return queue.inDatabase { _ -> Result<SQLExecResult, WippyError>? in
-            sqlite3_busy_timeout(db, 0)
-            defer {
-                sqlite3_reset(handle)
-                sqlite3_clear_bindings(handle)
-                sqlite3_busy_timeout(db, SQLiteConnection.busyTimeoutMilliseconds)
-            }
-            if let error = Self.bind(arguments, to: handle, db: db) { return .failure(error) }
-            var code = sqlite3_step(handle)
-            while code == SQLITE_ROW { code = sqlite3_step(handle) }
-            guard code == SQLITE_DONE else {
-                if code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED { return nil }
-                return .failure(Self.failure("execute", code: code, message: String(cString: sqlite3_errmsg(db))))
-            }
-            return .success(SQLExecResult(lastInsertID: sqlite3_last_insert_rowid(db), rowsAffected: Int64(sqlite3_changes(db))))
+        // Outside GRDB's queue, as the inline reads: the pool lends the connection to this caller alone,
+        // and GRDB's commit hook, which would need the queue, is removed at open.
+        sqlite3_busy_timeout(db, 0)
+        defer { sqlite3_busy_timeout(db, SQLiteConnection.busyTimeoutMilliseconds) }
+        return Self.runToEnd(statement.sqliteStatement, db: db, arguments, what: "execute", immediate: true)
+    }
+
+    /// Binds, steps `statement` to its end and resets it, reporting the changes; on the inline path
+    /// (`immediate`), nil (nothing done) when SQLite reports a lock.
+    private static func runToEnd(
+        _ statement: OpaquePointer, db: OpaquePointer?, _ arguments: [SQLValue], what: String, immediate: Bool
+    ) -> Result<SQLExecResult, WippyError>? {
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
         }
+        if let error = bind(arguments, to: statement, db: db) { return .failure(error) }
+        var code = sqlite3_step(statement)
+        while code == SQLITE_ROW { code = sqlite3_step(statement) }
+        guard code == SQLITE_DONE else {
+            if immediate && (code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED) { return nil }
+            return .failure(failure(what, code: code, message: String(cString: sqlite3_errmsg(db))))
+        }
+        return .success(SQLExecResult(lastInsertID: sqlite3_last_insert_rowid(db), rowsAffected: Int64(sqlite3_changes(db))))
     }
 
     /// True when `sql` starts (after blanks) with INSERT, UPDATE, DELETE or REPLACE.
@@ -258,22 +275,12 @@ final class SQLiteConnection: @unchecked Sendable {
         do {
             return try queue.inDatabase { db -> Result<SQLExecResult, WippyError> in
                 let connection = db.sqliteConnection
-                if arguments.isEmpty && Self.mayHoldSeveral(sql) {
-                    try db.execute(sql: sql)
-                } else {
+                guard arguments.isEmpty && Self.mayHoldSeveral(sql) else {
                     let statement = try db.cachedStatement(sql: sql)
-                    let handle = statement.sqliteStatement
-                    defer {
-                        sqlite3_reset(handle)
-                        sqlite3_clear_bindings(handle)
-                    }
-                    if let error = Self.bind(arguments, to: handle, db: connection) { return .failure(error) }
-                    var code = sqlite3_step(handle)
-                    while code == SQLITE_ROW { code = sqlite3_step(handle) }
-                    guard code == SQLITE_DONE else {
-                        return .failure(Self.failure(what, code: code, message: String(cString: sqlite3_errmsg(connection))))
-                    }
+                    // Not inline: a lock is waited for (busy timeout), so the result is never nil.
+                    return Self.runToEnd(statement.sqliteStatement, db: connection, arguments, what: what, immediate: false)!
                 }
+                try db.execute(sql: sql)
                 return .success(SQLExecResult(
                     lastInsertID: sqlite3_last_insert_rowid(connection), rowsAffected: Int64(sqlite3_changes(connection))))
             }
@@ -362,7 +369,7 @@ final class SQLiteConnection: @unchecked Sendable {
         if column.affinity == .plain, sqlite3_column_type(handle, index) == SQLITE_TEXT {
             let length = Int(sqlite3_column_bytes(handle, index))
             let text = UnsafeRawBufferPointer(start: sqlite3_column_text(handle, index), count: length)
-            if isValidUTF8(text) {
+            if UTF8Text.isValid(text) {
                 sink.add(text: text, column: Int(index))
                 return
             }
@@ -370,22 +377,6 @@ final class SQLiteConnection: @unchecked Sendable {
         sink.add(read(handle, index, column), column: Int(index))
     }
 
-    /// ASCII checked eight bytes at a time; anything else through the standard library's validation.
-    private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        let count = bytes.count
-        while offset + 8 <= count {
-            if bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 {
-                return String(validating: bytes[offset...], as: UTF8.self) != nil
-            }
-            offset += 8
-        }
-        while offset < count {
-            if bytes[offset] & 0x80 != 0 { return String(validating: bytes[offset...], as: UTF8.self) != nil }
-            offset += 1
-        }
-        return true
-    }
 
     private static func read(_ handle: OpaquePointer, _ index: Int32, _ column: SQLiteColumn) -> SQLValue {
         switch sqlite3_column_type(handle, index) {

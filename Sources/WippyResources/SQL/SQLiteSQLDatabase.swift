@@ -106,7 +106,7 @@ public final class SQLiteSQLDatabase: SQLDatabase {
     /// An inline write's due checkpoint is queued once (it runs on the executor).
     private let checkpointQueued = Atomic<Bool>(false)
 
-    public func executeIfImmediate(_ sql: String, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? {
+    public func executeIfImmediate(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>? {
         guard Self.inlineReads, let pooled = pool.acquireIdle() else { return nil }
         let result = pooled.connection.executeIfImmediate(sql, arguments)
         let checkpointDue = pooled.connection.durability.checkpointDue

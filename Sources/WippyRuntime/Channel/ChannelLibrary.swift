@@ -10,8 +10,11 @@ extension LuaWorkerState {
         let meta = lua.top
         lua.newTable()
         let methods = lua.top
+        // receive: messages C queued for the running process's inbox are taken in C (`wippy_mailbox.c`)
+        mailboxes.pushReceive(fallback: ChannelNatives.receive, on: lua)
+        lua.rawSet(methods, key: "receive")
         for (name, native) in [
-            ("send", ChannelNatives.send), ("receive", ChannelNatives.receive), ("close", ChannelNatives.close),
+            ("send", ChannelNatives.send), ("close", ChannelNatives.close),
             ("case_send", ChannelNatives.caseSend), ("case_receive", ChannelNatives.caseReceive),
         ] as [(String, LuaNativeFunction)] {
             lua.push(native: native)
@@ -115,10 +118,11 @@ enum ChannelNatives {
         else { return misuse(lua) }
         return Unmanaged<LuaChannel>.fromOpaque(channel)._withUnsafeGuaranteedRef { channel in
             Unmanaged<LuaTask>.fromOpaque(task)._withUnsafeGuaranteedRef { task in
-                let process = task.process
-                guard channel.ownerSerial == process.serial else { return misuse(lua) }
-                lua.top = 1
-                return process.receive(channel, task: task, on: lua)
+                Unmanaged.passUnretained(task.process)._withUnsafeGuaranteedRef { process in
+                    guard channel.ownerSerial == process.serial else { return misuse(lua) }
+                    lua.top = 1
+                    return process.receive(channel, task: task, on: lua)
+                }
             }
         }
     }

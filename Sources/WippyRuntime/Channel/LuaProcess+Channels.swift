@@ -141,6 +141,8 @@ extension LuaProcess {
         if let refusal = thread.refuseBlockingIfNeeded() { return refusal }
         let token = task.block()
         thread.pushValue(at: 2)
+        // A sender blocked on the inbox: receives must take its value first, in Swift.
+        if channel === inboxSubscription { record?.inbox = nil }
         channel.senders.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: thread.ref()))
         return thread.yieldToScheduler()
     }
@@ -221,10 +223,15 @@ extension LuaProcess {
                 thread.getUserValue(-1, 2)
                 let ref = thread.ref()
                 thread.pop()
+                if entry.channel === inboxSubscription { record?.inbox = nil }
                 entry.channel.senders.append(LuaChannel.Waiter(task: task, token: token, caseIndex: entry.index, value: ref))
             } else {
                 // Only a plain receive that waits alone takes C hand-offs.
-                if entry.channel === inboxSubscription { record?.waiting = nil }
+                // (A select is no C hand-off's, and C must not queue what it would miss.)
+                if entry.channel === inboxSubscription {
+                    record?.waiting = nil
+                    closeQueue()
+                }
                 entry.channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: entry.index, value: .none))
             }
         }

@@ -19,14 +19,32 @@ extension LuaProcess {
         // The worker's cached string of the PID: senders label messages with it anyway.
         workerState.pidCache.push(cell, on: lua, main: lua)
         record = workerState.mailboxes.add(pidOnTopOf: lua, account: account, owner: Unmanaged.passUnretained(self).toOpaque())
+        noteInbox()
         return record
+    }
+
+    /// Lets `receive` on this process's inbox channel take messages queued in C, in C: the record keeps the
+    /// address of the channel's userdata (which the subscription's reference keeps alive). Not while a sender
+    /// is blocked on the inbox (a receive must take its value first): a blocked sender clears it for the
+    /// rest of that inbox's life (the Swift native then does every receive).
+    func noteInbox() {
+        guard let record, let subscription = inbox else { return }
+        guard subscription.channel.senders.isEmpty else {
+            record.inbox = nil
+            return
+        }
+        lua.push(subscription.ref)
+        record.inbox = UnsafeRawPointer(lua.userdata(at: -1))
+        lua.pop()
     }
 
     /// Called as `task` blocks in a plain receive on the inbox: lets C hand it the next message when it
     /// waits `alone` and every message would come to the inbox.
     func offerHandOff(to task: LuaTask, alone: Bool) {
         guard alone, !hasTopics, !mayReceiveBusEvents, workflow == nil, let record else {
+            // a second waiter: C could wake neither, nor queue for them
             record?.waiting = nil
+            closeQueue()
             return
         }
         record.arm(
@@ -39,9 +57,76 @@ extension LuaProcess {
     static let wakeAfterHandOff: LuaMailboxes.Wake = { owner, waiter, channel in
         Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { $0.receivers.dropSoleWaiter() }
         Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { $0.wake(arguments: 2) }
+        // Guaranteed references all the way: loading the unowned(unsafe) `cell` and `worker` as strong ones
+        // costs a retain and a release each around the (opaque) schedule call.
         Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
-            let cell = process.cell
-            cell.worker.schedule(cell)
+            Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { $0.schedule(cell) }
+            }
         }
+    }
+
+    // MARK: - The C queue
+
+    /// Opens the record's C queue when nothing could be missed by it (see `wippy_mailbox.c`): not a workflow,
+    /// no `listen` topics or bus subscriptions, nothing in the mailbox (every message C queues is then older
+    /// than whatever reaches it later), and no waiter on the inbox that C could not wake (a select, a second
+    /// task). Called when the process stops running; one load when the queue is open already.
+    @inline(__always)
+    func openQueueIfClear() {
+        guard let record, !record.queueOpen else { return }
+        openQueue(record)
+    }
+
+    private func openQueue(_ record: LuaMailboxes.Record) {
+        guard workflow == nil, !hasTopics, !mayReceiveBusEvents, cell.mailbox.isEmpty else { return }
+        if let inbox = inboxSubscription {
+            inbox.pruneReceivers()
+            // the armed waiter of a plain receive is the C hand-off's; any other would miss a queued message
+            if !inbox.receivers.isEmpty && record.waiting == nil { return }
+        }
+        record.queueOpen = true
+    }
+
+    /// Closes the C queue: a message reached the mailbox, or a waiter C could not wake appeared.
+    @inline(__always)
+    func closeQueue() {
+        if let record, record.queueOpen { record.queueOpen = false }
+    }
+
+    /// Closes the C queue and moves what it holds to the front of the mailbox, as messages, in order: for a
+    /// `listen` topic or a bus subscription, which must see them as if they had never left the mailbox.
+    func spillQueuedMessages() {
+        guard let record else { return }
+        record.queueOpen = false
+        guard record.hasQueued else { return }
+        var items: [MailboxItem] = []
+        let mailboxes = workerState.mailboxes
+        _ = lua.ensureStack(4)
+        while mailboxes.take(record, on: lua) {
+            items.append(.message(Self.queuedMessage(at: lua.top, on: lua, state: workerState)))
+            lua.pop()
+        }
+        cell.prependToMailbox(contentsOf: items)
+        syncMailboxBytes()
+    }
+
+    /// The Swift message of a message object C queued (a topic, the sender's PID text, no payload or one
+    /// plain one: these always convert).
+    private static func queuedMessage(at index: Int32, on lua: Lua, state: LuaWorkerState) -> Message {
+        let count = lua.taggedUserdata(at: index, .message)?.load(as: Int32.self) ?? 0
+        lua.getUserValue(index, 1)
+        let topic = lua.string(at: -1) ?? ""
+        lua.pop()
+        lua.getUserValue(index, 2)
+        let from = lua.string(at: -1).flatMap { PID(parsing: $0) }
+        lua.pop()
+        var payloads: [Payload] = []
+        if count > 0 {
+            lua.getUserValue(index, 3)
+            if let payload = try? LuaValueConverter.export(at: -1, in: lua, state: state) { payloads.append(payload) }
+            lua.pop()
+        }
+        return Message(from: from, topic: topic, payloads: payloads)
     }
 }

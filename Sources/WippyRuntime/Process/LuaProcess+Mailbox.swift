@@ -14,15 +14,19 @@ extension LuaProcess {
     func pushSubscription(_ source: LuaChannel.Source, messages: Bool = false, on thread: Lua) {
         switch source {
         case .inbox:
-            if inbox == nil { inbox = makeSubscription(source, messages: true) }
+            if inbox == nil {
+                inbox = makeSubscription(source, messages: true)
+                noteInbox()
+            }
             thread.push(inbox!.ref)
         case .events:
             if events == nil { events = makeSubscription(source, messages: false) }
             thread.push(events!.ref)
         case .topic(let topic):
             // Messages may now go to a topic channel instead of the inbox: no more C hand-offs to a receive
-            // in progress.
+            // in progress, and what C queued for the inbox must be matched against the topic too.
             record?.waiting = nil
+            spillQueuedMessages()
             if topics[topic] == nil { topics[topic] = makeSubscription(source, messages: messages) }
             thread.push(topics[topic]!.ref)
         case .bus:
@@ -42,6 +46,7 @@ extension LuaProcess {
         case .inbox:
             if let inbox { lua.unref(inbox.ref) }
             inbox = nil
+            record?.inbox = nil
         case .events:
             if let events { lua.unref(events.ref) }
             events = nil
@@ -68,11 +73,15 @@ extension LuaProcess {
     }
 
     func hasMailboxItem(for source: LuaChannel.Source, channel: LuaChannel) -> Bool {
-        cell.mailbox.contains { item($0, matches: source) }
+        if case .inbox = source, let record, record.hasQueued { return true }
+        return cell.mailbox.contains { item($0, matches: source) }
     }
 
     /// Takes the oldest item for `source` out of the mailbox and pushes it as a Lua value on `target`.
+    /// Messages C queued come first: they are older than anything in the mailbox (see `wippy_mailbox.c`),
+    /// and they are always the inbox's (C queues only while nothing else could want them).
     func pullMailbox(for source: LuaChannel.Source, channel: LuaChannel, into target: Lua) -> Bool {
+        if let record, record.hasQueued, case .inbox = source, workerState.mailboxes.take(record, on: target) { return true }
         guard !cell.mailbox.isEmpty, let found = cell.takeFromMailbox(where: { item($0, matches: source) }) else {
             return false
         }

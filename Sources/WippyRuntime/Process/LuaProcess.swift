@@ -206,8 +206,10 @@ public final class LuaProcess: ProcessBehavior {
         get { extras?.subscribedToEvents ?? false }
         set {
             ensuredExtras.subscribedToEvents = newValue
-            // Messages must now be checked for bus events: no more C hand-offs to a receive in progress.
+            // Messages must now be checked for bus events: no more C hand-offs to a receive in progress, and
+            // what C queued goes back to the mailbox.
             record?.waiting = nil
+            spillQueuedMessages()
         }
     }
 
@@ -266,6 +268,10 @@ public final class LuaProcess: ProcessBehavior {
         account = state.openAccount(for: self, limit: memoryLimit)
     }
 
+    // The ready queue holds its tasks by hand (``TaskQueue``): a process dropped with tasks still queued gives
+    // them back here.
+    deinit { readyQueue.removeAll() }
+
     /// The process of the calling Lua thread.
     @inline(__always)
     public static func current(_ lua: Lua) -> LuaProcess? { LuaTask.current(lua)?.process }
@@ -278,7 +284,10 @@ public final class LuaProcess: ProcessBehavior {
             let mailboxes = workerState.mailboxes
             mailboxes.setRunning(record)
             defer { mailboxes.setRunning(nil) }
-            return runTasks(nil)
+            let outcome = runTasks(nil)
+            // Stopped: C may queue what its processes send to this one (when nothing could miss it).
+            openQueueIfClear()
+            return outcome
         }
         // Deterministic without a session: a workflow VM run directly (tests of the determinism).
         guard let session = parts.session else { return runTasks(parts.determinism) }
@@ -386,7 +395,11 @@ public final class LuaProcess: ProcessBehavior {
         let previous = memory.charge(account)
         defer { memory.charge(previous) }
         let outcome = offerItem(item)
-        if case .declined = outcome { return queue(item, outcome: outcome) }
+        if case .declined = outcome {
+            // In the mailbox now: C must not queue a later message ahead of it.
+            closeQueue()
+            return queue(item, outcome: outcome)
+        }
         return outcome
     }
 

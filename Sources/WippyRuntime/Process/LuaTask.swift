@@ -11,8 +11,8 @@ public final class LuaTask {
     public unowned(unsafe) let process: LuaProcess
     /// Identifies the current blocking request; wake-ups carrying an older token are stale.
     public internal(set) var waitToken: UInt64 = 0
-    /// Link of the process's ready queue.
-    var nextReady: LuaTask?
+    /// Link of the process's ready queue (which holds the reference: see ``TaskQueue``).
+    var nextReady: Unmanaged<LuaTask>?
     let anchor: LuaRef
     /// Values pushed on the thread for the next resume.
     var resumeArguments: Int32 = 0
@@ -63,12 +63,16 @@ public final class LuaTask {
     /// Makes a blocked task ready; the caller has pushed `arguments` values on its thread.
     public func wake(arguments: Int32) {
         guard state == .blocked else { return }
-        // Any wake-up ends a wait the C hand-off could have ended.
-        if let record = process.record, record.waiting == thread.pointer { record.waiting = nil }
         state = .ready
         resumeArguments = arguments
         waitToken = 0
         isSleeping = false
-        process.readyQueue.append(self)
+        // The process is used through a guaranteed reference: loading the unowned(unsafe) field into a strong
+        // one costs a retain and a release around each call below, on every wake-up.
+        Unmanaged.passUnretained(process)._withUnsafeGuaranteedRef { process in
+            // Any wake-up ends a wait the C hand-off could have ended.
+            if let record = process.record, record.waiting == thread.pointer { record.waiting = nil }
+            process.readyQueue.append(self)
+        }
     }
 }

@@ -1,7 +1,11 @@
 /// The FIFO of a process's ready tasks, linked through the tasks themselves (no storage to allocate).
+///
+/// The queue owns one reference to each queued task, taken by hand (`Unmanaged`): with optional strong
+/// links, every append cost three retains and three releases (the old link, the head, the unowned tail),
+/// and it runs for every wake-up of a task.
 struct TaskQueue {
-    private var head: LuaTask?
-    private unowned(unsafe) var tail: LuaTask?
+    private var head: Unmanaged<LuaTask>?
+    private var tail: Unmanaged<LuaTask>?
 
     var isEmpty: Bool { head == nil }
 
@@ -9,12 +13,13 @@ struct TaskQueue {
     mutating func append(_ task: LuaTask) {
         guard !task.isQueued else { return }
         task.isQueued = true
-        if let last = head == nil ? nil : tail {
-            last.nextReady = task
+        let link = Unmanaged.passRetained(task)
+        if let last = tail {
+            last._withUnsafeGuaranteedRef { $0.nextReady = link }
         } else {
-            head = task
+            head = link
         }
-        tail = task
+        tail = link
     }
 
     /// Puts `task` first unless it is already queued.
@@ -22,17 +27,19 @@ struct TaskQueue {
         guard !task.isQueued else { return }
         task.isQueued = true
         task.nextReady = head
-        if head == nil { tail = task }
-        head = task
+        let link = Unmanaged.passRetained(task)
+        if head == nil { tail = link }
+        head = link
     }
 
     mutating func popFirst() -> LuaTask? {
         guard let first = head else { return nil }
-        head = first.nextReady
-        first.nextReady = nil
-        first.isQueued = false
+        let task = first.takeRetainedValue()
+        head = task.nextReady
+        task.nextReady = nil
+        task.isQueued = false
         if head == nil { tail = nil }
-        return first
+        return task
     }
 
     mutating func removeAll() {

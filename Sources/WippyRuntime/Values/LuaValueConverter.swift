@@ -65,7 +65,7 @@ public enum LuaValueConverter {
             let units = bytes.bindMemory(to: UInt8.self)
             // ASCII (PIDs, names, topics: most strings) needs no validation; the general validator is slow.
             if isASCII(bytes) { return .string(String(decoding: units, as: UTF8.self)) }
-            if let text = String(validating: units, as: UTF8.self) { return .string(text) }
+            if UTF8Text.isValid(bytes) { return .string(String(decoding: units, as: UTF8.self)) }
             return .bytes(Array(bytes))
         } ?? .null
     }

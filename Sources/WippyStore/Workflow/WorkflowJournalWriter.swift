@@ -142,8 +142,10 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             return
         }
         submissions.append(Submission(item: item, completion: completion, checksums: checksums))
-        if submissions.count == 1 { condition.signal() }
+        let wakesWriter = submissions.count == 1
         condition.unlock()
+        // Signalled after the unlock, so the woken writer does not at once block on the lock held here.
+        if wakesWriter { condition.signal() }
     }
 
     /// Commits what is queued, stops the thread and waits for it.
