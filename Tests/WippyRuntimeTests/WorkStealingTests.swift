@@ -157,4 +157,56 @@ import WippyRuntime
         }
         #expect(moved > 0, "no child moved in \(rounds) rounds")
     }
+
+    /// Children whose arguments were kept as Lua values on their parent's worker leave them as payloads when
+    /// they move before starting: each kind a kept argument can be (integer, float, boolean, nil, ASCII and
+    /// other UTF-8 short strings) must arrive as it was sent, on whichever worker the child starts.
+    @Test func movedChildrenGetTheirArgumentsIntact() async {
+        let node = await LuaTestNode.make(workers: 2)
+        defer { node.shutdown() }
+        let collector = node.collector()
+        node.install("test:args", source: """
+            return { main = function(sink, i, half, flag, missing, text, accented, big)
+                local ok = math.type(i) == "integer" and math.type(half) == "float" and half == i + 0.5
+                    and flag == true and missing == nil and text == "child-" .. i and accented == "café-" .. i
+                    and big == math.maxinteger
+                process.send(sink, "args", ok and "ok" or string.format("wrong: %s %s %s %s %s %s %s",
+                    tostring(i), tostring(half), tostring(flag), tostring(missing), tostring(text),
+                    tostring(accented), tostring(big)))
+                process.inbox():receive()
+            end }
+            """)
+        var moved = 0
+        var rounds = 0
+        // Moves depend on the other worker asking at the right moment: a few rounds make some certain.
+        while moved == 0 && rounds < 20 {
+            rounds += 1
+            let before = collector.messages.count
+            let spawner = await node.run(source: """
+                return { main = function(sink, n)
+                    local pids = {}
+                    for i = 1, n do
+                        pids[i] = process.spawn("test:args", "app:processes", sink, i, i + 0.5, true, nil,
+                            "child-" .. i, "café-" .. i, math.maxinteger)
+                    end
+                    process.send(sink, "pids", table.unpack(pids))
+                    return "spawned"
+                end }
+                """, [.string(collector.pid.description), .int(100)])
+            #expect(spawner.text == "spawned")
+            #expect(await node.wait("the pids and 100 reports", until: { collector.messages.count >= before + 101 }))
+            let batch = collector.messages[before...]
+            let pids = batch.first { $0.topic == "pids" }?.payloads.compactMap { $0.stringValue }.compactMap { PID(parsing: $0) } ?? []
+            #expect(pids.count == 100)
+            let reports = batch.filter { $0.topic == "args" }.compactMap { $0.payloads.first?.stringValue }
+            #expect(reports.count == 100)
+            #expect(reports.allSatisfy { $0 == "ok" }, "\(reports.filter { $0 != "ok" })")
+            let placed = workers(of: pids, in: node)
+            let counts = placed.compactMap { $0 }.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            moved = counts.count > 1 ? counts.values.min() ?? 0 : 0
+            for pid in pids { node.send(pid, topic: "stop") }
+            #expect(await node.wait("children gone", until: { pids.allSatisfy { !node.node.isAlive($0) } }))
+        }
+        #expect(moved > 0, "no child moved in \(rounds) rounds")
+    }
 }

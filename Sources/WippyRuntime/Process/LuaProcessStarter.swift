@@ -89,13 +89,7 @@ public final class LuaProcessStarter: ProcessStarter {
         guard !isUpgrade, determinism == nil else { return nil }
         guard let stashed else { return self }
         guard let state = process.worker.local as? LuaWorkerState else { return nil }
-        let lua = state.lua
-        let base = lua.top
-        state.argumentStash.peek(stashed, on: lua)
-        let exported = LuaValueConverter.export(from: base + 1, to: lua.top, in: lua, state: state)
-        lua.top = base
-        guard case .success(let arguments) = exported else { return nil }
-        state.argumentStash.discard(stashed, on: lua)
+        let arguments = state.argumentStash.takePayloads(stashed, on: state.lua)
         return LuaProcessStarter(program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false)
     }
 
