@@ -165,7 +165,9 @@ import WippyRuntime
         let node = await LuaTestNode.make(workers: 2)
         defer { node.shutdown() }
         let collector = node.collector()
-        node.install("test:args", source: """
+        // Shareable (as the translator marks a chunk holding no per-process state): only then are a spawn's
+        // arguments kept as Lua values on the parent's worker.
+        let source = """
             return { main = function(sink, i, half, flag, missing, text, accented, big)
                 local ok = math.type(i) == "integer" and math.type(half) == "float" and half == i + 0.5
                     and flag == true and missing == nil and text == "child-" .. i and accented == "café-" .. i
@@ -175,7 +177,10 @@ import WippyRuntime
                     tostring(accented), tostring(big)))
                 process.inbox():receive()
             end }
-            """)
+            """
+        node.runtime.install(LuaProgram(
+            entryID: EntryID(parsing: "test:args"), kind: .process, translatedSource: Array(source.utf8), method: "main",
+            modules: [], imports: [], sourceFile: nil, holdsNoProcessState: true))
         var moved = 0
         var rounds = 0
         // Moves depend on the other worker asking at the right moment: a few rounds make some certain.
@@ -184,6 +189,14 @@ import WippyRuntime
             let before = collector.messages.count
             let spawner = await node.run(source: """
                 return { main = function(sink, n)
+                    -- One child started here first: a spawn keeps its arguments as Lua values only once the
+                    -- entry's shared instance exists on this worker (the one child cannot move: nothing else
+                    -- is queued beside it while this process waits).
+                    local first = process.spawn("test:args", "app:processes", process.pid(), 0, 0.5, true, nil,
+                        "child-0", "café-0", math.maxinteger)
+                    local report = process.inbox():receive():payload():data()
+                    process.send(first, "stop")
+                    if report ~= "ok" then return report end
                     local pids = {}
                     for i = 1, n do
                         pids[i] = process.spawn("test:args", "app:processes", sink, i, i + 0.5, true, nil,
@@ -208,5 +221,15 @@ import WippyRuntime
             #expect(await node.wait("children gone", until: { pids.allSatisfy { !node.node.isAlive($0) } }))
         }
         #expect(moved > 0, "no child moved in \(rounds) rounds")
+        // The children's arguments were kept as Lua values (so the moved ones left through the stash).
+        var stored = 0
+        for worker in node.host.workers {
+            stored += await withCheckedContinuation { continuation in
+                worker.perform { worker in
+                    continuation.resume(returning: (worker.local as! LuaWorkerState).argumentStashCounts.stored)
+                }
+            }
+        }
+        #expect(stored >= 100, "\(stored) children got kept arguments")
     }
 }
