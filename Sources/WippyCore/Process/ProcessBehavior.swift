@@ -75,8 +75,14 @@ public protocol ProcessStarter: AnyObject, Sendable {
     /// cancelled while queued): a starter holding worker-local resources (start arguments kept in the
     /// worker's Lua state) gives them back here, since it is then dropped without ``makeBehavior(for:)``.
     func abandon(_ process: ProcessCell)
+    /// A starter that can start the not-yet-started `process` on another worker of its host (an idle worker
+    /// takes it over), or nil to keep it where it is. Called on the process's current worker thread; a starter
+    /// holding resources of that worker turns them into ones any worker can use (or answers nil). The default
+    /// is nil: only starters that say so are moved.
+    func relocatable(from process: ProcessCell) -> (any ProcessStarter)?
 }
 
 extension ProcessStarter {
     public func abandon(_ process: ProcessCell) {}
+    public func relocatable(from process: ProcessCell) -> (any ProcessStarter)? { nil }
 }

@@ -1,16 +1,22 @@
 public import DequeModule
-import Synchronization
+public import Synchronization
 
 /// The scheduler's record of one live process: identity, owning worker, mailbox and behaviour.
 ///
 /// `@unchecked Sendable`: a cell is referenced from any thread (the node's process table, topology), but its
 /// mutable scheduling state (`mailbox`, `behavior`, `isQueued`, `isFinished`) is touched only on its worker
 /// thread; other threads reach the process by posting events to that worker. The only fields read across
-/// threads are immutable (`pid`, `worker`, `onExit`) or atomic (`topologyFlags`).
+/// threads are immutable (`pid`, `onExit`) or atomic (`worker`, `topologyFlags`).
 public final class ProcessCell: @unchecked Sendable {
     public let pid: PID
-    // unowned(unsafe): a worker outlives every process placed on it (hosts are never freed while the node runs).
-    public unowned(unsafe) let worker: Worker
+    /// The worker that runs the process. It changes at most once, before the process first runs, when an idle
+    /// worker takes it over (``Worker/giveAway(to:)``); from its first run on it is fixed. Unmanaged (no
+    /// reference count): a worker outlives every process placed on it (hosts are never freed while the node
+    /// runs).
+    @usableFromInline let runner: Atomic<Unmanaged<Worker>>
+    /// The worker that runs the process (read once per use: another thread may move a process that has not
+    /// started yet).
+    @inlinable public var worker: Worker { runner.load(ordering: .acquiring).takeUnretainedValue() }
     /// Called on the worker thread when the process ends; boxed (one pointer) because most processes have none.
     private let exitHandler: ExitHandler?
     var onExit: (@Sendable (PID, ProcessResult) -> Void)? { exitHandler?.call }
@@ -48,9 +54,32 @@ public final class ProcessCell: @unchecked Sendable {
     /// Takes only the exit callback of the spawn options (no copy of the rest).
     init(pid: PID, worker: Worker, onExit: (@Sendable (PID, ProcessResult) -> Void)?, starter: any ProcessStarter) {
         self.pid = pid
-        self.worker = worker
+        self.runner = Atomic(Unmanaged.passUnretained(worker))
         self.exitHandler = onExit.map(ExitHandler.init)
         self.starter = starter
+    }
+
+    /// The worker a thread other than the runner's posts this process's events to, given `current`, the runner
+    /// it read just before (see ``Worker/deliver(_:to:)``).
+    ///
+    /// A moved process keeps getting them through the worker it was spawned on, which forwards them in the
+    /// order they came: a sender that posted to the old worker before the move and to the new one after could
+    /// otherwise see its later message overtake its earlier one. The home bits are set before the runner
+    /// changes, so a sender that read the new runner also sees them.
+    func postTarget(_ current: Worker) -> Worker {
+        let home = topologyFlags.load(ordering: .acquiring) >> Node.homeShift
+        return home == 0 ? current : current.host.workers[Int(home) - 1]
+    }
+
+    /// True once the process was moved to another worker before it started (it never moves twice).
+    var hasMoved: Bool { topologyFlags.load(ordering: .relaxed) >> Node.homeShift != 0 }
+
+    /// Hands the not-yet-started process to `target` (its current runner's thread only).
+    func move(to target: Worker) {
+        let home = worker
+        // Before the runner changes: whoever reads the new runner must also see where to post (postTarget).
+        topologyFlags.bitwiseOr(UInt8(home.index + 1) << Node.homeShift, ordering: .releasing)
+        runner.store(Unmanaged.passUnretained(target), ordering: .releasing)
     }
 
     /// True once the process has ended; readable from any thread (caches holding cells check it).

@@ -8,8 +8,8 @@ import Synchronization
 /// A scheduler with its worker threads: the runtime object behind a `process.host` or `terminal.host` entry.
 ///
 /// A process spawned from a process already on this host stays on the spawner's worker (locality: a
-/// message between them never crosses threads) unless that worker is busy and another is not; other spawns
-/// are spread round-robin.
+/// message between them never crosses threads); a worker with nothing to do takes not-yet-started processes
+/// from a busy one. Other spawns are spread round-robin.
 public final class ProcessHost: @unchecked Sendable {
     public let id: String
     // unowned(unsafe): the node outlives its hosts (it is what registers and stops them).
@@ -17,6 +17,9 @@ public final class ProcessHost: @unchecked Sendable {
     /// The worker threads; fixed after init.
     public private(set) var workers: [Worker] = []
     private let roundRobin = Atomic<Int>(0)
+    /// Workers asking their peers for work (``Worker/requestWork()``): read by busy workers after every
+    /// process they run, so it is one load when nobody asks.
+    let workRequests = Atomic<Int>(0)
     private let makeLocal: @Sendable (Worker) -> AnyObject?
     private let state = Mutex<State>(.initial)
     /// Signalled by each worker thread as it ends.
@@ -73,13 +76,13 @@ public final class ProcessHost: @unchecked Sendable {
     }
 
     /// Picks the worker for a new process. A spawn from one of this host's workers stays there (a message
-    /// between parent and child then never crosses threads) unless that worker already has a backlog of
-    /// processes waiting to run and another worker has clearly less: then a run of children goes to the least
-    /// loaded one, so a fan-out of work spreads over the cores while neighbours in a spawn sequence (a chain,
-    /// a ring) mostly stay together.
+    /// between parent and child then never crosses threads, and neighbours in a spawn sequence, a chain or a
+    /// ring, stay together); a fan-out of work spreads over the cores because idle workers take over
+    /// processes that have not started yet (``Worker/requestWork()``). Parent and child usually talk, and a
+    /// message between processes of one worker costs a fraction of one that crosses threads.
     public func pickWorker() -> Worker {
         if let current = Worker.current, current.host === self {
-            return workers.count > 1 ? current.placeChild(among: workers) : current
+            return current
         }
         let index = roundRobin.add(1, ordering: .relaxed).oldValue
         return workers[index % workers.count]

@@ -16,6 +16,8 @@ extension Worker {
         var buffer: [WorkerEvent] = []
         buffer.reserveCapacity(64)
         while true {
+            // A peer moving processes here: nothing runs until they are in the inbox (see requestWork).
+            if stealState.load(ordering: .relaxed) != Steal.none { settleWorkRequest() }
             if inbox.hasPending {
                 inbox.drain(into: &buffer)
                 for event in buffer { handle(event) }
@@ -25,7 +27,7 @@ extension Worker {
             handleLocalEvents()
             if stopping { break }
             fireDueTimers()
-            publishedLoad.store(runQueue.count, ordering: .relaxed)
+            publishedLoad.store(pendingStarts, ordering: .relaxed)
             if let deadline = shutdownDeadline, processCount == 0 || MonotonicClock.now() >= deadline {
                 finishShutdown()
                 continue
@@ -36,6 +38,8 @@ extension Worker {
                 while ran < Worker.batch, let process = runQueue.popFirst() {
                     run(process)
                     handleLocalEvents()
+                    // One load when nobody asks; a request is answered within one process's slice.
+                    if hasStartsToShare, host.workRequests.load(ordering: .relaxed) > 0 { serveWorkRequests() }
                     ran += 1
                 }
                 if runQueueGrew && runQueue.isEmpty {
@@ -48,10 +52,13 @@ extension Worker {
                 var deadline = timers.earliest
                 if let shutdown = shutdownDeadline { deadline = min(deadline ?? shutdown, shutdown) }
                 awake.store(false, ordering: .relaxed)
+                if peerHasPendingStarts() { requestWork() }
                 if spinForWork(until: deadline) {
                     awake.store(true, ordering: .relaxed)
                     continue
                 }
+                // Asked before parking in any case: a peer that spawns a batch later answers it and so wakes this one.
+                requestWork()
                 inbox.park(until: deadline)
                 awake.store(true, ordering: .relaxed)
             }
@@ -95,7 +102,7 @@ extension Worker {
     /// Queues that grew past this many items during a burst are given fresh storage once they drain.
     static let retainedQueueCapacity = 1024
 
-    private func handleLocalEvents() {
+    func handleLocalEvents() {
         // Called after every process run: most of the time there is nothing (and popping an empty deque still
         // costs an optional's destruction through its metadata).
         if localEvents.isEmpty { return }
@@ -117,18 +124,33 @@ extension Worker {
         }
     }
 
-    private func handle(_ event: WorkerEvent) {
+    func handle(_ event: WorkerEvent) {
         switch event {
         case .start(let process):
             countProcesses(1)
+            if process.starter != nil { pendingStarts += 1 }
             schedule(process)
             if let deadline = shutdownDeadline { _ = deadline; cancel(process, reason: "scheduler shutdown") }
+        case .adopt(let processes):
+            countProcesses(processes.count)
+            pendingStarts += processes.count
+            for process in processes {
+                schedule(process)
+                if shutdownDeadline != nil { cancel(process, reason: "scheduler shutdown") }
+            }
         case .deliver(let process, let item):
+            // Posted to the home of a process that moved (``ProcessCell/postTarget(_:)``): passed on in order.
+            let runner = process.worker
+            guard runner === self else { return runner.post(event) }
             deliverHere(item, to: process)
         case .complete(let process, let token, let completion):
+            let runner = process.worker
+            guard runner === self else { return runner.post(event) }
             guard !process.isFinished, let behavior = process.behavior else { return }
             if behavior.completed(process, token: token, completion) { schedule(process) }
         case .terminate(let process, let result):
+            let runner = process.worker
+            guard runner === self else { return runner.post(event) }
             guard !process.isFinished else { return }
             finish(process, result)
         case .perform(let work):
@@ -147,6 +169,7 @@ extension Worker {
         if process.behavior == nil {
             guard let starter = process.starter else { return }
             process.starter = nil
+            pendingStarts -= 1
             do {
                 process.behavior = try starter.makeBehavior(for: process)
             } catch {
@@ -190,6 +213,7 @@ extension Worker {
         process.behavior = nil
         if let starter = process.starter {
             process.starter = nil
+            pendingStarts -= 1
             starter.abandon(process)
         }
         behavior?.exited(process, result: result)

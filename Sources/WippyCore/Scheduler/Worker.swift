@@ -8,9 +8,10 @@ public import Synchronization
 
 /// One scheduler thread of a ``ProcessHost``: it owns a run queue, a timer heap and the processes placed on it.
 ///
-/// A process never moves to another worker, so everything about it (its behaviour, its mailbox, the Lua state
-/// it lives in, which is the worker's ``local``) is touched by this one thread. Other threads reach it through
-/// the worker's inbox (``post(_:)``).
+/// A started process never moves to another worker, so everything about it (its behaviour, its mailbox, the
+/// Lua state it lives in, which is the worker's ``local``) is touched by this one thread. Other threads reach
+/// it through the worker's inbox (``post(_:)``). Only a process that has not started yet may be handed to an
+/// idle peer (``serveWorkRequests()``), by this thread.
 ///
 /// `@unchecked Sendable`: the confined state (`runQueue`, `timers`, `localEvents`, `local`) is only used on
 /// the worker thread (debug builds check it: ``assertCurrent(_:file:line:)``); the inbox is internally
@@ -38,55 +39,24 @@ public final class Worker: @unchecked Sendable {
     }
     /// Worker-local resources created by the host's `makeLocal` (for Lua: the worker's Lua state).
     public var local: AnyObject?
-    /// Processes waiting to run here (run queue and pending starts), as last published by the worker
-    /// (plus spawns placed here since); read by other workers when placing new processes.
+    /// Processes waiting here to start (``pendingStarts``), as last published by the worker; read by idle
+    /// peers deciding whether to ask for work at once.
     let publishedLoad = Atomic<Int>(0)
     /// False while the worker is idle (spinning for work or parked); read by idle peers deciding whether
     /// to spin.
     let awake = Atomic<Bool>(true)
-    /// Where spawns from this worker currently go while it is busy, and for how many more spawns.
-    /// unowned(unsafe): workers of one host live and die together (a strong reference would be a cycle).
-    private unowned(unsafe) var spreadTarget: Worker?
-    private var spreadRemaining = 0
-    /// A worker with at least this many processes waiting places new children on a less loaded worker.
-    static let spreadBacklog = 8
-    /// How many consecutive children go to the worker chosen when spreading.
-    static let spreadRun = 64
-    /// Processes waiting to run here, exactly (worker thread only).
-    var backlog: Int {
-        assertCurrent()
-        return runQueue.count + localEvents.count
-    }
-
-    /// The worker for a process spawned by a process of this one (worker thread only; see
-    /// ``ProcessHost/pickWorker()``).
-    func placeChild(among workers: [Worker]) -> Worker {
-        assertCurrent()
-        let backlog = self.backlog
-        guard backlog >= Worker.spreadBacklog else {
-            spreadRemaining = 0
-            return self
-        }
-        if spreadRemaining > 0, let target = spreadTarget {
-            spreadRemaining -= 1
-            target.publishedLoad.add(1, ordering: .relaxed)
-            return target
-        }
-        var best = self
-        var bestLoad = backlog / 2
-        for worker in workers where worker !== self {
-            let load = worker.publishedLoad.load(ordering: .relaxed)
-            if load < bestLoad {
-                best = worker
-                bestLoad = load
-            }
-        }
-        guard best !== self else { return self }
-        spreadTarget = best
-        spreadRemaining = Worker.spreadRun - 1
-        // Count the new process at once, so other spawners see it before the target publishes its load.
-        best.publishedLoad.add(1, ordering: .relaxed)
-        return best
+    /// Not-yet-started processes waiting here (worker thread only): what an idle peer may take over.
+    var pendingStarts = 0
+    /// This worker's request for work from its peers (see ``Worker/requestWork()``): one of the `Steal` values.
+    let stealState = Atomic<UInt8>(Steal.none)
+    enum Steal {
+        static let none: UInt8 = 0
+        /// Idle and asking: a busy peer may claim the request (then `claimed`), or the worker withdraws it.
+        static let requested: UInt8 = 1
+        /// A peer is moving processes here; the worker runs nothing until it is `answered`.
+        static let claimed: UInt8 = 2
+        /// The peer's processes (if any) are in the inbox.
+        static let answered: UInt8 = 3
     }
     /// Bytes held by the local resources, as last published by the worker (for statistics).
     public let publishedBytes = Atomic<Int>(0)
@@ -147,11 +117,12 @@ public final class Worker: @unchecked Sendable {
     /// Appends a mailbox item for a process of this worker. On the worker's own thread the item goes straight
     /// into the mailbox (the target is not running: only the sender is, and a process sending to itself just
     /// sees the item appear); from other threads it goes through the inbox.
+    /// `self` is the process's runner as the caller just read it.
     public func deliver(_ item: MailboxItem, to process: ProcessCell) {
         if isCurrent {
             deliverHere(item, to: process)
         } else {
-            inbox.post(.deliver(process, item))
+            process.postTarget(self).post(.deliver(process, item))
         }
     }
 

@@ -126,6 +126,8 @@ final class WorkerInbox: @unchecked Sendable {
 /// Work handed to a worker from another thread.
 enum WorkerEvent {
     case start(ProcessCell)
+    /// Not-yet-started processes a busy peer handed over (their start was counted there).
+    case adopt([ProcessCell])
     case deliver(ProcessCell, MailboxItem)
     case complete(ProcessCell, token: UInt64, Completion)
     case terminate(ProcessCell, ProcessResult)

@@ -18,6 +18,10 @@ public final class Node: Sendable {
     static let hasNames: UInt8 = 1
     static let hasLinksOrWatchers: UInt8 = 2
     static let exited: UInt8 = 4
+    /// The upper bits of a cell's flags hold its home worker's index + 1 once it moved (0: never moved), so
+    /// only processes of the first ``movableWorkers`` workers of a host move.
+    static let homeShift: UInt8 = 3
+    static let movableWorkers = 31
 
     public init(name: String = "") {
         self.name = name
@@ -146,11 +150,15 @@ public final class Node: Sendable {
 
     /// Delivers a mailbox item from a process running on `senderWorker`'s thread: no thread lookup.
     public func send(to cell: ProcessCell, _ item: MailboxItem, fromWorker senderWorker: Worker) {
-        if cell.worker === senderWorker {
+        let current = cell.worker
+        if current === senderWorker {
             senderWorker.deliverFromHere(item, to: cell)
-        } else {
-            cell.worker.inbox.post(.deliver(cell, item))
+            return
         }
+        let target = cell.postTarget(current)
+        // The home of a moved process posts its own messages straight to the runner: none of them waits in
+        // the home's queue (before the move they went into the mailbox, which moved along).
+        (target === senderWorker ? current : target).inbox.post(.deliver(cell, item))
     }
 
     /// Resolves a destination: a PID string, else a registered name.

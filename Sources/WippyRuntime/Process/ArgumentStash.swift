@@ -1,3 +1,4 @@
+import WippyCore
 import WippyLua
 
 /// Start arguments of children spawned onto this worker, kept as Lua values until each child starts.
@@ -95,6 +96,31 @@ struct ArgumentStash {
             thread.remove(at: packed)
         }
         release(slot, on: thread)
+    }
+
+    /// The values of `slot` as payloads, freeing the slot: for a child moved to another worker before it
+    /// started (``LuaProcessStarter/relocatable(from:)``). Kept values always convert (``canKeep(_:on:)``),
+    /// so they are read by type here, without the general exporter (tables, cycles, errors).
+    mutating func takePayloads(_ slot: Slot, on lua: Lua) -> [Payload] {
+        let base = lua.top
+        take(slot, on: lua)
+        var payloads: [Payload] = []
+        payloads.reserveCapacity(Int(slot.count))
+        for index in (base + 1)...(base + slot.count) {
+            switch lua.type(at: index) {
+            case .boolean: payloads.append(.bool(lua.bool(at: index)))
+            case .number:
+                if lua.isInteger(at: index), let value = lua.integer(at: index) {
+                    payloads.append(.int(value))
+                } else {
+                    payloads.append(.double(lua.number(at: index) ?? 0))
+                }
+            case .string: payloads.append(LuaValueConverter.stringPayload(at: index, in: lua))
+            default: payloads.append(.null)
+            }
+        }
+        lua.top = base
+        return payloads
     }
 
     /// Frees the slot of a child that never started.

@@ -82,6 +82,17 @@ public final class LuaProcessStarter: ProcessStarter {
         return behavior
     }
 
+    /// A process or function call may start on any worker of its host; arguments kept in this worker's Lua
+    /// state leave it as payloads, as they would have for a child placed on another worker at spawn. An upgrade
+    /// (it replaces a running process) and a workflow run stay.
+    public func relocatable(from process: ProcessCell) -> (any ProcessStarter)? {
+        guard !isUpgrade, determinism == nil else { return nil }
+        guard let stashed else { return self }
+        guard let state = process.worker.local as? LuaWorkerState else { return nil }
+        let arguments = state.argumentStash.takePayloads(stashed, on: state.lua)
+        return LuaProcessStarter(program: program, mode: mode, arguments: arguments, context: context, isUpgrade: false)
+    }
+
     public func abandon(_ process: ProcessCell) {
         guard let stashed, let state = process.worker.local as? LuaWorkerState else { return }
         state.argumentStash.discard(stashed, on: state.lua)
