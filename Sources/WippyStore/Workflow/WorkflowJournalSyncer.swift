@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WippyCore
 
 /// Makes the journal writer's commits durable and then acknowledges them, on a thread of its own, so the
@@ -18,9 +19,9 @@ import WippyCore
 /// after a failed `fdatasync` Linux may have dropped the pages it could not write, and a later flush that
 /// succeeds would not mean they are on disk.
 ///
-/// Thread safety: `pending`, `closing`, `finished` and `failure` are guarded by `condition`. Hence
-/// `@unchecked Sendable`.
-final class WorkflowJournalSyncer: @unchecked Sendable {
+/// Thread safety: `batches` is a ``BatchQueue`` and `failure` a `Mutex`; `flush` runs on one thread at a time
+/// (this one, or the writer's while this one is idle).
+final class WorkflowJournalSyncer: Sendable {
     /// Flushes the log: nil, or the error that says why it could not.
     typealias Flush = @Sendable () -> WippyError?
 
@@ -32,13 +33,8 @@ final class WorkflowJournalSyncer: @unchecked Sendable {
     }
 
     private let flush: Flush
-    private let condition = NSCondition()
-    private var pending: [Batch] = []
-    /// True while this thread flushes or acknowledges batches it took.
-    private var working = false
-    private var closing = false
-    private var finished = false
-    private var failure: WippyError?
+    private let batches = BatchQueue<Batch>()
+    private let failure = Mutex<WippyError?>(nil)
 
     init(flush: @escaping Flush) {
         self.flush = flush
@@ -52,19 +48,13 @@ final class WorkflowJournalSyncer: @unchecked Sendable {
     }
 
     /// The error of a failed flush: once set, nothing more is written to the store.
-    var broken: WippyError? {
-        condition.lock()
-        defer { condition.unlock() }
-        return failure
-    }
+    var broken: WippyError? { failure.withLock { $0 } }
 
     /// Queues a batch the writer committed; its acknowledgement runs on this thread after the flush.
     func enqueue(_ batch: Batch) {
-        condition.lock()
-        pending.append(batch)
-        let wakes = pending.count == 1
-        condition.unlock()
-        if wakes { condition.signal() }
+        // The writer closes this only after its last enqueue.
+        let queued = batches.append(batch)
+        assert(queued, "a batch handed to a closed syncer")
     }
 
     /// Flushes and acknowledges `batch` on the calling thread (the writer's) when this thread has nothing
@@ -72,54 +62,28 @@ final class WorkflowJournalSyncer: @unchecked Sendable {
     /// queued for the writer either) is then acknowledged with no hand-off to wait for, as fast as a commit
     /// that flushes; under load the writer hands batches over and goes on.
     func acknowledgeHereIfIdle(_ batch: Batch) -> Bool {
-        condition.lock()
-        let idle = pending.isEmpty && !working
-        let error = failure
-        condition.unlock()
         // Only the writer queues batches here, and it is this caller: an idle thread stays idle meanwhile.
-        guard idle else { return false }
-        batch.acknowledge(batch.needsFlush ? error ?? flushRecordingFailure() : nil)
+        guard batches.isIdle else { return false }
+        batch.acknowledge(batch.needsFlush ? broken ?? flushRecordingFailure() : nil)
         return true
     }
 
     /// Flushes and acknowledges what is queued, then ends the thread and waits for it.
-    func close() {
-        condition.lock()
-        closing = true
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
-    }
+    func close() { batches.close() }
 
     private func run() {
-        while true {
-            condition.lock()
-            while pending.isEmpty && !closing { condition.wait() }
-            let batches = pending
-            pending = []
-            let done = batches.isEmpty && closing
-            if done {
-                finished = true
-                condition.broadcast()
-            }
-            var error = failure
-            working = !done
-            condition.unlock()
-            if done { return }
-            if error == nil && batches.contains(where: \.needsFlush) { error = flushRecordingFailure() }
-            for batch in batches { batch.acknowledge(batch.needsFlush ? error : nil) }
-            condition.lock()
-            working = false
-            condition.unlock()
+        while let taken = batches.take() {
+            var error = broken
+            if error == nil && taken.contains(where: \.needsFlush) { error = flushRecordingFailure() }
+            for batch in taken { batch.acknowledge(batch.needsFlush ? error : nil) }
         }
+        batches.finish()
     }
 
     /// Flushes the log; a failure is kept (the store is broken from then on) and returned.
     private func flushRecordingFailure() -> WippyError? {
         guard let failed = flush() else { return nil }
-        condition.lock()
-        failure = failed
-        condition.unlock()
+        failure.withLock { $0 = failed }
         return failed
     }
 }

@@ -22,7 +22,7 @@ import WippyCore
 /// rolls the batch back; the batch is then written again item by item, so the error reaches only the
 /// items it belongs to.
 ///
-/// Thread safety: `submissions` is guarded by `condition`; `runs` and `connection` are touched only by the
+/// Thread safety: `submissions` is a ``BatchQueue``; `runs` and `connection` are touched only by the
 /// writer thread (and by `init`/`close`, before it starts and after it ended); `stats` is a `Mutex`.
 /// Hence `@unchecked Sendable`.
 final class WorkflowJournalWriter: @unchecked Sendable {
@@ -68,12 +68,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     let path: String
     private let connection: DatabaseQueue
-    private let condition = NSCondition()
-    private var submissions: [Submission] = []
-    private var closing = false
-    private var finished = false
-    /// Set by ``hold()``: the writer takes no batch until it is cleared.
-    private var held = false
+    private let submissions = BatchQueue<Submission>()
     /// Runs seen lately; emptied when it passes `cachedRunLimit` (a miss costs one indexed read).
     private var runs: [WorkflowRunID: RunState] = [:]
     private static let cachedRunLimit = 100_000
@@ -172,41 +167,18 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     /// Queues an item; the completion is called at once (on this thread) when the writer is closed.
     func submit(_ item: Item, completion: @escaping @Sendable (Outcome) -> Void) {
         let checksums = Self.checksums(of: item)
-        condition.lock()
-        guard !closing else {
-            condition.unlock()
+        guard submissions.append(Submission(item: item, completion: completion, checksums: checksums)) else {
             completion(.failure(.unavailable("workflow store \(path) is closed; \(item.what) was not written")))
             return
         }
-        submissions.append(Submission(item: item, completion: completion, checksums: checksums))
-        let wakesWriter = submissions.count == 1
-        condition.unlock()
-        // Signalled after the unlock, so the woken writer does not at once block on the lock held here.
-        if wakesWriter { condition.signal() }
     }
 
     /// Keeps the writer from taking its next batch until the returned function is called, so that what is
     /// submitted meanwhile is written as one batch (tests of batches; closing lifts it).
-    func hold() -> @Sendable () -> Void {
-        condition.lock()
-        held = true
-        condition.unlock()
-        return { [self] in
-            condition.lock()
-            held = false
-            condition.unlock()
-            condition.signal()
-        }
-    }
+    func hold() -> @Sendable () -> Void { submissions.hold() }
 
     /// Commits what is queued, stops the thread and waits for it.
-    func close() {
-        condition.lock()
-        closing = true
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
-    }
+    func close() { submissions.close() }
 
     /// The value of a pragma on the writer's connection (GRDB serialises the access with the writer's).
     func pragma(_ name: String) throws -> String? {
@@ -215,10 +187,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
 
     /// Closes the database connection once the thread has ended (later pragma reads fail).
     func closeConnection() {
-        condition.lock()
-        let ended = finished
-        condition.unlock()
-        if ended {
+        if submissions.isFinished {
             prepared = [:]
             try? connection.close()
         }
@@ -227,24 +196,10 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     // MARK: - The writer thread
 
     private func run() {
-        while true {
-            condition.lock()
-            while (submissions.isEmpty || held) && !closing { condition.wait() }
-            let batch = submissions
-            submissions = []
-            let done = batch.isEmpty && closing
-            condition.unlock()
-            if done {
-                // Everything committed is flushed and acknowledged before `close` returns.
-                syncer.close()
-                condition.lock()
-                finished = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            commit(batch)
-        }
+        while let batch = submissions.take() { commit(batch) }
+        // Everything committed is flushed and acknowledged before `close` returns.
+        syncer.close()
+        submissions.finish()
     }
 
     private func commit(_ batch: [Submission]) {
@@ -312,10 +267,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             }
         }
         // Nothing else to write: flushed and acknowledged here, with no hand-off (a lone write's latency).
-        condition.lock()
-        let alone = submissions.isEmpty
-        condition.unlock()
-        if alone && acknowledgesLoneBatches && syncer.acknowledgeHereIfIdle(committed) {
+        if acknowledgesLoneBatches && submissions.isEmpty && syncer.acknowledgeHereIfIdle(committed) {
             if commits > 0 { stats.withLock { $0.commitsFlushedByWriter += commits } }
             return
         }
