@@ -46,6 +46,28 @@ import WippyRuntime
         #expect(result.value == .array([true, "NotFound", "nope", true, 1, true, "exploded"]))
     }
 
+    /// The worker keeps the last parsed target (compared by its bytes): repeated, alternating, built and
+    /// invalid targets each reach their own function or error.
+    @Test func repeatedAndAlternatingTargetsEachReachTheirFunction() async {
+        let result = await harness().run("""
+            return function()
+                local out = {}
+                for i = 1, 3 do
+                    table.insert(out, funcs.call("test:double", i))
+                    table.insert(out, funcs.call("test:echo", i)[1])
+                    table.insert(out, funcs.call("test:" .. "double", i))
+                    local v, err = funcs.call("test:doublf", i)
+                    table.insert(out, err:kind())
+                    table.insert(out, funcs.call("test:double", i))
+                end
+                return out
+            end
+            """)
+        #expect(result.value == .array([
+            2, 1, 2, "NotFound", 2, 4, 2, 4, "NotFound", 4, 6, 3, 6, "NotFound", 6,
+        ]))
+    }
+
     @Test func malformedTargetsAreInvalid() async {
         let result = await harness().run("""
             return function()

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import WippyCore
 import WippyLua
 import WippyRuntime
@@ -17,6 +20,13 @@ enum FunctionCall {
 
     /// Reads the target at `index`: `nil`/`""` and malformed IDs are `Invalid`, non-strings raise.
     static func target(_ lua: Lua, at index: Int32, state: LuaWorkerState) -> Result<EntryID, EarlyReturn> {
+        if let last = state.lastFunctionTarget,
+            lua.withBytes(at: index, { bytes in
+                bytes.count == last.text.count && last.text.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+            }) == true
+        {
+            return .success(last.id)
+        }
         let text: String
         switch lua.type(at: index) {
         case .nil, .none: text = ""
@@ -24,7 +34,9 @@ enum FunctionCall {
         default: return .failure(EarlyReturn(status: lua.typeError(index, expected: "string")))
         }
         switch FunctionTarget.parse(text) {
-        case .success(let id): return .success(id)
+        case .success(let id):
+            state.lastFunctionTarget = (Array(text.utf8), id)
+            return .success(id)
         case .failure(let error): return .failure(EarlyReturn(status: state.fail(error, on: lua)))
         }
     }

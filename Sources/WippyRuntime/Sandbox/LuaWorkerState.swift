@@ -70,6 +70,9 @@ public final class LuaWorkerState {
     public private(set) var taskCounts: (made: Int, reused: Int, held: Int) = (0, 0, 0)
     /// Spawn targets by the id string (see `SpawnTargetCache`).
     var spawnTargets = SpawnTargetCache()
+    /// The function ID `funcs.call` parsed last on this worker, with the bytes it was parsed from: a loop that
+    /// calls one function many times parses its ID once (the bytes are compared, so no stale answer).
+    public var lastFunctionTarget: (text: [UInt8], id: EntryID)?
     var destinations = DestinationCache()
     var topicCache = TopicCache()
     /// The C side of same-worker messaging (records of this worker's processes, keyed by PID text).
