@@ -54,6 +54,18 @@ let archiveSamples: [(String, Payload)] = [
         #expect(try PayloadArchive.decode(bytes) == payload)
     }
 
+    /// The writer's map shortcut (the journal's event envelope) writes exactly what encoding the map would.
+    @Test(arguments: archiveSamples.map(\.0))
+    func aMapWrittenDirectlyIsTheSameArchiveAsTheMapPayload(_ name: String) throws {
+        let body = try #require(archiveSamples.first { $0.0 == name }?.1)
+        var writer = PayloadArchiveWriter()
+        try writer.write(map: ("t", .int(1_733_000_000_123)), ("v", body))
+        #expect(writer.bytes == (try PayloadArchive.encode(.map([("t", .int(1_733_000_000_123)), ("v", body)]))))
+        var one = PayloadArchiveWriter()
+        try one.write(map: ("only", body))
+        #expect(one.bytes == (try PayloadArchive.encode(.map([("only", body)]))))
+    }
+
     @Test func doublesKeepTheirBitPatternIncludingNaN() throws {
         let nan = Double(nan: 0x1234, signaling: false)
         for value in [nan, -0.0, 0.0, 1e308, -.infinity] {

@@ -98,6 +98,20 @@ public struct PayloadArchiveWriter: Sendable {
         }
     }
 
+    /// Writes `.map([(key, value)...])` as ``write(_:)`` would, without building the table first (the
+    /// journal wraps every event body this way).
+    public mutating func write(map pairs: (String, Payload)...) throws(WippyError) {
+        write(tag: .table)
+        write(byte: pairs.isEmpty ? 0 : 1)
+        write(unsigned: 0)
+        write(unsigned: UInt64(pairs.count))
+        for (key, value) in pairs {
+            write(tag: .string)
+            write(string: key)
+            try write(value, depth: 1)
+        }
+    }
+
     private mutating func write(table: PayloadTable, depth: Int) throws(WippyError) {
         guard depth < PayloadArchive.maximumDepth else {
             throw WippyError.invalid("payload archive: nesting deeper than \(PayloadArchive.maximumDepth) levels")

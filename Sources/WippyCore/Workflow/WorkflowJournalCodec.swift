@@ -4,7 +4,13 @@
 public enum WorkflowJournalCodec {
     /// An event's payload: `{t = time, v = body}`.
     public static func event(time: Int64, _ body: Payload) -> [UInt8] {
-        (try? PayloadArchive.encode(.map([("t", .int(time)), ("v", body)]))) ?? []
+        var writer = PayloadArchiveWriter()
+        do throws(WippyError) {
+            try writer.write(map: ("t", .int(time)), ("v", body))
+        } catch {
+            return []
+        }
+        return writer.bytes
     }
 
     /// The time and body of an event's payload.
