@@ -10,6 +10,18 @@ import WippyRuntime
         pids.map { node.node.cellIfAlive($0)?.worker.index }
     }
 
+    /// How many of `pids` run on the worker holding fewer of them: 0 when they all share one.
+    private func moved(_ pids: [PID], in node: LuaTestNode) -> Int {
+        let counts = workers(of: pids, in: node).compactMap { $0 }.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+        return counts.count > 1 ? counts.values.min() ?? 0 : 0
+    }
+
+    /// Sends `stop` to each of `pids` and waits until none is alive.
+    private func stop(_ pids: [PID], in node: LuaTestNode) async {
+        for pid in pids { node.send(pid, topic: "stop") }
+        #expect(await node.wait("children gone", until: { pids.allSatisfy { !node.node.isAlive($0) } }))
+    }
+
     /// Two CPU-bound children of one parent: both are placed on the parent's worker, and the idle worker must
     /// take one over, or they would share one core for ever (a started process never moves).
     @Test func busyChildrenOfOneParentEndUpOnBothWorkers() async {
@@ -149,11 +161,8 @@ import WippyRuntime
             #expect(await node.wait("100 reports", until: { collector.messages.count >= before + 1 + 100 }))
             let reports = collector.messages[(before + 1)...].compactMap { $0.payloads.first?.stringValue }
             #expect(reports.allSatisfy { $0 == "ok" }, "\(reports.filter { $0 != "ok" }.count) out of order")
-            let placed = workers(of: pids, in: node)
-            let majority = placed.compactMap { $0 }.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
-            moved = majority.count > 1 ? majority.values.min() ?? 0 : 0
-            for pid in pids { node.send(pid, topic: "stop") }
-            #expect(await node.wait("children gone", until: { pids.allSatisfy { !node.node.isAlive($0) } }))
+            moved = self.moved(pids, in: node)
+            await stop(pids, in: node)
         }
         #expect(moved > 0, "no child moved in \(rounds) rounds")
     }
@@ -214,11 +223,8 @@ import WippyRuntime
             let reports = batch.filter { $0.topic == "args" }.compactMap { $0.payloads.first?.stringValue }
             #expect(reports.count == 100)
             #expect(reports.allSatisfy { $0 == "ok" }, "\(reports.filter { $0 != "ok" })")
-            let placed = workers(of: pids, in: node)
-            let counts = placed.compactMap { $0 }.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
-            moved = counts.count > 1 ? counts.values.min() ?? 0 : 0
-            for pid in pids { node.send(pid, topic: "stop") }
-            #expect(await node.wait("children gone", until: { pids.allSatisfy { !node.node.isAlive($0) } }))
+            moved = self.moved(pids, in: node)
+            await stop(pids, in: node)
         }
         #expect(moved > 0, "no child moved in \(rounds) rounds")
         // The children's arguments were kept as Lua values (so the moved ones left through the stash).

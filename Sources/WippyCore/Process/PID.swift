@@ -44,10 +44,12 @@ public struct PID: Sendable, Hashable, CustomStringConvertible {
         return "0x" + (hex.count < 5 ? String(repeating: "0", count: 5 - hex.count) + hex : hex)
     }
 
-    public var description: String {
-        if let id = workflowID { return node.isEmpty ? "{\(host)|\(id)}" : "{\(node)@\(host)|\(id)}" }
-        return node.isEmpty ? "{\(host)|\(uniqString)}" : "{\(node)@\(host)|\(uniqString)}"
-    }
+    /// The text before the counter (or workflow ID): `{node@host|`, or `{host|` without a node. (Messages of
+    /// senders not yet named on a worker carry this and their counter; `wippy_message.c` appends the counter
+    /// as ``uniqString`` writes it.)
+    public var textPrefix: String { node.isEmpty ? "{\(host)|" : "{\(node)@\(host)|" }
+
+    public var description: String { "\(textPrefix)\(workflowID ?? uniqString)}" }
 
     public static func == (lhs: PID, rhs: PID) -> Bool {
         lhs.uniq == rhs.uniq && lhs.host == rhs.host && lhs.node == rhs.node

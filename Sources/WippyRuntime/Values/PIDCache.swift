@@ -98,7 +98,7 @@ struct PIDCache {
             target.push(prefix.ref)
             return
         }
-        target.push(pid.node.isEmpty ? "{\(pid.host)|" : "{\(pid.node)@\(pid.host)|")
+        target.push(pid.textPrefix)
         target.pushValue(at: -1)
         let ref = target.ref()
         if prefix.ref.isValid { main.unref(prefix.ref) }
