@@ -46,7 +46,7 @@ public final class LuaProcess: ProcessBehavior {
         var eventsRef = LuaRef.none
         var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
         var pendingFailure: WippyError?
-        var pending: [UInt64: (Completion?) -> Void] = [:]
+        var pending = TokenMap<(Completion?) -> Void>()
         var upgrade: (any ProcessStarter)?
         var upgradable = false
         var eventSubscriptions: [UInt64: ProcessEventSubscription] = [:]
@@ -226,8 +226,8 @@ public final class LuaProcess: ProcessBehavior {
     }
 
     /// Timers and completions this process waits for.
-    var pending: [UInt64: (Completion?) -> Void] {
-        get { extras?.pending ?? [:] }
+    var pending: TokenMap<(Completion?) -> Void> {
+        get { extras?.pending ?? TokenMap() }
         _modify { yield &ensuredExtras.pending }
     }
 

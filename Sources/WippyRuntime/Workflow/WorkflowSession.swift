@@ -26,7 +26,7 @@ public final class WorkflowSession {
     /// the time and body its payload encodes, so delivering it does not decode what the session just encoded.
     private var waiting = Deque<LiveEvent>()
     /// What an answer does, by the sequence number of the command it answers.
-    private var resolvers: [UInt64: (Payload) -> Void] = [:]
+    private var resolvers = TokenMap<(Payload) -> Void>()
     /// Events queued for the next write, and what runs once it is durable.
     private var unwritten: [JournalEvent] = []
     private var afterWrite: [() -> Void] = []
@@ -206,7 +206,7 @@ public final class WorkflowSession {
             case .call, .spawn: parking.activityStarted(event.seq)
             default: break
             }
-            journal([event]) { act(event.seq, nil) }
+            journal(event) { act(event.seq, nil) }
             return .new(seq: event.seq)
         case .diverged(let found):
             let location = lua?.where(level: 1)
@@ -249,7 +249,7 @@ public final class WorkflowSession {
         var kept: Payload? = nil
         if exact { kept = body }
         waiting.append(LiveEvent(event: event, time: time, body: kept))
-        journal([event]) {}
+        unwritten.append(event)
         // Delivered now if the code is blocked: the code may run on it before it is durable, because
         // nothing the code then does acts before its own (later) journal write is durable, and that write
         // commits after this one. A crash in between replays up to what is durable and runs the rest again.
@@ -414,11 +414,11 @@ public final class WorkflowSession {
 
     // MARK: - Writing
 
-    /// Queues `events` for the next journal write; `then` runs on the worker once they are durable. The
+    /// Queues `event` for the next journal write; `then` runs on the worker once they are durable. The
     /// events of one activation (an answer and the commands the code issues on it) go in one write, made by
     /// ``flush()`` when the process stops running.
-    private func journal(_ events: [JournalEvent], then: @escaping () -> Void) {
-        unwritten.append(contentsOf: events)
+    private func journal(_ event: JournalEvent, then: @escaping () -> Void) {
+        unwritten.append(event)
         afterWrite.append(then)
     }
 
@@ -449,7 +449,7 @@ public final class WorkflowSession {
         let cell = process.cell
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
             self.writesInFlight -= 1
-            if case .custom(let outcome as WriteOutcome) = completion, case .failure(let error) = outcome.result {
+            if case .failure(let error)? = completion {
                 if self.isContinuing {
                     // The run did not end: it stays in flight in the store, and leaves memory here.
                     self.isContinuing = false
@@ -466,7 +466,7 @@ public final class WorkflowSession {
             takeSignals: taken)
         write.successor = successor
         store.submit(write) { outcome in
-            cell.worker.complete(cell, token: token, .custom(WriteOutcome(result: outcome)))
+            cell.worker.complete(cell, token: token, .written(outcome))
         }
     }
 
@@ -543,7 +543,19 @@ struct LiveEvent {
     }
 }
 
-/// A store write's result on its way back to the worker.
-struct WriteOutcome: Sendable {
-    let result: Result<Void, WippyError>
+/// A store write's result on its way back to the worker, in cases that need no boxing (a `.custom` value
+/// was an allocation and a dynamic cast per step): `.values([])` once durable, `.failure` when refused.
+extension Completion {
+    static func written(_ outcome: Result<Void, WippyError>) -> Completion {
+        switch outcome {
+        case .success: .values([])
+        case .failure(let error): .failure(error)
+        }
+    }
+
+    /// True for ``written(_:)``'s success.
+    var isDurableWrite: Bool {
+        if case .values = self { return true }
+        return false
+    }
 }
