@@ -26,7 +26,14 @@ public final class WorkflowSession {
     /// the time and body its payload encodes, so delivering it does not decode what the session just encoded.
     private var waiting = Deque<LiveEvent>()
     /// What an answer does, by the sequence number of the command it answers.
-    private var resolvers = TokenMap<(Payload) -> Void>()
+    private var resolvers = TokenMap<Resolver>()
+
+    /// What an answer does: wake a `funcs.call` waiting on its completion token (the common case, kept as
+    /// data so a step allocates no closure for it), or run code of the effect that issued the command.
+    private enum Resolver {
+        case call(token: UInt64)
+        case run((Payload) -> Void)
+    }
     /// Events queued for the next write, and what runs once it is durable.
     private var unwritten: [JournalEvent] = []
     private var afterWrite: [() -> Void] = []
@@ -217,7 +224,11 @@ public final class WorkflowSession {
     }
 
     /// Registers what the answer to the command at `seq` does when it is delivered.
-    func onAnswer(_ seq: UInt64, _ resolve: @escaping (Payload) -> Void) { resolvers[seq] = resolve }
+    func onAnswer(_ seq: UInt64, _ resolve: @escaping (Payload) -> Void) { resolvers[seq] = .run(resolve) }
+
+    /// The answer to the command at `seq` (an activity's `{value}` or `{error, attempts}`) wakes the task
+    /// waiting on completion `token` with the value or the error.
+    func onAnswer(_ seq: UInt64, completing token: UInt64) { resolvers[seq] = .call(token: token) }
 
     /// Forgets what the answer to the command at `seq` would do (the code canceled it): it is ignored.
     func dropAnswer(_ seq: UInt64) { resolvers[seq] = nil }
@@ -332,8 +343,20 @@ public final class WorkflowSession {
         process.determinism?.now = now
         switch event.kind {
         case "result", "fired", "exit", "started_child":
-            guard let seq = UInt64(event.key), let resolve = resolvers.removeValue(forKey: seq) else { return }
-            resolve(decoded.body)
+            guard let seq = UInt64(event.key), let resolver = resolvers.removeValue(forKey: seq) else { return }
+            switch resolver {
+            case .call(let token):
+                let body = decoded.body
+                let result: ProcessResult
+                if case .error(let error)? = body["error"] {
+                    result = .failure(error)
+                } else {
+                    result = ProcessResult(value: body["value"] ?? .null)
+                }
+                _ = process.completed(process.cell, token: token, .result(result))
+            case .run(let resolve):
+                resolve(decoded.body)
+            }
         case "signal":
             let body = decoded.body
             let from = body["from"]?.stringValue.flatMap { $0.isEmpty ? nil : PID(parsing: $0) }
