@@ -114,6 +114,14 @@ public final class Worker: @unchecked Sendable {
         if isCurrent { localEvents.append(event) } else { inbox.post(event) }
     }
 
+    /// Starts a new process here. From this worker's own thread (a process spawning a child that stays with
+    /// it, the usual case) the start is handled at once: queued as a local event it would only be copied
+    /// through one more deque (which a burst of spawns also grows and frees again) before reaching the run
+    /// queue. Nothing can be ahead of it there: the cell is new, so no earlier event concerns it.
+    func start(_ process: ProcessCell) {
+        if isCurrent { handle(.start(process)) } else { inbox.post(.start(process)) }
+    }
+
     /// Appends a mailbox item for a process of this worker. On the worker's own thread the item goes straight
     /// into the mailbox (the target is not running: only the sender is, and a process sending to itself just
     /// sees the item appear); from other threads it goes through the inbox.

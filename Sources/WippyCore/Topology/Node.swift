@@ -91,7 +91,7 @@ public final class Node: Sendable {
                 table.cell(for: parent)?.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
             }
         }
-        worker.post(.start(cell))
+        worker.start(cell)
         return pid
     }
 
