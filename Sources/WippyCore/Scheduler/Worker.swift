@@ -110,7 +110,7 @@ public final class Worker: @unchecked Sendable {
     // MARK: - Called from any thread
 
     /// Hands an event to this worker (directly when already on its thread).
-    func post(_ event: WorkerEvent) {
+    func post(_ event: consuming WorkerEvent) {
         if isCurrent { localEvents.append(event) } else { inbox.post(event) }
     }
 
@@ -126,7 +126,7 @@ public final class Worker: @unchecked Sendable {
     /// into the mailbox (the target is not running: only the sender is, and a process sending to itself just
     /// sees the item appear); from other threads it goes through the inbox.
     /// `self` is the process's runner as the caller just read it.
-    public func deliver(_ item: MailboxItem, to process: ProcessCell) {
+    public func deliver(_ item: consuming MailboxItem, to process: ProcessCell) {
         if isCurrent {
             deliverHere(item, to: process)
         } else {
@@ -135,12 +135,12 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Delivers from a sender known to run on this worker's thread (no thread check).
-    public func deliverFromHere(_ item: MailboxItem, to process: ProcessCell) {
+    public func deliverFromHere(_ item: consuming MailboxItem, to process: ProcessCell) {
         deliverHere(item, to: process)
     }
 
     /// Worker thread only.
-    func deliverHere(_ item: MailboxItem, to process: ProcessCell) {
+    func deliverHere(_ item: consuming MailboxItem, to process: ProcessCell) {
         assertCurrent()
         guard !process.isFinished else { return }
         guard let behavior = process.behavior else {
