@@ -122,10 +122,7 @@ extension Worker {
     func handle(_ event: consuming WorkerEvent) {
         switch consume event {
         case .start(let process):
-            countProcesses(1)
-            if process.starter != nil { pendingStarts += 1 }
-            schedule(process)
-            if let deadline = shutdownDeadline { _ = deadline; cancel(process, reason: "scheduler shutdown") }
+            startHere(process)
         case .adopt(let processes):
             countProcesses(processes.count)
             pendingStarts += processes.count
@@ -155,6 +152,14 @@ extension Worker {
         case .stop:
             stopping = true
         }
+    }
+
+    /// Counts a new process here and queues its first run (worker thread only).
+    func startHere(_ process: ProcessCell) {
+        countProcesses(1)
+        if process.starter != nil { pendingStarts += 1 }
+        schedule(process)
+        if shutdownDeadline != nil { cancel(process, reason: "scheduler shutdown") }
     }
 
     /// Runs one process once.

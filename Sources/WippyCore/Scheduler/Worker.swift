@@ -119,7 +119,7 @@ public final class Worker: @unchecked Sendable {
     /// through one more deque (which a burst of spawns also grows and frees again) before reaching the run
     /// queue. Nothing can be ahead of it there: the cell is new, so no earlier event concerns it.
     func start(_ process: ProcessCell) {
-        if isCurrent { handle(.start(process)) } else { inbox.post(.start(process)) }
+        if isCurrent { startHere(process) } else { inbox.post(.start(process)) }
     }
 
     /// Appends a mailbox item for a process of this worker. On the worker's own thread the item goes straight
