@@ -73,7 +73,7 @@ enum FunctionCall {
         }
         let token = process.suspendForResult(task, onTimeout: .timeout("function call timed out"))
         let cell = process.cell
-        let started = process.callFunction(id: id, arguments: arguments, context: context(for: process, settings)) { result in
+        let started = process.callFunction(id: id, arguments: arguments, context: context(for: process, settings)) { _, result in
             cell.worker.complete(cell, token: token, .result(result))
         }
         if case .failure(let error) = started {
@@ -114,7 +114,7 @@ enum FunctionCall {
         let token = process.expectCompletion { completion in future.complete(with: completion) }
         future.token = token
         let cell = process.cell
-        let started = process.callFunction(id: id, arguments: arguments, context: context(for: process, settings)) { result in
+        let started = process.callFunction(id: id, arguments: arguments, context: context(for: process, settings)) { _, result in
             cell.worker.complete(cell, token: token, .result(result))
         }
         switch started {

@@ -109,18 +109,19 @@ extension LuaProcess {
         return .success(node.spawn(on: host, starter: starter, options: options, initialMessages: messages))
     }
 
-    /// Calls entry `id` with `arguments`; `completion` runs on the callee's worker with the result. A
+    /// Calls entry `id` with `arguments`; `completion` runs on the callee's worker with its PID and result (it
+    /// is the callee's exit handler itself: no wrapping closure per call). A
     /// `function.lua` runs as a short-lived process with its own PID, a `process.lua` as an ordinary process
     /// (with `process` and its own mailbox) whose returned value or error is the result; both run on this
     /// process's host, and the PID is returned (terminate it to abandon the call).
     public func callFunction(
         id: EntryID, arguments: [Payload], context callContext: ExecutionContext? = nil,
-        completion: @escaping @Sendable (ProcessResult) -> Void
+        completion: @escaping @Sendable (PID, ProcessResult) -> Void
     ) -> Result<PID, WippyError> {
         guard let target = workerState.runtime.program(id) else {
             return .failure(WippyError("function not found: \(id)", kind: .notFound, retryable: false))
         }
-        let options = SpawnOptions(parent: pid, onExit: { _, result in completion(result) })
+        let options = SpawnOptions(parent: pid, onExit: completion)
         switch target.kind {
         case .function:
             let starter = LuaProcessStarter(program: target, mode: .function, arguments: arguments, context: callContext ?? context)

@@ -61,7 +61,7 @@ extension WorkflowSession {
                 self.recordAnswer(seq, .map([("value", result.value)]))
             }
         }
-        switch process.callFunction(id: function, arguments: arguments, context: context, completion: { result in
+        switch process.callFunction(id: function, arguments: arguments, context: context, completion: { _, result in
             cell.worker.complete(cell, token: token, .result(result))
         }) {
         case .success(let pid):
