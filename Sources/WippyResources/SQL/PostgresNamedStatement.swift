@@ -47,6 +47,12 @@ struct PostgresNamedStatement: PostgresPreparedStatement {
 /// server costs more than the statement. Jobs are queued, never run inside the caller: a job run within a
 /// channel handler's callback would re-enter postgres-nio's state machines.
 ///
+/// A job runs as on this task executor (`runSynchronously(on:)` with it), not as on the loop's serial
+/// executor (`EventLoop.enqueue(_:)`): the runtime then knows the task is already where it prefers to be,
+/// and each `await` into a nonisolated async function (postgres-nio's calls, the row sequence's `next`)
+/// continues at once. Run as on the serial executor, every such `await` queued the task on the loop again:
+/// 28 loop jobs per point select, about a third of its client instructions.
+///
 /// Only for tasks whose every step is short and never blocks (the named statement's: encode, write, decode).
 final class PostgresLoopExecutor: TaskExecutor {
     let eventLoop: any EventLoop
@@ -56,6 +62,7 @@ final class PostgresLoopExecutor: TaskExecutor {
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        eventLoop.enqueue(job)
+        let job = UnownedJob(job)
+        eventLoop.execute { [self] in job.runSynchronously(on: asUnownedTaskExecutor()) }
     }
 }
