@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// One run of a statement by name through postgres-nio's prepared-statement API, which prepares the name on
 /// the connection the first time (Parse and Describe, then Bind and Execute in the same flight) and only
@@ -56,12 +57,15 @@ struct PostgresNamedStatement: PostgresPreparedStatement {
 /// Only for tasks whose every step is short and never blocks (the named statement's: encode, write, decode).
 final class PostgresLoopExecutor: TaskExecutor {
     let eventLoop: any EventLoop
+    /// Jobs queued on the loop so far (tests count them per statement).
+    let jobs = Atomic<Int>(0)
 
     init(_ eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
+        jobs.add(1, ordering: .relaxed)
         let job = UnownedJob(job)
         eventLoop.execute { [self] in job.runSynchronously(on: asUnownedTaskExecutor()) }
     }
