@@ -1,7 +1,8 @@
 import Foundation
+import Synchronization
 import Testing
 import WippyCore
-import WippyResources
+@testable import WippyResources
 
 /// A query a session has run before runs as a named statement (``PostgresSession``): the server keeps its
 /// plan, and the results, errors and recoveries are those of an unnamed run. Each database here has one
@@ -26,6 +27,29 @@ import WippyResources
         }
         let named = try await Self.rows(db, "SELECT statement FROM pg_prepared_statements ORDER BY statement")
         #expect(named.rows == [[.text("SELECT $1::int + 1 AS v")], [.text("SELECT count(*) AS n FROM e WHERE at > $1")]])
+    }
+
+    /// A named query's task takes a few loop jobs (its start and its resumption after the answer): every
+    /// `await` into postgres-nio continues at once on the loop. When the executor ran jobs as on the loop's
+    /// serial executor, each such `await` queued the task on the loop again: 28 jobs per query.
+    @Test func aNamedQueryTakesAFewLoopJobs() async throws {
+        let db = try await PostgresBackendTests.open(maxOpen: 1, maxIdle: 1)
+        defer { db.close() }
+        let sql = "SELECT $1::int + 1 AS v"
+        for n in 1...3 { _ = try await Self.rows(db, sql, [.integer(Int64(n))]) }
+        guard let pooled = db.pool.acquireIdle() else {
+            Issue.record("the database's one session is not idle")
+            return
+        }
+        let executor = pooled.connection.executor
+        db.pool.release(pooled)
+        let before = executor.jobs.load(ordering: .relaxed)
+        let runs = 20
+        for n in 1...runs {
+            #expect(try await Self.rows(db, sql, [.integer(Int64(n))]) == SQLRows(columns: ["v"], rows: [[.integer(Int64(n) + 1)]]))
+        }
+        let jobs = executor.jobs.load(ordering: .relaxed) - before
+        #expect(jobs >= runs && jobs <= 4 * runs, "loop jobs for \(runs) named queries: \(jobs)")
     }
 
     @Test func aNamedStatementThatReturnsNoRowsRunsEveryTime() async throws {

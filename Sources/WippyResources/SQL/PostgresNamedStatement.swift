@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// One run of a statement by name through postgres-nio's prepared-statement API, which prepares the name on
 /// the connection the first time (Parse and Describe, then Bind and Execute in the same flight) and only
@@ -47,15 +48,25 @@ struct PostgresNamedStatement: PostgresPreparedStatement {
 /// server costs more than the statement. Jobs are queued, never run inside the caller: a job run within a
 /// channel handler's callback would re-enter postgres-nio's state machines.
 ///
+/// A job runs as on this task executor (`runSynchronously(on:)` with it), not as on the loop's serial
+/// executor (`EventLoop.enqueue(_:)`): the runtime then knows the task is already where it prefers to be,
+/// and each `await` into a nonisolated async function (postgres-nio's calls, the row sequence's `next`)
+/// continues at once. Run as on the serial executor, every such `await` queued the task on the loop again:
+/// 28 loop jobs per point select, about a third of its client instructions.
+///
 /// Only for tasks whose every step is short and never blocks (the named statement's: encode, write, decode).
 final class PostgresLoopExecutor: TaskExecutor {
     let eventLoop: any EventLoop
+    /// Jobs queued on the loop so far (tests count them per statement).
+    let jobs = Atomic<Int>(0)
 
     init(_ eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        eventLoop.enqueue(job)
+        jobs.add(1, ordering: .relaxed)
+        let job = UnownedJob(job)
+        eventLoop.execute { [self] in job.runSynchronously(on: asUnownedTaskExecutor()) }
     }
 }

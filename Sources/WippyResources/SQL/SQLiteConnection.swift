@@ -195,12 +195,13 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Runs `sql` (several statements when there are no arguments) and reports the changes; on the
     /// executor (a commit may wait for the disk, and a due checkpoint runs here).
     func execute(_ sql: String, _ arguments: [SQLValue], what: String = "execute") -> Result<SQLExecResult, WippyError> {
-        let result = run(sql, arguments, what: what)
+        // One pass through GRDB's queue for the statement and the checks after it.
         queue.inDatabase { db in
+            let result = run(sql, arguments, what: what, in: db)
             if SQLiteDurability.mayChangeSettings(sql) { durability.refresh(on: db.sqliteConnection) }
             if durability.checkpointDue { durability.checkpoint(on: db.sqliteConnection) }
+            return result
         }
-        return result
     }
 
     /// Runs a due checkpoint (on the executor).
@@ -273,19 +274,17 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    private func run(_ sql: String, _ arguments: [SQLValue], what: String) -> Result<SQLExecResult, WippyError> {
+    private func run(_ sql: String, _ arguments: [SQLValue], what: String, in db: Database) -> Result<SQLExecResult, WippyError> {
         do {
-            return try queue.inDatabase { db -> Result<SQLExecResult, WippyError> in
-                let connection = db.sqliteConnection
-                guard arguments.isEmpty && Self.mayHoldSeveral(sql) else {
-                    let statement = try db.cachedStatement(sql: sql)
-                    // Not inline: a lock is waited for (busy timeout), so the result is never nil.
-                    return Self.runToEnd(statement.sqliteStatement, db: connection, arguments, what: what, immediate: false)!
-                }
-                try db.execute(sql: sql)
-                return .success(SQLExecResult(
-                    lastInsertID: sqlite3_last_insert_rowid(connection), rowsAffected: Int64(sqlite3_changes(connection))))
+            let connection = db.sqliteConnection
+            guard arguments.isEmpty && Self.mayHoldSeveral(sql) else {
+                let statement = try db.cachedStatement(sql: sql)
+                // Not inline: a lock is waited for (busy timeout), so the result is never nil.
+                return Self.runToEnd(statement.sqliteStatement, db: connection, arguments, what: what, immediate: false)!
             }
+            try db.execute(sql: sql)
+            return .success(SQLExecResult(
+                lastInsertID: sqlite3_last_insert_rowid(connection), rowsAffected: Int64(sqlite3_changes(connection))))
         } catch {
             return .failure(Self.failure(what, error))
         }

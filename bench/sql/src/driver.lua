@@ -28,7 +28,8 @@ local function rate(secs, body)
     end
 end
 
-local function sqlite(secs, only_select)
+-- `modes`: the insert phases after the point selects (nil: NORMAL then FULL); `no_select` skips the selects.
+local function sqlite(secs, modes, no_select)
     local db = must(sql.get("sqlbench:sqlite"))
     must(db:execute("DROP TABLE IF EXISTS t"))
     must(db:execute("DROP TABLE IF EXISTS ins"))
@@ -40,13 +41,15 @@ local function sqlite(secs, only_select)
     must(db:execute("PRAGMA wal_checkpoint(TRUNCATE)"))
     local seed = 12345
     local lines = {}
-    local select_rate = rate(secs, function()
-        seed = (seed * 1103515245 + 12345) % 2147483648
-        local rows = db:query("SELECT v FROM t WHERE id = ?", {seed % 10000 + 1})
-        if not rows or not rows[1] then error("point select found nothing") end
-    end)
-    lines[#lines + 1] = fmt("lua_sqlite_point_select_per_s", select_rate, "ops/s")
-    for _, mode in ipairs(only_select and {} or {"NORMAL", "FULL"}) do
+    if not no_select then
+        local select_rate = rate(secs, function()
+            seed = (seed * 1103515245 + 12345) % 2147483648
+            local rows = db:query("SELECT v FROM t WHERE id = ?", {seed % 10000 + 1})
+            if not rows or not rows[1] then error("point select found nothing") end
+        end)
+        lines[#lines + 1] = fmt("lua_sqlite_point_select_per_s", select_rate, "ops/s")
+    end
+    for _, mode in ipairs(modes or {"NORMAL", "FULL"}) do
         must(db:execute("PRAGMA synchronous=" .. mode))
         local insert_rate = rate(secs, function(i)
             must(db:execute("INSERT INTO ins(k, v) VALUES (?, ?)", {i, PAYLOAD}))
@@ -112,8 +115,44 @@ local function pg(secs)
     }
 end
 
--- sqlite_select: the point selects alone (for profiling)
-local groups = { sqlite = sqlite, pg = pg, sqlite_select = function(secs) return sqlite(secs, true) end }
+-- `count` PostgreSQL point selects (or inserts) in this process, for instruction counts under callgrind: the
+-- difference of two counts is the cost per statement. The `secs` argument is the count here.
+local function pg_count(what, count)
+    local db = must(sql.get("sqlbench:pg"))
+    local seed = 7919
+    for _ = 1, count do
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        if what == "select" then
+            local rows = must(db:query("SELECT abalance FROM pgbench_accounts WHERE aid = $1", {seed % 100000 + 1}))
+            if not rows[1] then error("select found nothing") end
+        else
+            must(db:execute("INSERT INTO ins(k, v) VALUES ($1, $2)", {seed, PAYLOAD}))
+        end
+    end
+    db:release()
+    return {fmt("lua_pg_" .. what .. "_count", count, "statements")}
+end
+
+-- `count` single-row SQLite inserts with synchronous=FULL, for instruction counts (as pg_count).
+local function sqlite_full_count(count)
+    local db = must(sql.get("sqlbench:sqlite"))
+    must(db:execute("DROP TABLE IF EXISTS ins"))
+    must(db:execute("CREATE TABLE ins(id INTEGER PRIMARY KEY, k INTEGER NOT NULL, v TEXT NOT NULL)"))
+    must(db:execute("PRAGMA synchronous=FULL"))
+    for i = 1, count do must(db:execute("INSERT INTO ins(k, v) VALUES (?, ?)", {i, PAYLOAD})) end
+    must(db:execute("DROP TABLE ins"))
+    db:release()
+    return {fmt("lua_sqlite_insert_full_count", count, "statements")}
+end
+
+-- sqlite_select: the point selects alone (for profiling); sqlite_inserts: the inserts alone (ditto); pg_select_n / pg_insert_n: a fixed count (ditto)
+local groups = {
+    sqlite = sqlite, pg = pg, sqlite_select = function(secs) return sqlite(secs, {}) end,
+    sqlite_inserts = function(secs) return sqlite(secs, nil, true) end,
+    sqlite_full_n = sqlite_full_count,
+    pg_select_n = function(count) return pg_count("select", count) end,
+    pg_insert_n = function(count) return pg_count("insert", count) end,
+}
 
 local function main(reply_to, group, secs)
     local run = groups[group]
