@@ -55,10 +55,17 @@ static _Thread_local wippy_proc *wippy_running_here __attribute__((tls_model("in
 /* PID texts differ most in their last characters (the counter); the length and the last 8 bytes spread them
    well and cost a few instructions. */
 static uint32_t wippy_text_hash(const char *text, size_t len) {
-    uint32_t h = 2166136261u ^ (uint32_t)len;
-    size_t i = len > 8 ? len - 8 : 0;
-    for (; i < len; i++) h = (h ^ (unsigned char)text[i]) * 16777619u;
-    return h ^ (h >> 15);
+    uint64_t last = 0;
+    if (len >= 8) {
+        /* one load and a multiply, where a byte loop took about 50 instructions per send */
+        memcpy(&last, text + len - 8, sizeof last);
+    } else {
+        memcpy(&last, text, len);
+    }
+    /* the counter's digits sit in the high bytes of `last`: fold them down before the multiply, whose high
+       half depends on every bit below it */
+    last ^= (last >> 29) ^ (uint64_t)len;
+    return (uint32_t)((last * 0x9e3779b97f4a7c15u) >> 32);
 }
 
 wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake, wippy_park_fn park,

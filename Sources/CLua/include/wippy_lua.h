@@ -220,6 +220,12 @@ void *wippy_system_marker(void);
 /** True when a thread that yielded `nres` values made a system yield. */
 int wippy_is_system_yield(lua_State *co, int nres);
 
+/** What wippy_resume_task returns for a system yield (its marker already popped, `*nres` 0). */
+#define WIPPY_SYSTEM_YIELD 100
+/** wippy_resume of a task's thread (from no other thread) that also tells a system yield apart: one call
+    from the scheduler per resume instead of three (resume, the marker test, the pop). */
+int wippy_resume_task(lua_State *L, int nargs, int *nres);
+
 /* ---- Preemption (per worker thread) ----
  * Two ways, chosen per state:
  *  - timed (wippy_install_timed_preemption, the workers' states): no hook is installed while Lua runs, so

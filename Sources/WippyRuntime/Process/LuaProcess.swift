@@ -334,30 +334,25 @@ public final class LuaProcess: ProcessBehavior {
             task.state = .running
             let arguments = task.resumeArguments
             task.resumeArguments = 0
-            let (status, results) = task.thread.resume(from: nil, arguments: arguments)
+            let (status, results) = task.thread.resumeTask(arguments: arguments)
             if memory.needsAttention, let outcome = attendToMemory() { return outcome }
-            switch status {
-            case .yield:
-                if task.thread.isSystemYield(results: results) {
-                    task.thread.pop(1)
-                    task.preemptionsInARow = 0
-                    if let upgrade = pendingUpgrade { return .replace(upgrade) }
-                    if task.state == .running {
-                        task.state = .ready
-                        readyQueue.append(task)
-                    }
-                } else {
-                    task.thread.pop(results)
+            if status == Lua.systemYieldStatus {
+                // A native's yield (its marker is popped): the task blocked, or asked to go on later.
+                task.preemptionsInARow = 0
+                if let upgrade = pendingUpgrade { return .replace(upgrade) }
+                if task.state == .running {
                     task.state = .ready
-                    guard LuaState.takePreempted() else {
-                        task.preemptionsInARow = 0
-                        readyQueue.append(task)
-                        break
-                    }
+                    readyQueue.append(task)
+                }
+            } else if status == LuaStatus.yield.rawValue {
+                task.thread.pop(results)
+                task.state = .ready
+                if LuaState.takePreempted() {
                     // A preemption is invisible to the process's other tasks: the preempted one goes on first
                     // when the process runs again (other tasks do not see it stopped halfway through a
-                    // read-modify-write of shared state), unless it has used that many slices in a row without
-                    // blocking: then the others get their turn (a task that never blocks must not starve them).
+                    // read-modify-write of shared state), unless it has used that many slices in a row
+                    // without blocking: then the others get their turn (a task that never blocks must not
+                    // starve them).
                     if task.preemptionsInARow < LuaTask.preemptionsBeforeOthersRun {
                         task.preemptionsInARow += 1
                         readyQueue.prepend(task)
@@ -367,10 +362,12 @@ public final class LuaProcess: ProcessBehavior {
                     }
                     return .runnable
                 }
-            case .ok:
+                task.preemptionsInARow = 0
+                readyQueue.append(task)
+            } else if status == LuaStatus.ok.rawValue {
                 task.preemptionsInARow = 0
                 if let outcome = taskReturned(task, results: results) { return outcome }
-            default:
+            } else {
                 let error = errorValue(on: task.thread, at: -1)
                 task.thread.pop(1)
                 return .finished(.failure(error))
