@@ -69,12 +69,74 @@ extension LuaProcess {
     /// A plain receive on the inbox blocked in C (`wippy_channel_receive`): `waiter`, the running task of
     /// `owner`, now waits there exactly as if the Swift receive had found nothing and blocked. Unretained
     /// references only: this runs for every such receive.
+    /// Returns 1 when the process has nothing else to run: the switch (below) may then leave it at once.
     static let parkInInbox: LuaMailboxes.Park = { owner, waiter, channel in
         Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
             Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
                 Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { channel in
                     process.blockReceiving(on: channel, task: task)
                 }
+                // what the run loop does for a task that blocked (the switch skips it)
+                task.preemptionsInARow = 0
+            }
+            return process.readyQueue.isEmpty && !process.mustStop ? 1 : 0
+        }
+    }
+
+    // MARK: - The switch
+
+    /// How many processes one resume may switch through (`wippy_mailboxes_resume`) before the worker looks
+    /// at its inbox, timers and events again.
+    static let switchHops: Int32 = 32
+
+    /// The C hand-off woke the inbox's only waiter while the running process may switch to it: as
+    /// ``wakeAfterHandOff``, but the process is left out of the run queue (1) when it may run next (nothing
+    /// else waits on the worker, its woken task is its only ready one): `wippy_mailboxes_resume` then runs it
+    /// straight after the sender blocks, or schedules it (``flushDeferred``). Else it is scheduled (0).
+    static let deferWake: LuaMailboxes.Defer = { owner, waiter, channel in
+        Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { $0.receivers.dropSoleWaiter() }
+        Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { $0.wake(arguments: 2) }
+        return Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { worker in
+                    if process.readyQueue.hasOne && !process.mustStop && worker.mayRunNext(cell) { return 1 }
+                    worker.schedule(cell)
+                    return 0
+                }
+            }
+        }
+    }
+
+    /// The switch runs the deferred process now: its ready task becomes the running one (what the run loop
+    /// does before a resume). -1 (and the process scheduled) when it cannot run now.
+    static let beginSwitch: LuaMailboxes.Begin = { owner, thread in
+        Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { worker in
+                    guard worker.mayRunNow(cell), !process.mustStop, let task = process.readyQueue.popFirst() else {
+                        worker.schedule(cell)
+                        return -1
+                    }
+                    guard task.state == .ready else {
+                        // stale (the run loop would skip it too)
+                        worker.schedule(cell)
+                        return -1
+                    }
+                    task.state = .running
+                    let count = task.resumeArguments
+                    task.resumeArguments = 0
+                    thread!.pointee = task.thread.pointer
+                    return count
+                }
+            }
+        }
+    }
+
+    /// A deferred process the switch does not run after all: it goes to the run queue.
+    static let flushDeferred: LuaMailboxes.Flush = { owner in
+        Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { $0.schedule(cell) }
             }
         }
     }
