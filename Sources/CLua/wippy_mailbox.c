@@ -50,6 +50,7 @@ struct wippy_mailboxes {
     int switching;
     int park_switch;
     wippy_proc *next;
+    void *next_waiter; /* its task (the runtime's object, unretained) */
     lua_Integer message_tag;
     int message_metatable; /* registry reference (the runtime owns it) */
     wippy_memory *memory;
@@ -293,7 +294,10 @@ static inline __attribute__((always_inline)) void wippy_hand_off(lua_State *L, w
     /* during a switching resume the first process woken may be run next, straight from there (defer wakes
        it either way) */
     if (m->switching && m->next == NULL) {
-        if (m->defer(to->owner, to->waiter, to->channel)) m->next = to;
+        if (m->defer(to->owner, to->waiter, to->channel)) {
+            m->next = to;
+            m->next_waiter = to->waiter;
+        }
         return;
     }
     m->wake(to->owner, to->waiter, to->channel);
@@ -438,11 +442,11 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
            while the memory accounts need no look (that is the run loop's, for the process that ran). */
         if (status != WIPPY_SYSTEM_YIELD || !m->park_switch || --hops <= 0 || wippy_memory_needs_attention(m->memory) ||
             wippy_is_doomed(L)) {
-            m->flush(next->owner);
+            m->flush(next->owner, m->next_waiter);
             break;
         }
         lua_State *thread = NULL;
-        int count = m->begin(next->owner, &thread);
+        int count = m->begin(next->owner, m->next_waiter, &thread);
         if (count < 0) break;
         /* what the run loop does when a process starts to run: its record, its memory account, a new slice */
         m->running = next;

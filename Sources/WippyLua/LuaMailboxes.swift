@@ -68,13 +68,13 @@ public struct LuaMailboxes {
     public typealias Park = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
 
     /// The switch of ``resume(_:arguments:ticks:hops:)`` (see `wippy_mailboxes_resume`): `Defer` wakes like
-    /// ``Wake`` but may leave the owner out of the run queue, to run next (1), or wakes it fully (0);
-    /// `Begin` takes the owner's ready task to run now (its thread in the out parameter, the count of values
-    /// to resume it with returned) or returns -1 and schedules the owner; `Flush` schedules a deferred owner
-    /// that is not switched to. None may run Lua.
+    /// ``Wake`` but may leave the task ready in no queue and the owner unscheduled, to run next (1), or wakes
+    /// it fully (0); `Begin` makes that task the running one (its thread in the out parameter, the count of
+    /// values to resume it with returned) or returns -1 after queueing it and scheduling the owner; `Flush`
+    /// queues a deferred task that is not switched to and schedules its owner. None may run Lua.
     public typealias Defer = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
-    public typealias Begin = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
-    public typealias Flush = @convention(c) (UnsafeMutableRawPointer?) -> Void
+    public typealias Begin = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+    public typealias Flush = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
 
     /// Called by `process.send` in C for a running process without a record (``setRunning(_:owner:)``): pushes
     /// the text of its PID up to the counter on the given thread and returns the counter (0, nothing pushed:

@@ -353,14 +353,15 @@ typedef void (*wippy_wake_fn)(void *owner, void *waiter, void *channel);
     loop must handle): wippy_mailboxes_resume may then switch straight to another process. Runs no Lua. */
 typedef int (*wippy_park_fn)(void *owner, void *waiter, void *channel);
 /** The switch (see wippy_mailboxes_resume), all run by the runtime and running no Lua:
-    - defer: like wake, but the process may be left out of the worker's run queue, to be run next by the
-      switch: returns 1 when it was (its task is ready in its own queue), 0 when it was woken as by wake;
-    - begin: takes that ready task of `owner` to run it now and returns the number of values to resume it with
-      and its thread in `*thread`; or -1 when it cannot be run now (the runtime then schedules the process);
-    - flush: a deferred process that is not switched to after all: the runtime schedules it. */
+    - defer: like wake, but task `waiter` may be left out of every queue (ready, its process unscheduled), to
+      be run next by the switch: returns 1 when it was, 0 when it was woken as by wake;
+    - begin: that task of `owner` runs now: returns the number of values to resume it with and its thread in
+      `*thread`; or -1 when it cannot run now (the runtime then queues it and schedules the process);
+    - flush: a deferred task that is not switched to after all: the runtime queues it and schedules the
+      process. */
 typedef int (*wippy_defer_fn)(void *owner, void *waiter, void *channel);
-typedef int (*wippy_begin_fn)(void *owner, lua_State **thread);
-typedef void (*wippy_flush_fn)(void *owner);
+typedef int (*wippy_begin_fn)(void *owner, void *waiter, lua_State **thread);
+typedef void (*wippy_flush_fn)(void *owner, void *waiter);
 /** For a message sent in C by process `owner`, which has no record: pushes on L the text of its PID up to the
     counter (`{node@host|`) and returns the counter; 0 (nothing pushed) when its PID is not of that form.
     Pushes only (the caller has made allocations unable to fail); runs no Lua. */

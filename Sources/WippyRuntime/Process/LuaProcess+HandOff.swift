@@ -90,51 +90,59 @@ extension LuaProcess {
     static let switchHops: Int32 = 32
 
     /// The C hand-off woke the inbox's only waiter while the running process may switch to it: as
-    /// ``wakeAfterHandOff``, but the process is left out of the run queue (1) when it may run next (nothing
-    /// else waits on the worker, its woken task is its only ready one): `wippy_mailboxes_resume` then runs it
-    /// straight after the sender blocks, or schedules it (``flushDeferred``). Else it is scheduled (0).
+    /// ``wakeAfterHandOff``, but when the process may run next (nothing else waits on the worker, it has no
+    /// other ready task) the task is made ready in no queue and the process is not scheduled (1):
+    /// `wippy_mailboxes_resume` runs the task straight after the sender blocks (``beginSwitch``), or queues
+    /// it (``flushDeferred``). Else it is woken and scheduled as usual (0). No queue, no reference counting.
     static let deferWake: LuaMailboxes.Defer = { owner, waiter, channel in
         Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { $0.receivers.dropSoleWaiter() }
-        Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { $0.wake(arguments: 2) }
         return Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
-            Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
-                Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { worker in
-                    if process.readyQueue.hasOne && !process.mustStop && worker.mayRunNext(cell) { return 1 }
-                    worker.schedule(cell)
-                    return 0
+            Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
+                Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                    Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { worker in
+                        guard task.state == .blocked, process.readyQueue.isEmpty, !process.mustStop, worker.mayRunNext(cell) else {
+                            task.wake(arguments: 2)
+                            worker.schedule(cell)
+                            return 0
+                        }
+                        // what `wake` does, but the queue (the C hand-off cleared the record's wait already)
+                        task.markReady(arguments: 2)
+                        return 1
+                    }
                 }
             }
         }
     }
 
-    /// The switch runs the deferred process now: its ready task becomes the running one (what the run loop
-    /// does before a resume). -1 (and the process scheduled) when it cannot run now.
-    static let beginSwitch: LuaMailboxes.Begin = { owner, thread in
+    /// The switch runs the deferred task now: it becomes the running one (what the run loop does before a
+    /// resume). -1 (the task queued, the process scheduled) when it cannot run now.
+    static let beginSwitch: LuaMailboxes.Begin = { owner, waiter, thread in
         Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
-            Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
-                Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { worker in
-                    guard worker.mayRunNow(cell), !process.mustStop, let task = process.readyQueue.popFirst() else {
-                        worker.schedule(cell)
-                        return -1
+            Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
+                Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                    Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { worker in
+                        guard task.state == .ready, worker.mayRunNow(cell), !process.mustStop else {
+                            if task.state == .ready { process.readyQueue.append(task) }
+                            worker.schedule(cell)
+                            return -1
+                        }
+                        task.state = .running
+                        let count = task.resumeArguments
+                        task.resumeArguments = 0
+                        thread!.pointee = task.thread.pointer
+                        return count
                     }
-                    guard task.state == .ready else {
-                        // stale (the run loop would skip it too)
-                        worker.schedule(cell)
-                        return -1
-                    }
-                    task.state = .running
-                    let count = task.resumeArguments
-                    task.resumeArguments = 0
-                    thread!.pointee = task.thread.pointer
-                    return count
                 }
             }
         }
     }
 
-    /// A deferred process the switch does not run after all: it goes to the run queue.
-    static let flushDeferred: LuaMailboxes.Flush = { owner in
+    /// A deferred task the switch does not run after all: queued, and its process scheduled.
+    static let flushDeferred: LuaMailboxes.Flush = { owner, waiter in
         Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
+                if task.state == .ready { process.readyQueue.append(task) }
+            }
             Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
                 Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { $0.schedule(cell) }
             }
