@@ -2,6 +2,8 @@
 # Runs the benchmark workloads with the given wippy binary; prints `name value unit` lines, the same metric
 # names as shared/bench/erlang, so that `sh ../shared/bench/compare.sh 'make -s bench'` can compare them.
 #   sh bench/run.sh .build/release/wippy [workload...]
+# Not in the default list: ring_far and pingpong_far, the ring and ping-pong with every message crossing
+# between the host's two workers (ring_far_msgs, pingpong_far_roundtrips; see bench/app/src/run.lua).
 set -eu
 WIPPY=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift

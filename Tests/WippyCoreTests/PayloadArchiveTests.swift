@@ -64,6 +64,9 @@ let archiveSamples: [(String, Payload)] = [
         var one = PayloadArchiveWriter()
         try one.write(map: ("only", body))
         #expect(one.bytes == (try PayloadArchive.encode(.map([("only", body)]))))
+        // A workflow's `call` command is journaled the same way.
+        let call = WorkflowCommand.call(function: "app:step", arguments: .array([body, .int(2)]), options: body)
+        #expect(WorkflowJournalCodec.command(call) == (try PayloadArchive.encode(call.payload)))
     }
 
     @Test func doublesKeepTheirBitPatternIncludingNaN() throws {

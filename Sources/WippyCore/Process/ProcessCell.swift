@@ -99,9 +99,10 @@ public final class ProcessCell: @unchecked Sendable {
     }
 
     /// Appends an item to the mailbox (worker thread only).
-    public func appendToMailbox(_ item: MailboxItem) {
-        mailbox.append(item)
+    public func appendToMailbox(_ item: consuming MailboxItem) {
+        // Counted first, so the item moves into the mailbox (no copy).
         mailboxUnits &+= Self.units(item)
+        mailbox.append(item)
     }
 
     /// Puts items in front of the mailbox, in their order (worker thread only): messages a runtime kept

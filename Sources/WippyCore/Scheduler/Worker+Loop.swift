@@ -13,17 +13,10 @@ extension Worker {
     /// The worker thread's body.
     func runLoop() {
         assertCurrent()
-        var buffer: [WorkerEvent] = []
-        buffer.reserveCapacity(64)
         while true {
             // A peer moving processes here: nothing runs until they are in the inbox (see requestWork).
             if stealState.load(ordering: .relaxed) != Steal.none { settleWorkRequest() }
-            if inbox.hasPending {
-                inbox.drain(into: &buffer)
-                for event in buffer { handle(event) }
-                // A burst's worth of capacity is not kept for ever.
-                buffer.removeAll(keepingCapacity: buffer.count <= Worker.retainedQueueCapacity)
-            }
+            if inbox.hasPending { inbox.drain { handle($0) } }
             handleLocalEvents()
             if stopping { break }
             fireDueTimers()
@@ -124,13 +117,12 @@ extension Worker {
         }
     }
 
-    func handle(_ event: WorkerEvent) {
-        switch event {
+    /// Consuming, and switched on with `consume`: the payloads move out of the event (which the drain moved
+    /// out of its node), so a delivered item is not copied (retained) here and destroyed by the caller.
+    func handle(_ event: consuming WorkerEvent) {
+        switch consume event {
         case .start(let process):
-            countProcesses(1)
-            if process.starter != nil { pendingStarts += 1 }
-            schedule(process)
-            if let deadline = shutdownDeadline { _ = deadline; cancel(process, reason: "scheduler shutdown") }
+            startHere(process)
         case .adopt(let processes):
             countProcesses(processes.count)
             pendingStarts += processes.count
@@ -141,16 +133,16 @@ extension Worker {
         case .deliver(let process, let item):
             // Posted to the home of a process that moved (``ProcessCell/postTarget(_:)``): passed on in order.
             let runner = process.worker
-            guard runner === self else { return runner.post(event) }
+            guard runner === self else { return runner.post(.deliver(process, item)) }
             deliverHere(item, to: process)
         case .complete(let process, let token, let completion):
             let runner = process.worker
-            guard runner === self else { return runner.post(event) }
+            guard runner === self else { return runner.post(.complete(process, token: token, completion)) }
             guard !process.isFinished, let behavior = process.behavior else { return }
             if behavior.completed(process, token: token, completion) { schedule(process) }
         case .terminate(let process, let result):
             let runner = process.worker
-            guard runner === self else { return runner.post(event) }
+            guard runner === self else { return runner.post(.terminate(process, result)) }
             guard !process.isFinished else { return }
             finish(process, result)
         case .perform(let work):
@@ -160,6 +152,14 @@ extension Worker {
         case .stop:
             stopping = true
         }
+    }
+
+    /// Counts a new process here and queues its first run (worker thread only).
+    func startHere(_ process: ProcessCell) {
+        countProcesses(1)
+        if process.starter != nil { pendingStarts += 1 }
+        schedule(process)
+        if shutdownDeadline != nil { cancel(process, reason: "scheduler shutdown") }
     }
 
     /// Runs one process once.

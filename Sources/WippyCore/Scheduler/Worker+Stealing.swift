@@ -73,9 +73,7 @@ extension Worker {
             else { continue }
             host.workRequests.subtract(1, ordering: .relaxed)
             // What the thief sent before it asked goes into the mailboxes first (see the type's comment).
-            var events: [WorkerEvent] = []
-            inbox.drain(into: &events)
-            for event in events { handle(event) }
+            inbox.drain { handle($0) }
             handleLocalEvents()
             let moved = shutdownDeadline == nil && !stopping ? takeStartsToMove(to: thief) : []
             if !moved.isEmpty { thief.inbox.post(.adopt(moved)) }

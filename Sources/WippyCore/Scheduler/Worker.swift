@@ -124,15 +124,23 @@ public final class Worker: @unchecked Sendable {
     // MARK: - Called from any thread
 
     /// Hands an event to this worker (directly when already on its thread).
-    func post(_ event: WorkerEvent) {
+    func post(_ event: consuming WorkerEvent) {
         if isCurrent { localEvents.append(event) } else { inbox.post(event) }
+    }
+
+    /// Starts a new process here. From this worker's own thread (a process spawning a child that stays with
+    /// it, the usual case) the start is handled at once: queued as a local event it would only be copied
+    /// through one more deque (which a burst of spawns also grows and frees again) before reaching the run
+    /// queue. Nothing can be ahead of it there: the cell is new, so no earlier event concerns it.
+    func start(_ process: ProcessCell) {
+        if isCurrent { startHere(process) } else { inbox.post(.start(process)) }
     }
 
     /// Appends a mailbox item for a process of this worker. On the worker's own thread the item goes straight
     /// into the mailbox (the target is not running: only the sender is, and a process sending to itself just
     /// sees the item appear); from other threads it goes through the inbox.
     /// `self` is the process's runner as the caller just read it.
-    public func deliver(_ item: MailboxItem, to process: ProcessCell) {
+    public func deliver(_ item: consuming MailboxItem, to process: ProcessCell) {
         if isCurrent {
             deliverHere(item, to: process)
         } else {
@@ -141,12 +149,12 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Delivers from a sender known to run on this worker's thread (no thread check).
-    public func deliverFromHere(_ item: MailboxItem, to process: ProcessCell) {
+    public func deliverFromHere(_ item: consuming MailboxItem, to process: ProcessCell) {
         deliverHere(item, to: process)
     }
 
     /// Worker thread only.
-    func deliverHere(_ item: MailboxItem, to process: ProcessCell) {
+    func deliverHere(_ item: consuming MailboxItem, to process: ProcessCell) {
         assertCurrent()
         guard !process.isFinished else { return }
         guard let behavior = process.behavior else {

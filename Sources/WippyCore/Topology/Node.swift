@@ -91,7 +91,7 @@ public final class Node: Sendable {
                 table.cell(for: parent)?.topologyFlags.bitwiseOr(Node.hasLinksOrWatchers, ordering: .relaxed)
             }
         }
-        worker.post(.start(cell))
+        worker.start(cell)
         return pid
     }
 
@@ -149,7 +149,7 @@ public final class Node: Sendable {
     }
 
     /// Delivers a mailbox item from a process running on `senderWorker`'s thread: no thread lookup.
-    public func send(to cell: ProcessCell, _ item: MailboxItem, fromWorker senderWorker: Worker) {
+    public func send(to cell: ProcessCell, _ item: consuming MailboxItem, fromWorker senderWorker: Worker) {
         let current = cell.worker
         if current === senderWorker {
             senderWorker.deliverFromHere(item, to: cell)

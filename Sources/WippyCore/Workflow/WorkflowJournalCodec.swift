@@ -25,7 +25,18 @@ public enum WorkflowJournalCodec {
     }
 
     public static func command(_ command: WorkflowCommand) -> [UInt8] {
-        (try? PayloadArchive.encode(command.payload)) ?? []
+        if case .call(_, let arguments, let options) = command {
+            // A step's command, written straight into the archive: the same bytes as encoding
+            // `command.payload`, without building that map first (about 1.3k instructions per step).
+            var writer = PayloadArchiveWriter()
+            do throws(WippyError) {
+                try writer.write(map: ("args", arguments), ("options", options))
+            } catch {
+                return []
+            }
+            return writer.bytes
+        }
+        return (try? PayloadArchive.encode(command.payload)) ?? []
     }
 
     /// A journaled command's payload.

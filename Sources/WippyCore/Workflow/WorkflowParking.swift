@@ -7,7 +7,7 @@ public struct WorkflowParking: Sendable, Equatable {
     /// Durable timers armed and not yet fired: their firing times, Unix nanoseconds, by command seq.
     public private(set) var timers: [UInt64: Int64] = [:]
     /// Activities (and other answers a node must produce) in flight, by command seq.
-    public private(set) var activities: Set<UInt64> = []
+    public private(set) var activities = TokenSet()
     /// When the run last did something (Unix nanoseconds).
     public private(set) var lastActive: Int64 = 0
 

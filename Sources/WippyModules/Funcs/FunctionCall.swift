@@ -71,10 +71,7 @@ enum FunctionCall {
                 task, from: lua, function: id, arguments: arguments, options: .map(settings.options.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
                 context: context(for: process, settings))
         }
-        let token = process.suspend(task) { thread, completion in
-            guard let completion else { return state.fail(.timeout("function call timed out"), on: thread) }
-            return state.pushResult(completion, on: thread)
-        }
+        let token = process.suspendForResult(task, onTimeout: .timeout("function call timed out"))
         let cell = process.cell
         let started = process.callFunction(id: id, arguments: arguments, context: context(for: process, settings)) { result in
             cell.worker.complete(cell, token: token, .result(result))

@@ -16,6 +16,22 @@ extension LuaProcess {
         return token
     }
 
+    /// ``suspend(_:resume:)`` for a wait that resumes `task` with a call's result the way call-style functions
+    /// return it (``LuaWorkerState/pushResult(_:on:)``: `value` or `nil, err`), and with `nil, timeout` when the
+    /// completion is a timer's (nil) and `timeout` is given. One closure per wait instead of two (a step of a
+    /// workflow waits like this once).
+    public func suspendForResult(_ task: LuaTask, onTimeout timeout: WippyError? = nil) -> UInt64 {
+        let token = task.block()
+        let state = workerState
+        pending[token] = { completion in
+            guard task.isWaiting(on: token) else { return }
+            let count =
+                if completion == nil, let timeout { state.fail(timeout, on: task.thread) } else { state.pushResult(completion, on: task.thread) }
+            task.wake(arguments: count)
+        }
+        return token
+    }
+
     /// Blocks `task` for `nanoseconds`; `resume` pushes the results when the timer fires.
     public func sleep(_ task: LuaTask, nanoseconds: UInt64, resume: @escaping (Lua) -> Int32) {
         let token = suspend(task) { thread, _ in resume(thread) }

@@ -46,7 +46,7 @@ public final class LuaProcess: ProcessBehavior {
         var eventsRef = LuaRef.none
         var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
         var pendingFailure: WippyError? { didSet { mustStop = pendingFailure != nil || upgrade != nil } }
-        var pending: [UInt64: (Completion?) -> Void] = [:]
+        var pending = TokenMap<(Completion?) -> Void>()
         var upgrade: (any ProcessStarter)? { didSet { mustStop = pendingFailure != nil || upgrade != nil } }
         /// A pending failure or upgrade is set: a plain flag, because testing those optionals for nil copies
         /// them, which the switch (LuaProcess+HandOff) would pay on every hop.
@@ -236,8 +236,8 @@ public final class LuaProcess: ProcessBehavior {
     }
 
     /// Timers and completions this process waits for.
-    var pending: [UInt64: (Completion?) -> Void] {
-        get { extras?.pending ?? [:] }
+    var pending: TokenMap<(Completion?) -> Void> {
+        get { extras?.pending ?? TokenMap() }
         _modify { yield &ensuredExtras.pending }
     }
 

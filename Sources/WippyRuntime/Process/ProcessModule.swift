@@ -338,10 +338,7 @@ enum ProcessNatives {
             case .failure(let error): return process.workerState.fail(error, on: lua)
             }
         }
-        let worker = process.workerState
-        let token = process.suspend(task) { thread, completion in
-            worker.pushResult(completion, on: thread)
-        }
+        let token = process.suspendForResult(task)
         let cell = process.cell
         let result = process.spawnProcess(
             id: id, host: hostID, arguments: arguments, monitor: false, link: false, spawner: spawner
@@ -383,8 +380,7 @@ enum ProcessNatives {
             // write and gets `true`, or `nil, err` when the run could not be terminated (it has ended, or the
             // store refused the write).
             if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
-            let worker = process.workerState
-            let token = process.suspend(task) { thread, completion in worker.pushResult(completion, on: thread) }
+            let token = process.suspendForResult(task)
             let cell = process.cell
             // Held until the answer is posted: the host owns the worker the cell points to.
             let host = cell.worker.host

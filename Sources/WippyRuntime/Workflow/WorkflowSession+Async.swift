@@ -8,7 +8,7 @@ struct WorkflowEffects {
     /// Commands whose answer this session journaled (live, not replayed).
     var answered: Set<UInt64> = []
     /// The process running each activity's current attempt, by the seq of its `call`.
-    var callees: [UInt64: PID] = [:]
+    var callees = TokenMap<PID>()
     /// Timers stopped by the code (by the seq of their `timer`): their firing is not journaled.
     var stoppedTimers: Set<UInt64> = []
     /// Child workflows by PID: the seq of their `spawn`.

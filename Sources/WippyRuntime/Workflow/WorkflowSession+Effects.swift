@@ -11,29 +11,15 @@ extension WorkflowSession {
         _ task: LuaTask, from lua: Lua, function: EntryID, arguments: [Payload], options: Payload, context: ExecutionContext?
     ) -> Int32 {
         if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
-        let state = process.workerState
-        let token = process.suspend(task) { thread, completion in state.pushResult(completion, on: thread) }
+        let token = process.suspendForResult(task)
         let command = WorkflowCommand.call(function: function.description, arguments: .array(arguments), options: options)
         let policy = WorkflowActivityPolicy(options: options)
         let issued = issue(command, from: lua) { [unowned(unsafe) self] seq, _ in
             self.startActivity(seq, function: function, arguments: arguments, context: context, policy: policy, attempt: 1)
         }
-        if case .replayed(let seq, _, _) = issued { answer(seq, token: token) }
-        if case .new(let seq) = issued { answer(seq, token: token) }
+        if case .replayed(let seq, _, _) = issued { onAnswer(seq, completing: token) }
+        if case .new(let seq) = issued { onAnswer(seq, completing: token) }
         return lua.yieldToScheduler()
-    }
-
-    /// Wakes the task waiting on `token` with the answer to the command at `seq`, when it is delivered.
-    private func answer(_ seq: UInt64, token: UInt64) {
-        onAnswer(seq) { [unowned(unsafe) self] body in
-            let result: ProcessResult
-            if case .error(let error)? = body["error"] {
-                result = .failure(error)
-            } else {
-                result = ProcessResult(value: body["value"] ?? .null)
-            }
-            _ = self.process.completed(self.process.cell, token: token, .result(result))
-        }
     }
 
     /// Runs one attempt of an activity; its final result is journaled as the command's answer.
@@ -44,9 +30,9 @@ extension WorkflowSession {
         guard divergence == nil, !isEnding, !isLeaving else { return }
         parking.activityStarted(seq)
         let cell = process.cell
-        var callee: PID?
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
-            self.effects.callees[seq] = nil
+            // The attempt's process, kept in `callees` rather than in a captured variable (a heap box per step).
+            let callee = self.effects.callees.removeValue(forKey: seq)
             // Canceled by its future (`funcs.async`): the cancel journals the answer.
             if self.effects.canceledCalls.contains(seq) { return }
             let result: ProcessResult
@@ -79,7 +65,6 @@ extension WorkflowSession {
             cell.worker.complete(cell, token: token, .result(result))
         }) {
         case .success(let pid):
-            callee = pid
             effects.callees[seq] = pid
             cell.worker.arm(cell, after: UInt64(policy.startToClose), token: token)
         case .failure(let error):

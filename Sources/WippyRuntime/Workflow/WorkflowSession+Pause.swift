@@ -15,12 +15,12 @@ extension WorkflowSession {
         // Reported once durable: what an operator sees as paused stays paused across a crash.
         let cell = process.cell
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
-            if case .custom(let outcome as WriteOutcome)? = completion, case .success = outcome.result {
+            if let completion, completion.isDurableWrite {
                 self.observer.sessionPaused(self, reason: message)
             }
         }
         store.submit(WorkflowWrite(run: run, status: .paused, result: Array(message.utf8), fence: fence)) { outcome in
-            cell.worker.complete(cell, token: token, .custom(WriteOutcome(result: outcome)))
+            cell.worker.complete(cell, token: token, .written(outcome))
         }
     }
 

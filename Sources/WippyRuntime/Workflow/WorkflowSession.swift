@@ -26,7 +26,14 @@ public final class WorkflowSession {
     /// the time and body its payload encodes, so delivering it does not decode what the session just encoded.
     private var waiting = Deque<LiveEvent>()
     /// What an answer does, by the sequence number of the command it answers.
-    private var resolvers: [UInt64: (Payload) -> Void] = [:]
+    private var resolvers = TokenMap<Resolver>()
+
+    /// What an answer does: wake a `funcs.call` waiting on its completion token (the common case, kept as
+    /// data so a step allocates no closure for it), or run code of the effect that issued the command.
+    private enum Resolver {
+        case call(token: UInt64)
+        case run((Payload) -> Void)
+    }
     /// Events queued for the next write, and what runs once it is durable.
     private var unwritten: [JournalEvent] = []
     private var afterWrite: [() -> Void] = []
@@ -206,7 +213,7 @@ public final class WorkflowSession {
             case .call, .spawn: parking.activityStarted(event.seq)
             default: break
             }
-            journal([event]) { act(event.seq, nil) }
+            journal(event) { act(event.seq, nil) }
             return .new(seq: event.seq)
         case .diverged(let found):
             let location = lua?.where(level: 1)
@@ -217,7 +224,11 @@ public final class WorkflowSession {
     }
 
     /// Registers what the answer to the command at `seq` does when it is delivered.
-    func onAnswer(_ seq: UInt64, _ resolve: @escaping (Payload) -> Void) { resolvers[seq] = resolve }
+    func onAnswer(_ seq: UInt64, _ resolve: @escaping (Payload) -> Void) { resolvers[seq] = .run(resolve) }
+
+    /// The answer to the command at `seq` (an activity's `{value}` or `{error, attempts}`) wakes the task
+    /// waiting on completion `token` with the value or the error.
+    func onAnswer(_ seq: UInt64, completing token: UInt64) { resolvers[seq] = .call(token: token) }
 
     /// Forgets what the answer to the command at `seq` would do (the code canceled it): it is ignored.
     func dropAnswer(_ seq: UInt64) { resolvers[seq] = nil }
@@ -249,7 +260,7 @@ public final class WorkflowSession {
         var kept: Payload? = nil
         if exact { kept = body }
         waiting.append(LiveEvent(event: event, time: time, body: kept))
-        journal([event]) {}
+        unwritten.append(event)
         // Delivered now if the code is blocked: the code may run on it before it is durable, because
         // nothing the code then does acts before its own (later) journal write is durable, and that write
         // commits after this one. A crash in between replays up to what is durable and runs the rest again.
@@ -332,8 +343,20 @@ public final class WorkflowSession {
         process.determinism?.now = now
         switch event.kind {
         case "result", "fired", "exit", "started_child":
-            guard let seq = UInt64(event.key), let resolve = resolvers.removeValue(forKey: seq) else { return }
-            resolve(decoded.body)
+            guard let seq = UInt64(event.key), let resolver = resolvers.removeValue(forKey: seq) else { return }
+            switch resolver {
+            case .call(let token):
+                let body = decoded.body
+                let result: ProcessResult
+                if case .error(let error)? = body["error"] {
+                    result = .failure(error)
+                } else {
+                    result = ProcessResult(value: body["value"] ?? .null)
+                }
+                _ = process.completed(process.cell, token: token, .result(result))
+            case .run(let resolve):
+                resolve(decoded.body)
+            }
         case "signal":
             let body = decoded.body
             let from = body["from"]?.stringValue.flatMap { $0.isEmpty ? nil : PID(parsing: $0) }
@@ -414,11 +437,11 @@ public final class WorkflowSession {
 
     // MARK: - Writing
 
-    /// Queues `events` for the next journal write; `then` runs on the worker once they are durable. The
+    /// Queues `event` for the next journal write; `then` runs on the worker once they are durable. The
     /// events of one activation (an answer and the commands the code issues on it) go in one write, made by
     /// ``flush()`` when the process stops running.
-    private func journal(_ events: [JournalEvent], then: @escaping () -> Void) {
-        unwritten.append(contentsOf: events)
+    private func journal(_ event: JournalEvent, then: @escaping () -> Void) {
+        unwritten.append(event)
         afterWrite.append(then)
     }
 
@@ -449,7 +472,7 @@ public final class WorkflowSession {
         let cell = process.cell
         let token = process.expectCompletion { [unowned(unsafe) self] completion in
             self.writesInFlight -= 1
-            if case .custom(let outcome as WriteOutcome) = completion, case .failure(let error) = outcome.result {
+            if case .failure(let error)? = completion {
                 if self.isContinuing {
                     // The run did not end: it stays in flight in the store, and leaves memory here.
                     self.isContinuing = false
@@ -466,7 +489,7 @@ public final class WorkflowSession {
             takeSignals: taken)
         write.successor = successor
         store.submit(write) { outcome in
-            cell.worker.complete(cell, token: token, .custom(WriteOutcome(result: outcome)))
+            cell.worker.complete(cell, token: token, .written(outcome))
         }
     }
 
@@ -543,7 +566,19 @@ struct LiveEvent {
     }
 }
 
-/// A store write's result on its way back to the worker.
-struct WriteOutcome: Sendable {
-    let result: Result<Void, WippyError>
+/// A store write's result on its way back to the worker, in cases that need no boxing (a `.custom` value
+/// was an allocation and a dynamic cast per step): `.values([])` once durable, `.failure` when refused.
+extension Completion {
+    static func written(_ outcome: Result<Void, WippyError>) -> Completion {
+        switch outcome {
+        case .success: .values([])
+        case .failure(let error): .failure(error)
+        }
+    }
+
+    /// True for ``written(_:)``'s success.
+    var isDurableWrite: Bool {
+        if case .values = self { return true }
+        return false
+    }
 }

@@ -5,19 +5,24 @@ import GRDBSQLite
 /// statements (one or two per event, thousands per commit) without building `StatementArguments` (an array
 /// of boxed values per execution) or copying payloads into `Data` first.
 ///
-/// Only the journal writer's thread uses it, on statements it alone prepares; values are bound as copies
-/// (`SQLITE_TRANSIENT`), so nothing has to outlive a call.
+/// Only the journal writer's thread uses it, on statements it alone prepares. Text and blob values are
+/// copied into the writer's ``SQLiteBindArena`` and bound from there without a further copy
+/// (`SQLITE_STATIC`); the arena is reset once the statement has run, and every execution binds every
+/// parameter again (``execute()`` checks), so SQLite never reads a stale pointer.
 struct SQLiteRawStatement {
     private let statement: OpaquePointer
     private let db: Database
+    private let arena: SQLiteBindArena
     private var index: Int32 = 0
 
-    init(_ statement: Statement, _ db: Database) {
+    init(_ statement: Statement, _ db: Database, arena: SQLiteBindArena) {
         self.statement = statement.sqliteStatement
         self.db = db
+        self.arena = arena
     }
 
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    /// `SQLITE_STATIC`: the value lives in the arena until the statement has run.
+    private static let inArena = unsafeBitCast(0, to: sqlite3_destructor_type.self)
 
     mutating func bind(_ value: Int64) {
         index += 1
@@ -35,14 +40,13 @@ struct SQLiteRawStatement {
         index += 1
         var value = value
         value.withUTF8 { text in
-            guard let base = text.baseAddress else {
-                // A zero-length text must not be bound from a nil pointer (that binds NULL).
-                _ = sqlite3_bind_text(statement, index, "", 0, SQLiteRawStatement.transient)
+            guard !text.isEmpty else {
+                // A zero-length text must not be bound from a nil pointer (that binds NULL); "" is static.
+                _ = sqlite3_bind_text(statement, index, "", 0, SQLiteRawStatement.inArena)
                 return
             }
-            base.withMemoryRebound(to: CChar.self, capacity: text.count) { pointer in
-                _ = sqlite3_bind_text(statement, index, pointer, Int32(text.count), SQLiteRawStatement.transient)
-            }
+            let copy = arena.copy(UnsafeRawBufferPointer(text))
+            _ = sqlite3_bind_text(statement, index, copy.assumingMemoryBound(to: CChar.self), Int32(text.count), SQLiteRawStatement.inArena)
         }
     }
 
@@ -53,9 +57,8 @@ struct SQLiteRawStatement {
             sqlite3_bind_zeroblob(statement, index, 0)
             return
         }
-        bytes.withUnsafeBytes { raw in
-            _ = sqlite3_bind_blob(statement, index, raw.baseAddress, Int32(raw.count), SQLiteRawStatement.transient)
-        }
+        let copy = bytes.withUnsafeBytes { arena.copy($0) }
+        _ = sqlite3_bind_blob(statement, index, copy, Int32(bytes.count), SQLiteRawStatement.inArena)
     }
 
     mutating func bind(_ bytes: [UInt8]?) {
@@ -75,6 +78,7 @@ struct SQLiteRawStatement {
         precondition(index == sqlite3_bind_parameter_count(statement), "a journal statement ran with unbound parameters")
         defer {
             sqlite3_reset(statement)
+            arena.reset()
             index = 0
         }
         var code = sqlite3_step(statement)

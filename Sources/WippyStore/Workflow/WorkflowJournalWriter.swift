@@ -83,11 +83,13 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     /// hand-off).
     private let acknowledgesLoneBatches: Bool
     /// The hot statements, prepared once on the writer's connection and kept: GRDB's statement cache looks
-    /// each one up by hashing its SQL text, thousands of times per commit.
-    private var prepared: [Query: Statement] = [:]
+    /// each one up by hashing its SQL text, thousands of times per commit. Indexed by the query's number.
+    private var prepared = [Statement?](repeating: nil, count: Query.allCases.count)
+    /// Where the text and blob values bound to them are copied (see ``SQLiteBindArena``).
+    private let arena = SQLiteBindArena()
 
     /// The statements the writer runs for every write.
-    private enum Query: CaseIterable {
+    private enum Query: Int, CaseIterable {
         case state, stepUpdate, update, insertRun, insertProgress, takeSignal, insertEvent, insertTwoEvents
 
         var sql: String {
@@ -117,9 +119,9 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     }
 
     private func statement(_ query: Query, _ db: Database) throws -> Statement {
-        if let statement = prepared[query] { return statement }
+        if let statement = prepared[query.rawValue] { return statement }
         let statement = try db.makeStatement(sql: query.sql)
-        prepared[query] = statement
+        prepared[query.rawValue] = statement
         return statement
     }
 
@@ -188,7 +190,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
     /// Closes the database connection once the thread has ended (later pragma reads fail).
     func closeConnection() {
         if submissions.isFinished {
-            prepared = [:]
+            prepared = prepared.map { _ in nil }
             try? connection.close()
         }
     }
@@ -385,7 +387,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
         let status: WorkflowStatus
         if let start = item.start {
             status = item.status ?? start.status
-            var insert = SQLiteRawStatement(try statement(.insertRun, db), db)
+            var insert = SQLiteRawStatement(try statement(.insertRun, db), db, arena: arena)
             insert.bind(item.run.workflowID)
             insert.bind(item.run.runID)
             insert.bind(start.entry.description)
@@ -403,7 +405,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                 throw WippyError.alreadyExists("workflow store \(path): run \(item.run) already exists")
             }
             rowID = db.lastInsertedRowID
-            var progress = SQLiteRawStatement(try statement(.insertProgress, db), db)
+            var progress = SQLiteRawStatement(try statement(.insertProgress, db), db, arena: arena)
             progress.bind(rowID)
             progress.bind(Int64(bitPattern: lastSeq))
             progress.bind(now)
@@ -416,7 +418,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             // The wake time changes when the write sets one or ends the run (a final run has no timer).
             let setsWake = item.wake != nil || status.isFinal
             if status != state.status || item.result != nil || setsWake {
-                var update = SQLiteRawStatement(try statement(.update, db), db)
+                var update = SQLiteRawStatement(try statement(.update, db), db, arena: arena)
                 update.bind(status.rawValue)
                 update.bind(item.result)
                 update.bind(setsWake)
@@ -425,7 +427,7 @@ final class WorkflowJournalWriter: @unchecked Sendable {
                 try update.execute()
             }
             // Every write: the progress row (narrow, so a step changes little).
-            var progress = SQLiteRawStatement(try statement(.stepUpdate, db), db)
+            var progress = SQLiteRawStatement(try statement(.stepUpdate, db), db, arena: arena)
             progress.bind(Int64(bitPattern: lastSeq))
             progress.bind(now)
             progress.bind(addedSize)
@@ -433,18 +435,18 @@ final class WorkflowJournalWriter: @unchecked Sendable {
             try progress.execute()
         }
         if !item.takeSignals.isEmpty {
-            var take = SQLiteRawStatement(try statement(.takeSignal, db), db)
+            var take = SQLiteRawStatement(try statement(.takeSignal, db), db, arena: arena)
             for id in item.takeSignals {
                 take.bind(Int64(bitPattern: id))
                 try take.execute()
             }
         }
         if item.events.count == 2 {
-            var insert = SQLiteRawStatement(try statement(.insertTwoEvents, db), db)
+            var insert = SQLiteRawStatement(try statement(.insertTwoEvents, db), db, arena: arena)
             for (event, checksum) in zip(item.events, checksums) { bind(event, checksum: checksum, rowID: rowID, now: now, to: &insert) }
             try insert.execute()
         } else if !item.events.isEmpty {
-            var insert = SQLiteRawStatement(try statement(.insertEvent, db), db)
+            var insert = SQLiteRawStatement(try statement(.insertEvent, db), db, arena: arena)
             for (event, checksum) in zip(item.events, checksums) {
                 bind(event, checksum: checksum, rowID: rowID, now: now, to: &insert)
                 try insert.execute()

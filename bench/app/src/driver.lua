@@ -45,13 +45,21 @@ function workloads.spawn_wait(n: integer?): {string}
     }
 end
 
--- M processes in a ring (M-1 relays and this one) pass a token K times around.
-function workloads.ring(m: integer?, k: integer?): {string}
+-- The partner run.lua spawned for a cross-thread variant (see there).
+local function partner(): string
+    return process.inbox():receive():payload():data()
+end
+
+-- M processes in a ring (M-1 relays and this one) pass a token K times around; `head` is the first relay
+-- when they were spawned elsewhere, else the relays are spawned here (children stay on this worker).
+local function ring(m: integer?, k: integer?, name: string, head: string?): {string}
     m = m or 1000
     k = k or 1000
-    local next_pid = process.pid()
-    for _ = 1, m - 1 do next_pid = process.spawn("bench:relay", HOST, next_pid) end
-    local head = next_pid
+    if not head then
+        local next_pid = process.pid()
+        for _ = 1, m - 1 do next_pid = process.spawn("bench:relay", HOST, next_pid) end
+        head = next_pid
+    end
     local inbox = process.inbox()
     local function rounds(count: integer)
         for _ = 1, count do
@@ -63,13 +71,22 @@ function workloads.ring(m: integer?, k: integer?): {string}
     local start = time.now()
     rounds(k)
     local secs = seconds_since(start)
-    return { fmt("ring_msgs", math.floor(m * k / secs), "msgs/s") }
+    return { fmt(name, math.floor(m * k / secs), "msgs/s") }
 end
 
--- request/reply with another process, N round trips (after 10 000 for warm-up)
-function workloads.pingpong(n: integer?): {string}
+function workloads.ring(m: integer?, k: integer?): {string}
+    return ring(m, k, "ring_msgs", nil)
+end
+
+-- The same ring with every hop crossing threads: run.lua spawned the relays alternately on the two workers.
+function workloads.ring_far(m: integer?, k: integer?): {string}
+    return ring(m, k, "ring_far_msgs", partner())
+end
+
+-- request/reply with another process (`pong`, or one spawned here), N round trips (after 10 000 for warm-up)
+local function pingpong(n: integer?, name: string, pong: string?): {string}
     n = n or 1000000
-    local pong = process.spawn("bench:pong", HOST)
+    pong = pong or process.spawn("bench:pong", HOST)
     local inbox = process.inbox()
     local function trips(count: integer)
         for _ = 1, count do
@@ -82,7 +99,16 @@ function workloads.pingpong(n: integer?): {string}
     trips(n)
     local secs = seconds_since(start)
     process.send(pong, "stop")
-    return { fmt("pingpong_roundtrips", math.floor(n / secs), "rt/s") }
+    return { fmt(name, math.floor(n / secs), "rt/s") }
+end
+
+function workloads.pingpong(n: integer?): {string}
+    return pingpong(n, "pingpong_roundtrips", nil)
+end
+
+-- The same with the partner on the other worker (run.lua spawned it there).
+function workloads.pingpong_far(n: integer?): {string}
+    return pingpong(n, "pingpong_far_roundtrips", partner())
 end
 
 -- P processes each sleeping 1, 2, ..., 10 ms in turn; wall time including spawning (ideal 55 ms)

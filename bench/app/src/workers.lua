@@ -21,6 +21,12 @@ function M.relay(next_pid: string)
     end
 end
 
+-- ring_far: report to `spawner` once running, then relay (see run.lua)
+function M.relay_far(next_pid: string, spawner: string)
+    process.send(spawner, "up")
+    M.relay(next_pid)
+end
+
 -- pingpong: answer each ping to its sender
 function M.pong()
     local inbox = process.inbox()
