@@ -19,6 +19,17 @@ int wippy_is_system_yield(lua_State *co, int nres) {
     return nres == 1 && lua_type(co, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(co, -1) == &wippy_marker_storage;
 }
 
+int wippy_resume_task(lua_State *L, int nargs, int *nres) {
+    int status = wippy_resume(L, NULL, nargs, nres);
+    /* lua_touserdata is NULL for anything but userdata, and no full userdata lives at the marker's address */
+    if (status == LUA_YIELD && *nres == 1 && lua_touserdata(L, -1) == &wippy_marker_storage) {
+        lua_settop(L, -2);
+        *nres = 0;
+        return WIPPY_SYSTEM_YIELD;
+    }
+    return status;
+}
+
 int wippy_run_native(lua_State *L, wippy_native fn) {
     /* While the Swift function runs, no allocation may fail: Lua's memory error would longjmp across it. */
     int may_fail = wippy_may_fail;

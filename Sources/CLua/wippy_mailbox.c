@@ -42,6 +42,15 @@ struct wippy_mailboxes {
     wippy_wake_fn wake;
     wippy_park_fn park;
     wippy_label_fn label;
+    wippy_defer_fn defer;
+    wippy_begin_fn begin;
+    wippy_flush_fn flush;
+    /* The switch (wippy_mailboxes_resume): set while it runs; the process a hand-off woke that runs next;
+       whether the last receive that blocked in C left its process with nothing else to run. */
+    int switching;
+    int park_switch;
+    wippy_proc *next;
+    void *next_waiter; /* its task (the runtime's object, unretained) */
     lua_Integer message_tag;
     int message_metatable; /* registry reference (the runtime owns it) */
     wippy_memory *memory;
@@ -55,10 +64,17 @@ static _Thread_local wippy_proc *wippy_running_here __attribute__((tls_model("in
 /* PID texts differ most in their last characters (the counter); the length and the last 8 bytes spread them
    well and cost a few instructions. */
 static uint32_t wippy_text_hash(const char *text, size_t len) {
-    uint32_t h = 2166136261u ^ (uint32_t)len;
-    size_t i = len > 8 ? len - 8 : 0;
-    for (; i < len; i++) h = (h ^ (unsigned char)text[i]) * 16777619u;
-    return h ^ (h >> 15);
+    uint64_t last = 0;
+    if (len >= 8) {
+        /* one load and a multiply, where a byte loop took about 50 instructions per send */
+        memcpy(&last, text + len - 8, sizeof last);
+    } else {
+        memcpy(&last, text, len);
+    }
+    /* the counter's digits sit in the high bytes of `last`: fold them down before the multiply, whose high
+       half depends on every bit below it */
+    last ^= (last >> 29) ^ (uint64_t)len;
+    return (uint32_t)((last * 0x9e3779b97f4a7c15u) >> 32);
 }
 
 wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_wake_fn wake, wippy_park_fn park,
@@ -81,6 +97,12 @@ wippy_mailboxes *wippy_mailboxes_new(lua_State *L, uint32_t message_tag, wippy_w
 }
 
 void wippy_mailboxes_set_metatable(wippy_mailboxes *m, int message_metatable) { m->message_metatable = message_metatable; }
+
+void wippy_mailboxes_set_switch(wippy_mailboxes *m, wippy_defer_fn defer, wippy_begin_fn begin, wippy_flush_fn flush) {
+    m->defer = defer;
+    m->begin = begin;
+    m->flush = flush;
+}
 
 void wippy_mailboxes_free(wippy_mailboxes *m) {
     if (m == NULL) return;
@@ -147,6 +169,7 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
     luaL_unref(L, LUA_REGISTRYINDEX, p->pid_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, p->queue_ref); /* queued messages nobody will receive go with it */
     if (m->running == p) m->running = NULL;
+    if (m->next == p) m->next = NULL; /* ended before its turn: nothing to run */
     if (wippy_running_here == p) wippy_running_here = NULL;
     uint32_t mask = m->capacity - 1;
     for (uint32_t i = p->hash & mask;; i = (i + 1) & mask) {
@@ -268,6 +291,15 @@ static inline __attribute__((always_inline)) void wippy_hand_off(lua_State *L, w
     lua_checkstack(R, 4);
     lua_xmove(L, R, 1);
     lua_pushboolean(R, 1);
+    /* during a switching resume the first process woken may be run next, straight from there (defer wakes
+       it either way) */
+    if (m->switching && m->next == NULL) {
+        if (m->defer(to->owner, to->waiter, to->channel)) {
+            m->next = to;
+            m->next_waiter = to->waiter;
+        }
+        return;
+    }
     m->wake(to->owner, to->waiter, to->channel);
 }
 
@@ -385,11 +417,47 @@ static int wippy_channel_receive(lua_State *L) {
         return wippy_native_fallback(L);
     wippy_mailboxes *m = lua_touserdata(L, lua_upvalueindex(1));
     lua_settop(L, 0);
-    m->park(p->owner, (void *)(task & ~WIPPY_TASK_TAG), p->inbox_channel);
+    m->park_switch = m->park(p->owner, (void *)(task & ~WIPPY_TASK_TAG), p->inbox_channel);
     lua_pushlightuserdata(L, wippy_system_marker());
     return lua_yield(L, 1);
 }
 
 void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
     wippy_push_with_fallback(L, wippy_channel_receive, m, fallback);
+}
+
+int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nres, lua_State **ran, int32_t ticks,
+                           int hops) {
+    if (m->defer == NULL) hops = 0;
+    m->switching = hops > 0;
+    int status;
+    for (;;) {
+        m->park_switch = 0;
+        status = wippy_resume_task(L, nargs, nres);
+        wippy_proc *next = m->next;
+        if (next == NULL) break;
+        m->next = NULL;
+        /* Switch only from a thread that blocked in a receive in C with nothing else to run in its process
+           (its yield then needs nothing more from the run loop: the park did the bookkeeping), and only
+           while the memory accounts need no look (that is the run loop's, for the process that ran). */
+        if (status != WIPPY_SYSTEM_YIELD || !m->park_switch || --hops <= 0 || wippy_memory_needs_attention(m->memory) ||
+            wippy_is_doomed(L)) {
+            m->flush(next->owner, m->next_waiter);
+            break;
+        }
+        lua_State *thread = NULL;
+        int count = m->begin(next->owner, m->next_waiter, &thread);
+        if (count < 0) break;
+        /* what the run loop does when a process starts to run: its record, its memory account, a new slice */
+        m->running = next;
+        m->running_owner = next->owner;
+        wippy_running_here = next;
+        wippy_account_run(m->memory, next->account);
+        wippy_set_budget(ticks);
+        L = thread;
+        nargs = count;
+    }
+    m->switching = 0;
+    *ran = L;
+    return status;
 }

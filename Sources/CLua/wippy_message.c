@@ -5,7 +5,7 @@
  *
  * A message is a tagged userdata (the runtime's UserdataTag: the first four bytes of the block hold the tag,
  * the payload starts after an 8-byte header) with user values 1 = topic, 2 = sender PID text,
- * 3 = payload values. The tag is the closure's upvalue, so it is defined in one place (Swift).
+ * 3 = payload values. The tag is given by the runtime (Swift), so it is defined in one place.
  *
  * The sender's PID text may be left unformatted (a message from a sender the receiving worker has not seen
  * before, e.g. a one-shot child reporting to its parent: most receivers of those never ask): the block is
@@ -14,12 +14,18 @@
  */
 #include "wippy_internal.h"
 
+#include <stdatomic.h>
 #include <string.h>
+
+/* The tag of message objects: one value for the whole program (the runtime's), kept here rather than in an
+   upvalue because reading an upvalue through the C API costs more than the rest of `msg:topic()`. Every state
+   stores the same value (atomic only so that those stores are not a race). */
+static _Atomic uint32_t wippy_message_tag;
 
 /* The block of the message at 1; raises "bad argument #1 to '...' (message expected, got ...)" when the
    value there is not a message. */
 static unsigned char *wippy_check_message(lua_State *L) {
-    unsigned char *block = wippy_tagged_block(L, 1, (uint32_t)lua_tointeger(L, lua_upvalueindex(1)));
+    unsigned char *block = wippy_tagged_block(L, 1, atomic_load_explicit(&wippy_message_tag, memory_order_relaxed));
     if (block != NULL) return block;
     const char *got = lua_type(L, 1) == LUA_TNONE ? "no value" : luaL_typename(L, 1);
     luaL_argerror(L, 1, lua_pushfstring(L, "message expected, got %s", got));
@@ -78,6 +84,6 @@ void *wippy_tagged_block(lua_State *L, int idx, uint32_t tag) {
 }
 
 void wippy_push_message_accessor(lua_State *L, int which, uint32_t tag) {
-    lua_pushinteger(L, (lua_Integer)tag);
-    lua_pushcclosure(L, which == 1 ? wippy_message_topic : wippy_message_from, 1);
+    atomic_store_explicit(&wippy_message_tag, tag, memory_order_relaxed);
+    lua_pushcfunction(L, which == 1 ? wippy_message_topic : wippy_message_from);
 }

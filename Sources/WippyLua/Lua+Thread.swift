@@ -29,6 +29,19 @@ extension Lua {
         return (LuaStatus(rawValue: status) ?? .runtimeError, results)
     }
 
+    /// ``resumeTask(arguments:)``'s status for a system yield (a native's: its marker is already popped).
+    public static let systemYieldStatus = Int32(WIPPY_SYSTEM_YIELD)
+
+    /// ``resume(from:arguments:)`` of a task's thread, from no other thread, that also tells a system yield
+    /// apart: the status is Lua's (``LuaStatus``) or ``systemYieldStatus``, with no results left. One C call
+    /// where the scheduler made three (resume, the marker test, the pop) on every resume.
+    @inline(__always)
+    public func resumeTask(arguments: Int32) -> (status: Int32, results: Int32) {
+        var results: Int32 = 0
+        let status = wippy_resume_task(pointer, arguments, &results)
+        return (status, results)
+    }
+
     /// True when the thread's last yield (with `results` values) was a system yield made by a native.
     public func isSystemYield(results: Int32) -> Bool { wippy_is_system_yield(pointer, results) != 0 }
 

@@ -63,8 +63,18 @@ public struct LuaMailboxes {
 
     /// Called by a receive that blocks in C with the record's owner, the task that now waits alone in a
     /// plain receive on the owner's inbox and that inbox's channel: the owner records the blocked receive as its own receive would
-    /// (and arms the hand-off). It must run no Lua.
-    public typealias Park = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
+    /// (and arms the hand-off). Returns 1 when the owner has nothing else to run now (``resume(_:arguments:ticks:hops:)``
+    /// may then switch to another process), else 0. It must run no Lua.
+    public typealias Park = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
+
+    /// The switch of ``resume(_:arguments:ticks:hops:)`` (see `wippy_mailboxes_resume`): `Defer` wakes like
+    /// ``Wake`` but may leave the task ready in no queue and the owner unscheduled, to run next (1), or wakes
+    /// it fully (0); `Begin` makes that task the running one (its thread in the out parameter, the count of
+    /// values to resume it with returned) or returns -1 after queueing it and scheduling the owner; `Flush`
+    /// queues a deferred task that is not switched to and schedules its owner. None may run Lua.
+    public typealias Defer = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
+    public typealias Begin = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+    public typealias Flush = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
 
     /// Called by `process.send` in C for a running process without a record (``setRunning(_:owner:)``): pushes
     /// the text of its PID up to the counter on the given thread and returns the counter (0, nothing pushed:
@@ -78,6 +88,23 @@ public struct LuaMailboxes {
             fatalError("out of memory for the worker's mailbox table")
         }
         pointer = made
+    }
+
+    /// Sets the functions of the switch (without them, ``resume(_:arguments:ticks:hops:)`` never switches).
+    public func setSwitch(defer: Defer, begin: Begin, flush: Flush) {
+        wippy_mailboxes_set_switch(pointer, `defer`, begin, flush)
+    }
+
+    /// Resumes `thread` (a task's thread of the running process) as ``Lua/resumeTask(arguments:)`` does, but
+    /// when it blocks in a plain receive in C while its C hand-off woke a process the runtime lets run next,
+    /// goes on with that process's task right here, up to `hops` times. Returns the status and results of
+    /// the last resume and the thread they are of (`ran`: another process's after a switch).
+    @inline(__always)
+    public func resume(_ thread: Lua, arguments: Int32, ticks: Int32, hops: Int32) -> (status: Int32, results: Int32, ran: OpaquePointer) {
+        var results: Int32 = 0
+        var ran: OpaquePointer? = nil
+        let status = wippy_mailboxes_resume(pointer, thread.pointer, arguments, &results, &ran, ticks, hops)
+        return (status, results, ran ?? thread.pointer)
     }
 
     /// The metatable of message objects (a registry reference the caller keeps).

@@ -220,6 +220,12 @@ void *wippy_system_marker(void);
 /** True when a thread that yielded `nres` values made a system yield. */
 int wippy_is_system_yield(lua_State *co, int nres);
 
+/** What wippy_resume_task returns for a system yield (its marker already popped, `*nres` 0). */
+#define WIPPY_SYSTEM_YIELD 100
+/** wippy_resume of a task's thread (from no other thread) that also tells a system yield apart: one call
+    from the scheduler per resume instead of three (resume, the marker test, the pop). */
+int wippy_resume_task(lua_State *L, int nargs, int *nres);
+
 /* ---- Preemption (per worker thread) ----
  * Two ways, chosen per state:
  *  - timed (wippy_install_timed_preemption, the workers' states): no hook is installed while Lua runs, so
@@ -343,8 +349,19 @@ typedef struct wippy_mailboxes wippy_mailboxes;
 typedef void (*wippy_wake_fn)(void *owner, void *waiter, void *channel);
 /** Records that task `waiter` of process `owner` now waits in a plain receive on its inbox `channel` (a
     receive that blocks in C): the runtime does its bookkeeping of a blocked receive and arms the hand-off.
-    Runs no Lua. */
-typedef void (*wippy_park_fn)(void *owner, void *waiter, void *channel);
+    Returns 1 when the process has nothing else to run now (no other ready task, nothing pending that its run
+    loop must handle): wippy_mailboxes_resume may then switch straight to another process. Runs no Lua. */
+typedef int (*wippy_park_fn)(void *owner, void *waiter, void *channel);
+/** The switch (see wippy_mailboxes_resume), all run by the runtime and running no Lua:
+    - defer: like wake, but task `waiter` may be left out of every queue (ready, its process unscheduled), to
+      be run next by the switch: returns 1 when it was, 0 when it was woken as by wake;
+    - begin: that task of `owner` runs now: returns the number of values to resume it with and its thread in
+      `*thread`; or -1 when it cannot run now (the runtime then queues it and schedules the process);
+    - flush: a deferred task that is not switched to after all: the runtime queues it and schedules the
+      process. */
+typedef int (*wippy_defer_fn)(void *owner, void *waiter, void *channel);
+typedef int (*wippy_begin_fn)(void *owner, void *waiter, lua_State **thread);
+typedef void (*wippy_flush_fn)(void *owner, void *waiter);
 /** For a message sent in C by process `owner`, which has no record: pushes on L the text of its PID up to the
     counter (`{node@host|`) and returns the counter; 0 (nothing pushed) when its PID is not of that form.
     Pushes only (the caller has made allocations unable to fail); runs no Lua. */
@@ -365,6 +382,16 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p);
     `label` takes for the sends of a process without a record); both NULL: none, or one that must use the
     Swift path (a workflow). */
 void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p, void *owner);
+/** Sets the switch's functions (see wippy_mailboxes_resume). Without them no switch happens. */
+void wippy_mailboxes_set_switch(wippy_mailboxes *m, wippy_defer_fn defer, wippy_begin_fn begin, wippy_flush_fn flush);
+/** wippy_resume_task of `L` (a task's thread of the running process) that may go on with other processes of
+    the worker before returning: when the thread it resumed blocked in a plain receive in C (and its process
+    has nothing else to run) while a C hand-off it made woke a process the runtime agreed to run next (defer),
+    that process's task is resumed right here (begin), with no return to the scheduler in between: the hop
+    of request/reply and rings. At most `hops` switches. `*ran` is the thread whose resume the status is of
+    (another process's after a switch); `ticks` is the slice budget each switched-to process starts with. */
+int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nres, lua_State **ran, int32_t ticks,
+                           int hops);
 /** Pushes the oldest message queued in C for p on L and returns 1; 0 (nothing pushed) when none. */
 int wippy_mailboxes_take(wippy_proc *p, lua_State *L);
 /** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */

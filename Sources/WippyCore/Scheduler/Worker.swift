@@ -95,6 +95,20 @@ public final class Worker: @unchecked Sendable {
         runQueue.append(process)
     }
 
+    /// Whether `process` (of this worker, just made ready by the running process) may run next without going
+    /// through the run queue: nothing else waits here (no queued process, local event or inbox post, so
+    /// nobody is passed over) and it is neither queued nor finished. Lets a runtime switch straight from
+    /// process to process on a message hand-off.
+    @inline(__always)
+    public func mayRunNext(_ process: ProcessCell) -> Bool {
+        runQueue.isEmpty && localEvents.isEmpty && !process.isQueued && !process.isFinished && !inbox.hasPending
+    }
+
+    /// Whether `process`, made ready earlier and let run next (``mayRunNext(_:)``), may still run now: it was
+    /// neither queued since nor finished.
+    @inline(__always)
+    public func mayRunNow(_ process: ProcessCell) -> Bool { !process.isQueued && !process.isFinished }
+
     /// Arms a one-shot timer; the behaviour's `timerFired` receives `token`.
     public func arm(_ process: ProcessCell, after nanoseconds: UInt64, token: UInt64) {
         assertCurrent()

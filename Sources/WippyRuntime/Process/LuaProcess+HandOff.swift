@@ -69,12 +69,82 @@ extension LuaProcess {
     /// A plain receive on the inbox blocked in C (`wippy_channel_receive`): `waiter`, the running task of
     /// `owner`, now waits there exactly as if the Swift receive had found nothing and blocked. Unretained
     /// references only: this runs for every such receive.
+    /// Returns 1 when the process has nothing else to run: the switch (below) may then leave it at once.
     static let parkInInbox: LuaMailboxes.Park = { owner, waiter, channel in
         Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
             Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
                 Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { channel in
                     process.blockReceiving(on: channel, task: task)
                 }
+                // what the run loop does for a task that blocked (the switch skips it)
+                task.preemptionsInARow = 0
+            }
+            return process.readyQueue.isEmpty && !process.mustStop ? 1 : 0
+        }
+    }
+
+    // MARK: - The switch
+
+    /// How many processes one resume may switch through (`wippy_mailboxes_resume`) before the worker looks
+    /// at its inbox, timers and events again.
+    static let switchHops: Int32 = 32
+
+    /// The C hand-off woke the inbox's only waiter while the running process may switch to it: as
+    /// ``wakeAfterHandOff``, but when the process may run next (nothing else waits on the worker, it has no
+    /// other ready task) the task is made ready in no queue and the process is not scheduled (1):
+    /// `wippy_mailboxes_resume` runs the task straight after the sender blocks (``beginSwitch``), or queues
+    /// it (``flushDeferred``). Else it is woken and scheduled as usual (0). No queue, no reference counting.
+    static let deferWake: LuaMailboxes.Defer = { owner, waiter, channel in
+        Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { $0.receivers.dropSoleWaiter() }
+        return Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
+                Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                    Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { worker in
+                        guard task.state == .blocked, process.readyQueue.isEmpty, !process.mustStop, worker.mayRunNext(cell) else {
+                            task.wake(arguments: 2)
+                            worker.schedule(cell)
+                            return 0
+                        }
+                        // what `wake` does, but the queue (the C hand-off cleared the record's wait already)
+                        task.markReady(arguments: 2)
+                        return 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// The switch runs the deferred task now: it becomes the running one (what the run loop does before a
+    /// resume). -1 (the task queued, the process scheduled) when it cannot run now.
+    static let beginSwitch: LuaMailboxes.Begin = { owner, waiter, thread in
+        Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
+                Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                    Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { worker in
+                        guard task.state == .ready, worker.mayRunNow(cell), !process.mustStop else {
+                            if task.state == .ready { process.readyQueue.append(task) }
+                            worker.schedule(cell)
+                            return -1
+                        }
+                        task.state = .running
+                        let count = task.resumeArguments
+                        task.resumeArguments = 0
+                        thread!.pointee = task.thread.pointer
+                        return count
+                    }
+                }
+            }
+        }
+    }
+
+    /// A deferred task the switch does not run after all: queued, and its process scheduled.
+    static let flushDeferred: LuaMailboxes.Flush = { owner, waiter in
+        Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
+            Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
+                if task.state == .ready { process.readyQueue.append(task) }
+            }
+            Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                Unmanaged.passUnretained(cell.worker)._withUnsafeGuaranteedRef { $0.schedule(cell) }
             }
         }
     }

@@ -45,9 +45,12 @@ public final class LuaProcess: ProcessBehavior {
         var eventsSubscription: LuaChannel?
         var eventsRef = LuaRef.none
         var topics: [String: (channel: LuaChannel, ref: LuaRef)] = [:]
-        var pendingFailure: WippyError?
+        var pendingFailure: WippyError? { didSet { mustStop = pendingFailure != nil || upgrade != nil } }
         var pending = TokenMap<(Completion?) -> Void>()
-        var upgrade: (any ProcessStarter)?
+        var upgrade: (any ProcessStarter)? { didSet { mustStop = pendingFailure != nil || upgrade != nil } }
+        /// A pending failure or upgrade is set: a plain flag, because testing those optionals for nil copies
+        /// them, which the switch (LuaProcess+HandOff) would pay on every hop.
+        var mustStop = false
         var upgradable = false
         var eventSubscriptions: [UInt64: ProcessEventSubscription] = [:]
         var subscribedToEvents = false
@@ -57,6 +60,9 @@ public final class LuaProcess: ProcessBehavior {
         /// What runs when the process ends (``addCleanup(_:)``): resource leases, open transactions.
         var cleanups: [UInt64: () -> Void] = [:]
         var nextCleanup: UInt64 = 0
+        /// How a run that another process's resume switched to ended, when the worker must act on it (see
+        /// ``LuaProcess/settleSwitched(_:status:results:)``): returned by the next `run`.
+        var switchedOutcome: ProcessRunOutcome?
     }
 
     /// What only a workflow run's process has.
@@ -216,6 +222,10 @@ public final class LuaProcess: ProcessBehavior {
     /// True when some topic has a `process.listen` subscription.
     var hasTopics: Bool { !(extras?.topics.isEmpty ?? true) }
 
+    /// A pending failure or upgrade awaits the run loop (see ``pendingFailure`` and ``pendingUpgrade``).
+    @inline(__always)
+    var mustStop: Bool { extras?.mustStop ?? false }
+
     /// Set when the process must end before running again (a LINK_DOWN without trap_links).
     var pendingFailure: WippyError? {
         get { extras?.pendingFailure }
@@ -280,6 +290,10 @@ public final class LuaProcess: ProcessBehavior {
 
     public func run(_ process: ProcessCell) -> ProcessRunOutcome {
         guard let parts = extras?.workflow else {
+            if let outcome = extras?.switchedOutcome {
+                extras?.switchedOutcome = nil
+                return outcome
+            }
             // Its sends may take the C hand-off (a workflow's never do: they are journaled).
             let mailboxes = workerState.mailboxes
             mailboxes.setRunning(record, owner: Unmanaged.passUnretained(self).toOpaque())
@@ -334,52 +348,104 @@ public final class LuaProcess: ProcessBehavior {
             task.state = .running
             let arguments = task.resumeArguments
             task.resumeArguments = 0
-            let (status, results) = task.thread.resume(from: nil, arguments: arguments)
-            if memory.needsAttention, let outcome = attendToMemory() { return outcome }
-            switch status {
-            case .yield:
-                if task.thread.isSystemYield(results: results) {
-                    task.thread.pop(1)
-                    task.preemptionsInARow = 0
-                    if let upgrade = pendingUpgrade { return .replace(upgrade) }
-                    if task.state == .running {
-                        task.state = .ready
-                        readyQueue.append(task)
+            let status: Int32, results: Int32
+            var current = task
+            if run == nil {
+                // May switch on to other processes of the worker (request/reply, rings: see LuaProcess+HandOff).
+                let resumed = workerState.mailboxes.resume(
+                    task.thread, arguments: arguments, ticks: LuaWorkerState.ticksPerSlice, hops: LuaProcess.switchHops)
+                (status, results) = (resumed.status, resumed.results)
+                if resumed.ran != task.thread.pointer {
+                    let other = LuaTask.current(Lua(resumed.ran)).unsafelyUnwrapped
+                    if other.process !== self {
+                        // This process's task blocked in C (nothing else to run); the status is the last
+                        // switched-to process's, which settles it; then this process is the running one again.
+                        Unmanaged.passUnretained(other.process)._withUnsafeGuaranteedRef {
+                            $0.settleSwitched(other, status: status, results: results)
+                        }
+                        workerState.mailboxes.setRunning(record, owner: Unmanaged.passUnretained(self).toOpaque())
+                        memory.run(account)
+                        LuaState.setPreemptionBudget(LuaWorkerState.ticksPerSlice)
+                        if let failure = pendingFailure { return .finished(.failure(failure)) }
+                        resumes += 1
+                        if resumes >= 256 && !readyQueue.isEmpty { return .runnable }
+                        continue
                     }
-                } else {
-                    task.thread.pop(results)
-                    task.state = .ready
-                    guard LuaState.takePreempted() else {
-                        task.preemptionsInARow = 0
-                        readyQueue.append(task)
-                        break
-                    }
-                    // A preemption is invisible to the process's other tasks: the preempted one goes on first
-                    // when the process runs again (other tasks do not see it stopped halfway through a
-                    // read-modify-write of shared state), unless it has used that many slices in a row without
-                    // blocking: then the others get their turn (a task that never blocks must not starve them).
-                    if task.preemptionsInARow < LuaTask.preemptionsBeforeOthersRun {
-                        task.preemptionsInARow += 1
-                        readyQueue.prepend(task)
-                    } else {
-                        task.preemptionsInARow = 0
-                        readyQueue.append(task)
-                    }
-                    return .runnable
+                    current = other
                 }
-            case .ok:
-                task.preemptionsInARow = 0
-                if let outcome = taskReturned(task, results: results) { return outcome }
-            default:
-                let error = errorValue(on: task.thread, at: -1)
-                task.thread.pop(1)
-                return .finished(.failure(error))
+            } else {
+                (status, results) = task.thread.resumeTask(arguments: arguments)
             }
+            if memory.needsAttention, let outcome = attendToMemory() { return outcome }
+            if let outcome = settle(current, status: status, results: results) { return outcome }
             if let failure = pendingFailure { return .finished(.failure(failure)) }
             resumes += 1
             if resumes >= 256 && !readyQueue.isEmpty { return .runnable }
         }
         return .blocked
+    }
+
+    /// What the run loop does with a task's resume that ended with `status` (``Lua/resumeTask(arguments:)``'s)
+    /// and `results`: nil to go on with the process's ready tasks, or the process's outcome.
+    @inline(__always)
+    private func settle(_ task: LuaTask, status: Int32, results: Int32) -> ProcessRunOutcome? {
+        if status == Lua.systemYieldStatus {
+            // A native's yield (its marker is popped): the task blocked, or asked to go on later.
+            task.preemptionsInARow = 0
+            if let upgrade = pendingUpgrade { return .replace(upgrade) }
+            if task.state == .running {
+                task.state = .ready
+                readyQueue.append(task)
+            }
+        } else if status == LuaStatus.yield.rawValue {
+            task.thread.pop(results)
+            task.state = .ready
+            if LuaState.takePreempted() {
+                // A preemption is invisible to the process's other tasks: the preempted one goes on first
+                // when the process runs again (other tasks do not see it stopped halfway through a
+                // read-modify-write of shared state), unless it has used that many slices in a row
+                // without blocking: then the others get their turn (a task that never blocks must not
+                // starve them).
+                if task.preemptionsInARow < LuaTask.preemptionsBeforeOthersRun {
+                    task.preemptionsInARow += 1
+                    readyQueue.prepend(task)
+                } else {
+                    task.preemptionsInARow = 0
+                    readyQueue.append(task)
+                }
+                return .runnable
+            }
+            task.preemptionsInARow = 0
+            readyQueue.append(task)
+        } else if status == LuaStatus.ok.rawValue {
+            task.preemptionsInARow = 0
+            if let outcome = taskReturned(task, results: results) { return outcome }
+        } else {
+            let error = errorValue(on: task.thread, at: -1)
+            task.thread.pop(1)
+            return .finished(.failure(error))
+        }
+        return nil
+    }
+
+    /// Settles the resume of `task` that the switch of another process's resume ran last (this process is
+    /// the running one in C: its record and memory account): as the run loop would, then the worker gets
+    /// the process back when it has more to do (scheduled; an outcome to act on is kept for its next run).
+    func settleSwitched(_ task: LuaTask, status: Int32, results: Int32) {
+        var outcome: ProcessRunOutcome?
+        if workerState.memory.needsAttention { outcome = attendToMemory() }
+        if outcome == nil { outcome = settle(task, status: status, results: results) }
+        if outcome == nil, let failure = pendingFailure { outcome = .finished(.failure(failure)) }
+        switch outcome {
+        case nil, .blocked?:
+            openQueueIfClear()
+            if readyQueue.isEmpty { return }
+        case .runnable?:
+            break
+        case let kept?:
+            ensuredExtras.switchedOutcome = kept
+        }
+        cell.worker.schedule(cell)
     }
 
     public func offer(_ item: MailboxItem, to process: ProcessCell) -> OfferOutcome {

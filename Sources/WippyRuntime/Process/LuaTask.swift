@@ -76,6 +76,16 @@ public final class LuaTask {
     @inline(__always)
     public func isWaiting(on token: UInt64) -> Bool { state == .blocked && waitToken == token }
 
+    /// A blocked task becomes ready without joining its process's ready queue (the switch runs it at once,
+    /// or queues it: LuaProcess+HandOff); the caller has pushed `arguments` values on its thread.
+    @inline(__always)
+    func markReady(arguments: Int32) {
+        state = .ready
+        resumeArguments = arguments
+        waitToken = 0
+        isSleeping = false
+    }
+
     /// Makes a blocked task ready; the caller has pushed `arguments` values on its thread.
     public func wake(arguments: Int32) {
         guard state == .blocked else { return }

@@ -9,6 +9,9 @@ struct TaskQueue {
 
     var isEmpty: Bool { head == nil }
 
+    /// Exactly one task is queued.
+    var hasOne: Bool { head != nil && head?.toOpaque() == tail?.toOpaque() }
+
     /// Appends `task` unless it is already queued.
     mutating func append(_ task: LuaTask) {
         guard !task.isQueued else { return }

@@ -110,6 +110,7 @@ public final class LuaWorkerState {
         memory = state.memory
         mailboxes = LuaMailboxes(lua: state.main, messageTag: UserdataTag.message.rawValue, wake: LuaProcess.wakeAfterHandOff, park: LuaProcess.parkInInbox,
             label: LuaProcess.labelSender)
+        mailboxes.setSwitch(defer: LuaProcess.deferWake, begin: LuaProcess.beginSwitch, flush: LuaProcess.flushDeferred)
         state.openLibraryExtensions()
         if LuaWorkerState.countedPreemption {
             state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
