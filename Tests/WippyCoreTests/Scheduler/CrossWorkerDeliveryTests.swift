@@ -43,7 +43,8 @@ import Glibc
         func discard(_ process: ProcessCell) {}
     }
 
-    /// A process that sends `count` numbered messages to each target from its worker, in one run.
+    /// A process that sends `count` numbered messages to each target from its worker, in one run; a plain
+    /// thread sends the same through ``sendFromThread()``.
     final class Sender: ProcessBehavior, ProcessStarter, @unchecked Sendable {
         let node: Node
         let id: Int
@@ -67,6 +68,15 @@ import Glibc
             }
             return .finished(ProcessResult())
         }
+        /// The same messages, sent by PID from a thread that is no worker's.
+        func sendFromThread() {
+            for sequence in 0..<count {
+                for pid in targets {
+                    let message = Message(from: nil, topic: String(id), payloads: [.int(Int64(sequence))])
+                    _ = node.send(to: pid, .message(message))
+                }
+            }
+        }
         func offer(_ item: MailboxItem, to process: ProcessCell) -> OfferOutcome { .declined(schedule: false) }
         func mailboxReceived(_ process: ProcessCell) -> Bool { false }
         func timerFired(_ process: ProcessCell, token: UInt64) -> Bool { false }
@@ -83,19 +93,6 @@ import Glibc
             try? await Task.sleep(for: .milliseconds(5))
         }
         return condition()
-    }
-
-    final class ThreadJob: @unchecked Sendable {
-        let node: Node
-        let id: Int
-        let targets: [PID]
-        let count: Int
-        init(node: Node, id: Int, targets: [PID], count: Int) {
-            self.node = node
-            self.id = id
-            self.targets = targets
-            self.count = count
-        }
     }
 
     /// Three plain threads and three processes (spread over both workers) each send 3 000 numbered messages
@@ -120,15 +117,9 @@ import Glibc
         var threads: [pthread_t] = []
         for id in 0..<threadSenders {
             var thread = pthread_t()
-            let job = ThreadJob(node: node, id: id, targets: pids, count: count)
+            let job = Sender(node: node, id: id, targets: pids, count: count)
             pthread_create(&thread, nil, { raw in
-                let job = Unmanaged<ThreadJob>.fromOpaque(raw!).takeRetainedValue()
-                for sequence in 0..<job.count {
-                    for pid in job.targets {
-                        let message = Message(from: nil, topic: String(job.id), payloads: [.int(Int64(sequence))])
-                        _ = job.node.send(to: pid, .message(message))
-                    }
-                }
+                Unmanaged<Sender>.fromOpaque(raw!).takeRetainedValue().sendFromThread()
                 return nil
             }, Unmanaged.passRetained(job).toOpaque())
             threads.append(thread)

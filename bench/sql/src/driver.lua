@@ -62,6 +62,19 @@ local function sqlite(secs, modes, no_select)
     return lines
 end
 
+-- One PostgreSQL statement of the workload `what` (a point select or a one-row insert), keyed by the next
+-- value of the client's pseudo-random `seed`; returns that value.
+local function pg_statement(db, what, seed)
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    if what == "select" then
+        local rows = must(db:query("SELECT abalance FROM pgbench_accounts WHERE aid = $1", {seed % 100000 + 1}))
+        if not rows[1] then error("select found nothing") end
+    else
+        must(db:execute("INSERT INTO ins(k, v) VALUES ($1, $2)", {seed, PAYLOAD}))
+    end
+    return seed
+end
+
 -- One PostgreSQL client: `what` for `secs` seconds; sends its count and time to `reply_to`.
 local function client(reply_to, what, secs, seed)
     local db, err = sql.get("sqlbench:pg")
@@ -72,13 +85,7 @@ local function client(reply_to, what, secs, seed)
         while true do
             for _ = 1, 16 do
                 n = n + 1
-                seed = (seed * 1103515245 + 12345) % 2147483648
-                if what == "select" then
-                    local rows = must(db:query("SELECT abalance FROM pgbench_accounts WHERE aid = $1", {seed % 100000 + 1}))
-                    if not rows[1] then error("select found nothing") end
-                else
-                    must(db:execute("INSERT INTO ins(k, v) VALUES ($1, $2)", {seed, PAYLOAD}))
-                end
+                seed = pg_statement(db, what, seed)
             end
             local elapsed = time.now():sub(start):seconds()
             if elapsed >= secs then return {n, elapsed} end
@@ -121,13 +128,7 @@ local function pg_count(what, count)
     local db = must(sql.get("sqlbench:pg"))
     local seed = 7919
     for _ = 1, count do
-        seed = (seed * 1103515245 + 12345) % 2147483648
-        if what == "select" then
-            local rows = must(db:query("SELECT abalance FROM pgbench_accounts WHERE aid = $1", {seed % 100000 + 1}))
-            if not rows[1] then error("select found nothing") end
-        else
-            must(db:execute("INSERT INTO ins(k, v) VALUES ($1, $2)", {seed, PAYLOAD}))
-        end
+        seed = pg_statement(db, what, seed)
     end
     db:release()
     return {fmt("lua_pg_" .. what .. "_count", count, "statements")}
