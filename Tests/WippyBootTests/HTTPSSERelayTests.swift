@@ -50,9 +50,9 @@ import WippyHTTP
                   elseif topic == "broadcast" then
                     for pid in pairs(clients) do process.send(pid, "sse.message", {event = "news", data = data.text}) end
                   elseif topic == "flood" then
-                    local chunk = string.rep("y", 8000)
+                    local chunk = string.rep("y", data.size)
                     for pid in pairs(clients) do
-                      for i = 1, 1000 do process.send(pid, "sse.message", {event = "bulk", data = chunk}) end
+                      for i = 1, data.count do process.send(pid, "sse.message", {event = "bulk", data = chunk}) end
                     end
                     logger:info("hub flooded")
                   elseif topic == "kick" then
@@ -89,7 +89,8 @@ import WippyHTTP
               local http = require("http")
               return { handler = function()
                 local text = http.request():query("text")
-                if http.request():query("flood") then process.send("relay-hub", "flood", {})
+                local flood = tonumber(http.request():query("flood") or "")
+                if flood then process.send("relay-hub", "flood", {count = flood, size = tonumber(http.request():query("size"))})
                 elseif text then process.send("relay-hub", "broadcast", {text = text}) else process.send("relay-hub", "kick", {}) end
                 return {sent = true}
               end }
@@ -164,8 +165,9 @@ import WippyHTTP
         await test.app.stop()
     }
 
-    /// A client that does not read while its hub sends 8 MB: its queue stops at 1 MiB, the stream ends with
-    /// a warning naming the client, and the hub hears `sse.leave` "client too slow".
+    /// A client that does not read while its hub sends 400 events of 64 KB: under the default
+    /// `host.buffer_size` (1024 events) its queue stops at the 16 MiB byte bound, the stream ends with a
+    /// warning naming the client, and the hub hears `sse.leave` "client too slow".
     @Test func aClientThatDoesNotReadIsDroppedWithAWarning() async throws {
         let test = try TestApplication(index: Self.project, history: .memory)
         let port = try await HTTPStreamingTests.port(test, "gateway")
@@ -173,11 +175,38 @@ import WippyHTTP
         let sloth = try RawHTTPConnection(port: port, receiveBuffer: 4096)
         sloth.send("GET /sse HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(await test.log.wait(for: "hub join /sse", within: .seconds(30)) != nil, "\(test.log.messages)")
-        #expect(try await Self.post(port, "/broadcast?flood=1").contains("\"sent\":true"))
+        #expect(try await Self.post(port, "/broadcast?flood=400&size=64000").contains("\"sent\":true"))
         let warning = await test.log.wait(for: "sse_relay: client", within: .seconds(30))
-        #expect(warning?.contains("is not reading") == true, "\(test.log.messages.suffix(10))")
+        #expect(warning?.contains("is not reading") == true && warning?.contains("limit 1024 messages") == true, "\(test.log.messages.suffix(10))")
         #expect(await test.log.wait(for: "hub leave client too slow", within: .seconds(30)) != nil, "\(test.log.messages.suffix(10))")
         sloth.abort()
+        await test.app.stop()
+    }
+
+    /// `host.buffer_size` bounds the events queued for one client (lua-api-io §1.1): with 16, a client that
+    /// does not read while its hub sends 5 000 small events (about 600 KB, under the old 1 MiB byte bound,
+    /// so without the count it was never dropped) is dropped with a warning naming the limit, its connection
+    /// is closed, the hub hears `sse.leave`, and the server goes on serving.
+    @Test func aClientThatDoesNotReadIsDroppedAtTheBufferSize() async throws {
+        let project = Self.project.replacingOccurrences(
+            of: "    addr: \"127.0.0.1:0\"\n", with: "    addr: \"127.0.0.1:0\"\n    host: {buffer_size: 16}\n")
+        #expect(project != Self.project)
+        let test = try TestApplication(index: project, history: .memory)
+        let port = try await HTTPStreamingTests.port(test, "gateway")
+        #expect(await test.log.wait(for: "hub ready", within: .seconds(30)) != nil)
+        let sloth = try RawHTTPConnection(port: port, receiveBuffer: 4096)
+        sloth.send("GET /sse HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(await test.log.wait(for: "hub join /sse", within: .seconds(30)) != nil, "\(test.log.messages)")
+        #expect(try await Self.post(port, "/broadcast?flood=5000&size=100").contains("\"sent\":true"))
+        let warning = await test.log.wait(for: "sse_relay: client", within: .seconds(30))
+        #expect(warning?.contains("is not reading") == true && warning?.contains("limit 16 messages") == true, "\(test.log.messages.suffix(10))")
+        #expect(await test.log.wait(for: "hub leave client too slow", within: .seconds(30)) != nil, "\(test.log.messages.suffix(10))")
+        #expect(await sloth.readToClose(), "the dropped client's connection stayed open")
+        // Another client still gets its stream.
+        let next = try RawHTTPConnection(port: port)
+        next.send("GET /sse HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(await next.read { $0.contains("event: welcome") }, "\(next.text)")
+        next.abort()
         await test.app.stop()
     }
 

@@ -560,6 +560,33 @@ import WippyCore
         await test.app.stop()
     }
 
+    /// A keep-alive connection made while no route relayed WebSockets (so it got Hummingbird's plain
+    /// pipeline) is upgraded on a handshake after a relay route was added, and frames travel both ways.
+    /// Before, it got 400 ("needs a WebSocket handshake") until the client reconnected.
+    @Test func aConnectionOlderThanTheFirstRelayRouteUpgrades() async throws {
+        let test = try TestApplication(index: Self.project, history: .memory)
+        let port = try await Self.port(test.log)
+        #expect(await test.log.wait(for: "room ready") != nil)
+        let names = ["connect.endpoint", "broken.endpoint", "refuse.endpoint", "solo.endpoint", "guarded.endpoint", "ws", "guarded"]
+        let entries = try names.map { try #require(test.app.registry.entry(EntryID(parsing: "app:\($0)"))) }
+        try test.app.registry.apply(entries.map { .delete($0.id) })
+        #expect(await Self.handshakeStatus(port, becomes: 404) == 404)
+        let old = try RawHTTPConnection(port: port)
+        old.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await old.read { $0.contains("hello world") }, "\(old.text)")
+
+        try test.app.registry.apply(entries.reversed().map { .create($0) })
+        #expect(await Self.handshakeStatus(port, becomes: 101) == 101)
+        old.send(WebSocketRawHTTP.handshake("/ws/chat?user=elder", port: port, headers: ["Origin: http://allowed.example"]))
+        #expect(await old.read { $0.contains("HTTP/1.1 101") && $0.contains("welcome") }, "\(old.text)")
+        #expect(await test.log.wait(for: "room join elder") != nil)
+        old.send(WebSocketRawHTTP.maskedText("elder hello"))
+        #expect(await old.read { $0.contains("elder hello") }, "\(old.text)")
+        old.abort()
+        #expect(await test.log.wait(for: "room leave elder") != nil)
+        await test.app.stop()
+    }
+
     @Test func aLuaProcessJoinsTheRoomWithTheWebSocketModule() async throws {
         let test = try TestApplication(index: Self.project, history: .memory)
         let port = try await Self.port(test.log)

@@ -70,6 +70,27 @@ import WippyHTTP
         #expect(exchange.peakQueuedBytes <= HTTPExchange.queueLimit + 5)
     }
 
+    /// The backlog counts the writes the connection's writer has not taken yet (a relay bounds its client by
+    /// this count); the writer taking the queue empties it, and abandoning the client drops it.
+    @Test func theBacklogCountsWritesUntilTheWriterTakesThem() async throws {
+        let exchange = Self.exchange()
+        exchange.requestStreaming()
+        #expect(exchange.write(Array("first".utf8)) == nil)
+        let response = await exchange.response()
+        for _ in 0..<3 { #expect(exchange.write(Array("ab".utf8)) == nil) }
+        #expect(exchange.backlog == (4, 11))
+        let collector = Collector()
+        let pump = Task { try await response.body.write(collector) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while exchange.backlog != (0, 0) && ContinuousClock.now < deadline { await Task.yield() }
+        #expect(exchange.backlog == (0, 0))
+        #expect(exchange.write(Array("cd".utf8)) == nil)
+        exchange.abandon()
+        #expect(exchange.backlog == (0, 0) && exchange.isClientGone)
+        #expect(exchange.write(Array("ef".utf8))?.message == "write failed")
+        await #expect(throws: (any Error).self) { try await pump.value }
+    }
+
     @Test func writesAfterTheClientLeftFail() async {
         let exchange = Self.exchange()
         exchange.flush()

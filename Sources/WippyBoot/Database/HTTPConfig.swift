@@ -161,7 +161,7 @@ struct HTTPServiceConfig: Sendable, Equatable {
     var lifecycle: LifecycleConfig
     /// TLS manual mode; nil: plain HTTP.
     var tls: HTTPServerTLS? = nil
-    /// `host.buffer_size`: the most messages queued for one relayed WebSocket client.
+    /// `host.buffer_size`: the most messages queued for one relayed WebSocket or SSE client.
     var relayBufferSize = WebSocketRelay.defaultBufferSize
 }
 

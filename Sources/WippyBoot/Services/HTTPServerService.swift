@@ -38,7 +38,7 @@ final class HTTPServerService: SupervisedService {
                 readTimeout: config.readTimeout.flatMap { $0 == .zero ? nil : $0 }, tls: config.tls),
             board: board, logger: logger, webSocketRelay: relay
         ) { target, exchange in
-            dispatcher.start(target, exchange, server: id, writeTimeout: config.writeTimeout)
+            dispatcher.start(target, exchange, server: id, writeTimeout: config.writeTimeout, relayBufferSize: config.relayBufferSize)
         }
         let task = Task { [self] in
             do {
@@ -81,7 +81,8 @@ final class HTTPEndpointDispatcher: Sendable {
         self.host = Mutex(host)
     }
 
-    func start(_ target: HTTPEndpointTarget, _ exchange: HTTPExchange, server: EntryID, writeTimeout: Duration?) {
+    /// `relayBufferSize` is the server's `host.buffer_size`, the bound of an `sse_relay` stream's queue.
+    func start(_ target: HTTPEndpointTarget, _ exchange: HTTPExchange, server: EntryID, writeTimeout: Duration?, relayBufferSize: Int) {
         let function = EntryID(parsing: target.function)
         guard let program = runtime.program(function) else {
             return exchange.finish(.failed("function \(function) not found"))
@@ -115,7 +116,8 @@ final class HTTPEndpointDispatcher: Sendable {
                 let header = exchange.responseHeader(SSERelay.header)
             {
                 // `sse_relay` (post-match): the relay takes the response over and outlives the handler.
-                SSERelay.start(exchange, header: header, options: relay, node: node, host: processHost, logger: logger)
+                SSERelay.start(
+                    exchange, header: header, options: relay, node: node, host: processHost, bufferSize: relayBufferSize, logger: logger)
             } else {
                 exchange.finish(HTTPEndpointDispatcher.outcome(result, endpoint: target.endpoint, logger: logger))
             }

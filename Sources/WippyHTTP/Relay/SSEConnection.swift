@@ -5,14 +5,17 @@ import WippyCore
 /// The process behind one relayed SSE stream (``SSERelay``): it has a PID, a mailbox and timers like any
 /// process, and runs on its worker's thread; it never blocks (a write only queues bytes on the exchange).
 ///
-/// Bounded: a client that lets more than ``HTTPExchange/queueLimit`` bytes (1 MiB) pile up is not reading.
-/// The relay cannot make its feeding process wait (a process may feed many streams), and a mailbox without
-/// bound would hold the backlog in memory instead, so the stream ends: a warning names the client and the
-/// target hears `sse.leave` with reason `client too slow`. A browser's EventSource reconnects on its own.
+/// Bounded (``RelayBacklog``): a client that lets more than `host.buffer_size` events (or 16 MiB) pile up
+/// is not reading. The relay cannot make its feeding process wait (a process may feed many streams), and a
+/// mailbox without bound would hold the backlog in memory instead, so the client is dropped (its connection
+/// closed, its queue discarded): a warning names it and the target hears `sse.leave` with reason
+/// `client too slow`. A browser's EventSource reconnects on its own.
 final class SSEConnection: ProcessBehavior, ProcessStarter, @unchecked Sendable {
     let exchange: HTTPExchange
     let settings: SSERelay.Settings
     let node: Node
+    /// The most events queued for the client (`host.buffer_size`).
+    let bufferSize: Int
     // Worker-confined after start.
     private var pid: PID?
     private var heartbeat: Duration
@@ -26,8 +29,9 @@ final class SSEConnection: ProcessBehavior, ProcessStarter, @unchecked Sendable 
 
     let logger: Logger?
 
-    init(exchange: HTTPExchange, settings: SSERelay.Settings, node: Node, logger: Logger? = nil) {
+    init(exchange: HTTPExchange, settings: SSERelay.Settings, node: Node, bufferSize: Int, logger: Logger? = nil) {
         self.logger = logger
+        self.bufferSize = max(1, bufferSize)
         self.exchange = exchange
         self.settings = settings
         self.node = node
@@ -160,11 +164,14 @@ final class SSEConnection: ProcessBehavior, ProcessStarter, @unchecked Sendable 
     private func send(_ bytes: [UInt8]) {
         if exchange.write(bytes) != nil {
             ending = "client gone"
-        } else if exchange.isQueueFull {
-            ending = "client too slow"
-            logger?.warning(
-                "sse_relay: client \(exchange.request.remoteAddress) on \(exchange.request.path) is not reading (more than \(HTTPExchange.queueLimit) bytes queued): ending its stream")
+            return
         }
+        let backlog = exchange.backlog
+        guard RelayBacklog.overflows(messages: backlog.writes, bytes: backlog.bytes, limit: bufferSize) else { return }
+        ending = "client too slow"
+        exchange.abandon()
+        logger?.warning(
+            "sse_relay: client \(exchange.request.remoteAddress) on \(exchange.request.path) is not reading (\(backlog.writes) events, \(backlog.bytes) bytes queued; \(RelayBacklog.describe(limit: bufferSize))): dropping its stream")
     }
 
     private func tell(_ target: PID, _ topic: String, _ fields: [(String, Payload)], from connection: PID) {

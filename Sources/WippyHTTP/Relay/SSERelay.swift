@@ -13,7 +13,7 @@ import WippyCodecs
 /// `retry:`/comment lines or a new heartbeat interval, `sse.close` → the end. The stream also ends when the
 /// client leaves, the target exits, nothing came for `idle_timeout`, or `hard_timeout` passed.
 ///
-/// One entry point, ``start(_:header:options:node:host:)``, called when the handler's invocation ended and
+/// One entry point, ``start(_:header:options:node:host:bufferSize:logger:)``, called when the handler's invocation ended and
 /// its router lists `sse_relay`; a general middleware chain calls it at the same point.
 public enum SSERelay {
     /// The response header a handler sets to ask for a relay.
@@ -94,10 +94,12 @@ public enum SSERelay {
 
     /// Turns the exchange (its handler has ended, having set ``header``) into a relay stream: refused with
     /// 403 for a foreign origin, 500 with the error text for a bad header, else the SSE head goes out and a
-    /// connection process starts on `host`. Returns the connection's PID when one started.
+    /// connection process starts on `host`, queueing at most `bufferSize` events (`host.buffer_size`) for a
+    /// client that does not read. Returns the connection's PID when one started.
     @discardableResult
     public static func start(
-        _ exchange: HTTPExchange, header json: String, options: Options, node: Node, host: ProcessHost, logger: Logger? = nil
+        _ exchange: HTTPExchange, header json: String, options: Options, node: Node, host: ProcessHost,
+        bufferSize: Int = RelayBacklog.defaultMessages, logger: Logger? = nil
     ) -> PID? {
         guard allows(origin: exchange.request.header("Origin"), host: exchange.request.header("Host"), options: options) else {
             exchange.replace(status: 403, text: "origin not allowed")
@@ -115,7 +117,7 @@ public enum SSERelay {
             return nil
         }
         exchange.becomeEventStream(removing: header)
-        let connection = SSEConnection(exchange: exchange, settings: settings, node: node, logger: logger)
+        let connection = SSEConnection(exchange: exchange, settings: settings, node: node, bufferSize: bufferSize, logger: logger)
         return node.spawn(on: host, starter: connection, hostLabel: "sse")
     }
 }

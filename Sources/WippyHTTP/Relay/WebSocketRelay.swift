@@ -26,7 +26,7 @@ public final class WebSocketRelay: Sendable {
     /// pile up is not reading, and is dropped.
     let bufferSize: Int
 
-    public static let defaultBufferSize = 1024
+    public static let defaultBufferSize = RelayBacklog.defaultMessages
 
     public init(node: Node, logger: Logger, bufferSize: Int = defaultBufferSize, host: @escaping @Sendable () -> ProcessHost?) {
         self.node = node

@@ -19,7 +19,7 @@ import WSCore
 ///
 /// The connection's process never runs Lua: its behaviour hands each message to the socket's writer task
 /// on the worker that delivered it, without blocking it (a process sending faster than the client reads is
-/// never made to wait). That queue is bounded: past `host.buffer_size` messages, or ``maxQueuedBytes``,
+/// never made to wait). That queue is bounded (``RelayBacklog``): past `host.buffer_size` messages, or 16 MiB,
 /// the client is not reading; it is dropped at once (no close handshake: its socket would not take one),
 /// with a warning naming it, and the target hears `ws.leave` as for any client that left. The session ends
 /// the process when the socket closes, so monitors of the connection see it exit.
@@ -45,8 +45,6 @@ final class WebSocketRelayConnection: Sendable {
     let bufferSize: Int
     /// Largest client message relayed (bigger ones close the socket with 1009).
     static let maxMessageSize = 16 << 20
-    /// The most bytes queued for the client, whatever the message count.
-    static let maxQueuedBytes = 16 << 20
 
     init(node: Node, host: ProcessHost, header: WebSocketRelayHeader, bufferSize: Int, logger: Logger) {
         self.node = node
@@ -166,7 +164,7 @@ final class WebSocketRelayConnection: Sendable {
     private func admit(_ size: Int) -> Bool {
         let overflow = backlog.withLock { state -> (messages: Int, bytes: Int)? in
             if state.dropped { return nil }
-            if state.messages + 1 > bufferSize || state.bytes + size > Self.maxQueuedBytes {
+            if RelayBacklog.overflows(messages: state.messages + 1, bytes: state.bytes + size, limit: bufferSize) {
                 state.dropped = true
                 return (state.messages, state.bytes)
             }
@@ -177,7 +175,7 @@ final class WebSocketRelayConnection: Sendable {
         guard let overflow else { return !backlog.withLock { $0.dropped } }
         let client = pid.withLock { $0 }.map { "\($0)" } ?? "?"
         logger.warning(
-            "websocket_relay: client \(client) is not reading (\(overflow.messages) messages, \(overflow.bytes) bytes queued; limit \(bufferSize) messages or \(Self.maxQueuedBytes) bytes): dropping the connection")
+            "websocket_relay: client \(client) is not reading (\(overflow.messages) messages, \(overflow.bytes) bytes queued; \(RelayBacklog.describe(limit: bufferSize))): dropping the connection")
         abort.withLock { $0 }?()
         return false
     }

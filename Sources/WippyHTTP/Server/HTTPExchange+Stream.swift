@@ -47,6 +47,7 @@ extension HTTPExchange {
             response = Response(status: status, headers: fields)
         } else {
             state.peakQueued = max(state.peakQueued, state.body.count)
+            state.queuedWrites = state.body.isEmpty ? 0 : 1
             response = Response(status: status, headers: fields, body: ResponseBody { [self] writer in try await pump(&writer) })
         }
         if let reply = state.reply {
@@ -69,6 +70,7 @@ extension HTTPExchange {
             return
         }
         state.body.append(contentsOf: bytes)
+        state.queuedWrites += 1
         state.peakQueued = max(state.peakQueued, state.body.count)
     }
 
@@ -102,6 +104,7 @@ extension HTTPExchange {
                     if !state.body.isEmpty {
                         let bytes = state.body
                         state.body = []
+                        state.queuedWrites = 0
                         waiters = state.drainWaiters
                         state.drainWaiters = []
                         return .data(bytes)
@@ -127,6 +130,7 @@ extension HTTPExchange {
             guard state.streaming, !state.clientGone else { return }
             state.clientGone = true
             state.body = []
+            state.queuedWrites = 0
             if let pump = state.pump {
                 state.pump = nil
                 wake.pump = (pump, .gone)
@@ -137,6 +141,14 @@ extension HTTPExchange {
         }
         streams?.remove(self)
         wake.run()
+    }
+
+    /// Gives up on a client that does not read (a relay's bound, ``RelayBacklog``): the queue is dropped as
+    /// if the client left, and the connection is closed, so what NIO and the socket still hold for it goes
+    /// too and the writer, stuck on a full socket, ends.
+    public func abandon() {
+        clientLeft()
+        channel?.close(promise: nil)
     }
 
     /// Runs `callback` once the client left a streamed response (at once if it already has).
@@ -163,6 +175,9 @@ extension HTTPExchange {
             return true
         }
     }
+
+    /// What the stream's queue holds now: writes not yet taken by the connection's writer, and their bytes.
+    public var backlog: (writes: Int, bytes: Int) { state.withLock { ($0.queuedWrites, $0.body.count) } }
 
     /// The most bytes the stream's queue held (for tests and logs).
     public var peakQueuedBytes: Int { state.withLock { $0.peakQueued } }

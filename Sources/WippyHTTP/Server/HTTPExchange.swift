@@ -66,6 +66,9 @@ public final class HTTPExchange: Sendable {
         var headers: [(name: String, value: String)] = []
         /// The buffered body; once streaming, the bytes queued for the client.
         var body: [UInt8] = []
+        /// While streaming: how many writes `body` holds (the writer takes them all at once). A relay bounds
+        /// its client by this count (`host.buffer_size`), not only by bytes.
+        var queuedWrites = 0
         /// Status line committed (`set_status`, a write, `flush`).
         var committed = false
         /// Something the handler did counts as a reply (no fallback 500).

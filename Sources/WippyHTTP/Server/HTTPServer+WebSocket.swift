@@ -101,10 +101,23 @@ extension HTTPServer {
         request.headers[values: .upgrade].contains { $0.lowercased() == "websocket" }
     }
 
-    /// Whether `channel` is an upgradable connection past its first request (``KeepAliveWebSocketUpgrade``).
+    /// Whether `channel` can upgrade the handshake it is serving as a plain request (its first request
+    /// otherwise goes through NIO's upgrader): an upgradable connection past its first request has
+    /// ``KeepAliveWebSocketUpgrade``. A plain connection, made while no route relayed WebSockets (see
+    /// ``WebSocketUpgradeChannel/upgrades``), gets one now, for this handshake only: right above NIO's HTTP
+    /// codec, as the upgradable pipeline has it, told that an upgrade was asked (the head went by before it
+    /// was there; a refusal must close the connection). Not with NIO's pipelining handler in the way, which
+    /// could not pass frames.
     static func upgradesLater(_ channel: any Channel) async -> Bool {
         (try? await channel.eventLoop.submit {
-            (try? channel.pipeline.syncOperations.handler(type: KeepAliveWebSocketUpgrade.self)) != nil
+            let pipeline = channel.pipeline.syncOperations
+            if (try? pipeline.handler(type: KeepAliveWebSocketUpgrade.self)) != nil { return true }
+            guard (try? pipeline.handler(type: HTTPServerPipelineHandler.self)) == nil,
+                let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            else { return false }
+            let bridge = KeepAliveWebSocketUpgrade(maxFrameSize: WebSocketUpgradeChannel.defaultMaxFrameSize, upgradeAsked: true)
+            try pipeline.addHandler(bridge, position: .before(codec))
+            return true
         }.get()) ?? false
     }
 

@@ -6,7 +6,7 @@ import NIOWebSocket
 /// handler only looks at a connection's first request, and is gone by then).
 ///
 /// Sits in the HTTP/1.1 path of an upgradable connection, between NIO's HTTP/1 codec and Hummingbird's
-/// handlers. The handshake itself reaches the responder as an ordinary request; the responder decides it
+/// handlers (a plain connection gets one when a handshake arrives, ``HTTPServer/upgradesLater(_:)``). The handshake itself reaches the responder as an ordinary request; the responder decides it
 /// (``HTTPServer/upgradeOnKeepAlive(_:channel:logger:)``) and, to accept, calls
 /// ``switchToWebSocket(_:)``: the `101` goes out through the HTTP encoder, the HTTP codec is replaced by the
 /// WebSocket frame codec right below this handler, and the frames come up through this handler into a
@@ -28,7 +28,11 @@ final class KeepAliveWebSocketUpgrade: ChannelDuplexHandler, RemovableChannelHan
     private var upgradeAsked = false
     private var closeAfterResponse = false
 
-    init(maxFrameSize: Int) { self.maxFrameSize = maxFrameSize }
+    /// `upgradeAsked`: added while the handshake's head is already past (on a plain connection).
+    init(maxFrameSize: Int, upgradeAsked: Bool = false) {
+        self.maxFrameSize = maxFrameSize
+        self.upgradeAsked = upgradeAsked
+    }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 

@@ -63,8 +63,8 @@ public struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     let decide: Decide
     /// Asked once per new connection: false gives it Hummingbird's plain HTTP/1.1 pipeline (the upgrade
     /// machinery would cost every idle keep-alive connection about 3 KB while no route can use it). A route
-    /// that starts relaying later serves connections made from then on (a client asks for an upgrade on a
-    /// new connection).
+    /// that starts relaying later can still upgrade such a connection: the handshake reaches the responder
+    /// as a plain request, which adds the bridge then (``HTTPServer/upgradesLater(_:)``).
     let upgrades: @Sendable () -> Bool
     /// Largest WebSocket frame accepted from a client.
     let maxFrameSize: Int
