@@ -540,17 +540,23 @@ import WippyCore
         return last
     }
 
+    /// Deletes every relay route and the endpoints and routers they need, waits until a handshake gets 404,
+    /// and returns the deleted entries (to create them again).
+    static func removeRelayRoutes(_ test: TestApplication, _ port: Int) async throws -> [Entry] {
+        let names = ["connect.endpoint", "broken.endpoint", "refuse.endpoint", "solo.endpoint", "guarded.endpoint", "ws", "guarded"]
+        let entries = try names.map { try #require(test.app.registry.entry(EntryID(parsing: "app:\($0)"))) }
+        try test.app.registry.apply(entries.map { .delete($0.id) })
+        #expect(await handshakeStatus(port, becomes: 404) == 404)
+        return entries
+    }
+
     /// Servers without a relay route give new connections Hummingbird's plain pipeline; a relay route added
     /// while the server runs upgrades the connections made after it.
     @Test func relayRoutesRemovedAndAddedWhileRunning() async throws {
         let test = try TestApplication(index: Self.project, history: .memory)
         let port = try await Self.port(test.log)
         #expect(await test.log.wait(for: "room ready") != nil)
-        let names = ["connect.endpoint", "broken.endpoint", "refuse.endpoint", "solo.endpoint", "guarded.endpoint", "ws", "guarded"]
-        let entries = try names.map { try #require(test.app.registry.entry(EntryID(parsing: "app:\($0)"))) }
-
-        try test.app.registry.apply(entries.map { .delete($0.id) })
-        #expect(await Self.handshakeStatus(port, becomes: 404) == 404)
+        let entries = try await Self.removeRelayRoutes(test, port)
         let hello = await WebSocketRawHTTP.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(hello.status == 200 && hello.received.contains("hello world"), "\(hello.received)")
 
@@ -567,10 +573,7 @@ import WippyCore
         let test = try TestApplication(index: Self.project, history: .memory)
         let port = try await Self.port(test.log)
         #expect(await test.log.wait(for: "room ready") != nil)
-        let names = ["connect.endpoint", "broken.endpoint", "refuse.endpoint", "solo.endpoint", "guarded.endpoint", "ws", "guarded"]
-        let entries = try names.map { try #require(test.app.registry.entry(EntryID(parsing: "app:\($0)"))) }
-        try test.app.registry.apply(entries.map { .delete($0.id) })
-        #expect(await Self.handshakeStatus(port, becomes: 404) == 404)
+        let entries = try await Self.removeRelayRoutes(test, port)
         let old = try RawHTTPConnection(port: port)
         old.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(await old.read { $0.contains("hello world") }, "\(old.text)")
