@@ -112,4 +112,41 @@ import WippyRuntime
         #expect(counts.stored == 2)
         #expect(counts.waiting == 0)
     }
+
+    /// Children spawned one after the other onto the parent's worker take the starter the one before gave back
+    /// (the worker's starter pool), and each still starts its own program with its own arguments: the pooled
+    /// starter's program, context and slot are those of the latest spawn, never the previous child's.
+    @Test func pooledStartersCarryEachChildsOwnProgramAndArguments() async {
+        let node = await makeNode()
+        defer { node.shutdown() }
+        let other = LuaProgram(
+            entryID: EntryID(parsing: "test:other"), kind: .process,
+            translatedSource: Array(Self.echo.replacingOccurrences(of: "\"args\"", with: "\"other\"").utf8), method: "main",
+            modules: [], imports: [], sourceFile: nil, holdsNoProcessState: true)
+        node.runtime.install(other)
+        let result = await node.run(source: """
+            return { main = function()
+                local me = process.pid()
+                local inbox = process.inbox()
+                local got = {}
+                for i = 1, 40 do
+                    local id = (i % 2 == 0) and "test:echo" or "test:other"
+                    process.spawn(id, "app:processes", me, i, "x" .. i)
+                    local msg = inbox:receive()
+                    got[#got + 1] = msg:topic() .. "=" .. msg:payload():data()
+                end
+                return table.concat(got, ",")
+            end }
+            """)
+        let expected = (1...40).map { i in (i % 2 == 0 ? "args" : "other") + "=2 integer:\(i) string:x\(i)" }
+        #expect(result?.value.stringValue?.split(separator: ",").map(String.init) == expected)
+        let reused = await withCheckedContinuation { continuation in
+            node.host.workers[0].perform { worker in
+                continuation.resume(returning: (worker.local as! LuaWorkerState).startersReused)
+            }
+        }
+        // The first child of each program makes its shared instance and takes the general path; of the 38
+        // others, every one after the first stashed spawn finds the previous child's starter in the pool.
+        #expect(reused >= 37)
+    }
 }

@@ -82,6 +82,13 @@ public final class ProcessCell: @unchecked Sendable {
         runner.store(Unmanaged.passUnretained(target), ordering: .releasing)
     }
 
+    /// Arms a one-shot timer on the process's worker (its worker thread only): ``Worker/arm(_:after:token:)``
+    /// through a guaranteed reference to the worker, so a sleep costs no reference counting of the worker.
+    @inlinable
+    public func armTimer(after nanoseconds: UInt64, token: UInt64) {
+        runner.load(ordering: .acquiring)._withUnsafeGuaranteedRef { $0.arm(self, after: nanoseconds, token: token) }
+    }
+
     /// True once the process has ended; readable from any thread (caches holding cells check it).
     public var hasExited: Bool { topologyFlags.load(ordering: .acquiring) & Node.exited != 0 }
 

@@ -95,6 +95,19 @@ public final class Node: Sendable {
         return pid
     }
 
+    /// The plainest spawn, from a process running on `worker`'s own thread onto that worker: no name, parent
+    /// link or monitor, exit handler or initial message (what ``spawn(on:starter:options:hostLabel:initialMessages:pid:worker:)``
+    /// would do with default options, without building and destroying a ``SpawnOptions`` or looking at its
+    /// parts: the spawn loop of a process pays for each of those per child).
+    public func spawnHere(on host: ProcessHost, starter: any ProcessStarter, worker: Worker) -> PID {
+        worker.assertCurrent()
+        let pid = PID(node: name, host: host.id, uniq: counter.add(1, ordering: .relaxed).newValue)
+        let cell = ProcessCell(pid: pid, worker: worker, onExit: nil, starter: starter)
+        table.insert(cell)
+        worker.startHere(cell)
+        return pid
+    }
+
     // MARK: - Workflow gateways
 
     private let gateways = Mutex<[String: any WorkflowGateway]>([:])

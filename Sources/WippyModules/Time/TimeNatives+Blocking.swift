@@ -38,9 +38,16 @@ extension TimeNatives {
     /// `time.sleep(d)`: blocks the task for `d`; zero or negative durations still yield once.
     static let sleep: LuaNativeFunction = { state in
         let lua = Lua(state!)
-        guard let task = LuaTask.current(lua) else { return noProcess(lua, "sleep") }
+        guard let raw = lua.extraSpace else { return noProcess(lua, "sleep") }
+        // Task and process through guaranteed references (the process holds its tasks; the worker holds the
+        // process while it runs): a sleep then costs them no reference counting.
+        return Unmanaged<LuaTask>.fromOpaque(raw)._withUnsafeGuaranteedRef { task in
+            Unmanaged.passUnretained(task.process)._withUnsafeGuaranteedRef { process in sleep(lua, task, process) }
+        }
+    }
+
+    private static func sleep(_ lua: Lua, _ task: LuaTask, _ process: LuaProcess) -> Int32 {
         if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
-        let process = task.process
         switch positiveDuration(lua, process, "sleep", allowsZero: true) {
         case .failure(let early): return early.status
         case .success(let duration):

@@ -43,13 +43,21 @@ extension LuaProcess {
     public func sleep(_ task: LuaTask, nanoseconds: UInt64) {
         let token = task.block()
         task.isSleeping = true
-        cell.worker.arm(cell, after: nanoseconds, token: token)
+        // The cell through a guaranteed reference: loading the unowned(unsafe) field into a strong one would
+        // cost a retain and a release on every sleep (as would the worker, see `armTimer`).
+        Unmanaged.passUnretained(cell)._withUnsafeGuaranteedRef { $0.armTimer(after: nanoseconds, token: token) }
     }
 
     /// Wakes the task sleeping on `token`, if any; false when no task sleeps on it.
     func wakeSleeper(token: UInt64) -> Bool {
-        if let main, main.isSleeping, main.isWaiting(on: token) {
-            main.wake(arguments: 0)
+        // The main task through a guaranteed reference (the process holds it): no retain and release per wake-up.
+        if let main = self.main.map(Unmanaged.passUnretained),
+            main._withUnsafeGuaranteedRef({ task in
+                guard task.isSleeping, task.isWaiting(on: token) else { return false }
+                task.wake(arguments: 0)
+                return true
+            })
+        {
             return true
         }
         for task in tasks where task.isSleeping && task.isWaiting(on: token) {

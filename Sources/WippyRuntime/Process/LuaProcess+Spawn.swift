@@ -50,8 +50,9 @@ extension LuaProcess {
         guard target.program.isShareable, ArgumentStash.canKeep(count, on: lua),
             workerState.instance(of: target.program) != nil, !WorkflowIdentity.isWorkflowHost(target.host.id)
         else { return nil }
-        // The node reads the parent only to monitor or link: without either, its strings are not copied.
-        let options = SpawnOptions(parent: monitor || link ? pid : nil, monitor: monitor, link: link)
+        // The node reads the parent only to monitor or link: without either, its strings are not copied (and
+        // the plain same-worker spawn below builds no options at all).
+        var options: SpawnOptions { SpawnOptions(parent: monitor || link ? pid : nil, monitor: monitor, link: link) }
         let worker = target.host.pickWorker()
         guard worker === cell.worker else {
             // Another worker (another Lua state): the values travel as payloads; these always convert.
@@ -65,7 +66,8 @@ extension LuaProcess {
         let previous = workerState.memory.charge(.worker)
         let slot = workerState.argumentStash.store(count, from: lua)
         workerState.memory.charge(previous)
-        let starter = LuaProcessStarter(program: target.program, stashed: slot, context: context)
+        let starter = LuaProcessStarter.reused(in: workerState, program: target.program, stashed: slot, context: context)
+        if !monitor && !link { return node.spawnHere(on: target.host, starter: starter, worker: worker) }
         return node.spawn(on: target.host, starter: starter, options: options, worker: worker)
     }
 

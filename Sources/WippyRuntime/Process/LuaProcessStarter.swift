@@ -2,11 +2,14 @@ public import WippyCore
 import WippyLua
 
 /// Starts a Lua process or function call on its worker: builds the behaviour in the worker's Lua state.
-public final class LuaProcessStarter: ProcessStarter {
-    public let program: LuaProgram
+///
+/// `@unchecked Sendable`: `program`, `context` and `stashed` change only on a starter of the worker's pool
+/// (``LuaWorkerState/starterPool``), which no other thread and no cell holds (see ``reused(in:program:stashed:context:)``).
+public final class LuaProcessStarter: ProcessStarter, @unchecked Sendable {
+    public private(set) var program: LuaProgram
     public let mode: LuaProcess.Mode
     public let arguments: [Payload]
-    public let context: ExecutionContext
+    public private(set) var context: ExecutionContext
     /// Spawn options from `process.with_options` (string keys), for the host and the process to read.
     public let options: [String: Payload]
     /// Bytes the process may hold: nil for its host's limit, 0 for none (e.g. from a spawner's
@@ -31,11 +34,38 @@ public final class LuaProcessStarter: ProcessStarter {
     let firstToken: UInt64
     /// The start arguments as Lua values in the worker's ``ArgumentStash``, when the child was placed on its
     /// parent's worker (then ``arguments`` is empty).
-    let stashed: ArgumentStash.Slot?
+    private(set) var stashed: ArgumentStash.Slot?
 
     /// A child spawned onto the spawning process's own worker, its arguments kept in Lua.
     convenience init(program: LuaProgram, stashed: ArgumentStash.Slot, context: ExecutionContext) {
         self.init(program: program, mode: .process, arguments: [], context: context, isUpgrade: false, stashed: stashed)
+    }
+
+    /// A starter for a child spawned onto `state`'s worker with its arguments stashed: one of the worker's
+    /// pool when one is free, else a new one. A child started this way gives its starter back when it has
+    /// started (``makeBehavior(for:)``), so a spawn loop allocates and frees no starter per child (about 600
+    /// instructions of allocation, deinitialisation and freeing).
+    static func reused(in state: LuaWorkerState, program: LuaProgram, stashed: ArgumentStash.Slot, context: ExecutionContext)
+        -> LuaProcessStarter
+    {
+        while var pooled = state.starterPool.popLast() {
+            // Only a starter nobody else holds is changed (the worker drops its own reference only once
+            // makeBehavior has returned, after the starter went back to the pool).
+            guard isKnownUniquelyReferenced(&pooled) else { continue }
+            pooled.program = program
+            pooled.context = context
+            pooled.stashed = stashed
+            state.startersReused += 1
+            return pooled
+        }
+        return LuaProcessStarter(program: program, stashed: stashed, context: context)
+    }
+
+    /// Whether this starter may go back to a worker's pool once its process started: only the plain kind
+    /// ``reused(in:program:stashed:context:)`` makes (the other fields are then always the same).
+    private var isPoolable: Bool {
+        stashed != nil && mode == .process && !isUpgrade && determinism == nil && firstToken == 0 && memoryLimit == nil
+            && arguments.isEmpty && options.isEmpty
     }
 
     init(
@@ -78,6 +108,11 @@ public final class LuaProcessStarter: ProcessStarter {
             behavior.mayReceiveBusEvents = true
         } else {
             behavior.announceStart()
+        }
+        if isPoolable, state.starterPool.count < LuaWorkerState.starterPoolLimit {
+            // Its slot was taken by start: a stale one must never be taken twice.
+            stashed = nil
+            state.starterPool.append(self)
         }
         return behavior
     }

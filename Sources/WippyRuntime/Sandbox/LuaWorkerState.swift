@@ -68,6 +68,12 @@ public final class LuaWorkerState {
     /// Tasks made new, pooled task objects reused, and pooled tasks found still held elsewhere (their thread
     /// reused under a new object) so far (worker thread only; for tests and measurements).
     public private(set) var taskCounts: (made: Int, reused: Int, held: Int) = (0, 0, 0)
+    /// Starters of children spawned here with stashed arguments, given back once their child started (see
+    /// ``LuaProcessStarter/reused(in:program:stashed:context:)``). Worker thread only.
+    var starterPool: [LuaProcessStarter] = []
+    static let starterPoolLimit = 64
+    /// Pooled starters used again so far (worker thread only; for tests and measurements).
+    public internal(set) var startersReused = 0
     /// Spawn targets by the id string (see `SpawnTargetCache`).
     var spawnTargets = SpawnTargetCache()
     /// The function ID `funcs.call` parsed last on this worker, with the bytes it was parsed from: a loop that
