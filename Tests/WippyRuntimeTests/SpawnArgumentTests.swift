@@ -121,7 +121,7 @@ import WippyRuntime
         defer { node.shutdown() }
         let other = LuaProgram(
             entryID: EntryID(parsing: "test:other"), kind: .process,
-            translatedSource: Array(Self.echo.replacingOccurrences(of: "\"args\"", with: "\"other\"").utf8), method: "main",
+            translatedSource: Array(Self.echo.replacing("\"args\"", with: "\"other\"").utf8), method: "main",
             modules: [], imports: [], sourceFile: nil, holdsNoProcessState: true)
         node.runtime.install(other)
         let result = await node.run(source: """
