@@ -82,6 +82,13 @@ public final class ProcessCell: @unchecked Sendable {
         runner.store(Unmanaged.passUnretained(target), ordering: .releasing)
     }
 
+    /// Runs `body` with the process's current worker through a guaranteed reference (no reference counting
+    /// of the worker, which outlives its processes); for hot paths on the worker's own thread.
+    @inlinable
+    public func withWorker<R>(_ body: (Worker) -> R) -> R {
+        runner.load(ordering: .acquiring)._withUnsafeGuaranteedRef(body)
+    }
+
     /// Arms a one-shot timer on the process's worker (its worker thread only): ``Worker/arm(_:after:token:)``
     /// through a guaranteed reference to the worker, so a sleep costs no reference counting of the worker.
     @inlinable

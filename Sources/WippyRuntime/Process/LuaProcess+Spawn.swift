@@ -47,26 +47,44 @@ extension LuaProcess {
     /// when that cannot apply (the caller then takes the general path). Only for a plain spawn of a process
     /// whose entry runs the worker's shared instance, already made here: its start calls the method at once.
     func spawnKeepingArguments(_ target: SpawnTargetCache.Target, count: Int32, in lua: Lua, monitor: Bool, link: Bool) -> PID? {
+        // The worker state, this process's cell and its worker through guaranteed references: a spawn loop
+        // would otherwise retain and release each of them (atomically) per child.
+        Unmanaged.passUnretained(workerState)._withUnsafeGuaranteedRef { state in
+            Unmanaged.passUnretained(cell)._withUnsafeGuaranteedRef { cell in
+                cell.withWorker { worker in
+                    spawnKeepingArguments(target, count: count, in: lua, monitor: monitor, link: link, state: state, worker: worker)
+                }
+            }
+        }
+    }
+
+    /// `worker` is this process's (the calling thread's); a child of a host it serves lands on it
+    /// (``ProcessHost/pickWorker()``).
+    private func spawnKeepingArguments(
+        _ target: SpawnTargetCache.Target, count: Int32, in lua: Lua, monitor: Bool, link: Bool, state: LuaWorkerState,
+        worker: Worker
+    ) -> PID? {
         guard target.program.isShareable, ArgumentStash.canKeep(count, on: lua),
-            workerState.instance(of: target.program) != nil, !WorkflowIdentity.isWorkflowHost(target.host.id)
+            state.instance(of: target.program) != nil, !WorkflowIdentity.isWorkflowHost(target.host.id)
         else { return nil }
         // The node reads the parent only to monitor or link: without either, its strings are not copied (and
         // the plain same-worker spawn below builds no options at all).
         var options: SpawnOptions { SpawnOptions(parent: monitor || link ? pid : nil, monitor: monitor, link: link) }
-        let worker = target.host.pickWorker()
-        guard worker === cell.worker else {
-            // Another worker (another Lua state): the values travel as payloads; these always convert.
+        let node = worker.host.node
+        guard worker.host === target.host else {
+            // Another host, so another worker (another Lua state): the values travel as payloads; these always
+            // convert.
             let top = lua.top
-            guard case .success(let arguments) = LuaValueConverter.export(from: top - count + 1, to: top, in: lua, state: workerState)
+            guard case .success(let arguments) = LuaValueConverter.export(from: top - count + 1, to: top, in: lua, state: state)
             else { return nil }
             let starter = LuaProcessStarter(program: target.program, mode: .process, arguments: arguments, context: context)
-            return node.spawn(on: target.host, starter: starter, options: options, worker: worker)
+            return node.spawn(on: target.host, starter: starter, options: options, worker: target.host.pickWorker())
         }
         // The stash belongs to the worker, not to this process's memory.
-        let previous = workerState.memory.charge(.worker)
-        let slot = workerState.argumentStash.store(count, from: lua)
-        workerState.memory.charge(previous)
-        let starter = LuaProcessStarter.reused(in: workerState, program: target.program, stashed: slot, context: context)
+        let previous = state.memory.charge(.worker)
+        let slot = state.argumentStash.store(count, from: lua)
+        state.memory.charge(previous)
+        let starter = LuaProcessStarter.reused(in: state, program: target.program, stashed: slot, context: context)
         if !monitor && !link { return node.spawnHere(on: target.host, starter: starter, worker: worker) }
         return node.spawn(on: target.host, starter: starter, options: options, worker: worker)
     }
