@@ -60,7 +60,10 @@ extension Parser {
                 throw failure(at: tok, "cannot use '...' outside a vararg function")
             }
             // The chunk's own `...` is the process's environment.
-            if analysis.depth == 0 { analysis.refuse("the chunk uses its '...'") }
+            if analysis.depth == 0 {
+                analysis.refuse("the chunk uses its '...'")
+                processUse.refuse("the chunk uses its '...'")
+            }
             try advance()
             singleValue = true
         case .leftBrace:
@@ -130,6 +133,7 @@ extension Parser {
             analysis.checkName(baseName)
             base = analysis.resolve(baseName)
             try advance()
+            if typeDepth == 0, base == .global, baseName == "process" { processUse.useGlobal(dotFollows: tok.kind == .dot) }
             shape = .name
         case .leftParen:
             let open = tok
@@ -191,6 +195,7 @@ extension Parser {
                     }
                 }
                 lastBase = base
+                lastBaseName = baseName
                 return shape
             }
         }

@@ -160,6 +160,7 @@ extension Parser {
         let root = text(tok)
         try expectName("a function name")
         analysis.checkName(root)
+        if root == "process", analysis.resolve(root) == .global { processUse.refuse("the chunk defines a function in 'process'") }
         analysis.assign(analysis.resolve(root), indexed: tok.kind == .dot || tok.kind == .colon)
         while tok.kind == .dot {
             try advance()
@@ -258,6 +259,7 @@ extension Parser {
     private mutating func noteAssignment(_ shape: SuffixedShape) {
         // A parenthesized root, `(t).x = v`, was checked as a use when its inner expression was parsed.
         guard let base = lastBase else { return }
+        if base == .global, lastBaseName == "process" { processUse.refuse("the chunk assigns to 'process'") }
         analysis.assign(base, indexed: shape == .index)
     }
 

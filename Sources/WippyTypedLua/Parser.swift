@@ -29,8 +29,12 @@ struct Parser {
     var functions: [FunctionScope] = [FunctionScope(isVararg: true)]
     /// Whether the chunk may hold per-process state (see ``StateAnalysis``).
     var analysis = StateAnalysis()
+    /// Whether the chunk uses the global `process` only to read its fields (see ``ProcessFieldUse``).
+    var processUse = ProcessFieldUse()
     /// What the last prefix expression started from (nil: a parenthesized expression), for assignments.
     var lastBase: StateAnalysis.Resolution?
+    /// The name it started from ("" for a parenthesized expression).
+    var lastBaseName = ""
     /// After ``parseChunk()``: why the chunk may hold per-process state, nil when it provably holds none.
     var stateReason: String?
 
@@ -52,6 +56,8 @@ struct Parser {
             throw failure(at: tok, "unexpected \(describe(tok)); there is no open block for it to close")
         }
         stateReason = analysis.finish()
+        // `_ENV` or `_G` could change or shadow the global behind the local binding
+        if analysis.namesEnvironment { processUse.refuse("the chunk names _ENV or _G") }
     }
 
     // MARK: - Token stream

@@ -95,9 +95,15 @@ struct StateAnalysis {
         return .global
     }
 
+    /// Whether `_ENV` or `_G` is named anywhere (used, assigned or declared).
+    private(set) var namesEnvironment = false
+
     /// `_ENV` and `_G` reach the process's own environment.
     mutating func checkName(_ name: String) {
-        if name == "_ENV" || name == "_G" { refuse("the chunk names \(name)") }
+        if name == "_ENV" || name == "_G" {
+            namesEnvironment = true
+            refuse("the chunk names \(name)")
+        }
     }
 
     // MARK: - Uses

@@ -37,6 +37,10 @@ public enum TypedLua {
         public let stateReason: String?
 
         public var holdsNoProcessState: Bool { stateReason == nil }
+        /// The chunk uses the global `process` only to read its fields (`process.send(...)`), never as a
+        /// value, never assigns it or a field of it, and names neither its `...` at chunk level nor `_ENV`
+        /// or `_G` (see `ProcessFieldUse`): the runtime may bind `process` to a local of the chunk.
+        public let readsProcessFieldsOnly: Bool
     }
 
     /// Translates like ``translate(_:chunkName:)-([UInt8],_)`` and tells whether the chunk can hold
@@ -46,7 +50,7 @@ public enum TypedLua {
             var parser = try Parser(source: source)
             try parser.parseChunk()
             let code = parser.edits.isEmpty ? source : Emitter.apply(parser.edits, to: source)
-            return Module(code: code, stateReason: parser.stateReason)
+            return Module(code: code, stateReason: parser.stateReason, readsProcessFieldsOnly: parser.processUse.onlyFieldReads)
         } catch {
             throw TypedLuaSyntaxError(error, source: source, chunkName: chunkName)
         }

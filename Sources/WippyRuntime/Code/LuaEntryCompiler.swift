@@ -74,7 +74,8 @@ public struct LuaEntryCompiler {
         }
         let program = LuaProgram(
             entryID: entry.id, kind: kind, translatedSource: translated.code, method: method, modules: modules,
-            imports: imports, sourceFile: sourceFile, holdsNoProcessState: translated.holdsNoProcessState)
+            imports: imports, sourceFile: sourceFile, holdsNoProcessState: translated.holdsNoProcessState,
+            readsProcessFieldsOnly: translated.readsProcessFieldsOnly)
         // Lua's own compiler checks what the dialect parser leaves to it (labels and gotos, limits).
         let state = LuaState(standardLibraries: false)
         if let error = state.main.load(program.code, name: program.chunkName) {
