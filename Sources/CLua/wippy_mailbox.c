@@ -430,10 +430,11 @@ static int wippy_channel_receive(lua_State *L) {
         return wippy_native_fallback(L);
     wippy_mailboxes *m = p->mailboxes;
     m->park_switch = m->park(p->owner, (void *)(task & ~WIPPY_TASK_TAG), p->inbox_channel);
-    /* The channel argument stays below the marker: a C function's stack is dropped when it is resumed (its
-       results are the values it is resumed with), so clearing it first would only cost a call. */
-    lua_pushlightuserdata(L, wippy_system_marker());
-    return lua_yield(L, 1);
+    /* A system yield with no values, told apart by wippy_parked (no marker to push here and to test and pop
+       in wippy_resume_task). The channel argument stays: a C function's stack is dropped when it is resumed
+       (its results are the values it is resumed with), so clearing it first would only cost a call. */
+    wippy_parked = 1;
+    return lua_yield(L, 0);
 }
 
 void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
