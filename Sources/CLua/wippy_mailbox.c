@@ -248,7 +248,7 @@ static void wippy_copy_flat_table(lua_State *L, int idx, int array, int fields) 
    `from` NULL, the text of its PID up to the counter on top of L and the counter `uniq` (the message is then
    labelled as `wippy_message.c` describes, and that string is removed). Nothing here may fail (the
    receiver's account may go over its limit: its next safe point checks it), and the copy is the
-   receiver's. */
+   receiver's. Runs only inside the send closure (it reads the closure's metatable upvalue). */
 static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *from, uint64_t uniq, wippy_proc *to,
                                int count, int array, int fields) {
     /* a C function has LUA_MINSTACK free slots: this needs at most 6 (the label, table copy: 4 above the
@@ -281,7 +281,8 @@ static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *fro
         }
         lua_setiuservalue(L, -2, 3);
     }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, m->message_metatable);
+    /* the send closure's third upvalue (wippy_push_process_send): cheaper than the registry */
+    lua_pushvalue(L, lua_upvalueindex(3));
     lua_setmetatable(L, -2);
     wippy_account_charge(m->memory, previous);
 }
@@ -401,7 +402,11 @@ static void wippy_push_with_fallback(lua_State *L, lua_CFunction f, wippy_mailbo
 }
 
 void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
-    wippy_push_with_fallback(L, wippy_process_send, m, fallback);
+    /* upvalue 3: the message metatable (set before any process module is made: wippy_mailboxes_set_metatable) */
+    lua_pushlightuserdata(L, m);
+    lua_pushlightuserdata(L, (void *)fallback);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->message_metatable);
+    lua_pushcclosure(L, wippy_process_send, 3);
 }
 
 /* `ch:receive()` on the running process's own inbox, in C: the oldest message queued in C and true; or,

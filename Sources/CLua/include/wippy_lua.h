@@ -397,7 +397,8 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
                            int hops);
 /** Pushes the oldest message queued in C for p on L and returns 1; 0 (nothing pushed) when none. */
 int wippy_mailboxes_take(wippy_proc *p, lua_State *L);
-/** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). */
+/** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). The message
+    metatable (wippy_mailboxes_set_metatable) must be set before: the closure keeps it. */
 void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback);
 /** Pushes the channels' `receive`: a message queued in C for the running process's inbox, else `fallback`. */
 void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback);
