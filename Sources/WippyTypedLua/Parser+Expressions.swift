@@ -127,6 +127,10 @@ extension Parser {
         var called = false
         var calls = 0
         var requireCall = false
+        // `process.inbox()` exactly (for ProcessFieldUse), and the first field's name
+        var inboxCall = false
+        var firstField = ""
+        var rootSerial: Int?
         switch tok.kind {
         case .name:
             baseName = text(tok)
@@ -134,6 +138,7 @@ extension Parser {
             base = analysis.resolve(baseName)
             try advance()
             if typeDepth == 0, base == .global, baseName == "process" { processUse.useGlobal(dotFollows: tok.kind == .dot) }
+            if typeDepth == 0, base != .global { rootSerial = analysis.serial(of: baseName) }
             shape = .name
         case .leftParen:
             let open = tok
@@ -148,6 +153,7 @@ extension Parser {
             switch tok.kind {
             case .dot:
                 try advance()
+                if fields == 0 && leading { firstField = text(tok) }
                 try expectMemberName("a field name after '.'")
                 shape = .index
                 if leading { fields += 1 }
@@ -159,6 +165,14 @@ extension Parser {
                 try expectClose(.rightBracket, "]", opener: open)
                 shape = .index
             case .colon:
+                // `inbox:receive()` right on a local: a candidate for ProcessFieldUse's rewrite
+                if leading, fields == 0, let local = rootSerial, try peek().kind == .name, text(try peek()) == "receive",
+                    try peek(2).kind == .leftParen, try peek(3).kind == .rightParen
+                {
+                    let colon = tok.start
+                    let open = try peek(2)
+                    processUse.receiveCalls.append((local, start, colon..<open.end))
+                }
                 leading = false
                 calls += 1
                 try advance()
@@ -167,6 +181,11 @@ extension Parser {
                 shape = .call
             case .leftParen, .string, .leftBrace:
                 if leading {
+                    if tok.kind == .leftParen, fields == 1, calls == 0, firstField == "inbox", base == .global,
+                        baseName == "process", try peek().kind == .rightParen
+                    {
+                        inboxCall = true
+                    }
                     called = true
                     // `require("name")` or `require "name"`: a built-in module's value, shared anyway.
                     if fields == 0, base == .global, baseName == "require" {
@@ -187,6 +206,7 @@ extension Parser {
                 if let base {
                     analysis.use(base, fields: fields, called: called)
                 }
+                lastInboxCall = inboxCall && calls == 1 && shape == .call ? start..<prev.end : nil
                 if calls > 0 {
                     if requireCall && calls == 1 && shape == .call {
                         analysis.lastRequire = start..<prev.end

@@ -161,6 +161,7 @@ extension Parser {
         try expectName("a function name")
         analysis.checkName(root)
         if root == "process", analysis.resolve(root) == .global { processUse.refuse("the chunk defines a function in 'process'") }
+        if tok.kind != .dot, tok.kind != .colon, let local = analysis.serial(of: root) { processUse.reassigned.insert(local) }
         analysis.assign(analysis.resolve(root), indexed: tok.kind == .dot || tok.kind == .colon)
         while tok.kind == .dot {
             try advance()
@@ -202,10 +203,14 @@ extension Parser {
         } while try accept(.comma)
         // What a single chunk-level local holds, when its declaration tells: a literal or a module.
         var kind = StateAnalysis.Kind.other
+        // the range of the values when they are one prefix expression (to recognise `process.inbox()`)
+        var inboxRange: Range<Int>?
         if try accept(.assign) {
             let first = tok
             analysis.lastRequire = nil
+            lastInboxCall = nil
             try parseExpressionList()
+            inboxRange = first.start..<prev.end
             if names.count == 1 {
                 let literal: Set<TokenKind> = [.number, .string, .kwNil, .kwTrue, .kwFalse]
                 if literal.contains(first.kind) && prev.start == first.start {
@@ -217,6 +222,9 @@ extension Parser {
         }
         // Visible only after the whole statement (`local x = x` reads the outer x).
         for name in names { analysis.declare(name, kind: kind) }
+        if let inbox = inboxRange, names.count == 1, lastInboxCall == inbox, let local = analysis.serial(of: names[0]) {
+            processUse.inboxLocals.insert(local)
+        }
     }
 
     /// Label names cannot be reserved words.
@@ -260,6 +268,7 @@ extension Parser {
         // A parenthesized root, `(t).x = v`, was checked as a use when its inner expression was parsed.
         guard let base = lastBase else { return }
         if base == .global, lastBaseName == "process" { processUse.refuse("the chunk assigns to 'process'") }
+        if shape == .name, let local = analysis.serial(of: lastBaseName) { processUse.reassigned.insert(local) }
         analysis.assign(base, indexed: shape == .index)
     }
 

@@ -31,10 +31,17 @@ struct Parser {
     var analysis = StateAnalysis()
     /// Whether the chunk uses the global `process` only to read its fields (see ``ProcessFieldUse``).
     var processUse = ProcessFieldUse()
+    /// After ``parseChunk()``: some `inbox:receive()` became `__wippy_receive(inbox)`.
+    var usesReceiveBinding = false
+    /// Whether the runtime binds `process` (and `__wippy_receive`) when the proof holds: without it no call
+    /// is rewritten.
+    var rewritesReceive = false
     /// What the last prefix expression started from (nil: a parenthesized expression), for assignments.
     var lastBase: StateAnalysis.Resolution?
     /// The name it started from ("" for a parenthesized expression).
     var lastBaseName = ""
+    /// The range of the last prefix expression when it was exactly `process.inbox()`.
+    var lastInboxCall: Range<Int>?
     /// After ``parseChunk()``: why the chunk may hold per-process state, nil when it provably holds none.
     var stateReason: String?
 
@@ -58,6 +65,26 @@ struct Parser {
         stateReason = analysis.finish()
         // `_ENV` or `_G` could change or shadow the global behind the local binding
         if analysis.namesEnvironment { processUse.refuse("the chunk names _ENV or _G") }
+        recordReceiveRewrites()
+    }
+
+    /// `inbox:receive()` → `__wippy_receive(inbox)` (see ``ProcessFieldUse/receiveName``): `__wippy_receive(`
+    /// inserted before the name, `:receive(` blanked (its spaces make up for the insertion). Recorded last,
+    /// so that at the same offset a `(` of rule T4 (a cast of the call) comes first.
+    private mutating func recordReceiveRewrites() {
+        let rewrites = processUse.receiveRewrites()
+        guard rewritesReceive, !rewrites.isEmpty else { return }
+        // a chunk that names the local itself would see it: no rewrite then
+        let name = Array(ProcessFieldUse.receiveName.utf8)
+        if source.count >= name.count, (0...(source.count - name.count)).contains(where: { source[$0..<$0 + name.count].elementsEqual(name) }) {
+            return
+        }
+        usesReceiveBinding = true
+        let inserted = name + Array("(".utf8)
+        for rewrite in rewrites {
+            record(rewrite.start, rewrite.start, .insert(inserted))
+            record(rewrite.method.lowerBound, rewrite.method.upperBound, .blank(prefix: [], absorb: inserted.count))
+        }
     }
 
     // MARK: - Token stream

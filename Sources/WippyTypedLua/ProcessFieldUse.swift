@@ -23,6 +23,27 @@ struct ProcessFieldUse {
     /// True when the chunk reads fields of the global `process` and does nothing else with it.
     var onlyFieldReads: Bool { reason == nil && reads > 0 }
 
+    /// Locals (their ``StateAnalysis/serial(of:)``) declared alone as `local inbox = process.inbox()`: with
+    /// `process` bound to the module, such a local holds the process's inbox channel, unless it is assigned
+    /// again somewhere (``reassigned``).
+    var inboxLocals: Set<Int> = []
+    var reassigned: Set<Int> = []
+    /// `inbox:receive()` calls (no arguments) on such locals: the local, the offset of the name, and the
+    /// range from the `:` to the `(` included.
+    var receiveCalls: [(local: Int, start: Int, method: Range<Int>)] = []
+
+    /// What the chunk's `inbox:receive()` calls become: `__wippy_receive(inbox)`, a call of a chunk local the
+    /// runtime binds to the channels' `receive` (``LuaProgram``), instead of a method lookup on the userdata
+    /// (a miss through its metatable on every receive). Only the calls on locals that hold the inbox for
+    /// sure, and only when `process` is bound; empty otherwise.
+    static let receiveName = "__wippy_receive"
+
+    func receiveRewrites() -> [(start: Int, method: Range<Int>)] {
+        guard onlyFieldReads else { return [] }
+        return receiveCalls.filter { inboxLocals.contains($0.local) && !reassigned.contains($0.local) }
+            .map { ($0.start, $0.method) }
+    }
+
     mutating func refuse(_ why: String) {
         if reason == nil { reason = why }
     }

@@ -1,6 +1,7 @@
 import Testing
 import WippyCore
 import WippyRuntime
+import WippyTypedLua
 
 /// A chunk the translator proved to read only fields of `process` (``LuaProgram/bindsProcess``) gets
 /// `process` as a local bound to a plain per-worker copy of the read-only module: same fields, no `__index`
@@ -61,5 +62,39 @@ import WippyRuntime
         #expect(!install("test:lib", source: "return {}", kind: .library, bound: true, on: node).bindsProcess)
         #expect(!install("test:wf", source: "return {}", kind: .workflow, bound: true, on: node).bindsProcess)
         #expect(!install("test:imp", source: "return {}", bound: true, imports: [("process", "test:lib")], on: node).bindsProcess)
+    }
+}
+
+/// An entry whose `inbox:receive()` the translator rewrote gets the channels' `receive` as its third chunk
+/// argument (``LuaProgram/bindsReceive``).
+@Suite struct ReceiveBindingTests {
+    static let source = """
+        return { main = function()
+            local inbox = process.inbox()
+            process.send(process.pid(), "a", 1)
+            process.send(process.pid(), "b", 2)
+            local first = inbox:receive()
+            local second = inbox:receive()
+            return first:topic() .. second:topic() .. tostring(first:payload():data() + second:payload():data())
+        end }
+        """
+
+    /// Fails if the rewrite is not made (the program would not say it binds), if the third argument is not
+    /// passed (a call of nil), or if it is not a working receive.
+    @Test func aRewrittenReceiveTakesTheMessagesInOrder() async throws {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        let module = try TypedLua.translateModule(Array(Self.source.utf8), chunkName: "t.lua", bindsProcess: true)
+        #expect(module.bindsReceive)
+        let program = LuaProgram(
+            entryID: EntryID(parsing: "test:recv"), kind: .process, translatedSource: module.code, method: "main",
+            modules: [], imports: [], sourceFile: nil, readsProcessFieldsOnly: module.readsProcessFieldsOnly,
+            bindsReceive: module.bindsReceive)
+        #expect(program.bindsReceive)
+        node.runtime.install(program)
+        for _ in 0..<2 {
+            let result = await node.run("test:recv")
+            #expect(result?.text == "ab3")
+        }
     }
 }

@@ -78,3 +78,76 @@ import WippyTypedLua
         expectBound("local function f(...) return ... end; return process.pid(), f(1)")
     }
 }
+
+/// `inbox:receive()` on a local that surely holds the process's inbox becomes `__wippy_receive(inbox)` (the
+/// runtime binds that local to the channels' `receive`): where it happens, and every case that keeps the method
+/// call.
+@Suite struct ReceiveRewriteTests {
+    private func translate(_ source: String, bindsProcess: Bool = true) -> TypedLua.Module? {
+        do {
+            return try TypedLua.translateModule(Array(source.utf8), chunkName: "test.lua", bindsProcess: bindsProcess)
+        } catch {
+            Issue.record("unexpected syntax error: \(error)")
+            return nil
+        }
+    }
+
+    private func code(_ module: TypedLua.Module?) -> String { module.map { String(decoding: $0.code, as: UTF8.self) } ?? "" }
+
+    /// Fails if the call is not rewritten, if a line moves, or if the flag does not say so.
+    @Test func receiveOnTheInboxLocalIsRewritten() {
+        let source = """
+            local M = {}
+            function M.pong()
+                local inbox: any = process.inbox()
+                while true do
+                    local msg = inbox:receive()
+                    inbox
+                      :receive()
+                    process.send(msg:from(), "pong")
+                end
+            end
+            return M
+            """
+        let module = translate(source)
+        let text = code(module)
+        #expect(module?.bindsReceive == true)
+        #expect(text.contains("local msg = __wippy_receive(inbox)"), "\(text)")
+        #expect(text.contains("__wippy_receive(inbox\n"), "\(text)")
+        #expect(!text.contains(":receive"), "\(text)")
+        #expect(text.split(separator: "\n", omittingEmptySubsequences: false).count
+            == source.split(separator: "\n", omittingEmptySubsequences: false).count)
+    }
+
+    /// A cast of the call is parenthesised (rule T4) around the rewritten call.
+    @Test func aCastOfTheCallWrapsTheRewrittenCall() {
+        let text = code(translate("local inbox = process.inbox(); local m = inbox:receive() as any; return m"))
+        #expect(text.contains("(__wippy_receive(inbox))"), "\(text)")
+    }
+
+    /// Each keeps `inbox:receive()`: the local may hold something else, the call has arguments, the chunk could
+    /// see the bound local, `process` is not bound, or the runtime does not bind it for this entry.
+    @Test func everyUnprovenCaseKeepsTheMethodCall() {
+        let sources = [
+            "local inbox = process.inbox(); inbox = other; return inbox:receive()",
+            "local inbox = process.inbox(); local function f() inbox = nil end; return inbox:receive()",
+            "local inbox = process.inbox(); function inbox() end; return inbox:receive()",
+            "local inbox = process.inbox(); return inbox:receive(1)",
+            "local inbox = channel.new(); return process.pid(), inbox:receive()",
+            "local inbox = process.inbox() or x; return inbox:receive()",
+            "local inbox, y = process.inbox(); return inbox:receive()",
+            "local inbox = process.inbox(); local __wippy_receive = 1; return inbox:receive()",
+            "local inbox = process.inbox(); print(process); return inbox:receive()",
+            "local inbox = f(process.inbox()); return inbox:receive()",
+            "local inbox = process.inbox(); do local inbox = g() return inbox:receive() end",
+        ]
+        for source in sources {
+            let module = translate(source)
+            #expect(module?.bindsReceive == false, "\(source)")
+            #expect(code(module).contains("inbox:receive("), "\(source)")
+        }
+        let unbound = translate("local inbox = process.inbox(); return inbox:receive()", bindsProcess: false)
+        #expect(unbound?.bindsReceive == false)
+        #expect(code(unbound).contains("inbox:receive()"))
+    }
+}

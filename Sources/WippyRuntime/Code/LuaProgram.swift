@@ -50,20 +50,32 @@ public final class LuaProgram: Sendable {
     /// entries that get the `process` global (not workflows: their `process` is the workflow's) and import
     /// no library under that name.
     public let bindsProcess: Bool
+    /// The code calls `__wippy_receive(inbox)` where the source said `inbox:receive()` (the translator proved
+    /// `inbox` holds the process's inbox, ``TypedLua/Module/bindsReceive``): the chunk's third argument, the
+    /// channels' `receive`, is bound to that local. Only with ``bindsProcess``.
+    public let bindsReceive: Bool
+
+    /// Whether an entry of `kind` with `imports` binds `process` when the translator proves it may (the
+    /// translator is told before it translates: see ``bindsReceive``).
+    public static func mayBindProcess(kind: LuaEntryKind, imports: [(alias: String, entry: EntryID)]) -> Bool {
+        (kind == .process || kind == .function) && !imports.contains { $0.alias == "process" }
+    }
 
     private static let counter = Atomic<UInt64>(0)
 
     public init(
         entryID: EntryID, kind: LuaEntryKind, translatedSource: [UInt8], method: String?, modules: [String],
         imports: [(alias: String, entry: EntryID)], sourceFile: String?, holdsNoProcessState: Bool = false,
-        readsProcessFieldsOnly: Bool = false
+        readsProcessFieldsOnly: Bool = false, bindsReceive: Bool = false
     ) {
         self.entryID = entryID
         self.kind = kind
-        let bindsProcess = readsProcessFieldsOnly && (kind == .process || kind == .function)
-            && !imports.contains { $0.alias == "process" }
+        let bindsProcess = readsProcessFieldsOnly && LuaProgram.mayBindProcess(kind: kind, imports: imports)
         self.bindsProcess = bindsProcess
-        let prologue = bindsProcess ? "local _ENV, process = ...; local _G = _ENV; " : "local _ENV = ...; local _G = _ENV; "
+        self.bindsReceive = bindsProcess && bindsReceive
+        let prologue = !bindsProcess ? "local _ENV = ...; local _G = _ENV; "
+            : bindsReceive ? "local _ENV, process, __wippy_receive = ...; local _G = _ENV; "
+            : "local _ENV, process = ...; local _G = _ENV; "
         self.code = Array(prologue.utf8) + translatedSource
         self.chunkName = "=" + entryID.description
         self.method = method
@@ -89,6 +101,7 @@ public final class LuaProgram: Sendable {
         hostLabel = "\(entryID)#lua.\(serial)"
         isShareable = program.isShareable
         bindsProcess = program.bindsProcess
+        bindsReceive = program.bindsReceive
     }
 
     /// The same code under a new serial: what importers of a changed library become, so every per-worker

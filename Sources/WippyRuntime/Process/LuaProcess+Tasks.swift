@@ -91,6 +91,11 @@ extension LuaProcess {
             // the chunk's second argument: its local `process` (see LuaProgram.bindsProcess)
             workerState.pushProcessBinding(environmentAt: -1, deterministic: determinism != nil, on: thread)
             task.resumeArguments = 2
+            if program.bindsReceive {
+                // the third: its local `__wippy_receive` (see LuaProgram.bindsReceive)
+                workerState.pushReceiveBinding(deterministic: determinism != nil, on: thread)
+                task.resumeArguments = 3
+            }
         }
     }
 

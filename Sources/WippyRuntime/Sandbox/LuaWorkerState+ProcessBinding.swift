@@ -71,4 +71,32 @@ extension LuaWorkerState {
         target.replace(at: proxy)
         target.top = proxy
     }
+
+    /// Pushes on `target` what `__wippy_receive` is bound to for a chunk whose `inbox:receive()` calls the
+    /// translator rewrote (``LuaProgram/bindsReceive``): the channels' own `receive`, since `process` is the
+    /// module and the local holds its inbox channel. In a workflow run (`deterministic`, where `process` is
+    /// passed as it is) a Lua function making the method call instead: the same as the code before the
+    /// rewrite.
+    func pushReceiveBinding(deterministic: Bool, on target: Lua) {
+        assertOnWorker()
+        _ = target.ensureStack(3)
+        if deterministic {
+            if !methodReceiveRef.isValid {
+                let source = Array("return function(ch) return ch:receive() end".utf8)
+                if let error = lua.load(source, name: "=receive") ?? lua.protectedCall(arguments: 0, results: 1) {
+                    fatalError("the receive wrapper does not load: \(error.message)")
+                }
+                methodReceiveRef = lua.ref()
+            }
+            target.push(methodReceiveRef)
+            return
+        }
+        pushMetatable(.channel, on: target)
+        guard target.type(at: -1) == .table, target.rawGet(-1, key: "__index") == .table else {
+            fatalError("channels have no methods table")
+        }
+        target.rawGet(-1, key: "receive")
+        target.replace(at: -3)
+        target.pop()
+    }
 }
