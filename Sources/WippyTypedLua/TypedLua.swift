@@ -12,8 +12,8 @@
 public enum TypedLua {
     /// Translates dialect source to Lua 5.4 with the same number of lines.
     ///
-    /// Columns stay the same too, except where rules T3/T4 insert `;` or parentheses and where T5 drops a
-    /// backslash inside a string. The whole chunk is checked first, so ordinary Lua syntax errors and
+    /// Columns stay the same too, except where rules T3/T4 insert `;` or parentheses, where T5 drops a
+    /// backslash inside a string, and where ``translateModule(_:chunkName:bindsProcess:)`` rewrites a receive. The whole chunk is checked first, so ordinary Lua syntax errors and
     /// constructs Wippy rejects (`<const>`, `!=`, `+=`, `continue`, statements after `break`, hex floats,
     /// ...) are reported here. When nothing needs to change the input array is returned as it is.
     ///
