@@ -92,6 +92,43 @@ void *wippy_tagged_block(lua_State *L, int idx, uint32_t tag) {
     return wippy_tagged_block_len(L, idx, tag, &len);
 }
 
+/* `__wippy_topic(msg, what)` and `__wippy_from(msg, what)`: what the translator made of `msg:topic()` and
+   `msg:from()` on a local it proved holds a message or nil (what a receive on the inbox gives). A nil (or
+   anything but a message) raises what the method call raised: "attempt to index a nil value (local 'msg')",
+   `what` being the variable as Lua names it, at the caller's line. */
+static unsigned char *wippy_message_or_index_error(lua_State *L, size_t *len) {
+    unsigned char *block =
+        wippy_tagged_block_len(L, 1, atomic_load_explicit(&wippy_message_tag, memory_order_relaxed), len);
+    if (block != NULL) return block;
+    const char *what = lua_tostring(L, 2);
+    luaL_error(L, "attempt to index a %s value (%s)", luaL_typename(L, 1), what != NULL ? what : "?");
+    return NULL;
+}
+
+static int wippy_message_topic_of(lua_State *L) {
+    size_t len;
+    wippy_message_or_index_error(L, &len);
+    lua_getiuservalue(L, 1, 1);
+    return 1;
+}
+
+static int wippy_message_from_of(lua_State *L) {
+    size_t len;
+    unsigned char *block = wippy_message_or_index_error(L, &len);
+    lua_getiuservalue(L, 1, 2);
+    if (len >= 24) {
+        int32_t unformatted;
+        memcpy(&unformatted, block + 12, sizeof unformatted);
+        if (unformatted != 0) wippy_complete_sender(L, block);
+    }
+    return 1;
+}
+
+void wippy_push_message_function(lua_State *L, int which, uint32_t tag) {
+    atomic_store_explicit(&wippy_message_tag, tag, memory_order_relaxed);
+    lua_pushcfunction(L, which == 1 ? wippy_message_topic_of : wippy_message_from_of);
+}
+
 void wippy_push_message_accessor(lua_State *L, int which, uint32_t tag) {
     atomic_store_explicit(&wippy_message_tag, tag, memory_order_relaxed);
     lua_pushcfunction(L, which == 1 ? wippy_message_topic : wippy_message_from);

@@ -131,6 +131,8 @@ extension Parser {
         var inboxCall = false
         var firstField = ""
         var rootSerial: Int?
+        // `inbox:receive()` on this local (for ProcessFieldUse's message locals)
+        var receiveOn: Int?
         switch tok.kind {
         case .name:
             baseName = text(tok)
@@ -166,12 +168,19 @@ extension Parser {
                 shape = .index
             case .colon:
                 // `inbox:receive()` right on a local: a candidate for ProcessFieldUse's rewrite
-                if leading, fields == 0, let local = rootSerial, try peek().kind == .name, text(try peek()) == "receive",
+                if leading, fields == 0, let local = rootSerial, try peek().kind == .name,
                     try peek(2).kind == .leftParen, try peek(3).kind == .rightParen
                 {
                     let colon = tok.start
                     let open = try peek(2)
-                    processUse.receiveCalls.append((local, start, colon..<open.end))
+                    let method = text(try peek())
+                    if method == "receive" {
+                        processUse.receiveCalls.append((local, start, colon..<open.end))
+                        receiveOn = local
+                    } else if method == "topic" || method == "from" {
+                        let variable = (analysis.isUpvalue(baseName) ? "upvalue '" : "local '") + baseName + "'"
+                        processUse.accessorCalls.append((local, start, colon..<open.end, method, variable))
+                    }
                 }
                 leading = false
                 calls += 1
@@ -207,6 +216,7 @@ extension Parser {
                     analysis.use(base, fields: fields, called: called)
                 }
                 lastInboxCall = inboxCall && calls == 1 && shape == .call ? start..<prev.end : nil
+                lastReceiveCall = receiveOn.flatMap { calls == 1 && shape == .call ? (start..<prev.end, $0) : nil }
                 if calls > 0 {
                     if requireCall && calls == 1 && shape == .call {
                         analysis.lastRequire = start..<prev.end

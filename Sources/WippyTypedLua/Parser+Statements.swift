@@ -209,6 +209,7 @@ extension Parser {
             let first = tok
             analysis.lastRequire = nil
             lastInboxCall = nil
+            lastReceiveCall = nil
             try parseExpressionList()
             inboxRange = first.start..<prev.end
             if names.count == 1 {
@@ -222,8 +223,9 @@ extension Parser {
         }
         // Visible only after the whole statement (`local x = x` reads the outer x).
         for name in names { analysis.declare(name, kind: kind) }
-        if let inbox = inboxRange, names.count == 1, lastInboxCall == inbox, let local = analysis.serial(of: names[0]) {
-            processUse.inboxLocals.insert(local)
+        if let values = inboxRange, names.count == 1, let local = analysis.serial(of: names[0]) {
+            if lastInboxCall == values { processUse.inboxLocals.insert(local) }
+            if let receive = lastReceiveCall, receive.range == values { processUse.messageLocals[local] = receive.inbox }
         }
     }
 

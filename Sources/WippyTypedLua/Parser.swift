@@ -42,6 +42,8 @@ struct Parser {
     var lastBaseName = ""
     /// The range of the last prefix expression when it was exactly `process.inbox()`.
     var lastInboxCall: Range<Int>?
+    /// The range of the last prefix expression when it was exactly `inbox:receive()` on a local, and that local.
+    var lastReceiveCall: (range: Range<Int>, inbox: Int)?
     /// After ``parseChunk()``: why the chunk may hold per-process state, nil when it provably holds none.
     var stateReason: String?
 
@@ -74,16 +76,28 @@ struct Parser {
     private mutating func recordReceiveRewrites() {
         let rewrites = processUse.receiveRewrites()
         guard rewritesReceive, !rewrites.isEmpty else { return }
-        // a chunk that names the local itself would see it: no rewrite then
-        let name = Array(ProcessFieldUse.receiveName.utf8)
-        if source.count >= name.count, (0...(source.count - name.count)).contains(where: { source[$0..<$0 + name.count].elementsEqual(name) }) {
+        // a chunk that names one of the locals itself would see it: no rewrite then (they all share the prefix)
+        let prefix = Array("__wippy_".utf8)
+        if source.count >= prefix.count,
+            (0...(source.count - prefix.count)).contains(where: { source[$0..<$0 + prefix.count].elementsEqual(prefix) })
+        {
             return
         }
+        let name = Array(ProcessFieldUse.receiveName.utf8)
         usesReceiveBinding = true
         let inserted = name + Array("(".utf8)
         for rewrite in rewrites {
             record(rewrite.start, rewrite.start, .insert(inserted))
             record(rewrite.method.lowerBound, rewrite.method.upperBound, .blank(prefix: [], absorb: inserted.count))
+        }
+        // `msg:topic()` → `__wippy_topic(msg, "local 'msg'")` on one line (a call split over lines is kept)
+        for rewrite in processUse.accessorRewrites() {
+            let call = source[rewrite.start..<rewrite.method.upperBound]
+            guard let local = ProcessFieldUse.accessorNames[rewrite.name],
+                !call.contains(UInt8(ascii: "\n")), !call.contains(UInt8(ascii: "\r"))
+            else { continue }
+            record(rewrite.start, rewrite.start, .insert(Array((local + "(").utf8)))
+            record(rewrite.method.lowerBound, rewrite.method.upperBound, .replace(Array(", \"\(rewrite.variable)\"".utf8), padding: 0))
         }
     }
 

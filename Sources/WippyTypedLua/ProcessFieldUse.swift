@@ -40,8 +40,30 @@ struct ProcessFieldUse {
 
     func receiveRewrites() -> [(start: Int, method: Range<Int>)] {
         guard onlyFieldReads else { return [] }
-        return receiveCalls.filter { inboxLocals.contains($0.local) && !reassigned.contains($0.local) }
-            .map { ($0.start, $0.method) }
+        return receiveCalls.filter { holdsInbox($0.local) }.map { ($0.start, $0.method) }
+    }
+
+    private func holdsInbox(_ local: Int) -> Bool { inboxLocals.contains(local) && !reassigned.contains(local) }
+
+    /// Locals declared alone as `local msg = inbox:receive()` on such an inbox local (the message local →
+    /// the inbox local): such a local holds a message, or nil once the inbox is closed.
+    var messageLocals: [Int: Int] = [:]
+    /// `msg:topic()` and `msg:from()` calls (no arguments) on such locals: the local, the offset of the
+    /// name, the range from the `:` to the `(` included, the method, and how Lua names the variable in an
+    /// error (`local 'msg'` or `upvalue 'msg'`).
+    var accessorCalls: [(local: Int, start: Int, method: Range<Int>, name: String, variable: String)] = []
+
+    /// The accessors' locals: `msg:topic()` becomes `__wippy_topic(msg, "local 'msg'")` (and `from` likewise),
+    /// C functions the runtime binds that read the message, or raise for a nil the error the method call
+    /// raised ("attempt to index a nil value (local 'msg')").
+    static let accessorNames = ["topic": "__wippy_topic", "from": "__wippy_from"]
+
+    func accessorRewrites() -> [(start: Int, method: Range<Int>, name: String, variable: String)] {
+        guard onlyFieldReads else { return [] }
+        return accessorCalls.filter { call in
+            guard let inbox = messageLocals[call.local] else { return false }
+            return holdsInbox(inbox) && !reassigned.contains(call.local)
+        }.map { ($0.start, $0.method, $0.name, $0.variable) }
     }
 
     mutating func refuse(_ why: String) {

@@ -96,6 +96,12 @@ struct StateAnalysis {
         visible.last { $0.name == name }?.serial
     }
 
+    /// Whether the visible local `name` belongs to an enclosing function (Lua calls it an upvalue here).
+    func isUpvalue(_ name: String) -> Bool {
+        guard let local = visible.last(where: { $0.name == name }) else { return false }
+        return local.depth < depth
+    }
+
     func resolve(_ name: String) -> Resolution {
         for local in visible.reversed() where local.name == name {
             return local.depth == 0 ? .chunk(local.id) : .inner

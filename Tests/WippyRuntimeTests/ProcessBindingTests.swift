@@ -76,8 +76,42 @@ import WippyTypedLua
             local first = inbox:receive()
             local second = inbox:receive()
             return first:topic() .. second:topic() .. tostring(first:payload():data() + second:payload():data())
+                .. tostring(first:from() == process.pid())
         end }
         """
+
+    /// `msg:topic()` on the nil a closed inbox gives: the rewritten call raises the error text the method call
+    /// raised (the variable's name and kind, at the same line). Fails if the texts differ or if the code was
+    /// not rewritten.
+    static let closed = """
+        return { main = function()
+            local inbox = process.inbox()
+            inbox:close()
+            local msg = inbox:receive()
+            local ok, err = pcall(function() return msg:topic() end)
+            local ok2, err2 = pcall(function() local m = msg; return msg:from() end)
+            return tostring(err) .. "|" .. tostring(err2)
+        end }
+        """
+
+    @Test func anAccessorOnNilRaisesWhatTheMethodCallRaised() async throws {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        let module = try TypedLua.translateModule(Array(Self.closed.utf8), chunkName: "t.lua", bindsProcess: true)
+        #expect(String(decoding: module.code, as: UTF8.self).contains("__wippy_topic(msg"))
+        let rewritten = LuaProgram(
+            entryID: EntryID(parsing: "test:closed"), kind: .process, translatedSource: module.code, method: "main",
+            modules: [], imports: [], sourceFile: nil, readsProcessFieldsOnly: true, bindsReceive: module.bindsReceive)
+        let plain = LuaProgram(
+            entryID: EntryID(parsing: "test:closed_plain"), kind: .process, translatedSource: Array(Self.closed.utf8),
+            method: "main", modules: [], imports: [], sourceFile: nil)
+        node.runtime.install(rewritten)
+        node.runtime.install(plain)
+        let expected = await node.run("test:closed_plain")
+        let got = await node.run("test:closed")
+        #expect(expected?.text.contains("attempt to index a nil value (upvalue 'msg')") == true, "\(expected.text)")
+        #expect(got?.text.replacing("test:closed:", with: "") == expected?.text.replacing("test:closed_plain:", with: ""))
+    }
 
     /// Fails if the rewrite is not made (the program would not say it binds), if the third argument is not
     /// passed (a call of nil), or if it is not a working receive.
@@ -94,7 +128,7 @@ import WippyTypedLua
         node.runtime.install(program)
         for _ in 0..<2 {
             let result = await node.run("test:recv")
-            #expect(result?.text == "ab3")
+            #expect(result?.text == "ab3true")
         }
     }
 }

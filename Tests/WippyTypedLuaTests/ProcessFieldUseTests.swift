@@ -150,4 +150,34 @@ import WippyTypedLua
         #expect(unbound?.bindsReceive == false)
         #expect(code(unbound).contains("inbox:receive()"))
     }
+
+    /// `msg:topic()` and `msg:from()` on what a rewritten receive gave become the accessors' calls, naming the
+    /// variable as Lua's error would.
+    @Test func accessorsOnTheReceivedMessageAreRewritten() {
+        let text = code(translate("""
+            local inbox = process.inbox()
+            local msg = inbox:receive()
+            local t = msg:topic()
+            local function reply() return msg:from() end
+            return t, reply()
+            """))
+        #expect(text.contains("local t = __wippy_topic(msg, \"local 'msg'\")"), "\(text)")
+        #expect(text.contains("return __wippy_from(msg, \"upvalue 'msg'\")"), "\(text)")
+    }
+
+    @Test func accessorsOnAnythingElseKeepTheMethodCall() {
+        let sources = [
+            "local inbox = process.inbox(); local msg = inbox:receive(); msg = other; return msg:topic()",
+            "local inbox = process.inbox(); local msg, ok = inbox:receive(); return msg:topic()",
+            "local inbox = process.inbox(); local msg = inbox:receive() or x; return msg:topic()",
+            "local inbox = process.inbox(); inbox = y; local msg = inbox:receive(); return msg:topic()",
+            "local inbox = channel.new(); local msg = inbox:receive(); return process.pid(), msg:topic()",
+            "local inbox = process.inbox(); local msg = inbox:receive(); return msg:topic(1)",
+            "local inbox = process.inbox(); local msg = inbox:receive(); return msg\n:topic()",
+            "local inbox = process.inbox(); local msg = inbox:receive():payload(); return msg:topic()",
+        ]
+        for source in sources {
+            #expect(code(translate(source)).contains("msg:topic(") || code(translate(source)).contains("msg\n:topic("), "\(source)")
+        }
+    }
 }

@@ -304,6 +304,10 @@ void wippy_push_less_than(lua_State *L);
 /** Pushes the C function behind `msg:topic()` (which = 1) or `msg:from()` (which = 2) for message userdata
     carrying `tag` (the runtime's tag of message objects). */
 void wippy_push_message_accessor(lua_State *L, int which, uint32_t tag);
+/** Pushes the function the translator's `__wippy_topic(msg, what)` (which = 1) or `__wippy_from(msg, what)`
+    (which = 2) calls: the accessor, but a value that is not a message raises "attempt to index a <type> value
+    (<what>)" at the caller's line, as the method call did. */
+void wippy_push_message_function(lua_State *L, int which, uint32_t tag);
 /** The block of the full userdata at `idx` when its first four bytes are `tag` (the runtime's tagged userdata:
     an 8-byte header, then the payload), else NULL. One call for what the runtime checks on every channel and
     message operation. */

@@ -92,9 +92,8 @@ extension LuaProcess {
             workerState.pushProcessBinding(environmentAt: -1, deterministic: determinism != nil, on: thread)
             task.resumeArguments = 2
             if program.bindsReceive {
-                // the third: its local `__wippy_receive` (see LuaProgram.bindsReceive)
-                workerState.pushReceiveBinding(deterministic: determinism != nil, on: thread)
-                task.resumeArguments = 3
+                // then its locals `__wippy_receive`, `__wippy_topic`, `__wippy_from` (see LuaProgram.bindsReceive)
+                task.resumeArguments += workerState.pushReceiveBinding(deterministic: determinism != nil, on: thread)
             }
         }
     }

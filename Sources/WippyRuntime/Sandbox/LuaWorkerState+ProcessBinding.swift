@@ -72,24 +72,34 @@ extension LuaWorkerState {
         target.top = proxy
     }
 
-    /// Pushes on `target` what `__wippy_receive` is bound to for a chunk whose `inbox:receive()` calls the
-    /// translator rewrote (``LuaProgram/bindsReceive``): the channels' own `receive`, since `process` is the
-    /// module and the local holds its inbox channel. In a workflow run (`deterministic`, where `process` is
-    /// passed as it is) a Lua function making the method call instead: the same as the code before the
-    /// rewrite.
-    func pushReceiveBinding(deterministic: Bool, on target: Lua) {
+    /// Pushes on `target` what `__wippy_receive`, `__wippy_topic` and `__wippy_from` are bound to for a chunk
+    /// whose `inbox:receive()`, `msg:topic()` and `msg:from()` calls the translator rewrote
+    /// (``LuaProgram/bindsReceive``): the channels' own `receive` (`process` is the module, so the local
+    /// holds its inbox channel) and the message accessors that raise Lua's index error for the nil a closed
+    /// inbox gives. In a workflow run (`deterministic`, where `process` is passed as it is) Lua functions
+    /// making the method calls instead, as the code did before the rewrite. Returns how many it pushed (3).
+    func pushReceiveBinding(deterministic: Bool, on target: Lua) -> Int32 {
         assertOnWorker()
-        _ = target.ensureStack(3)
+        _ = target.ensureStack(4)
         if deterministic {
-            if !methodReceiveRef.isValid {
-                let source = Array("return function(ch) return ch:receive() end".utf8)
-                if let error = lua.load(source, name: "=receive") ?? lua.protectedCall(arguments: 0, results: 1) {
-                    fatalError("the receive wrapper does not load: \(error.message)")
+            if !methodCallsRef.isValid {
+                let source = Array("""
+                    return function(ch) return ch:receive() end, function(m) return m:topic() end,
+                        function(m) return m:from() end
+                    """.utf8)
+                if let error = lua.load(source, name: "=receive") ?? lua.protectedCall(arguments: 0, results: 3) {
+                    fatalError("the method call wrappers do not load: \(error.message)")
                 }
-                methodReceiveRef = lua.ref()
+                lua.newTable(arrayCapacity: 3, fieldCapacity: 0)
+                lua.insert(at: -4)
+                // [table, receive, topic, from]: the last one is the table's third, then its second...
+                for index in (1...3).reversed() { lua.rawSet(-Int32(index) - 1, index: Int64(index)) }
+                methodCallsRef = lua.ref()
             }
-            target.push(methodReceiveRef)
-            return
+            target.push(methodCallsRef)
+            for index in 1...3 { target.rawGet(-Int32(index), index: Int64(index)) }
+            target.remove(at: -4)
+            return 3
         }
         pushMetatable(.channel, on: target)
         guard target.type(at: -1) == .table, target.rawGet(-1, key: "__index") == .table else {
@@ -98,5 +108,8 @@ extension LuaWorkerState {
         target.rawGet(-1, key: "receive")
         target.replace(at: -3)
         target.pop()
+        target.pushMessageFunction(1, tag: UserdataTag.message.rawValue)
+        target.pushMessageFunction(2, tag: UserdataTag.message.rawValue)
+        return 3
     }
 }
