@@ -21,6 +21,9 @@ extern _Thread_local lua_State *wippy_running WIPPY_TLS;
     fail (Lua raises its memory error, which unwinds C frames only). Set by wippy_resume and the protected
     calls, cleared by the trampoline while a Swift native runs. */
 extern _Thread_local int wippy_may_fail WIPPY_TLS;
+/* Set by a receive that blocks in C (wippy_mailbox.c) as it yields with no values, taken by the
+   wippy_resume_task that resumed it: the yield is a system yield without the marker to push, test and pop. */
+extern _Thread_local int wippy_parked WIPPY_TLS;
 
 /* Runs a Swift native as the trampoline does: allocations may not fail while it runs, then its status is
    raised or yielded here, after its frame has returned. */

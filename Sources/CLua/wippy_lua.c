@@ -15,17 +15,32 @@ static char wippy_marker_storage;
 
 void *wippy_system_marker(void) { return &wippy_marker_storage; }
 
+_Thread_local int wippy_parked WIPPY_TLS;
+
 int wippy_is_system_yield(lua_State *co, int nres) {
+    if (nres == 0 && wippy_parked) {
+        /* a receive that blocked in C (see wippy_resume_task) */
+        wippy_parked = 0;
+        return 1;
+    }
     return nres == 1 && lua_type(co, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(co, -1) == &wippy_marker_storage;
 }
 
 int wippy_resume_task(lua_State *L, int nargs, int *nres) {
     int status = wippy_resume(L, NULL, nargs, nres);
-    /* lua_touserdata is NULL for anything but userdata, and no full userdata lives at the marker's address */
-    if (status == LUA_YIELD && *nres == 1 && lua_touserdata(L, -1) == &wippy_marker_storage) {
-        lua_settop(L, -2);
-        *nres = 0;
-        return WIPPY_SYSTEM_YIELD;
+    if (status == LUA_YIELD) {
+        /* a receive that blocked in C: it yielded nothing (only a task's own thread does that, and only this
+           function resumes those) */
+        if (wippy_parked) {
+            wippy_parked = 0;
+            return WIPPY_SYSTEM_YIELD;
+        }
+        /* lua_touserdata is NULL for anything but userdata, and no full userdata lives at the marker's address */
+        if (*nres == 1 && lua_touserdata(L, -1) == &wippy_marker_storage) {
+            lua_settop(L, -2);
+            *nres = 0;
+            return WIPPY_SYSTEM_YIELD;
+        }
     }
     return status;
 }

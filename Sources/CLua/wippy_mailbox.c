@@ -157,6 +157,7 @@ wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t accou
     p->account = account;
     p->owner = owner;
     p->queue_ref = LUA_NOREF;
+    p->mailboxes = m;
     /* a live record with the same text cannot exist: PIDs are unique while their processes live */
     wippy_mailboxes_place(m->slots, m->capacity, p);
     m->live++;
@@ -247,13 +248,15 @@ static void wippy_copy_flat_table(lua_State *L, int idx, int array, int fields) 
    `from` NULL, the text of its PID up to the counter on top of L and the counter `uniq` (the message is then
    labelled as `wippy_message.c` describes, and that string is removed). Nothing here may fail (the
    receiver's account may go over its limit: its next safe point checks it), and the copy is the
-   receiver's. */
+   receiver's. Runs only inside the send closure (it reads the closure's metatable upvalue). */
 static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *from, uint64_t uniq, wippy_proc *to,
                                int count, int array, int fields) {
     /* a C function has LUA_MINSTACK free slots: this needs at most 6 (the label, table copy: 4 above the
        message) */
     uint32_t previous = wippy_account_charge(m->memory, to->account);
-    unsigned char *block = lua_newuserdatauv(L, from != NULL ? 16 : 24, 3);
+    /* no third user value when there is no payload (`msg:payload()` reads it as nil): a smaller object for
+       the allocator and the collector */
+    unsigned char *block = lua_newuserdatauv(L, from != NULL ? 16 : 24, count > 0 ? 3 : 2);
     uint32_t tag = (uint32_t)m->message_tag;
     int32_t payloads = count;
     memcpy(block, &tag, sizeof tag);
@@ -278,7 +281,8 @@ static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *fro
         }
         lua_setiuservalue(L, -2, 3);
     }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, m->message_metatable);
+    /* the send closure's third upvalue (wippy_push_process_send): cheaper than the registry */
+    lua_pushvalue(L, lua_upvalueindex(3));
     lua_setmetatable(L, -2);
     wippy_account_charge(m->memory, previous);
 }
@@ -337,8 +341,18 @@ static int wippy_native_fallback(lua_State *L) {
 }
 
 static int wippy_process_send(lua_State *L) {
-    wippy_mailboxes *m = lua_touserdata(L, lua_upvalueindex(1));
-    wippy_proc *from = m->running;
+    /* The table from the running record when there is one (most sends): only a state's own records are ever
+       running on its thread, but a record left running by another state of this OS thread is told apart by
+       the memory record (one load through lua_getallocf, against an upvalue read). */
+    wippy_proc *from = wippy_running_here;
+    wippy_mailboxes *m;
+    void *memory = NULL;
+    if (from != NULL && (lua_getallocf(L, &memory), memory == (void *)from->mailboxes->memory)) {
+        m = from->mailboxes;
+    } else {
+        m = lua_touserdata(L, lua_upvalueindex(1));
+        from = m->running;
+    }
     int top = lua_gettop(L);
     if ((from == NULL && m->running_owner == NULL) || top < 2 || top > 3 || lua_type(L, 1) != LUA_TSTRING || lua_type(L, 2) != LUA_TSTRING)
         return wippy_native_fallback(L);
@@ -388,7 +402,11 @@ static void wippy_push_with_fallback(lua_State *L, lua_CFunction f, wippy_mailbo
 }
 
 void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {
-    wippy_push_with_fallback(L, wippy_process_send, m, fallback);
+    /* upvalue 3: the message metatable (set before any process module is made: wippy_mailboxes_set_metatable) */
+    lua_pushlightuserdata(L, m);
+    lua_pushlightuserdata(L, (void *)fallback);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->message_metatable);
+    lua_pushcclosure(L, wippy_process_send, 3);
 }
 
 /* `ch:receive()` on the running process's own inbox, in C: the oldest message queued in C and true; or,
@@ -415,11 +433,13 @@ static int wippy_channel_receive(lua_State *L) {
     if (!p->queue_open || p->waiting != NULL || p->inbox_channel == NULL || (task & WIPPY_TASK_TAG) == 0 ||
         !lua_isyieldable(L))
         return wippy_native_fallback(L);
-    wippy_mailboxes *m = lua_touserdata(L, lua_upvalueindex(1));
-    lua_settop(L, 0);
+    wippy_mailboxes *m = p->mailboxes;
     m->park_switch = m->park(p->owner, (void *)(task & ~WIPPY_TASK_TAG), p->inbox_channel);
-    lua_pushlightuserdata(L, wippy_system_marker());
-    return lua_yield(L, 1);
+    /* A system yield with no values, told apart by wippy_parked (no marker to push here and to test and pop
+       in wippy_resume_task). The channel argument stays: a C function's stack is dropped when it is resumed
+       (its results are the values it is resumed with), so clearing it first would only cost a call. */
+    wippy_parked = 1;
+    return lua_yield(L, 0);
 }
 
 void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native fallback) {

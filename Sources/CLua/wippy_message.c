@@ -22,10 +22,21 @@
    stores the same value (atomic only so that those stores are not a race). */
 static _Atomic uint32_t wippy_message_tag;
 
-/* The block of the message at 1; raises "bad argument #1 to '...' (message expected, got ...)" when the
-   value there is not a message. */
-static unsigned char *wippy_check_message(lua_State *L) {
-    unsigned char *block = wippy_tagged_block(L, 1, atomic_load_explicit(&wippy_message_tag, memory_order_relaxed));
+/* The block of the tagged userdata at idx and its length (wippy_tagged_block, keeping the length it read). */
+static unsigned char *wippy_tagged_block_len(lua_State *L, int idx, uint32_t tag, size_t *len) {
+    /* light userdata has no length: the length test also rules it out */
+    unsigned char *block = lua_touserdata(L, idx);
+    if (block == NULL || (*len = lua_rawlen(L, idx)) < 8) return NULL;
+    uint32_t found;
+    memcpy(&found, block, sizeof found);
+    return found == tag ? block : NULL;
+}
+
+/* The block of the message at 1 and its length; raises "bad argument #1 to '...' (message expected, got
+   ...)" when the value there is not a message. */
+static unsigned char *wippy_check_message(lua_State *L, size_t *len) {
+    unsigned char *block =
+        wippy_tagged_block_len(L, 1, atomic_load_explicit(&wippy_message_tag, memory_order_relaxed), len);
     if (block != NULL) return block;
     const char *got = lua_type(L, 1) == LUA_TNONE ? "no value" : luaL_typename(L, 1);
     luaL_argerror(L, 1, lua_pushfstring(L, "message expected, got %s", got));
@@ -58,15 +69,17 @@ static void wippy_complete_sender(lua_State *L, unsigned char *block) {
 }
 
 static int wippy_message_topic(lua_State *L) {
-    wippy_check_message(L);
+    size_t len;
+    wippy_check_message(L, &len);
     lua_getiuservalue(L, 1, 1);
     return 1;
 }
 
 static int wippy_message_from(lua_State *L) {
-    unsigned char *block = wippy_check_message(L);
+    size_t len;
+    unsigned char *block = wippy_check_message(L, &len);
     lua_getiuservalue(L, 1, 2);
-    if (lua_rawlen(L, 1) >= 24) {
+    if (len >= 24) {
         int32_t unformatted;
         memcpy(&unformatted, block + 12, sizeof unformatted);
         if (unformatted != 0) wippy_complete_sender(L, block);
@@ -75,12 +88,45 @@ static int wippy_message_from(lua_State *L) {
 }
 
 void *wippy_tagged_block(lua_State *L, int idx, uint32_t tag) {
-    /* light userdata has no length: the length test also rules it out */
-    unsigned char *block = lua_touserdata(L, idx);
-    if (block == NULL || lua_rawlen(L, idx) < 8) return NULL;
-    uint32_t found;
-    memcpy(&found, block, sizeof found);
-    return found == tag ? block : NULL;
+    size_t len;
+    return wippy_tagged_block_len(L, idx, tag, &len);
+}
+
+/* `__wippy_topic(msg, what)` and `__wippy_from(msg, what)`: what the translator made of `msg:topic()` and
+   `msg:from()` on a local it proved holds a message or nil (what a receive on the inbox gives). A nil (or
+   anything but a message) raises what the method call raised: "attempt to index a nil value (local 'msg')",
+   `what` being the variable as Lua names it, at the caller's line. */
+static unsigned char *wippy_message_or_index_error(lua_State *L, size_t *len) {
+    unsigned char *block =
+        wippy_tagged_block_len(L, 1, atomic_load_explicit(&wippy_message_tag, memory_order_relaxed), len);
+    if (block != NULL) return block;
+    const char *what = lua_tostring(L, 2);
+    luaL_error(L, "attempt to index a %s value (%s)", luaL_typename(L, 1), what != NULL ? what : "?");
+    return NULL;
+}
+
+static int wippy_message_topic_of(lua_State *L) {
+    size_t len;
+    wippy_message_or_index_error(L, &len);
+    lua_getiuservalue(L, 1, 1);
+    return 1;
+}
+
+static int wippy_message_from_of(lua_State *L) {
+    size_t len;
+    unsigned char *block = wippy_message_or_index_error(L, &len);
+    lua_getiuservalue(L, 1, 2);
+    if (len >= 24) {
+        int32_t unformatted;
+        memcpy(&unformatted, block + 12, sizeof unformatted);
+        if (unformatted != 0) wippy_complete_sender(L, block);
+    }
+    return 1;
+}
+
+void wippy_push_message_function(lua_State *L, int which, uint32_t tag) {
+    atomic_store_explicit(&wippy_message_tag, tag, memory_order_relaxed);
+    lua_pushcfunction(L, which == 1 ? wippy_message_topic_of : wippy_message_from_of);
 }
 
 void wippy_push_message_accessor(lua_State *L, int which, uint32_t tag) {

@@ -31,6 +31,10 @@ extension Lua {
     /// they run on every received message, so they skip the Swift trampoline.
     public func pushMessageAccessor(_ which: Int32, tag: UInt32) { wippy_push_message_accessor(pointer, which, tag) }
 
+    /// Pushes the C function behind the translator's `__wippy_topic(msg, what)` (1) or `__wippy_from(msg, what)`
+    /// (2): the accessor, raising Lua's own "attempt to index" error for a value that is not a message.
+    public func pushMessageFunction(_ which: Int32, tag: UInt32) { wippy_push_message_function(pointer, which, tag) }
+
     /// The block of the full userdata at `index` if its first four bytes are `tag` (header included), else nil.
     @inline(__always)
     public func taggedBlock(at index: Int32, tag: UInt32) -> UnsafeMutableRawPointer? { wippy_tagged_block(pointer, index, tag) }

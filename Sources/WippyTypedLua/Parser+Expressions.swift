@@ -60,7 +60,10 @@ extension Parser {
                 throw failure(at: tok, "cannot use '...' outside a vararg function")
             }
             // The chunk's own `...` is the process's environment.
-            if analysis.depth == 0 { analysis.refuse("the chunk uses its '...'") }
+            if analysis.depth == 0 {
+                analysis.refuse("the chunk uses its '...'")
+                processUse.refuse("the chunk uses its '...'")
+            }
             try advance()
             singleValue = true
         case .leftBrace:
@@ -124,12 +127,20 @@ extension Parser {
         var called = false
         var calls = 0
         var requireCall = false
+        // `process.inbox()` exactly (for ProcessFieldUse), and the first field's name
+        var inboxCall = false
+        var firstField = ""
+        var rootSerial: Int?
+        // `inbox:receive()` on this local (for ProcessFieldUse's message locals)
+        var receiveOn: Int?
         switch tok.kind {
         case .name:
             baseName = text(tok)
             analysis.checkName(baseName)
             base = analysis.resolve(baseName)
             try advance()
+            if typeDepth == 0, base == .global, baseName == "process" { processUse.useGlobal(dotFollows: tok.kind == .dot) }
+            if typeDepth == 0, base != .global { rootSerial = analysis.serial(of: baseName) }
             shape = .name
         case .leftParen:
             let open = tok
@@ -144,6 +155,7 @@ extension Parser {
             switch tok.kind {
             case .dot:
                 try advance()
+                if fields == 0 && leading { firstField = text(tok) }
                 try expectMemberName("a field name after '.'")
                 shape = .index
                 if leading { fields += 1 }
@@ -155,6 +167,21 @@ extension Parser {
                 try expectClose(.rightBracket, "]", opener: open)
                 shape = .index
             case .colon:
+                // `inbox:receive()` right on a local: a candidate for ProcessFieldUse's rewrite
+                if leading, fields == 0, let local = rootSerial, try peek().kind == .name,
+                    try peek(2).kind == .leftParen, try peek(3).kind == .rightParen
+                {
+                    let colon = tok.start
+                    let open = try peek(2)
+                    let method = text(try peek())
+                    if method == "receive" {
+                        processUse.receiveCalls.append((local, start, colon..<open.end))
+                        receiveOn = local
+                    } else if method == "topic" || method == "from" {
+                        let variable = (analysis.isUpvalue(baseName) ? "upvalue '" : "local '") + baseName + "'"
+                        processUse.accessorCalls.append((local, start, colon..<open.end, method, variable))
+                    }
+                }
                 leading = false
                 calls += 1
                 try advance()
@@ -163,6 +190,11 @@ extension Parser {
                 shape = .call
             case .leftParen, .string, .leftBrace:
                 if leading {
+                    if tok.kind == .leftParen, fields == 1, calls == 0, firstField == "inbox", base == .global,
+                        baseName == "process", try peek().kind == .rightParen
+                    {
+                        inboxCall = true
+                    }
                     called = true
                     // `require("name")` or `require "name"`: a built-in module's value, shared anyway.
                     if fields == 0, base == .global, baseName == "require" {
@@ -183,6 +215,8 @@ extension Parser {
                 if let base {
                     analysis.use(base, fields: fields, called: called)
                 }
+                lastInboxCall = inboxCall && calls == 1 && shape == .call ? start..<prev.end : nil
+                lastReceiveCall = receiveOn.flatMap { calls == 1 && shape == .call ? (start..<prev.end, $0) : nil }
                 if calls > 0 {
                     if requireCall && calls == 1 && shape == .call {
                         analysis.lastRequire = start..<prev.end
@@ -191,6 +225,7 @@ extension Parser {
                     }
                 }
                 lastBase = base
+                lastBaseName = baseName
                 return shape
             }
         }

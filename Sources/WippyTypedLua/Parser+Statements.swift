@@ -160,6 +160,8 @@ extension Parser {
         let root = text(tok)
         try expectName("a function name")
         analysis.checkName(root)
+        if root == "process", analysis.resolve(root) == .global { processUse.refuse("the chunk defines a function in 'process'") }
+        if tok.kind != .dot, tok.kind != .colon, let local = analysis.serial(of: root) { processUse.reassigned.insert(local) }
         analysis.assign(analysis.resolve(root), indexed: tok.kind == .dot || tok.kind == .colon)
         while tok.kind == .dot {
             try advance()
@@ -201,10 +203,15 @@ extension Parser {
         } while try accept(.comma)
         // What a single chunk-level local holds, when its declaration tells: a literal or a module.
         var kind = StateAnalysis.Kind.other
+        // the range of the values when they are one prefix expression (to recognise `process.inbox()`)
+        var inboxRange: Range<Int>?
         if try accept(.assign) {
             let first = tok
             analysis.lastRequire = nil
+            lastInboxCall = nil
+            lastReceiveCall = nil
             try parseExpressionList()
+            inboxRange = first.start..<prev.end
             if names.count == 1 {
                 let literal: Set<TokenKind> = [.number, .string, .kwNil, .kwTrue, .kwFalse]
                 if literal.contains(first.kind) && prev.start == first.start {
@@ -216,6 +223,10 @@ extension Parser {
         }
         // Visible only after the whole statement (`local x = x` reads the outer x).
         for name in names { analysis.declare(name, kind: kind) }
+        if let values = inboxRange, names.count == 1, let local = analysis.serial(of: names[0]) {
+            if lastInboxCall == values { processUse.inboxLocals.insert(local) }
+            if let receive = lastReceiveCall, receive.range == values { processUse.messageLocals[local] = receive.inbox }
+        }
     }
 
     /// Label names cannot be reserved words.
@@ -258,6 +269,8 @@ extension Parser {
     private mutating func noteAssignment(_ shape: SuffixedShape) {
         // A parenthesized root, `(t).x = v`, was checked as a use when its inner expression was parsed.
         guard let base = lastBase else { return }
+        if base == .global, lastBaseName == "process" { processUse.refuse("the chunk assigns to 'process'") }
+        if shape == .name, let local = analysis.serial(of: lastBaseName) { processUse.reassigned.insert(local) }
         analysis.assign(base, indexed: shape == .index)
     }
 

@@ -29,8 +29,21 @@ struct Parser {
     var functions: [FunctionScope] = [FunctionScope(isVararg: true)]
     /// Whether the chunk may hold per-process state (see ``StateAnalysis``).
     var analysis = StateAnalysis()
+    /// Whether the chunk uses the global `process` only to read its fields (see ``ProcessFieldUse``).
+    var processUse = ProcessFieldUse()
+    /// After ``parseChunk()``: some `inbox:receive()` became `__wippy_receive(inbox)`.
+    var usesReceiveBinding = false
+    /// Whether the runtime binds `process` (and `__wippy_receive`) when the proof holds: without it no call
+    /// is rewritten.
+    var rewritesReceive = false
     /// What the last prefix expression started from (nil: a parenthesized expression), for assignments.
     var lastBase: StateAnalysis.Resolution?
+    /// The name it started from ("" for a parenthesized expression).
+    var lastBaseName = ""
+    /// The range of the last prefix expression when it was exactly `process.inbox()`.
+    var lastInboxCall: Range<Int>?
+    /// The range of the last prefix expression when it was exactly `inbox:receive()` on a local, and that local.
+    var lastReceiveCall: (range: Range<Int>, inbox: Int)?
     /// After ``parseChunk()``: why the chunk may hold per-process state, nil when it provably holds none.
     var stateReason: String?
 
@@ -52,6 +65,40 @@ struct Parser {
             throw failure(at: tok, "unexpected \(describe(tok)); there is no open block for it to close")
         }
         stateReason = analysis.finish()
+        // `_ENV` or `_G` could change or shadow the global behind the local binding
+        if analysis.namesEnvironment { processUse.refuse("the chunk names _ENV or _G") }
+        recordReceiveRewrites()
+    }
+
+    /// `inbox:receive()` → `__wippy_receive(inbox)` (see ``ProcessFieldUse/receiveName``): `__wippy_receive(`
+    /// inserted before the name, `:receive(` blanked (its spaces make up for the insertion). Recorded last,
+    /// so that at the same offset a `(` of rule T4 (a cast of the call) comes first.
+    private mutating func recordReceiveRewrites() {
+        let rewrites = processUse.receiveRewrites()
+        guard rewritesReceive, !rewrites.isEmpty else { return }
+        // a chunk that names one of the locals itself would see it: no rewrite then (they all share the prefix)
+        let prefix = Array("__wippy_".utf8)
+        if source.count >= prefix.count,
+            (0...(source.count - prefix.count)).contains(where: { source[$0..<$0 + prefix.count].elementsEqual(prefix) })
+        {
+            return
+        }
+        let name = Array(ProcessFieldUse.receiveName.utf8)
+        usesReceiveBinding = true
+        let inserted = name + Array("(".utf8)
+        for rewrite in rewrites {
+            record(rewrite.start, rewrite.start, .insert(inserted))
+            record(rewrite.method.lowerBound, rewrite.method.upperBound, .blank(prefix: [], absorb: inserted.count))
+        }
+        // `msg:topic()` → `__wippy_topic(msg, "local 'msg'")` on one line (a call split over lines is kept)
+        for rewrite in processUse.accessorRewrites() {
+            let call = source[rewrite.start..<rewrite.method.upperBound]
+            guard let local = ProcessFieldUse.accessorNames[rewrite.name],
+                !call.contains(UInt8(ascii: "\n")), !call.contains(UInt8(ascii: "\r"))
+            else { continue }
+            record(rewrite.start, rewrite.start, .insert(Array((local + "(").utf8)))
+            record(rewrite.method.lowerBound, rewrite.method.upperBound, .replace(Array(", \"\(rewrite.variable)\"".utf8), padding: 0))
+        }
     }
 
     // MARK: - Token stream

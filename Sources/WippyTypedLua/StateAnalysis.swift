@@ -31,8 +31,10 @@ struct StateAnalysis {
         var usedFreely = false
     }
 
-    /// The visible locals, innermost last: name, function depth, and for chunk-level ones their number.
-    private var visible: [(name: String, depth: Int, id: Int)] = []
+    /// The visible locals, innermost last: name, function depth, for chunk-level ones their number, and a
+    /// number of every local's own (see ``serial(of:)``).
+    private var visible: [(name: String, depth: Int, id: Int, serial: Int)] = []
+    private var serials = 0
     private var blocks: [Int] = []
     private var chunkLocals: [ChunkLocal] = []
     /// 0 at chunk level, more inside functions.
@@ -80,12 +82,24 @@ struct StateAnalysis {
 
     mutating func declare(_ name: String, kind: Kind = .other) {
         checkName(name)
+        serials += 1
         if depth == 0 {
             chunkLocals.append(ChunkLocal(kind: kind))
-            visible.append((name, 0, chunkLocals.count - 1))
+            visible.append((name, 0, chunkLocals.count - 1, serials))
         } else {
-            visible.append((name, depth, -1))
+            visible.append((name, depth, -1, serials))
         }
+    }
+
+    /// The number of the visible local `name` (each declaration gets its own), nil for a global.
+    func serial(of name: String) -> Int? {
+        visible.last { $0.name == name }?.serial
+    }
+
+    /// Whether the visible local `name` belongs to an enclosing function (Lua calls it an upvalue here).
+    func isUpvalue(_ name: String) -> Bool {
+        guard let local = visible.last(where: { $0.name == name }) else { return false }
+        return local.depth < depth
     }
 
     func resolve(_ name: String) -> Resolution {
@@ -95,9 +109,15 @@ struct StateAnalysis {
         return .global
     }
 
+    /// Whether `_ENV` or `_G` is named anywhere (used, assigned or declared).
+    private(set) var namesEnvironment = false
+
     /// `_ENV` and `_G` reach the process's own environment.
     mutating func checkName(_ name: String) {
-        if name == "_ENV" || name == "_G" { refuse("the chunk names \(name)") }
+        if name == "_ENV" || name == "_G" {
+            namesEnvironment = true
+            refuse("the chunk names \(name)")
+        }
     }
 
     // MARK: - Uses

@@ -12,8 +12,8 @@
 public enum TypedLua {
     /// Translates dialect source to Lua 5.4 with the same number of lines.
     ///
-    /// Columns stay the same too, except where rules T3/T4 insert `;` or parentheses and where T5 drops a
-    /// backslash inside a string. The whole chunk is checked first, so ordinary Lua syntax errors and
+    /// Columns stay the same too, except where rules T3/T4 insert `;` or parentheses, where T5 drops a
+    /// backslash inside a string, and where ``translateModule(_:chunkName:bindsProcess:)`` rewrites a receive. The whole chunk is checked first, so ordinary Lua syntax errors and
     /// constructs Wippy rejects (`<const>`, `!=`, `+=`, `continue`, statements after `break`, hex floats,
     /// ...) are reported here. When nothing needs to change the input array is returned as it is.
     ///
@@ -37,16 +37,32 @@ public enum TypedLua {
         public let stateReason: String?
 
         public var holdsNoProcessState: Bool { stateReason == nil }
+        /// The chunk uses the global `process` only to read its fields (`process.send(...)`), never as a
+        /// value, never assigns it or a field of it, and names neither its `...` at chunk level nor `_ENV`
+        /// or `_G` (see `ProcessFieldUse`): the runtime may bind `process` to a local of the chunk.
+        public let readsProcessFieldsOnly: Bool
+        /// Some `inbox:receive()` on a local that surely holds the process's inbox became
+        /// `__wippy_receive(inbox)` (see `ProcessFieldUse`): the runtime must bind that chunk local to the
+        /// channels' `receive`. Only with ``readsProcessFieldsOnly``.
+        public let bindsReceive: Bool
     }
 
     /// Translates like ``translate(_:chunkName:)-([UInt8],_)`` and tells whether the chunk can hold
     /// per-process state.
-    public static func translateModule(_ source: [UInt8], chunkName: String) throws(TypedLuaSyntaxError) -> Module {
+    ///
+    /// `bindsProcess`: the runtime will bind `process` to a local when the chunk only reads its fields (see
+    /// ``Module/readsProcessFieldsOnly``); only then may `inbox:receive()` calls be rewritten
+    /// (``Module/bindsReceive``).
+    public static func translateModule(
+        _ source: [UInt8], chunkName: String, bindsProcess: Bool = false
+    ) throws(TypedLuaSyntaxError) -> Module {
         do {
             var parser = try Parser(source: source)
+            parser.rewritesReceive = bindsProcess
             try parser.parseChunk()
             let code = parser.edits.isEmpty ? source : Emitter.apply(parser.edits, to: source)
-            return Module(code: code, stateReason: parser.stateReason)
+            return Module(code: code, stateReason: parser.stateReason, readsProcessFieldsOnly: parser.processUse.onlyFieldReads,
+                bindsReceive: parser.usesReceiveBinding)
         } catch {
             throw TypedLuaSyntaxError(error, source: source, chunkName: chunkName)
         }

@@ -68,13 +68,15 @@ public struct LuaEntryCompiler {
 
         let translated: TypedLua.Module
         do {
-            translated = try TypedLua.translateModule(bytes, chunkName: chunkName)
+            translated = try TypedLua.translateModule(
+                bytes, chunkName: chunkName, bindsProcess: LuaProgram.mayBindProcess(kind: kind, imports: imports))
         } catch {
             throw syntaxProblem(entry, sourceFile: sourceFile, line: error.line, column: error.column, message: error.message)
         }
         let program = LuaProgram(
             entryID: entry.id, kind: kind, translatedSource: translated.code, method: method, modules: modules,
-            imports: imports, sourceFile: sourceFile, holdsNoProcessState: translated.holdsNoProcessState)
+            imports: imports, sourceFile: sourceFile, holdsNoProcessState: translated.holdsNoProcessState,
+            readsProcessFieldsOnly: translated.readsProcessFieldsOnly, bindsReceive: translated.bindsReceive)
         // Lua's own compiler checks what the dialect parser leaves to it (labels and gotos, limits).
         let state = LuaState(standardLibraries: false)
         if let error = state.main.load(program.code, name: program.chunkName) {

@@ -42,16 +42,43 @@ public final class LuaProgram: Sendable {
     /// and the entry imports no library: one instance of it per worker serves every process of the entry,
     /// instead of a run of the chunk per spawn.
     public let isShareable: Bool
+    /// The chunk's `process` is a local bound to the chunk's second argument (`local _ENV, process = ...`):
+    /// the translator proved the code only reads fields of the global `process`
+    /// (``TypedLua/Module/readsProcessFieldsOnly``), so the runtime passes a plain table with the read-only
+    /// module's fields (``LuaWorkerState/pushProcessBinding(environmentAt:on:)``) and `process.send(...)`
+    /// costs an upvalue read and one hash hit instead of two misses through `__index` chains. Only for
+    /// entries that get the `process` global (not workflows: their `process` is the workflow's) and import
+    /// no library under that name.
+    public let bindsProcess: Bool
+    /// The code calls `__wippy_receive(inbox)` where the source said `inbox:receive()` (the translator proved
+    /// `inbox` holds the process's inbox, ``TypedLua/Module/bindsReceive``), and may call
+    /// `__wippy_topic(msg, what)`/`__wippy_from(msg, what)` for `msg:topic()`/`msg:from()` on what such a
+    /// receive gave: the chunk's third to fifth arguments, the channels' `receive` and the message accessors,
+    /// are bound to those locals. Only with ``bindsProcess``.
+    public let bindsReceive: Bool
+
+    /// Whether an entry of `kind` with `imports` binds `process` when the translator proves it may (the
+    /// translator is told before it translates: see ``bindsReceive``).
+    public static func mayBindProcess(kind: LuaEntryKind, imports: [(alias: String, entry: EntryID)]) -> Bool {
+        (kind == .process || kind == .function) && !imports.contains { $0.alias == "process" }
+    }
 
     private static let counter = Atomic<UInt64>(0)
 
     public init(
         entryID: EntryID, kind: LuaEntryKind, translatedSource: [UInt8], method: String?, modules: [String],
-        imports: [(alias: String, entry: EntryID)], sourceFile: String?, holdsNoProcessState: Bool = false
+        imports: [(alias: String, entry: EntryID)], sourceFile: String?, holdsNoProcessState: Bool = false,
+        readsProcessFieldsOnly: Bool = false, bindsReceive: Bool = false
     ) {
         self.entryID = entryID
         self.kind = kind
-        self.code = Array("local _ENV = ...; local _G = _ENV; ".utf8) + translatedSource
+        let bindsProcess = readsProcessFieldsOnly && LuaProgram.mayBindProcess(kind: kind, imports: imports)
+        self.bindsProcess = bindsProcess
+        self.bindsReceive = bindsProcess && bindsReceive
+        let prologue = !bindsProcess ? "local _ENV = ...; local _G = _ENV; "
+            : bindsReceive ? "local _ENV, process, __wippy_receive, __wippy_topic, __wippy_from = ...; local _G = _ENV; "
+            : "local _ENV, process = ...; local _G = _ENV; "
+        self.code = Array(prologue.utf8) + translatedSource
         self.chunkName = "=" + entryID.description
         self.method = method
         self.modules = modules
@@ -75,6 +102,8 @@ public final class LuaProgram: Sendable {
         serial = LuaProgram.counter.add(1, ordering: .relaxed).newValue
         hostLabel = "\(entryID)#lua.\(serial)"
         isShareable = program.isShareable
+        bindsProcess = program.bindsProcess
+        bindsReceive = program.bindsReceive
     }
 
     /// The same code under a new serial: what importers of a changed library become, so every per-worker

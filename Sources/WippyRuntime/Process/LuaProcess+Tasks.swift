@@ -87,6 +87,15 @@ extension LuaProcess {
         bindImports(of: program, environmentAt: -1, on: thread)
         task.phase = .chunk
         task.resumeArguments = 1
+        if program.bindsProcess {
+            // the chunk's second argument: its local `process` (see LuaProgram.bindsProcess)
+            workerState.pushProcessBinding(environmentAt: -1, deterministic: determinism != nil, on: thread)
+            task.resumeArguments = 2
+            if program.bindsReceive {
+                // then its locals `__wippy_receive`, `__wippy_topic`, `__wippy_from` (see LuaProgram.bindsReceive)
+                task.resumeArguments += workerState.pushReceiveBinding(deterministic: determinism != nil, on: thread)
+            }
+        }
     }
 
     /// Binds each import alias of `program` to this process's instance of the library.

@@ -25,6 +25,12 @@ public final class LuaWorkerState {
     // Shared tables, anchored in the registry.
     var baseRef = LuaRef.none
     var readOnlySetRef = LuaRef.none
+    /// Read-only proxy → plain table with its fields, for chunks that bind `process` (see
+    /// ``pushProcessBinding(environmentAt:on:)``); made on first use.
+    var plainCopiesRef = LuaRef.none
+    /// `{receive, topic, from}` as Lua functions making the method calls, for rewritten calls in workflow
+    /// runs (see ``pushReceiveBinding(deterministic:on:)``); made on first use.
+    var methodCallsRef = LuaRef.none
     var preludeRef = LuaRef.none
     /// The base of workflow runs (deterministic `pairs`, `tostring`, `math`, `os`), made on first use.
     var workflowBaseRef = LuaRef.none

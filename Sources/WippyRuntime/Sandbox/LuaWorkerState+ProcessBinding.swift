@@ -1,0 +1,115 @@
+public import WippyLua
+
+/// The value a chunk that binds `process` (``LuaProgram/bindsProcess``) receives as its second argument.
+extension LuaWorkerState {
+    /// Pushes on `target` what `process` is bound to for a chunk whose environment is at `env`: the value the
+    /// environment gives for `process` (raw lookups along its `__index` tables, as a global read finds it),
+    /// or, when that is a read-only proxy (the `process` module), one plain table per worker with the same
+    /// fields. The translator proved the chunk only reads fields of it, so the plain table is never seen as
+    /// a value and never written; reading a field of it is a hit where the proxy takes a miss. In a workflow
+    /// run (`deterministic`) the value is passed as it is.
+    func pushProcessBinding(environmentAt env: Int32, deterministic: Bool, on target: Lua) {
+        assertOnWorker()
+        let environment = target.absolute(env)
+        _ = target.ensureStack(6)
+        target.pushValue(at: environment)
+        var found = false
+        // the chain is the environment, the entry scope and the base: the bound only guards against a cycle
+        for _ in 0..<8 {
+            let scope = target.top
+            if target.rawGet(scope, key: "process") != .nil {
+                target.replace(at: scope)
+                found = true
+                break
+            }
+            target.pop()
+            guard target.getMetatable(scope), target.rawGet(-1, key: "__index") == .table else {
+                target.top = scope
+                break
+            }
+            target.replace(at: scope)
+            target.top = scope
+        }
+        guard found else {
+            target.pop()
+            target.pushNil()
+            return
+        }
+        guard !deterministic, target.type(at: -1) == .table else { return }
+        let proxy = target.top
+        if !plainCopiesRef.isValid {
+            lua.newTable()
+            plainCopiesRef = lua.ref()
+        }
+        target.push(plainCopiesRef)
+        let copies = target.top
+        target.pushValue(at: proxy)
+        if target.rawGet(copies) == .table {
+            // [proxy, copies, copy]
+            target.replace(at: proxy)
+            target.top = proxy
+            return
+        }
+        target.pop()
+        guard pushReadOnlyContents(of: proxy, on: target) else {
+            target.top = proxy
+            return
+        }
+        // [proxy, copies, contents]: a shallow copy (nested tables are read-only proxies of their own)
+        let contents = target.top
+        target.newTable()
+        let copy = target.top
+        target.pushNil()
+        while target.next(contents) {
+            target.pushValue(at: -2)
+            target.insert(at: -2)
+            target.rawSet(copy)
+        }
+        target.pushValue(at: proxy)
+        target.pushValue(at: copy)
+        target.rawSet(copies)
+        target.replace(at: proxy)
+        target.top = proxy
+    }
+
+    /// Pushes on `target` what `__wippy_receive`, `__wippy_topic` and `__wippy_from` are bound to for a chunk
+    /// whose `inbox:receive()`, `msg:topic()` and `msg:from()` calls the translator rewrote
+    /// (``LuaProgram/bindsReceive``): the channels' own `receive` (`process` is the module, so the local
+    /// holds its inbox channel) and the message accessors that raise Lua's index error for the nil a closed
+    /// inbox gives. In a workflow run (`deterministic`, where `process` is passed as it is) Lua functions
+    /// making the method calls instead, as the code did before the rewrite. Returns how many it pushed (3).
+    func pushReceiveBinding(deterministic: Bool, on target: Lua) -> Int32 {
+        assertOnWorker()
+        _ = target.ensureStack(4)
+        if deterministic {
+            if !methodCallsRef.isValid {
+                let source = Array("""
+                    return function(ch) return ch:receive() end, function(m) return m:topic() end,
+                        function(m) return m:from() end
+                    """.utf8)
+                if let error = lua.load(source, name: "=receive") ?? lua.protectedCall(arguments: 0, results: 3) {
+                    fatalError("the method call wrappers do not load: \(error.message)")
+                }
+                lua.newTable(arrayCapacity: 3, fieldCapacity: 0)
+                lua.insert(at: -4)
+                // [table, receive, topic, from]: the last one is the table's third, then its second...
+                for index in (1...3).reversed() { lua.rawSet(-Int32(index) - 1, index: Int64(index)) }
+                methodCallsRef = lua.ref()
+            }
+            target.push(methodCallsRef)
+            for index in 1...3 { target.rawGet(-Int32(index), index: Int64(index)) }
+            target.remove(at: -4)
+            return 3
+        }
+        pushMetatable(.channel, on: target)
+        guard target.type(at: -1) == .table, target.rawGet(-1, key: "__index") == .table else {
+            fatalError("channels have no methods table")
+        }
+        target.rawGet(-1, key: "receive")
+        target.replace(at: -3)
+        target.pop()
+        target.pushMessageFunction(1, tag: UserdataTag.message.rawValue)
+        target.pushMessageFunction(2, tag: UserdataTag.message.rawValue)
+        return 3
+    }
+}
