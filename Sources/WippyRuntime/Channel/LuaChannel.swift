@@ -60,7 +60,7 @@ public final class LuaChannel {
 
     /// Drops waiters whose task moved on (a select that completed elsewhere, a dead task).
     func pruneReceivers() {
-        while let first = receivers.firstWaiter, !first.task.isWaiting(on: first.token) { receivers.removeFirst() }
+        receivers.dropStale()
     }
 
     func pruneSenders(_ lua: Lua) {

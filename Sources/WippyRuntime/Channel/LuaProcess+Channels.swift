@@ -134,7 +134,11 @@ extension LuaProcess {
     @inline(__always)
     func blockReceiving(on channel: LuaChannel, task: LuaTask) {
         let token = task.block()
-        if channel === inboxSubscription { offerHandOff(to: task, alone: channel.receivers.isEmpty) }
+        if channel === inboxSubscription && offerHandOff(to: task, alone: channel.receivers.isEmpty) {
+            // the C hand-off's waiter: parked, unretained (see WaiterQueue)
+            channel.receivers.park(task, token: token)
+            return
+        }
         channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: .none))
     }
 

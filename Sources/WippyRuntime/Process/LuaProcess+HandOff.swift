@@ -39,17 +39,20 @@ extension LuaProcess {
     }
 
     /// Called as `task` blocks in a plain receive on the inbox: lets C hand it the next message when it
-    /// waits `alone` and every message would come to the inbox.
-    func offerHandOff(to task: LuaTask, alone: Bool) {
+    /// waits `alone` and every message would come to the inbox. True when armed: the caller then parks the
+    /// task in the channel's waiters (unretained) instead of adding a waiter.
+    @inline(__always)
+    func offerHandOff(to task: LuaTask, alone: Bool) -> Bool {
         guard alone, !hasTopics, !mayReceiveBusEvents, workflow == nil, let record else {
             // a second waiter: C could wake neither, nor queue for them
             record?.waiting = nil
             closeQueue()
-            return
+            return false
         }
         record.arm(
             task.thread.pointer, waiter: Unmanaged.passUnretained(task).toOpaque(),
             channel: Unmanaged.passUnretained(inboxSubscription.unsafelyUnwrapped).toOpaque())
+        return true
     }
 
     /// The C hand-off put `msg, true` on the thread of `waiter` (the inbox's only waiter): that task runs next

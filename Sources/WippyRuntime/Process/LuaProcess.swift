@@ -508,6 +508,8 @@ public final class LuaProcess: ProcessBehavior {
         if upgradable { workerState.runtime.unregisterUpgradable(cell.pid) }
         lua.unref(pidString)
         lua.unref(inboxRef)
+        // its tasks go back to the pool: the channel (garbage now) must not keep an unretained one
+        inbox?.channel.receivers.forgetParked()
         inbox = nil
         if let extras {
             runCleanups(extras)
