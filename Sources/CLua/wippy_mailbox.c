@@ -434,7 +434,14 @@ static int wippy_channel_receive(lua_State *L) {
         !lua_isyieldable(L))
         return wippy_native_fallback(L);
     wippy_mailboxes *m = p->mailboxes;
-    m->park_switch = m->park(p->owner, (void *)(task & ~WIPPY_TASK_TAG), p->inbox_channel);
+    /* The hand-off is armed here: the open queue already rules out what would keep the runtime from arming
+       it (a `listen` topic, a bus subscription, a workflow, another waiter on the inbox); `park` disarms it in
+       the case it finds otherwise. */
+    void *waiter = (void *)(task & ~WIPPY_TASK_TAG);
+    p->waiting = L;
+    p->waiter = waiter;
+    p->channel = p->inbox_channel;
+    m->park_switch = m->park(p->owner, waiter, p->inbox_channel);
     /* A system yield with no values, told apart by wippy_parked (no marker to push here and to test and pop
        in wippy_resume_task). The channel argument stays: a C function's stack is dropped when it is resumed
        (its results are the values it is resumed with), so clearing it first would only cost a call. */

@@ -151,6 +151,46 @@ import WippyRuntime
         #expect(result?.text == "ok")
     }
 
+    /// The inbox's only waiter is parked for the C hand-off (unretained, see WaiterQueue); a second task then
+    /// selects on the inbox: the parked receive must stay first in line, so the first message is the
+    /// receive's and the second the select's. Fails if the select's waiter replaces the parked one (the
+    /// receive never returns) or goes ahead of it.
+    @Test func aSelectBesideAParkedReceiveComesSecond() async {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        node.install("test:mixed", source: """
+            return { main = function(parent)
+                local inbox = process.inbox()
+                process.send(parent, "hello")
+                local gate, other, got = channel.new(), channel.new(), channel.new(2)
+                coroutine.spawn(function()
+                    gate:receive()
+                    process.send(parent, "ready")
+                    local r = channel.select({other:case_receive(), inbox:case_receive()})
+                    got:send("select:" .. r.value:topic())
+                end)
+                gate:send(true)
+                local m = inbox:receive()
+                got:send("receive:" .. m:topic())
+                return got:receive() .. "," .. got:receive()
+            end }
+            """)
+        let result = await node.run(source: """
+            return { main = function()
+                local inbox = process.inbox()
+                local mixed = process.spawn_monitored("test:mixed", "app:processes", process.pid())
+                eq("hello", inbox:receive():topic(), "hello")
+                eq("ready", inbox:receive():topic(), "ready")
+                process.send(mixed, "a")
+                process.send(mixed, "b")
+                local event = process.events():receive()
+                eq("mixed result", event.result and event.result.value, "receive:a,select:b")
+                return report()
+            end }
+            """)
+        #expect(result?.text == "ok")
+    }
+
     /// A receiver terminated while it waited in `inbox:receive()` is not reached through its record: the
     /// send fails as for any unknown PID, and a new process (which may reuse the ended one's coroutine)
     /// gets its own messages. Fails if a record outlives its process.

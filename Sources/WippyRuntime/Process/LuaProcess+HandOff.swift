@@ -73,11 +73,21 @@ extension LuaProcess {
     /// `owner`, now waits there exactly as if the Swift receive had found nothing and blocked. Unretained
     /// references only: this runs for every such receive.
     /// Returns 1 when the process has nothing else to run: the switch (below) may then leave it at once.
+    /// C armed the hand-off already (its open queue rules out topics, bus events, a workflow and other
+    /// waiters: see ``openQueueIfClear()``), so the task is only parked in the channel.
     static let parkInInbox: LuaMailboxes.Park = { owner, waiter, channel in
         Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
             Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
                 Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { channel in
-                    process.blockReceiving(on: channel, task: task)
+                    let token = task.block()
+                    if channel.receivers.isEmpty {
+                        channel.receivers.park(task, token: token)
+                    } else {
+                        // not alone after all (cannot happen while the queue is open): as the Swift receive
+                        process.record?.waiting = nil
+                        process.closeQueue()
+                        channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: .none))
+                    }
                 }
                 // what the run loop does for a task that blocked (the switch skips it)
                 task.preemptionsInARow = 0
