@@ -80,13 +80,10 @@ extension LuaProcess {
             Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
                 Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { channel in
                     let token = task.block()
-                    if channel.receivers.isEmpty {
+                    if _fastPath(channel.receivers.isEmpty) {
                         channel.receivers.park(task, token: token)
                     } else {
-                        // not alone after all (cannot happen while the queue is open): as the Swift receive
-                        process.record?.waiting = nil
-                        process.closeQueue()
-                        channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: .none))
+                        process.joinReceivers(task, token: token, on: channel)
                     }
                 }
                 // what the run loop does for a task that blocked (the switch skips it)
@@ -94,6 +91,15 @@ extension LuaProcess {
             }
             return process.readyQueue.isEmpty && !process.mustStop ? 1 : 0
         }
+    }
+
+    /// A receive that blocked in C finds another waiter on the inbox after all (cannot happen while the queue
+    /// is open): it waits as the Swift receive would, and C may not hand off. Out of line: the park stays small.
+    @inline(never)
+    private func joinReceivers(_ task: LuaTask, token: UInt64, on channel: LuaChannel) {
+        record?.waiting = nil
+        closeQueue()
+        channel.receivers.append(LuaChannel.Waiter(task: task, token: token, caseIndex: 0, value: .none))
     }
 
     // MARK: - The switch
