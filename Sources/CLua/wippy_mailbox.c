@@ -9,8 +9,8 @@
  * hundred instructions and a few thousand.
  *
  * The runtime keeps, per worker, a table from PID text to a small record per process (wippy_proc): the
- * thread the process waits on (set by the runtime when its task blocks in a plain receive on its inbox,
- * cleared on any wake-up), its memory account and its own PID string. The runtime says which process runs
+ * thread the process waits on (set when its task blocks in a plain receive on its inbox, by the runtime
+ * or by the receive that blocks in C; cleared on any wake-up), its memory account and its own PID string. The runtime says which process runs
  * (`running`), so the sender needs no lookup. Anything this path does not handle (another worker, a name,
  * several payloads, a nested or special table, a receiver that is not waiting, a workflow) goes to the Swift
  * native, unchanged.
@@ -412,9 +412,9 @@ void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fall
 /* `ch:receive()` on the running process's own inbox, in C: the oldest message queued in C and true; or,
    when nothing is queued and the runtime keeps the queue open (so its own mailbox holds nothing either, no
    `listen` topic, bus subscription, select or other waiter could want a message, and no sender is blocked
-   on the inbox: see `queue_open` and `inbox`), the task blocks right here. The runtime records the blocked
-   receive through `park` (what its own receive would have done: the wait token, the channel's waiter, the
-   hand-off armed on this thread) and the thread yields to the scheduler: the next message reaches it
+   on the inbox: see `queue_open` and `inbox`), the task blocks right here. The hand-off is armed on this thread
+   here, and the runtime records the blocked receive through `park` (what its own receive would have done:
+   the wait token, the task parked as the channel's waiter) and the thread yields to the scheduler: the next message reaches it
    through the hand-off (or the runtime's own delivery), with no Swift native on the way in or out.
    Anything else is the Swift native's. */
 static int wippy_channel_receive(lua_State *L) {

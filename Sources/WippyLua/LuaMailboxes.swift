@@ -63,7 +63,7 @@ public struct LuaMailboxes {
 
     /// Called by a receive that blocks in C with the record's owner, the task that now waits alone in a
     /// plain receive on the owner's inbox and that inbox's channel: the owner records the blocked receive as its own receive would
-    /// (and arms the hand-off). Returns 1 when the owner has nothing else to run now (``resume(_:arguments:ticks:hops:)``
+    /// (the record's hand-off is armed for it already; the owner disarms it if it finds another waiter). Returns 1 when the owner has nothing else to run now (``resume(_:arguments:ticks:hops:)``
     /// may then switch to another process), else 0. It must run no Lua.
     public typealias Park = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
 
