@@ -505,6 +505,9 @@ public final class LuaProcess: ProcessBehavior {
         }
         readyQueue.removeAll()
         if let record {
+            // Replaced by an upgrade (the cell lives on): what C queued is the successor's, in the mailbox,
+            // ahead of what came later.
+            if !cell.isFinished { spillQueuedMessages() }
             workerState.mailboxes.remove(record, on: lua)
             self.record = nil
         }
