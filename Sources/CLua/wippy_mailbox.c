@@ -488,3 +488,11 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
     *ran = L;
     return status;
 }
+
+/* A message that reached the runtime's delivery (from another worker, or from Swift code of this one) while
+   its receiver did not wait: the runtime built the message object on a thread of this state and queues it
+   here, behind what senders queued in C, so that the queue stays open and the next receives (and the sends
+   of this worker's processes after it) stay in C. The runtime calls this only while `queue_open` (its
+   mailbox then holds nothing for the inbox, so the message is still the newest of its sender). Outside any
+   resume: allocations may not fail here (see wippy_may_fail). */
+void wippy_mailboxes_append(wippy_proc *p, lua_State *L) { wippy_enqueue(L, p->mailboxes, p); }

@@ -401,6 +401,10 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
                            int hops);
 /** Pushes the oldest message queued in C for p on L and returns 1; 0 (nothing pushed) when none. */
 int wippy_mailboxes_take(wippy_proc *p, lua_State *L);
+/** Queues the message object on top of L (popped; any thread of p's state) behind what C queued for p, charged
+    to p's account. Only while p's queue is open (`queue_open`): the runtime's delivery of a message to a
+    process that does not wait. */
+void wippy_mailboxes_append(wippy_proc *p, lua_State *L);
 /** Pushes `process.send`: the C hand-off, else `fallback` (as a trampoline would run it). The message
     metatable (wippy_mailboxes_set_metatable) must be set before: the closure keeps it. */
 void wippy_push_process_send(lua_State *L, wippy_mailboxes *m, wippy_native fallback);

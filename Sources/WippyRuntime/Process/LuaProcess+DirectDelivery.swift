@@ -144,3 +144,57 @@ extension LuaProcess {
         }
     }
 }
+
+// MARK: - Delivery into the C queue
+
+extension LuaProcess {
+    /// A message the worker delivers (from another worker, or through the Swift path of this one) that no
+    /// task waits for: when it is of the shape C queues itself (a topic, no payload or one plain one) and the
+    /// C queue is open (or may open now: see ``openQueueIfClear()``), its object is made here and appended to
+    /// the C queue (true). Else the mailbox takes it as before (false), which closes the C queue.
+    ///
+    /// Order: an open queue means the mailbox holds nothing the inbox could take, and every message already
+    /// in the C queue is older than this one, so a receive taking the C queue first still sees each sender's
+    /// messages in order. A process with an inbox but no record yet (replies only from other workers so far)
+    /// gets one here: it will receive, and its own worker's processes may then send to it in C too.
+    func queueInC(_ message: Message) -> Bool {
+        guard Self.queuesInC(message) else { return false }
+        if record == nil {
+            guard inboxSubscription != nil, ensureRecord() != nil else { return false }
+        }
+        openQueueIfClear()
+        guard let record, record.queueOpen else { return false }
+        _ = lua.ensureStack(4)
+        pushMessage(message, on: lua)
+        workerState.mailboxes.append(record, from: lua)
+        return true
+    }
+
+    /// The memory check of a message queued in C (the caller charged its object to this process's account):
+    /// as for one joining the mailbox, past the limit the process ends (scheduled, so that it does).
+    func afterQueuedInC() -> OfferOutcome {
+        let memory = workerState.memory
+        guard memory.needsAttention else { return .taken(schedule: false) }
+        workerState.serviceMemory()
+        return .taken(schedule: memory.isDoomed(account))
+    }
+
+    /// What C queues: the messages `wippy_process_send` would queue, whose object converts back to the same
+    /// message when a `listen` moves the queue into the mailbox (``spillQueuedMessages()``): no `@` topic,
+    /// and no payload or one scalar or string.
+    @inline(__always)
+    static func queuesInC(_ message: Message) -> Bool {
+        if message.topic.utf8.first == UInt8(ascii: "@") { return false }
+        switch message.payloads.count {
+        case 0:
+            return true
+        case 1:
+            switch message.payloads[0] {
+            case .null, .bool, .int, .double, .string, .bytes: return true
+            case .table, .reference, .error: return false
+            }
+        default:
+            return false
+        }
+    }
+}

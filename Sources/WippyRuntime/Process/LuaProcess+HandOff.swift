@@ -228,12 +228,21 @@ extension LuaProcess {
     /// The Swift message of a message object C queued (a topic, the sender's PID text, no payload or one
     /// plain one: these always convert).
     private static func queuedMessage(at index: Int32, on lua: Lua, state: LuaWorkerState) -> Message {
-        let count = lua.taggedUserdata(at: index, .message)?.load(as: Int32.self) ?? 0
+        let block = lua.taggedUserdata(at: index, .message)
+        let count = block?.load(as: Int32.self) ?? 0
         lua.getUserValue(index, 1)
         let topic = lua.string(at: -1) ?? ""
         lua.pop()
         lua.getUserValue(index, 2)
-        let from = lua.string(at: -1).flatMap { PID(parsing: $0) }
+        var from: PID?
+        if let block, lua.rawLength(at: index) >= 24, block.load(fromByteOffset: 4, as: Int32.self) != 0 {
+            // A sender left unformatted (`wippy_message.c`: a 24-byte block says so): the text up to the
+            // counter, and the counter.
+            from = lua.string(at: -1).flatMap { PID(parsing: $0 + "0}") }
+            from?.uniq = block.load(fromByteOffset: 8, as: UInt64.self)
+        } else {
+            from = lua.string(at: -1).flatMap { PID(parsing: $0) }
+        }
         lua.pop()
         var payloads: [Payload] = []
         if count > 0 {

@@ -462,6 +462,9 @@ public final class LuaProcess: ProcessBehavior {
         defer { memory.charge(previous) }
         let outcome = offerItem(item)
         if case .declined = outcome {
+            // A plain message joins the C queue instead while that is open: it stays open, so the next
+            // receives and this worker's later sends to the process stay in C.
+            if case .message(let message) = item, queueInC(message) { return afterQueuedInC() }
             // In the mailbox now: C must not queue a later message ahead of it.
             closeQueue()
             return queue(item, outcome: outcome)
@@ -502,6 +505,9 @@ public final class LuaProcess: ProcessBehavior {
         }
         readyQueue.removeAll()
         if let record {
+            // Replaced by an upgrade (the cell lives on): what C queued is the successor's, in the mailbox,
+            // ahead of what came later.
+            if !cell.isFinished { spillQueuedMessages() }
             workerState.mailboxes.remove(record, on: lua)
             self.record = nil
         }
