@@ -185,7 +185,8 @@ extension LuaProcess {
     /// Opens the record's C queue when nothing could be missed by it (see `wippy_mailbox.c`): not a workflow,
     /// no `listen` topics or bus subscriptions, nothing in the mailbox (every message C queues is then older
     /// than whatever reaches it later), and no waiter on the inbox that C could not wake (a select, a second
-    /// task). Called when the process stops running; one load when the queue is open already.
+    /// task). Called when the process stops running and before a delivery from elsewhere joins the C queue
+    /// (``queueInC(_:)``); one load when the queue is open already.
     @inline(__always)
     func openQueueIfClear() {
         guard let record, !record.queueOpen else { return }
