@@ -26,7 +26,8 @@ public final class ProcessCell: @unchecked Sendable {
     public private(set) var mailbox: Deque<MailboxItem> = []
     public internal(set) var behavior: (any ProcessBehavior)?
     var starter: (any ProcessStarter)?
-    var isQueued = false
+    // Usable from inlinable code: read by ``Worker/mayRunNext(_:)`` and ``Worker/mayRunNow(_:)``.
+    @usableFromInline var isQueued = false
     public internal(set) var isFinished = false
     /// Set while the behaviour is inside `run`.
     var isRunning = false

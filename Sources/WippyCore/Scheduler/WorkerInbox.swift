@@ -1,4 +1,4 @@
-import Synchronization
+public import Synchronization
 
 /// The one place other threads hand work to a worker: a lock-free multi-producer, single-consumer queue the
 /// worker drains in batches, plus a condition variable it parks on.
@@ -16,14 +16,17 @@ import Synchronization
 ///
 /// `@unchecked Sendable`: nodes are handed over through the atomic head (release on push, acquire on
 /// drain); the condition variable is only used with its mutex held.
+@usableFromInline
 final class WorkerInbox: @unchecked Sendable {
-    private struct Node {
+    // Usable from inlinable code (with `head`): `hasPending` is on the path of every same-worker switch
+    // (``Worker/mayRunNext(_:)``), which the runtime module calls.
+    @usableFromInline struct Node {
         var event: WorkerEvent
         var next: UnsafeMutablePointer<Node>?
     }
 
     /// The most recently posted node (the stack's top), nil when empty.
-    private let head = Atomic<UnsafeMutablePointer<Node>?>(nil)
+    @usableFromInline let head: Atomic<UnsafeMutablePointer<Node>?> = Atomic(nil)
     /// True while the worker is parked or about to park (set and cleared with `sync` locked).
     private let sleeping = Atomic<Bool>(false)
     private let sync = MonotonicCondition()
@@ -83,7 +86,7 @@ final class WorkerInbox: @unchecked Sendable {
     }
 
     /// True when events are waiting.
-    var hasPending: Bool { head.load(ordering: .acquiring) != nil }
+    @inlinable var hasPending: Bool { head.load(ordering: .acquiring) != nil }
 
     /// Takes every posted event and hands each to `body`, oldest first, moving it out of its node: no
     /// intermediate array, so an event is neither copied (a retain of its payload and cell) nor destroyed
@@ -134,6 +137,7 @@ final class WorkerInbox: @unchecked Sendable {
 }
 
 /// Work handed to a worker from another thread.
+@usableFromInline
 enum WorkerEvent {
     case start(ProcessCell)
     /// Not-yet-started processes a busy peer handed over (their start was counted there).
