@@ -159,16 +159,18 @@ extension LuaProcess {
     /// `msg:from()` to complete (`wippy_message.c`) when this worker has not seen the sender before: the
     /// block then says so and holds the PID's counter.
     func pushMessage(_ message: Message, on target: Lua) {
+        // one reference to the worker's state for the whole object: each read of the property retains it
+        let state = workerState
         let memory = target.newTaggedUserdata(.message, size: 16, userValues: 3)
         memory.storeBytes(of: Int32(message.payloads.count), as: Int32.self)
         memory.storeBytes(of: Int32(0), toByteOffset: 4, as: Int32.self)
-        workerState.topicCache.push(message.topic, on: target, main: lua)
+        state.topicCache.push(message.topic, on: target, main: lua)
         target.setUserValue(-2, 1)
         if let from = message.from {
             if from.uniq & WorkflowIdentity.bit != 0 {
-                workerState.pidCache.push(from, on: target, main: lua)
-            } else if !workerState.pidCache.pushIfSeen(from, on: target, main: lua) {
-                workerState.pidCache.pushPrefix(of: from, on: target, main: lua)
+                state.pidCache.push(from, on: target, main: lua)
+            } else if !state.pidCache.pushIfSeen(from, on: target, main: lua) {
+                state.pidCache.pushPrefix(of: from, on: target, main: lua)
                 memory.storeBytes(of: Int32(1), toByteOffset: 4, as: Int32.self)
                 memory.storeBytes(of: from.uniq, toByteOffset: 8, as: UInt64.self)
             }
@@ -178,7 +180,7 @@ extension LuaProcess {
         target.setUserValue(-2, 2)
         pushPayloadValues(message.payloads, on: target)
         target.setUserValue(-2, 3)
-        workerState.pushMetatable(.message, on: target)
+        state.pushMetatable(.message, on: target)
         target.setMetatable(-2)
     }
 

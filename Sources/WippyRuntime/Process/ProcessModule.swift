@@ -152,7 +152,9 @@ enum ProcessNatives {
             }
             return refuse(WippyError("process not found: \(target)", kind: .notFound, retryable: false), process, lua)
         }
-        if cell.worker === process.cell.worker, let target = LuaProcess.behavior(of: cell) {
+        // read once: each read of `process.cell.worker` (and of `process.node`, through it) retains it
+        let senderWorker = process.cell.worker
+        if cell.worker === senderWorker, let target = LuaProcess.behavior(of: cell) {
             // From now on, sends to it from this worker can take the C hand-off while it waits.
             if target.record == nil { _ = target.ensureRecord() }
             switch target.deliverDirect(from: process, source: lua, topicIndex: 2, firstPayload: 3, payloadCount: top - 2) {
@@ -175,7 +177,7 @@ enum ProcessNatives {
             }
         }
         let topic = lua.string(at: 2) ?? ""
-        process.node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)), fromWorker: process.cell.worker)
+        senderWorker.host.node.send(to: cell, .message(Message(from: process.pid, topic: topic, payloads: payloads)), fromWorker: senderWorker)
         lua.push(true)
         return 1
     }

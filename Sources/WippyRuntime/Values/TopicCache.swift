@@ -1,7 +1,9 @@
 import WippyLua
 
-/// Lua strings of recently delivered topics, per worker: most processes use a handful of topics, so the
-/// receiver pushes an existing string instead of hashing the topic into Lua's string table again.
+/// Lua strings of recently delivered long topics, per worker: Lua makes a new string object for every push of
+/// a text longer than ``shortLength`` bytes, and most processes use a handful of topics, so the receiver
+/// pushes an existing string instead. Shorter topics go straight to Lua, which interns them: its hash and
+/// lookup of a short text cost less than this cache's own hash and compare.
 struct TopicCache {
     private struct Slot {
         var topic = ""
@@ -9,9 +11,15 @@ struct TopicCache {
     }
 
     private static let size = 32
+    /// Lua's longest interned string (`LUAI_MAXSHORTLEN` in its private `llimits.h`).
+    static let shortLength = 40
     private var slots = [Slot](repeating: Slot(), count: TopicCache.size)
 
     mutating func push(_ topic: String, on target: Lua, main: Lua) {
+        if topic.utf8.count <= TopicCache.shortLength {
+            target.push(topic)
+            return
+        }
         let index = TopicCache.index(topic)
         if slots[index].ref.isValid, slots[index].topic == topic {
             target.push(slots[index].ref)
