@@ -75,9 +75,9 @@ static int wippy_message_topic(lua_State *L) {
     return 1;
 }
 
-static int wippy_message_from(lua_State *L) {
-    size_t len;
-    unsigned char *block = wippy_check_message(L, &len);
+/* Pushes the sender of the message at 1 (its block of `len` bytes), formatting it first if it was left as a
+   prefix and a counter. */
+static int wippy_push_sender(lua_State *L, unsigned char *block, size_t len) {
     lua_getiuservalue(L, 1, 2);
     if (len >= 24) {
         int32_t unformatted;
@@ -85,6 +85,12 @@ static int wippy_message_from(lua_State *L) {
         if (unformatted != 0) wippy_complete_sender(L, block);
     }
     return 1;
+}
+
+static int wippy_message_from(lua_State *L) {
+    size_t len;
+    unsigned char *block = wippy_check_message(L, &len);
+    return wippy_push_sender(L, block, len);
 }
 
 void *wippy_tagged_block(lua_State *L, int idx, uint32_t tag) {
@@ -115,13 +121,7 @@ static int wippy_message_topic_of(lua_State *L) {
 static int wippy_message_from_of(lua_State *L) {
     size_t len;
     unsigned char *block = wippy_message_or_index_error(L, &len);
-    lua_getiuservalue(L, 1, 2);
-    if (len >= 24) {
-        int32_t unformatted;
-        memcpy(&unformatted, block + 12, sizeof unformatted);
-        if (unformatted != 0) wippy_complete_sender(L, block);
-    }
-    return 1;
+    return wippy_push_sender(L, block, len);
 }
 
 void wippy_push_message_function(lua_State *L, int which, uint32_t tag) {

@@ -51,6 +51,17 @@ extension Lua {
     /// Table traversal: pops a key, pushes the next key and value; false at the end.
     public func next(_ table: Int32) -> Bool { lua_next(pointer, table) != 0 }
 
+    /// `target[k] = v` for every pair of `source`, raw on both sides (a shallow copy into `target`). Both are
+    /// absolute indices; the stack is left as it was.
+    public func rawCopyFields(from source: Int32, to target: Int32) {
+        pushNil()
+        while next(source) {
+            pushValue(at: -2)
+            insert(at: -2)
+            rawSet(target)
+        }
+    }
+
     /// Sets the metatable of the value at `index` to the table on top (popped).
     public func setMetatable(_ index: Int32) { lua_setmetatable(pointer, index) }
 

@@ -50,8 +50,8 @@ enum LoggerNatives {
         guard lua.type(at: 2) == .table else { return lua.typeError(2, expected: "table") }
         lua.top = 2
         lua.newTable()
-        if lua.getUserValue(1, 1) == .table { copy(from: 4, to: 3, in: lua) }
-        copy(from: 2, to: 3, in: lua)
+        if lua.getUserValue(1, 1) == .table { lua.rawCopyFields(from: 4, to: 3) }
+        lua.rawCopyFields(from: 2, to: 3)
         lua.getUserValue(1, 2)
         push(fields: 3, name: lua.isNil(at: 5) ? 0 : 5, state: LuaWorkerState.of(lua), on: lua)
         return 1
@@ -70,15 +70,5 @@ enum LoggerNatives {
         lua.getUserValue(1, 1)
         push(fields: lua.isNil(at: 5) ? 0 : 5, name: 4, state: LuaWorkerState.of(lua), on: lua)
         return 1
-    }
-
-    /// Copies every entry of the table at `source` into the table at `target` (raw).
-    private static func copy(from source: Int32, to target: Int32, in lua: Lua) {
-        lua.pushNil()
-        while lua.next(source) {
-            lua.pushValue(at: -2)
-            lua.insert(at: -2)
-            lua.rawSet(target)
-        }
     }
 }

@@ -19,12 +19,7 @@ extension LuaWorkerState {
         let base = lua.top
         lua.newTable(arrayCapacity: 0, fieldCapacity: 48)
         let workflow = lua.top
-        lua.pushNil()
-        while lua.next(base) {
-            lua.pushValue(at: -2)
-            lua.insert(at: -2)
-            lua.rawSet(workflow)
-        }
+        lua.rawCopyFields(from: base, to: workflow)
         lua.push(readOnlySetRef)
         let readOnly = lua.top
         lua.pushDeterministicPairs(readOnlySet: readOnly)
@@ -66,12 +61,7 @@ extension LuaWorkerState {
         let contents = lua.top
         lua.newTable(arrayCapacity: 0, fieldCapacity: 40)
         let table = lua.top
-        lua.pushNil()
-        while lua.next(contents) {
-            lua.pushValue(at: -2)
-            lua.insert(at: -2)
-            lua.rawSet(table)
-        }
+        lua.rawCopyFields(from: contents, to: table)
         change(table)
         makeReadOnly()
         lua.rawSet(workflow, key: name)

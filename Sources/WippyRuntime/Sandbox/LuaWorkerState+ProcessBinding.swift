@@ -59,12 +59,7 @@ extension LuaWorkerState {
         let contents = target.top
         target.newTable()
         let copy = target.top
-        target.pushNil()
-        while target.next(contents) {
-            target.pushValue(at: -2)
-            target.insert(at: -2)
-            target.rawSet(copy)
-        }
+        target.rawCopyFields(from: contents, to: copy)
         target.pushValue(at: proxy)
         target.pushValue(at: copy)
         target.rawSet(copies)

@@ -258,12 +258,7 @@ enum SandboxNatives {
         // contents → hidden
         lua.newTable()
         let hidden = lua.top
-        lua.pushNil()
-        while lua.next(1) {
-            lua.pushValue(at: -2)
-            lua.insert(at: -2)
-            lua.rawSet(hidden)
-        }
+        lua.rawCopyFields(from: 1, to: hidden)
         lua.pushNil()
         while lua.next(hidden) {
             lua.pop()

@@ -67,17 +67,8 @@ final class SQLValueReader {
         guard !owned else { return }
         owned = true
         lua.newTable()
-        copyEntries(from: references, to: lua.top)
+        lua.rawCopyFields(from: references, to: lua.top)
         lua.replace(at: references)
-    }
-
-    private func copyEntries(from source: Int32, to target: Int32) {
-        lua.pushNil()
-        while lua.next(source) {
-            lua.pushValue(at: -2)
-            lua.insert(at: -2)
-            lua.rawSet(target)
-        }
     }
 
     /// A bound value: `nil` for nil and `sql.NULL`.
@@ -162,7 +153,7 @@ final class SQLValueReader {
             if lua.next(source) {
                 lua.pop(2)
                 own()
-                copyEntries(from: source, to: references)
+                lua.rawCopyFields(from: source, to: references)
             }
         }
         lua.pop()
