@@ -24,6 +24,10 @@ extern _Thread_local int wippy_may_fail WIPPY_TLS;
 /* Set by a receive that blocks in C (wippy_mailbox.c) as it yields with no values, taken by the
    wippy_resume_task that resumed it: the yield is a system yield without the marker to push, test and pop. */
 extern _Thread_local int wippy_parked WIPPY_TLS;
+/* Nonzero while the switch of wippy_mailboxes_resume on this thread runs a ghost or holds one to run next
+   (wippy_mailbox.c): the trampoline then settles them (wippy_mailboxes_settle_ghosts) before a Swift native
+   runs. */
+extern _Thread_local int wippy_ghosts WIPPY_TLS;
 
 /* Runs a Swift native as the trampoline does: allocations may not fail while it runs, then its status is
    raised or yielded here, after its frame has returned. */

@@ -16,6 +16,7 @@ static char wippy_marker_storage;
 void *wippy_system_marker(void) { return &wippy_marker_storage; }
 
 _Thread_local int wippy_parked WIPPY_TLS;
+_Thread_local int wippy_ghosts WIPPY_TLS;
 
 int wippy_is_system_yield(lua_State *co, int nres) {
     if (nres == 0 && wippy_parked) {
@@ -46,6 +47,8 @@ int wippy_resume_task(lua_State *L, int nargs, int *nres) {
 }
 
 int wippy_run_native(lua_State *L, wippy_native fn) {
+    /* Swift code must find the process states it would find without the ghost switch */
+    if (__builtin_expect(wippy_ghosts, 0)) wippy_mailboxes_settle_ghosts();
     /* While the Swift function runs, no allocation may fail: Lua's memory error would longjmp across it. */
     int may_fail = wippy_may_fail;
     wippy_may_fail = 0;

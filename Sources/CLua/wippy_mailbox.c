@@ -45,12 +45,17 @@ struct wippy_mailboxes {
     wippy_defer_fn defer;
     wippy_begin_fn begin;
     wippy_flush_fn flush;
+    wippy_clear_fn clear;
+    void *clear_context;
+    wippy_adopt_fn adopt;
     /* The switch (wippy_mailboxes_resume): set while it runs; the process a hand-off woke that runs next;
        whether the last receive that blocked in C left its process with nothing else to run. */
     int switching;
     int park_switch;
     wippy_proc *next;
     void *next_waiter; /* its task (the runtime's object, unretained) */
+    int next_ghost;          /* `next` is to run as a ghost (nothing told to the runtime yet) */
+    lua_State *next_thread;  /* then: its thread, holding `msg, true` */
     lua_Integer message_tag;
     int message_metatable; /* registry reference (the runtime owns it) */
     wippy_memory *memory;
@@ -60,6 +65,8 @@ struct wippy_mailboxes {
    closure: reading it costs less than fetching the table from an upvalue, which matters because most
    receives find nothing queued and go on to the Swift native. */
 static _Thread_local wippy_proc *wippy_running_here __attribute__((tls_model("initial-exec")));
+/* The table whose switch runs on this thread (wippy_mailboxes_resume), for wippy_mailboxes_settle_ghosts. */
+static _Thread_local wippy_mailboxes *wippy_switch_here __attribute__((tls_model("initial-exec")));
 
 /* PID texts differ most in their last characters (the counter); the length and the last 8 bytes spread them
    well and cost a few instructions. */
@@ -104,6 +111,12 @@ void wippy_mailboxes_set_switch(wippy_mailboxes *m, wippy_defer_fn defer, wippy_
     m->flush = flush;
 }
 
+void wippy_mailboxes_set_ghosts(wippy_mailboxes *m, wippy_clear_fn clear, void *context, wippy_adopt_fn adopt) {
+    m->clear = clear;
+    m->clear_context = context;
+    m->adopt = adopt;
+}
+
 void wippy_mailboxes_free(wippy_mailboxes *m) {
     if (m == NULL) return;
     for (uint32_t i = 0; i < m->capacity; i++) {
@@ -142,15 +155,18 @@ wippy_proc *wippy_mailboxes_add(wippy_mailboxes *m, lua_State *L, uint32_t accou
         lua_pop(L, 1);
         return NULL;
     }
-    wippy_proc *p = calloc(1, sizeof *p);
+    /* on a cache line of its own: a hop reads only the record's first line (see wippy_proc) */
+    _Static_assert(sizeof(wippy_proc) <= 128, "a record fits two cache lines");
+    wippy_proc *p = aligned_alloc(64, 128);
     if (p == NULL) {
         lua_pop(L, 1);
         return NULL;
     }
+    memset(p, 0, sizeof *p);
     size_t len;
     const char *text = lua_tolstring(L, -1, &len);
     p->text = text;
-    p->len = len;
+    p->len = (uint32_t)len;
     p->hash = wippy_text_hash(text, len);
     /* the reference keeps the text where it is for as long as the record lives */
     p->pid_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -170,7 +186,10 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
     luaL_unref(L, LUA_REGISTRYINDEX, p->pid_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, p->queue_ref); /* queued messages nobody will receive go with it */
     if (m->running == p) m->running = NULL;
-    if (m->next == p) m->next = NULL; /* ended before its turn: nothing to run */
+    if (m->next == p) {
+        m->next = NULL; /* ended before its turn: nothing to run */
+        m->next_ghost = 0;
+    }
     if (wippy_running_here == p) wippy_running_here = NULL;
     uint32_t mask = m->capacity - 1;
     for (uint32_t i = p->hash & mask;; i = (i + 1) & mask) {
@@ -195,7 +214,7 @@ static wippy_proc *wippy_mailboxes_find(wippy_mailboxes *m, const char *text, si
     for (uint32_t i = wippy_text_hash(text, len) & mask;; i = (i + 1) & mask) {
         wippy_proc *p = m->slots[i];
         if (p == WIPPY_SLOT_EMPTY) return NULL;
-        if (p != &wippy_tombstone && p->len == len && (p->text == text || memcmp(p->text, text, len) == 0)) return p;
+        if (p != &wippy_tombstone && p->len == (uint32_t)len && (p->text == text || memcmp(p->text, text, len) == 0)) return p;
     }
 }
 
@@ -298,6 +317,15 @@ static inline __attribute__((always_inline)) void wippy_hand_off(lua_State *L, w
     /* during a switching resume the first process woken may be run next, straight from there (defer wakes
        it either way) */
     if (m->switching && m->next == NULL) {
+        /* A ghost: nothing else pends in its process and nothing else waits on the worker, so the runtime is
+           not even told (its objects are not touched: in a ring each is cold). See wippy_mailboxes_resume. */
+        if (to->solo && m->clear != NULL && m->clear(m->clear_context)) {
+            m->next = to;
+            m->next_ghost = 1;
+            m->next_thread = R;
+            wippy_ghosts = 1;
+            return;
+        }
         if (m->defer(to->owner, to->waiter, to->channel)) {
             m->next = to;
             m->next_waiter = to->waiter;
@@ -437,11 +465,20 @@ static int wippy_channel_receive(lua_State *L) {
     /* The hand-off is armed here: the open queue already rules out what would keep the runtime from arming
        it (a `listen` topic, a bus subscription, a workflow, another waiter on the inbox); `park` disarms it in
        the case it finds otherwise. */
-    void *waiter = (void *)(task & ~WIPPY_TASK_TAG);
     p->waiting = L;
-    p->waiter = waiter;
-    p->channel = p->inbox_channel;
-    m->park_switch = m->park(p->owner, waiter, p->inbox_channel);
+    if (p->ghost) {
+        /* The runtime still sees this task parked here, on this channel (it never saw it run): it is again. Its
+           process had nothing else pending when the switch picked it, and none of its Swift code ran since. */
+        p->ghost = 0;
+        m->park_switch = 1;
+        wippy_ghosts = m->next_ghost;
+    } else {
+        void *waiter = (void *)(task & ~WIPPY_TASK_TAG);
+        p->waiter = waiter;
+        p->channel = p->inbox_channel;
+        m->park_switch = m->park(p->owner, waiter, p->inbox_channel);
+        p->solo = (uint8_t)m->park_switch;
+    }
     /* A system yield with no values, told apart by wippy_parked (no marker to push here and to test and pop
        in wippy_resume_task). The channel argument stays: a C function's stack is dropped when it is resumed
        (its results are the values it is resumed with), so clearing it first would only cost a call. */
@@ -453,10 +490,45 @@ void wippy_push_channel_receive(lua_State *L, wippy_mailboxes *m, wippy_native f
     wippy_push_with_fallback(L, wippy_channel_receive, m, fallback);
 }
 
+/*
+ * Ghosts. A hop of the switch that went through the runtime cost three calls into Swift (defer, begin, park),
+ * each touching the receiver's process, task, cell and channel objects. In a ring of a thousand processes
+ * those are cold on every hop, and those misses cost more than everything else the hop does. So when the
+ * receiver of a hand-off is `solo` (its task parked with nothing else pending in its process) and nothing
+ * else waits on the worker (`clear`), the runtime is not told at all: the task runs as a ghost while the
+ * runtime still sees it parked in its receive. When the ghost blocks in a receive in C again, the runtime's
+ * picture is right again, with no call. Everything else first makes the runtime's picture true
+ * (wippy_mailboxes_settle_ghosts): a Swift native (the trampoline checks wippy_ghosts), the end of the switch
+ * with the ghost still running (it ended, failed, was preempted or yielded: `adopt`), or a ghost picked to
+ * run next that does not run after all (`wake`, or `defer` when a native of the sender runs first).
+ */
+void wippy_mailboxes_settle_ghosts(void) {
+    wippy_ghosts = 0;
+    wippy_mailboxes *m = wippy_switch_here;
+    if (m == NULL) return;
+    wippy_proc *p = m->running;
+    if (p != NULL && p->ghost) {
+        p->ghost = 0;
+        m->adopt(p->owner, p->waiter, p->channel);
+    }
+    if (m->next_ghost) {
+        /* what the hand-off would have done without ghosts */
+        m->next_ghost = 0;
+        wippy_proc *next = m->next;
+        if (m->defer(next->owner, next->waiter, next->channel)) {
+            m->next_waiter = next->waiter;
+        } else {
+            m->next = NULL;
+        }
+    }
+}
+
 int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nres, lua_State **ran, int32_t ticks,
                            int hops) {
     if (m->defer == NULL) hops = 0;
     m->switching = hops > 0;
+    wippy_mailboxes *outer = wippy_switch_here;
+    wippy_switch_here = m;
     int status;
     for (;;) {
         m->park_switch = 0;
@@ -464,26 +536,42 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
         wippy_proc *next = m->next;
         if (next == NULL) break;
         m->next = NULL;
+        int ghost = m->next_ghost;
+        m->next_ghost = 0;
         /* Switch only from a thread that blocked in a receive in C with nothing else to run in its process
            (its yield then needs nothing more from the run loop: the park did the bookkeeping), and only
            while the memory accounts need no look (that is the run loop's, for the process that ran). */
         if (status != WIPPY_SYSTEM_YIELD || !m->park_switch || --hops <= 0 || wippy_memory_needs_attention(m->memory) ||
             wippy_is_doomed(L)) {
-            m->flush(next->owner, m->next_waiter);
+            if (ghost) {
+                m->wake(next->owner, next->waiter, next->channel);
+            } else {
+                m->flush(next->owner, m->next_waiter);
+            }
             break;
         }
-        lua_State *thread = NULL;
-        int count = m->begin(next->owner, m->next_waiter, &thread);
-        if (count < 0) break;
+        if (ghost) {
+            next->ghost = 1;
+            wippy_ghosts = 1;
+            L = m->next_thread;
+            nargs = 2;
+        } else {
+            lua_State *thread = NULL;
+            int count = m->begin(next->owner, m->next_waiter, &thread);
+            if (count < 0) break;
+            L = thread;
+            nargs = count;
+        }
         /* what the run loop does when a process starts to run: its record, its memory account, a new slice */
         m->running = next;
         m->running_owner = next->owner;
         wippy_running_here = next;
         wippy_account_run(m->memory, next->account);
         wippy_set_budget(ticks);
-        L = thread;
-        nargs = count;
     }
+    /* a ghost still running (it ended, failed, was preempted, yielded) is the runtime's running task from here */
+    if (wippy_ghosts) wippy_mailboxes_settle_ghosts();
+    wippy_switch_here = outer;
     m->switching = 0;
     *ran = L;
     return status;

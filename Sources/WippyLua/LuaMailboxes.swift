@@ -19,6 +19,15 @@ public struct LuaMailboxes {
             nonmutating set { pointer.pointee.waiting = newValue }
         }
 
+        /// Whether the task in ``waiting`` parked with nothing else pending in its process, so that the switch
+        /// may run it as a ghost (see `wippy_mailboxes_resume`). Cleared when a failure or an upgrade is set
+        /// for the process.
+        @inline(__always)
+        public var solo: Bool {
+            get { pointer.pointee.solo != 0 }
+            nonmutating set { pointer.pointee.solo = newValue ? 1 : 0 }
+        }
+
         /// Whether `process.send` may queue in C for this process while it does not wait (see
         /// `wippy_proc.queue_open`).
         @inline(__always)
@@ -75,6 +84,11 @@ public struct LuaMailboxes {
     public typealias Defer = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
     public typealias Begin = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
     public typealias Flush = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
+    /// The ghost switch (see `wippy_mailboxes_resume`): `Clear` says whether nothing else waits on the worker
+    /// (its argument is the context given to ``setGhosts(clear:context:adopt:)``); `Adopt` makes a ghost task
+    /// (owner, task, the inbox channel the runtime still sees it parked on) the running one. Neither may run Lua.
+    public typealias Clear = @convention(c) (UnsafeMutableRawPointer?) -> Int32
+    public typealias Adopt = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
 
     /// Called by `process.send` in C for a running process without a record (``setRunning(_:owner:)``): pushes
     /// the text of its PID up to the counter on the given thread and returns the counter (0, nothing pushed:
@@ -93,6 +107,11 @@ public struct LuaMailboxes {
     /// Sets the functions of the switch (without them, ``resume(_:arguments:ticks:hops:)`` never switches).
     public func setSwitch(defer: Defer, begin: Begin, flush: Flush) {
         wippy_mailboxes_set_switch(pointer, `defer`, begin, flush)
+    }
+
+    /// Sets the functions of the ghost switch (without them every switch tells the runtime at each hop).
+    public func setGhosts(clear: Clear, context: UnsafeMutableRawPointer, adopt: Adopt) {
+        wippy_mailboxes_set_ghosts(pointer, clear, context, adopt)
     }
 
     /// Resumes `thread` (a task's thread of the running process) as ``Lua/resumeTask(arguments:)`` does, but

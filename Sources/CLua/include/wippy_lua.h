@@ -324,31 +324,41 @@ void *wippy_tagged_block(lua_State *L, int idx, uint32_t tag);
     topics, no bus events, not a workflow), NULL otherwise; the runtime sets it and clears it on every
     wake-up. `text` (the PID text, `len` bytes) belongs to the string `pid_ref` anchors. */
 typedef struct wippy_proc {
+    /* The first 64 bytes (records are 64-aligned) hold everything a hop reads: the sender finds the receiver
+       and hands it the message, the receiver runs, sends and blocks again. In a ring of a thousand processes
+       each record is cold when its turn comes, so every other cache line read here is a miss per message. */
     const char *text;
-    size_t len;
     lua_State *waiting;
-    void *waiter;     /* the runtime's task object of `waiting` (unretained) */
-    void *channel;    /* the runtime's inbox channel object it waits on (unretained) */
-    void *owner;      /* the runtime's process object (unretained) */
-    uint32_t hash;
-    uint32_t account; /* memory account the copy is charged to */
-    int pid_ref;      /* registry reference of a string with the process's PID text (the record's own) */
-    /* Messages sent in C to this process while it was not waiting: a FIFO kept as slots [head, tail) of a
-       table (registry reference queue_ref, LUA_NOREF until first used). Every one of them is older than
-       any message in the runtime's own mailbox: C queues only while `queue_open`, which the runtime clears
-       whenever a message reaches that mailbox or a waiter on the inbox could miss a queued message. */
-    int queue_ref;
-    uint32_t head, tail;
-    int queue_open;
+    struct wippy_mailboxes *mailboxes; /* the table the record is in (its worker's): the C functions reach it
+                                          from the running record instead of a closure upvalue */
     /* The block of the process's inbox channel userdata, or NULL: `receive` on it takes a queued message in
        C (the runtime clears it while that channel could give something else first: a blocked sender). */
     const void *inbox;
     /* The runtime's inbox channel object of that userdata (unretained; set with `inbox`): what a receive
        that blocks in C waits on. */
     void *inbox_channel;
-    /* The table the record is in (its worker's): the C functions reach it from the running record instead of
-       reading a closure upvalue (about 25 instructions each time). */
-    struct wippy_mailboxes *mailboxes;
+    uint32_t len;
+    uint32_t account; /* memory account the copy is charged to */
+    int pid_ref;      /* registry reference of a string with the process's PID text (the record's own) */
+    /* Messages sent in C to this process while it was not waiting: a FIFO kept as slots [head, tail) of a
+       table (registry reference queue_ref, LUA_NOREF until first used). Every one of them is older than
+       any message in the runtime's own mailbox: C queues only while `queue_open`, which the runtime clears
+       whenever a message reaches that mailbox or a waiter on the inbox could miss a queued message. */
+    uint32_t head, tail;
+    uint8_t queue_open;
+    /* Set when the task waiting in `waiting` parked with nothing else pending in its process (the runtime's
+       answer to `park`; cleared when a failure or an upgrade is set for the process): the switch may run it
+       as a ghost (see wippy_mailboxes_resume). */
+    uint8_t solo;
+    /* Running as a ghost: the runtime still sees the task parked in its receive (see wippy_mailboxes_resume). */
+    uint8_t ghost;
+    uint8_t spare;
+    /* Second line: what only the runtime's calls and the queue use. */
+    int queue_ref;
+    uint32_t hash;
+    void *waiter;     /* the runtime's task object of `waiting` (unretained) */
+    void *channel;    /* the runtime's inbox channel object it waits on (unretained) */
+    void *owner;      /* the runtime's process object (unretained) */
 } wippy_proc;
 
 typedef struct wippy_mailboxes wippy_mailboxes;
@@ -369,6 +379,13 @@ typedef int (*wippy_park_fn)(void *owner, void *waiter, void *channel);
 typedef int (*wippy_defer_fn)(void *owner, void *waiter, void *channel);
 typedef int (*wippy_begin_fn)(void *owner, void *waiter, lua_State **thread);
 typedef void (*wippy_flush_fn)(void *owner, void *waiter);
+/** The ghost switch (see wippy_mailboxes_resume), run by the runtime and running no Lua:
+    - clear: whether nothing else waits on the worker (`context`: what wippy_mailboxes_set_ghosts was given),
+      so that a hand-off may run its receiver next;
+    - adopt: the ghost task `waiter` of `owner`, still parked on `channel` as the runtime sees it, is the
+      running one from now on (the runtime makes it so: out of the channel's waiters, running). */
+typedef int (*wippy_clear_fn)(void *context);
+typedef void (*wippy_adopt_fn)(void *owner, void *waiter, void *channel);
 /** For a message sent in C by process `owner`, which has no record: pushes on L the text of its PID up to the
     counter (`{node@host|`) and returns the counter; 0 (nothing pushed) when its PID is not of that form.
     Pushes only (the caller has made allocations unable to fail); runs no Lua. */
@@ -391,6 +408,12 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p);
 void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p, void *owner);
 /** Sets the switch's functions (see wippy_mailboxes_resume). Without them no switch happens. */
 void wippy_mailboxes_set_switch(wippy_mailboxes *m, wippy_defer_fn defer, wippy_begin_fn begin, wippy_flush_fn flush);
+/** Sets the ghost switch's functions (see wippy_mailboxes_resume); without them every switch goes through
+    defer and begin. */
+void wippy_mailboxes_set_ghosts(wippy_mailboxes *m, wippy_clear_fn clear, void *context, wippy_adopt_fn adopt);
+/** Ends every ghost state of the running switch before a Swift native runs (wippy_run_native calls it when
+    wippy_ghosts is set): the runtime must then see what it would have seen without ghosts. */
+void wippy_mailboxes_settle_ghosts(void);
 /** wippy_resume_task of `L` (a task's thread of the running process) that may go on with other processes of
     the worker before returning: when the thread it resumed blocked in a plain receive in C (and its process
     has nothing else to run) while a C hand-off it made woke a process the runtime agreed to run next (defer),

@@ -105,6 +105,11 @@ public final class Worker: @unchecked Sendable {
         runQueue.isEmpty && localEvents.isEmpty && !process.isQueued && !process.isFinished && !inbox.hasPending
     }
 
+    /// Whether nothing else waits on this worker (no queued process, no local event, nothing from other
+    /// threads): a process woken now may run next without passing anyone (the ghost switch of the C hand-off).
+    @inlinable @inline(__always)
+    public var nothingElseWaits: Bool { runQueue.isEmpty && localEvents.isEmpty && !inbox.hasPending }
+
     /// Whether `process`, made ready earlier and let run next (``mayRunNext(_:)``), may still run now: it was
     /// neither queued since nor finished.
     @inlinable @inline(__always)

@@ -52,6 +52,7 @@ extension LuaProcess {
         record.arm(
             task.thread.pointer, waiter: Unmanaged.passUnretained(task).toOpaque(),
             channel: Unmanaged.passUnretained(inboxSubscription.unsafelyUnwrapped).toOpaque())
+        record.solo = readyQueue.isEmpty && !mustStop
         return true
     }
 
@@ -153,6 +154,24 @@ extension LuaProcess {
                     }
                 }
             }
+        }
+    }
+
+    /// The ghost switch (`wippy_mailboxes_resume`): whether nothing else waits on the worker (the context is
+    /// the worker, unretained). Touches only the worker, which is hot: the point of a ghost is not to touch
+    /// the receiver's objects.
+    static let workerIsClear: LuaMailboxes.Clear = { context in
+        Unmanaged<Worker>.fromOpaque(context!)._withUnsafeGuaranteedRef { $0.nothingElseWaits ? 1 : 0 }
+    }
+
+    /// A ghost task (run by the switch while the runtime still saw it parked in its inbox receive) becomes the
+    /// running task: what ``deferWake`` and ``beginSwitch`` would have done, at once (it is running already).
+    static let adoptGhost: LuaMailboxes.Adopt = { owner, waiter, channel in
+        Unmanaged<LuaChannel>.fromOpaque(channel!)._withUnsafeGuaranteedRef { $0.receivers.dropSoleWaiter() }
+        Unmanaged<LuaTask>.fromOpaque(waiter!)._withUnsafeGuaranteedRef { task in
+            assert(task.state == .blocked, "a ghost is parked as the runtime sees it")
+            task.markReady(arguments: 0)
+            task.state = .running
         }
     }
 

@@ -125,6 +125,8 @@ public final class LuaProcess: ProcessBehavior {
         set {
             if newValue == nil && extras == nil { return }
             ensuredExtras.upgrade = newValue
+            // the switch may no longer run its parked task behind the run loop's back (a ghost)
+            if newValue != nil { record?.solo = false }
         }
     }
 
@@ -232,6 +234,8 @@ public final class LuaProcess: ProcessBehavior {
         set {
             if newValue == nil && extras == nil { return }
             ensuredExtras.pendingFailure = newValue
+            // the switch may no longer run its parked task behind the run loop's back (a ghost)
+            if newValue != nil { record?.solo = false }
         }
     }
 

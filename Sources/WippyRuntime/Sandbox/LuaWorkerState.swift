@@ -123,6 +123,9 @@ public final class LuaWorkerState {
         mailboxes = LuaMailboxes(lua: state.main, messageTag: UserdataTag.message.rawValue, wake: LuaProcess.wakeAfterHandOff, park: LuaProcess.parkInInbox,
             label: LuaProcess.labelSender)
         mailboxes.setSwitch(defer: LuaProcess.deferWake, begin: LuaProcess.beginSwitch, flush: LuaProcess.flushDeferred)
+        // unretained: the worker outlives its state (see `worker`)
+        mailboxes.setGhosts(
+            clear: LuaProcess.workerIsClear, context: Unmanaged.passUnretained(worker).toOpaque(), adopt: LuaProcess.adoptGhost)
         state.openLibraryExtensions()
         if LuaWorkerState.countedPreemption {
             state.installPreemption(instructionsPerTick: LuaWorkerState.instructionsPerTick)
