@@ -56,6 +56,7 @@ struct wippy_mailboxes {
     void *next_waiter; /* its task (the runtime's object, unretained) */
     int next_ghost;          /* `next` is to run as a ghost (nothing told to the runtime yet) */
     lua_State *next_thread;  /* then: its thread, holding `msg, true` */
+    uint64_t ghost_switches; /* switches to a ghost so far (for tests and measurements) */
     lua_Integer message_tag;
     int message_metatable; /* registry reference (the runtime owns it) */
     wippy_memory *memory;
@@ -116,6 +117,8 @@ void wippy_mailboxes_set_ghosts(wippy_mailboxes *m, wippy_clear_fn clear, void *
     m->clear_context = context;
     m->adopt = adopt;
 }
+
+uint64_t wippy_mailboxes_ghost_switches(const wippy_mailboxes *m) { return m->ghost_switches; }
 
 void wippy_mailboxes_free(wippy_mailboxes *m) {
     if (m == NULL) return;
@@ -553,6 +556,7 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
         if (ghost) {
             next->ghost = 1;
             wippy_ghosts = 1;
+            m->ghost_switches++;
             L = m->next_thread;
             nargs = 2;
         } else {

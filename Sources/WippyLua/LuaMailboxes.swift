@@ -109,6 +109,9 @@ public struct LuaMailboxes {
         wippy_mailboxes_set_switch(pointer, `defer`, begin, flush)
     }
 
+    /// Switches to a ghost so far (for tests and measurements).
+    public var ghostSwitches: UInt64 { wippy_mailboxes_ghost_switches(pointer) }
+
     /// Sets the functions of the ghost switch (without them every switch tells the runtime at each hop).
     public func setGhosts(clear: Clear, context: UnsafeMutableRawPointer, adopt: Adopt) {
         wippy_mailboxes_set_ghosts(pointer, clear, context, adopt)

@@ -414,6 +414,8 @@ void wippy_mailboxes_set_ghosts(wippy_mailboxes *m, wippy_clear_fn clear, void *
 /** Ends every ghost state of the running switch before a Swift native runs (wippy_run_native calls it when
     wippy_ghosts is set): the runtime must then see what it would have seen without ghosts. */
 void wippy_mailboxes_settle_ghosts(void);
+/** Switches to a ghost so far (for tests and measurements). */
+uint64_t wippy_mailboxes_ghost_switches(const wippy_mailboxes *m);
 /** wippy_resume_task of `L` (a task's thread of the running process) that may go on with other processes of
     the worker before returning: when the thread it resumed blocked in a plain receive in C (and its process
     has nothing else to run) while a C hand-off it made woke a process the runtime agreed to run next (defer),

@@ -78,6 +78,9 @@ public final class LuaWorkerState {
     /// ``LuaProcessStarter/reused(in:program:stashed:context:)``). Worker thread only.
     var starterPool: [LuaProcessStarter] = []
     static let starterPoolLimit = 64
+    /// Switches to a ghost (see `wippy_mailboxes_resume`) so far (worker thread only; for tests and
+    /// measurements).
+    public var ghostSwitches: UInt64 { mailboxes.ghostSwitches }
     /// Pooled starters used again so far (worker thread only; for tests and measurements).
     public internal(set) var startersReused = 0
     /// Spawn targets by the id string (see `SpawnTargetCache`).
