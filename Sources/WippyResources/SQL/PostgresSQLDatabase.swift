@@ -183,6 +183,8 @@ public final class PostgresSQLDatabase: SQLDatabase {
             guard case .text(let text)? = described.rows.first?.first, let types = PostgresPreparedQuery.parameterTypes(text),
                 types.allSatisfy(PostgresPreparedQuery.canBind)
             else {
+                // The async path prepares the text under its own name: this one would only hold a plan.
+                _ = prepared.deallocate()
                 session.prepared[sql] = .async
                 return queryNamed(pooled, name: name, sql, arguments, pool: pool, completion: completion)
             }
