@@ -29,14 +29,18 @@ import WippyCore
         #expect(named.rows == [[.text("SELECT $1::int + 1 AS v")], [.text("SELECT count(*) AS n FROM e WHERE at > $1")]])
     }
 
-    /// A named query's task takes a few loop jobs (its start and its resumption after the answer): every
-    /// `await` into postgres-nio continues at once on the loop. When the executor ran jobs as on the loop's
-    /// serial executor, each such `await` queued the task on the loop again: 28 jobs per query.
+    /// A named query whose parameter the binary binds cannot take (a timestamp) runs in a task that takes a
+    /// few loop jobs (its start and its resumption after the answer): every `await` into postgres-nio
+    /// continues at once on the loop. When the executor ran jobs as on the loop's serial executor, each
+    /// such `await` queued the task on the loop again: 28 jobs per query.
     @Test func aNamedQueryTakesAFewLoopJobs() async throws {
         let db = try await PostgresBackendTests.open(maxOpen: 1, maxIdle: 1)
         defer { db.close() }
-        let sql = "SELECT $1::int + 1 AS v"
-        for n in 1...3 { _ = try await Self.rows(db, sql, [.integer(Int64(n))]) }
+        let sql = "SELECT $1::timestamptz AS t"
+        let at = SQLValue.text("2024-05-01T10:00:00Z")
+        let expected = try await Self.rows(db, sql, [at])
+        for _ in 1...2 { #expect(try await Self.rows(db, sql, [at]) == expected) }
+        #expect(Self.bindsInBinary(db, sql) == false)
         guard let pooled = db.pool.acquireIdle() else {
             Issue.record("the database's one session is not idle")
             return
@@ -45,11 +49,65 @@ import WippyCore
         db.pool.release(pooled)
         let before = executor.jobs.load(ordering: .relaxed)
         let runs = 20
-        for n in 1...runs {
-            #expect(try await Self.rows(db, sql, [.integer(Int64(n))]) == SQLRows(columns: ["v"], rows: [[.integer(Int64(n) + 1)]]))
+        for _ in 1...runs {
+            #expect(try await Self.rows(db, sql, [at]) == expected)
         }
         let jobs = executor.jobs.load(ordering: .relaxed) - before
         #expect(jobs >= runs && jobs <= 4 * runs, "loop jobs for \(runs) named queries: \(jobs)")
+    }
+
+    /// The session's plan for `sql`: prepared with binary binds (true), through the task (false), or not
+    /// prepared (nil).
+    static func bindsInBinary(_ db: PostgresSQLDatabase, _ sql: String) -> Bool? {
+        guard let pooled = db.pool.acquireIdle() else { return nil }
+        defer { db.pool.release(pooled) }
+        switch pooled.connection.prepared[sql] {
+        case .fast?: return true
+        case .async?: return false
+        case nil: return nil
+        }
+    }
+
+    /// Arguments bound in binary to the types the server inferred give the rows (and errors) of the unnamed
+    /// run, where each went as untyped text: every supported type, NULLs, the edges of each integer width,
+    /// an integer for a double and for a text, quotes and non-ASCII text, and values with no exact binary
+    /// form for their parameter (an integer too wide, a text for an integer), which run unnamed.
+    @Test func binaryBindsGiveTheRowsOfTheUnnamedRun() async throws {
+        let db = try await PostgresBackendTests.open(maxOpen: 1, maxIdle: 1)
+        defer { db.close() }
+        let sql = "SELECT $1::int2 AS a, $2::int4 AS b, $3::int8 AS c, $4::float8 AS d, $5::bool AS e, $6::text AS f, $7::varchar AS g, $8::char(3) AS h"
+        let cases: [[SQLValue]] = [
+            [.integer(1), .integer(2), .integer(3), .real(0.1), .bool(true), .text("it's \\ ü"), .text("v"), .text("ab")],
+            [.integer(-32768), .integer(Int64(Int32.max)), .integer(Int64.min), .integer(-7), .bool(false), .integer(42), .real(2.5), .bool(true)],
+            [.null, .null, .null, .null, .null, .null, .null, .null],
+            [.integer(32767), .integer(Int64(Int32.min)), .integer(Int64.max), .real(-.infinity), .bool(true), .text(""), .text("x"), .text("abc")],
+        ]
+        var expected: [SQLRows] = []
+        for arguments in cases { expected.append(try await Self.rows(db, sql, arguments)) }
+        for _ in 1...2 {
+            for (arguments, rows) in zip(cases, expected) { #expect(try await Self.rows(db, sql, arguments) == rows) }
+        }
+        #expect(Self.bindsInBinary(db, sql) == true)
+        #expect(expected[0].rows[0][3] == .real(0.1) && expected[1].rows[0][5] == .text("42"))
+        let wide = await awaiting { db.query(sql, [.integer(40000), .integer(1), .integer(1), .real(1), .bool(true), .text(""), .text(""), .text("")], completion: $0) }.failure
+        #expect(wide?.message.contains("out of range for type smallint") == true, "\(String(describing: wide))")
+        let parsed = try await Self.rows(db, sql, [.text("5"), .integer(1), .integer(1), .real(1), .bool(true), .text(""), .text(""), .text("")])
+        #expect(parsed.rows.first?.first == .integer(5))
+        #expect(Self.bindsInBinary(db, sql) == true)
+    }
+
+    /// An error of a binary-bound run keeps the server's message and its kind (postgres-nio reports them
+    /// through another error type on that path).
+    @Test func aBinaryBoundRunReportsTheServersErrorAndKind() async throws {
+        let db = try await PostgresBackendTests.open(maxOpen: 1, maxIdle: 1)
+        defer { db.close() }
+        _ = try await awaiting { db.execute("CREATE TABLE u (v integer PRIMARY KEY)", [], completion: $0) }.get()
+        let sql = "INSERT INTO u VALUES ($1) RETURNING v"
+        for n in 1...3 { #expect(try await Self.rows(db, sql, [.integer(Int64(n))]).rows == [[.integer(Int64(n))]]) }
+        #expect(Self.bindsInBinary(db, sql) == true)
+        let duplicate = await awaiting { db.query(sql, [.integer(2)], completion: $0) }.failure
+        #expect(duplicate?.kind == .conflict)
+        #expect(duplicate?.message.hasPrefix("query: duplicate key value violates unique constraint") == true)
     }
 
     @Test func aNamedStatementThatReturnsNoRowsRunsEveryTime() async throws {

@@ -117,7 +117,20 @@ public final class PostgresSQLDatabase: SQLDatabase {
             case .failure(let error): completion(.failure(error))
             case .success(let pooled):
                 if case .named(let name) = Self.plan(pooled.connection, sql, arguments) {
-                    Self.queryNamed(pooled, name: name, sql, arguments, pool: pool, completion: completion)
+                    switch pooled.connection.prepared[sql] {
+                    case .async?: Self.queryNamed(pooled, name: name, sql, arguments, pool: pool, completion: completion)
+                    case .fast(let prepared)?:
+                        guard let binds = prepared.binds(arguments) else {
+                            return Self.queryUnnamed(pooled, sql, arguments, pool: pool, completion: completion)
+                        }
+                        pooled.connection.connection.eventLoop.execute {
+                            Self.queryPrepared(pooled, prepared, binds, sql, arguments, pool: pool, completion: completion)
+                        }
+                    case nil:
+                        pooled.connection.connection.eventLoop.execute {
+                            Self.prepare(pooled, name: name, sql, arguments, pool: pool, completion: completion)
+                        }
+                    }
                 } else {
                     Self.queryUnnamed(pooled, sql, arguments, pool: pool, completion: completion)
                 }
@@ -143,6 +156,68 @@ public final class PostgresSQLDatabase: SQLDatabase {
             pool.release(pooled, broken: connection.isClosed)
             completion(result.mapError { PostgresSQLValues.failure("query", $0) })
         }
+    }
+
+    /// Prepares `sql` on the session and learns its parameter types (once per session and text), then runs
+    /// it as ``queryPrepared(_:_:_:_:_:pool:completion:)`` when they can be bound in binary, else as
+    /// ``queryNamed(_:name:_:_:pool:completion:)``. A text the server cannot prepare runs unnamed (its own
+    /// error is reported) and may be named again later. Runs on the connection's event loop.
+    static func prepare(
+        _ pooled: SQLConnectionPool<PostgresSession>.Pooled, name: String, _ sql: String, _ arguments: [SQLValue],
+        pool: SQLConnectionPool<PostgresSession>, completion: @escaping SQLCompletion<SQLRows>
+    ) {
+        let session = pooled.connection
+        let connection = session.connection
+        connection.prepare(query: sql).flatMap { prepared in
+            query(connection, PostgresPreparedQuery.parameterTypesQuery, [.text(sql)]).map { (prepared, $0) }
+        }.whenComplete { result in
+            guard case .success(let (prepared, described)) = result else {
+                session.statements.failed(sql, stale: false)
+                if connection.isClosed, case .failure(let error) = result {
+                    pool.release(pooled, broken: true)
+                    return completion(.failure(PostgresSQLValues.failure("query", error)))
+                }
+                return queryUnnamed(pooled, sql, arguments, pool: pool, completion: completion)
+            }
+            session.statements.succeeded(sql)
+            guard case .text(let text)? = described.rows.first?.first, let types = PostgresPreparedQuery.parameterTypes(text),
+                types.allSatisfy(PostgresPreparedQuery.canBind)
+            else {
+                // The async path prepares the text under its own name: this one would only hold a plan.
+                _ = prepared.deallocate()
+                session.prepared[sql] = .async
+                return queryNamed(pooled, name: name, sql, arguments, pool: pool, completion: completion)
+            }
+            let fast = PostgresPreparedQuery(query: prepared, parameterTypes: types)
+            session.prepared[sql] = .fast(fast)
+            guard let binds = fast.binds(arguments) else { return queryUnnamed(pooled, sql, arguments, pool: pool, completion: completion) }
+            queryPrepared(pooled, fast, binds, sql, arguments, pool: pool, completion: completion)
+        }
+    }
+
+    /// One run of a statement prepared by ``prepare(_:name:_:_:pool:completion:)``: Bind and Execute, rows by
+    /// callback, all on the connection's event loop. A statement the server no longer has as it was prepared
+    /// is forgotten and this run goes unnamed.
+    static func queryPrepared(
+        _ pooled: SQLConnectionPool<PostgresSession>.Pooled, _ prepared: PostgresPreparedQuery, _ binds: [PostgresData],
+        _ sql: String, _ arguments: [SQLValue], pool: SQLConnectionPool<PostgresSession>, completion: @escaping SQLCompletion<SQLRows>
+    ) {
+        let session = pooled.connection
+        let rows = RowsBox()
+        prepared.query.execute(binds) { rows.builder.append($0, binary: true) }.whenComplete { result in
+            if case .failure(let error) = result, PostgresSQLValues.isStale(error), !session.connection.isClosed {
+                session.prepared[sql] = nil
+                session.statements.failed(sql, stale: true)
+                return queryUnnamed(pooled, sql, arguments, pool: pool, completion: completion)
+            }
+            pool.release(pooled, broken: session.connection.isClosed)
+            completion(result.map { rows.builder.rows }.mapError { PostgresSQLValues.failure("query", $0) })
+        }
+    }
+
+    /// The rows of one prepared run, filled on its event loop only.
+    final class RowsBox: @unchecked Sendable {
+        var builder = PostgresSQLValues.RowsBuilder()
     }
 
     /// Runs the named statement in a task on the connection's event loop (``PostgresLoopExecutor``): no

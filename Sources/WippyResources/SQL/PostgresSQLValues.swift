@@ -16,13 +16,18 @@ enum PostgresSQLValues {
             switch argument {
             case .null: bindings.appendNull()
             case .integer(let number): bindings.append(UntypedText(String(number)))
-            case .real(let number): bindings.append(UntypedText(number.isFinite ? "\(number)" : (number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"))))
+            case .real(let number): bindings.append(UntypedText(text(number)))
             case .bool(let flag): bindings.append(UntypedText(flag ? "true" : "false"))
             case .text(let text): bindings.append(UntypedText(text))
             case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
             }
         }
         return bindings
+    }
+
+    /// A real as PostgreSQL reads it (`NaN`, `Infinity` and `-Infinity` by those names).
+    static func text(_ number: Double) -> String {
+        number.isFinite ? "\(number)" : (number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"))
     }
 
     /// A text argument of no declared type (OID 0): the server infers its type.
@@ -47,13 +52,17 @@ enum PostgresSQLValues {
     struct RowsBuilder {
         var rows = SQLRows(columns: [], rows: [])
 
-        mutating func append(_ row: PostgresRow) {
+        /// `binary`: every cell is in binary whatever its column says (see ``PostgresPreparedQuery``).
+        mutating func append(_ row: PostgresRow, binary: Bool = false) {
             if rows.rows.isEmpty {
                 for cell in row { rows.columns.append(cell.columnName) }
             }
             var values: [SQLValue] = []
             values.reserveCapacity(rows.columns.count)
-            for cell in row { values.append(PostgresSQLValues.value(cell)) }
+            for var cell in row {
+                if binary { cell.format = .binary }
+                values.append(PostgresSQLValues.value(cell))
+            }
             rows.rows.append(values)
         }
     }
@@ -103,11 +112,21 @@ enum PostgresSQLValues {
         }
     }
 
+    /// The fields of an error the server sent (message, SQLSTATE, detail), from either of postgres-nio's
+    /// error types (its future-based prepared queries report the legacy `PostgresError`).
+    static func serverFields(_ error: any Error) -> (message: String?, state: String?, detail: String?)? {
+        if let info = (error as? PSQLError)?.serverInfo { return (info[.message], info[.sqlState], info[.detail]) }
+        if case .server(let info)? = error as? PostgresError {
+            return (info.fields[.message], info.fields[.sqlState], info.fields[.detail])
+        }
+        return nil
+    }
+
     /// Whether a named statement failed because the server no longer has it as it was prepared (26000: the
     /// name is unknown, e.g. after `DISCARD ALL`; 0A000: its result columns changed with the table), so
     /// the same SQL run unnamed may work.
     static func isStale(_ error: any Error) -> Bool {
-        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        guard let state = serverFields(error)?.state else { return false }
         return state == "26000" || state == "0A000"
     }
 
@@ -115,11 +134,10 @@ enum PostgresSQLValues {
     /// `Unavailable`, a constraint violation `Conflict`.
     static func failure(_ what: String, _ error: any Error) -> WippyError {
         if let error = error as? WippyError { return error }
-        guard let error = error as? PSQLError else { return WippyError.unavailable("\(what): \(error)") }
-        if let info = error.serverInfo {
-            let message = info[.message] ?? "server error"
-            let state = info[.sqlState] ?? ""
-            let detail = info[.detail].map { " (\($0))" } ?? ""
+        if let fields = serverFields(error) {
+            let message = fields.message ?? "server error"
+            let state = fields.state ?? ""
+            let detail = fields.detail.map { " (\($0))" } ?? ""
             let kind: ErrorKind
             if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
                 kind = .unavailable
@@ -132,6 +150,7 @@ enum PostgresSQLValues {
             }
             return WippyError("\(what): \(message)\(detail)", kind: kind, retryable: kind == .unavailable || state.hasPrefix("40"))
         }
+        guard let error = error as? PSQLError else { return WippyError.unavailable("\(what): \(error)") }
         let underlying = error.underlying.map { ": \($0)" } ?? ""
         return WippyError.unavailable("\(what): \(error.code)\(underlying)")
     }

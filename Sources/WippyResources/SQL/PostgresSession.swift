@@ -15,6 +15,14 @@ final class PostgresSession: @unchecked Sendable {
     var statements = PostgresStatementCache()
     /// Runs the tasks of this session's named statements on the connection's event loop.
     let executor: PostgresLoopExecutor
+    /// How each named text runs: by a ``PostgresPreparedQuery`` when its parameter types can be bound in
+    /// binary, else (`async`) through ``PostgresNamedStatement``.
+    var prepared: [String: Prepared] = [:]
+
+    enum Prepared {
+        case fast(PostgresPreparedQuery)
+        case async
+    }
 
     init(_ connection: PostgresConnection) {
         self.connection = connection
