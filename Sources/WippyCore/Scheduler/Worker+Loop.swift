@@ -70,6 +70,12 @@ extension Worker {
         return micros &* 1_000
     }()
 
+    /// Whether the nearby spin yields its core every few rounds (`WIPPY_NEARBY_SPIN_YIELD=0`: it does not).
+    public static let nearbySpinYields: Bool = {
+        guard let raw = getenv("WIPPY_NEARBY_SPIN_YIELD") else { return true }
+        return String(cString: raw) != "0"
+    }()
+
     /// Polls the inbox for a short while, only while something is expected to post to it soon: another
     /// worker of the host is at work (it is where a message would come from), or a nearby completion is
     /// due (``nearbyCompletions``); true when work arrived (or the next timer is due).
@@ -91,7 +97,12 @@ extension Worker {
                 let now = MonotonicClock.now()
                 if let deadline, now >= deadline { return true }
                 if now >= limit { return false }
-                if nearby { nearby = nearbyCompletions.load(ordering: .acquiring) > 0 }
+                if nearby {
+                    nearby = nearbyCompletions.load(ordering: .acquiring) > 0
+                    // On a machine with more runnable threads than cores the thread that will answer may be
+                    // waiting for this very core: give it the chance (a no-op when nothing else is runnable).
+                    if nearby && Worker.nearbySpinYields { sched_yield() }
+                }
                 // Without a nearby completion due, only the short spin, and only while a peer works.
                 if !nearby && (now >= start &+ Worker.spinNanoseconds || !peerIsBusy()) {
                     return inbox.hasPending

@@ -13,7 +13,7 @@ import Glibc
 /// the next one some 10-30 µs later. A plain `DispatchQueue` has by then parked its thread, so every
 /// statement pays a futex wake-up of a sleeping thread (tens of µs on a VM), on top of the one the worker
 /// saves by polling for the answer (``Worker``'s nearby completions). Polling costs CPU only for the
-/// linger, and only after a job ran.
+/// linger, and only after a job ran. With no linger it is a plain serial queue.
 final class LingeringSerialQueue: Sendable {
     private struct State {
         var jobs: Deque<@Sendable () -> Void> = []
@@ -27,10 +27,12 @@ final class LingeringSerialQueue: Sendable {
     private let queued = Atomic<Int>(0)
     private let lingerNanoseconds: UInt64
 
-    /// How long a drainer polls for a next job; `WIPPY_SQLITE_LINGER_US` overrides it (0 turns it off), to
-    /// measure.
+    /// How long a drainer polls for a next job: off unless `WIPPY_SQLITE_LINGER_US` sets it. Measured on a
+    /// loaded 2-core host it made the tmpfs case slower in both alternating pairs (the lingering thread and
+    /// the spinning worker competed for the cores) and the disk case mixed, so it stays an experiment until
+    /// it is measured on a quiet machine.
     static let defaultLingerNanoseconds: UInt64 = {
-        guard let raw = getenv("WIPPY_SQLITE_LINGER_US"), let micros = UInt64(String(cString: raw)) else { return 60_000 }
+        guard let raw = getenv("WIPPY_SQLITE_LINGER_US"), let micros = UInt64(String(cString: raw)) else { return 0 }
         return micros &* 1_000
     }()
 
@@ -81,7 +83,11 @@ final class LingeringSerialQueue: Sendable {
         while now < deadline {
             if queued.load(ordering: .acquiring) > 0 { return true }
             rounds &+= 1
-            if rounds & 31 == 0 { now = MonotonicClock.now() }
+            if rounds & 31 == 0 {
+                now = MonotonicClock.now()
+                // Where threads outnumber cores, the submitter may be waiting for this core.
+                if Worker.nearbySpinYields { sched_yield() }
+            }
         }
         return queued.load(ordering: .acquiring) > 0
     }
