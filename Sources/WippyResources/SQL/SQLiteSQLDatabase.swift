@@ -14,8 +14,8 @@ import Synchronization
 /// - so do single-row writes whose commit only appends to the write-ahead log (`synchronous` NORMAL or
 ///   OFF, see ``SQLiteDurability``), through ``executeIfImmediate(_:_:)``; the log's checkpoint, which
 ///   syncs, runs on the executor;
-/// - everything else runs on the database's own serial queue (a ``LingeringSerialQueue``: with a linger
-///   set, a process writing row after row finds its thread awake) and reports through a completion, so the caller never
+/// - everything else runs on the database's own serial queue (a ``LingeringSerialQueue``, so a process
+///   writing row after row finds its thread awake) and reports through a completion, so the caller never
 ///   waits on the disk or a lock. A transaction holds the connection until it ends; other
 ///   users wait in the pool's line meanwhile (never a thread).
 public final class SQLiteSQLDatabase: SQLDatabase {
