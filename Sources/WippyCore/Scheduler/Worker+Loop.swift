@@ -62,16 +62,33 @@ extension Worker {
     /// wake-up syscall on either side. Short, so an idle runtime still sleeps.
     static let spinNanoseconds: UInt64 = 50_000
 
-    /// Polls the inbox for a short while, only while another worker of the host is at work (it is where a
-    /// message would come from soon); true when work arrived (or the next timer is due).
+    /// How long an idle worker polls while a nearby completion is due (``nearbyCompletions``): long enough
+    /// to cover an SQLite commit's flush to the disk, which a FULL insert waits for (about 100-200 µs
+    /// here). `WIPPY_NEARBY_SPIN_US` overrides it (0 turns it off), to measure.
+    static let nearbySpinNanoseconds: UInt64 = {
+        guard let raw = getenv("WIPPY_NEARBY_SPIN_US"), let micros = UInt64(String(cString: raw)) else { return 300_000 }
+        return micros &* 1_000
+    }()
+
+    /// Whether the nearby spin yields its core every few rounds (`WIPPY_NEARBY_SPIN_YIELD=0`: it does not).
+    public static let nearbySpinYields: Bool = {
+        guard let raw = getenv("WIPPY_NEARBY_SPIN_YIELD") else { return true }
+        return String(cString: raw) != "0"
+    }()
+
+    /// Polls the inbox for a short while, only while something is expected to post to it soon: another
+    /// worker of the host is at work (it is where a message would come from), or a nearby completion is
+    /// due (``nearbyCompletions``); true when work arrived (or the next timer is due).
     ///
-    /// When every worker is idle, what they wait for comes from outside (a database, the network, a
-    /// timer): spinning for it would take a core from whoever is producing it (on a small machine, the
-    /// database server itself), so the worker parks at once.
+    /// When every worker is idle and nothing nearby is due, what they wait for comes from outside (a
+    /// database server, the network, a timer): spinning for it would take a core from whoever is producing
+    /// it (on a small machine, the database server itself), so the worker parks at once.
     private func spinForWork(until deadline: UInt64?) -> Bool {
-        guard peerIsBusy() else { return false }
+        let nearbyLimit = Worker.nearbySpinNanoseconds
+        var nearby = nearbyLimit != 0 && nearbyCompletions.load(ordering: .relaxed) > 0
+        guard nearby || peerIsBusy() else { return false }
         let start = MonotonicClock.now()
-        let limit = start &+ Worker.spinNanoseconds
+        let limit = start &+ (nearby ? max(nearbyLimit, Worker.spinNanoseconds) : Worker.spinNanoseconds)
         var rounds = 0
         while true {
             if inbox.hasPending { return true }
@@ -79,7 +96,17 @@ extension Worker {
             if rounds & 63 == 0 {
                 let now = MonotonicClock.now()
                 if let deadline, now >= deadline { return true }
-                if now >= limit || !peerIsBusy() { return false }
+                if now >= limit { return false }
+                if nearby {
+                    nearby = nearbyCompletions.load(ordering: .acquiring) > 0
+                    // On a machine with more runnable threads than cores the thread that will answer may be
+                    // waiting for this very core: give it the chance (a no-op when nothing else is runnable).
+                    if nearby && Worker.nearbySpinYields { sched_yield() }
+                }
+                // Without a nearby completion due, only the short spin, and only while a peer works.
+                if !nearby && (now >= start &+ Worker.spinNanoseconds || !peerIsBusy()) {
+                    return inbox.hasPending
+                }
             }
         }
     }

@@ -58,6 +58,14 @@ public final class Worker: @unchecked Sendable {
         /// The peer's processes (if any) are in the inbox.
         static let answered: UInt8 = 3
     }
+    /// Completions this worker's processes await from work that another thread of this program is doing
+    /// right now, on the CPU and the local disk (an SQLite statement on its executor, a flush of its log):
+    /// answered within a fraction of a millisecond, unlike the network or a timer. While one is due the
+    /// idle worker polls its inbox longer before parking (``Worker/spinForWork(until:)``), so the answer
+    /// costs no futex wake-up of a sleeping thread (tens of microseconds on a VM). Counted up and down by
+    /// the awaiting side (``expectNearbyCompletion()``, ``nearbyCompletionArrived()``), from any thread.
+    let nearbyCompletions = Atomic<Int>(0)
+
     /// Bytes held by the local resources, as last published by the worker (for statistics).
     public let publishedBytes = Atomic<Int>(0)
 
@@ -180,6 +188,22 @@ public final class Worker: @unchecked Sendable {
     public func complete(_ process: ProcessCell, token: UInt64, _ completion: Completion) {
         post(.complete(process, token: token, completion))
     }
+
+    /// Notes that a process of this worker now awaits a nearby completion (see ``nearbyCompletions``). Every
+    /// call must be matched by one ``nearbyCompletionArrived()``, whatever the outcome (value, error, the
+    /// waiter gone), or the worker would keep spinning when idle (bounded, but for nothing).
+    public func expectNearbyCompletion() {
+        nearbyCompletions.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// Ends one ``expectNearbyCompletion()``. Called after the completion was posted: a spinning worker
+    /// then sees the post before it sees the count drop (the decrement releases the post).
+    public func nearbyCompletionArrived() {
+        nearbyCompletions.wrappingSubtract(1, ordering: .releasing)
+    }
+
+    /// Nearby completions awaited here now (statistics and tests).
+    public var awaitedNearbyCompletions: Int { nearbyCompletions.load(ordering: .acquiring) }
 
     /// Runs `work` on this worker's thread.
     public func perform(_ work: @escaping @Sendable (Worker) -> Void) {

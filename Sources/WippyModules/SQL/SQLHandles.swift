@@ -49,11 +49,14 @@ final class SQLTransactionHandle: @unchecked Sendable {
 /// What a `Statement` userdata holds: closed when the invocation ends.
 final class SQLStatementHandle: @unchecked Sendable {
     let statement: any SQLStatement
+    /// Its database answers nearby (``SQLDatabase/completesNearby``).
+    let nearby: Bool
     weak var process: LuaProcess?
     var cleanup: UInt64?
 
-    init(statement: any SQLStatement, process: LuaProcess) {
+    init(statement: any SQLStatement, nearby: Bool, process: LuaProcess) {
         self.statement = statement
+        self.nearby = nearby
         self.process = process
     }
 

@@ -8,10 +8,11 @@ import WippyRuntime
 enum SQLStatementObject {
     static let methods: [(String, LuaNativeFunction)] = [("query", query), ("execute", execute), ("close", close)]
 
-    static func push(_ statement: any SQLStatement, on lua: Lua) {
+    /// `nearby`: its database's ``SQLDatabase/completesNearby``.
+    static func push(_ statement: any SQLStatement, nearby: Bool, on lua: Lua) {
         let worker = LuaWorkerState.of(lua)
         guard let process = LuaProcess.current(lua) else { return lua.pushNil() }
-        let handle = SQLStatementHandle(statement: statement, process: process)
+        let handle = SQLStatementHandle(statement: statement, nearby: nearby, process: process)
         handle.cleanup = process.addCleanup { [handle] in handle.statement.close { _ in } }
         RetainedObject.push(handle, tag: ModuleTags.sqlStatement, userValues: 0, state: worker, on: lua)
     }
@@ -38,7 +39,7 @@ enum SQLStatementObject {
             case .failure(let early): return early.status
             case .success(let parameters):
                 let statement = handle.statement
-                return SQLCall.run(lua, { statement.query(parameters, completion: $0) }) { thread, rows in
+                return SQLCall.run(lua, nearby: handle.nearby, { statement.query(parameters, completion: $0) }) { thread, rows in
                     SQLLuaValues.push(rows, on: thread)
                     return 1
                 }
@@ -54,7 +55,7 @@ enum SQLStatementObject {
             case .failure(let early): return early.status
             case .success(let parameters):
                 let statement = handle.statement
-                return SQLCall.run(lua, { statement.execute(parameters, completion: $0) }) { thread, result in
+                return SQLCall.run(lua, nearby: handle.nearby, { statement.execute(parameters, completion: $0) }) { thread, result in
                     SQLLuaValues.push(result, on: thread)
                     return 1
                 }
@@ -67,7 +68,7 @@ enum SQLStatementObject {
         return withStatement(lua) { handle, worker in
             handle.closed()
             let statement = handle.statement
-            return SQLCall.run(lua, { statement.close(completion: $0) }) { thread, _ in
+            return SQLCall.run(lua, nearby: handle.nearby, { statement.close(completion: $0) }) { thread, _ in
                 thread.push(true)
                 return 1
             }

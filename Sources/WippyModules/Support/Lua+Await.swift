@@ -13,15 +13,25 @@ private final class AwaitRoute<Value: Sendable>: Sendable {
         var value: Value?
     }
     let state = Mutex(State())
+    /// The worker told to expect this value soon (``Worker/expectNearbyCompletion()``), with its host,
+    /// which owns it; told once the value is delivered.
+    let nearby: (worker: Worker, host: ProcessHost)?
+
+    init(nearby: (worker: Worker, host: ProcessHost)?) {
+        self.nearby = nearby
+    }
 
     func deliver(_ value: Value) {
         let target = state.withLock { state -> (ProcessCell, ProcessHost, UInt64)? in
             state.value = value
             return state.suspended
         }
-        guard let (cell, host, token) = target else { return }
-        // The host is held until the completion is posted: it owns the worker the cell points to.
-        withExtendedLifetime(host) { cell.worker.complete(cell, token: token, .values([])) }
+        if let (cell, host, token) = target {
+            // The host is held until the completion is posted: it owns the worker the cell points to.
+            withExtendedLifetime(host) { cell.worker.complete(cell, token: token, .values([])) }
+        }
+        // After the post, so a worker spinning for it sees the completion before the count drops.
+        if let nearby { withExtendedLifetime(nearby.host) { nearby.worker.nearbyCompletionArrived() } }
     }
 
     /// The delivered value, if it came.
@@ -37,19 +47,30 @@ private final class AwaitRoute<Value: Sendable>: Sendable {
 ///   - needsProcess: the error raised when no process runs the call.
 ///   - timeout: when given, the wait ends after it with `onTimeout` instead (the value, if it comes later,
 ///     is dropped).
+///   - nearby: the value comes from work another thread of this program is doing now on the CPU and the
+///     local disk (an SQLite statement): the worker is told to expect it (``Worker/nearbyCompletions``)
+///     until it is delivered, so it polls for it a while before parking.
 func awaitValue<Value: Sendable>(
     _ lua: Lua, needsProcess: String = "this call needs a running process", timeout: Duration? = nil,
-    onTimeout: ((Lua) -> Int32)? = nil,
+    onTimeout: ((Lua) -> Int32)? = nil, nearby: Bool = false,
     register: (@escaping @Sendable (Value) -> Void) throws(WippyError) -> Void,
     resume: @escaping (Lua, Value) -> Int32
 ) -> Int32 {
     let worker = LuaWorkerState.of(lua)
     guard let task = LuaTask.current(lua) else { return lua.raise(needsProcess) }
     if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
-    let route = AwaitRoute<Value>()
+    var expecting: (worker: Worker, host: ProcessHost)?
+    if nearby {
+        let runner = task.process.cell.worker
+        expecting = (runner, runner.host)
+        runner.expectNearbyCompletion()
+    }
+    let route = AwaitRoute<Value>(nearby: expecting)
     do throws(WippyError) {
         try register { route.deliver($0) }
     } catch {
+        // Nothing will be delivered.
+        expecting?.worker.nearbyCompletionArrived()
         return worker.fail(error, on: lua)
     }
     if let early = route.delivered { return resume(lua, early) }

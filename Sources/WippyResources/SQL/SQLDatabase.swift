@@ -29,10 +29,16 @@ public protocol SQLDatabase: Resource {
     /// does not sync, nothing to lock); nil when it must go through ``execute(_:_:completion:)``.
     /// `sql` is given as its UTF-8 bytes (the Lua string's own), so the common case makes no `String`.
     func executeIfImmediate(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>?
+
+    /// Whether its completions (and those of its transactions and statements) come from this program's own
+    /// threads working on the CPU and the local disk (SQLite), within a fraction of a millisecond, rather
+    /// than from a server across the network: a caller's worker may then poll for them before parking.
+    var completesNearby: Bool { get }
 }
 
 extension SQLDatabase {
     public var readsInline: Bool { false }
+    public var completesNearby: Bool { false }
     public func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead {
         .mustWait
     }

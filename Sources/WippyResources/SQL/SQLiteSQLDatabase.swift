@@ -14,8 +14,9 @@ import Synchronization
 /// - so do single-row writes whose commit only appends to the write-ahead log (`synchronous` NORMAL or
 ///   OFF, see ``SQLiteDurability``), through ``executeIfImmediate(_:_:)``; the log's checkpoint, which
 ///   syncs, runs on the executor;
-/// - everything else runs on the database's own serial queue and reports through a completion, so the
-///   caller never waits on the disk or a lock. A transaction holds the connection until it ends; other
+/// - everything else runs on the database's own serial queue (a ``LingeringSerialQueue``, so a process
+///   writing row after row finds its thread awake) and reports through a completion, so the caller never
+///   waits on the disk or a lock. A transaction holds the connection until it ends; other
 ///   users wait in the pool's line meanwhile (never a thread).
 public final class SQLiteSQLDatabase: SQLDatabase {
     public let kind = "db.sql.sqlite"
@@ -23,7 +24,7 @@ public final class SQLiteSQLDatabase: SQLDatabase {
     /// The file, nil for `:memory:`.
     public let path: String?
     let pool: SQLConnectionPool<SQLiteConnection>
-    let executor: DispatchQueue
+    let executor: LingeringSerialQueue
 
     /// Opens the database (the first connection is opened here, so a bad path fails at once).
     ///
@@ -35,7 +36,7 @@ public final class SQLiteSQLDatabase: SQLDatabase {
     public init(path: String?, name: String, maxLifetime: Duration? = nil) throws(WippyError) {
         self.path = path
         let label = "\(name) (\(path ?? ":memory:"))"
-        let executor = DispatchQueue(label: "wippy.sql.sqlite.\(name)")
+        let executor = LingeringSerialQueue(label: "wippy.sql.sqlite.\(name)")
         self.executor = executor
         let first = try SQLiteConnection(path: path, name: label)
         if case .failure(let error) = first.execute("SELECT 1 FROM sqlite_master LIMIT 1", [], what: "open \(label)") {
@@ -96,6 +97,9 @@ public final class SQLiteSQLDatabase: SQLDatabase {
     }
 
     public var readsInline: Bool { Self.inlineReads }
+
+    /// Its executor answers from this program (CPU work and the disk's flush).
+    public var completesNearby: Bool { true }
 
     public func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead {
         guard Self.inlineReads, let pooled = pool.acquireIdle() else { return .mustWait }

@@ -146,10 +146,11 @@ local function sqlite_full_count(count)
     return {fmt("lua_sqlite_insert_full_count", count, "statements")}
 end
 
--- sqlite_select: the point selects alone (for profiling); sqlite_inserts: the inserts alone (ditto); pg_select_n / pg_insert_n: a fixed count (ditto)
+-- sqlite_select: the point selects alone (for profiling); sqlite_inserts: the inserts alone (ditto); sqlite_full: the FULL inserts alone (A/B runs); pg_select_n / pg_insert_n: a fixed count (ditto)
 local groups = {
     sqlite = sqlite, pg = pg, sqlite_select = function(secs) return sqlite(secs, {}) end,
     sqlite_inserts = function(secs) return sqlite(secs, nil, true) end,
+    sqlite_full = function(secs) return sqlite(secs, {"FULL"}, true) end,
     sqlite_full_n = sqlite_full_count,
     pg_select_n = function(count) return pg_count("select", count) end,
     pg_insert_n = function(count) return pg_count("insert", count) end,
