@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "WippyHTTPTests",
             dependencies: [
-                "WippyHTTP", "WippyResources", "WippyCore",
+                "WippyHTTP", "WippyResources", "WippyCore", "WippyTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -259,7 +259,7 @@ let package = Package(
         .testTarget(
             name: "WippyBootTests",
             dependencies: [
-                "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime", "WippyResources", "WippyHTTP",
+                "WippyBoot", "WippyCore", "WippyModules", "WippyRuntime", "WippyResources", "WippyHTTP", "WippyTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -286,7 +286,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // What several test targets share: the throwaway PostgreSQL server of the tests, the
-        // loopback HTTP server that `http_client` calls.
+        // loopback HTTP server that `http_client` calls, the temporary paths removed at exit.
         .target(
             name: "WippyTestSupport",
             dependencies: [

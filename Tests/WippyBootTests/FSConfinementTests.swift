@@ -2,18 +2,20 @@ import Foundation
 import Testing
 import WippyCore
 import WippyResources
+import WippyTestSupport
 
 /// `fs.directory` confinement (lua-api-io §7.4): no path, `..` or symbolic link leaves the root — each
 /// escape tried on a real directory — and the tokenizer behind `f:scanner`.
 @Suite struct FSConfinementTests {
-    /// A root directory with a file, plus a directory outside it holding a secret.
+    /// A root directory with a file, plus a directory outside it holding a secret; removed when the test
+    /// process exits.
     final class Sandbox {
         let base: String
         let root: String
         let outside: String
 
         init() throws {
-            base = FileManager.default.temporaryDirectory.path + "/wippy-fs-" + UUID().uuidString
+            base = TemporaryPaths.unique("wippy-fs-")
             root = base + "/root"
             outside = base + "/outside"
             try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
@@ -29,8 +31,6 @@ import WippyResources
         func directory(mode: Int = 0o755) throws -> FSDirectory {
             try FSDirectory(id: EntryID(namespace: "app", name: "files"), path: root, autoInit: false, mode: mode)
         }
-
-        deinit { try? FileManager.default.removeItem(atPath: base) }
     }
 
     func kind(_ body: () throws -> Void) -> ErrorKind? {

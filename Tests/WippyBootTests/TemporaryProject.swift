@@ -1,14 +1,14 @@
 import Foundation
+import WippyTestSupport
 
-/// A project directory in the system temporary directory, removed when the test is done with it.
+/// A project directory in the system temporary directory, removed by `remove()` when the test is done with
+/// it, and in any case when the test process exits (``TemporaryPaths``).
 struct TemporaryProject {
     /// Absolute path of the project root.
     let root: String
 
     init() throws {
-        let base = FileManager.default.temporaryDirectory.path
-        root = base + "/wippy-project-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        root = try TemporaryPaths.directory("wippy-project-tests-")
     }
 
     /// Creates a project, runs `body` with it and removes it afterwards.

@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 import WippyCore
 import WippyResources
+import WippyTestSupport
 @testable import WippyHTTP
 
 /// `http.static` on a real directory: files with their types, index and listings, ranges, 304, SPA
@@ -16,7 +17,8 @@ import WippyResources
         let root: String
 
         init() throws {
-            base = NSTemporaryDirectory() + "wippy-static-\(UInt64.random(in: 0...UInt64.max))"
+            // Removed when the test process exits: the server may still serve from it after the last use.
+            base = TemporaryPaths.unique("wippy-static-")
             let fm = FileManager.default
             try fm.createDirectory(atPath: base + "/public/sub", withIntermediateDirectories: true)
             try "<h1>home</h1>".write(toFile: base + "/public/index.html", atomically: true, encoding: .utf8)
@@ -35,8 +37,6 @@ import WippyResources
             let root = root
             return HTTPStaticFiles(.init(mount: "/static", spa: spa, index: spa ? "index.html" : nil, cache: cache), root: { root })
         }
-
-        deinit { try? FileManager.default.removeItem(atPath: base) }
     }
 
     static func get(_ files: HTTPStaticFiles, _ path: String, headers: HTTPFields = [:]) async throws -> (Response, String) {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import WippyTestSupport
 
 /// `wippy run` reloads saved changes (issue 3, item 8): a service keeps calling a function while its Lua file
 /// and the YAML change under it; untouched processes keep their PIDs; a broken save is rejected with one log
@@ -58,7 +59,7 @@ import Testing
     }
 
     static func copyFixture() throws -> String {
-        let root = NSTemporaryDirectory() + "wippy-hotreload-" + UUID().uuidString
+        let root = TemporaryPaths.unique("wippy-hotreload-")
         try FileManager.default.copyItem(atPath: WippyBinary.fixture("hotreload"), toPath: root)
         return root
     }

@@ -1,11 +1,13 @@
 import Foundation
+import WippyTestSupport
 
-/// A throwaway project directory for CLI tests.
+/// A throwaway project directory for CLI tests, removed when the test process exits (``TemporaryPaths``):
+/// not on release, which can come before a `wippy` child process started in it is done.
 final class TemporaryProject {
     let root: String
 
     init(files: [String: String], lock: Bool = true) throws {
-        root = NSTemporaryDirectory() + "wippy-cli-" + UUID().uuidString
+        root = TemporaryPaths.unique("wippy-cli-")
         try FileManager.default.createDirectory(atPath: root + "/src", withIntermediateDirectories: true)
         if lock { try write("wippy.lock", "directories:\n    modules: .wippy\n    src: ./src\n") }
         for (path, text) in files { try write(path, text) }
@@ -16,8 +18,6 @@ final class TemporaryProject {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try text.write(to: url, atomically: true, encoding: .utf8)
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     /// A project with a terminal host and one process entry `app:main` whose source is `lua`, importing
     /// `modules`.

@@ -270,7 +270,9 @@ import WippyRuntime
     }
 
     @Test func unixSocketsCarryTheURLsPathAndQuery() async throws {
+        // Short: a socket path has a length limit. Removed at exit, after the server has stopped.
         let path = NSTemporaryDirectory() + "wippy-hc-\(UUID().uuidString.prefix(8)).sock"
+        TemporaryPaths.register(path)
         let server = try await HTTPTestServer(unixSocketPath: path)
         defer { Task { await server.stop() } }
         let result = await run("""

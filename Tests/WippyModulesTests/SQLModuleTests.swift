@@ -7,13 +7,13 @@ import WippyRuntime
 import WippyStore
 import WippyTestSupport
 
-/// A harness with one SQL database installed as `app:db`.
+/// A harness with one SQL database installed as `app:db`; its directory goes when the test process exits.
 struct SQLHarness {
     let harness = ModulesHarness(workers: 1)
     let directory: String
 
     init() {
-        directory = NSTemporaryDirectory() + "wippy-sql-\(UUID().uuidString)"
+        directory = TemporaryPaths.unique("wippy-sql-")
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 

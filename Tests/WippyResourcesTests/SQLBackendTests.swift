@@ -11,8 +11,9 @@ func awaiting<Value: Sendable>(_ start: (@escaping SQLCompletion<Value>) -> Void
     await withCheckedContinuation { continuation in start { continuation.resume(returning: $0) } }
 }
 
+/// A path named `name` in a new directory of its own, removed when the test process exits.
 func temporaryFile(_ name: String) -> String {
-    let directory = NSTemporaryDirectory() + "wippy-sql-\(UUID().uuidString)"
+    let directory = TemporaryPaths.unique("wippy-sql-")
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     return directory + "/" + name
 }

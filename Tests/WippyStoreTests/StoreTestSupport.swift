@@ -2,17 +2,16 @@ import Foundation
 import GRDB
 @testable import WippyStore
 import WippyCore
+import WippyTestSupport
 
-/// A throwaway directory, removed when released.
+/// A throwaway directory, removed when the test process exits (``TemporaryPaths``): not on release, which
+/// can come before an `await` that still uses the path.
 final class TemporaryDirectory {
     let path: String
 
     init() throws {
-        path = NSTemporaryDirectory() + "wippy-store-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        path = try TemporaryPaths.directory("wippy-store-")
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     func write(_ relative: String, _ text: String) throws {
         let url = URL(fileURLWithPath: path + "/" + relative)
