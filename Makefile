@@ -32,9 +32,12 @@ example: release
 	cd examples/showcase && ../../$(WIPPY_RELEASE) run -x app:demo
 
 # The suite runs beside a throwaway PostgreSQL server (WIPPY_TEST_POSTGRES_URL), stopped and deleted
-# afterwards whatever the tests did.
+# afterwards whatever the tests did. The build runs with a temporary directory of its own, deleted after it:
+# the Swift driver leaves a `TemporaryDirectory.*` in TMPDIR for each compiler invocation. (Not the tests:
+# socket paths under their temporary directories would get longer than a Unix socket address allows.)
 test: deps
-	$(SWIFT) build --build-tests
+	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/wippy-build.XXXXXX") && trap 'rm -rf "$$tmp"' EXIT INT TERM \
+		&& echo "$(SWIFT) build --build-tests" && TMPDIR=$$tmp $(SWIFT) build --build-tests
 	sh scripts/postgres-test-server.sh run $(SWIFT) test --skip-build
 
 bench: release
