@@ -67,7 +67,12 @@ import WippyRuntime
         let node = await LuaTestNode.make(workers: 2)
         defer { node.shutdown() }
         let collector = node.collector()
-        node.install("test:busy", source: "return { main = function() local x = 0 while true do x = x + 1 end end }")
+        // It reports once running: its worker, idle until then, may have asked for work before parking, and
+        // withdraws that request only when it wakes for this process. A parent spawning before that (under a
+        // loaded host, the wake-up can be late) would have half of its children taken by that request.
+        node.install("test:busy", source: """
+            return { main = function(sink) process.send(sink, "running") local x = 0 while true do x = x + 1 end end }
+            """)
         node.install("test:link", source: "return { main = function(next) local m = process.inbox():receive() end }")
         node.install("test:parent", source: """
             return { main = function(sink, n)
@@ -80,7 +85,8 @@ import WippyRuntime
                 process.inbox():receive()
             end }
             """)
-        let busy = node.spawn("test:busy")
+        let busy = node.spawn("test:busy", [.string(collector.pid.description)])
+        #expect(await node.wait("the busy process running", until: { collector.messages.contains { $0.from == busy } }))
         // Spawns from outside go round-robin: take the first parent that lands beside the busy process's worker.
         var parent: PID?
         var extras: [PID] = []
