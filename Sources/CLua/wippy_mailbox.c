@@ -565,7 +565,7 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
     int status;
     for (;;) {
         m->park_switch = 0;
-        status = wippy_resume_task(L, nargs, nres);
+        status = wippy_resume_task_inline(L, nargs, nres);
         wippy_proc *next = m->next;
         if (next == NULL) break;
         m->next = NULL;
