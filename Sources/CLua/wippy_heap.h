@@ -81,9 +81,11 @@ void *wippy_heap_resize(wippy_heap *heap, void *p, size_t osize, size_t nsize, u
 
 /* ---- fast paths ---- */
 
+/* n in 8-byte units, rounded up (k), gives the class: k - 1 up to 128 bytes; past that, two units a class,
+   15 + ceil((k - 16) / 2) = (k + 15) / 2 (a select, where two divisions and a branch cost more). */
 static inline int wippy_class_of(size_t n) {
-    if (n <= 128) return (int)((n + 7) >> 3) - 1;
-    return 15 + (int)((n - 128 + 15) >> 4);
+    size_t k = (n + 7) >> 3;
+    return (int)(k <= 16 ? k - 1 : (k + 15) >> 1);
 }
 
 static inline wippy_slab *wippy_slab_of(const void *p) {

@@ -105,4 +105,42 @@ static inline void wippy_slice_publish(wippy_slice *s, uint64_t word) {
     may raise. */
 int wippy_raise_doom(lua_State *L);
 
+/* ---- Resumes (wippy_resume and wippy_resume_task, inline here for the switch of wippy_mailbox.c, which
+   resumes one thread per hop: two calls across files per hop cost more than their bodies) ---- */
+
+static inline int wippy_resume_inline(lua_State *L, lua_State *from, int nargs, int *nres) {
+    lua_State *running = wippy_running;
+    int may_fail = wippy_may_fail;
+    /* the outermost resume tells the ticker Lua runs on this thread */
+    wippy_slice *slice = running == NULL ? wippy_slice_self : NULL;
+    wippy_running = L;
+    wippy_may_fail = 1;
+    if (slice != NULL) wippy_slice_publish(slice, wippy_slice_word(slice) | 1);
+    if (wippy_is_doomed(L)) wippy_arm(L);
+    int status = lua_resume(L, from, nargs, nres);
+    if (slice != NULL) wippy_slice_publish(slice, wippy_slice_word(slice) & ~(uint64_t)1);
+    wippy_running = running;
+    wippy_may_fail = may_fail;
+    return status;
+}
+
+static inline int wippy_resume_task_inline(lua_State *L, int nargs, int *nres) {
+    int status = wippy_resume_inline(L, NULL, nargs, nres);
+    if (status == LUA_YIELD) {
+        /* a receive that blocked in C: it yielded nothing (only a task's own thread does that, and only this
+           function resumes those) */
+        if (wippy_parked) {
+            wippy_parked = 0;
+            return WIPPY_SYSTEM_YIELD;
+        }
+        /* lua_touserdata is NULL for anything but userdata, and no full userdata lives at the marker's address */
+        if (*nres == 1 && lua_touserdata(L, -1) == wippy_system_marker()) {
+            lua_settop(L, -2);
+            *nres = 0;
+            return WIPPY_SYSTEM_YIELD;
+        }
+    }
+    return status;
+}
+
 #endif

@@ -27,24 +27,7 @@ int wippy_is_system_yield(lua_State *co, int nres) {
     return nres == 1 && lua_type(co, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(co, -1) == &wippy_marker_storage;
 }
 
-int wippy_resume_task(lua_State *L, int nargs, int *nres) {
-    int status = wippy_resume(L, NULL, nargs, nres);
-    if (status == LUA_YIELD) {
-        /* a receive that blocked in C: it yielded nothing (only a task's own thread does that, and only this
-           function resumes those) */
-        if (wippy_parked) {
-            wippy_parked = 0;
-            return WIPPY_SYSTEM_YIELD;
-        }
-        /* lua_touserdata is NULL for anything but userdata, and no full userdata lives at the marker's address */
-        if (*nres == 1 && lua_touserdata(L, -1) == &wippy_marker_storage) {
-            lua_settop(L, -2);
-            *nres = 0;
-            return WIPPY_SYSTEM_YIELD;
-        }
-    }
-    return status;
-}
+int wippy_resume_task(lua_State *L, int nargs, int *nres) { return wippy_resume_task_inline(L, nargs, nres); }
 
 int wippy_run_native(lua_State *L, wippy_native fn) {
     /* Swift code must find the process states it would find without the ghost switch */

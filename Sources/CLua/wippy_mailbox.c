@@ -32,13 +32,27 @@
 #define WIPPY_SLOT_EMPTY NULL
 static wippy_proc wippy_tombstone;
 
+/* A slot keeps its record's hash beside it: a probe past another record compares the hashes in the slot
+   array (four slots per cache line) instead of reading that record, which in a ring of a thousand processes
+   is cold: a miss per probe. */
+typedef struct wippy_slot {
+    wippy_proc *proc;
+    uint32_t hash;
+} wippy_slot;
+/* `running_owner` when it is the running record's `owner`: the switch sets this rather than read `owner`,
+   which sits on the record's second cache line (cold in a ring); it is resolved when the record is removed
+   while it runs, the only way `running` becomes NULL while the owner is still asked for. */
+#define WIPPY_OWNER_OF_RUNNING ((void *)&wippy_tombstone)
+
 struct wippy_mailboxes {
-    wippy_proc **slots;
+    wippy_slot *slots;
     uint32_t capacity; /* a power of two */
     uint32_t live;     /* records */
     uint32_t used;     /* records and tombstones */
     wippy_proc *running;
-    void *running_owner; /* the running process's object (what `label` takes when it has no record) */
+    /* the running process's object (what `label` takes when it has no record), or WIPPY_OWNER_OF_RUNNING:
+       that of `running` (see wippy_mailboxes_resume) */
+    void *running_owner;
     wippy_wake_fn wake;
     wippy_park_fn park;
     wippy_label_fn label;
@@ -123,27 +137,28 @@ uint64_t wippy_mailboxes_ghost_switches(const wippy_mailboxes *m) { return m->gh
 void wippy_mailboxes_free(wippy_mailboxes *m) {
     if (m == NULL) return;
     for (uint32_t i = 0; i < m->capacity; i++) {
-        wippy_proc *p = m->slots[i];
+        wippy_proc *p = m->slots[i].proc;
         if (p != WIPPY_SLOT_EMPTY && p != &wippy_tombstone) free(p);
     }
     free(m->slots);
     free(m);
 }
 
-static void wippy_mailboxes_place(wippy_proc **slots, uint32_t capacity, wippy_proc *p) {
+static void wippy_mailboxes_place(wippy_slot *slots, uint32_t capacity, wippy_proc *p) {
     uint32_t mask = capacity - 1;
     uint32_t i = p->hash & mask;
-    while (slots[i] != WIPPY_SLOT_EMPTY && slots[i] != &wippy_tombstone) i = (i + 1) & mask;
-    slots[i] = p;
+    while (slots[i].proc != WIPPY_SLOT_EMPTY && slots[i].proc != &wippy_tombstone) i = (i + 1) & mask;
+    slots[i].proc = p;
+    slots[i].hash = p->hash;
 }
 
 /* Rebuilds the table without tombstones, doubled when more than half full of records. */
 static int wippy_mailboxes_rehash(wippy_mailboxes *m) {
     uint32_t capacity = m->live * 2 >= m->capacity ? m->capacity * 2 : m->capacity;
-    wippy_proc **slots = calloc(capacity, sizeof *slots);
+    wippy_slot *slots = calloc(capacity, sizeof *slots);
     if (slots == NULL) return 0;
     for (uint32_t i = 0; i < m->capacity; i++) {
-        wippy_proc *p = m->slots[i];
+        wippy_proc *p = m->slots[i].proc;
         if (p != WIPPY_SLOT_EMPTY && p != &wippy_tombstone) wippy_mailboxes_place(slots, capacity, p);
     }
     free(m->slots);
@@ -188,7 +203,10 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
     if (p == NULL) return;
     luaL_unref(L, LUA_REGISTRYINDEX, p->pid_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, p->queue_ref); /* queued messages nobody will receive go with it */
-    if (m->running == p) m->running = NULL;
+    if (m->running == p) {
+        m->running = NULL;
+        if (m->running_owner == WIPPY_OWNER_OF_RUNNING) m->running_owner = p->owner;
+    }
     if (m->next == p) {
         m->next = NULL; /* ended before its turn: nothing to run */
         m->next_ghost = 0;
@@ -196,12 +214,12 @@ void wippy_mailboxes_remove(wippy_mailboxes *m, lua_State *L, wippy_proc *p) {
     if (wippy_running_here == p) wippy_running_here = NULL;
     uint32_t mask = m->capacity - 1;
     for (uint32_t i = p->hash & mask;; i = (i + 1) & mask) {
-        if (m->slots[i] == p) {
-            m->slots[i] = &wippy_tombstone;
+        if (m->slots[i].proc == p) {
+            m->slots[i].proc = &wippy_tombstone;
             m->live--;
             break;
         }
-        if (m->slots[i] == WIPPY_SLOT_EMPTY) break; /* not in the table (cannot happen) */
+        if (m->slots[i].proc == WIPPY_SLOT_EMPTY) break; /* not in the table (cannot happen) */
     }
     free(p);
 }
@@ -212,12 +230,20 @@ void wippy_mailboxes_set_running(wippy_mailboxes *m, wippy_proc *p, void *owner)
     wippy_running_here = p;
 }
 
+/* Lua keeps one copy of each string up to this length (5.4's LUAI_MAXSHORTLEN, not in its public headers):
+   two such strings of a state are equal exactly when they are the same object. Were the value ever smaller,
+   a send would only miss its record and take the Swift native. */
+#define WIPPY_SHORT_STRING_MAX 40
+
 static wippy_proc *wippy_mailboxes_find(wippy_mailboxes *m, const char *text, size_t len) {
     uint32_t mask = m->capacity - 1;
-    for (uint32_t i = wippy_text_hash(text, len) & mask;; i = (i + 1) & mask) {
-        wippy_proc *p = m->slots[i];
+    uint32_t hash = wippy_text_hash(text, len);
+    for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+        wippy_proc *p = m->slots[i].proc;
         if (p == WIPPY_SLOT_EMPTY) return NULL;
-        if (p != &wippy_tombstone && p->len == (uint32_t)len && (p->text == text || memcmp(p->text, text, len) == 0)) return p;
+        /* a tombstone's hash is its record's: the record test rules it out */
+        if (m->slots[i].hash != hash || p == &wippy_tombstone || p->len != (uint32_t)len) continue;
+        if (p->text == text || (len > WIPPY_SHORT_STRING_MAX && memcmp(p->text, text, len) == 0)) return p;
     }
 }
 
@@ -314,7 +340,9 @@ static void wippy_push_message(lua_State *L, wippy_mailboxes *m, wippy_proc *fro
 static inline __attribute__((always_inline)) void wippy_hand_off(lua_State *L, wippy_mailboxes *m, wippy_proc *to) {
     lua_State *R = to->waiting;
     to->waiting = NULL;
-    lua_checkstack(R, 4);
+    /* a thread that blocked in C has the room (see `roomy`); one the runtime parked may have used its frame */
+    if (!to->roomy) lua_checkstack(R, 4);
+    to->roomy = 0;
     lua_xmove(L, R, 1);
     lua_pushboolean(R, 1);
     /* during a switching resume the first process woken may be run next, straight from there (defer wakes
@@ -482,6 +510,8 @@ static int wippy_channel_receive(lua_State *L) {
         m->park_switch = m->park(p->owner, waiter, p->inbox_channel);
         p->solo = (uint8_t)m->park_switch;
     }
+    /* nothing was pushed on this frame: the hand-off may skip its stack check (unless `park` disarmed it) */
+    if (p->waiting == L) p->roomy = 1;
     /* A system yield with no values, told apart by wippy_parked (no marker to push here and to test and pop
        in wippy_resume_task). The channel argument stays: a C function's stack is dropped when it is resumed
        (its results are the values it is resumed with), so clearing it first would only cost a call. */
@@ -535,7 +565,7 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
     int status;
     for (;;) {
         m->park_switch = 0;
-        status = wippy_resume_task(L, nargs, nres);
+        status = wippy_resume_task_inline(L, nargs, nres);
         wippy_proc *next = m->next;
         if (next == NULL) break;
         m->next = NULL;
@@ -568,7 +598,7 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
         }
         /* what the run loop does when a process starts to run: its record, its memory account, a new slice */
         m->running = next;
-        m->running_owner = next->owner;
+        m->running_owner = WIPPY_OWNER_OF_RUNNING; /* next->owner, read only if needed (wippy_mailboxes_remove) */
         wippy_running_here = next;
         wippy_account_run(m->memory, next->account);
         wippy_set_budget(ticks);

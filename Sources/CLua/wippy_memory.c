@@ -155,8 +155,57 @@ static void *after_failure(wippy_memory *m, wippy_account *a, void *ptr, size_t 
 
 /* ---------------------------------------------------------------- the allocator */
 
+static __attribute__((noinline)) void *wippy_alloc_general(wippy_memory *m, void *ptr, size_t osize, size_t nsize);
+
+/* Every Lua allocation comes here. The common cases, a small block from the first partial slab (its free list
+   or its never-used blocks) that leaves the slab partial, for an account under its check, and a small block back to a slab that stays
+   partial and not empty, are handled without a call, so that they need no stack frame (the general code
+   saves six registers for its calls). Everything else is wippy_alloc_general's, which makes the same
+   decisions these do. */
 static void *wippy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     wippy_memory *m = (wippy_memory *)ud;
+    wippy_heap *heap = (wippy_heap *)m->heap;
+    if (nsize == 0) {
+        if (likely(ptr != NULL && heap != NULL && osize <= WIPPY_HEAP_MAX_SMALL)) {
+            wippy_slab *s = wippy_slab_of(ptr);
+            if (likely(s->partial && s->live > 1)) {
+                uint32_t tag = *wippy_tag_slot(s, ptr);
+                *(void **)ptr = s->freelist;
+                s->freelist = ptr;
+                s->live--;
+                m->bytes -= osize;
+                wippy_account *a = wippy_account_get(m, tag);
+                if (a != NULL) a->bytes -= (int64_t)osize;
+                return NULL;
+            }
+        }
+    } else if (ptr == NULL && likely(heap != NULL && nsize <= WIPPY_HEAP_MAX_SMALL)) {
+        wippy_account *a = m->current;
+        wippy_slab *s = heap->partial[wippy_class_of(nsize)];
+        if (likely(a->bytes + (int64_t)nsize <= a->check && s != NULL)) {
+            void *block = s->freelist;
+            if (block != NULL) {
+                void *rest = *(void **)block;
+                if (unlikely(rest == NULL)) return wippy_alloc_general(m, ptr, osize, nsize);
+                s->freelist = rest;
+            } else {
+                /* a slab being filled for the first time (between collections, new blocks come from here) */
+                block = s->bump;
+                if (unlikely(s->bump + 2 * (size_t)s->size > s->end)) return wippy_alloc_general(m, ptr, osize, nsize);
+                s->bump += s->size;
+            }
+            s->live++;
+            *wippy_tag_slot(s, block) = m->current_tag;
+            a->bytes += (int64_t)nsize;
+            m->bytes += nsize;
+            if (m->bytes > m->peak) m->peak = m->bytes;
+            return block;
+        }
+    }
+    return wippy_alloc_general(m, ptr, osize, nsize);
+}
+
+static void *wippy_alloc_general(wippy_memory *m, void *ptr, size_t osize, size_t nsize) {
     if (nsize == 0) {
         if (ptr != NULL) {
             uint32_t tag = wippy_heap_free(m->heap, ptr, osize);

@@ -32,21 +32,7 @@ _Thread_local lua_State *wippy_calling WIPPY_TLS = NULL;
 
 lua_State *wippy_running_thread(void) { return wippy_running; }
 
-int wippy_resume(lua_State *L, lua_State *from, int nargs, int *nres) {
-    lua_State *running = wippy_running;
-    int may_fail = wippy_may_fail;
-    /* the outermost resume tells the ticker Lua runs on this thread */
-    wippy_slice *slice = running == NULL ? wippy_slice_self : NULL;
-    wippy_running = L;
-    wippy_may_fail = 1;
-    if (slice != NULL) wippy_slice_publish(slice, wippy_slice_word(slice) | 1);
-    if (wippy_is_doomed(L)) wippy_arm(L);
-    int status = lua_resume(L, from, nargs, nres);
-    if (slice != NULL) wippy_slice_publish(slice, wippy_slice_word(slice) & ~(uint64_t)1);
-    wippy_running = running;
-    wippy_may_fail = may_fail;
-    return status;
-}
+int wippy_resume(lua_State *L, lua_State *from, int nargs, int *nres) { return wippy_resume_inline(L, from, nargs, nres); }
 
 /* ---------------------------------------------------------------- doom */
 

@@ -16,7 +16,10 @@ public struct LuaMailboxes {
         @inline(__always)
         public var waiting: OpaquePointer? {
             get { pointer.pointee.waiting }
-            nonmutating set { pointer.pointee.waiting = newValue }
+            nonmutating set {
+                pointer.pointee.waiting = newValue
+                pointer.pointee.roomy = 0 // not known to have blocked in C (see `wippy_proc.roomy`)
+            }
         }
 
         /// Whether the task in ``waiting`` parked with nothing else pending in its process, so that the switch
@@ -61,6 +64,7 @@ public struct LuaMailboxes {
         @inline(__always)
         public func arm(_ thread: OpaquePointer, waiter: UnsafeMutableRawPointer, channel: UnsafeMutableRawPointer) {
             pointer.pointee.waiting = thread
+            pointer.pointee.roomy = 0 // parked by the runtime: its frame may be full (see `wippy_proc.roomy`)
             pointer.pointee.waiter = waiter
             pointer.pointee.channel = channel
         }

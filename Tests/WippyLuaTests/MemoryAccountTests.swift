@@ -35,6 +35,48 @@ import WippyLua
         #expect((memory.usage(of: b)?.bytes ?? Int.min) >= 0)
     }
 
+    /// Blocks of every small size class, made under one account and freed while another is current, go back
+    /// to the account that made them, exactly: the allocator's frameless paths (a block from a slab's free
+    /// list or never-used blocks, a block back to a slab that stays partial) and its general path must keep
+    /// the same books. Fails if either path charges or credits the wrong account or the wrong size (the
+    /// maker's bytes drift by the churn's size, megabytes, or the other account's move).
+    @Test func everySmallClassBalancesItsAccount() throws {
+        let state = Bridge.state()
+        let memory = state.memory
+        let maker = memory.open(limit: nil, owner: nil)
+        let collector = memory.open(limit: nil, owner: nil)
+        _ = try Bridge.run(state, """
+            function churn()
+                local live = {}
+                for round = 1, 3 do
+                    for n = 1, 1100, 3 do
+                        live[#live + 1] = string.rep(string.char(65 + n % 26), n) .. round
+                        local t = {}
+                        for i = 1, n % 70 do t[i] = i end
+                        live[#live + 1] = t
+                    end
+                end
+                return live
+            end
+            collectgarbage()
+            """).get()
+        let makerBefore = memory.usage(of: maker)?.bytes ?? Int.min
+        let collectorBefore = memory.usage(of: collector)?.bytes ?? Int.min
+        for _ in 0..<4 {
+            memory.charge(maker)
+            #expect(try Bridge.run(state, "held = churn() return #held").get() == ["2202"])
+            let holding = (memory.usage(of: maker)?.bytes ?? 0) - makerBefore
+            #expect(holding > 500_000, "the churn was charged to its maker: \(holding) bytes")
+            memory.charge(collector)
+            _ = try Bridge.run(state, "held = nil collectgarbage() collectgarbage()").get()
+        }
+        let makerAfter = memory.usage(of: maker)?.bytes ?? Int.max
+        let collectorAfter = memory.usage(of: collector)?.bytes ?? Int.max
+        memory.charge(.worker)
+        #expect(abs(makerAfter - makerBefore) < 4096, "maker \(makerBefore) -> \(makerAfter) bytes")
+        #expect(abs(collectorAfter - collectorBefore) < 4096, "collector \(collectorBefore) -> \(collectorAfter) bytes")
+    }
+
     /// A running account that grows past its limit is collected, then doomed, and its thread is stopped at the
     /// next instruction: it yields to its resumer with the doom pending.
     @Test func runawayThreadIsStoppedWithAMemoryDoom() {

@@ -352,7 +352,10 @@ typedef struct wippy_proc {
     uint8_t solo;
     /* Running as a ghost: the runtime still sees the task parked in its receive (see wippy_mailboxes_resume). */
     uint8_t ghost;
-    uint8_t spare;
+    /* Set while `waiting` is a thread that blocked in a receive in C (wippy_channel_receive): its C frame was
+       given LUA_MINSTACK free slots and pushed nothing, so the hand-off's two results need no stack check.
+       Cleared by every other writer of `waiting` (the runtime's `arm` and setter). */
+    uint8_t roomy;
     /* Second line: what only the runtime's calls and the queue use. */
     int queue_ref;
     uint32_t hash;
