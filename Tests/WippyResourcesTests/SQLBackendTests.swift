@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 import WippyCore
@@ -19,6 +20,38 @@ func temporaryFile(_ name: String) -> String {
 }
 
 @Suite struct SQLiteBackendTests {
+    /// Opening switches the file to WAL, which needs it alone for a moment: a reader of the file (another
+    /// process, or the previous user of a swapped file) holding its shared lock then is waited for. Fails if
+    /// the open answers "database is locked" at once (the busy timeout set only after the switch).
+    @Test func openingWaitsForAReaderHoldingTheFile() throws {
+        let path = temporaryFile("held.db")
+        let setup = try DatabaseQueue(path: path)
+        try setup.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER)") }
+        try setup.close()
+        let reader = try DatabaseQueue(path: path)
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let readerDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            try? reader.inDatabase { db in
+                // a read transaction in the file's rollback-journal mode keeps its shared lock until it ends
+                try db.execute(sql: "BEGIN DEFERRED")
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM t")
+                holding.signal()
+                release.wait()
+                try db.execute(sql: "COMMIT")
+            }
+            readerDone.signal()
+        }
+        holding.wait()
+        // the reader holds the file for a while (well under the 5 s busy timeout) while the open runs
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) { release.signal() }
+        let database = try SQLiteSQLDatabase(path: path, name: "test:held")
+        database.close()
+        readerDone.wait()
+        try reader.close()
+    }
+
     @Test func valuesComeBackTyped() async throws {
         let db = try SQLiteSQLDatabase(path: temporaryFile("types.db"), name: "test:db")
         defer { db.close() }

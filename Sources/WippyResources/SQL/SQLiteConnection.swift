@@ -35,8 +35,11 @@ final class SQLiteConnection: @unchecked Sendable {
                 if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
                 queue = try DatabaseQueue(path: path, configuration: configuration)
                 try queue.inDatabase { db in
-                    _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                    // The timeout first: switching a file to WAL needs it alone for a moment, and another
+                    // connection reading it then (a second process, the file's previous user) must be waited
+                    // for, not answered with "database is locked" (a live swap to that file failed so).
                     sqlite3_busy_timeout(db.sqliteConnection, SQLiteConnection.busyTimeoutMilliseconds)
+                    _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
                 }
             } else {
                 queue = try DatabaseQueue(configuration: configuration)
