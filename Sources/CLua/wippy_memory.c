@@ -322,6 +322,23 @@ void wippy_memory_recover(lua_State *L, int force) {
     if (m->reserve == NULL) m->reserve = reserve_take();
 }
 
+int wippy_memory_room(lua_State *L, size_t size) {
+    void *probe = malloc(size);
+    if (probe == NULL) {
+        wippy_memory *m = wippy_memory_of(L);
+        if (m->reserve == NULL) return 0;
+        reserve_give(m->reserve);
+        m->reserve = NULL;
+        /* the next safe point collects and takes the reserve back (wippy_memory_recover) */
+        m->starved = 1;
+        m->attention = 1;
+        probe = malloc(size);
+        if (probe == NULL) return 0;
+    }
+    free(probe);
+    return 1;
+}
+
 /* ---------------------------------------------------------------- accounts */
 
 uint32_t wippy_account_open(wippy_memory *m, int64_t limit, void *owner) {

@@ -132,4 +132,9 @@ public struct LuaMemory {
 extension Lua {
     /// Gives this thread the state's normal count hook again (after a doom or a check armed it).
     public func resetHook() { wippy_reset_hook(pointer) }
+
+    /// Whether the system will give a Swift copy of `bytes` bytes made next on this thread (see
+    /// `wippy_memory_room`): false when it refused the memory even after the state gave back its emergency
+    /// reserve. Swift aborts the program on a refused allocation, so large copies ask first.
+    public func hasRoom(forCopyOf bytes: Int) -> Bool { wippy_memory_room(pointer, bytes) != 0 }
 }

@@ -172,6 +172,14 @@ void *wippy_memory_take_doomed(wippy_memory *m);
     state. */
 void wippy_memory_recover(lua_State *L, int force);
 
+/** Room for a copy of `size` bytes that Swift code is about to make outside the Lua allocator (a message
+    payload): Swift aborts the whole program when the system refuses one of its allocations, so a large copy
+    asks first. A block of that size is taken and given back at once (the copy that follows, on the same
+    thread, gets it again from the same arena); when the system refuses it, the state's emergency reserve is
+    given back (taken again at its next safe point) and the block asked once more. Returns 0 when the system
+    refused even then: the caller must fail instead of copying. */
+int wippy_memory_room(lua_State *L, size_t size);
+
 /* ---- Doom: "end this process with this error at the next safe point" ----
  * (The same API as the one the preemption of C calls uses.) A doomed process must not run on: the scheduler
  * ends it after the resume that is running. To get back to the scheduler, the running thread's hook is armed

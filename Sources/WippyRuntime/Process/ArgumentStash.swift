@@ -115,7 +115,9 @@ struct ArgumentStash {
                 } else {
                     payloads.append(.double(lua.number(at: index) ?? 0))
                 }
-            case .string: payloads.append(LuaValueConverter.stringPayload(at: index, in: lua))
+            // A large string whose copy the system refuses travels as nil: this path (a child moved to another
+            // worker before it started) has no caller left to fail, and aborting would end every process.
+            case .string: payloads.append(LuaValueConverter.stringPayload(at: index, in: lua) ?? .null)
             default: payloads.append(.null)
             }
         }

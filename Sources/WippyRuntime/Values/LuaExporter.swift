@@ -29,7 +29,9 @@ struct LuaExporter {
             if lua.isInteger(at: index), let value = lua.integer(at: index) { return .int(value) }
             return .double(lua.number(at: index) ?? 0)
         case .string:
-            return LuaValueConverter.stringPayload(at: index, in: lua)
+            if let payload = LuaValueConverter.stringPayload(at: index, in: lua) { return payload }
+            if strict { throw UnsendableValue(refusedBytes: lua.rawLength(at: index)) }
+            return .null
         case .table:
             return try table(at: lua.absolute(index), depth: 0)
         case .userdata:

@@ -59,15 +59,26 @@ public enum LuaValueConverter {
         return .success(result)
     }
 
+    /// Strings from this size up are copied only after the system promised the memory
+    /// (``WippyLua/Lua/hasRoom(forCopyOf:)``): a refused Swift allocation would abort the whole runtime, where
+    /// a refused Lua one fails only the process. Below it, the check would cost more than it saves.
+    static let checkedCopySize = 64 * 1024
+
+    /// The payload of the string at `index`; nil when the string is large and the system refused memory for
+    /// its copy.
     @inline(__always)
-    static func stringPayload(at index: Int32, in lua: Lua) -> Payload {
-        lua.withBytes(at: index) { bytes -> Payload in
+    static func stringPayload(at index: Int32, in lua: Lua) -> Payload? {
+        let payload = lua.withBytes(at: index) { bytes -> Payload? in
+            // 64 bytes over the text cover the storage header, terminator and rounding of a String or an Array
+            if bytes.count >= checkedCopySize, !lua.hasRoom(forCopyOf: bytes.count + 64) { return nil }
             let units = bytes.bindMemory(to: UInt8.self)
             // ASCII (PIDs, names, topics: most strings) needs no validation; the general validator is slow.
             if isASCII(bytes) { return .string(String(decoding: units, as: UTF8.self)) }
             if UTF8Text.isValid(bytes) { return .string(String(decoding: units, as: UTF8.self)) }
             return .bytes(Array(bytes))
-        } ?? .null
+        }
+        guard let payload else { return .null }  // not a string
+        return payload
     }
 
     /// True when every byte is below 0x80 (checked eight bytes at a time).

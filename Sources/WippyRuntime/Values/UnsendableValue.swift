@@ -23,9 +23,20 @@ public struct UnsendableValue: Error, Sendable {
         case other(String)
     }
 
+    /// Bytes of a string whose copy the system refused (the value could cross, but not now); nil otherwise.
+    let refusedBytes: Int?
+
     init(what: String, isKey: Bool = false) {
         self.what = what
         self.isKey = isKey
+        self.refusedBytes = nil
+    }
+
+    /// A string of `refusedBytes` bytes whose copy the system refused (``LuaValueConverter/checkedCopySize``).
+    init(refusedBytes: Int) {
+        self.what = "a string of \(refusedBytes) bytes"
+        self.isKey = false
+        self.refusedBytes = refusedBytes
     }
 
     /// A table nested deeper than the payload limit.
@@ -72,7 +83,14 @@ public struct UnsendableValue: Error, Sendable {
     }
 
     /// The error a caller returns: `cannot <action> a function (at args[2].handler)`, kind `Invalid`.
+    /// A refused copy says so instead: `out of memory: the system refused memory to copy a string of N bytes
+    /// (at args[2])`, kind `Internal`.
     public func error(action: String = "send", root: String) -> WippyError {
+        if refusedBytes != nil {
+            return WippyError(
+                "out of memory: the system refused memory to copy \(what) (at \(location(root: root)))", kind: .internal,
+                retryable: false)
+        }
         let subject = isKey ? "\(what) used as a table key" : what
         return WippyError("cannot \(action) \(subject) (at \(location(root: root)))", kind: .invalid, retryable: false)
     }
