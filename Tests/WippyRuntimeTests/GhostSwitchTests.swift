@@ -119,11 +119,7 @@ import WippyRuntime
     }
 
     func ghostSwitches(_ node: LuaTestNode) async -> UInt64 {
-        await withCheckedContinuation { continuation in
-            node.host.workers[0].perform { worker in
-                continuation.resume(returning: (worker.local as! LuaWorkerState).ghostSwitches)
-            }
-        }
+        await node.onFirstWorker { $0.ghostSwitches }
     }
 
     /// A ghost that computes for many slices is preempted like any process: a process woken behind it runs

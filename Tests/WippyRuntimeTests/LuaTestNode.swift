@@ -102,6 +102,18 @@ final class LuaTestNode: @unchecked Sendable {
         return program
     }
 
+    /// Reads something of a worker's Lua state on that worker's thread (its counters are confined to it).
+    func onWorker<T: Sendable>(_ worker: Worker, _ read: @escaping @Sendable (LuaWorkerState) -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            worker.perform { worker in continuation.resume(returning: read(worker.local as! LuaWorkerState)) }
+        }
+    }
+
+    /// ``onWorker(_:_:)`` on the host's first worker.
+    func onFirstWorker<T: Sendable>(_ read: @escaping @Sendable (LuaWorkerState) -> T) async -> T {
+        await onWorker(host.workers[0], read)
+    }
+
     // MARK: - Processes
 
     /// Spawns `id` from outside any process (round-robin over the workers); its result is recorded.

@@ -36,12 +36,7 @@ import WippyRuntime
 
     /// (children given stashed arguments so far, slots still waiting) on the node's only worker.
     private func stashCounts(_ node: LuaTestNode) async -> (stored: Int, waiting: Int) {
-        await withCheckedContinuation { continuation in
-            node.host.workers[0].perform { worker in
-                let state = worker.local as! LuaWorkerState
-                continuation.resume(returning: state.argumentStashCounts)
-            }
-        }
+        await node.onFirstWorker { $0.argumentStashCounts }
     }
 
     private static let asker = """
@@ -140,11 +135,7 @@ import WippyRuntime
             """)
         let expected = (1...40).map { i in (i % 2 == 0 ? "args" : "other") + "=2 integer:\(i) string:x\(i)" }
         #expect(result?.value.stringValue?.split(separator: ",").map(String.init) == expected)
-        let reused = await withCheckedContinuation { continuation in
-            node.host.workers[0].perform { worker in
-                continuation.resume(returning: (worker.local as! LuaWorkerState).startersReused)
-            }
-        }
+        let reused = await node.onFirstWorker { $0.startersReused }
         // The first child of each program makes its shared instance and takes the general path; of the 38
         // others, every one after the first stashed spawn finds the previous child's starter in the pool.
         #expect(reused >= 37)

@@ -32,12 +32,7 @@ import WippyRuntime
     }
 
     private func taskCounts(_ node: LuaTestNode) async -> (made: Int, reused: Int, held: Int) {
-        await withCheckedContinuation { continuation in
-            node.host.workers[0].perform { worker in
-                let state = worker.local as! LuaWorkerState
-                continuation.resume(returning: state.taskCounts)
-            }
-        }
+        await node.onFirstWorker { $0.taskCounts }
     }
 
     @Test func tasksOfEndedProcessesServeLaterOnesUnchanged() async {

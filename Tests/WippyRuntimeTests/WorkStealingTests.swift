@@ -236,11 +236,7 @@ import WippyRuntime
         // The children's arguments were kept as Lua values (so the moved ones left through the stash).
         var stored = 0
         for worker in node.host.workers {
-            stored += await withCheckedContinuation { continuation in
-                worker.perform { worker in
-                    continuation.resume(returning: (worker.local as! LuaWorkerState).argumentStashCounts.stored)
-                }
-            }
+            stored += await node.onWorker(worker) { $0.argumentStashCounts.stored }
         }
         #expect(stored >= 100, "\(stored) children got kept arguments")
     }
