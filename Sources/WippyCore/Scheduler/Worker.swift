@@ -110,7 +110,7 @@ public final class Worker: @unchecked Sendable {
     /// a call cost about as much as the five loads.
     @inlinable @inline(__always)
     public func mayRunNext(_ process: ProcessCell) -> Bool {
-        runQueue.isEmpty && localEvents.isEmpty && !process.isQueued && !process.isFinished && !inbox.hasPending
+        nothingElseWaits && !process.isQueued && !process.isFinished
     }
 
     /// Whether nothing else waits on this worker (no queued process, no local event, nothing from other
