@@ -233,9 +233,12 @@ import WippyStore
         #expect(records.last?.entry.description == "app:finisher")
         #expect(try await store.pendingSignals(workflowID: "loop-2").isEmpty)
         #expect(records.dropFirst().map { WorkflowFormatter.continuedFrom($0) } == records.dropLast().map(\.run.runID))
-        // The row was taken by the successor left in the store (journaled as its signal), and handed down.
+        // The row was taken by the successor left in the store (journaled as its signal), and handed down. The
+        // watcher's live note is journaled by whichever run is running when it arrives: r4 when it comes early,
+        // a later run under load (the finisher's "xy"/"yx" above shows it was delivered either way).
         let successor = try #require(try await store.load(records[1].run))
-        #expect(successor.events.filter { $0.kind == "signal" }.count == 2, "\(successor.events.map(\.kind))")
+        let signals = successor.events.filter { $0.kind == "signal" }.count
+        #expect(signals == 1 || signals == 2, "\(successor.events.map(\.kind))")
     }
 }
 
