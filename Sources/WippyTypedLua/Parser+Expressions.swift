@@ -129,6 +129,8 @@ extension Parser {
         var requireCall = false
         // `process.inbox()` exactly (for ProcessFieldUse), and the first field's name
         var inboxCall = false
+        // `process.spawn(...)` exactly (for ProcessFieldUse's spawn statements)
+        var spawnCall = false
         var firstField = ""
         var rootSerial: Int?
         // `inbox:receive()` on this local (for ProcessFieldUse's message locals)
@@ -195,6 +197,11 @@ extension Parser {
                     {
                         inboxCall = true
                     }
+                    if fields == 1, calls == 0, firstField == "spawn", base == .global, baseName == "process",
+                        typeDepth == 0
+                    {
+                        spawnCall = true
+                    }
                     called = true
                     // `require("name")` or `require "name"`: a built-in module's value, shared anyway.
                     if fields == 0, base == .global, baseName == "require" {
@@ -216,6 +223,7 @@ extension Parser {
                     analysis.use(base, fields: fields, called: called)
                 }
                 lastInboxCall = inboxCall && calls == 1 && shape == .call ? start..<prev.end : nil
+                lastSpawnCall = spawnCall && calls == 1 && shape == .call ? start : nil
                 lastReceiveCall = receiveOn.flatMap { calls == 1 && shape == .call ? (start..<prev.end, $0) : nil }
                 if calls > 0 {
                     if requireCall && calls == 1 && shape == .call {

@@ -248,6 +248,12 @@ extension Parser {
             if first != .call || tok.kind == .bang || tok.kind == .kwAs || tok.kind == .doubleColon {
                 throw try invalidStatement(target: start..<prev.end, isBareName: first == .name)
             }
+            // `process.spawn(...)` alone, written just so: its result is dropped (ProcessFieldUse.spawnStatements)
+            if lastSpawnCall == start, source.count >= start + 13,
+                source[start..<start + 13].elementsEqual("process.spawn".utf8)
+            {
+                processUse.spawnStatements.append(start)
+            }
             return
         }
         try checkAssignable(first, start: start)

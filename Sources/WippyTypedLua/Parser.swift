@@ -42,6 +42,8 @@ struct Parser {
     var lastBaseName = ""
     /// The range of the last prefix expression when it was exactly `process.inbox()`.
     var lastInboxCall: Range<Int>?
+    /// The start of the suffixed expression just parsed when it was exactly a call of `process.spawn`.
+    var lastSpawnCall: Int?
     /// The range of the last prefix expression when it was exactly `inbox:receive()` on a local, and that local.
     var lastReceiveCall: (range: Range<Int>, inbox: Int)?
     /// After ``parseChunk()``: why the chunk may hold per-process state, nil when it provably holds none.
@@ -75,7 +77,8 @@ struct Parser {
     /// so that at the same offset a `(` of rule T4 (a cast of the call) comes first.
     private mutating func recordReceiveRewrites() {
         let rewrites = processUse.receiveRewrites()
-        guard rewritesReceive, !rewrites.isEmpty else { return }
+        let spawns = processUse.spawnRewrites()
+        guard rewritesReceive, !rewrites.isEmpty || !spawns.isEmpty else { return }
         // a chunk that names one of the locals itself would see it: no rewrite then (they all share the prefix)
         let prefix = Array("__wippy_".utf8)
         if source.count >= prefix.count,
@@ -85,6 +88,9 @@ struct Parser {
         }
         let name = Array(ProcessFieldUse.receiveName.utf8)
         usesReceiveBinding = true
+        // `process.spawn(...)` as a statement → `__wippy_spawn(...)`, same length (see ProcessFieldUse.spawnName)
+        let spawnName = Array(ProcessFieldUse.spawnName.utf8)
+        for start in spawns { record(start, start + spawnName.count, .replace(spawnName, padding: 0)) }
         let inserted = name + Array("(".utf8)
         for rewrite in rewrites {
             record(rewrite.start, rewrite.start, .insert(inserted))

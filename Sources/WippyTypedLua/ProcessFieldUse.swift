@@ -66,6 +66,17 @@ struct ProcessFieldUse {
         }.map { ($0.start, $0.method, $0.name, $0.variable) }
     }
 
+    /// Statements that are a call of `process.spawn` and nothing else (`process.spawn(...)` alone, so its
+    /// result is dropped): the offset of `process`, when the text there is exactly `process.spawn`.
+    var spawnStatements: [Int] = []
+
+    /// What such a statement calls instead: `__wippy_spawn(...)`, a chunk local the runtime binds to a spawn
+    /// that returns nothing (``LuaProgram``), so the PID text the statement would drop is never made. Of the
+    /// same length as `process.spawn`: columns do not move.
+    static let spawnName = "__wippy_spawn"
+
+    func spawnRewrites() -> [Int] { onlyFieldReads ? spawnStatements : [] }
+
     mutating func refuse(_ why: String) {
         if reason == nil { reason = why }
     }

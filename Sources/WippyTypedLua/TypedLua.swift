@@ -42,8 +42,9 @@ public enum TypedLua {
         /// or `_G` (see `ProcessFieldUse`): the runtime may bind `process` to a local of the chunk.
         public let readsProcessFieldsOnly: Bool
         /// Some `inbox:receive()` on a local that surely holds the process's inbox became
-        /// `__wippy_receive(inbox)` (see `ProcessFieldUse`): the runtime must bind that chunk local to the
-        /// channels' `receive`. Only with ``readsProcessFieldsOnly``.
+        /// `__wippy_receive(inbox)`, or some statement `process.spawn(...)` became `__wippy_spawn(...)` (see
+        /// `ProcessFieldUse`): the runtime must bind the chunk locals `__wippy_receive`, `__wippy_topic`,
+        /// `__wippy_from` and `__wippy_spawn`. Only with ``readsProcessFieldsOnly``.
         public let bindsReceive: Bool
     }
 

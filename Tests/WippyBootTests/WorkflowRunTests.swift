@@ -225,4 +225,64 @@ import WippyStore
         let statuses = try await store.list().map { ($0.run.workflowID, $0.status) }
         #expect(statuses.first { $0.0 == "forever-1" }?.1 == .terminated)
     }
+
+    /// A `process.lua` entry run as a workflow: its `process.spawn(...)` statement is rewritten (the
+    /// translator cannot know where the entry runs) and, in a run, bound to a Lua function calling the
+    /// workflow's own `process.spawn`, so the statement still starts a journaled child workflow.
+    static let statementSpawnProject = """
+        version: "1.0"
+        namespace: app
+        entries:
+          - name: processes
+            kind: process.host
+            host: {workers: 1}
+            lifecycle: {auto_start: true}
+          - name: workflows
+            kind: workflow.host
+            host: {workers: 1}
+            lifecycle: {auto_start: true}
+          - name: leaf
+            kind: workflow.lua
+            method: main
+            source: |
+              return { main = function(parent) process.send(parent, "leaf", 5) end }
+          - name: runner
+            kind: process.lua
+            method: main
+            source: |
+              return { main = function()
+                process.spawn("app:leaf", "app:workflows", process.pid())
+                local msg = process.inbox():receive()
+                return msg:topic() .. "=" .. tostring(msg:payload():data())
+              end }
+          - name: client
+            kind: process.lua
+            method: main
+            modules: [logger]
+            source: |
+              local logger = require("logger")
+              return { main = function()
+                process.with_options({["workflow.id"] = "runner-1"}):spawn_monitored("app:runner", "app:workflows")
+                local event = process.events():receive()
+                logger:info("runner " .. tostring(event.result.value) .. " " .. tostring(event.result.error))
+              end }
+          - name: client.service
+            kind: process.service
+            process: client
+            host: app:processes
+            lifecycle: {auto_start: true, depends_on: [app:workflows]}
+        """
+
+    /// Fails if the run's statement spawn calls nothing (a nil binding raises), starts no child workflow (no
+    /// message arrives: the run never ends), or the journal lacks the child's start.
+    @Test func aSpawnStatementInARunStartsAChildWorkflow() async throws {
+        let app = try TestApplication(index: Self.statementSpawnProject, history: .memory)
+        let line = try #require(await app.log.wait(for: "runner ", within: .seconds(30)), "\(app.log.messages)")
+        #expect(line == "runner leaf=5 nil", "\(app.log.messages)")
+        let store = try SQLiteWorkflowStore(path: app.project.root + "/.wippy/workflows.db")
+        defer { store.close() }
+        let records = try await store.list()
+        #expect(records.count == 2)
+        #expect(records.allSatisfy { $0.status == .completed })
+    }
 }

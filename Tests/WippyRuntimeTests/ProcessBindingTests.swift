@@ -132,3 +132,54 @@ import WippyTypedLua
         }
     }
 }
+
+/// An entry whose `process.spawn(...)` statements the translator rewrote gets a spawn returning nothing as its
+/// sixth chunk argument (``LuaProgram/bindsReceive``).
+@Suite struct SpawnStatementBindingTests {
+    static let child = """
+        return { main = function(parent, i) process.send(parent, "up", i) end }
+        """
+
+    /// Spawns 300 children by statement (more than a starter pool held before: the pooled starters must
+    /// each carry their own child's arguments), one statement spawn that fails (an unknown entry: nothing is
+    /// raised, as when the result was dropped), then a spawn whose PID is kept. Fails if the code is not
+    /// rewritten, if `__wippy_spawn` is not bound (a call of nil) or is not a spawn, if a child gets another's
+    /// argument, or if the kept spawn's PID is not the child's.
+    static let parent = """
+        return { main = function()
+            local me = process.pid()
+            local inbox = process.inbox()
+            for i = 1, 300 do process.spawn("test:child", "app:processes", me, i) end
+            process.spawn("test:nowhere", "app:processes", me, 0)
+            local sum, count = 0, 0
+            for _ = 1, 300 do
+                local msg = inbox:receive()
+                sum = sum + msg:payload():data()
+                count = count + 1
+            end
+            local pid = process.spawn("test:child", "app:processes", me, 7)
+            local msg = inbox:receive()
+            return tostring(count) .. "," .. tostring(sum) .. "," .. tostring(msg:from() == pid)
+        end }
+        """
+
+    @Test func aSpawnStatementSpawnsEachChildWithItsArguments() async throws {
+        let node = await LuaTestNode.make(workers: 1)
+        defer { node.shutdown() }
+        let module = try TypedLua.translateModule(Array(Self.parent.utf8), chunkName: "t.lua", bindsProcess: true)
+        let code = String(decoding: module.code, as: UTF8.self)
+        #expect(code.contains("__wippy_spawn(\"test:child\""), "\(code)")
+        #expect(code.contains("local pid = process.spawn("), "\(code)")
+        let program = LuaProgram(
+            entryID: EntryID(parsing: "test:parent"), kind: .process, translatedSource: module.code, method: "main",
+            modules: [], imports: [], sourceFile: nil, readsProcessFieldsOnly: module.readsProcessFieldsOnly,
+            bindsReceive: module.bindsReceive)
+        #expect(program.bindsReceive)
+        node.runtime.install(program)
+        node.runtime.install(LuaProgram(
+            entryID: EntryID(parsing: "test:child"), kind: .process, translatedSource: Array(Self.child.utf8), method: "main",
+            modules: [], imports: [], sourceFile: nil, holdsNoProcessState: true))
+        let result = await node.run("test:parent")
+        #expect(result?.text == "300,45150,true", "\(String(describing: result))")
+    }
+}

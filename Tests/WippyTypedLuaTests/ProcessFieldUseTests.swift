@@ -181,3 +181,63 @@ import WippyTypedLua
         }
     }
 }
+
+/// A statement that is only a call of `process.spawn` drops the PID the call returns: it becomes
+/// `__wippy_spawn(...)` (same length, so no column moves), which the runtime binds to a spawn returning
+/// nothing. Every other use of `process.spawn` keeps the call.
+@Suite struct SpawnStatementRewriteTests {
+    private func translate(_ source: String, bindsProcess: Bool = true) -> TypedLua.Module? {
+        do {
+            return try TypedLua.translateModule(Array(source.utf8), chunkName: "test.lua", bindsProcess: bindsProcess)
+        } catch {
+            Issue.record("unexpected syntax error: \(error)")
+            return nil
+        }
+    }
+
+    private func code(_ module: TypedLua.Module?) -> String { module.map { String(decoding: $0.code, as: UTF8.self) } ?? "" }
+
+    /// Fails if a statement spawn is not rewritten, if its line changes length, or if the module does not say
+    /// it needs the bindings (a chunk with no receive at all).
+    @Test func aSpawnStatementIsRewritten() throws {
+        let source = """
+            local M = {}
+            function M.main(n: integer)
+                for i = 1, n do process.spawn("app:child", "app:processes", process.pid(), i) end
+                if n > 0 then
+                    process.spawn "app:other"
+                end
+            end
+            return M
+            """
+        let module = try #require(translate(source))
+        #expect(module.bindsReceive)
+        let text = code(module)
+        #expect(text.contains("    for i = 1, n do __wippy_spawn(\"app:child\", \"app:processes\", process.pid(), i) end"), "\(text)")
+        #expect(text.contains("        __wippy_spawn \"app:other\""), "\(text)")
+        #expect(!text.contains("process.spawn"), "\(text)")
+        #expect(text.split(separator: "\n").count == source.split(separator: "\n").count)
+    }
+
+    /// Each keeps `process.spawn`: its result is used, it is another function, `process` is a local or is
+    /// not only read, the text is spaced, the chunk names the binding, or the entry does not bind `process`.
+    @Test func everyOtherSpawnKeepsTheCall() {
+        let sources = [
+            "local pid = process.spawn('a:b', 'h')",
+            "return process.spawn('a:b', 'h')",
+            "print(process.spawn('a:b', 'h'))",
+            "local t = {process.spawn('a:b', 'h')}",
+            "process.spawn_monitored('a:b', 'h')",
+            "local process = {spawn = print}; process.spawn('a:b', 'h')",
+            "process.spawn('a:b', 'h'); print(process)",
+            "process . spawn('a:b', 'h')",
+            "local __wippy_spawn = 1; process.spawn('a:b', 'h')",
+            "process.spawn('a:b', 'h')('x')",
+        ]
+        for source in sources {
+            let text = code(translate(source))
+            #expect(!text.contains("__wippy_spawn("), "\(source) -> \(text)")
+        }
+        #expect(code(translate("process.spawn('a:b', 'h')", bindsProcess: false)) == "process.spawn('a:b', 'h')")
+    }
+}

@@ -53,8 +53,9 @@ public final class LuaProgram: Sendable {
     /// The code calls `__wippy_receive(inbox)` where the source said `inbox:receive()` (the translator proved
     /// `inbox` holds the process's inbox, ``TypedLua/Module/bindsReceive``), and may call
     /// `__wippy_topic(msg, what)`/`__wippy_from(msg, what)` for `msg:topic()`/`msg:from()` on what such a
-    /// receive gave: the chunk's third to fifth arguments, the channels' `receive` and the message accessors,
-    /// are bound to those locals. Only with ``bindsProcess``.
+    /// receive gave, and `__wippy_spawn(...)` for a statement `process.spawn(...)`: the chunk's third to sixth
+    /// arguments, the channels' `receive`, the message accessors and a spawn returning nothing, are bound to
+    /// those locals. Only with ``bindsProcess``.
     public let bindsReceive: Bool
 
     /// Whether an entry of `kind` with `imports` binds `process` when the translator proves it may (the
@@ -76,7 +77,7 @@ public final class LuaProgram: Sendable {
         self.bindsProcess = bindsProcess
         self.bindsReceive = bindsProcess && bindsReceive
         let prologue = !bindsProcess ? "local _ENV = ...; local _G = _ENV; "
-            : bindsReceive ? "local _ENV, process, __wippy_receive, __wippy_topic, __wippy_from = ...; local _G = _ENV; "
+            : bindsReceive ? "local _ENV, process, __wippy_receive, __wippy_topic, __wippy_from, __wippy_spawn = ...; local _G = _ENV; "
             : "local _ENV, process = ...; local _G = _ENV; "
         self.code = Array(prologue.utf8) + translatedSource
         self.chunkName = "=" + entryID.description

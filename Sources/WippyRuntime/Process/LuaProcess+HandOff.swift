@@ -192,10 +192,16 @@ extension LuaProcess {
     /// one-shot child's report to a waiting parent of its worker takes the C hand-off too.
     static let labelSender: LuaMailboxes.Label = { owner, state in
         Unmanaged<LuaProcess>.fromOpaque(owner!)._withUnsafeGuaranteedRef { process in
-            let pid = process.cell.pid
-            guard pid.uniq != 0, pid.uniq & WorkflowIdentity.bit == 0 else { return 0 }
-            process.workerState.pidCache.pushPrefix(of: pid, on: Lua(state!), main: process.lua)
-            return pid.uniq
+            // The cell's PID is read in place, not copied: a copy retains and releases its two strings, and
+            // a one-shot child labels its one message here.
+            Unmanaged.passUnretained(process.cell)._withUnsafeGuaranteedRef { cell in
+                let uniq = cell.pid.uniq
+                guard uniq != 0, uniq & WorkflowIdentity.bit == 0 else { return 0 }
+                Unmanaged.passUnretained(process.workerState)._withUnsafeGuaranteedRef { workerState in
+                    workerState.pidCache.pushPrefix(of: cell, on: Lua(state!), main: workerState.lua)
+                }
+                return uniq
+            }
         }
     }
 

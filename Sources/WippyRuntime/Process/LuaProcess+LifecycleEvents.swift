@@ -13,17 +13,24 @@ extension LuaProcess {
 
     /// Sends `process.start` if anyone listens.
     func announceStart() {
+        // The check reads through a guaranteed reference: holding the runtime in a local retained and
+        // released it for every process, listened to or not.
+        guard Self.eventsWanted(workerState) else { return }
         let runtime = workerState.runtime
-        guard runtime.processEventInterest.isActive else { return }
         runtime.bus.send(BusEvent(system: Self.eventSystem, kind: Self.startKind, path: pid.description, data: .table(eventData())))
     }
 
     public func exited(_ process: ProcessCell, result: ProcessResult) {
+        guard Self.eventsWanted(workerState) else { return }
         let runtime = workerState.runtime
-        guard runtime.processEventInterest.isActive else { return }
         var data = eventData()
         if let error = result.error { data["error"] = .error(error) } else { data["result"] = result.value }
         runtime.bus.send(BusEvent(system: Self.eventSystem, kind: Self.exitKind, path: pid.description, data: .table(data)))
+    }
+
+    @inline(__always)
+    private static func eventsWanted(_ state: LuaWorkerState) -> Bool {
+        Unmanaged.passUnretained(state.runtime)._withUnsafeGuaranteedRef { $0.processEventInterest.isActive }
     }
 
     private func eventData() -> PayloadTable {

@@ -92,8 +92,10 @@ extension LuaProcess {
             workerState.pushProcessBinding(environmentAt: -1, deterministic: determinism != nil, on: thread)
             task.resumeArguments = 2
             if program.bindsReceive {
-                // then its locals `__wippy_receive`, `__wippy_topic`, `__wippy_from` (see LuaProgram.bindsReceive)
-                task.resumeArguments += workerState.pushReceiveBinding(deterministic: determinism != nil, on: thread)
+                // then its locals `__wippy_receive`, `__wippy_topic`, `__wippy_from`, `__wippy_spawn` (see
+                // LuaProgram.bindsReceive)
+                task.resumeArguments += workerState.pushReceiveBinding(
+                    deterministic: determinism != nil, processAt: -1, on: thread)
             }
         }
     }

@@ -261,7 +261,9 @@ enum ProcessNatives {
         return 1
     }
 
-    static func spawn(_ lua: Lua, function: String, monitor: Bool, link: Bool) -> Int32 {
+    /// `returnsPID` false: the caller drops the result (``quietSpawn``), so a successful spawn pushes nothing
+    /// and the child's PID text is never made.
+    static func spawn(_ lua: Lua, function: String, monitor: Bool, link: Bool, returnsPID: Bool = true) -> Int32 {
         guard let (task, process) = context(lua) else { return noProcess(lua) }
         let top = lua.top
         guard top >= 2, lua.type(at: 1) == .string, lua.type(at: 2) == .string else {
@@ -272,6 +274,7 @@ enum ProcessNatives {
             if top > 2, process.workflow == nil,
                 let pid = process.spawnKeepingArguments(target, count: top - 2, in: lua, monitor: monitor, link: link)
             {
+                guard returnsPID else { return 0 }
                 lua.push(pid: pid)
                 return 1
             }
@@ -294,11 +297,20 @@ enum ProcessNatives {
                 return status
             }
             let pid = process.spawn(target, arguments: arguments, monitor: monitor, link: link)
+            guard returnsPID else { return 0 }
             lua.push(pid: pid)
             return 1
         case .failure(let error):
             return process.workerState.fail(error, on: lua)
         }
+    }
+
+    /// `process.spawn(...)` as a statement, whose result nobody reads: the translator makes such a statement
+    /// call `__wippy_spawn(...)`, bound to this (``LuaWorkerState/pushReceiveBinding(deterministic:on:)``).
+    /// It spawns as `spawn` does but returns nothing on success: a one-shot spawn loop would otherwise make
+    /// and intern one PID string per child (about a tenth of a child's whole life) only to drop it.
+    static let quietSpawn: LuaNativeFunction = {
+        spawn(Lua($0!), function: "spawn", monitor: false, link: false, returnsPID: false)
     }
 
     static let spawn: LuaNativeFunction = { spawn(Lua($0!), function: "spawn", monitor: false, link: false) }

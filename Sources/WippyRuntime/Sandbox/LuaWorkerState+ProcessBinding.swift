@@ -67,34 +67,43 @@ extension LuaWorkerState {
         target.top = proxy
     }
 
-    /// Pushes on `target` what `__wippy_receive`, `__wippy_topic` and `__wippy_from` are bound to for a chunk
-    /// whose `inbox:receive()`, `msg:topic()` and `msg:from()` calls the translator rewrote
-    /// (``LuaProgram/bindsReceive``): the channels' own `receive` (`process` is the module, so the local
-    /// holds its inbox channel) and the message accessors that raise Lua's index error for the nil a closed
-    /// inbox gives. In a workflow run (`deterministic`, where `process` is passed as it is) Lua functions
-    /// making the method calls instead, as the code did before the rewrite. Returns how many it pushed (3).
-    func pushReceiveBinding(deterministic: Bool, on target: Lua) -> Int32 {
+    /// Pushes on `target` what `__wippy_receive`, `__wippy_topic`, `__wippy_from` and `__wippy_spawn` are bound
+    /// to for a chunk whose `inbox:receive()`, `msg:topic()`, `msg:from()` calls and `process.spawn(...)`
+    /// statements the translator rewrote (``LuaProgram/bindsReceive``): the channels' own `receive` (`process`
+    /// is the module, so the local holds its inbox channel), the message accessors that raise Lua's index
+    /// error for the nil a closed inbox gives, and the spawn that returns nothing (the statement drops the
+    /// PID: ``ProcessNatives/quietSpawn``). In a workflow run (`deterministic`, where `process` is passed as
+    /// it is) Lua functions making the original calls instead, as the code did before the rewrite;
+    /// `processAt` is the chunk's `process` binding, which the spawn one calls through. Returns how many it
+    /// pushed (4).
+    func pushReceiveBinding(deterministic: Bool, processAt processIndex: Int32, on target: Lua) -> Int32 {
         assertOnWorker()
-        _ = target.ensureStack(4)
+        let process = target.absolute(processIndex)
+        _ = target.ensureStack(5)
         if deterministic {
             if !methodCallsRef.isValid {
                 let source = Array("""
                     return function(ch) return ch:receive() end, function(m) return m:topic() end,
-                        function(m) return m:from() end
+                        function(m) return m:from() end, function(p) return function(...) return p.spawn(...) end end
                     """.utf8)
-                if let error = lua.load(source, name: "=receive") ?? lua.protectedCall(arguments: 0, results: 3) {
+                if let error = lua.load(source, name: "=receive") ?? lua.protectedCall(arguments: 0, results: 4) {
                     fatalError("the method call wrappers do not load: \(error.message)")
                 }
-                lua.newTable(arrayCapacity: 3, fieldCapacity: 0)
-                lua.insert(at: -4)
-                // [table, receive, topic, from]: the last one is the table's third, then its second...
-                for index in (1...3).reversed() { lua.rawSet(-Int32(index) - 1, index: Int64(index)) }
+                lua.newTable(arrayCapacity: 4, fieldCapacity: 0)
+                lua.insert(at: -5)
+                // [table, receive, topic, from, spawn]: the last one is the table's fourth, then its third...
+                for index in (1...4).reversed() { lua.rawSet(-Int32(index) - 1, index: Int64(index)) }
                 methodCallsRef = lua.ref()
             }
             target.push(methodCallsRef)
-            for index in 1...3 { target.rawGet(-Int32(index), index: Int64(index)) }
-            target.remove(at: -4)
-            return 3
+            for index in 1...4 { target.rawGet(-Int32(index), index: Int64(index)) }
+            // [table, receive, topic, from, factory]: the spawn wrapper closes over this chunk's `process`
+            target.pushValue(at: process)
+            if let error = target.protectedCall(arguments: 1, results: 1) {
+                fatalError("the spawn wrapper cannot be made: \(error.message)")
+            }
+            target.remove(at: -5)
+            return 4
         }
         pushMetatable(.channel, on: target)
         guard target.type(at: -1) == .table, target.rawGet(-1, key: "__index") == .table else {
@@ -105,6 +114,7 @@ extension LuaWorkerState {
         target.pop()
         target.pushMessageFunction(1, tag: UserdataTag.message.rawValue)
         target.pushMessageFunction(2, tag: UserdataTag.message.rawValue)
-        return 3
+        target.push(native: ProcessNatives.quietSpawn)
+        return 4
     }
 }

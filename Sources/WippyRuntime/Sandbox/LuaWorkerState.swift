@@ -77,7 +77,11 @@ public final class LuaWorkerState {
     /// Starters of children spawned here with stashed arguments, given back once their child started (see
     /// ``LuaProcessStarter/reused(in:program:stashed:context:)``). Worker thread only.
     var starterPool: [LuaProcessStarter] = []
-    static let starterPoolLimit = 64
+    /// As many as the argument stash keeps slots for (``ArgumentStash/retainedSlots``): a spawn loop spawns
+    /// hundreds of children per time slice before they start and give their starters back, and a pool of 64
+    /// served only the first 64 of each slice (about 400 instructions of allocation and freeing for each
+    /// other child). A full pool holds about 100 KiB.
+    static let starterPoolLimit = 1024
     /// Switches to a ghost (see `wippy_mailboxes_resume`) so far (worker thread only; for tests and
     /// measurements).
     public var ghostSwitches: UInt64 { mailboxes.ghostSwitches }

@@ -93,6 +93,17 @@ struct PIDCache {
 
     /// Pushes the text of `pid` up to its counter (`{node@host|` or `{host|`): the same string for every
     /// PID of the last host asked for.
+    /// ``pushPrefix(of:on:main:)`` for a live process's own PID, read in place (no copy of its strings when
+    /// the prefix is cached).
+    @inline(__always)
+    mutating func pushPrefix(of cell: ProcessCell, on target: Lua, main: Lua) {
+        if prefix.ref.isValid, cell.pid.host == prefix.host, cell.pid.node == prefix.node {
+            target.push(prefix.ref)
+            return
+        }
+        pushPrefix(of: cell.pid, on: target, main: main)
+    }
+
     mutating func pushPrefix(of pid: PID, on target: Lua, main: Lua) {
         if prefix.ref.isValid, pid.host == prefix.host, pid.node == prefix.node {
             target.push(prefix.ref)
