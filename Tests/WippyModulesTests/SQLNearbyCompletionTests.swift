@@ -102,3 +102,66 @@ import WippyRuntime
         #expect(await waitUntil { worker.awaitedNearbyCompletions == 0 }, "left at \(worker.awaitedNearbyCompletions)")
     }
 }
+
+/// A PostgreSQL call tells its worker to expect a server's answer (``Worker/awaitedServerCompletions``), which
+/// the idle worker may poll for; the count must come back down after values and errors, and count a call
+/// that waits at the server for as long as it waits.
+@Suite struct SQLServerCompletionTests {
+    func waitUntil(within limit: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return condition()
+    }
+
+    @Test func aCallWaitingAtTheServerIsCountedUntilItsAnswerAndErrorsAreCountedDown() async throws {
+        let sql = SQLHarness()
+        _ = try await sql.postgres()
+        let harness = sql.harness
+        let worker = harness.host.workers[0]
+        // The waiter updates the row the holder's transaction has locked: it waits at the server.
+        harness.install("test:waiter", source: """
+            return function()
+                local db = require("sql").get("app:db")
+                assert(db:execute("UPDATE t SET v = 2 WHERE id = 1"))
+                return "updated"
+            end
+            """, modules: ["sql"])
+        harness.install("test:holder", source: """
+            return function()
+                local sql = require("sql")
+                local db = sql.get("app:db")
+                assert(db:execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)"))
+                assert(db:execute("INSERT INTO t VALUES (1, 1)"))
+                local failed = select(2, db:query("SELECT * FROM nowhere")):kind() ~= nil
+                local tx = assert(db:begin())
+                assert(tx:execute("UPDATE t SET v = 3 WHERE id = 1"))
+                process.spawn_monitored("test:waiter", "app:processes")
+                process.inbox():receive() -- the test saw the waiter counted
+                assert(tx:commit())
+                local event = process.events():receive()
+                local rows = assert(db:query("SELECT v FROM t WHERE id = 1"))
+                return {failed, event.result and event.result.value, rows[1].v}
+            end
+            """, modules: ["sql"])
+        guard let program = harness.runtime.program(EntryID(parsing: "test:holder")) else {
+            Issue.record("test:holder is not installed")
+            return
+        }
+        let result = ModulesHarness.PendingResult()
+        let holder = harness.node.spawn(
+            on: harness.host, starter: LuaProcessStarter(program: program, arguments: []),
+            options: SpawnOptions(onExit: { _, outcome in result.deliver(outcome) }))
+        // Only the waiter can be counted now: the holder itself is parked in its receive.
+        let counted = { harness.host.workers.reduce(0) { $0 + $1.awaitedServerCompletions } }
+        #expect(await waitUntil { counted() == 1 }, "counted \(counted())")
+        #expect(harness.node.send(to: holder, .message(Message(from: nil, topic: "go", payloads: []))))
+        let outcome = await result.value
+        #expect(outcome.error == nil, "\(String(describing: outcome.error))")
+        #expect(outcome.value == .array([true, "updated", 2]))
+        #expect(await waitUntil { counted() == 0 }, "left at \(counted())")
+        #expect(worker.awaitedNearbyCompletions == 0)
+    }
+}

@@ -70,6 +70,18 @@ extension Worker {
         return micros &* 1_000
     }()
 
+    /// How long an idle worker polls while a database server's answer is due (``serverCompletions``) and a
+    /// core stays free for the server (``serverSpinLeavesACore()``): a point query's round trip over
+    /// loopback or a LAN (about 50-100 µs), with room; a slower query costs this much CPU, then a park.
+    /// `WIPPY_SERVER_SPIN_US` overrides it (0 turns it off), to measure.
+    static let serverSpinNanoseconds: UInt64 = {
+        guard let raw = getenv("WIPPY_SERVER_SPIN_US"), let micros = UInt64(String(cString: raw)) else { return 200_000 }
+        return micros &* 1_000
+    }()
+
+    /// The cores this program may run on, read once.
+    static let cores: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
     /// Whether the nearby spin yields its core every few rounds (`WIPPY_NEARBY_SPIN_YIELD=0`: it does not).
     public static let nearbySpinYields: Bool = {
         guard let raw = getenv("WIPPY_NEARBY_SPIN_YIELD") else { return true }
@@ -77,18 +89,22 @@ extension Worker {
     }()
 
     /// Polls the inbox for a short while, only while something is expected to post to it soon: another
-    /// worker of the host is at work (it is where a message would come from), or a nearby completion is
-    /// due (``nearbyCompletions``); true when work arrived (or the next timer is due).
+    /// worker of the host is at work (it is where a message would come from), a nearby completion is due
+    /// (``nearbyCompletions``), or a database server's answer is due and a core stays free for the server
+    /// (``serverCompletions``); true when work arrived (or the next timer is due).
     ///
-    /// When every worker is idle and nothing nearby is due, what they wait for comes from outside (a
+    /// When every worker is idle and nothing nearby is due, what they wait for comes from outside (a busy
     /// database server, the network, a timer): spinning for it would take a core from whoever is producing
     /// it (on a small machine, the database server itself), so the worker parks at once.
-    private func spinForWork(until deadline: UInt64?) -> Bool {
+    func spinForWork(until deadline: UInt64?) -> Bool {
         let nearbyLimit = Worker.nearbySpinNanoseconds
         var nearby = nearbyLimit != 0 && nearbyCompletions.load(ordering: .relaxed) > 0
-        guard nearby || peerIsBusy() else { return false }
+        var server = !nearby && serverCompletions.load(ordering: .relaxed) > 0 && Worker.serverSpinNanoseconds != 0
+            && serverSpinLeavesACore()
+        guard nearby || server || peerIsBusy() else { return false }
         let start = MonotonicClock.now()
-        let limit = start &+ (nearby ? max(nearbyLimit, Worker.spinNanoseconds) : Worker.spinNanoseconds)
+        let awaited = nearby ? nearbyLimit : server ? Worker.serverSpinNanoseconds : 0
+        let limit = start &+ max(awaited, Worker.spinNanoseconds)
         var rounds = 0
         while true {
             if inbox.hasPending { return true }
@@ -97,18 +113,36 @@ extension Worker {
                 let now = MonotonicClock.now()
                 if let deadline, now >= deadline { return true }
                 if now >= limit { return false }
-                if nearby {
-                    nearby = nearbyCompletions.load(ordering: .acquiring) > 0
+                if nearby || server {
+                    nearby = nearby && nearbyCompletions.load(ordering: .acquiring) > 0
+                    server = server && serverCompletions.load(ordering: .acquiring) > 0
                     // On a machine with more runnable threads than cores the thread that will answer may be
                     // waiting for this very core: give it the chance (a no-op when nothing else is runnable).
-                    if nearby && Worker.nearbySpinYields { sched_yield() }
+                    if (nearby || server) && Worker.nearbySpinYields { sched_yield() }
                 }
-                // Without a nearby completion due, only the short spin, and only while a peer works.
-                if !nearby && (now >= start &+ Worker.spinNanoseconds || !peerIsBusy()) {
+                // Without an answer due, only the short spin, and only while a peer works.
+                if !nearby && !server && (now >= start &+ Worker.spinNanoseconds || !peerIsBusy()) {
                     return inbox.hasPending
                 }
             }
         }
+    }
+
+    /// Whether polling for a server's answer still leaves the server a core for each request it is
+    /// working on: the host's awaited server completions plus its workers polling for them (one per worker
+    /// that awaits one) fit in the machine's cores. With two cores, one lone query polls; eight clients do
+    /// not, since their server backends need every core (measured: polling there cost a fifth of the rate).
+    func serverSpinLeavesACore() -> Bool {
+        var awaited = 0
+        var pollers = 0
+        for worker in host.workers {
+            let count = worker.serverCompletions.load(ordering: .relaxed)
+            if count > 0 {
+                awaited &+= count
+                pollers &+= 1
+            }
+        }
+        return awaited &+ pollers <= Worker.cores
     }
 
     /// Whether another worker of the host is running processes or has events waiting for it.

@@ -65,6 +65,9 @@ public final class Worker: @unchecked Sendable {
     /// costs no futex wake-up of a sleeping thread (tens of microseconds on a VM). Counted up and down by
     /// the awaiting side (``expectNearbyCompletion()``, ``nearbyCompletionArrived()``), from any thread.
     let nearbyCompletions = Atomic<Int>(0)
+    /// Completions this worker's processes await from a database server (``CompletionSource/server``),
+    /// counted like ``nearbyCompletions``.
+    let serverCompletions = Atomic<Int>(0)
 
     /// Bytes held by the local resources, as last published by the worker (for statistics).
     public let publishedBytes = Atomic<Int>(0)
@@ -189,21 +192,33 @@ public final class Worker: @unchecked Sendable {
         post(.complete(process, token: token, completion))
     }
 
-    /// Notes that a process of this worker now awaits a nearby completion (see ``nearbyCompletions``). Every
-    /// call must be matched by one ``nearbyCompletionArrived()``, whatever the outcome (value, error, the
-    /// waiter gone), or the worker would keep spinning when idle (bounded, but for nothing).
-    public func expectNearbyCompletion() {
-        nearbyCompletions.wrappingAdd(1, ordering: .relaxed)
+    /// Notes that a process of this worker now awaits a completion from `source` (see ``nearbyCompletions``
+    /// and ``serverCompletions``). Every call must be matched by one ``completionArrived(from:)``, whatever
+    /// the outcome (value, error, the waiter gone), or the worker would keep polling when idle (bounded, but
+    /// for nothing).
+    public func expectCompletion(from source: CompletionSource) {
+        switch source {
+        case .elsewhere: break
+        case .nearby: nearbyCompletions.wrappingAdd(1, ordering: .relaxed)
+        case .server: serverCompletions.wrappingAdd(1, ordering: .relaxed)
+        }
     }
 
-    /// Ends one ``expectNearbyCompletion()``. Called after the completion was posted: a spinning worker
-    /// then sees the post before it sees the count drop (the decrement releases the post).
-    public func nearbyCompletionArrived() {
-        nearbyCompletions.wrappingSubtract(1, ordering: .releasing)
+    /// Ends one ``expectCompletion(from:)``. Called after the completion was posted: a polling worker then
+    /// sees the post before it sees the count drop (the decrement releases the post).
+    public func completionArrived(from source: CompletionSource) {
+        switch source {
+        case .elsewhere: break
+        case .nearby: nearbyCompletions.wrappingSubtract(1, ordering: .releasing)
+        case .server: serverCompletions.wrappingSubtract(1, ordering: .releasing)
+        }
     }
 
     /// Nearby completions awaited here now (statistics and tests).
     public var awaitedNearbyCompletions: Int { nearbyCompletions.load(ordering: .acquiring) }
+
+    /// Server completions awaited here now (statistics and tests).
+    public var awaitedServerCompletions: Int { serverCompletions.load(ordering: .acquiring) }
 
     /// Runs `work` on this worker's thread.
     public func perform(_ work: @escaping @Sendable (Worker) -> Void) {

@@ -12,17 +12,17 @@ enum SQLCall {
     /// - Parameters:
     ///   - timeout: when given, the wait ends with `Timeout` (`timeoutMessage`) after it.
     ///   - needsProcess: the error raised when no process runs the call.
-    ///   - nearby: the backend answers from this program's own threads and the local disk (SQLite,
-    ///     ``SQLDatabase/completesNearby``): the worker polls for the answer a while before parking.
+    ///   - source: where the backend's answer comes from (``SQLDatabase/completionSource``): it decides
+    ///     whether the worker polls for the answer a while before parking.
     static func run<Value: Sendable>(
         _ lua: Lua, timeout: Duration? = nil, timeoutMessage: String = "timed out",
-        needsProcess: String = "sql: a database call needs a running process", nearby: Bool = false,
+        needsProcess: String = "sql: a database call needs a running process", source: CompletionSource = .elsewhere,
         _ start: (@escaping SQLCompletion<Value>) -> Void, push: @escaping (Lua, Value) -> Int32
     ) -> Int32 {
         let worker = LuaWorkerState.of(lua)
         return awaitValue(
             lua, needsProcess: needsProcess, timeout: timeout, onTimeout: { worker.fail(.timeout(timeoutMessage), on: $0) },
-            nearby: nearby,
+            source: source,
             register: { (done: @escaping @Sendable (Result<Value, WippyError>) -> Void) throws(WippyError) in start(done) }
         ) { thread, result in
             switch result {

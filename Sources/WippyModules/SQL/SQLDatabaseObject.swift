@@ -47,13 +47,13 @@ enum SQLDatabaseObject {
     /// The result of a statement the database ran inline (`immediate`), or else the statement run through
     /// `start` with the process suspended meanwhile; `push` puts the value on the stack either way.
     private static func inlineOrCall<Value: Sendable>(
-        _ lua: Lua, _ immediate: Result<Value, WippyError>?, nearby: Bool, _ start: (@escaping SQLCompletion<Value>) -> Void,
+        _ lua: Lua, _ immediate: Result<Value, WippyError>?, source: CompletionSource, _ start: (@escaping SQLCompletion<Value>) -> Void,
         push: @escaping (Lua, Value) -> Int32
     ) -> Int32 {
         switch immediate {
         case .success(let value)?: return push(lua, value)
         case .failure(let error)?: return LuaWorkerState.of(lua).fail(error, on: lua)
-        case nil: return SQLCall.run(lua, nearby: nearby, start, push: push)
+        case nil: return SQLCall.run(lua, source: source, start, push: push)
         }
     }
 
@@ -75,7 +75,7 @@ enum SQLDatabaseObject {
             let database = handle.database
             if let status = queryInline(lua, database, parameters, worker) { return status }
             let sql = lua.string(at: 2)!
-            return SQLCall.run(lua, nearby: database.completesNearby, { database.query(sql, parameters, completion: $0) }) { thread, rows in
+            return SQLCall.run(lua, source: database.completionSource, { database.query(sql, parameters, completion: $0) }) { thread, rows in
                 SQLLuaValues.push(rows, on: thread)
                 return 1
             }
@@ -109,7 +109,7 @@ enum SQLDatabaseObject {
             // The SQL goes to an inline write as the Lua string's bytes; a `String` only for the slow way.
             let immediate = database.readsInline ? lua.withBytes(at: 2) { database.executeIfImmediate($0, parameters) } ?? nil : nil
             let sql = immediate == nil ? lua.string(at: 2)! : ""
-            return inlineOrCall(lua, immediate, nearby: database.completesNearby, { database.execute(sql, parameters, completion: $0) }) { thread, result in
+            return inlineOrCall(lua, immediate, source: database.completionSource, { database.execute(sql, parameters, completion: $0) }) { thread, result in
                 SQLLuaValues.push(result, on: thread)
                 return 1
             }
@@ -121,8 +121,8 @@ enum SQLDatabaseObject {
         return withHandle(lua) { handle, _ in
             guard lua.type(at: 2) == .string, let sql = lua.string(at: 2) else { return lua.typeError(2, expected: "string") }
             let database = handle.database
-            return SQLCall.run(lua, nearby: database.completesNearby, { database.prepare(sql, completion: $0) }) { thread, statement in
-                SQLStatementObject.push(statement, nearby: database.completesNearby, on: thread)
+            return SQLCall.run(lua, source: database.completionSource, { database.prepare(sql, completion: $0) }) { thread, statement in
+                SQLStatementObject.push(statement, source: database.completionSource, on: thread)
                 return 1
             }
         }
@@ -153,7 +153,7 @@ enum SQLDatabaseObject {
                 return worker.fail(.invalid("begin: options must be a table, got \(lua.typeName(at: 2))"), on: lua)
             }
             let database = handle.database
-            return SQLCall.run(lua, nearby: database.completesNearby, { database.begin(isolation: isolation, readOnly: readOnly, completion: $0) }) { thread, transaction in
+            return SQLCall.run(lua, source: database.completionSource, { database.begin(isolation: isolation, readOnly: readOnly, completion: $0) }) { thread, transaction in
                 SQLTransactionObject.push(transaction, owner: handle, on: thread)
                 return 1
             }

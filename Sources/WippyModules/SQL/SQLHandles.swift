@@ -49,14 +49,14 @@ final class SQLTransactionHandle: @unchecked Sendable {
 /// What a `Statement` userdata holds: closed when the invocation ends.
 final class SQLStatementHandle: @unchecked Sendable {
     let statement: any SQLStatement
-    /// Its database answers nearby (``SQLDatabase/completesNearby``).
-    let nearby: Bool
+    /// Where its database's answers come from (``SQLDatabase/completionSource``).
+    let source: CompletionSource
     weak var process: LuaProcess?
     var cleanup: UInt64?
 
-    init(statement: any SQLStatement, nearby: Bool, process: LuaProcess) {
+    init(statement: any SQLStatement, source: CompletionSource, process: LuaProcess) {
         self.statement = statement
-        self.nearby = nearby
+        self.source = source
         self.process = process
     }
 

@@ -8,11 +8,11 @@ import WippyRuntime
 enum SQLStatementObject {
     static let methods: [(String, LuaNativeFunction)] = [("query", query), ("execute", execute), ("close", close)]
 
-    /// `nearby`: its database's ``SQLDatabase/completesNearby``.
-    static func push(_ statement: any SQLStatement, nearby: Bool, on lua: Lua) {
+    /// `source`: its database's ``SQLDatabase/completionSource``.
+    static func push(_ statement: any SQLStatement, source: CompletionSource, on lua: Lua) {
         let worker = LuaWorkerState.of(lua)
         guard let process = LuaProcess.current(lua) else { return lua.pushNil() }
-        let handle = SQLStatementHandle(statement: statement, nearby: nearby, process: process)
+        let handle = SQLStatementHandle(statement: statement, source: source, process: process)
         handle.cleanup = process.addCleanup { [handle] in handle.statement.close { _ in } }
         RetainedObject.push(handle, tag: ModuleTags.sqlStatement, userValues: 0, state: worker, on: lua)
     }
@@ -39,7 +39,7 @@ enum SQLStatementObject {
             case .failure(let early): return early.status
             case .success(let parameters):
                 let statement = handle.statement
-                return SQLCall.run(lua, nearby: handle.nearby, { statement.query(parameters, completion: $0) }) { thread, rows in
+                return SQLCall.run(lua, source: handle.source, { statement.query(parameters, completion: $0) }) { thread, rows in
                     SQLLuaValues.push(rows, on: thread)
                     return 1
                 }
@@ -55,7 +55,7 @@ enum SQLStatementObject {
             case .failure(let early): return early.status
             case .success(let parameters):
                 let statement = handle.statement
-                return SQLCall.run(lua, nearby: handle.nearby, { statement.execute(parameters, completion: $0) }) { thread, result in
+                return SQLCall.run(lua, source: handle.source, { statement.execute(parameters, completion: $0) }) { thread, result in
                     SQLLuaValues.push(result, on: thread)
                     return 1
                 }
@@ -68,7 +68,7 @@ enum SQLStatementObject {
         return withStatement(lua) { handle, worker in
             handle.closed()
             let statement = handle.statement
-            return SQLCall.run(lua, nearby: handle.nearby, { statement.close(completion: $0) }) { thread, _ in
+            return SQLCall.run(lua, source: handle.source, { statement.close(completion: $0) }) { thread, _ in
                 thread.push(true)
                 return 1
             }

@@ -46,7 +46,7 @@ enum SQLTransactionObject {
             case .failure(let early): return early.status
             case .success(let (sql, parameters)):
                 let transaction = handle.transaction
-                return SQLCall.run(lua, nearby: handle.owner.database.completesNearby, { transaction.query(sql, parameters, completion: $0) }) { thread, rows in
+                return SQLCall.run(lua, source: handle.owner.database.completionSource, { transaction.query(sql, parameters, completion: $0) }) { thread, rows in
                     SQLLuaValues.push(rows, on: thread)
                     return 1
                 }
@@ -61,7 +61,7 @@ enum SQLTransactionObject {
             case .failure(let early): return early.status
             case .success(let (sql, parameters)):
                 let transaction = handle.transaction
-                return SQLCall.run(lua, nearby: handle.owner.database.completesNearby, { transaction.execute(sql, parameters, completion: $0) }) { thread, result in
+                return SQLCall.run(lua, source: handle.owner.database.completionSource, { transaction.execute(sql, parameters, completion: $0) }) { thread, result in
                     SQLLuaValues.push(result, on: thread)
                     return 1
                 }
@@ -74,8 +74,8 @@ enum SQLTransactionObject {
         return withTransaction(lua) { handle, _ in
             guard lua.type(at: 2) == .string, let sql = lua.string(at: 2) else { return lua.typeError(2, expected: "string") }
             let transaction = handle.transaction
-            return SQLCall.run(lua, nearby: handle.owner.database.completesNearby, { transaction.prepare(sql, completion: $0) }) { thread, statement in
-                SQLStatementObject.push(statement, nearby: handle.owner.database.completesNearby, on: thread)
+            return SQLCall.run(lua, source: handle.owner.database.completionSource, { transaction.prepare(sql, completion: $0) }) { thread, statement in
+                SQLStatementObject.push(statement, source: handle.owner.database.completionSource, on: thread)
                 return 1
             }
         }
@@ -85,7 +85,7 @@ enum SQLTransactionObject {
         withTransaction(lua) { handle, _ in
             let transaction = handle.transaction
             handle.ended()
-            return SQLCall.run(lua, nearby: handle.owner.database.completesNearby, { commit ? transaction.commit(completion: $0) : transaction.rollback(completion: $0) }) { thread, _ in
+            return SQLCall.run(lua, source: handle.owner.database.completionSource, { commit ? transaction.commit(completion: $0) : transaction.rollback(completion: $0) }) { thread, _ in
                 thread.push(true)
                 return 1
             }
@@ -99,7 +99,7 @@ enum SQLTransactionObject {
         withTransaction(lua) { handle, _ in
             guard lua.type(at: 2) == .string, let name = lua.string(at: 2) else { return lua.typeError(2, expected: "string") }
             let transaction = handle.transaction
-            return SQLCall.run(lua, nearby: handle.owner.database.completesNearby, { transaction.savepoint(action, name: name, completion: $0) }) { thread, _ in
+            return SQLCall.run(lua, source: handle.owner.database.completionSource, { transaction.savepoint(action, name: name, completion: $0) }) { thread, _ in
                 thread.push(true)
                 return 1
             }

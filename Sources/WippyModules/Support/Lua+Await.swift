@@ -13,12 +13,12 @@ private final class AwaitRoute<Value: Sendable>: Sendable {
         var value: Value?
     }
     let state = Mutex(State())
-    /// The worker told to expect this value soon (``Worker/expectNearbyCompletion()``), with its host,
-    /// which owns it; told once the value is delivered.
-    let nearby: (worker: Worker, host: ProcessHost)?
+    /// The worker told to expect this value (``Worker/expectCompletion(from:)``), with its host, which
+    /// owns it, and where the value comes from; told once the value is delivered.
+    let expecting: (worker: Worker, host: ProcessHost, source: CompletionSource)?
 
-    init(nearby: (worker: Worker, host: ProcessHost)?) {
-        self.nearby = nearby
+    init(expecting: (worker: Worker, host: ProcessHost, source: CompletionSource)?) {
+        self.expecting = expecting
     }
 
     func deliver(_ value: Value) {
@@ -31,7 +31,9 @@ private final class AwaitRoute<Value: Sendable>: Sendable {
             withExtendedLifetime(host) { cell.worker.complete(cell, token: token, .values([])) }
         }
         // After the post, so a worker spinning for it sees the completion before the count drops.
-        if let nearby { withExtendedLifetime(nearby.host) { nearby.worker.nearbyCompletionArrived() } }
+        if let expecting {
+            withExtendedLifetime(expecting.host) { expecting.worker.completionArrived(from: expecting.source) }
+        }
     }
 
     /// The delivered value, if it came.
@@ -47,30 +49,30 @@ private final class AwaitRoute<Value: Sendable>: Sendable {
 ///   - needsProcess: the error raised when no process runs the call.
 ///   - timeout: when given, the wait ends after it with `onTimeout` instead (the value, if it comes later,
 ///     is dropped).
-///   - nearby: the value comes from work another thread of this program is doing now on the CPU and the
-///     local disk (an SQLite statement): the worker is told to expect it (``Worker/nearbyCompletions``)
-///     until it is delivered, so it polls for it a while before parking.
+///   - source: where the value comes from. For work another thread of this program is doing now (an SQLite
+///     statement) or a database server's answer, the worker is told to expect it
+///     (``Worker/expectCompletion(from:)``) until it is delivered, so it may poll for it before parking.
 func awaitValue<Value: Sendable>(
     _ lua: Lua, needsProcess: String = "this call needs a running process", timeout: Duration? = nil,
-    onTimeout: ((Lua) -> Int32)? = nil, nearby: Bool = false,
+    onTimeout: ((Lua) -> Int32)? = nil, source: CompletionSource = .elsewhere,
     register: (@escaping @Sendable (Value) -> Void) throws(WippyError) -> Void,
     resume: @escaping (Lua, Value) -> Int32
 ) -> Int32 {
     let worker = LuaWorkerState.of(lua)
     guard let task = LuaTask.current(lua) else { return lua.raise(needsProcess) }
     if let refusal = lua.refuseBlockingIfNeeded() { return refusal }
-    var expecting: (worker: Worker, host: ProcessHost)?
-    if nearby {
+    var expecting: (worker: Worker, host: ProcessHost, source: CompletionSource)?
+    if source != .elsewhere {
         let runner = task.process.cell.worker
-        expecting = (runner, runner.host)
-        runner.expectNearbyCompletion()
+        expecting = (runner, runner.host, source)
+        runner.expectCompletion(from: source)
     }
-    let route = AwaitRoute<Value>(nearby: expecting)
+    let route = AwaitRoute<Value>(expecting: expecting)
     do throws(WippyError) {
         try register { route.deliver($0) }
     } catch {
         // Nothing will be delivered.
-        expecting?.worker.nearbyCompletionArrived()
+        if let expecting { expecting.worker.completionArrived(from: expecting.source) }
         return worker.fail(error, on: lua)
     }
     if let early = route.delivered { return resume(lua, early) }

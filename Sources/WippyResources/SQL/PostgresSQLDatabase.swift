@@ -19,6 +19,8 @@ public final class PostgresSQLDatabase: SQLDatabase {
     static let logger = Logger(label: "wippy.sql.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     /// Go's `database/sql` keeps 2 idle connections when no `max_idle` is set.
     public static let defaultMaxIdle = 2
+    /// Its answers come from the server: a waiting worker polls for them while that leaves the server a core.
+    public var completionSource: CompletionSource { .server }
 
     /// Connects once (so a wrong password or an unreachable server fails here) and keeps that connection
     /// as the pool's first.

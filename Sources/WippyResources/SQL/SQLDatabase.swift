@@ -30,15 +30,15 @@ public protocol SQLDatabase: Resource {
     /// `sql` is given as its UTF-8 bytes (the Lua string's own), so the common case makes no `String`.
     func executeIfImmediate(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue]) -> Result<SQLExecResult, WippyError>?
 
-    /// Whether its completions (and those of its transactions and statements) come from this program's own
-    /// threads working on the CPU and the local disk (SQLite), within a fraction of a millisecond, rather
-    /// than from a server across the network: a caller's worker may then poll for them before parking.
-    var completesNearby: Bool { get }
+    /// Where its completions (and those of its transactions and statements) come from: this program's own
+    /// threads working on the CPU and the local disk (SQLite, `.nearby`), within a fraction of a millisecond,
+    /// or a database server (`.server`): it decides whether a caller's worker polls for them before parking.
+    var completionSource: CompletionSource { get }
 }
 
 extension SQLDatabase {
     public var readsInline: Bool { false }
-    public var completesNearby: Bool { false }
+    public var completionSource: CompletionSource { .elsewhere }
     public func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead {
         .mustWait
     }

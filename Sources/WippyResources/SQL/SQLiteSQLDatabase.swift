@@ -99,7 +99,7 @@ public final class SQLiteSQLDatabase: SQLDatabase {
     public var readsInline: Bool { Self.inlineReads }
 
     /// Its executor answers from this program (CPU work and the disk's flush).
-    public var completesNearby: Bool { true }
+    public var completionSource: CompletionSource { .nearby }
 
     public func readIfImmediate<Sink: SQLRowSink>(_ sql: UnsafeRawBufferPointer, _ arguments: [SQLValue], into sink: inout Sink) -> SQLInlineRead {
         guard Self.inlineReads, let pooled = pool.acquireIdle() else { return .mustWait }
