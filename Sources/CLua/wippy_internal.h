@@ -100,6 +100,35 @@ static inline void wippy_slice_publish(wippy_slice *s, uint64_t word) {
     atomic_store_explicit(&s->word, word, memory_order_relaxed);
 }
 
+/* The slice's counts (wippy_preempt.c), here for wippy_slice_start: the count hook's ticks left, the ticks a
+   thread may go on past them while it cannot yield (past that its process is doomed: stuck there it would
+   hold its worker, and every process on it, for ever; WIPPY_STUCK_TICKS is about 100M VM instructions), the
+   last overrun the hook or a native saw where it could not yield, and the thread CPU time of the first such
+   signal. */
+#define WIPPY_STUCK_TICKS 100000
+extern _Thread_local int32_t wippy_budget WIPPY_TLS;
+extern _Thread_local int32_t wippy_stuck WIPPY_TLS;
+extern _Thread_local int wippy_overrun_seen WIPPY_TLS;
+extern _Thread_local int64_t wippy_stuck_since WIPPY_TLS;
+
+/** Starts a new slice of `ticks` (wippy_set_budget; inline for the switch of wippy_mailbox.c, which starts one
+    per hop). `running` 1 publishes the new serial with the running bit set: the switch keeps it set across
+    its hops rather than clearing and setting it around each resume, and sets it here again in case Swift
+    code it called between hops ran a timed call (which clears it as it ends). */
+static inline void wippy_slice_start(int32_t ticks, uint64_t running) {
+    wippy_budget = ticks;
+    wippy_stuck = WIPPY_STUCK_TICKS;
+    wippy_slice *slice = wippy_slice_self;
+    if (slice != NULL) {
+        /* a new serial first: a signal about the old slice that arrives from here on is ignored */
+        wippy_slice_publish(slice, (wippy_slice_word(slice) + 2) | running);
+        if (atomic_load_explicit(&wippy_ticker_asleep, memory_order_relaxed)) wippy_ticker_wake();
+    }
+    wippy_overrun = 0;
+    wippy_overrun_seen = 0;
+    wippy_stuck_since = 0;
+}
+
 /** Raises the doom where the caller cannot yield: a memory error where allocations may fail (Lua runs no
     message handler for it, see wippy_lua.h), else the doom message as a plain error. Only from C code that
     may raise. */
@@ -108,11 +137,11 @@ int wippy_raise_doom(lua_State *L);
 /* ---- Resumes (wippy_resume and wippy_resume_task, inline here for the switch of wippy_mailbox.c, which
    resumes one thread per hop: two calls across files per hop cost more than their bodies) ---- */
 
-static inline int wippy_resume_inline(lua_State *L, lua_State *from, int nargs, int *nres) {
+/* `slice`: the thread's record when this resume is to tell the ticker that Lua runs (set its running bit, and
+   clear it after), else NULL (an inner resume, or the switch, which keeps the bit set across its hops). */
+static inline int wippy_resume_slice(lua_State *L, lua_State *from, int nargs, int *nres, wippy_slice *slice) {
     lua_State *running = wippy_running;
     int may_fail = wippy_may_fail;
-    /* the outermost resume tells the ticker Lua runs on this thread */
-    wippy_slice *slice = running == NULL ? wippy_slice_self : NULL;
     wippy_running = L;
     wippy_may_fail = 1;
     if (slice != NULL) wippy_slice_publish(slice, wippy_slice_word(slice) | 1);
@@ -124,8 +153,13 @@ static inline int wippy_resume_inline(lua_State *L, lua_State *from, int nargs, 
     return status;
 }
 
-static inline int wippy_resume_task_inline(lua_State *L, int nargs, int *nres) {
-    int status = wippy_resume_inline(L, NULL, nargs, nres);
+static inline int wippy_resume_inline(lua_State *L, lua_State *from, int nargs, int *nres) {
+    /* the outermost resume tells the ticker Lua runs on this thread */
+    return wippy_resume_slice(L, from, nargs, nres, wippy_running == NULL ? wippy_slice_self : NULL);
+}
+
+static inline int wippy_resume_task_slice(lua_State *L, int nargs, int *nres, wippy_slice *slice) {
+    int status = wippy_resume_slice(L, NULL, nargs, nres, slice);
     if (status == LUA_YIELD) {
         /* a receive that blocked in C: it yielded nothing (only a task's own thread does that, and only this
            function resumes those) */
@@ -141,6 +175,10 @@ static inline int wippy_resume_task_inline(lua_State *L, int nargs, int *nres) {
         }
     }
     return status;
+}
+
+static inline int wippy_resume_task_inline(lua_State *L, int nargs, int *nres) {
+    return wippy_resume_task_slice(L, nargs, nres, wippy_running == NULL ? wippy_slice_self : NULL);
 }
 
 #endif

@@ -562,10 +562,14 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
     m->switching = hops > 0;
     wippy_mailboxes *outer = wippy_switch_here;
     wippy_switch_here = m;
+    /* An outermost switch tells the ticker once that Lua runs, for all its hops (each starts a new serial):
+       the few instructions between hops count as the slices' own. */
+    wippy_slice *slice = wippy_running == NULL ? wippy_slice_self : NULL;
+    if (slice != NULL) wippy_slice_publish(slice, wippy_slice_word(slice) | 1);
     int status;
     for (;;) {
         m->park_switch = 0;
-        status = wippy_resume_task_inline(L, nargs, nres);
+        status = wippy_resume_task_slice(L, nargs, nres, NULL);
         wippy_proc *next = m->next;
         if (next == NULL) break;
         m->next = NULL;
@@ -601,8 +605,9 @@ int wippy_mailboxes_resume(wippy_mailboxes *m, lua_State *L, int nargs, int *nre
         m->running_owner = WIPPY_OWNER_OF_RUNNING; /* next->owner, read only if needed (wippy_mailboxes_remove) */
         wippy_running_here = next;
         wippy_account_run(m->memory, next->account);
-        wippy_set_budget(ticks);
+        wippy_slice_start(ticks, slice != NULL);
     }
+    if (slice != NULL) wippy_slice_publish(slice, wippy_slice_word(slice) & ~(uint64_t)1);
     /* a ghost still running (it ended, failed, was preempted, yielded) is the runtime's running task from here */
     if (wippy_ghosts) wippy_mailboxes_settle_ghosts();
     wippy_switch_here = outer;

@@ -16,18 +16,14 @@ _Thread_local int wippy_signal WIPPY_TLS = 0;
 _Thread_local int wippy_preempted WIPPY_TLS = 0;
 _Thread_local char wippy_doom_text[WIPPY_DOOM_MESSAGE_MAX] WIPPY_TLS;
 
-static _Thread_local int32_t wippy_budget WIPPY_TLS = 0;
-/* Ticks a thread may keep running once its slice is used up while it cannot yield. Past that its process is
-   doomed: a process stuck there would otherwise hold its worker, and every process on it, for ever. About
-   100M VM instructions. */
-#define WIPPY_STUCK_TICKS 100000
-static _Thread_local int32_t wippy_stuck WIPPY_TLS = WIPPY_STUCK_TICKS;
+_Thread_local int32_t wippy_budget WIPPY_TLS = 0;
+_Thread_local int32_t wippy_stuck WIPPY_TLS = WIPPY_STUCK_TICKS;
 
 /* Timed preemption (see wippy_internal.h): the overrun count the signal handler keeps, the last one the hook
    or a native saw where it could not yield, and how many such signals there were in this slice. */
 _Thread_local volatile int wippy_overrun WIPPY_TLS = 0;
-static _Thread_local int wippy_overrun_seen WIPPY_TLS = 0;
-static _Thread_local int64_t wippy_stuck_since WIPPY_TLS = 0; /* thread CPU time of the first such signal */
+_Thread_local int wippy_overrun_seen WIPPY_TLS = 0;
+_Thread_local int64_t wippy_stuck_since WIPPY_TLS = 0;
 _Thread_local lua_State *wippy_calling WIPPY_TLS = NULL;
 
 lua_State *wippy_running_thread(void) { return wippy_running; }
@@ -191,19 +187,7 @@ void wippy_install_timed_preemption(lua_State *L) {
     wippy_ticker_register();
 }
 
-void wippy_set_budget(int32_t ticks) {
-    wippy_budget = ticks;
-    wippy_stuck = WIPPY_STUCK_TICKS;
-    wippy_slice *slice = wippy_slice_self;
-    if (slice != NULL) {
-        /* a new serial first: a signal about the old slice that arrives from here on is ignored */
-        wippy_slice_publish(slice, wippy_slice_word(slice) + 2);
-        if (atomic_load_explicit(&wippy_ticker_asleep, memory_order_relaxed)) wippy_ticker_wake();
-    }
-    wippy_overrun = 0;
-    wippy_overrun_seen = 0;
-    wippy_stuck_since = 0;
-}
+void wippy_set_budget(int32_t ticks) { wippy_slice_start(ticks, 0); }
 
 int wippy_pcall_timed(lua_State *L, int nargs, int nresults) {
     wippy_slice *slice = wippy_slice_self;
