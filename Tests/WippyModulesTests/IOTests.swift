@@ -145,15 +145,17 @@ import WippyModules
         let pipes = TerminalPipes()
         let device = pipes.device
         pipes.feed("one\ntwo")
-        async let first = withCheckedContinuation { continuation in
-            device.readLine { continuation.resume(returning: $0) }
+        // Both reads are asked for here, one after the other (two `async let`s could ask in either order).
+        let (answers, answer) = AsyncStream<(Int, TerminalReadResult)>.makeStream()
+        device.readLine { answer.yield((0, $0)) }
+        device.read(upTo: 2) { answer.yield((1, $0)) }
+        var results: [Int: TerminalReadResult] = [:]
+        for await (index, result) in answers {
+            results[index] = result
+            if results.count == 2 { break }
         }
-        async let second = withCheckedContinuation { continuation in
-            device.read(upTo: 2) { continuation.resume(returning: $0) }
-        }
-        let results = await [first, second]
-        #expect(results.contains(.data(Array("one".utf8))))
-        #expect(results.contains(.data(Array("tw".utf8))))
+        #expect(results[0] == .data(Array("one".utf8)))
+        #expect(results[1] == .data(Array("tw".utf8)))
         #expect(device.write([], to: .output) == nil)
     }
 }
