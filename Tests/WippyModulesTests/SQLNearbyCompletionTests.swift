@@ -4,20 +4,20 @@ import WippyModules
 import WippyResources
 import WippyRuntime
 
+/// Polls `condition` until it holds or `limit` passes (no fixed sleep: it returns as soon as it holds).
+private func waitUntil(within limit: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return condition()
+}
+
 /// A Lua call that hands an SQLite statement to the database's executor tells its worker to expect the
 /// answer soon (``Worker/awaitedNearbyCompletions``), so the idle worker polls for it before parking; the
 /// count must come back down after every kind of answer, or the worker would keep spinning for nothing.
 @Suite struct SQLNearbyCompletionTests {
-    /// Polls `condition` until it holds or `limit` passes (no fixed sleep: it returns as soon as it holds).
-    func waitUntil(within limit: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return condition()
-    }
-
     @Test func theCountReturnsToZeroAfterValuesAndErrorsOfEveryKindOfCall() async throws {
         let sql = SQLHarness()
         _ = try sql.sqlite()
@@ -107,15 +107,6 @@ import WippyRuntime
 /// the idle worker may poll for; the count must come back down after values and errors, and count a call
 /// that waits at the server for as long as it waits.
 @Suite struct SQLServerCompletionTests {
-    func waitUntil(within limit: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return condition()
-    }
-
     @Test func aCallWaitingAtTheServerIsCountedUntilItsAnswerAndErrorsAreCountedDown() async throws {
         let sql = SQLHarness()
         _ = try await sql.postgres()
