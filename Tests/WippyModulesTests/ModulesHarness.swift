@@ -64,14 +64,20 @@ final class ModulesHarness: @unchecked Sendable {
     /// later. Unlike an `async let` of ``runEntry(_:_:on:)``, the spawn does not wait for a free thread of the
     /// shared test pool.
     func startEntry(_ id: String, _ arguments: [Payload] = [], on host: ProcessHost? = nil) -> PendingResult {
+        startProcess(id, arguments, on: host).result
+    }
+
+    /// ``startEntry(_:_:on:)`` that also gives the process's PID (nil when `id` is not installed), for a
+    /// test that sends to it.
+    func startProcess(_ id: String, _ arguments: [Payload] = [], on host: ProcessHost? = nil) -> (pid: PID?, result: PendingResult) {
         let pending = PendingResult()
         guard let program = runtime.program(EntryID(parsing: id)) else {
             pending.deliver(.failure(.notFound(id)))
-            return pending
+            return (nil, pending)
         }
         let options = SpawnOptions(onExit: { _, result in pending.deliver(result) })
-        node.spawn(on: host ?? self.host, starter: LuaProcessStarter(program: program, arguments: arguments), options: options)
-        return pending
+        let pid = node.spawn(on: host ?? self.host, starter: LuaProcessStarter(program: program, arguments: arguments), options: options)
+        return (pid, pending)
     }
 
     /// The result of a process started with ``startEntry(_:_:on:)``, delivered once.

@@ -86,14 +86,8 @@ private func waitUntil(within limit: Duration = .seconds(30), _ condition: () ->
                 return {event.kind == process.event.EXIT, event.from == waiter}
             end
             """, modules: ["sql"])
-        guard let program = harness.runtime.program(EntryID(parsing: "test:holder")) else {
-            Issue.record("test:holder is not installed")
-            return
-        }
-        let result = ModulesHarness.PendingResult()
-        let holder = harness.node.spawn(
-            on: harness.host, starter: LuaProcessStarter(program: program, arguments: []),
-            options: SpawnOptions(onExit: { _, outcome in result.deliver(outcome) }))
+        let (started, result) = harness.startProcess("test:holder")
+        let holder = try #require(started, "test:holder is not installed")
         #expect(await waitUntil { worker.awaitedNearbyCompletions == 2 }, "counted \(worker.awaitedNearbyCompletions)")
         #expect(harness.node.send(to: holder, .message(Message(from: nil, topic: "go", payloads: []))))
         let outcome = await result.value
@@ -137,14 +131,8 @@ private func waitUntil(within limit: Duration = .seconds(30), _ condition: () ->
                 return {failed, event.result and event.result.value, rows[1].v}
             end
             """, modules: ["sql"])
-        guard let program = harness.runtime.program(EntryID(parsing: "test:holder")) else {
-            Issue.record("test:holder is not installed")
-            return
-        }
-        let result = ModulesHarness.PendingResult()
-        let holder = harness.node.spawn(
-            on: harness.host, starter: LuaProcessStarter(program: program, arguments: []),
-            options: SpawnOptions(onExit: { _, outcome in result.deliver(outcome) }))
+        let (started, result) = harness.startProcess("test:holder")
+        let holder = try #require(started, "test:holder is not installed")
         // Only the waiter can be counted now: the holder itself is parked in its receive.
         let counted = { harness.host.workers.reduce(0) { $0 + $1.awaitedServerCompletions } }
         #expect(await waitUntil { counted() == 1 }, "counted \(counted())")
