@@ -11,15 +11,16 @@ WIPPY_DEBUG = .build/debug/wippy
 .PHONY: deps build release example test bench bench-workflows bench-sql bench-http clean
 
 # Debian packages the build and the tests need: Lua 5.4 headers/library, luac5.4 (used by tests), SQLite 3
-# headers/library (registry history, through GRDB), PostgreSQL 15 (the workflow store's tests start a
-# throwaway server: scripts/postgres-test-server.sh) and python3 (the script's free-port probe).
+# headers/library (registry history, through GRDB), jemalloc (the binary's allocator: Package.swift says
+# why), PostgreSQL 15 (the workflow store's tests start a throwaway server: scripts/postgres-test-server.sh)
+# and python3 (the script's free-port probe).
 PG_BIN = /usr/lib/postgresql/15/bin
 deps:
 	@if ! pkg-config --exists lua5.4 2>/dev/null || ! command -v luac5.4 >/dev/null 2>&1 || ! pkg-config --exists sqlite3 2>/dev/null \
-		|| [ ! -x $(PG_BIN)/initdb ] || ! command -v python3 >/dev/null 2>&1; then \
-		echo "installing liblua5.4-dev lua5.4 libsqlite3-dev postgresql-15 python3 (apt-get)"; \
-		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev postgresql-15 python3; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev postgresql-15 python3; fi; \
+		|| ! pkg-config --exists jemalloc 2>/dev/null || [ ! -x $(PG_BIN)/initdb ] || ! command -v python3 >/dev/null 2>&1; then \
+		echo "installing liblua5.4-dev lua5.4 libsqlite3-dev libjemalloc-dev postgresql-15 python3 (apt-get)"; \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev libjemalloc-dev postgresql-15 python3; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq liblua5.4-dev lua5.4 libsqlite3-dev libjemalloc-dev postgresql-15 python3; fi; \
 	fi
 
 build: deps

@@ -40,12 +40,16 @@ struct WippyBinary {
     }()
 
     /// Runs `wippy arguments...` in `directory`, feeding `input` on stdin, killing it after `timeout`; with
-    /// `addressSpaceKB`, under that address-space limit (`ulimit -v`), where the system refuses memory.
+    /// `addressSpaceKB`, under that address-space limit (`ulimit -v`), where the system refuses memory;
+    /// `environment` adds to (or replaces) the variables it inherits.
     static func run(
         _ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 60,
-        addressSpaceKB: Int? = nil
+        addressSpaceKB: Int? = nil, environment: [String: String] = [:]
     ) async throws -> Run {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         if let addressSpaceKB {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "ulimit -v \(addressSpaceKB) && exec \"$0\" \"$@\"", path] + arguments

@@ -155,6 +155,7 @@ enum SystemNatives {
             return true
         }, finish: { _, thread in
             _ = releaseFreeHeap(0)
+            JemallocControl.purge()
             thread.push(true)
             return 1
         })
@@ -205,3 +206,22 @@ private let RLIMIT_STACK_VALUE = __rlimit_resource_t(RLIMIT_STACK.rawValue)
 
 @_silgen_name("malloc_trim")
 private func releaseFreeHeap(_ pad: Int) -> Int32
+
+/// jemalloc's control interface, when jemalloc is the program's allocator (the `wippy` binary links it:
+/// Package.swift), found at run time so that programs on glibc's malloc (the test bundles) need no jemalloc.
+enum JemallocControl {
+    private typealias Control = @convention(c) (
+        UnsafePointer<CChar>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?, UnsafeMutableRawPointer?, Int
+    ) -> Int32
+
+    private static let control: Control? = {
+        guard let program = dlopen(nil, RTLD_NOW), let symbol = dlsym(program, "mallctl") else { return nil }
+        return unsafeBitCast(symbol, to: Control.self)
+    }()
+
+    /// Returns every arena's unused dirty pages to the OS now (what `malloc_trim` does for glibc's heap),
+    /// rather than after jemalloc's decay time. `4096` is `MALLCTL_ARENAS_ALL`.
+    static func purge() {
+        _ = control?("arena.4096.purge", nil, nil, nil, 0)
+    }
+}
