@@ -261,8 +261,13 @@ void wippy_install_timed_preemption(lua_State *L);
 /** Starts a slice on this OS thread: counted preemption gives the next resumes `ticks` hook ticks; timed
     preemption starts a new slice for the ticker. Resets the stuck counts either way. */
 void wippy_set_budget(int32_t ticks);
-/** The ticker's period. */
-#define WIPPY_TICK_NANOS 1000000L
+/** The ticker's period. A slice that keeps running is preempted after two to three periods of wall time (the
+    second look, then a period of the thread's own CPU time): 1-1.5 ms with 500 µs. With 1 ms, a process
+    spawning in a loop held its worker for 2-3 ms at a time, and the sleepers due meanwhile on that worker
+    waited that long (`timers` workload: median wall 113 -> 109 ms and mean process time 74.9 -> 72.1 ms over
+    10 alternating runs; fib(30) alone unchanged, 125 ms either way). At 250 µs the signals cost more than
+    that saves (115 ms). */
+#define WIPPY_TICK_NANOS 500000L
 /** CPU time a thread that cannot yield may run on past its slice before its process is doomed. */
 #define WIPPY_STUCK_NANOS 500000000LL
 /** Returns and clears the flag set when a thread yields because it was preempted. */
