@@ -22,14 +22,6 @@ import Testing
         #expect(top.stdout.contains("run"))
     }
 
-    /// The binary allocates with jemalloc (Package.swift says why): jemalloc alone reads `MALLOC_CONF`, and
-    /// with `stats_print` it writes its statistics to stderr when the program exits.
-    @Test func theBinaryAllocatesWithJemalloc() async throws {
-        let run = try await WippyBinary.run(["--help"], in: "/", environment: ["MALLOC_CONF": "stats_print:true"])
-        #expect(run.status == 0)
-        #expect(run.stderr.contains("jemalloc statistics"), "\(run.stderr.prefix(300))")
-    }
-
     @Test func initWritesALockFileAndAStarterAppThatRuns() async throws {
         let project = try TemporaryProject(files: [:], lock: false)
         let initRun = try await WippyBinary.run(["init"], in: project.root)
