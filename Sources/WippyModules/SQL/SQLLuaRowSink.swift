@@ -16,7 +16,9 @@ struct SQLLuaRowSink: SQLRowSink {
     init(_ lua: Lua) {
         self.lua = lua
         base = lua.top
-        lua.newTable()
+        // Room for one row: most inline reads are point selects, and a table grown from no array part to one
+        // slot costs a resize (about 450 instructions of a point select); larger results grow as before.
+        lua.newTable(arrayCapacity: 1)
         result = base + 1
     }
 

@@ -26,11 +26,21 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
     /// One open connection and when it expires (nil: never).
     public final class Pooled: Sendable {
         public let connection: Connection
-        let expires: ContinuousClock.Instant?
+        /// When it expires on ``MonotonicClock`` (`UInt64.max`: never). Nanoseconds rather than a
+        /// `ContinuousClock.Instant`: every acquire and release of a lived connection reads the clock, and
+        /// `ContinuousClock.now` cost an SQLite point select about 200 instructions of the two.
+        let expires: UInt64
 
-        init(_ connection: Connection, opened: ContinuousClock.Instant, lifetime: Duration?) {
+        init(_ connection: Connection, lifetime: Duration?) {
             self.connection = connection
-            self.expires = lifetime.map { opened + $0 }
+            if let lifetime {
+                let (seconds, attoseconds) = lifetime.components
+                let nanoseconds = max(0, Double(seconds) * 1e9 + Double(attoseconds) / 1e9)
+                // A lifetime of centuries is no lifetime.
+                expires = nanoseconds >= 1e18 ? .max : MonotonicClock.now() &+ UInt64(nanoseconds)
+            } else {
+                expires = .max
+            }
         }
     }
 
@@ -71,8 +81,7 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
 
     /// Reads the clock only when connections have a lifetime (a point select should not pay for it).
     private func expired(_ pooled: Pooled) -> Bool {
-        guard let expires = pooled.expires else { return false }
-        return ContinuousClock.now >= expires
+        pooled.expires != .max && MonotonicClock.now() >= pooled.expires
     }
 
     /// Adds a connection opened beforehand (the one a database opens to check its settings) as idle.
@@ -80,7 +89,7 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
         let kept = state.withLock { state -> Bool in
             guard !state.closed else { return false }
             state.open += 1
-            state.idle.append(Pooled(connection, opened: .now, lifetime: limits.maxLifetime))
+            state.idle.append(Pooled(connection, lifetime: limits.maxLifetime))
             return true
         }
         if !kept { closeConnection(connection) }
@@ -147,7 +156,7 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
         open { [self] result in
             switch result {
             case .success(let connection):
-                completion(.success(Pooled(connection, opened: .now, lifetime: limits.maxLifetime)))
+                completion(.success(Pooled(connection, lifetime: limits.maxLifetime)))
             case .failure(let error):
                 state.withLock { state in
                     state.open -= 1

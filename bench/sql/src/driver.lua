@@ -28,8 +28,9 @@ local function rate(secs, body)
     end
 end
 
--- `modes`: the insert phases after the point selects (nil: NORMAL then FULL); `no_select` skips the selects.
-local function sqlite(secs, modes, no_select)
+-- `modes`: the insert phases after the point selects (nil: NORMAL then FULL); `no_select` skips the selects;
+-- `select_count` runs that many point selects instead of timing them (for instruction counts).
+local function sqlite(secs, modes, no_select, select_count)
     local db = must(sql.get("sqlbench:sqlite"))
     must(db:execute("DROP TABLE IF EXISTS t"))
     must(db:execute("DROP TABLE IF EXISTS ins"))
@@ -42,12 +43,17 @@ local function sqlite(secs, modes, no_select)
     local seed = 12345
     local lines = {}
     if not no_select then
-        local select_rate = rate(secs, function()
+        local function select()
             seed = (seed * 1103515245 + 12345) % 2147483648
             local rows = db:query("SELECT v FROM t WHERE id = ?", {seed % 10000 + 1})
             if not rows or not rows[1] then error("point select found nothing") end
-        end)
-        lines[#lines + 1] = fmt("lua_sqlite_point_select_per_s", select_rate, "ops/s")
+        end
+        if select_count then
+            for _ = 1, select_count do select() end
+            lines[#lines + 1] = fmt("lua_sqlite_point_select_count", select_count, "statements")
+        else
+            lines[#lines + 1] = fmt("lua_sqlite_point_select_per_s", rate(secs, select), "ops/s")
+        end
     end
     for _, mode in ipairs(modes or {"NORMAL", "FULL"}) do
         must(db:execute("PRAGMA synchronous=" .. mode))
@@ -146,12 +152,13 @@ local function sqlite_full_count(count)
     return {fmt("lua_sqlite_insert_full_count", count, "statements")}
 end
 
--- sqlite_select: the point selects alone (for profiling); sqlite_inserts: the inserts alone (ditto); sqlite_full: the FULL inserts alone (A/B runs); pg_select_n / pg_insert_n: a fixed count (ditto)
+-- sqlite_select: the point selects alone (for profiling); sqlite_inserts: the inserts alone (ditto); sqlite_full: the FULL inserts alone (A/B runs); sqlite_select_n: a fixed count of point selects (instruction counts); pg_select_n / pg_insert_n: a fixed count (ditto)
 local groups = {
     sqlite = sqlite, pg = pg, sqlite_select = function(secs) return sqlite(secs, {}) end,
     sqlite_inserts = function(secs) return sqlite(secs, nil, true) end,
     sqlite_full = function(secs) return sqlite(secs, {"FULL"}, true) end,
     sqlite_full_n = sqlite_full_count,
+    sqlite_select_n = function(count) return sqlite(0, {}, false, count) end,
     pg_select_n = function(count) return pg_count("select", count) end,
     pg_insert_n = function(count) return pg_count("insert", count) end,
 }
