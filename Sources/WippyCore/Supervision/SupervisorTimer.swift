@@ -20,7 +20,7 @@ extension SupervisorTimer {
 
 extension Duration {
     /// The duration in whole nanoseconds (saturating).
-    var nanosecondsClamped: Int64 {
+    public var nanosecondsClamped: Int64 {
         let (seconds, attoseconds) = components
         let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }

@@ -35,8 +35,7 @@ public final class HTTPRateLimitMiddleware: HTTPMiddleware {
         self.key = key
         buckets = Mutex(RateLimitBuckets(limits))
         self.clock = clock
-        let (seconds, attoseconds) = limits.window.components
-        windowText = GoDuration(nanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000).description
+        windowText = GoDuration(nanoseconds: limits.window.nanosecondsClamped).description
     }
 
     public convenience init(options: HTTPMiddlewareOptions) throws(WippyError) {

@@ -184,8 +184,7 @@ enum SQLDatabaseObject {
                 lua.push(value)
                 lua.rawSet(-2, key: key)
             }
-            let (seconds, attoseconds) = stats.waitDuration.components
-            lua.push(GoDuration(nanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000).description)
+            lua.push(GoDuration(nanoseconds: stats.waitDuration.nanosecondsClamped).description)
             lua.rawSet(-2, key: "wait_duration")
             return 1
         }

@@ -96,8 +96,7 @@ func awaitValue<Value: Sendable>(
         return resume(lua, early)
     }
     if let timeout {
-        let (seconds, attoseconds) = timeout.components
-        cell.worker.arm(cell, after: UInt64(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)), token: token)
+        cell.worker.arm(cell, after: UInt64(max(0, timeout.nanosecondsClamped)), token: token)
     }
     return lua.yieldToScheduler()
 }

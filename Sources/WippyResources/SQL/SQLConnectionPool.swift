@@ -23,7 +23,7 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
         }
     }
 
-    /// One open connection and when it expires (nil: never).
+    /// One open connection and when it expires.
     public final class Pooled: Sendable {
         public let connection: Connection
         /// When it expires on ``MonotonicClock`` (`UInt64.max`: never). Nanoseconds rather than a
@@ -33,14 +33,12 @@ public final class SQLConnectionPool<Connection: AnyObject & Sendable>: Sendable
 
         init(_ connection: Connection, lifetime: Duration?) {
             self.connection = connection
-            if let lifetime {
-                let (seconds, attoseconds) = lifetime.components
-                let nanoseconds = max(0, Double(seconds) * 1e9 + Double(attoseconds) / 1e9)
-                // A lifetime of centuries is no lifetime.
-                expires = nanoseconds >= 1e18 ? .max : MonotonicClock.now() &+ UInt64(nanoseconds)
-            } else {
+            guard let lifetime else {
                 expires = .max
+                return
             }
+            let (deadline, overflow) = MonotonicClock.now().addingReportingOverflow(UInt64(max(0, lifetime.nanosecondsClamped)))
+            expires = overflow ? .max : deadline
         }
     }
 
