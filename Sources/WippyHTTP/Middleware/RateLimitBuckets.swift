@@ -1,3 +1,5 @@
+import WippyCore
+
 /// The token buckets of `ratelimit`, one per key: a value with no clock of its own (the caller passes the
 /// time), so tests drive it with made-up times.
 ///
@@ -87,9 +89,3 @@ public struct RateLimitBuckets: Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

@@ -5,6 +5,7 @@ public import Logging
 public import NIOCore
 import ServiceLifecycle
 import Synchronization
+import WippyCore
 
 /// What an endpoint route runs: the endpoint entry, its router and the function to call (entry IDs).
 public struct HTTPEndpointTarget: Sendable, Hashable {
@@ -444,7 +445,6 @@ public struct HTTPRequestContext: RequestContext {
 
 extension TimeAmount {
     init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self = .nanoseconds(duration.nanosecondsClamped)
     }
 }
