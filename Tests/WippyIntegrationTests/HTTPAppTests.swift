@@ -81,31 +81,38 @@ import FoundationNetworking
         let (run, port, _) = try await HTTPServerTests.start("notesapi")
         defer { run.signal(SIGTERM) }
 
-        // 50 steps of 100 ms: long enough that a poll answers while the work runs, even when the whole suite
-        // loads the machine (20 steps ended before the first poll answered in loaded full runs).
-        let accepted = try await Self.request(port, "POST", "/api/jobs?steps=50")
+        // The worker holds before its last step until the client releases it, so the answer and the polls
+        // below see the work in progress however loaded the machine is (timed steps alone were not enough).
+        let accepted = try await Self.request(port, "POST", "/api/jobs?steps=5&hold=1")
         #expect(accepted.status == 202, "\(accepted.body)\nstdout: \(run.stdout)\nstderr: \(run.stderr)")
         let reply = Self.object(accepted)
         let job = reply["job"] as? String ?? ""
         let pid = reply["pid"] as? String ?? ""
         #expect(pid.hasPrefix("{") && pid.contains("|"), "a PID: \(pid)")
         #expect(accepted.header("Location") == "/api/jobs/\(job)")
-        // The work goes on after the answer.
 
-        // The answer came before the work ended; progress only grows, and reaches the end.
+        // Progress only grows, stops at the hold, and reaches the end once released.
         var seen: [Int] = []
+        var released = false
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             let status = Self.object(try await Self.request(port, "GET", "/api/jobs/\(job)"))
             let done = status["done"] as? Int ?? -1
             if seen.last != done { seen.append(done) }
             if status["state"] as? String == "done" { break }
+            if status["state"] as? String == "held", !released {
+                let release = try await Self.request(port, "POST", "/api/jobs/\(job)/release")
+                #expect(release.status == 200, "\(release.body)")
+                released = true
+            }
             try await Task.sleep(for: .milliseconds(10))  // polling interval of the client, not a wait for an effect
         }
-        #expect(seen.first.map { $0 < 50 } == true, "the 202 came before the work ended: \(seen)\n\(run.stdout)\n\(run.stderr)")
-        #expect(seen.last == 50, "\(seen)")
+        #expect(released, "the worker held before its last step: \(seen)\n\(run.stdout)\n\(run.stderr)")
+        #expect(seen.first.map { $0 < 5 } == true, "the 202 came before the work ended: \(seen)")
+        #expect(seen.contains(4), "the hold was seen: \(seen)")
+        #expect(seen.last == 5, "\(seen)")
         #expect(seen == seen.sorted(), "\(seen)")
-        #expect(seen.count >= 2, "progress was seen between the start and the end: \(seen)")
+        #expect(try await Self.request(port, "POST", "/api/jobs/\(job)/release").status == 409)
         #expect(try await Self.request(port, "GET", "/api/jobs/nope").status == 404)
         #expect(try await Self.request(port, "POST", "/api/jobs?steps=0").status == 400)
     }
