@@ -171,10 +171,18 @@ extension Worker {
     private func fireDueTimers() {
         guard !timers.isEmpty else { return }
         let now = MonotonicClock.now()
-        while let timer = timers.popDue(now: now) {
-            let process = timer.process
-            guard !process.isFinished, let behavior = process.behavior else { continue }
-            if behavior.timerFired(process, token: timer.token) { schedule(process) }
+        while let (cell, token) = timers.popDueRetained(now: now) {
+            let fired = cell._withUnsafeGuaranteedRef { process in
+                guard !process.isFinished, let behavior = process.behavior else { return false }
+                return behavior.timerFired(process, token: token) && !process.isQueued && !process.isFinished
+            }
+            guard fired else {
+                cell.release()
+                continue
+            }
+            // As `schedule`, with the wheel's reference moved into the run queue.
+            cell._withUnsafeGuaranteedRef { $0.isQueued = true }
+            runQueue.append(cell.takeRetainedValue())
         }
     }
 

@@ -26,7 +26,7 @@ public final class Worker: @unchecked Sendable {
     @usableFromInline var runQueue: Deque<ProcessCell> = []
     /// The run queue held more than `retainedQueueCapacity` items since it was last empty.
     var runQueueGrew = false
-    var timers = TimerHeap()
+    var timers = TimerWheel()
     @usableFromInline var localEvents: Deque<WorkerEvent> = []
     var shutdownDeadline: UInt64?
     var stopping = false
