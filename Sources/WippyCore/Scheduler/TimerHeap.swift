@@ -1,4 +1,5 @@
-/// A 4-ary min-heap of timers keyed by deadline (monotonic ns), FIFO among equal deadlines.
+/// A 4-ary min-heap of timers keyed by deadline (monotonic ns), FIFO among equal deadlines: the timers a
+/// worker's ``TimerWheel`` holds beyond its range.
 ///
 /// Entries hold their process retained by hand (`Unmanaged`), so moving them around the heap is a plain copy
 /// with no reference counting; the heap releases what it still holds when it goes away.

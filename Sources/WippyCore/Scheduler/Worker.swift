@@ -6,7 +6,7 @@ import Darwin
 public import DequeModule
 public import Synchronization
 
-/// One scheduler thread of a ``ProcessHost``: it owns a run queue, a timer heap and the processes placed on it.
+/// One scheduler thread of a ``ProcessHost``: it owns a run queue, a timer wheel and the processes placed on it.
 ///
 /// A started process never moves to another worker, so everything about it (its behaviour, its mailbox, the
 /// Lua state it lives in, which is the worker's ``local``) is touched by this one thread. Other threads reach
