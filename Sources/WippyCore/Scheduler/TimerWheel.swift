@@ -21,7 +21,6 @@ struct TimerWheel: ~Copyable {
     private static let slotMask = UInt64(slotCount - 1)
 
     private struct Node {
-        var deadline: UInt64
         var cell: Unmanaged<ProcessCell>?
         var token: UInt64
         var next: Int32
@@ -37,7 +36,7 @@ struct TimerWheel: ~Copyable {
     /// One bit per slot that holds a timer.
     private let occupied: UnsafeMutablePointer<UInt64>
     /// The earliest slot (absolute: deadline >> slotShift) that has not fired. Every wheel entry's slot is in
-    /// `cursor ..< cursor + slotCount`; after ``popDue(now:)`` every heap entry's slot is past that range.
+    /// `cursor ..< cursor + slotCount`; after ``popDueRetained(now:)`` every heap entry's slot is past that range.
     private var cursor: UInt64 = 0
     private var nearCount = 0
     private var far = TimerHeap()
@@ -78,16 +77,11 @@ struct TimerWheel: ~Copyable {
             far.insert(deadline: deadline, process: process, token: token)
             return
         }
-        append(Node(deadline: deadline, cell: .passRetained(process), token: token, next: -1), slot: slot)
+        append(Node(cell: .passRetained(process), token: token, next: -1), slot: slot)
     }
 
-    /// Removes and returns the next timer whose slot has passed at `now`, if any.
-    mutating func popDue(now: UInt64) -> TimerHeap.Due? {
-        popDueRetained(now: now).map { TimerHeap.Due(process: $0.cell.takeRetainedValue(), token: $0.token) }
-    }
-
-    /// ``popDue(now:)`` with the process still retained by hand: the caller owns that reference (the worker
-    /// passes it on to its run queue without a retain of its own).
+    /// Removes and returns the next timer whose slot has passed at `now`, if any, with its process still
+    /// retained by hand: the caller owns that reference (the worker moves it into its run queue).
     mutating func popDueRetained(now: UInt64) -> (cell: Unmanaged<ProcessCell>, token: UInt64)? {
         let limit = now >> TimerWheel.slotShift  // slots before it have passed
         while true {
@@ -127,7 +121,7 @@ struct TimerWheel: ~Copyable {
             let due = far.popDue(now: earliest)
         {
             let slot = max(earliest >> TimerWheel.slotShift, cursor)
-            append(Node(deadline: earliest, cell: .passRetained(due.process), token: due.token, next: -1), slot: slot)
+            append(Node(cell: .passRetained(due.process), token: due.token, next: -1), slot: slot)
         }
     }
 

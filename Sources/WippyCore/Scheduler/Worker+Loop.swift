@@ -174,15 +174,9 @@ extension Worker {
         while let (cell, token) = timers.popDueRetained(now: now) {
             let fired = cell._withUnsafeGuaranteedRef { process in
                 guard !process.isFinished, let behavior = process.behavior else { return false }
-                return behavior.timerFired(process, token: token) && !process.isQueued && !process.isFinished
+                return behavior.timerFired(process, token: token)
             }
-            guard fired else {
-                cell.release()
-                continue
-            }
-            // As `schedule`, with the wheel's reference moved into the run queue.
-            cell._withUnsafeGuaranteedRef { $0.isQueued = true }
-            runQueue.append(cell.takeRetainedValue())
+            if fired { schedule(retained: cell) } else { cell.release() }
         }
     }
 

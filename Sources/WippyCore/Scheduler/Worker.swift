@@ -106,6 +106,17 @@ public final class Worker: @unchecked Sendable {
         runQueue.append(process)
     }
 
+    /// ``schedule(_:)`` for a process the caller holds retained by hand (a fired timer's): that reference
+    /// moves into the run queue, or is released when the process is already queued or has finished.
+    func schedule(retained cell: Unmanaged<ProcessCell>) {
+        let queues = cell._withUnsafeGuaranteedRef { process in
+            guard !process.isQueued, !process.isFinished else { return false }
+            process.isQueued = true
+            return true
+        }
+        if queues { runQueue.append(cell.takeRetainedValue()) } else { cell.release() }
+    }
+
     /// Whether `process` (of this worker, just made ready by the running process) may run next without going
     /// through the run queue: nothing else waits here (no queued process, local event or inbox post, so
     /// nobody is passed over) and it is neither queued nor finished. Lets a runtime switch straight from

@@ -25,7 +25,10 @@ import Testing
     /// Tokens popped at `now`, in order.
     private static func pop(_ wheel: inout TimerWheel, at now: UInt64) -> [UInt64] {
         var tokens: [UInt64] = []
-        while let due = wheel.popDue(now: now) { tokens.append(due.token) }
+        while let (cell, token) = wheel.popDueRetained(now: now) {
+            cell.release()
+            tokens.append(token)
+        }
         return tokens
     }
 
